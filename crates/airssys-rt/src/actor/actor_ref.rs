@@ -1,0 +1,500 @@
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::hash::{Hash, Hasher};
+use std::pin::Pin;
+use std::sync::{Arc, Weak};
+use std::task::{Context as TaskContext, Poll};
+use std::time::Duration;
+
+use pin_project_lite::pin_project;
+use tokio::sync::futures::Notified;
+use tokio::time::Sleep;
+
+use super::{Actor, ActorCell, ActorId, ActorState, ExitReason};
+use crate::mailbox::PushError;
+use crate::message::{AskError, Envelope, ReplyReceiver, SendError, Undelivered};
+
+/// A handle to a running actor: the only way to send it messages.
+///
+/// Cloning is cheap. Handles compare and hash by the actor's [`ActorId`]. A strong handle keeps
+/// its actor alive: when the last one is dropped and the mailbox is empty, the actor ends with
+/// [`ExitReason::Normal`] (unless it has a registered name). Use [`WeakActorRef`] to refer to an
+/// actor without keeping it alive.
+///
+/// ```
+/// use airssys_rt::prelude::*;
+/// # struct Echo;
+/// # impl Actor for Echo {
+/// #     type Msg = u32; type Reply = u32; type Args = (); type Error = std::convert::Infallible;
+/// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Echo) }
+/// #     async fn handle(&mut self, n: u32, _: &mut Context<Self>) -> Result<u32, Self::Error> { Ok(n) }
+/// # }
+/// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let system = ActorSystem::new();
+/// let echo = system.spawn::<Echo>(()).await?;
+/// let same = echo.clone();
+/// assert_eq!(echo, same);
+/// echo.tell(1).await?;
+/// assert_eq!(same.ask(2).await?, 2);
+/// # Ok(()) }
+/// ```
+pub struct ActorRef<A: Actor> {
+    cell: Arc<ActorCell<A>>,
+}
+
+impl<A: Actor> ActorRef<A> {
+    /// Wraps a cell whose sender count already includes this handle.
+    pub(crate) fn from_counted(cell: Arc<ActorCell<A>>) -> Self {
+        Self { cell }
+    }
+
+    pub(crate) fn cell(&self) -> &Arc<ActorCell<A>> {
+        &self.cell
+    }
+
+    /// The actor's id.
+    ///
+    /// ```
+    /// # fn id<A: airssys_rt::Actor>(actor: &airssys_rt::ActorRef<A>) -> airssys_rt::ActorId { actor.id() }
+    /// ```
+    pub fn id(&self) -> ActorId {
+        self.cell.id
+    }
+
+    /// The actor's registered name, if it was spawned with one.
+    ///
+    /// ```
+    /// # fn name<A: airssys_rt::Actor>(actor: &airssys_rt::ActorRef<A>) -> Option<&str> { actor.name() }
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.cell.name.as_deref()
+    }
+
+    /// Where the actor is in its lifecycle.
+    ///
+    /// ```
+    /// # fn state<A: airssys_rt::Actor>(actor: &airssys_rt::ActorRef<A>) -> airssys_rt::ActorState { actor.state() }
+    /// ```
+    pub fn state(&self) -> ActorState {
+        self.cell.state()
+    }
+
+    /// Whether the actor still takes messages (it is starting or running).
+    ///
+    /// ```
+    /// # fn alive<A: airssys_rt::Actor>(actor: &airssys_rt::ActorRef<A>) -> bool { actor.is_alive() }
+    /// ```
+    pub fn is_alive(&self) -> bool {
+        self.cell.state().is_alive()
+    }
+
+    /// How many messages wait in the mailbox.
+    ///
+    /// ```
+    /// # fn depth<A: airssys_rt::Actor>(actor: &airssys_rt::ActorRef<A>) -> usize { actor.mailbox_len() }
+    /// ```
+    pub fn mailbox_len(&self) -> usize {
+        self.cell.mailbox.len()
+    }
+
+    /// A handle that does not keep the actor alive.
+    ///
+    /// ```
+    /// # fn weak<A: airssys_rt::Actor>(actor: &airssys_rt::ActorRef<A>) -> airssys_rt::WeakActorRef<A> { actor.downgrade() }
+    /// ```
+    pub fn downgrade(&self) -> WeakActorRef<A> {
+        WeakActorRef { id: self.cell.id, cell: Arc::downgrade(&self.cell) }
+    }
+
+    /// Sends a message without waiting for it to be handled.
+    ///
+    /// Waits only when a bounded mailbox under [`OverflowPolicy::Wait`] is full, until there is
+    /// room. Fails with the message handed back when the actor no longer takes messages
+    /// ([`SendError::Closed`]) or the mailbox is full under `Reject` ([`SendError::Full`]).
+    ///
+    /// [`OverflowPolicy::Wait`]: crate::mailbox::OverflowPolicy::Wait
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # async fn send(actor: ActorRef<impl Actor<Msg = String>>) {
+    /// if let Err(error) = actor.tell("hello".to_string()).await {
+    ///     eprintln!("not delivered: {}", error.into_inner());
+    /// }
+    /// # }
+    /// ```
+    pub async fn tell(&self, msg: A::Msg) -> Result<(), SendError<A::Msg>> {
+        match self.cell.push(Envelope::tell(msg)) {
+            Ok(()) => Ok(()),
+            Err(PushError::Full(envelope)) if self.cell.mailbox.waits_when_full() => {
+                self.cell.push_waiting(envelope).await.map_err(send_error)
+            }
+            Err(error) => Err(send_error(error)),
+        }
+    }
+
+    /// Sends a message if it can be queued at once; never waits.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # fn send(actor: &ActorRef<impl Actor<Msg = u64>>) {
+    /// match actor.try_tell(42) {
+    ///     Ok(()) => {}
+    ///     Err(SendError::Full(n)) => println!("busy, keeping {n}"),
+    ///     Err(SendError::Closed(n)) => println!("gone, keeping {n}"),
+    /// }
+    /// # }
+    /// ```
+    pub fn try_tell(&self, msg: A::Msg) -> Result<(), SendError<A::Msg>> {
+        self.cell.push(Envelope::tell(msg)).map_err(send_error)
+    }
+
+    /// [`tell`](Self::tell) for code that is not async: blocks the thread while a `Wait`
+    /// mailbox is full.
+    ///
+    /// Must not be called from async code (it would block a runtime thread); use it from plain
+    /// threads or [`tokio::task::spawn_blocking`].
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # fn from_a_thread(actor: ActorRef<impl Actor<Msg = u8>>) {
+    /// std::thread::spawn(move || actor.blocking_tell(1));
+    /// # }
+    /// ```
+    pub fn blocking_tell(&self, msg: A::Msg) -> Result<(), SendError<A::Msg>> {
+        futures::executor::block_on(self.tell(msg))
+    }
+
+    /// Sends a request and waits for the actor's reply.
+    ///
+    /// Times out after the system's ask timeout (5 s unless configured, as OTP's
+    /// `gen_server:call`); [`Ask::timeout`] sets another one for this call. The timeout covers
+    /// waiting for mailbox room as well as for the reply.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use std::time::Duration;
+    /// # async fn call(actor: ActorRef<impl Actor<Msg = (), Reply = u64>>) -> Result<(), AskError<()>> {
+    /// let value = actor.ask(()).await?;
+    /// let quick = actor.ask(()).timeout(Duration::from_millis(100)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn ask(&self, msg: A::Msg) -> Ask<'_, A> {
+        Ask { actor: self, msg, timeout: self.cell.system.config().ask_timeout() }
+    }
+
+    /// Stops the actor gracefully with [`ExitReason::Normal`]: it finishes the message it is
+    /// handling, then runs `post_stop`. Messages still waiting become dead letters.
+    ///
+    /// ```
+    /// # async fn stop<A: airssys_rt::Actor>(actor: airssys_rt::ActorRef<A>) {
+    /// actor.stop();
+    /// actor.wait_for_exit().await;
+    /// # }
+    /// ```
+    pub fn stop(&self) {
+        self.cell.stop(ExitReason::Normal);
+    }
+
+    /// Stops the actor gracefully with the given reason.
+    ///
+    /// ```
+    /// # fn stop<A: airssys_rt::Actor>(actor: airssys_rt::ActorRef<A>) {
+    /// actor.stop_with(airssys_rt::ExitReason::Shutdown);
+    /// # }
+    /// ```
+    pub fn stop_with(&self, reason: ExitReason) {
+        self.cell.stop(reason);
+    }
+
+    /// Kills the actor with [`ExitReason::Killed`]: it ends at its next `.await` (or at once if
+    /// it is idle), without finishing its message or running `post_stop`. Its state is dropped.
+    ///
+    /// ```
+    /// # fn kill<A: airssys_rt::Actor>(actor: airssys_rt::ActorRef<A>) {
+    /// actor.kill();
+    /// # }
+    /// ```
+    pub fn kill(&self) {
+        self.cell.kill();
+    }
+
+    /// Waits until the actor has ended, and returns why. Its state has been dropped by then.
+    ///
+    /// ```
+    /// # async fn wait<A: airssys_rt::Actor>(actor: airssys_rt::ActorRef<A>) {
+    /// let reason = actor.wait_for_exit().await;
+    /// println!("ended: {reason}");
+    /// # }
+    /// ```
+    pub async fn wait_for_exit(&self) -> ExitReason {
+        self.cell.wait_for_exit().await
+    }
+
+    /// Why the actor ended, once it has.
+    ///
+    /// ```
+    /// # fn reason<A: airssys_rt::Actor>(actor: &airssys_rt::ActorRef<A>) -> Option<airssys_rt::ExitReason> { actor.exit_reason() }
+    /// ```
+    pub fn exit_reason(&self) -> Option<ExitReason> {
+        self.cell.exit_reason()
+    }
+}
+
+fn send_error<A: Actor>(error: PushError<Envelope<A>>) -> SendError<A::Msg> {
+    match error {
+        PushError::Full(envelope) => SendError::Full(envelope.message),
+        PushError::Closed(envelope) => SendError::Closed(envelope.message),
+    }
+}
+
+impl<A: Actor> Clone for ActorRef<A> {
+    fn clone(&self) -> Self {
+        self.cell.mailbox.add_sender();
+        Self { cell: Arc::clone(&self.cell) }
+    }
+}
+
+impl<A: Actor> Drop for ActorRef<A> {
+    fn drop(&mut self) {
+        self.cell.mailbox.remove_sender();
+    }
+}
+
+impl<A: Actor> PartialEq for ActorRef<A> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cell.id == other.cell.id
+    }
+}
+
+impl<A: Actor> Eq for ActorRef<A> {}
+
+impl<A: Actor> Hash for ActorRef<A> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.cell.id.hash(state);
+    }
+}
+
+impl<A: Actor> fmt::Debug for ActorRef<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("ActorRef");
+        debug.field("id", &self.cell.id);
+        if let Some(name) = &self.cell.name {
+            debug.field("name", name);
+        }
+        debug.field("state", &self.cell.state()).finish()
+    }
+}
+
+/// A handle that names an actor without keeping it alive.
+///
+/// ```
+/// # use airssys_rt::prelude::*;
+/// # struct Idle;
+/// # impl Actor for Idle {
+/// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
+/// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }
+/// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// # }
+/// # #[tokio::main] async fn main() {
+/// let system = ActorSystem::new();
+/// let strong = system.spawn::<Idle>(()).await.unwrap();
+/// let weak = strong.downgrade();
+/// assert!(weak.upgrade().is_some());
+/// strong.stop();
+/// strong.wait_for_exit().await;
+/// assert!(weak.upgrade().is_none());
+/// # }
+/// ```
+pub struct WeakActorRef<A: Actor> {
+    id: ActorId,
+    cell: Weak<ActorCell<A>>,
+}
+
+impl<A: Actor> WeakActorRef<A> {
+    /// The actor's id.
+    ///
+    /// ```
+    /// # fn id<A: airssys_rt::Actor>(weak: &airssys_rt::WeakActorRef<A>) -> airssys_rt::ActorId { weak.id() }
+    /// ```
+    pub fn id(&self) -> ActorId {
+        self.id
+    }
+
+    /// A strong handle, if the actor is still alive and has a strong handle somewhere.
+    ///
+    /// ```
+    /// # fn upgrade<A: airssys_rt::Actor>(weak: &airssys_rt::WeakActorRef<A>) -> Option<airssys_rt::ActorRef<A>> { weak.upgrade() }
+    /// ```
+    pub fn upgrade(&self) -> Option<ActorRef<A>> {
+        let cell = self.cell.upgrade()?;
+        if !cell.state().is_alive() || !cell.mailbox.try_add_sender() {
+            return None;
+        }
+        Some(ActorRef::from_counted(cell))
+    }
+
+    /// Whether the actor still takes messages.
+    ///
+    /// ```
+    /// # fn alive<A: airssys_rt::Actor>(weak: &airssys_rt::WeakActorRef<A>) -> bool { weak.is_alive() }
+    /// ```
+    pub fn is_alive(&self) -> bool {
+        self.cell.upgrade().is_some_and(|cell| cell.state().is_alive())
+    }
+}
+
+impl<A: Actor> Clone for WeakActorRef<A> {
+    fn clone(&self) -> Self {
+        Self { id: self.id, cell: Weak::clone(&self.cell) }
+    }
+}
+
+impl<A: Actor> PartialEq for WeakActorRef<A> {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl<A: Actor> Eq for WeakActorRef<A> {}
+
+impl<A: Actor> Hash for WeakActorRef<A> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.id.hash(state);
+    }
+}
+
+impl<A: Actor> fmt::Debug for WeakActorRef<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakActorRef").field("id", &self.id).finish()
+    }
+}
+
+/// A request on its way: await it for the reply, or set its timeout first.
+///
+/// Made by [`ActorRef::ask`].
+///
+/// ```
+/// # use airssys_rt::prelude::*;
+/// # use std::time::Duration;
+/// # async fn call(actor: ActorRef<impl Actor<Msg = u8, Reply = u8>>) {
+/// match actor.ask(1).timeout(Duration::from_secs(1)).await {
+///     Ok(reply) => println!("{reply}"),
+///     Err(AskError::Timeout(after)) => println!("no answer within {after:?}"),
+///     Err(other) => println!("{other}"),
+/// }
+/// # }
+/// ```
+#[must_use = "an ask sends nothing until it is awaited"]
+pub struct Ask<'a, A: Actor> {
+    actor: &'a ActorRef<A>,
+    msg: A::Msg,
+    timeout: Duration,
+}
+
+impl<'a, A: Actor> Ask<'a, A> {
+    /// Waits at most this long, instead of the system's ask timeout.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # async fn call(actor: ActorRef<impl Actor<Msg = u8, Reply = u8>>) {
+    /// let _ = actor.ask(1).timeout(std::time::Duration::from_millis(50)).await;
+    /// # }
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
+impl<'a, A: Actor> IntoFuture for Ask<'a, A> {
+    type Output = Result<A::Reply, AskError<A::Msg>>;
+    type IntoFuture = AskFuture<'a, A>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let (envelope, reply) = Envelope::ask(self.msg);
+        AskFuture {
+            actor: self.actor,
+            unsent: Some(envelope),
+            reply,
+            timeout: self.timeout,
+            room: None,
+            deadline: tokio::time::sleep(self.timeout),
+        }
+    }
+}
+
+pin_project! {
+    /// The future of an [`Ask`]: resolves to the reply or an [`AskError`].
+    #[must_use = "futures do nothing unless polled"]
+    pub struct AskFuture<'a, A: Actor> {
+        actor: &'a ActorRef<A>,
+        unsent: Option<Envelope<A>>,
+        reply: ReplyReceiver<A::Reply>,
+        timeout: Duration,
+        #[pin]
+        room: Option<Notified<'a>>,
+        #[pin]
+        deadline: Sleep,
+    }
+}
+
+impl<A: Actor> Future for AskFuture<'_, A> {
+    type Output = Result<A::Reply, AskError<A::Msg>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let cell = this.actor.cell();
+        while let Some(envelope) = this.unsent.take() {
+            match cell.push(envelope) {
+                Ok(()) => {}
+                Err(PushError::Full(envelope)) if cell.mailbox.waits_when_full() => {
+                    let waiting = this.room.as_mut().as_pin_mut().map(|room| room.poll(cx));
+                    match waiting {
+                        // Register for room, then try once more before sleeping on it.
+                        None => {
+                            let actor: &ActorRef<A> = this.actor;
+                            this.room.set(Some(actor.cell.mailbox.changed().notified()));
+                            if let Some(room) = this.room.as_mut().as_pin_mut() {
+                                room.enable();
+                            }
+                            *this.unsent = Some(envelope);
+                        }
+                        Some(Poll::Ready(())) => {
+                            this.room.set(None);
+                            *this.unsent = Some(envelope);
+                        }
+                        Some(Poll::Pending) => {
+                            if this.deadline.as_mut().poll(cx).is_ready() {
+                                return Poll::Ready(Err(AskError::Full(envelope.message)));
+                            }
+                            *this.unsent = Some(envelope);
+                            return Poll::Pending;
+                        }
+                    }
+                }
+                Err(PushError::Full(envelope)) => {
+                    return Poll::Ready(Err(AskError::Full(envelope.message)))
+                }
+                Err(PushError::Closed(envelope)) => {
+                    return Poll::Ready(Err(AskError::Closed(envelope.message)))
+                }
+            }
+        }
+        match Pin::new(this.reply).poll(cx) {
+            Poll::Ready(Ok(Ok(reply))) => Poll::Ready(Ok(reply)),
+            Poll::Ready(Ok(Err(Undelivered::Stopped(reason)))) => {
+                Poll::Ready(Err(AskError::Stopped(reason)))
+            }
+            Poll::Ready(Ok(Err(Undelivered::Dropped))) => Poll::Ready(Err(AskError::Dropped)),
+            // Every path that drops a request answers it first; should one be missed, the
+            // actor's own exit reason is the truest answer.
+            Poll::Ready(Err(_)) => Poll::Ready(Err(AskError::Stopped(
+                cell.exit_reason().unwrap_or(ExitReason::Killed),
+            ))),
+            Poll::Pending => match this.deadline.poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(AskError::Timeout(*this.timeout))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}

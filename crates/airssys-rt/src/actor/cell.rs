@@ -1,0 +1,179 @@
+//! The shared part of an actor: identity, lifecycle state, mailbox, exit reason.
+
+use std::any::Any;
+use std::pin::pin;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::SystemTime;
+
+use super::{Actor, ActorId, ActorState, ExitReason};
+use crate::dead_letter::{DeadLetter, DeadLetterReason};
+use crate::mailbox::{Mailbox, MailboxConfig, PushError, Pushed, Signal};
+use crate::message::{answer_undelivered, Envelope, Undelivered};
+use crate::system::ActorSystem;
+
+pub(crate) struct ActorCell<A: Actor> {
+    pub(crate) id: ActorId,
+    pub(crate) name: Option<Arc<str>>,
+    state: AtomicU8,
+    pub(crate) mailbox: Mailbox<Envelope<A>>,
+    pub(crate) system: ActorSystem,
+    exit: OnceLock<ExitReason>,
+}
+
+impl<A: Actor> ActorCell<A> {
+    pub(crate) fn new(
+        name: Option<Arc<str>>,
+        mailbox: MailboxConfig,
+        senders: usize,
+        system: ActorSystem,
+    ) -> Self {
+        Self {
+            id: ActorId::next(),
+            name,
+            state: AtomicU8::new(ActorState::Starting as u8),
+            mailbox: Mailbox::new(mailbox, senders),
+            system,
+            exit: OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn state(&self) -> ActorState {
+        ActorState::from_u8(self.state.load(Ordering::Acquire))
+    }
+
+    pub(crate) fn set_state(&self, state: ActorState) {
+        self.state.store(state as u8, Ordering::Release);
+    }
+
+    /// Queues an envelope, sending whatever the overflow policy drops to dead letters.
+    pub(crate) fn push(&self, envelope: Envelope<A>) -> Result<(), PushError<Envelope<A>>> {
+        match self.mailbox.push(envelope)? {
+            Pushed::Queued => {}
+            Pushed::Evicted(oldest) => {
+                self.dead_letter(oldest, DeadLetterReason::DroppedOldest, Undelivered::Dropped)
+            }
+            Pushed::DroppedNewest(newest) => {
+                self.dead_letter(newest, DeadLetterReason::DroppedNewest, Undelivered::Dropped)
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues an envelope, waiting for room while the mailbox is full.
+    pub(crate) async fn push_waiting(
+        &self,
+        mut envelope: Envelope<A>,
+    ) -> Result<(), PushError<Envelope<A>>> {
+        loop {
+            // Registered before the attempt, so room made right after it is not missed.
+            let mut room = pin!(self.mailbox.changed().notified());
+            room.as_mut().enable();
+            match self.push(envelope) {
+                Err(PushError::Full(back)) => {
+                    envelope = back;
+                    room.await;
+                }
+                done => return done,
+            }
+        }
+    }
+
+    pub(crate) fn dead_letter(
+        &self,
+        envelope: Envelope<A>,
+        reason: DeadLetterReason,
+        why: Undelivered,
+    ) {
+        let Envelope { message, reply } = envelope;
+        let was_ask = reply.is_some();
+        answer_undelivered(reply, why);
+        drop(message);
+        self.system.dead_letters().record(DeadLetter {
+            target: self.id,
+            target_name: self.name.clone(),
+            reason,
+            message_type: std::any::type_name::<A::Msg>(),
+            was_ask,
+            at: SystemTime::now(),
+        });
+    }
+
+    pub(crate) fn stop(&self, reason: ExitReason) {
+        self.mailbox.signal(Signal::Stop(reason));
+    }
+
+    pub(crate) fn kill(&self) {
+        self.mailbox.kill();
+    }
+
+    pub(crate) fn exit_reason(&self) -> Option<ExitReason> {
+        self.exit.get().cloned()
+    }
+
+    /// Records the final reason and wakes everyone waiting for it.
+    pub(crate) fn set_exit_reason(&self, reason: ExitReason) {
+        let _ = self.exit.set(reason);
+        self.set_state(ActorState::Stopped);
+        self.mailbox.changed().notify_waiters();
+    }
+
+    pub(crate) async fn wait_for_exit(&self) -> ExitReason {
+        loop {
+            let mut changed = pin!(self.mailbox.changed().notified());
+            changed.as_mut().enable();
+            if let Some(reason) = self.exit.get() {
+                return reason.clone();
+            }
+            changed.await;
+        }
+    }
+}
+
+/// What the system needs of an actor without knowing its type.
+pub(crate) trait ErasedCell: Send + Sync + 'static {
+    fn id(&self) -> ActorId;
+    fn stop(&self, reason: ExitReason);
+    fn kill(&self);
+    fn name(&self) -> Option<&Arc<str>>;
+    /// Takes a sender on the actor's behalf (for the name registry).
+    fn hold_sender(&self);
+    /// Gives up a sender held on the actor's behalf (by the name registry).
+    fn release_sender(&self);
+    fn actor_type(&self) -> &'static str;
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+}
+
+impl<A: Actor> ErasedCell for ActorCell<A> {
+    fn id(&self) -> ActorId {
+        self.id
+    }
+
+    fn stop(&self, reason: ExitReason) {
+        ActorCell::stop(self, reason);
+    }
+
+    fn kill(&self) {
+        ActorCell::kill(self);
+    }
+
+    fn name(&self) -> Option<&Arc<str>> {
+        self.name.as_ref()
+    }
+
+    fn hold_sender(&self) {
+        self.mailbox.add_sender();
+    }
+
+    fn release_sender(&self) {
+        self.mailbox.remove_sender();
+    }
+
+    fn actor_type(&self) -> &'static str {
+        std::any::type_name::<A>()
+    }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+}

@@ -1,0 +1,163 @@
+//! Dead letters: the messages that were accepted but never handled.
+//!
+//! A message that the runtime cannot hand back to its sender is never lost silently: it is
+//! counted and recorded here. That happens when
+//!
+//! * a full mailbox drops it under [`DropNewest`](crate::mailbox::OverflowPolicy::DropNewest) or
+//!   [`DropOldest`](crate::mailbox::OverflowPolicy::DropOldest), or
+//! * it was still waiting in the mailbox when its actor ended.
+//!
+//! Messages refused at the door (a full `Reject` mailbox, a closed mailbox) are not dead letters:
+//! they go back to the sender inside the error.
+//!
+//! The sink keeps a count of every dead letter and a record of the latest ones (the
+//! [history size](crate::SystemBuilder::dead_letter_history) is set on the system): which actor
+//! it was for, why it died and its message type. Each one is also logged with `tracing` at
+//! debug level.
+//!
+//! ```
+//! use airssys_rt::prelude::*;
+//! use airssys_rt::dead_letter::DeadLetterReason;
+//! # struct Sink;
+//! # impl Actor for Sink {
+//! #     type Msg = u32; type Reply = (); type Args = (); type Error = std::convert::Infallible;
+//! #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Sink) }
+//! #     async fn handle(&mut self, _: u32, _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+//! # }
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let system = ActorSystem::new();
+//! let options = SpawnOptions::new()
+//!     .mailbox(MailboxConfig::bounded(1).overflow(OverflowPolicy::DropNewest));
+//! let sink = system.spawn_with::<Sink>(options, ()).await?;
+//! sink.kill(); // nothing is handled any more...
+//! sink.wait_for_exit().await;
+//! assert!(sink.try_tell(1).is_err()); // ...and a closed mailbox returns the message
+//! assert_eq!(system.dead_letters().count(), 0);
+//! # Ok(()) }
+//! ```
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use parking_lot::Mutex;
+
+use crate::actor::ActorId;
+
+/// Why a message became a dead letter.
+///
+/// ```
+/// use airssys_rt::dead_letter::DeadLetterReason;
+/// assert_eq!(DeadLetterReason::ActorStopped.to_string(), "its actor stopped before handling it");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DeadLetterReason {
+    /// A full `DropNewest` mailbox dropped it on arrival.
+    DroppedNewest,
+    /// A full `DropOldest` mailbox dropped it to make room for a newer one.
+    DroppedOldest,
+    /// It was still waiting in the mailbox when its actor ended.
+    ActorStopped,
+}
+
+impl fmt::Display for DeadLetterReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::DroppedNewest => "the full mailbox dropped it on arrival",
+            Self::DroppedOldest => "the full mailbox dropped it for a newer message",
+            Self::ActorStopped => "its actor stopped before handling it",
+        })
+    }
+}
+
+/// The record of one dead letter.
+///
+/// ```
+/// # use airssys_rt::dead_letter::DeadLetter;
+/// fn describe(letter: &DeadLetter) -> String {
+///     format!("{} to {}: {}", letter.message_type, letter.target, letter.reason)
+/// }
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct DeadLetter {
+    /// The actor the message was for.
+    pub target: ActorId,
+    /// That actor's registered name, if it had one.
+    pub target_name: Option<Arc<str>>,
+    /// Why it was not handled.
+    pub reason: DeadLetterReason,
+    /// The Rust type of the message (`std::any::type_name`).
+    pub message_type: &'static str,
+    /// Whether it was an `ask` (whose caller was answered with an error at once).
+    pub was_ask: bool,
+    /// When it was recorded.
+    pub at: SystemTime,
+}
+
+/// The system's dead-letter sink: a count and the latest records.
+///
+/// Reach it with [`ActorSystem::dead_letters`](crate::ActorSystem::dead_letters).
+///
+/// ```
+/// let system = airssys_rt::ActorSystem::new();
+/// assert_eq!(system.dead_letters().count(), 0);
+/// assert!(system.dead_letters().recent().is_empty());
+/// ```
+pub struct DeadLetters {
+    count: AtomicU64,
+    history: Mutex<VecDeque<DeadLetter>>,
+    history_size: usize,
+}
+
+impl DeadLetters {
+    pub(crate) fn new(history_size: usize) -> Self {
+        Self { count: AtomicU64::new(0), history: Mutex::new(VecDeque::new()), history_size }
+    }
+
+    pub(crate) fn record(&self, letter: DeadLetter) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(
+            target: "airssys_rt::dead_letter",
+            actor = %letter.target,
+            message_type = letter.message_type,
+            reason = %letter.reason,
+            "dead letter"
+        );
+        if self.history_size == 0 {
+            return;
+        }
+        let mut history = self.history.lock();
+        if history.len() == self.history_size {
+            history.pop_front();
+        }
+        history.push_back(letter);
+    }
+
+    /// How many dead letters there have been since the system started.
+    ///
+    /// ```
+    /// assert_eq!(airssys_rt::ActorSystem::new().dead_letters().count(), 0);
+    /// ```
+    pub fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// The latest dead letters, oldest first; at most the configured history size.
+    ///
+    /// ```
+    /// assert!(airssys_rt::ActorSystem::new().dead_letters().recent().is_empty());
+    /// ```
+    pub fn recent(&self) -> Vec<DeadLetter> {
+        self.history.lock().iter().cloned().collect()
+    }
+}
+
+impl fmt::Debug for DeadLetters {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeadLetters").field("count", &self.count()).finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,182 @@
+//! Mailboxes: where an actor's messages wait until it handles them.
+//!
+//! Every actor has exactly one mailbox with two lanes:
+//!
+//! * the **message lane** holds the user messages sent with [`tell`](crate::ActorRef::tell) and
+//!   [`ask`](crate::ActorRef::ask), in the order they arrived. It is either **bounded** (at most
+//!   `capacity` messages wait) or **unbounded**;
+//! * the **signal lane** holds system signals (stop, and later exit and down notices). It has no
+//!   bound and the actor always looks at it before the message lane, so a full mailbox never
+//!   delays a stop. A kill does not even wait for the lane: it interrupts the actor at its next
+//!   `.await`.
+//!
+//! What a bounded mailbox does with a message that finds it full is its [`OverflowPolicy`]:
+//!
+//! | policy | `tell` | `try_tell` | `ask` | the message |
+//! |---|---|---|---|---|
+//! | [`Wait`](OverflowPolicy::Wait) (default) | waits for room | `Err(Full(msg))` | waits for room until its timeout, then `Err(Full(msg))` | delivered or returned |
+//! | [`Reject`](OverflowPolicy::Reject) | `Err(Full(msg))` | `Err(Full(msg))` | `Err(Full(msg))` | returned to the sender |
+//! | [`DropNewest`](OverflowPolicy::DropNewest) | `Ok(())` | `Ok(())` | `Err(Dropped)` | the new message goes to dead letters |
+//! | [`DropOldest`](OverflowPolicy::DropOldest) | `Ok(())` | `Ok(())` | queued | the oldest waiting message goes to dead letters |
+//!
+//! A message that is dropped is counted and recorded in the system's
+//! [dead letters](crate::dead_letter); an `ask` whose request is dropped fails at once with
+//! [`AskError::Dropped`](crate::message::AskError::Dropped).
+//!
+//! The mailbox allocates nothing until the first message arrives and keeps the room it has grown
+//! to, so sending allocates nothing in steady state.
+//!
+//! ```
+//! use airssys_rt::mailbox::{MailboxConfig, OverflowPolicy};
+//!
+//! let config = MailboxConfig::bounded(16).overflow(OverflowPolicy::DropOldest);
+//! assert_eq!(config.capacity(), Some(16));
+//! assert_eq!(config.overflow_policy(), OverflowPolicy::DropOldest);
+//! assert_eq!(MailboxConfig::unbounded().capacity(), None);
+//! assert_eq!(MailboxConfig::default().capacity(), Some(airssys_rt::mailbox::DEFAULT_CAPACITY));
+//! ```
+
+mod queue;
+
+pub(crate) use queue::{Mailbox, Next, PushError, Pushed, Signal};
+
+/// The capacity of a bounded mailbox when neither the system nor the spawn says otherwise.
+pub const DEFAULT_CAPACITY: usize = 1024;
+
+/// What a bounded mailbox does with a message that arrives when it is full.
+///
+/// See the [module documentation](self) for the table of what each sending call returns.
+///
+/// ```
+/// use airssys_rt::mailbox::OverflowPolicy;
+/// assert_eq!(OverflowPolicy::default(), OverflowPolicy::Wait);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum OverflowPolicy {
+    /// The sender waits until there is room (backpressure). `try_tell` returns the message.
+    #[default]
+    Wait,
+    /// The message is returned to the sender with [`SendError::Full`](crate::message::SendError::Full).
+    Reject,
+    /// The arriving message is dropped and recorded as a dead letter.
+    DropNewest,
+    /// The oldest waiting message is dropped and recorded as a dead letter, making room for the
+    /// arriving one.
+    DropOldest,
+}
+
+/// How an actor's mailbox is sized, and what it does when full.
+///
+/// ```
+/// use airssys_rt::mailbox::{MailboxConfig, OverflowPolicy};
+/// let config = MailboxConfig::bounded(8).overflow(OverflowPolicy::Reject);
+/// assert!(config.is_bounded());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MailboxConfig {
+    capacity: Option<usize>,
+    overflow: OverflowPolicy,
+}
+
+impl MailboxConfig {
+    /// A mailbox that holds at most `capacity` waiting messages, waiting for room when full.
+    ///
+    /// A capacity of zero is refused when the actor is spawned, with
+    /// [`SpawnError::InvalidMailbox`](crate::system::SpawnError::InvalidMailbox).
+    ///
+    /// ```
+    /// use airssys_rt::mailbox::MailboxConfig;
+    /// assert_eq!(MailboxConfig::bounded(64).capacity(), Some(64));
+    /// ```
+    pub const fn bounded(capacity: usize) -> Self {
+        Self { capacity: Some(capacity), overflow: OverflowPolicy::Wait }
+    }
+
+    /// A mailbox with no bound: sending never waits and never drops.
+    ///
+    /// ```
+    /// use airssys_rt::mailbox::MailboxConfig;
+    /// assert!(!MailboxConfig::unbounded().is_bounded());
+    /// ```
+    pub const fn unbounded() -> Self {
+        Self { capacity: None, overflow: OverflowPolicy::Wait }
+    }
+
+    /// Sets what happens when the mailbox is full. Has no effect on an unbounded mailbox.
+    ///
+    /// ```
+    /// use airssys_rt::mailbox::{MailboxConfig, OverflowPolicy};
+    /// let config = MailboxConfig::bounded(2).overflow(OverflowPolicy::DropNewest);
+    /// assert_eq!(config.overflow_policy(), OverflowPolicy::DropNewest);
+    /// ```
+    pub const fn overflow(mut self, policy: OverflowPolicy) -> Self {
+        self.overflow = policy;
+        self
+    }
+
+    /// The bound, or `None` for an unbounded mailbox.
+    ///
+    /// ```
+    /// use airssys_rt::mailbox::MailboxConfig;
+    /// assert_eq!(MailboxConfig::bounded(3).capacity(), Some(3));
+    /// ```
+    pub const fn capacity(&self) -> Option<usize> {
+        self.capacity
+    }
+
+    /// Whether the mailbox has a bound.
+    ///
+    /// ```
+    /// use airssys_rt::mailbox::MailboxConfig;
+    /// assert!(MailboxConfig::default().is_bounded());
+    /// ```
+    pub const fn is_bounded(&self) -> bool {
+        self.capacity.is_some()
+    }
+
+    /// What happens when the mailbox is full.
+    ///
+    /// ```
+    /// use airssys_rt::mailbox::{MailboxConfig, OverflowPolicy};
+    /// assert_eq!(MailboxConfig::default().overflow_policy(), OverflowPolicy::Wait);
+    /// ```
+    pub const fn overflow_policy(&self) -> OverflowPolicy {
+        self.overflow
+    }
+}
+
+impl Default for MailboxConfig {
+    /// Bounded at [`DEFAULT_CAPACITY`], waiting for room when full.
+    fn default() -> Self {
+        Self::bounded(DEFAULT_CAPACITY)
+    }
+}
+
+/// A mailbox configuration that cannot be used.
+///
+/// ```
+/// use airssys_rt::mailbox::{MailboxConfig, MailboxConfigError};
+/// assert_eq!(MailboxConfig::bounded(0).validate(), Err(MailboxConfigError::ZeroCapacity));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MailboxConfigError {
+    /// A bounded mailbox must hold at least one message.
+    #[error("a bounded mailbox needs a capacity of at least 1")]
+    ZeroCapacity,
+}
+
+impl MailboxConfig {
+    /// Checks that the configuration can be used.
+    ///
+    /// ```
+    /// use airssys_rt::mailbox::MailboxConfig;
+    /// assert!(MailboxConfig::bounded(1).validate().is_ok());
+    /// ```
+    pub const fn validate(&self) -> Result<(), MailboxConfigError> {
+        match self.capacity {
+            Some(0) => Err(MailboxConfigError::ZeroCapacity),
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! The mailbox itself: a message lane and a signal lane behind one short-held lock.
+//!
+//! One lock guards both lanes, the receiver's waker and the closed flag, so every transition
+//! (push, pop, park, close, kill) is a single critical section and no wake-up can be lost
+//! between them. The lock is held only to move a value in or out of a `VecDeque`; wakers are
+//! woken and dropped messages are handed back after it is released. `VecDeque` allocates on the
+//! first push and keeps its room, so a steady flow of messages allocates nothing.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::{ready, Context, Poll, Waker};
+
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+
+use super::{MailboxConfig, OverflowPolicy};
+use crate::actor::ExitReason;
+
+/// A system signal: it bypasses the message lane's bound and is seen before any message.
+#[derive(Debug)]
+pub(crate) enum Signal {
+    /// Stop after the message being handled, with this reason.
+    Stop(ExitReason),
+}
+
+/// What the receiving actor should do next.
+pub(crate) enum Next<T> {
+    Message(T),
+    Signal(Signal),
+    /// `kill` was called: end now.
+    Killed,
+    /// The mailbox is empty and no sender is left to fill it.
+    NoSenders,
+}
+
+/// A push that the mailbox accepted.
+pub(crate) enum Pushed<T> {
+    Queued,
+    /// Queued, and the oldest waiting message was dropped to make room (`DropOldest`).
+    Evicted(T),
+    /// The mailbox was full and dropped the arriving message (`DropNewest`).
+    DroppedNewest(T),
+}
+
+/// A push the mailbox refused; the item is handed back.
+pub(crate) enum PushError<T> {
+    Full(T),
+    Closed(T),
+}
+
+pub(crate) struct Mailbox<T> {
+    state: Mutex<State<T>>,
+    /// Woken when a full `Wait` mailbox gets room, when it closes, and when its actor exits.
+    changed: Notify,
+    /// Strong handles that can still send; at zero an empty mailbox ends its actor.
+    senders: AtomicUsize,
+    killed: AtomicBool,
+    capacity: usize,
+    overflow: OverflowPolicy,
+}
+
+struct State<T> {
+    messages: VecDeque<T>,
+    signals: VecDeque<Signal>,
+    /// The receiving task, present only while it is parked.
+    receiver: Option<Waker>,
+    closed: bool,
+}
+
+impl<T> Mailbox<T> {
+    pub(crate) fn new(config: MailboxConfig, senders: usize) -> Self {
+        Self {
+            state: Mutex::new(State {
+                messages: VecDeque::new(),
+                signals: VecDeque::new(),
+                receiver: None,
+                closed: false,
+            }),
+            changed: Notify::new(),
+            senders: AtomicUsize::new(senders),
+            killed: AtomicBool::new(false),
+            capacity: config.capacity().unwrap_or(usize::MAX),
+            overflow: config.overflow_policy(),
+        }
+    }
+
+    pub(crate) fn waits_when_full(&self) -> bool {
+        self.overflow == OverflowPolicy::Wait
+    }
+
+    pub(crate) fn changed(&self) -> &Notify {
+        &self.changed
+    }
+
+    pub(crate) fn push(&self, item: T) -> Result<Pushed<T>, PushError<T>> {
+        let mut state = self.state.lock();
+        if state.closed {
+            return Err(PushError::Closed(item));
+        }
+        let pushed = if state.messages.len() < self.capacity {
+            state.messages.push_back(item);
+            Pushed::Queued
+        } else {
+            match self.overflow {
+                OverflowPolicy::Wait | OverflowPolicy::Reject => return Err(PushError::Full(item)),
+                OverflowPolicy::DropNewest => return Ok(Pushed::DroppedNewest(item)),
+                OverflowPolicy::DropOldest => {
+                    let oldest = state.messages.pop_front();
+                    state.messages.push_back(item);
+                    match oldest {
+                        Some(oldest) => Pushed::Evicted(oldest),
+                        None => Pushed::Queued,
+                    }
+                }
+            }
+        };
+        let receiver = state.receiver.take();
+        drop(state);
+        if let Some(waker) = receiver {
+            waker.wake();
+        }
+        Ok(pushed)
+    }
+
+    /// Queues a signal; returns `false` when the mailbox has already closed.
+    pub(crate) fn signal(&self, signal: Signal) -> bool {
+        let mut state = self.state.lock();
+        if state.closed {
+            return false;
+        }
+        state.signals.push_back(signal);
+        let receiver = state.receiver.take();
+        drop(state);
+        if let Some(waker) = receiver {
+            waker.wake();
+        }
+        true
+    }
+
+    pub(crate) fn kill(&self) {
+        self.killed.store(true, Ordering::Release);
+        let receiver = self.state.lock().receiver.take();
+        if let Some(waker) = receiver {
+            waker.wake();
+        }
+    }
+
+    pub(crate) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Next<T>> {
+        // Take part in Tokio's cooperative budget, so that an actor with an endless supply of
+        // messages still lets the other tasks on its worker run.
+        let coop = ready!(tokio::task::coop::poll_proceed(cx));
+        let mut state = self.state.lock();
+        if self.killed.load(Ordering::Acquire) {
+            return Poll::Ready(Next::Killed);
+        }
+        if let Some(signal) = state.signals.pop_front() {
+            coop.made_progress();
+            return Poll::Ready(Next::Signal(signal));
+        }
+        let was_full = state.messages.len() >= self.capacity;
+        if let Some(message) = state.messages.pop_front() {
+            drop(state);
+            if was_full && self.overflow == OverflowPolicy::Wait {
+                self.changed.notify_waiters();
+            }
+            coop.made_progress();
+            return Poll::Ready(Next::Message(message));
+        }
+        if self.senders.load(Ordering::Acquire) == 0 {
+            return Poll::Ready(Next::NoSenders);
+        }
+        park(&mut state.receiver, cx.waker());
+        Poll::Pending
+    }
+
+    /// Registers the receiver for a kill while it is busy with something else; `true` if
+    /// it has already been killed.
+    pub(crate) fn poll_killed(&self, cx: &mut Context<'_>) -> bool {
+        let mut state = self.state.lock();
+        if self.killed.load(Ordering::Acquire) {
+            return true;
+        }
+        park(&mut state.receiver, cx.waker());
+        false
+    }
+
+    /// Refuses every later push and signal, and hands back the messages still waiting.
+    pub(crate) fn close(&self) -> VecDeque<T> {
+        let mut state = self.state.lock();
+        state.closed = true;
+        state.signals = VecDeque::new();
+        state.receiver = None;
+        let waiting = std::mem::take(&mut state.messages);
+        drop(state);
+        self.changed.notify_waiters();
+        waiting
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.state.lock().messages.len()
+    }
+
+    pub(crate) fn add_sender(&self) {
+        self.senders.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Adds a sender unless none is left (the actor may already be ending for lack of them).
+    pub(crate) fn try_add_sender(&self) -> bool {
+        let mut current = self.senders.load(Ordering::Relaxed);
+        loop {
+            if current == 0 {
+                return false;
+            }
+            match self.senders.compare_exchange_weak(
+                current,
+                current + 1,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    pub(crate) fn remove_sender(&self) {
+        if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let receiver = self.state.lock().receiver.take();
+            if let Some(waker) = receiver {
+                waker.wake();
+            }
+        }
+    }
+}
+
+fn park(slot: &mut Option<Waker>, waker: &Waker) {
+    match slot {
+        Some(parked) if parked.will_wake(waker) => {}
+        _ => *slot = Some(waker.clone()),
+    }
+}

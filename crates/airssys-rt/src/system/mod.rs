@@ -1,0 +1,684 @@
+//! The actor system: where actors are spawned, named, counted and shut down.
+//!
+//! An [`ActorSystem`] runs on the Tokio runtime of whoever uses it, multi-thread or
+//! current-thread alike (the runtime needs its timer enabled, as `#[tokio::main]` does). It holds
+//! the defaults that actors are spawned with, the names actors are registered under, the
+//! [dead letters](crate::dead_letter), and the list of live actors that
+//! [`shutdown`](ActorSystem::shutdown) stops.
+//!
+//! | setting | default | |
+//! |---|---|---|
+//! | [`mailbox`](SystemBuilder::mailbox) | bounded, [`DEFAULT_CAPACITY`](crate::mailbox::DEFAULT_CAPACITY) (1024) messages, [`Wait`](crate::mailbox::OverflowPolicy::Wait) when full | per actor with [`SpawnOptions::mailbox`] |
+//! | [`ask_timeout`](SystemBuilder::ask_timeout) | 5 s, as OTP's `gen_server:call` | per call with [`Ask::timeout`](crate::actor::Ask::timeout) |
+//! | [`max_actors`](SystemBuilder::max_actors) | 1,048,576, as the BEAM's default process limit | |
+//! | [`shutdown_timeout`](SystemBuilder::shutdown_timeout) | 5 s, as OTP's default worker shutdown | |
+//! | [`dead_letter_history`](SystemBuilder::dead_letter_history) | the latest 128 | |
+//!
+//! ```
+//! use std::time::Duration;
+//! use airssys_rt::prelude::*;
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let system = ActorSystem::builder()
+//!     .mailbox(MailboxConfig::unbounded())
+//!     .ask_timeout(Duration::from_secs(1))
+//!     .max_actors(10_000)
+//!     .build()?;
+//! assert_eq!(system.config().max_actors(), 10_000);
+//! let report = system.shutdown().await;
+//! assert_eq!(report.killed, 0);
+//! # Ok(()) }
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use slab::Slab;
+use tokio::sync::Notify;
+
+use crate::actor::{self, Actor, ActorId, ActorRef, ErasedCell};
+use crate::dead_letter::DeadLetters;
+use crate::mailbox::{MailboxConfig, MailboxConfigError};
+
+/// The runtime's home: spawns actors and shuts them down. Cloning gives another handle to the
+/// same system.
+///
+/// See the [module documentation](self) for the defaults.
+///
+/// ```
+/// use airssys_rt::prelude::*;
+/// # struct Idle;
+/// # impl Actor for Idle {
+/// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
+/// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }
+/// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// # }
+/// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let system = ActorSystem::new();
+/// let _anonymous = system.spawn::<Idle>(()).await?;
+/// let _named = system.spawn_named::<Idle>("idle", ()).await?;
+/// assert_eq!(system.actor_count(), 2);
+/// let found: ActorRef<Idle> = system.lookup("idle")?;
+/// assert_eq!(found.name(), Some("idle"));
+/// system.shutdown().await;
+/// assert_eq!(system.actor_count(), 0);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ActorSystem {
+    inner: Arc<SystemInner>,
+}
+
+struct SystemInner {
+    config: SystemConfig,
+    live: AtomicUsize,
+    shutting_down: AtomicBool,
+    actors: Mutex<Slab<Arc<dyn ErasedCell>>>,
+    names: Mutex<HashMap<Arc<str>, Arc<dyn ErasedCell>>>,
+    dead_letters: DeadLetters,
+    all_stopped: Notify,
+}
+
+impl ActorSystem {
+    /// A system with the default settings.
+    ///
+    /// ```
+    /// let system = airssys_rt::ActorSystem::new();
+    /// assert_eq!(system.actor_count(), 0);
+    /// ```
+    pub fn new() -> Self {
+        Self::from_config(SystemConfig::default())
+    }
+
+    /// A builder to change the defaults.
+    ///
+    /// ```
+    /// let system = airssys_rt::ActorSystem::builder().max_actors(100).build().unwrap();
+    /// assert_eq!(system.config().max_actors(), 100);
+    /// ```
+    pub fn builder() -> SystemBuilder {
+        SystemBuilder { config: SystemConfig::default() }
+    }
+
+    fn from_config(config: SystemConfig) -> Self {
+        let dead_letters = DeadLetters::new(config.dead_letter_history);
+        Self {
+            inner: Arc::new(SystemInner {
+                config,
+                live: AtomicUsize::new(0),
+                shutting_down: AtomicBool::new(false),
+                actors: Mutex::new(Slab::new()),
+                names: Mutex::new(HashMap::new()),
+                dead_letters,
+                all_stopped: Notify::new(),
+            }),
+        }
+    }
+
+    /// The settings this system runs with.
+    ///
+    /// ```
+    /// let system = airssys_rt::ActorSystem::new();
+    /// assert_eq!(system.config().ask_timeout(), std::time::Duration::from_secs(5));
+    /// ```
+    pub fn config(&self) -> &SystemConfig {
+        &self.inner.config
+    }
+
+    /// Spawns an anonymous actor with the system's default mailbox.
+    ///
+    /// Returns once [`pre_start`](Actor::pre_start) has succeeded.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # async fn spawn<A: Actor<Args = ()>>(system: &ActorSystem) -> Result<(), SpawnError> {
+    /// let actor = system.spawn::<A>(()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn spawn<A: Actor>(&self, args: A::Args) -> Result<ActorRef<A>, SpawnError> {
+        self.spawn_with(SpawnOptions::new(), args).await
+    }
+
+    /// Spawns an actor registered under `name`, so that [`lookup`](Self::lookup) finds it. The
+    /// registration keeps it alive until it is stopped, and goes away when it ends.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # async fn spawn<A: Actor<Args = ()>>(system: &ActorSystem) -> Result<(), SpawnError> {
+    /// let actor = system.spawn_named::<A>("worker", ()).await?;
+    /// assert_eq!(actor.name(), Some("worker"));
+    /// # Ok(()) }
+    /// ```
+    pub async fn spawn_named<A: Actor>(
+        &self,
+        name: impl Into<Arc<str>>,
+        args: A::Args,
+    ) -> Result<ActorRef<A>, SpawnError> {
+        self.spawn_with(SpawnOptions::new().name(name), args).await
+    }
+
+    /// Spawns an actor with the given options.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # async fn spawn<A: Actor<Args = ()>>(system: &ActorSystem) -> Result<(), SpawnError> {
+    /// let options = SpawnOptions::new()
+    ///     .name("ingest")
+    ///     .mailbox(MailboxConfig::bounded(64).overflow(OverflowPolicy::DropOldest));
+    /// let actor = system.spawn_with::<A>(options, ()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn spawn_with<A: Actor>(
+        &self,
+        options: SpawnOptions,
+        args: A::Args,
+    ) -> Result<ActorRef<A>, SpawnError> {
+        let mailbox = options.mailbox.unwrap_or(self.inner.config.mailbox);
+        mailbox.validate()?;
+        actor::start(self, options.name, mailbox, args).await
+    }
+
+    /// The actor registered under `name`, as a handle of its type.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::system::LookupError;
+    /// # fn find<A: Actor>(system: &ActorSystem) {
+    /// match system.lookup::<A>("worker") {
+    ///     Ok(worker) => println!("found {}", worker.id()),
+    ///     Err(LookupError::NotFound(name)) => println!("no {name}"),
+    ///     Err(other) => println!("{other}"),
+    /// }
+    /// # }
+    /// ```
+    pub fn lookup<A: Actor>(&self, name: &str) -> Result<ActorRef<A>, LookupError> {
+        let cell = self
+            .inner
+            .names
+            .lock()
+            .get(name)
+            .cloned()
+            .ok_or_else(|| LookupError::NotFound(name.to_owned()))?;
+        let actual = cell.actor_type();
+        let cell = cell.into_any().downcast::<actor::ActorCell<A>>().map_err(|_| {
+            LookupError::WrongType {
+                name: name.to_owned(),
+                expected: std::any::type_name::<A>(),
+                actual,
+            }
+        })?;
+        cell.mailbox.add_sender();
+        Ok(ActorRef::from_counted(cell))
+    }
+
+    /// How many actors are alive (started and not yet ended).
+    ///
+    /// ```
+    /// assert_eq!(airssys_rt::ActorSystem::new().actor_count(), 0);
+    /// ```
+    pub fn actor_count(&self) -> usize {
+        self.inner.live.load(Ordering::Acquire)
+    }
+
+    /// The dead-letter sink.
+    ///
+    /// ```
+    /// assert_eq!(airssys_rt::ActorSystem::new().dead_letters().count(), 0);
+    /// ```
+    pub fn dead_letters(&self) -> &DeadLetters {
+        &self.inner.dead_letters
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) has begun; spawning then fails.
+    ///
+    /// ```
+    /// assert!(!airssys_rt::ActorSystem::new().is_shutting_down());
+    /// ```
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.shutting_down.load(Ordering::Acquire)
+    }
+
+    /// Stops every actor, and returns when none is left.
+    ///
+    /// New spawns are refused from the start. Every live actor is stopped with
+    /// [`ExitReason::Shutdown`](crate::ExitReason::Shutdown) (it finishes its current message and
+    /// runs `post_stop`); those still running after the shutdown timeout are killed. Calling it
+    /// again waits for the same end.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() {
+    /// let system = airssys_rt::ActorSystem::new();
+    /// let report = system.shutdown().await;
+    /// assert_eq!((report.stopped, report.killed), (0, 0));
+    /// # }
+    /// ```
+    pub async fn shutdown(&self) -> ShutdownReport {
+        self.inner.shutting_down.store(true, Ordering::Release);
+        let running = self.running_actors();
+        let before = running.len();
+        for cell in &running {
+            cell.stop(crate::ExitReason::Shutdown);
+        }
+        drop(running);
+        let timeout = self.inner.config.shutdown_timeout;
+        if tokio::time::timeout(timeout, self.wait_until_empty()).await.is_ok() {
+            return ShutdownReport { stopped: before, killed: 0 };
+        }
+        let remaining = self.running_actors();
+        let killed = remaining.len();
+        for cell in &remaining {
+            cell.kill();
+        }
+        drop(remaining);
+        self.wait_until_empty().await;
+        ShutdownReport { stopped: before.saturating_sub(killed), killed }
+    }
+
+    fn running_actors(&self) -> Vec<Arc<dyn ErasedCell>> {
+        self.inner.actors.lock().iter().map(|(_, cell)| Arc::clone(cell)).collect()
+    }
+
+    async fn wait_until_empty(&self) {
+        loop {
+            let mut stopped = pin!(self.inner.all_stopped.notified());
+            stopped.as_mut().enable();
+            if self.inner.live.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            stopped.await;
+        }
+    }
+
+    /// Counts a new actor in (or refuses it), registers its name and tracks it for shutdown.
+    /// Returns its slot in the table of live actors.
+    pub(crate) fn admit<C: ErasedCell>(&self, cell: Arc<C>) -> Result<usize, SpawnError> {
+        let inner = &*self.inner;
+        if inner.shutting_down.load(Ordering::Acquire) {
+            return Err(SpawnError::ShuttingDown);
+        }
+        let limit = inner.config.max_actors;
+        if inner.live.fetch_add(1, Ordering::AcqRel) >= limit {
+            self.count_exit();
+            return Err(SpawnError::TooManyActors { limit });
+        }
+        let cell: Arc<dyn ErasedCell> = cell;
+        if let Some(name) = cell_name(&*cell) {
+            let mut names = inner.names.lock();
+            if let Some(owner) = names.get(&name) {
+                let owner = owner.id();
+                drop(names);
+                self.count_exit();
+                return Err(SpawnError::NameTaken { name, owner });
+            }
+            cell.hold_sender();
+            names.insert(name, Arc::clone(&cell));
+        }
+        Ok(inner.actors.lock().insert(cell))
+    }
+
+    /// Removes an ending actor from the table of live actors and from the name registry.
+    pub(crate) fn forget(&self, slot: usize, id: ActorId, name: Option<&Arc<str>>) {
+        let inner = &*self.inner;
+        drop(inner.actors.lock().try_remove(slot));
+        if let Some(name) = name {
+            let mut names = inner.names.lock();
+            if names.get(name).is_some_and(|owner| owner.id() == id) {
+                let registration = names.remove(name);
+                drop(names);
+                if let Some(registration) = registration {
+                    registration.release_sender();
+                }
+            }
+        }
+    }
+
+    /// Counts an actor out; the last one out wakes `shutdown`.
+    pub(crate) fn count_exit(&self) {
+        if self.inner.live.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.inner.all_stopped.notify_waiters();
+        }
+    }
+}
+
+fn cell_name(cell: &dyn ErasedCell) -> Option<Arc<str>> {
+    cell.name().cloned()
+}
+
+impl Default for ActorSystem {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for ActorSystem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActorSystem")
+            .field("actors", &self.actor_count())
+            .field("shutting_down", &self.is_shutting_down())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The settings of an [`ActorSystem`].
+///
+/// ```
+/// let config = airssys_rt::ActorSystem::new().config().clone();
+/// assert_eq!(config.shutdown_timeout(), std::time::Duration::from_secs(5));
+/// ```
+#[derive(Clone, Debug)]
+pub struct SystemConfig {
+    mailbox: MailboxConfig,
+    ask_timeout: Duration,
+    max_actors: usize,
+    shutdown_timeout: Duration,
+    dead_letter_history: usize,
+}
+
+/// The default `ask` timeout: 5 s, as OTP's `gen_server:call`.
+pub const DEFAULT_ASK_TIMEOUT: Duration = Duration::from_secs(5);
+/// The default limit on live actors: 1,048,576, the BEAM's default process limit.
+pub const DEFAULT_MAX_ACTORS: usize = 1 << 20;
+/// How long [`ActorSystem::shutdown`] waits for graceful stops before killing: 5 s, as OTP's
+/// default shutdown for a worker.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+/// How many dead letters are kept for inspection by default.
+pub const DEFAULT_DEAD_LETTER_HISTORY: usize = 128;
+
+impl Default for SystemConfig {
+    fn default() -> Self {
+        Self {
+            mailbox: MailboxConfig::default(),
+            ask_timeout: DEFAULT_ASK_TIMEOUT,
+            max_actors: DEFAULT_MAX_ACTORS,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            dead_letter_history: DEFAULT_DEAD_LETTER_HISTORY,
+        }
+    }
+}
+
+impl SystemConfig {
+    /// The mailbox an actor gets unless its spawn says otherwise.
+    ///
+    /// ```
+    /// let system = airssys_rt::ActorSystem::new();
+    /// assert!(system.config().mailbox().is_bounded());
+    /// ```
+    pub fn mailbox(&self) -> MailboxConfig {
+        self.mailbox
+    }
+
+    /// How long an `ask` waits unless the call sets its own timeout.
+    ///
+    /// ```
+    /// # let system = airssys_rt::ActorSystem::new();
+    /// assert_eq!(system.config().ask_timeout(), airssys_rt::system::DEFAULT_ASK_TIMEOUT);
+    /// ```
+    pub fn ask_timeout(&self) -> Duration {
+        self.ask_timeout
+    }
+
+    /// The most actors alive at once.
+    ///
+    /// ```
+    /// # let system = airssys_rt::ActorSystem::new();
+    /// assert_eq!(system.config().max_actors(), airssys_rt::system::DEFAULT_MAX_ACTORS);
+    /// ```
+    pub fn max_actors(&self) -> usize {
+        self.max_actors
+    }
+
+    /// How long `shutdown` waits for graceful stops before it kills.
+    ///
+    /// ```
+    /// # let system = airssys_rt::ActorSystem::new();
+    /// assert_eq!(system.config().shutdown_timeout(), airssys_rt::system::DEFAULT_SHUTDOWN_TIMEOUT);
+    /// ```
+    pub fn shutdown_timeout(&self) -> Duration {
+        self.shutdown_timeout
+    }
+
+    /// How many dead letters are kept for inspection.
+    ///
+    /// ```
+    /// # let system = airssys_rt::ActorSystem::new();
+    /// assert_eq!(system.config().dead_letter_history(), airssys_rt::system::DEFAULT_DEAD_LETTER_HISTORY);
+    /// ```
+    pub fn dead_letter_history(&self) -> usize {
+        self.dead_letter_history
+    }
+}
+
+/// Changes an [`ActorSystem`]'s defaults; made by [`ActorSystem::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// let system = airssys_rt::ActorSystem::builder()
+///     .shutdown_timeout(Duration::from_millis(500))
+///     .dead_letter_history(16)
+///     .build()
+///     .unwrap();
+/// assert_eq!(system.config().dead_letter_history(), 16);
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct SystemBuilder {
+    config: SystemConfig,
+}
+
+impl SystemBuilder {
+    /// The mailbox every actor gets unless its spawn says otherwise.
+    ///
+    /// ```
+    /// use airssys_rt::mailbox::MailboxConfig;
+    /// let system = airssys_rt::ActorSystem::builder().mailbox(MailboxConfig::bounded(8)).build().unwrap();
+    /// assert_eq!(system.config().mailbox().capacity(), Some(8));
+    /// ```
+    pub fn mailbox(mut self, mailbox: MailboxConfig) -> Self {
+        self.config.mailbox = mailbox;
+        self
+    }
+
+    /// How long an `ask` waits unless the call sets its own timeout.
+    ///
+    /// ```
+    /// let system = airssys_rt::ActorSystem::builder().ask_timeout(std::time::Duration::from_secs(1)).build().unwrap();
+    /// assert_eq!(system.config().ask_timeout().as_secs(), 1);
+    /// ```
+    pub fn ask_timeout(mut self, timeout: Duration) -> Self {
+        self.config.ask_timeout = timeout;
+        self
+    }
+
+    /// The most actors alive at once; spawning past it fails with
+    /// [`SpawnError::TooManyActors`].
+    ///
+    /// ```
+    /// let system = airssys_rt::ActorSystem::builder().max_actors(2_000_000).build().unwrap();
+    /// assert_eq!(system.config().max_actors(), 2_000_000);
+    /// ```
+    pub fn max_actors(mut self, limit: usize) -> Self {
+        self.config.max_actors = limit;
+        self
+    }
+
+    /// How long `shutdown` waits for graceful stops before it kills.
+    ///
+    /// ```
+    /// let system = airssys_rt::ActorSystem::builder().shutdown_timeout(std::time::Duration::ZERO).build().unwrap();
+    /// assert!(system.config().shutdown_timeout().is_zero());
+    /// ```
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.config.shutdown_timeout = timeout;
+        self
+    }
+
+    /// How many of the latest dead letters are kept for inspection (0 keeps only the count).
+    ///
+    /// ```
+    /// let system = airssys_rt::ActorSystem::builder().dead_letter_history(0).build().unwrap();
+    /// assert_eq!(system.config().dead_letter_history(), 0);
+    /// ```
+    pub fn dead_letter_history(mut self, size: usize) -> Self {
+        self.config.dead_letter_history = size;
+        self
+    }
+
+    /// The system, if the settings are usable.
+    ///
+    /// ```
+    /// use airssys_rt::system::ConfigError;
+    /// let refused = airssys_rt::ActorSystem::builder().max_actors(0).build();
+    /// assert!(matches!(refused, Err(ConfigError::ZeroMaxActors)));
+    /// ```
+    pub fn build(self) -> Result<ActorSystem, ConfigError> {
+        self.config.mailbox.validate()?;
+        if self.config.max_actors == 0 {
+            return Err(ConfigError::ZeroMaxActors);
+        }
+        Ok(ActorSystem::from_config(self.config))
+    }
+}
+
+/// Settings the [`SystemBuilder`] refuses.
+///
+/// ```
+/// use airssys_rt::mailbox::MailboxConfig;
+/// let refused = airssys_rt::ActorSystem::builder().mailbox(MailboxConfig::bounded(0)).build();
+/// assert!(refused.is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The default mailbox cannot be used.
+    #[error("invalid default mailbox: {0}")]
+    InvalidMailbox(#[from] MailboxConfigError),
+    /// A system that may run no actor.
+    #[error("max_actors must be at least 1")]
+    ZeroMaxActors,
+}
+
+/// How to spawn one actor: its name and mailbox.
+///
+/// ```
+/// use airssys_rt::prelude::*;
+/// let options = SpawnOptions::new().name("cache").mailbox(MailboxConfig::unbounded());
+/// ```
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct SpawnOptions {
+    name: Option<Arc<str>>,
+    mailbox: Option<MailboxConfig>,
+}
+
+impl SpawnOptions {
+    /// Anonymous, with the system's default mailbox.
+    ///
+    /// ```
+    /// let _ = airssys_rt::system::SpawnOptions::new();
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers the actor under this name.
+    ///
+    /// ```
+    /// let _ = airssys_rt::system::SpawnOptions::new().name("logger");
+    /// ```
+    pub fn name(mut self, name: impl Into<Arc<str>>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Gives the actor this mailbox instead of the system's default.
+    ///
+    /// ```
+    /// use airssys_rt::mailbox::MailboxConfig;
+    /// let _ = airssys_rt::system::SpawnOptions::new().mailbox(MailboxConfig::bounded(4));
+    /// ```
+    pub fn mailbox(mut self, mailbox: MailboxConfig) -> Self {
+        self.mailbox = Some(mailbox);
+        self
+    }
+}
+
+/// Why an actor could not be spawned.
+///
+/// ```
+/// use airssys_rt::system::SpawnError;
+/// let error = SpawnError::TooManyActors { limit: 10 };
+/// assert_eq!(error.to_string(), "the system already runs its limit of 10 actors");
+/// ```
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpawnError {
+    /// Another live actor is registered under this name.
+    #[error("the name {name:?} is already registered to actor {owner}")]
+    NameTaken {
+        /// The name asked for.
+        name: Arc<str>,
+        /// The actor that holds it.
+        owner: ActorId,
+    },
+    /// The system runs as many actors as it may.
+    #[error("the system already runs its limit of {limit} actors")]
+    TooManyActors {
+        /// The configured limit.
+        limit: usize,
+    },
+    /// The system is shutting down and takes no new actors.
+    #[error("the system is shutting down")]
+    ShuttingDown,
+    /// The mailbox configuration cannot be used.
+    #[error("invalid mailbox: {0}")]
+    InvalidMailbox(#[from] MailboxConfigError),
+    /// `pre_start` failed or panicked (or the actor was killed while starting).
+    #[error("the actor failed to start: {0}")]
+    StartFailed(crate::ExitReason),
+}
+
+/// Why [`ActorSystem::lookup`] found no handle.
+///
+/// ```
+/// use airssys_rt::system::LookupError;
+/// assert_eq!(LookupError::NotFound("db".into()).to_string(), "no actor is registered as \"db\"");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LookupError {
+    /// No live actor has this name.
+    #[error("no actor is registered as {0:?}")]
+    NotFound(String),
+    /// The actor registered under this name is of another type.
+    #[error("{name:?} is registered to a {actual}, not a {expected}")]
+    WrongType {
+        /// The name looked up.
+        name: String,
+        /// The actor type asked for.
+        expected: &'static str,
+        /// The actor type registered.
+        actual: &'static str,
+    },
+}
+
+/// What [`ActorSystem::shutdown`] had to do.
+///
+/// ```
+/// # #[tokio::main] async fn main() {
+/// let report = airssys_rt::ActorSystem::new().shutdown().await;
+/// assert_eq!(report.stopped + report.killed, 0);
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ShutdownReport {
+    /// Actors that ended within the shutdown timeout.
+    pub stopped: usize,
+    /// Actors that had to be killed after it.
+    pub killed: usize,
+}

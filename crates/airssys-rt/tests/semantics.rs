@@ -1,0 +1,851 @@
+//! One test (or more) per rule of `docs/semantics.md`, named after the rule.
+
+mod common;
+
+use std::collections::HashSet;
+use std::future::IntoFuture;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use airssys_rt::dead_letter::DeadLetterReason;
+use airssys_rt::mailbox::DEFAULT_CAPACITY;
+use airssys_rt::prelude::*;
+use airssys_rt::system::{ConfigError, LookupError};
+use common::{block, probe, Cmd, Event, Hook, Probe, ProbeArgs, ProbeError};
+use futures::FutureExt;
+use tokio::sync::oneshot;
+
+fn bounded(capacity: usize, policy: OverflowPolicy) -> SpawnOptions {
+    SpawnOptions::new().mailbox(MailboxConfig::bounded(capacity).overflow(policy))
+}
+
+/// Waits, without sleeping, until `actor` has `len` messages waiting.
+async fn until_queued(actor: &ActorRef<Probe>, len: usize) {
+    while actor.mailbox_len() != len {
+        tokio::task::yield_now().await;
+    }
+}
+
+// ---------------------------------------------------------------- A. actors and lifecycle
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a1_one_message_at_a_time_under_concurrent_senders() {
+    let system = ActorSystem::new();
+    let args = ProbeArgs::new();
+    let (journal, max_inside) = (args.journal.clone(), args.max_inside.clone());
+    let actor = system.spawn::<Probe>(args).await.unwrap();
+    let mut senders = Vec::new();
+    for sender in 0..8u64 {
+        let actor = actor.clone();
+        senders.push(tokio::spawn(async move {
+            for i in 0..200 {
+                actor.tell(Cmd::Overlap(sender * 1000 + i)).await.unwrap();
+            }
+            actor.ask(Cmd::Echo(u64::MAX)).await.unwrap();
+        }));
+    }
+    for sender in senders {
+        sender.await.unwrap();
+    }
+    assert_eq!(max_inside.load(Ordering::SeqCst), 1);
+    assert_eq!(journal.handled().len(), 8 * 200 + 8);
+}
+
+#[tokio::test]
+async fn a2_spawn_fails_when_pre_start_fails() {
+    let system = ActorSystem::new();
+    let args = ProbeArgs::new().failing_in(Hook::PreStart);
+    let journal = args.journal.clone();
+    match system.spawn::<Probe>(args).await {
+        Err(SpawnError::StartFailed(reason)) => {
+            assert_eq!(reason.error().map(|e| e.to_string()), Some(ProbeError.to_string()))
+        }
+        other => panic!("expected StartFailed, got {other:?}"),
+    }
+    assert_eq!(system.actor_count(), 0);
+    assert_eq!(journal.events(), vec![Event::PreStart]);
+}
+
+#[tokio::test]
+async fn a2_spawn_fails_when_pre_start_panics() {
+    let system = ActorSystem::new();
+    let args = ProbeArgs::new().panicking_in(Hook::PreStart);
+    match system.spawn::<Probe>(args).await {
+        Err(SpawnError::StartFailed(reason)) => {
+            assert_eq!(reason, ExitReason::panicked("injected panic in PreStart"))
+        }
+        other => panic!("expected StartFailed, got {other:?}"),
+    }
+    assert_eq!(system.actor_count(), 0);
+}
+
+/// An actor whose `post_start` waits for a go-ahead.
+struct SlowStarter {
+    go: Option<oneshot::Receiver<()>>,
+}
+
+impl Actor for SlowStarter {
+    type Msg = ();
+    type Reply = ActorState;
+    type Args = oneshot::Receiver<()>;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(
+        go: oneshot::Receiver<()>,
+        _: &mut Context<Self>,
+    ) -> Result<Self, Self::Error> {
+        Ok(SlowStarter { go: Some(go) })
+    }
+
+    async fn post_start(&mut self, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        if let Some(go) = self.go.take() {
+            let _ = go.await;
+        }
+        Ok(())
+    }
+
+    async fn handle(&mut self, _: (), ctx: &mut Context<Self>) -> Result<ActorState, Self::Error> {
+        Ok(ctx.actor_ref().state())
+    }
+}
+
+#[tokio::test]
+async fn a3_post_start_runs_before_the_first_message_and_the_state_is_starting_meanwhile() {
+    let system = ActorSystem::new();
+    let (go_tx, go_rx) = oneshot::channel();
+    let actor = system.spawn::<SlowStarter>(go_rx).await.unwrap();
+    assert_eq!(actor.state(), ActorState::Starting);
+    let mut reply = Box::pin(actor.ask(()).into_future());
+    assert!((&mut reply).now_or_never().is_none(), "handled a message before post_start ended");
+    assert_eq!(actor.state(), ActorState::Starting);
+    go_tx.send(()).unwrap();
+    assert_eq!(reply.await.unwrap(), ActorState::Running);
+}
+
+#[tokio::test]
+async fn a3_hooks_run_in_order() {
+    let system = ActorSystem::new();
+    let (actor, journal) = probe(&system).await;
+    actor.ask(Cmd::Echo(1)).await.unwrap();
+    actor.stop();
+    actor.wait_for_exit().await;
+    assert_eq!(
+        journal.events(),
+        vec![
+            Event::PreStart,
+            Event::PostStart,
+            Event::Handled(1),
+            Event::PostStop(ExitReason::Normal),
+            Event::Dropped
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a4_1_stop_ends_after_the_current_message() {
+    let system = ActorSystem::new();
+    let (actor, journal) = probe(&system).await;
+    let release = block(&actor).await;
+    actor.tell(Cmd::Echo(1)).await.unwrap();
+    actor.stop();
+    assert!(actor.is_alive(), "stop must wait for the message being handled");
+    release.send(()).unwrap();
+    assert_eq!(actor.wait_for_exit().await, ExitReason::Normal);
+    assert!(journal.handled().is_empty(), "a message queued behind a stop was handled");
+    assert!(journal.contains(&Event::PostStop(ExitReason::Normal)));
+}
+
+#[tokio::test]
+async fn a4_1_stop_with_gives_the_reason() {
+    let system = ActorSystem::new();
+    let (actor, _) = probe(&system).await;
+    actor.stop_with(ExitReason::Shutdown);
+    assert_eq!(actor.wait_for_exit().await, ExitReason::Shutdown);
+}
+
+#[tokio::test]
+async fn a4_2_context_stop_ends_after_the_handler_returns() {
+    let system = ActorSystem::new();
+    let (actor, journal) = probe(&system).await;
+    let release = block(&actor).await;
+    let stop = actor.ask(Cmd::StopSelf);
+    let next = actor.ask(Cmd::Echo(2));
+    release.send(()).unwrap();
+    let (stopped, next) = tokio::join!(stop, next);
+    assert_eq!(stopped.unwrap(), 0, "the handler that stopped still replies");
+    assert!(matches!(next, Err(AskError::Stopped(ExitReason::Normal))));
+    assert_eq!(actor.wait_for_exit().await, ExitReason::Normal);
+    assert!(journal.handled().is_empty());
+}
+
+#[tokio::test]
+async fn a4_3_an_error_fails_the_actor() {
+    let system = ActorSystem::new();
+    let (actor, journal) = probe(&system).await;
+    let _ = actor.ask(Cmd::Fail).await;
+    let reason = actor.wait_for_exit().await;
+    assert_eq!(reason.error().map(|e| e.to_string()), Some(ProbeError.to_string()));
+    assert!(!reason.is_normal());
+    assert!(journal.contains(&Event::PostStop(reason)));
+}
+
+#[tokio::test]
+async fn a4_3_an_error_in_post_start_fails_the_actor() {
+    let system = ActorSystem::new();
+    let args = ProbeArgs::new().failing_in(Hook::PostStart);
+    let actor = system.spawn::<Probe>(args).await.unwrap();
+    assert!(actor.wait_for_exit().await.error().is_some());
+}
+
+#[tokio::test]
+async fn a4_4_a_panic_in_the_handler_ends_the_actor_with_its_message() {
+    let system = ActorSystem::new();
+    let (actor, _) = probe(&system).await;
+    let _ = actor.ask(Cmd::Panic).await;
+    assert_eq!(actor.wait_for_exit().await, ExitReason::panicked("handler panicked on purpose"));
+}
+
+#[tokio::test]
+async fn a4_4_a_panic_in_post_start_ends_the_actor() {
+    let system = ActorSystem::new();
+    let args = ProbeArgs::new().panicking_in(Hook::PostStart);
+    let journal = args.journal.clone();
+    let actor = system.spawn::<Probe>(args).await.unwrap();
+    assert_eq!(actor.wait_for_exit().await, ExitReason::panicked("injected panic in PostStart"));
+    assert!(journal.handled().is_empty());
+}
+
+#[tokio::test]
+async fn a4_5_kill_ends_with_killed() {
+    let system = ActorSystem::new();
+    let (actor, _) = probe(&system).await;
+    actor.kill();
+    assert_eq!(actor.wait_for_exit().await, ExitReason::Killed);
+}
+
+#[tokio::test]
+async fn a4_6_the_last_strong_handle_gone_ends_the_actor_normally() {
+    let system = ActorSystem::new();
+    let (actor, journal) = probe(&system).await;
+    let weak = actor.downgrade();
+    actor.tell(Cmd::Echo(7)).await.unwrap();
+    drop(actor);
+    journal.wait_for(Event::Dropped).await;
+    assert_eq!(journal.handled(), vec![7], "queued messages are handled before it ends");
+    assert!(journal.contains(&Event::PostStop(ExitReason::Normal)));
+    assert!(weak.upgrade().is_none());
+}
+
+#[tokio::test]
+async fn a5_post_stop_runs_once_after_the_mailbox_closed() {
+    let system = ActorSystem::new();
+    let args = ProbeArgs { slow_stop: Some(Duration::from_millis(50)), ..ProbeArgs::new() };
+    let journal = args.journal.clone();
+    let actor = system.spawn::<Probe>(args).await.unwrap();
+    actor.stop();
+    journal.wait_for(Event::PostStop(ExitReason::Normal)).await;
+    assert!(matches!(actor.try_tell(Cmd::Echo(1)), Err(SendError::Closed(_))));
+    actor.wait_for_exit().await;
+    let post_stops = journal.events().iter().filter(|e| matches!(e, Event::PostStop(_))).count();
+    assert_eq!(post_stops, 1);
+}
+
+#[tokio::test]
+async fn a5_an_error_in_post_stop_replaces_the_reason() {
+    let system = ActorSystem::new();
+    let actor = system.spawn::<Probe>(ProbeArgs::new().failing_in(Hook::PostStop)).await.unwrap();
+    actor.stop();
+    assert!(actor.wait_for_exit().await.error().is_some());
+}
+
+#[tokio::test]
+async fn a5_a_panic_in_post_stop_replaces_the_reason() {
+    let system = ActorSystem::new();
+    let actor = system.spawn::<Probe>(ProbeArgs::new().panicking_in(Hook::PostStop)).await.unwrap();
+    actor.stop();
+    assert_eq!(actor.wait_for_exit().await, ExitReason::panicked("injected panic in PostStop"));
+}
+
+#[tokio::test]
+async fn a6_kill_interrupts_a_running_handler_and_skips_post_stop() {
+    let system = ActorSystem::new();
+    let (actor, journal) = probe(&system).await;
+    let release = block(&actor).await;
+    actor.kill();
+    assert_eq!(actor.wait_for_exit().await, ExitReason::Killed);
+    assert!(release.send(()).is_err(), "the interrupted handler should have been dropped");
+    assert!(!journal.events().iter().any(|e| matches!(e, Event::PostStop(_))));
+    assert!(journal.contains(&Event::Dropped));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a6_kill_interrupts_a_slow_post_stop() {
+    let system = ActorSystem::new();
+    let args = ProbeArgs { slow_stop: Some(Duration::from_secs(3600)), ..ProbeArgs::new() };
+    let journal = args.journal.clone();
+    let actor = system.spawn::<Probe>(args).await.unwrap();
+    actor.stop();
+    journal.wait_for(Event::PostStop(ExitReason::Normal)).await;
+    actor.kill();
+    assert_eq!(actor.wait_for_exit().await, ExitReason::Killed);
+}
+
+#[tokio::test]
+async fn a7_state_is_dropped_before_the_exit_is_visible() {
+    let system = ActorSystem::new();
+    let (actor, journal) = probe(&system).await;
+    actor.stop();
+    actor.wait_for_exit().await;
+    assert_eq!(journal.events().last(), Some(&Event::Dropped));
+    assert_eq!(actor.state(), ActorState::Stopped);
+    assert_eq!(actor.exit_reason(), Some(ExitReason::Normal));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a8_a_panic_does_not_reach_other_actors_or_the_caller() {
+    let system = ActorSystem::new();
+    let (bystander, _) = probe(&system).await;
+    for _ in 0..20 {
+        let (victim, _) = probe(&system).await;
+        let _ = victim.ask(Cmd::Panic).await;
+        assert!(victim.wait_for_exit().await.is_panic());
+        assert_eq!(bystander.ask(Cmd::Echo(3)).await.unwrap(), 3);
+    }
+    assert_eq!(system.actor_count(), 1);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a8_a_panic_does_not_take_down_a_current_thread_runtime() {
+    let system = ActorSystem::new();
+    let (victim, _) = probe(&system).await;
+    let (bystander, _) = probe(&system).await;
+    let _ = victim.ask(Cmd::Panic).await;
+    assert_eq!(bystander.ask(Cmd::Echo(4)).await.unwrap(), 4);
+}
+
+#[tokio::test]
+async fn a9_a_weak_handle_does_not_keep_the_actor_alive() {
+    let system = ActorSystem::new();
+    let (actor, journal) = probe(&system).await;
+    let weak = actor.downgrade();
+    let upgraded = weak.upgrade().expect("alive");
+    assert_eq!(upgraded, actor);
+    drop(upgraded);
+    drop(actor);
+    journal.wait_for(Event::Dropped).await;
+    assert!(weak.upgrade().is_none());
+    assert!(!weak.is_alive());
+}
+
+#[tokio::test]
+// A handle hashes by its id, which never changes; its interior mutability is the actor's state.
+#[allow(clippy::mutable_key_type)]
+async fn a10_handles_compare_and_hash_by_id() {
+    let system = ActorSystem::new();
+    let (a, _) = probe(&system).await;
+    let (b, _) = probe(&system).await;
+    assert_ne!(a.id(), b.id());
+    let set: HashSet<ActorRef<Probe>> = [a.clone(), a.clone(), b.clone()].into_iter().collect();
+    assert_eq!(set.len(), 2);
+    assert!(set.contains(&a) && set.contains(&b));
+    assert_eq!(a.downgrade(), a.clone().downgrade());
+}
+
+// ---------------------------------------------------------------- M. messages and mailboxes
+
+#[tokio::test]
+async fn m1_messages_from_one_sender_are_handled_in_order() {
+    let system = ActorSystem::new();
+    let (actor, journal) = probe(&system).await;
+    for n in 0..3000u64 {
+        match n % 3 {
+            0 => actor.tell(Cmd::Echo(n)).await.unwrap(),
+            1 => loop {
+                match actor.try_tell(Cmd::Echo(n)) {
+                    Ok(()) => break,
+                    Err(SendError::Full(_)) => tokio::task::yield_now().await,
+                    Err(SendError::Closed(_)) => panic!("closed"),
+                }
+            },
+            _ => assert_eq!(actor.ask(Cmd::Echo(n)).await.unwrap(), n),
+        }
+    }
+    actor.ask(Cmd::Echo(u64::MAX)).await.unwrap();
+    let mut expected: Vec<u64> = (0..3000).collect();
+    expected.push(u64::MAX);
+    assert_eq!(journal.handled(), expected);
+}
+
+/// Replies with the address its boxed message lives at.
+struct AddressOf;
+
+impl Actor for AddressOf {
+    type Msg = Box<[u8; 256]>;
+    type Reply = usize;
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(AddressOf)
+    }
+
+    async fn handle(
+        &mut self,
+        msg: Box<[u8; 256]>,
+        _: &mut Context<Self>,
+    ) -> Result<usize, Self::Error> {
+        Ok(&*msg as *const [u8; 256] as usize)
+    }
+}
+
+#[tokio::test]
+async fn m2_messages_are_moved_not_copied() {
+    let system = ActorSystem::new();
+    let actor = system.spawn::<AddressOf>(()).await.unwrap();
+    let message = Box::new([7u8; 256]);
+    let address = &*message as *const [u8; 256] as usize;
+    assert_eq!(actor.ask(message).await.unwrap(), address);
+}
+
+#[tokio::test]
+async fn m3_ask_returns_the_handlers_reply() {
+    let system = ActorSystem::new();
+    let (actor, _) = probe(&system).await;
+    assert_eq!(actor.ask(Cmd::Echo(42)).await.unwrap(), 42);
+}
+
+#[tokio::test(start_paused = true)]
+async fn m4_ask_times_out_after_the_system_default() {
+    let system = ActorSystem::new();
+    let (actor, _) = probe(&system).await;
+    let started = tokio::time::Instant::now();
+    let result = actor.ask(Cmd::Sleep(Duration::from_secs(60))).await;
+    assert!(matches!(result, Err(AskError::Timeout(d)) if d == Duration::from_secs(5)));
+    assert_eq!(started.elapsed(), Duration::from_secs(5));
+}
+
+#[tokio::test(start_paused = true)]
+async fn m4_ask_times_out_after_its_own_timeout() {
+    let system = ActorSystem::builder().ask_timeout(Duration::from_secs(1)).build().unwrap();
+    let (actor, _) = probe(&system).await;
+    let result =
+        actor.ask(Cmd::Sleep(Duration::from_secs(60))).timeout(Duration::from_millis(250)).await;
+    assert!(matches!(result, Err(AskError::Timeout(d)) if d == Duration::from_millis(250)));
+    let result = actor.ask(Cmd::Echo(1)).await;
+    assert!(
+        matches!(result, Err(AskError::Timeout(d)) if d == Duration::from_secs(1)),
+        "the sleeping handler still holds the actor"
+    );
+}
+
+#[tokio::test]
+async fn m5_ask_fails_at_once_when_the_handler_panics() {
+    let system = ActorSystem::new();
+    let (actor, _) = probe(&system).await;
+    let result = actor.ask(Cmd::Panic).timeout(Duration::from_secs(3600)).await;
+    assert!(
+        matches!(&result, Err(AskError::Stopped(r)) if r == &ExitReason::panicked("handler panicked on purpose")),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn m5_ask_fails_when_the_handler_fails() {
+    let system = ActorSystem::new();
+    let (actor, _) = probe(&system).await;
+    let result = actor.ask(Cmd::Fail).await;
+    assert!(matches!(&result, Err(AskError::Stopped(r)) if r.error().is_some()), "{result:?}");
+}
+
+#[tokio::test]
+async fn m5_ask_fails_when_the_actor_is_killed_mid_request() {
+    let system = ActorSystem::new();
+    let (actor, _) = probe(&system).await;
+    let (entered_tx, entered_rx) = oneshot::channel();
+    let (_release_tx, release_rx) = oneshot::channel();
+    let asker = actor.clone();
+    let request = tokio::spawn(async move {
+        asker.ask(Cmd::Block { entered: entered_tx, release: release_rx }).await
+    });
+    entered_rx.await.unwrap();
+    actor.kill();
+    let result = request.await.unwrap();
+    assert!(matches!(result, Err(AskError::Stopped(ExitReason::Killed))), "{result:?}");
+}
+
+#[tokio::test]
+async fn m6_asks_waiting_in_the_mailbox_fail_when_the_actor_ends() {
+    for kill in [false, true] {
+        let system = ActorSystem::new();
+        let (actor, journal) = probe(&system).await;
+        let release = block(&actor).await;
+        let asker = actor.clone();
+        let waiting = tokio::spawn(async move { asker.ask(Cmd::Echo(5)).await });
+        until_queued(&actor, 1).await;
+        let expected = if kill {
+            actor.kill();
+            ExitReason::Killed
+        } else {
+            actor.stop();
+            let _ = release.send(());
+            ExitReason::Normal
+        };
+        let result = waiting.await.unwrap();
+        assert!(matches!(&result, Err(AskError::Stopped(r)) if r == &expected), "{result:?}");
+        assert!(journal.handled().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn m7_sending_to_an_ended_actor_returns_the_message() {
+    let system = ActorSystem::new();
+    let (actor, _) = probe(&system).await;
+    actor.stop();
+    actor.wait_for_exit().await;
+    assert!(matches!(actor.tell(Cmd::Echo(1)).await, Err(SendError::Closed(Cmd::Echo(1)))));
+    assert!(matches!(actor.try_tell(Cmd::Echo(2)), Err(SendError::Closed(Cmd::Echo(2)))));
+    assert!(matches!(actor.ask(Cmd::Echo(3)).await, Err(AskError::Closed(Cmd::Echo(3)))));
+    let blocking = actor.clone();
+    let result =
+        tokio::task::spawn_blocking(move || blocking.blocking_tell(Cmd::Echo(4))).await.unwrap();
+    assert!(matches!(result, Err(SendError::Closed(Cmd::Echo(4)))));
+    assert_eq!(system.dead_letters().count(), 0, "returned messages are not dead letters");
+}
+
+#[tokio::test]
+async fn m8_1_wait_tell_waits_for_room() {
+    let system = ActorSystem::new();
+    let actor =
+        system.spawn_with::<Probe>(bounded(2, OverflowPolicy::Wait), ProbeArgs::new()).await;
+    let actor = actor.unwrap();
+    let release = block(&actor).await;
+    actor.try_tell(Cmd::Echo(1)).unwrap();
+    actor.try_tell(Cmd::Echo(2)).unwrap();
+    assert!(matches!(actor.try_tell(Cmd::Echo(9)), Err(SendError::Full(Cmd::Echo(9)))));
+    let mut waiting = Box::pin(actor.tell(Cmd::Echo(3)));
+    assert!((&mut waiting).now_or_never().is_none(), "tell should wait on a full mailbox");
+    assert_eq!(actor.mailbox_len(), 2);
+    let blocking = actor.clone();
+    let blocked = tokio::task::spawn_blocking(move || blocking.blocking_tell(Cmd::Echo(4)));
+    release.send(()).unwrap();
+    waiting.await.unwrap();
+    blocked.await.unwrap().unwrap();
+    assert_eq!(actor.ask(Cmd::Echo(5)).await.unwrap(), 5);
+    let handled = actor.ask(Cmd::Echo(6)).await.map(|_| ());
+    assert!(handled.is_ok());
+}
+
+#[tokio::test(start_paused = true)]
+async fn m8_1_wait_ask_gives_the_message_back_after_its_timeout() {
+    let system = ActorSystem::new();
+    let actor =
+        system.spawn_with::<Probe>(bounded(1, OverflowPolicy::Wait), ProbeArgs::new()).await;
+    let actor = actor.unwrap();
+    let _release = block(&actor).await;
+    actor.try_tell(Cmd::Echo(1)).unwrap();
+    let result = actor.ask(Cmd::Echo(2)).timeout(Duration::from_millis(100)).await;
+    assert!(matches!(result, Err(AskError::Full(Cmd::Echo(2)))), "{result:?}");
+}
+
+#[tokio::test]
+async fn m8_1_wait_ask_is_queued_once_there_is_room() {
+    let system = ActorSystem::new();
+    let actor =
+        system.spawn_with::<Probe>(bounded(1, OverflowPolicy::Wait), ProbeArgs::new()).await;
+    let actor = actor.unwrap();
+    let release = block(&actor).await;
+    actor.try_tell(Cmd::Echo(1)).unwrap();
+    let mut request = Box::pin(actor.ask(Cmd::Echo(2)).into_future());
+    assert!((&mut request).now_or_never().is_none());
+    release.send(()).unwrap();
+    assert_eq!(request.await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn m8_2_reject_returns_the_message_at_once() {
+    let system = ActorSystem::new();
+    let actor =
+        system.spawn_with::<Probe>(bounded(1, OverflowPolicy::Reject), ProbeArgs::new()).await;
+    let actor = actor.unwrap();
+    let release = block(&actor).await;
+    actor.tell(Cmd::Echo(1)).await.unwrap();
+    assert!(matches!(actor.tell(Cmd::Echo(2)).await, Err(SendError::Full(Cmd::Echo(2)))));
+    assert!(matches!(actor.try_tell(Cmd::Echo(3)), Err(SendError::Full(Cmd::Echo(3)))));
+    assert!(matches!(actor.ask(Cmd::Echo(4)).await, Err(AskError::Full(Cmd::Echo(4)))));
+    release.send(()).unwrap();
+    until_queued(&actor, 0).await;
+    assert_eq!(actor.ask(Cmd::Echo(5)).await.unwrap(), 5);
+    assert_eq!(system.dead_letters().count(), 0);
+}
+
+#[tokio::test]
+async fn m8_3_drop_newest_drops_the_arriving_message_into_dead_letters() {
+    let system = ActorSystem::new();
+    let options = bounded(1, OverflowPolicy::DropNewest);
+    let args = ProbeArgs::new();
+    let journal = args.journal.clone();
+    let actor = system.spawn_with::<Probe>(options, args).await.unwrap();
+    let release = block(&actor).await;
+    actor.tell(Cmd::Echo(1)).await.unwrap();
+    actor.tell(Cmd::Echo(2)).await.unwrap();
+    actor.try_tell(Cmd::Echo(3)).unwrap();
+    assert!(matches!(actor.ask(Cmd::Echo(4)).await, Err(AskError::Dropped)));
+    assert_eq!(system.dead_letters().count(), 3);
+    let reasons: Vec<_> = system.dead_letters().recent().iter().map(|l| l.reason).collect();
+    assert_eq!(reasons, vec![DeadLetterReason::DroppedNewest; 3]);
+    release.send(()).unwrap();
+    until_queued(&actor, 0).await;
+    actor.ask(Cmd::Echo(5)).await.unwrap();
+    assert_eq!(journal.handled(), vec![1, 5]);
+}
+
+#[tokio::test]
+async fn m8_4_drop_oldest_makes_room_by_dropping_the_oldest() {
+    let system = ActorSystem::new();
+    let options = bounded(2, OverflowPolicy::DropOldest);
+    let args = ProbeArgs::new();
+    let journal = args.journal.clone();
+    let actor = system.spawn_with::<Probe>(options, args).await.unwrap();
+    let release = block(&actor).await;
+    let asker = actor.clone();
+    let evicted_ask = tokio::spawn(async move { asker.ask(Cmd::Echo(1)).await });
+    until_queued(&actor, 1).await;
+    actor.tell(Cmd::Echo(2)).await.unwrap();
+    actor.tell(Cmd::Echo(3)).await.unwrap();
+    actor.try_tell(Cmd::Echo(4)).unwrap();
+    assert!(matches!(evicted_ask.await.unwrap(), Err(AskError::Dropped)));
+    let letters = system.dead_letters().recent();
+    assert_eq!(letters.len(), 2);
+    assert!(letters.iter().all(|l| l.reason == DeadLetterReason::DroppedOldest));
+    assert!(letters[0].was_ask && !letters[1].was_ask);
+    release.send(()).unwrap();
+    until_queued(&actor, 0).await;
+    actor.ask(Cmd::Echo(5)).await.unwrap();
+    assert_eq!(journal.handled(), vec![3, 4, 5]);
+}
+
+#[tokio::test]
+async fn m9_an_unbounded_mailbox_never_refuses() {
+    let system = ActorSystem::new();
+    let options = SpawnOptions::new().mailbox(MailboxConfig::unbounded());
+    let args = ProbeArgs::new();
+    let journal = args.journal.clone();
+    let actor = system.spawn_with::<Probe>(options, args).await.unwrap();
+    let release = block(&actor).await;
+    for n in 0..20_000 {
+        actor.try_tell(Cmd::Echo(n)).unwrap();
+    }
+    assert_eq!(actor.mailbox_len(), 20_000);
+    release.send(()).unwrap();
+    actor.ask(Cmd::Echo(20_000)).await.unwrap();
+    assert_eq!(journal.handled(), (0..=20_000).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn m10_stop_is_not_delayed_by_a_full_mailbox() {
+    let system = ActorSystem::new();
+    let actor =
+        system.spawn_with::<Probe>(bounded(4, OverflowPolicy::Wait), ProbeArgs::new()).await;
+    let actor = actor.unwrap();
+    let release = block(&actor).await;
+    for n in 0..4 {
+        actor.try_tell(Cmd::Echo(n)).unwrap();
+    }
+    assert!(actor.try_tell(Cmd::Echo(99)).is_err(), "mailbox should be full");
+    actor.stop(); // must not wait
+    release.send(()).unwrap();
+    assert_eq!(actor.wait_for_exit().await, ExitReason::Normal);
+    assert_eq!(system.dead_letters().count(), 4);
+}
+
+#[tokio::test]
+async fn m10_kill_is_not_delayed_by_a_full_mailbox() {
+    let system = ActorSystem::new();
+    let actor =
+        system.spawn_with::<Probe>(bounded(4, OverflowPolicy::Wait), ProbeArgs::new()).await;
+    let actor = actor.unwrap();
+    let _release = block(&actor).await;
+    for n in 0..4 {
+        actor.try_tell(Cmd::Echo(n)).unwrap();
+    }
+    actor.kill();
+    assert_eq!(actor.wait_for_exit().await, ExitReason::Killed);
+}
+
+#[tokio::test]
+async fn m11_messages_waiting_when_the_actor_ends_become_dead_letters() {
+    let system = ActorSystem::new();
+    let (actor, journal) = probe(&system).await;
+    let release = block(&actor).await;
+    for n in 0..10 {
+        actor.tell(Cmd::Echo(n)).await.unwrap();
+    }
+    actor.stop();
+    release.send(()).unwrap();
+    actor.wait_for_exit().await;
+    assert!(journal.handled().is_empty());
+    let letters = system.dead_letters().recent();
+    assert_eq!(letters.len(), 10);
+    assert!(letters.iter().all(|l| l.reason == DeadLetterReason::ActorStopped
+        && l.target == actor.id()
+        && !l.was_ask));
+}
+
+#[tokio::test]
+async fn m12_dead_letters_are_counted_and_the_latest_kept() {
+    let system = ActorSystem::builder().dead_letter_history(3).build().unwrap();
+    let actor = system
+        .spawn_with::<Probe>(bounded(1, OverflowPolicy::DropNewest).name("sink"), ProbeArgs::new())
+        .await
+        .unwrap();
+    let _release = block(&actor).await;
+    actor.tell(Cmd::Echo(0)).await.unwrap();
+    for n in 1..=5 {
+        actor.tell(Cmd::Echo(n)).await.unwrap();
+    }
+    assert_eq!(system.dead_letters().count(), 5);
+    let letters = system.dead_letters().recent();
+    assert_eq!(letters.len(), 3);
+    let first = &letters[0];
+    assert_eq!(first.target, actor.id());
+    assert_eq!(first.target_name.as_deref(), Some("sink"));
+    assert_eq!(first.reason, DeadLetterReason::DroppedNewest);
+    assert!(first.message_type.ends_with("Cmd"), "{}", first.message_type);
+    assert!(letters.windows(2).all(|w| w[0].at <= w[1].at), "oldest first");
+}
+
+// ---------------------------------------------------------------- S. the system
+
+#[tokio::test]
+async fn s1_defaults() {
+    let system = ActorSystem::new();
+    let config = system.config();
+    assert_eq!(config.mailbox().capacity(), Some(DEFAULT_CAPACITY));
+    assert_eq!(DEFAULT_CAPACITY, 1024);
+    assert_eq!(config.mailbox().overflow_policy(), OverflowPolicy::Wait);
+    assert_eq!(config.ask_timeout(), Duration::from_secs(5));
+    assert_eq!(config.max_actors(), 1_048_576);
+    assert_eq!(config.shutdown_timeout(), Duration::from_secs(5));
+    assert_eq!(config.dead_letter_history(), 128);
+}
+
+async fn exchange_a_few_messages() {
+    let system = ActorSystem::new();
+    let (a, _) = probe(&system).await;
+    let (b, _) = probe(&system).await;
+    for n in 0..100 {
+        assert_eq!(a.ask(Cmd::Echo(n)).await.unwrap(), n);
+        b.tell(Cmd::Echo(n)).await.unwrap();
+    }
+    let report = system.shutdown().await;
+    assert_eq!((report.stopped, report.killed), (2, 0));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn s2_runs_on_a_current_thread_runtime() {
+    exchange_a_few_messages().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s2_runs_on_a_multi_thread_runtime() {
+    exchange_a_few_messages().await;
+}
+
+#[tokio::test]
+async fn s3_named_actors_are_found_by_name_and_type() {
+    let system = ActorSystem::new();
+    let actor = system.spawn_named::<Probe>("probe", ProbeArgs::new()).await.unwrap();
+    let found = system.lookup::<Probe>("probe").unwrap();
+    assert_eq!(found, actor);
+    assert!(matches!(
+        system.lookup::<AddressOf>("probe"),
+        Err(LookupError::WrongType { expected, actual, .. })
+            if expected.ends_with("AddressOf") && actual.ends_with("Probe")
+    ));
+    assert_eq!(system.lookup::<Probe>("nobody"), Err(LookupError::NotFound("nobody".into())));
+}
+
+#[tokio::test]
+async fn s3_a_name_keeps_its_actor_alive_and_is_released_when_it_ends() {
+    let system = ActorSystem::new();
+    let id = system.spawn_named::<Probe>("kept", ProbeArgs::new()).await.unwrap().id();
+    let found = system.lookup::<Probe>("kept").unwrap();
+    assert_eq!(found.id(), id, "dropping every handle must not end a named actor");
+    assert_eq!(found.ask(Cmd::Echo(1)).await.unwrap(), 1);
+    found.stop();
+    found.wait_for_exit().await;
+    assert!(matches!(system.lookup::<Probe>("kept"), Err(LookupError::NotFound(_))));
+    let again = system.spawn_named::<Probe>("kept", ProbeArgs::new()).await.unwrap();
+    assert_ne!(again.id(), id);
+}
+
+#[tokio::test]
+async fn s4_a_taken_name_is_refused_with_its_holder() {
+    let system = ActorSystem::new();
+    let holder = system.spawn_named::<Probe>("one", ProbeArgs::new()).await.unwrap();
+    match system.spawn_named::<Probe>("one", ProbeArgs::new()).await {
+        Err(SpawnError::NameTaken { name, owner }) => {
+            assert_eq!(&*name, "one");
+            assert_eq!(owner, holder.id());
+        }
+        other => panic!("expected NameTaken, got {other:?}"),
+    }
+    assert_eq!(system.actor_count(), 1);
+}
+
+#[tokio::test]
+async fn s5_max_actors_is_enforced_without_side_effects() {
+    let system = ActorSystem::builder().max_actors(2).build().unwrap();
+    let (a, _) = probe(&system).await;
+    let (_b, _) = probe(&system).await;
+    assert_eq!(system.actor_count(), 2);
+    let refused = system.spawn::<Probe>(ProbeArgs::new()).await;
+    assert!(matches!(refused, Err(SpawnError::TooManyActors { limit: 2 })));
+    assert_eq!(system.actor_count(), 2);
+    a.stop();
+    a.wait_for_exit().await;
+    assert_eq!(system.actor_count(), 1);
+    assert!(system.spawn::<Probe>(ProbeArgs::new()).await.is_ok());
+}
+
+#[tokio::test]
+async fn s6_a_zero_capacity_mailbox_is_refused() {
+    let system = ActorSystem::new();
+    let options = SpawnOptions::new().mailbox(MailboxConfig::bounded(0));
+    assert!(matches!(
+        system.spawn_with::<Probe>(options, ProbeArgs::new()).await,
+        Err(SpawnError::InvalidMailbox(_))
+    ));
+    assert!(matches!(
+        ActorSystem::builder().mailbox(MailboxConfig::bounded(0)).build(),
+        Err(ConfigError::InvalidMailbox(_))
+    ));
+    assert_eq!(system.actor_count(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn s7_shutdown_stops_gracefully_then_kills_what_remains() {
+    let system = ActorSystem::builder().shutdown_timeout(Duration::from_secs(2)).build().unwrap();
+    let mut journals = Vec::new();
+    let mut handles = Vec::new();
+    for _ in 0..5 {
+        let (actor, journal) = probe(&system).await;
+        handles.push(actor);
+        journals.push(journal);
+    }
+    let stubborn_args =
+        ProbeArgs { slow_stop: Some(Duration::from_secs(3600)), ..ProbeArgs::new() };
+    let stubborn_journal = stubborn_args.journal.clone();
+    let stubborn = system.spawn::<Probe>(stubborn_args).await.unwrap();
+    let started = tokio::time::Instant::now();
+    let report = system.shutdown().await;
+    assert_eq!((report.stopped, report.killed), (5, 1));
+    assert_eq!(started.elapsed(), Duration::from_secs(2));
+    assert_eq!(system.actor_count(), 0);
+    for journal in &journals {
+        assert!(journal.contains(&Event::PostStop(ExitReason::Shutdown)));
+    }
+    assert!(stubborn_journal.contains(&Event::PostStop(ExitReason::Shutdown)));
+    assert_eq!(stubborn.exit_reason(), Some(ExitReason::Killed));
+    assert!(matches!(system.spawn::<Probe>(ProbeArgs::new()).await, Err(SpawnError::ShuttingDown)));
+}
