@@ -111,9 +111,13 @@ impl<A: Actor> ActorCell<A> {
         self.exit.get().cloned()
     }
 
-    /// Records the final reason and wakes everyone waiting for it.
-    pub(crate) fn set_exit_reason(&self, reason: ExitReason) {
+    /// Records the final reason; it is announced by `announce_exit`.
+    pub(crate) fn record_exit(&self, reason: ExitReason) {
         let _ = self.exit.set(reason);
+    }
+
+    /// Marks the actor stopped and wakes everyone waiting for its end.
+    pub(crate) fn announce_exit(&self) {
         self.set_state(ActorState::Stopped);
         self.mailbox.changed().notify_waiters();
     }
@@ -122,8 +126,10 @@ impl<A: Actor> ActorCell<A> {
         loop {
             let mut changed = pin!(self.mailbox.changed().notified());
             changed.as_mut().enable();
-            if let Some(reason) = self.exit.get() {
-                return reason.clone();
+            if self.state() == ActorState::Stopped {
+                if let Some(reason) = self.exit.get() {
+                    return reason.clone();
+                }
             }
             changed.await;
         }

@@ -173,10 +173,13 @@ impl<A: Actor> Lifecycle<A> {
                 "actor crashed"
             );
         }
+        // The name and the slot go first, so a successor can take the name as soon as anyone
+        // learns of the exit; the count drops before `wait_for_exit` returns.
         let system = &cell.system;
         system.forget(self.slot, cell.id, cell.name.as_ref());
-        cell.set_exit_reason(reason);
+        cell.record_exit(reason);
         system.count_exit();
+        cell.announce_exit();
     }
 }
 

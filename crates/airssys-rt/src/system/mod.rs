@@ -298,27 +298,27 @@ impl ActorSystem {
     /// Returns its slot in the table of live actors.
     pub(crate) fn admit<C: ErasedCell>(&self, cell: Arc<C>) -> Result<usize, SpawnError> {
         let inner = &*self.inner;
+        // Admission happens under the table's lock, and `shutdown` raises its flag before it
+        // reads the table: an actor is either refused or seen by the shutdown, never neither.
+        let mut actors = inner.actors.lock();
         if inner.shutting_down.load(Ordering::Acquire) {
             return Err(SpawnError::ShuttingDown);
         }
         let limit = inner.config.max_actors;
-        if inner.live.fetch_add(1, Ordering::AcqRel) >= limit {
-            self.count_exit();
+        if inner.live.load(Ordering::Acquire) >= limit {
             return Err(SpawnError::TooManyActors { limit });
         }
         let cell: Arc<dyn ErasedCell> = cell;
-        if let Some(name) = cell_name(&*cell) {
+        if let Some(name) = cell.name() {
             let mut names = inner.names.lock();
-            if let Some(owner) = names.get(&name) {
-                let owner = owner.id();
-                drop(names);
-                self.count_exit();
-                return Err(SpawnError::NameTaken { name, owner });
+            if let Some(owner) = names.get(name) {
+                return Err(SpawnError::NameTaken { name: Arc::clone(name), owner: owner.id() });
             }
             cell.hold_sender();
-            names.insert(name, Arc::clone(&cell));
+            names.insert(Arc::clone(name), Arc::clone(&cell));
         }
-        Ok(inner.actors.lock().insert(cell))
+        inner.live.fetch_add(1, Ordering::AcqRel);
+        Ok(actors.insert(cell))
     }
 
     /// Removes an ending actor from the table of live actors and from the name registry.
@@ -343,10 +343,6 @@ impl ActorSystem {
             self.inner.all_stopped.notify_waiters();
         }
     }
-}
-
-fn cell_name(cell: &dyn ErasedCell) -> Option<Arc<str>> {
-    cell.name().cloned()
 }
 
 impl Default for ActorSystem {

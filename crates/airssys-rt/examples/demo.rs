@@ -1,0 +1,156 @@
+//! A tour of airssys-rt: many actors, many messages, one crash on purpose, and a clean shutdown.
+//!
+//! Run it with `cargo run --release -p airssys-rt --example demo`.
+
+use std::time::{Duration, Instant};
+
+use airssys_rt::prelude::*;
+
+/// A worker that sums what it is told and can be made to crash.
+struct Worker {
+    total: u64,
+}
+
+enum Work {
+    Add(u64),
+    Total,
+    Crash,
+}
+
+impl Actor for Worker {
+    type Msg = Work;
+    type Reply = u64;
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Worker { total: 0 })
+    }
+
+    async fn handle(&mut self, msg: Work, _: &mut Context<Self>) -> Result<u64, Self::Error> {
+        match msg {
+            Work::Add(n) => self.total += n,
+            Work::Total => {}
+            Work::Crash => panic!("worker asked to crash (total was {})", self.total),
+        }
+        Ok(self.total)
+    }
+}
+
+const WORKERS: usize = 100_000;
+const MESSAGES_PER_WORKER: u64 = 10;
+const SINGLE_ACTOR_MESSAGES: u64 = 2_000_000;
+
+fn rate(count: u64, elapsed: Duration) -> String {
+    format!("{:.1} M/s", count as f64 / elapsed.as_secs_f64() / 1e6)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    // Keep the crash below to one line instead of the default panic report.
+    std::panic::set_hook(Box::new(|info| eprintln!("  (panic hook) {info}")));
+    // Drive the demo from a task on a runtime worker, as an application's own actors would.
+    tokio::spawn(tour()).await?
+}
+
+async fn tour() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let system = ActorSystem::builder().max_actors(WORKERS + 10).build()?;
+    println!("airssys-rt demo: 2 Tokio workers\n");
+
+    // 1. Spawn many actors.
+    let started = Instant::now();
+    let mut workers = Vec::with_capacity(WORKERS);
+    for _ in 0..WORKERS {
+        workers.push(system.spawn::<Worker>(()).await?);
+    }
+    let spawn_time = started.elapsed();
+    println!(
+        "1. spawned {} actors in {:?} ({:.0} ns per actor); {} alive",
+        WORKERS,
+        spawn_time,
+        spawn_time.as_nanos() as f64 / WORKERS as f64,
+        system.actor_count()
+    );
+
+    // 2. Exchange messages with all of them, and check every message arrived.
+    let started = Instant::now();
+    for round in 1..=MESSAGES_PER_WORKER {
+        for worker in &workers {
+            worker.tell(Work::Add(round)).await?;
+        }
+    }
+    let mut grand_total = 0;
+    for worker in &workers {
+        grand_total += worker.ask(Work::Total).await?;
+    }
+    let elapsed = started.elapsed();
+    let sent = WORKERS as u64 * (MESSAGES_PER_WORKER + 1);
+    let expected = WORKERS as u64 * (1..=MESSAGES_PER_WORKER).sum::<u64>();
+    println!(
+        "2. sent {sent} messages across all actors in {elapsed:?} ({}); sum of totals {grand_total} (expected {expected})",
+        rate(sent, elapsed)
+    );
+    assert_eq!(grand_total, expected);
+
+    // 3. Throughput into one actor.
+    let target = &workers[0];
+    let before = target.ask(Work::Total).await?;
+    let started = Instant::now();
+    for _ in 0..SINGLE_ACTOR_MESSAGES {
+        target.tell(Work::Add(1)).await?;
+    }
+    let after = target.ask(Work::Total).await?;
+    let elapsed = started.elapsed();
+    println!(
+        "3. told one actor {SINGLE_ACTOR_MESSAGES} messages in {elapsed:?} ({}); it counted {}",
+        rate(SINGLE_ACTOR_MESSAGES, elapsed),
+        after - before
+    );
+
+    // 4. Crash one actor on purpose: its caller learns why at once, everyone else goes on.
+    let victim = &workers[42];
+    println!("4. asking actor {} to crash...", victim.id());
+    match victim.ask(Work::Crash).await {
+        Err(AskError::Stopped(reason)) => println!("   the ask failed at once: {reason}"),
+        other => println!("   unexpected: {other:?}"),
+    }
+    println!("   exit reason: {:?}", victim.wait_for_exit().await);
+    println!(
+        "   its neighbour {} still answers: total {}; {} actors alive",
+        workers[43].id(),
+        workers[43].ask(Work::Total).await?,
+        system.actor_count()
+    );
+
+    // 5. A full mailbox that drops its oldest message: nothing is lost silently.
+    let options =
+        SpawnOptions::new().mailbox(MailboxConfig::bounded(4).overflow(OverflowPolicy::DropOldest));
+    let small = system.spawn_with::<Worker>(options, ()).await?;
+    for n in 0..10_000 {
+        small.try_tell(Work::Add(n))?;
+    }
+    let handled_total = small.ask(Work::Total).await?;
+    println!(
+        "5. 10,000 messages into a 4-slot DropOldest mailbox: {} dead letters recorded, total {handled_total}",
+        system.dead_letters().count()
+    );
+    if let Some(letter) = system.dead_letters().recent().last() {
+        println!(
+            "   latest dead letter: {} to {} ({})",
+            letter.message_type, letter.target, letter.reason
+        );
+    }
+
+    // 6. Shut everything down.
+    let started = Instant::now();
+    let report = system.shutdown().await;
+    println!(
+        "6. shutdown in {:?}: {} stopped gracefully, {} killed; {} alive",
+        started.elapsed(),
+        report.stopped,
+        report.killed,
+        system.actor_count()
+    );
+    drop(workers);
+    Ok(())
+}
