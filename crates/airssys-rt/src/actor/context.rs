@@ -35,16 +35,11 @@ use crate::system::ActorSystem;
 /// ```
 pub struct Context<A: Actor> {
     cell: Arc<ActorCell<A>>,
-    stop_request: Option<ExitReason>,
 }
 
 impl<A: Actor> Context<A> {
     pub(crate) fn new(cell: Arc<ActorCell<A>>) -> Self {
-        Self { cell, stop_request: None }
-    }
-
-    pub(crate) fn take_stop_request(&mut self) -> Option<ExitReason> {
-        self.stop_request.take()
+        Self { cell }
     }
 
     /// This actor's id.
@@ -105,11 +100,14 @@ impl<A: Actor> Context<A> {
 
     /// Stops this actor with the given reason once the current hook or handler returns.
     ///
+    /// The stop travels on the signal lane, like one sent from outside: no waiting message is
+    /// handled after it.
+    ///
     /// ```
     /// # fn done<A: airssys_rt::Actor>(ctx: &mut airssys_rt::Context<A>) { ctx.stop_with(airssys_rt::ExitReason::Shutdown) }
     /// ```
     pub fn stop_with(&mut self, reason: ExitReason) {
-        self.stop_request = Some(reason);
+        self.cell.stop(reason);
     }
 }
 

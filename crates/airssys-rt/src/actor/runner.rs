@@ -2,11 +2,9 @@
 
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::pin;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
-
-use futures::FutureExt;
+use std::task::{Context as TaskContext, Poll};
 
 use super::{Actor, ActorCell, ActorRef, ActorState, Context, ExitReason};
 use crate::dead_letter::DeadLetterReason;
@@ -25,7 +23,7 @@ pub(crate) async fn start<A: Actor>(
     let cell = Arc::new(ActorCell::<A>::new(name, mailbox, 1, system.clone()));
     let actor_ref = ActorRef::from_counted(Arc::clone(&cell));
     let slot = system.admit(cell.clone())?;
-    let life = Lifecycle { cell, slot, ended: false };
+    let life = Lifecycle { cell, slot };
     let mut ctx = Context::new(Arc::clone(&life.cell));
     let actor = match guarded(&life.cell, A::pre_start(args, &mut ctx)).await {
         Ok(Ok(actor)) => actor,
@@ -43,27 +41,60 @@ pub(crate) async fn start<A: Actor>(
     Ok(actor_ref)
 }
 
+/// The actor's task. One flat `async fn`, so the state machine that every idle actor keeps
+/// on the heap holds little more than the actor, its lifecycle and the handler being run.
 async fn run<A: Actor>(mut actor: A, mut ctx: Context<A>, life: Lifecycle<A>) {
-    let cell = &life.cell;
-    let early_end = match guarded(cell, actor.post_start(&mut ctx)).await {
-        Ok(Ok(())) => ctx.take_stop_request(),
+    let mut reason = match guarded(&life.cell, actor.post_start(&mut ctx)).await {
+        Ok(Ok(())) => None,
         Ok(Err(error)) => Some(ExitReason::failed(error)),
         Err(reason) => Some(reason),
     };
-    let reason = match early_end {
-        Some(reason) => reason,
-        None => {
-            cell.set_state(ActorState::Running);
-            handle_messages(&mut actor, &mut ctx, cell).await
+    if reason.is_none() {
+        life.cell.set_state(ActorState::Running);
+    }
+    while reason.is_none() {
+        let Envelope { message, reply } = match poll_fn(|cx| life.cell.mailbox.poll_next(cx)).await
+        {
+            Next::Message(envelope) => envelope,
+            Next::Signal(Signal::Stop(stop)) => {
+                reason = Some(stop);
+                break;
+            }
+            Next::Killed => {
+                reason = Some(ExitReason::Killed);
+                break;
+            }
+            Next::NoSenders => {
+                reason = Some(ExitReason::Normal);
+                break;
+            }
+        };
+        match guarded(&life.cell, actor.handle(message, &mut ctx)).await {
+            Ok(Ok(value)) => {
+                if let Some(reply) = reply {
+                    // The caller may have timed out; its reply is then discarded.
+                    let _ = reply.send(Ok(value));
+                }
+            }
+            Ok(Err(error)) => {
+                let failure = ExitReason::failed(error);
+                answer_undelivered(reply, Undelivered::Stopped(failure.clone()));
+                reason = Some(failure);
+            }
+            Err(failure) => {
+                answer_undelivered(reply, Undelivered::Stopped(failure.clone()));
+                reason = Some(failure);
+            }
         }
-    };
+    }
+    let reason = reason.unwrap_or(ExitReason::Normal);
 
-    cell.set_state(ActorState::Stopping);
-    fail_waiting(cell, &reason);
+    life.cell.set_state(ActorState::Stopping);
+    fail_waiting(&life.cell, &reason);
     let reason = if reason == ExitReason::Killed {
         reason
     } else {
-        match guarded(cell, actor.post_stop(&mut ctx, &reason)).await {
+        match guarded(&life.cell, actor.post_stop(&mut ctx, &reason)).await {
             Ok(Ok(())) => reason,
             Ok(Err(error)) => ExitReason::failed(error),
             Err(interrupted) => interrupted,
@@ -79,54 +110,35 @@ async fn run<A: Actor>(mut actor: A, mut ctx: Context<A>, life: Lifecycle<A>) {
     life.end(reason);
 }
 
-async fn handle_messages<A: Actor>(
-    actor: &mut A,
-    ctx: &mut Context<A>,
-    cell: &ActorCell<A>,
-) -> ExitReason {
-    loop {
-        let Envelope { message, reply } = match poll_fn(|cx| cell.mailbox.poll_next(cx)).await {
-            Next::Message(envelope) => envelope,
-            Next::Signal(Signal::Stop(reason)) => return reason,
-            Next::Killed => return ExitReason::Killed,
-            Next::NoSenders => return ExitReason::Normal,
-        };
-        match guarded(cell, actor.handle(message, ctx)).await {
-            Ok(Ok(value)) => {
-                if let Some(reply) = reply {
-                    // The caller may have timed out; its reply is then discarded.
-                    let _ = reply.send(Ok(value));
-                }
-            }
-            Ok(Err(error)) => {
-                let reason = ExitReason::failed(error);
-                answer_undelivered(reply, Undelivered::Stopped(reason.clone()));
-                return reason;
-            }
-            Err(reason) => {
-                answer_undelivered(reply, Undelivered::Stopped(reason.clone()));
-                return reason;
-            }
-        }
-        if let Some(reason) = ctx.take_stop_request() {
-            return reason;
-        }
+/// Polls a hook or handler, catching its panic and ending it early if the actor is killed.
+fn guarded<A: Actor, F: Future>(cell: &ActorCell<A>, future: F) -> Guarded<'_, A, F> {
+    Guarded { cell, future }
+}
+
+pin_project_lite::pin_project! {
+    /// A named future rather than an `async` block: it is held in every actor's task, and
+    /// this way it adds one reference to the size of what it wraps.
+    struct Guarded<'a, A: Actor, F> {
+        cell: &'a ActorCell<A>,
+        #[pin]
+        future: F,
     }
 }
 
-/// Polls a hook or handler, catching its panic and ending it early if the actor is killed.
-async fn guarded<A: Actor, F: Future>(
-    cell: &ActorCell<A>,
-    future: F,
-) -> Result<F::Output, ExitReason> {
-    let mut future = pin!(AssertUnwindSafe(future).catch_unwind());
-    poll_fn(|cx| match future.as_mut().poll(cx) {
-        Poll::Ready(Ok(output)) => Poll::Ready(Ok(output)),
-        Poll::Ready(Err(panic)) => Poll::Ready(Err(ExitReason::from_panic(panic))),
-        Poll::Pending if cell.mailbox.poll_killed(cx) => Poll::Ready(Err(ExitReason::Killed)),
-        Poll::Pending => Poll::Pending,
-    })
-    .await
+impl<A: Actor, F: Future> Future for Guarded<'_, A, F> {
+    type Output = Result<F::Output, ExitReason>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        match catch_unwind(AssertUnwindSafe(|| this.future.poll(cx))) {
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Err(panic) => Poll::Ready(Err(ExitReason::from_panic(panic))),
+            Ok(Poll::Pending) if this.cell.mailbox.poll_killed(cx) => {
+                Poll::Ready(Err(ExitReason::Killed))
+            }
+            Ok(Poll::Pending) => Poll::Pending,
+        }
+    }
 }
 
 /// Closes the mailbox; what still waits in it becomes dead letters, and waiting asks fail.
@@ -145,9 +157,12 @@ fn fail_waiting<A: Actor>(cell: &ActorCell<A>, reason: &ExitReason) {
 /// `pre_start`), by `Drop`, as a kill.
 struct Lifecycle<A: Actor> {
     cell: Arc<ActorCell<A>>,
+    /// The actor's slot in the system's table; `ENDED` once it has left it.
     slot: usize,
-    ended: bool,
 }
+
+/// No slab grows to `usize::MAX` entries, so this never names a real slot.
+const ENDED: usize = usize::MAX;
 
 impl<A: Actor> Lifecycle<A> {
     /// Ends an actor whose state never came to be, or was dropped without its hooks.
@@ -158,7 +173,7 @@ impl<A: Actor> Lifecycle<A> {
     }
 
     fn end(mut self, reason: ExitReason) {
-        self.ended = true;
+        let slot = std::mem::replace(&mut self.slot, ENDED);
         let cell = &self.cell;
         if reason.is_normal() {
             tracing::debug!(actor = %cell.id, name = cell.name.as_deref(), %reason, "actor stopped");
@@ -176,7 +191,7 @@ impl<A: Actor> Lifecycle<A> {
         // The name and the slot go first, so a successor can take the name as soon as anyone
         // learns of the exit; the count drops before `wait_for_exit` returns.
         let system = &cell.system;
-        system.forget(self.slot, cell.id, cell.name.as_ref());
+        system.forget(slot, cell.id, cell.name.as_ref());
         cell.record_exit(reason);
         system.count_exit();
         cell.announce_exit();
@@ -185,11 +200,11 @@ impl<A: Actor> Lifecycle<A> {
 
 impl<A: Actor> Drop for Lifecycle<A> {
     fn drop(&mut self) {
-        if self.ended {
+        if self.slot == ENDED {
             return;
         }
-        let ended = Lifecycle { cell: Arc::clone(&self.cell), slot: self.slot, ended: false };
-        self.ended = true;
-        ended.abandon(ExitReason::Killed);
+        let unfinished = Lifecycle { cell: Arc::clone(&self.cell), slot: self.slot };
+        self.slot = ENDED;
+        unfinished.abandon(ExitReason::Killed);
     }
 }

@@ -61,7 +61,10 @@ pub(crate) struct Mailbox<T> {
 
 struct State<T> {
     messages: VecDeque<T>,
-    signals: VecDeque<Signal>,
+    /// Boxed: most actors never get a signal before they end, and every idle actor carries
+    /// this field: one pointer instead of a `VecDeque`'s four words.
+    #[allow(clippy::box_collection)]
+    signals: Option<Box<VecDeque<Signal>>>,
     /// The receiving task, present only while it is parked.
     receiver: Option<Waker>,
     closed: bool,
@@ -72,7 +75,7 @@ impl<T> Mailbox<T> {
         Self {
             state: Mutex::new(State {
                 messages: VecDeque::new(),
-                signals: VecDeque::new(),
+                signals: None,
                 receiver: None,
                 closed: false,
             }),
@@ -128,7 +131,7 @@ impl<T> Mailbox<T> {
         if state.closed {
             return false;
         }
-        state.signals.push_back(signal);
+        state.signals.get_or_insert_with(Box::default).push_back(signal);
         let receiver = state.receiver.take();
         drop(state);
         if let Some(waker) = receiver {
@@ -153,7 +156,7 @@ impl<T> Mailbox<T> {
         if self.killed.load(Ordering::Acquire) {
             return Poll::Ready(Next::Killed);
         }
-        if let Some(signal) = state.signals.pop_front() {
+        if let Some(signal) = state.signals.as_mut().and_then(|signals| signals.pop_front()) {
             coop.made_progress();
             return Poll::Ready(Next::Signal(signal));
         }
@@ -188,7 +191,7 @@ impl<T> Mailbox<T> {
     pub(crate) fn close(&self) -> VecDeque<T> {
         let mut state = self.state.lock();
         state.closed = true;
-        state.signals = VecDeque::new();
+        state.signals = None;
         state.receiver = None;
         let waiting = std::mem::take(&mut state.messages);
         drop(state);
