@@ -18,21 +18,50 @@
 //! ```
 //! use airssys_rt::prelude::*;
 //! use airssys_rt::dead_letter::DeadLetterReason;
-//! # struct Sink;
-//! # impl Actor for Sink {
-//! #     type Msg = u32; type Reply = (); type Args = (); type Error = std::convert::Infallible;
-//! #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Sink) }
-//! #     async fn handle(&mut self, _: u32, _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-//! # }
+//! use tokio::sync::oneshot;
+//!
+//! /// Takes no message until it is told to go.
+//! struct Sleepy {
+//!     go: Option<oneshot::Receiver<()>>,
+//! }
+//!
+//! impl Actor for Sleepy {
+//!     type Msg = u32;
+//!     type Reply = ();
+//!     type Args = oneshot::Receiver<()>;
+//!     type Error = std::convert::Infallible;
+//!
+//!     async fn pre_start(go: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+//!         Ok(Sleepy { go: Some(go) })
+//!     }
+//!
+//!     async fn post_start(&mut self, _: &mut Context<Self>) -> Result<(), Self::Error> {
+//!         if let Some(go) = self.go.take() {
+//!             let _ = go.await;
+//!         }
+//!         Ok(())
+//!     }
+//!
+//!     async fn handle(&mut self, _: u32, _: &mut Context<Self>) -> Result<(), Self::Error> {
+//!         Ok(())
+//!     }
+//! }
+//!
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let system = ActorSystem::new();
+//! let (go, wait) = oneshot::channel();
 //! let options = SpawnOptions::new()
 //!     .mailbox(MailboxConfig::bounded(1).overflow(OverflowPolicy::DropNewest));
-//! let sink = system.spawn_with::<Sink>(options, ()).await?;
-//! sink.kill(); // nothing is handled any more...
-//! sink.wait_for_exit().await;
-//! assert!(sink.try_tell(1).is_err()); // ...and a closed mailbox returns the message
-//! assert_eq!(system.dead_letters().count(), 0);
+//! let sleepy = system.spawn_with::<Sleepy>(options, wait).await?;
+//! sleepy.tell(1).await?; // fills the mailbox
+//! sleepy.tell(2).await?; // dropped on arrival
+//! let _ = go.send(());
+//!
+//! assert_eq!(system.dead_letters().count(), 1);
+//! let letter = &system.dead_letters().recent()[0];
+//! assert_eq!(letter.target, sleepy.id());
+//! assert_eq!(letter.reason, DeadLetterReason::DroppedNewest);
+//! assert_eq!(letter.message_type, "u32");
 //! # Ok(()) }
 //! ```
 

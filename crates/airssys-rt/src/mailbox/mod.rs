@@ -24,7 +24,9 @@
 //! [`AskError::Dropped`](crate::message::AskError::Dropped).
 //!
 //! The mailbox allocates nothing until the first message arrives and keeps the room it has grown
-//! to, so sending allocates nothing in steady state.
+//! to, so sending allocates nothing in steady state. An unbounded mailbox that grew past 4096
+//! waiting messages frees that room once it empties, so a burst does not cost an idle actor its
+//! memory for good.
 //!
 //! ```
 //! use airssys_rt::mailbox::{MailboxConfig, OverflowPolicy};

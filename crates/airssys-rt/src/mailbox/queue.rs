@@ -48,6 +48,9 @@ pub(crate) enum PushError<T> {
     Closed(T),
 }
 
+/// The room an empty mailbox keeps for the next messages; any more is freed when it empties.
+const RETAINED_SLOTS: usize = 4096;
+
 pub(crate) struct Mailbox<T> {
     state: Mutex<State<T>>,
     /// Woken when a full `Wait` mailbox gets room, when it closes, and when its actor exits.
@@ -171,6 +174,11 @@ impl<T> Mailbox<T> {
         }
         if self.senders.load(Ordering::Acquire) == 0 {
             return Poll::Ready(Next::NoSenders);
+        }
+        // An actor that once took a burst should not keep its room for good: beyond a few
+        // thousand slots, an empty mailbox gives the memory back.
+        if state.messages.capacity() > RETAINED_SLOTS {
+            state.messages = VecDeque::new();
         }
         park(&mut state.receiver, cx.waker());
         Poll::Pending
