@@ -109,7 +109,8 @@ impl Actor for SlowStarter {
     }
 }
 
-#[tokio::test]
+// Multi-thread, so the actor's task could run while the test holds the first ask pending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a3_post_start_runs_before_the_first_message_and_the_state_is_starting_meanwhile() {
     let system = ActorSystem::new();
     let (go_tx, go_rx) = oneshot::channel();

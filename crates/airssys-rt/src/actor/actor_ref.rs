@@ -170,6 +170,12 @@ impl<A: Actor> ActorRef<A> {
     /// `gen_server:call`); [`Ask::timeout`] sets another one for this call. The timeout covers
     /// waiting for mailbox room as well as for the reply.
     ///
+    /// # Panics
+    ///
+    /// When awaited outside a Tokio runtime with its timer enabled, as `tokio::time::sleep`
+    /// does: the timeout needs Tokio's clock. Plain threads use
+    /// [`blocking_tell`](Self::blocking_tell), or a runtime handle's `block_on`.
+    ///
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use std::time::Duration;

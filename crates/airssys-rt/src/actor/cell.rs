@@ -1,6 +1,7 @@
 //! The shared part of an actor: identity, lifecycle state, mailbox, exit reason.
 
 use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::pin;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -88,7 +89,11 @@ impl<A: Actor> ActorCell<A> {
         let Envelope { message, reply } = envelope;
         let was_ask = reply.is_some();
         answer_undelivered(reply, why);
-        drop(message);
+        // A message's `Drop` is user code: its panic must not unwind into whoever happened
+        // to drop it (a sender, or the ending actor).
+        if catch_unwind(AssertUnwindSafe(move || drop(message))).is_err() {
+            tracing::error!(actor = %self.id, "a dead letter panicked while being dropped");
+        }
         self.system.dead_letters().record(DeadLetter {
             target: self.id,
             target_name: self.name.clone(),
@@ -108,6 +113,9 @@ impl<A: Actor> ActorCell<A> {
     }
 
     pub(crate) fn exit_reason(&self) -> Option<ExitReason> {
+        if self.state() != ActorState::Stopped {
+            return None;
+        }
         self.exit.get().cloned()
     }
 

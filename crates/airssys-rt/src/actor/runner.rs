@@ -37,17 +37,24 @@ pub(crate) async fn start<A: Actor>(
             return Err(SpawnError::StartFailed(reason));
         }
     };
-    tokio::spawn(run(actor, ctx, life));
+    tokio::spawn(run(life, actor, ctx));
     Ok(actor_ref)
 }
 
 /// The actor's task. One flat `async fn`, so the state machine that every idle actor keeps
 /// on the heap holds little more than the actor, its lifecycle and the handler being run.
-async fn run<A: Actor>(mut actor: A, mut ctx: Context<A>, life: Lifecycle<A>) {
-    let mut reason = match guarded(&life.cell, actor.post_start(&mut ctx)).await {
-        Ok(Ok(())) => None,
-        Ok(Err(error)) => Some(ExitReason::failed(error)),
-        Err(reason) => Some(reason),
+///
+/// `life` comes first so that it is dropped last: should the runtime drop this task midway,
+/// the actor's state is gone before `Lifecycle::drop` announces the exit.
+async fn run<A: Actor>(life: Lifecycle<A>, mut actor: A, mut ctx: Context<A>) {
+    // A stop asked for during `pre_start` ends the actor before `post_start`.
+    let mut reason = match life.cell.mailbox.take_signal() {
+        Some(Signal::Stop(reason)) => Some(reason),
+        None => match guarded(&life.cell, actor.post_start(&mut ctx)).await {
+            Ok(Ok(())) => None,
+            Ok(Err(error)) => Some(ExitReason::failed(error)),
+            Err(reason) => Some(reason),
+        },
     };
     if reason.is_none() {
         life.cell.set_state(ActorState::Running);
@@ -71,9 +78,15 @@ async fn run<A: Actor>(mut actor: A, mut ctx: Context<A>, life: Lifecycle<A>) {
         };
         match guarded(&life.cell, actor.handle(message, &mut ctx)).await {
             Ok(Ok(value)) => {
-                if let Some(reply) = reply {
-                    // The caller may have timed out; its reply is then discarded.
-                    let _ = reply.send(Ok(value));
+                // Dropping the reply (the caller may have timed out, or it was a `tell`) runs
+                // user code: a panic there is the actor's, like one in the handler.
+                let delivered = catch_unwind(AssertUnwindSafe(move || {
+                    if let Some(reply) = reply {
+                        let _ = reply.send(Ok(value));
+                    }
+                }));
+                if let Err(panic) = delivered {
+                    reason = Some(ExitReason::from_panic(panic));
                 }
             }
             Ok(Err(error)) => {
@@ -89,10 +102,9 @@ async fn run<A: Actor>(mut actor: A, mut ctx: Context<A>, life: Lifecycle<A>) {
     }
     let reason = reason.unwrap_or(ExitReason::Normal);
 
-    life.cell.set_state(ActorState::Stopping);
     fail_waiting(&life.cell, &reason);
-    let reason = if reason == ExitReason::Killed {
-        reason
+    let reason = if life.cell.mailbox.is_killed() {
+        ExitReason::Killed
     } else {
         match guarded(&life.cell, actor.post_stop(&mut ctx, &reason)).await {
             Ok(Ok(())) => reason,
@@ -130,6 +142,10 @@ impl<A: Actor, F: Future> Future for Guarded<'_, A, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
+        // Once killed, not one more step of the hook or handler runs, whatever woke it.
+        if this.cell.mailbox.is_killed() {
+            return Poll::Ready(Err(ExitReason::Killed));
+        }
         match catch_unwind(AssertUnwindSafe(|| this.future.poll(cx))) {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Err(panic) => Poll::Ready(Err(ExitReason::from_panic(panic))),
@@ -141,9 +157,12 @@ impl<A: Actor, F: Future> Future for Guarded<'_, A, F> {
     }
 }
 
-/// Closes the mailbox; what still waits in it becomes dead letters, and waiting asks fail.
+/// Closes the mailbox and marks the actor stopping; what still waits in the mailbox becomes
+/// dead letters, and waiting asks fail.
 fn fail_waiting<A: Actor>(cell: &ActorCell<A>, reason: &ExitReason) {
-    for envelope in cell.mailbox.close() {
+    let waiting = cell.mailbox.close();
+    cell.set_state(ActorState::Stopping);
+    for envelope in waiting {
         cell.dead_letter(
             envelope,
             DeadLetterReason::ActorStopped,
@@ -167,7 +186,6 @@ const ENDED: usize = usize::MAX;
 impl<A: Actor> Lifecycle<A> {
     /// Ends an actor whose state never came to be, or was dropped without its hooks.
     fn abandon(self, reason: ExitReason) {
-        self.cell.set_state(ActorState::Stopping);
         fail_waiting(&self.cell, &reason);
         self.end(reason);
     }
@@ -189,12 +207,14 @@ impl<A: Actor> Lifecycle<A> {
             );
         }
         // The name and the slot go first, so a successor can take the name as soon as anyone
-        // learns of the exit; the count drops before `wait_for_exit` returns.
+        // learns of the exit; the count drops before `wait_for_exit` returns, and `shutdown`
+        // returns only after every exit has been announced.
         let system = &cell.system;
         system.forget(slot, cell.id, cell.name.as_ref());
         cell.record_exit(reason);
         system.count_exit();
         cell.announce_exit();
+        system.count_announced();
     }
 }
 

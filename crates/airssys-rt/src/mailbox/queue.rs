@@ -151,6 +151,15 @@ impl<T> Mailbox<T> {
         }
     }
 
+    pub(crate) fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::Acquire)
+    }
+
+    /// The first waiting signal, if there is one; never waits.
+    pub(crate) fn take_signal(&self) -> Option<Signal> {
+        self.state.lock().signals.as_mut().and_then(|signals| signals.pop_front())
+    }
+
     pub(crate) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Next<T>> {
         // Take part in Tokio's cooperative budget, so that an actor with an endless supply of
         // messages still lets the other tasks on its worker run.
@@ -199,10 +208,12 @@ impl<T> Mailbox<T> {
     pub(crate) fn close(&self) -> VecDeque<T> {
         let mut state = self.state.lock();
         state.closed = true;
-        state.signals = None;
-        state.receiver = None;
+        let signals = state.signals.take();
+        let receiver = state.receiver.take();
         let waiting = std::mem::take(&mut state.messages);
         drop(state);
+        // Dropped outside the lock: they may run user code.
+        drop((signals, receiver));
         self.changed.notify_waiters();
         waiting
     }

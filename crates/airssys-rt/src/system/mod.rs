@@ -76,7 +76,11 @@ pub struct ActorSystem {
 
 struct SystemInner {
     config: SystemConfig,
+    /// Actors started and not yet ended: what `actor_count` and `max_actors` count.
     live: AtomicUsize,
+    /// Actors whose end is not yet announced; `shutdown` waits for it to reach zero, so that
+    /// every exit reason is visible when it returns.
+    unannounced: AtomicUsize,
     shutting_down: AtomicBool,
     actors: Mutex<Slab<Arc<dyn ErasedCell>>>,
     names: Mutex<HashMap<Arc<str>, Arc<dyn ErasedCell>>>,
@@ -111,6 +115,7 @@ impl ActorSystem {
             inner: Arc::new(SystemInner {
                 config,
                 live: AtomicUsize::new(0),
+                unannounced: AtomicUsize::new(0),
                 shutting_down: AtomicBool::new(false),
                 actors: Mutex::new(Slab::new()),
                 names: Mutex::new(HashMap::new()),
@@ -250,6 +255,10 @@ impl ActorSystem {
     /// runs `post_stop`); those still running after the shutdown timeout are killed. Calling it
     /// again waits for the same end.
     ///
+    /// # Panics
+    ///
+    /// Outside a Tokio runtime with its timer enabled (the shutdown timeout needs Tokio's clock).
+    ///
     /// ```
     /// # #[tokio::main] async fn main() {
     /// let system = airssys_rt::ActorSystem::new();
@@ -287,7 +296,7 @@ impl ActorSystem {
         loop {
             let mut stopped = pin!(self.inner.all_stopped.notified());
             stopped.as_mut().enable();
-            if self.inner.live.load(Ordering::Acquire) == 0 {
+            if self.inner.unannounced.load(Ordering::Acquire) == 0 {
                 return;
             }
             stopped.await;
@@ -318,6 +327,7 @@ impl ActorSystem {
             names.insert(Arc::clone(name), Arc::clone(&cell));
         }
         inner.live.fetch_add(1, Ordering::AcqRel);
+        inner.unannounced.fetch_add(1, Ordering::AcqRel);
         Ok(actors.insert(cell))
     }
 
@@ -337,9 +347,14 @@ impl ActorSystem {
         }
     }
 
-    /// Counts an actor out; the last one out wakes `shutdown`.
+    /// Counts an ending actor out of `actor_count`.
     pub(crate) fn count_exit(&self) {
-        if self.inner.live.fetch_sub(1, Ordering::AcqRel) == 1 {
+        self.inner.live.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Notes that an actor's end has been announced; the last one wakes `shutdown`.
+    pub(crate) fn count_announced(&self) {
+        if self.inner.unannounced.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.inner.all_stopped.notify_waiters();
         }
     }
