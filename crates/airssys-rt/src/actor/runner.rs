@@ -47,60 +47,46 @@ pub(crate) async fn start<A: Actor>(
 /// `life` comes first so that it is dropped last: should the runtime drop this task midway,
 /// the actor's state is gone before `Lifecycle::drop` announces the exit.
 async fn run<A: Actor>(life: Lifecycle<A>, mut actor: A, mut ctx: Context<A>) {
-    // A stop asked for during `pre_start` ends the actor before `post_start`.
-    let mut reason = match life.cell.mailbox.take_signal() {
-        Some(Signal::Stop(reason)) => Some(reason),
-        None => match guarded(&life.cell, actor.post_start(&mut ctx)).await {
-            Ok(Ok(())) => None,
-            Ok(Err(error)) => Some(ExitReason::failed(error)),
-            Err(reason) => Some(reason),
-        },
-    };
-    if reason.is_none() {
-        life.cell.set_state(ActorState::Running);
-    }
-    while reason.is_none() {
-        let Envelope { message, reply } = match poll_fn(|cx| life.cell.mailbox.poll_next(cx)).await
-        {
-            Next::Message(envelope) => envelope,
-            Next::Signal(Signal::Stop(stop)) => {
-                reason = Some(stop);
-                break;
-            }
-            Next::Killed => {
-                reason = Some(ExitReason::Killed);
-                break;
-            }
-            Next::NoSenders => {
-                reason = Some(ExitReason::Normal);
-                break;
-            }
-        };
-        match guarded(&life.cell, actor.handle(message, &mut ctx)).await {
-            Ok(Ok(value)) => {
-                // Dropping the reply (the caller may have timed out, or it was a `tell`) runs
-                // user code: a panic there is the actor's, like one in the handler.
-                let delivered = catch_unwind(AssertUnwindSafe(move || {
-                    if let Some(reply) = reply {
-                        let _ = reply.send(Ok(value));
-                    }
-                }));
-                if let Err(panic) = delivered {
-                    reason = Some(ExitReason::from_panic(panic));
-                }
-            }
-            Ok(Err(error)) => {
-                let failure = ExitReason::failed(error);
-                answer_undelivered(reply, Undelivered::Stopped(failure.clone()));
-                reason = Some(failure);
-            }
-            Err(failure) => {
-                answer_undelivered(reply, Undelivered::Stopped(failure.clone()));
-                reason = Some(failure);
-            }
+    let reason = 'serve: {
+        // A stop asked for during `pre_start` ends the actor before `post_start`.
+        if let Some(Signal::Stop(reason)) = life.cell.mailbox.take_signal() {
+            break 'serve reason;
         }
-    }
-    let reason = reason.unwrap_or(ExitReason::Normal);
+        match guarded(&life.cell, actor.post_start(&mut ctx)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => break 'serve ExitReason::failed(error),
+            Err(reason) => break 'serve reason,
+        }
+        life.cell.set_state(ActorState::Running);
+        loop {
+            let Envelope { message, reply } =
+                match poll_fn(|cx| life.cell.mailbox.poll_next(cx)).await {
+                    Next::Message(envelope) => envelope,
+                    Next::Signal(Signal::Stop(reason)) => break 'serve reason,
+                    Next::Killed => break 'serve ExitReason::Killed,
+                    Next::NoSenders => break 'serve ExitReason::Normal,
+                };
+            let failure = match guarded(&life.cell, actor.handle(message, &mut ctx)).await {
+                Ok(Ok(value)) => {
+                    // Dropping the reply (the caller may have timed out, or it was a `tell`)
+                    // runs user code: a panic there is the actor's, like one in the handler.
+                    let delivered = catch_unwind(AssertUnwindSafe(move || {
+                        if let Some(reply) = reply {
+                            let _ = reply.send(Ok(value));
+                        }
+                    }));
+                    match delivered {
+                        Ok(()) => continue,
+                        Err(panic) => break 'serve ExitReason::from_panic(panic),
+                    }
+                }
+                Ok(Err(error)) => ExitReason::failed(error),
+                Err(failure) => failure,
+            };
+            answer_undelivered(reply, Undelivered::Stopped(failure.clone()));
+            break 'serve failure;
+        }
+    };
 
     fail_waiting(&life.cell, &reason);
     let reason = if life.cell.mailbox.is_killed() {

@@ -64,8 +64,12 @@ pub(crate) struct Mailbox<T> {
 
 struct State<T> {
     messages: VecDeque<T>,
-    /// Boxed: most actors never get a signal before they end, and every idle actor carries
-    /// this field: one pointer instead of a `VecDeque`'s four words.
+    /// The signals waiting, in order. A plain stop (`Normal` or `Shutdown`) that finds the lane
+    /// empty is kept in `plain_stop` instead, so that stopping an actor (a million of them at
+    /// shutdown) allocates nothing; anything after it is queued behind it in `signals`.
+    plain_stop: Option<PlainStop>,
+    /// Boxed: most actors never queue a signal, and every idle actor carries this field: one
+    /// pointer instead of a `VecDeque`'s four words.
     #[allow(clippy::box_collection)]
     signals: Option<Box<VecDeque<Signal>>>,
     /// The receiving task, present only while it is parked.
@@ -78,6 +82,7 @@ impl<T> Mailbox<T> {
         Self {
             state: Mutex::new(State {
                 messages: VecDeque::new(),
+                plain_stop: None,
                 signals: None,
                 receiver: None,
                 closed: false,
@@ -134,7 +139,7 @@ impl<T> Mailbox<T> {
         if state.closed {
             return false;
         }
-        state.signals.get_or_insert_with(Box::default).push_back(signal);
+        state.queue_signal(signal);
         let receiver = state.receiver.take();
         drop(state);
         if let Some(waker) = receiver {
@@ -157,7 +162,7 @@ impl<T> Mailbox<T> {
 
     /// The first waiting signal, if there is one; never waits.
     pub(crate) fn take_signal(&self) -> Option<Signal> {
-        self.state.lock().signals.as_mut().and_then(|signals| signals.pop_front())
+        self.state.lock().next_signal()
     }
 
     pub(crate) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Next<T>> {
@@ -168,7 +173,7 @@ impl<T> Mailbox<T> {
         if self.killed.load(Ordering::Acquire) {
             return Poll::Ready(Next::Killed);
         }
-        if let Some(signal) = state.signals.as_mut().and_then(|signals| signals.pop_front()) {
+        if let Some(signal) = state.next_signal() {
             coop.made_progress();
             return Poll::Ready(Next::Signal(signal));
         }
@@ -208,6 +213,7 @@ impl<T> Mailbox<T> {
     pub(crate) fn close(&self) -> VecDeque<T> {
         let mut state = self.state.lock();
         state.closed = true;
+        state.plain_stop = None;
         let signals = state.signals.take();
         let receiver = state.receiver.take();
         let waiting = std::mem::take(&mut state.messages);
@@ -255,9 +261,81 @@ impl<T> Mailbox<T> {
     }
 }
 
+#[derive(Clone, Copy)]
+enum PlainStop {
+    Normal,
+    Shutdown,
+}
+
+impl<T> State<T> {
+    fn queue_signal(&mut self, signal: Signal) {
+        let queue_is_empty = self.signals.as_ref().is_none_or(|signals| signals.is_empty());
+        if self.plain_stop.is_none() && queue_is_empty {
+            match signal {
+                Signal::Stop(ExitReason::Normal) => {
+                    self.plain_stop = Some(PlainStop::Normal);
+                    return;
+                }
+                Signal::Stop(ExitReason::Shutdown) => {
+                    self.plain_stop = Some(PlainStop::Shutdown);
+                    return;
+                }
+                Signal::Stop(_) => {}
+            }
+        }
+        self.signals.get_or_insert_with(Box::default).push_back(signal);
+    }
+
+    fn next_signal(&mut self) -> Option<Signal> {
+        match self.plain_stop.take() {
+            Some(PlainStop::Normal) => Some(Signal::Stop(ExitReason::Normal)),
+            Some(PlainStop::Shutdown) => Some(Signal::Stop(ExitReason::Shutdown)),
+            None => self.signals.as_mut().and_then(|signals| signals.pop_front()),
+        }
+    }
+}
+
 fn park(slot: &mut Option<Waker>, waker: &Waker) {
     match slot {
         Some(parked) if parked.will_wake(waker) => {}
         _ => *slot = Some(waker.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stop_reasons(mailbox: &Mailbox<()>) -> Vec<ExitReason> {
+        std::iter::from_fn(|| mailbox.take_signal())
+            .map(|signal| match signal {
+                Signal::Stop(reason) => reason,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn signals_keep_their_order_whether_kept_inline_or_queued() {
+        let mailbox = Mailbox::<()>::new(MailboxConfig::default(), 1);
+        assert!(mailbox.signal(Signal::Stop(ExitReason::Shutdown)));
+        assert!(mailbox.signal(Signal::Stop(ExitReason::Killed)));
+        assert!(mailbox.signal(Signal::Stop(ExitReason::Normal)));
+        assert_eq!(
+            stop_reasons(&mailbox),
+            vec![ExitReason::Shutdown, ExitReason::Killed, ExitReason::Normal]
+        );
+
+        assert!(mailbox.signal(Signal::Stop(ExitReason::panicked("first"))));
+        assert!(mailbox.signal(Signal::Stop(ExitReason::Normal)));
+        assert_eq!(stop_reasons(&mailbox), vec![ExitReason::panicked("first"), ExitReason::Normal]);
+    }
+
+    #[test]
+    fn a_closed_mailbox_takes_no_signal_and_forgets_those_waiting() {
+        let mailbox = Mailbox::<()>::new(MailboxConfig::default(), 1);
+        assert!(mailbox.signal(Signal::Stop(ExitReason::Normal)));
+        drop(mailbox.close());
+        assert!(!mailbox.signal(Signal::Stop(ExitReason::Normal)));
+        assert!(mailbox.take_signal().is_none());
     }
 }
