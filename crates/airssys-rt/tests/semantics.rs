@@ -692,6 +692,21 @@ async fn m11_messages_waiting_when_the_actor_ends_become_dead_letters() {
         && !l.was_ask));
 }
 
+#[tokio::test(flavor = "current_thread")]
+async fn m13_a_tell_loop_does_not_starve_its_actor() {
+    let system = ActorSystem::new();
+    let options = SpawnOptions::new().mailbox(MailboxConfig::unbounded());
+    let args = ProbeArgs::new();
+    let journal = args.journal.clone();
+    let actor = system.spawn_with::<Probe>(options, args).await.unwrap();
+    for n in 0..10_000 {
+        actor.tell(Cmd::Echo(n)).await.unwrap();
+    }
+    // On one thread, the actor ran only if the loop gave way.
+    assert!(!journal.handled().is_empty(), "the actor never ran during the loop");
+    assert!(actor.mailbox_len() < 10_000);
+}
+
 #[tokio::test]
 async fn m12_dead_letters_are_counted_and_the_latest_kept() {
     let system = ActorSystem::builder().dead_letter_history(3).build().unwrap();

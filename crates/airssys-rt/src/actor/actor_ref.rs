@@ -123,13 +123,21 @@ impl<A: Actor> ActorRef<A> {
     /// # }
     /// ```
     pub async fn tell(&self, msg: A::Msg) -> Result<(), SendError<A::Msg>> {
-        match self.cell.push(Envelope::tell(msg)) {
+        let sent = match self.cell.push(Envelope::tell(msg)) {
             Ok(()) => Ok(()),
             Err(PushError::Full(envelope)) if self.cell.mailbox.waits_when_full() => {
                 self.cell.push_waiting(envelope).await.map_err(send_error)
             }
             Err(error) => Err(send_error(error)),
+        };
+        // A sender that is never made to wait (an unbounded mailbox, or a policy other than
+        // `Wait`) still gives way now and then, as Tokio's own channels do, so that a sending
+        // loop cannot keep the actor it fills (often queued right behind it, on the same
+        // worker) from running. Under `Wait`, a full mailbox makes it wait anyway.
+        if !self.cell.mailbox.pushes_back() {
+            tokio::task::coop::consume_budget().await;
         }
+        sent
     }
 
     /// Sends a message if it can be queued at once; never waits.

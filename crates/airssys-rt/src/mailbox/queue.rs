@@ -99,6 +99,11 @@ impl<T> Mailbox<T> {
         self.overflow == OverflowPolicy::Wait
     }
 
+    /// Whether a sender can be made to wait: a bounded mailbox under `Wait`.
+    pub(crate) fn pushes_back(&self) -> bool {
+        self.capacity != usize::MAX && self.overflow == OverflowPolicy::Wait
+    }
+
     pub(crate) fn changed(&self) -> &Notify {
         &self.changed
     }
