@@ -439,6 +439,28 @@ async fn m4_ask_times_out_after_its_own_timeout() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn m4_many_different_timeouts_each_expire_on_time() {
+    let system = ActorSystem::new();
+    let (actor, _) = probe(&system).await;
+    let _release = block(&actor).await;
+    let started = tokio::time::Instant::now();
+    let mut asks = Vec::new();
+    for millis in (1..=40u64).rev() {
+        let actor = actor.clone();
+        asks.push(tokio::spawn(async move {
+            let timeout = Duration::from_millis(millis * 10);
+            let result = actor.ask(Cmd::Echo(millis)).timeout(timeout).await;
+            (timeout, result.map(|_| ()), tokio::time::Instant::now())
+        }));
+    }
+    for ask in asks {
+        let (timeout, result, ended) = ask.await.unwrap();
+        assert!(matches!(result, Err(AskError::Timeout(t)) if t == timeout));
+        assert_eq!(ended - started, timeout);
+    }
+}
+
 #[tokio::test]
 async fn m5_ask_fails_at_once_when_the_handler_panics() {
     let system = ActorSystem::new();

@@ -13,6 +13,7 @@ use tokio::time::Sleep;
 use super::{Actor, ActorCell, ActorId, ActorState, ExitReason};
 use crate::mailbox::PushError;
 use crate::message::{AskError, Envelope, ReplyReceiver, SendError, Undelivered};
+use crate::system::deadlines::{Deadlines, Registration};
 
 /// A handle to a running actor: the only way to send it messages.
 ///
@@ -430,9 +431,12 @@ impl<'a, A: Actor> IntoFuture for Ask<'a, A> {
             actor: self.actor,
             unsent: Some(envelope),
             reply,
-            timeout: self.timeout,
+            deadline: AskDeadline {
+                deadlines: self.actor.cell.system.deadlines(),
+                timeout: self.timeout,
+                armed: Armed::Not,
+            },
             room: None,
-            deadline: tokio::time::sleep(self.timeout),
         }
     }
 }
@@ -444,11 +448,9 @@ pin_project! {
         actor: &'a ActorRef<A>,
         unsent: Option<Envelope<A>>,
         reply: ReplyReceiver<A::Reply>,
-        timeout: Duration,
+        deadline: AskDeadline<'a>,
         #[pin]
         room: Option<Notified<'a>>,
-        #[pin]
-        deadline: Sleep,
     }
 }
 
@@ -478,7 +480,8 @@ impl<A: Actor> Future for AskFuture<'_, A> {
                             *this.unsent = Some(envelope);
                         }
                         Some(Poll::Pending) => {
-                            if this.deadline.as_mut().poll(cx).is_ready() {
+                            if this.deadline.poll_expired(cx) {
+                                this.deadline.disarm();
                                 return Poll::Ready(Err(AskError::Full(envelope.message)));
                             }
                             *this.unsent = Some(envelope);
@@ -494,21 +497,69 @@ impl<A: Actor> Future for AskFuture<'_, A> {
                 }
             }
         }
-        match Pin::new(this.reply).poll(cx) {
-            Poll::Ready(Ok(Ok(reply))) => Poll::Ready(Ok(reply)),
-            Poll::Ready(Ok(Err(Undelivered::Stopped(reason)))) => {
-                Poll::Ready(Err(AskError::Stopped(reason)))
-            }
-            Poll::Ready(Ok(Err(Undelivered::Dropped))) => Poll::Ready(Err(AskError::Dropped)),
+        let outcome = match Pin::new(this.reply).poll(cx) {
+            Poll::Ready(Ok(Ok(reply))) => Ok(reply),
+            Poll::Ready(Ok(Err(Undelivered::Stopped(reason)))) => Err(AskError::Stopped(reason)),
+            Poll::Ready(Ok(Err(Undelivered::Dropped))) => Err(AskError::Dropped),
             // Every path that drops a request answers it first; should one be missed, the
             // actor's own exit reason is the truest answer.
-            Poll::Ready(Err(_)) => Poll::Ready(Err(AskError::Stopped(
-                cell.exit_reason().unwrap_or(ExitReason::Killed),
-            ))),
-            Poll::Pending => match this.deadline.poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Err(AskError::Timeout(*this.timeout))),
-                Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(_)) => {
+                Err(AskError::Stopped(cell.exit_reason().unwrap_or(ExitReason::Killed)))
+            }
+            Poll::Pending if this.deadline.poll_expired(cx) => {
+                Err(AskError::Timeout(this.deadline.timeout))
+            }
+            Poll::Pending => return Poll::Pending,
+        };
+        this.deadline.disarm();
+        Poll::Ready(outcome)
+    }
+}
+
+/// When an ask gives up. Armed at its first wait, with the system's shared deadlines rather
+/// than a timer of its own (see `system::deadlines`), and disarmed when it ends or is dropped.
+struct AskDeadline<'a> {
+    deadlines: &'a Arc<Deadlines>,
+    timeout: Duration,
+    armed: Armed,
+}
+
+enum Armed {
+    Not,
+    Shared(Registration),
+    /// An unusual timeout, when the shared deadlines already track many: a timer of its own.
+    Own(Pin<Box<Sleep>>),
+}
+
+impl AskDeadline<'_> {
+    fn poll_expired(&mut self, cx: &mut TaskContext<'_>) -> bool {
+        match &mut self.armed {
+            Armed::Not => match self.deadlines.register(self.timeout, cx.waker()) {
+                Some(registration) => {
+                    self.armed = Armed::Shared(registration);
+                    false
+                }
+                None => {
+                    let mut sleep = Box::pin(tokio::time::sleep(self.timeout));
+                    let expired = sleep.as_mut().poll(cx).is_ready();
+                    self.armed = Armed::Own(sleep);
+                    expired
+                }
             },
+            Armed::Shared(registration) => self.deadlines.poll_expired(*registration, cx),
+            Armed::Own(sleep) => sleep.as_mut().poll(cx).is_ready(),
         }
+    }
+
+    fn disarm(&mut self) {
+        if let Armed::Shared(registration) = std::mem::replace(&mut self.armed, Armed::Not) {
+            self.deadlines.cancel(registration);
+        }
+    }
+}
+
+impl Drop for AskDeadline<'_> {
+    fn drop(&mut self) {
+        self.disarm();
     }
 }

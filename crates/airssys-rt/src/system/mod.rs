@@ -30,6 +30,8 @@
 //! # Ok(()) }
 //! ```
 
+pub(crate) mod deadlines;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::pin::pin;
@@ -86,6 +88,13 @@ struct SystemInner {
     names: Mutex<HashMap<Arc<str>, Arc<dyn ErasedCell>>>,
     dead_letters: DeadLetters,
     all_stopped: Notify,
+    deadlines: Arc<deadlines::Deadlines>,
+}
+
+impl Drop for SystemInner {
+    fn drop(&mut self) {
+        self.deadlines.close();
+    }
 }
 
 impl ActorSystem {
@@ -121,6 +130,7 @@ impl ActorSystem {
                 names: Mutex::new(HashMap::new()),
                 dead_letters,
                 all_stopped: Notify::new(),
+                deadlines: Arc::new(deadlines::Deadlines::new()),
             }),
         }
     }
@@ -276,6 +286,7 @@ impl ActorSystem {
         drop(running);
         let timeout = self.inner.config.shutdown_timeout;
         if tokio::time::timeout(timeout, self.wait_until_empty()).await.is_ok() {
+            self.inner.deadlines.close();
             return ShutdownReport { stopped: before, killed: 0 };
         }
         let remaining = self.running_actors();
@@ -285,7 +296,13 @@ impl ActorSystem {
         }
         drop(remaining);
         self.wait_until_empty().await;
+        // No ask can be pending any more: every actor has ended and no new one can start.
+        self.inner.deadlines.close();
         ShutdownReport { stopped: before.saturating_sub(killed), killed }
+    }
+
+    pub(crate) fn deadlines(&self) -> &Arc<deadlines::Deadlines> {
+        &self.inner.deadlines
     }
 
     fn running_actors(&self) -> Vec<Arc<dyn ErasedCell>> {
