@@ -443,6 +443,17 @@ impl<'a, A: Actor> IntoFuture for Ask<'a, A> {
 
 pin_project! {
     /// The future of an [`Ask`]: resolves to the reply or an [`AskError`].
+    ///
+    /// Awaiting an [`Ask`] makes one; name it to keep an ask in a struct or poll it by hand.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// use airssys_rt::actor::AskFuture;
+    /// use std::future::IntoFuture;
+    /// # fn start<A: Actor<Msg = ()>>(actor: &ActorRef<A>) {
+    /// let pending: AskFuture<'_, A> = actor.ask(()).into_future();
+    /// # drop(pending); }
+    /// ```
     #[must_use = "futures do nothing unless polled"]
     pub struct AskFuture<'a, A: Actor> {
         actor: &'a ActorRef<A>,

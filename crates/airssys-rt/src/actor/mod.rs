@@ -133,6 +133,35 @@ pub trait Actor: Sized + Send + 'static {
     ) -> impl Future<Output = Result<Self, Self::Error>> + Send;
 
     /// Runs in the actor's own task after a successful start, before the first message.
+    ///
+    /// The place for work that should not hold up the spawner, such as a first message to
+    /// itself:
+    ///
+    /// ```
+    /// use airssys_rt::prelude::*;
+    ///
+    /// struct Poller;
+    ///
+    /// impl Actor for Poller {
+    ///     type Msg = &'static str;
+    ///     type Reply = ();
+    ///     type Args = ();
+    ///     type Error = std::convert::Infallible;
+    ///
+    ///     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+    ///         Ok(Poller)
+    ///     }
+    ///
+    ///     async fn post_start(&mut self, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+    ///         let _ = ctx.actor_ref().try_tell("poll");
+    ///         Ok(())
+    ///     }
+    ///
+    ///     async fn handle(&mut self, _: &'static str, _: &mut Context<Self>) -> Result<(), Self::Error> {
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
     fn post_start(
         &mut self,
         ctx: &mut Context<Self>,
@@ -153,6 +182,42 @@ pub trait Actor: Sized + Send + 'static {
     /// Runs once when the actor ends for any reason but a kill, after its mailbox has closed.
     ///
     /// An error or panic here replaces the exit reason, as a crash in OTP's `terminate/2` does.
+    ///
+    /// ```
+    /// use airssys_rt::prelude::*;
+    ///
+    /// struct Flusher {
+    ///     pending: Vec<String>,
+    /// }
+    ///
+    /// impl Actor for Flusher {
+    ///     type Msg = String;
+    ///     type Reply = ();
+    ///     type Args = ();
+    ///     type Error = std::convert::Infallible;
+    ///
+    ///     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+    ///         Ok(Flusher { pending: Vec::new() })
+    ///     }
+    ///
+    ///     async fn handle(&mut self, line: String, _: &mut Context<Self>) -> Result<(), Self::Error> {
+    ///         self.pending.push(line);
+    ///         Ok(())
+    ///     }
+    ///
+    ///     async fn post_stop(&mut self, _: &mut Context<Self>, reason: &ExitReason) -> Result<(), Self::Error> {
+    ///         println!("flushing {} lines on {reason}", self.pending.len());
+    ///         Ok(())
+    ///     }
+    /// }
+    /// # #[tokio::main] async fn main() {
+    /// let system = ActorSystem::new();
+    /// let flusher = system.spawn::<Flusher>(()).await.unwrap();
+    /// flusher.tell("hello".into()).await.unwrap();
+    /// flusher.stop();
+    /// flusher.wait_for_exit().await;
+    /// # }
+    /// ```
     fn post_stop(
         &mut self,
         ctx: &mut Context<Self>,

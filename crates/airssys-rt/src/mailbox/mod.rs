@@ -43,6 +43,10 @@ mod queue;
 pub(crate) use queue::{Mailbox, Next, PushError, Pushed, Signal};
 
 /// The capacity of a bounded mailbox when neither the system nor the spawn says otherwise.
+///
+/// ```
+/// assert_eq!(airssys_rt::mailbox::DEFAULT_CAPACITY, 1024);
+/// ```
 pub const DEFAULT_CAPACITY: usize = 1024;
 
 /// What a bounded mailbox does with a message that arrives when it is full.

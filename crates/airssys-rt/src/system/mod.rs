@@ -408,13 +408,29 @@ pub struct SystemConfig {
 }
 
 /// The default `ask` timeout: 5 s, as OTP's `gen_server:call`.
+///
+/// ```
+/// assert_eq!(airssys_rt::system::DEFAULT_ASK_TIMEOUT.as_secs(), 5);
+/// ```
 pub const DEFAULT_ASK_TIMEOUT: Duration = Duration::from_secs(5);
 /// The default limit on live actors: 1,048,576, the BEAM's default process limit.
+///
+/// ```
+/// assert_eq!(airssys_rt::system::DEFAULT_MAX_ACTORS, 1_048_576);
+/// ```
 pub const DEFAULT_MAX_ACTORS: usize = 1 << 20;
 /// How long [`ActorSystem::shutdown`] waits for graceful stops before killing: 5 s, as OTP's
 /// default shutdown for a worker.
+///
+/// ```
+/// assert_eq!(airssys_rt::system::DEFAULT_SHUTDOWN_TIMEOUT.as_secs(), 5);
+/// ```
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 /// How many dead letters are kept for inspection by default.
+///
+/// ```
+/// assert_eq!(airssys_rt::system::DEFAULT_DEAD_LETTER_HISTORY, 128);
+/// ```
 pub const DEFAULT_DEAD_LETTER_HISTORY: usize = 128;
 
 impl Default for SystemConfig {
