@@ -689,3 +689,24 @@ async fn wait_for_exit_wakes_every_waiter() {
         assert_eq!(woken.load(Ordering::SeqCst), 4);
     }
 }
+
+/// `blocking_tell` works from a thread that has never seen a Tokio runtime, whatever the
+/// mailbox (the cooperative-budget step of `tell` must not need one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_tell_from_a_plain_thread() {
+    let system = ActorSystem::new();
+    for mailbox in [MailboxConfig::unbounded(), MailboxConfig::bounded(2)] {
+        let args = ProbeArgs::new();
+        let journal = args.journal.clone();
+        let actor =
+            system.spawn_with::<Probe>(SpawnOptions::new().mailbox(mailbox), args).await.unwrap();
+        let sender = actor.clone();
+        let sent = std::thread::spawn(move || {
+            (0..100).map(|n| sender.blocking_tell(Cmd::Echo(n))).collect::<Result<Vec<_>, _>>()
+        });
+        let sent = tokio::task::spawn_blocking(move || sent.join()).await.unwrap().unwrap();
+        assert!(sent.is_ok());
+        actor.ask(Cmd::Echo(100)).await.unwrap();
+        assert_eq!(journal.handled(), (0..=100).collect::<Vec<_>>());
+    }
+}
