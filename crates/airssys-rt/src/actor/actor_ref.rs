@@ -13,7 +13,7 @@ use tokio::time::Sleep;
 use super::{Actor, ActorCell, ActorId, ActorState, ExitReason};
 use crate::mailbox::PushError;
 use crate::message::{AskError, Envelope, ReplyReceiver, SendError, Undelivered};
-use crate::system::deadlines::{Deadlines, Registration};
+use crate::system::deadlines::{Deadline, Deadlines, Registration};
 
 /// A handle to a running actor: the only way to send it messages.
 ///
@@ -124,21 +124,21 @@ impl<A: Actor> ActorRef<A> {
     /// # }
     /// ```
     pub async fn tell(&self, msg: A::Msg) -> Result<(), SendError<A::Msg>> {
-        let sent = match self.cell.push(Envelope::tell(msg)) {
+        // A sender that is never made to wait (an unbounded mailbox, or a policy other than
+        // `Wait`) still gives way now and then, as Tokio's own channels do, so that a sending
+        // loop cannot keep the actor it fills (often queued right behind it, on the same
+        // worker) from running. Under `Wait`, a full mailbox makes it wait anyway. It gives
+        // way before it sends: a `tell` cancelled there has sent nothing.
+        if !self.cell.mailbox.pushes_back() {
+            tokio::task::coop::consume_budget().await;
+        }
+        match self.cell.push(Envelope::tell(msg)) {
             Ok(()) => Ok(()),
             Err(PushError::Full(envelope)) if self.cell.mailbox.waits_when_full() => {
                 self.cell.push_waiting(envelope).await.map_err(send_error)
             }
             Err(error) => Err(send_error(error)),
-        };
-        // A sender that is never made to wait (an unbounded mailbox, or a policy other than
-        // `Wait`) still gives way now and then, as Tokio's own channels do, so that a sending
-        // loop cannot keep the actor it fills (often queued right behind it, on the same
-        // worker) from running. Under `Wait`, a full mailbox makes it wait anyway.
-        if !self.cell.mailbox.pushes_back() {
-            tokio::task::coop::consume_budget().await;
         }
-        sent
     }
 
     /// Sends a message if it can be queued at once; never waits.
@@ -538,7 +538,8 @@ struct AskDeadline<'a> {
 enum Armed {
     Not,
     Shared(Registration),
-    /// An unusual timeout, when the shared deadlines already track many: a timer of its own.
+    /// A timer of its own: on another runtime than the system's reaper, with an unusual
+    /// timeout when the shared deadlines already track many, or after a shutdown.
     Own(Pin<Box<Sleep>>),
 }
 
@@ -557,7 +558,17 @@ impl AskDeadline<'_> {
                     expired
                 }
             },
-            Armed::Shared(registration) => self.deadlines.poll_expired(*registration, cx),
+            Armed::Shared(registration) => match self.deadlines.poll_expired(*registration, cx) {
+                Deadline::Pending => false,
+                Deadline::Expired => true,
+                Deadline::Orphaned(deadline) => {
+                    self.disarm();
+                    let mut sleep = Box::pin(tokio::time::sleep_until(deadline));
+                    let expired = sleep.as_mut().poll(cx).is_ready();
+                    self.armed = Armed::Own(sleep);
+                    expired
+                }
+            },
             Armed::Own(sleep) => sleep.as_mut().poll(cx).is_ready(),
         }
     }

@@ -37,16 +37,21 @@ pub(crate) async fn start<A: Actor>(
             return Err(SpawnError::StartFailed(reason));
         }
     };
-    tokio::spawn(run(life, actor, ctx));
+    tokio::spawn(run(actor, ctx, life));
     Ok(actor_ref)
 }
 
 /// The actor's task. One flat `async fn`, so the state machine that every idle actor keeps
 /// on the heap holds little more than the actor, its lifecycle and the handler being run.
 ///
-/// `life` comes first so that it is dropped last: should the runtime drop this task midway,
-/// the actor's state is gone before `Lifecycle::drop` announces the exit.
-async fn run<A: Actor>(life: Lifecycle<A>, mut actor: A, mut ctx: Context<A>) {
+/// Should the runtime drop this task, the actor's state must be gone before
+/// `Lifecycle::drop` announces the exit. A task dropped before its first poll drops the
+/// arguments in order (so `life` is the last one); a task dropped while suspended drops its
+/// locals in reverse order (so `actor` is rebound after `life`).
+async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
+    let life = life;
+    let mut ctx = ctx;
+    let mut actor = actor;
     let reason = 'serve: {
         // A stop asked for during `pre_start` ends the actor before `post_start`.
         if let Some(Signal::Stop(reason)) = life.cell.mailbox.take_signal() {

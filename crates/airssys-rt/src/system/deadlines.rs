@@ -13,18 +13,24 @@
 //!   earlier than the one it sleeps for, which with one timeout happens once per busy period;
 //! * an ask that completes removes its entry; the lane forgets the key when it reaches the front.
 //!
+//! The reaper runs on the runtime of the ask that started it, and only asks polled on that
+//! runtime register with it: an ask on another runtime (which may not be driven when this one
+//! is) keeps a timer of its own, as does one with a seventeenth distinct timeout, or one made
+//! after the system shut down. Should the reaper's runtime drop it, every pending ask is woken
+//! and from then on watches its own deadline; the next registration starts a new reaper.
+//!
 //! Nothing here allocates per ask in steady state: the slab and the lanes keep their room.
 
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use parking_lot::Mutex;
 use slab::Slab;
+use tokio::runtime::{Handle, Id as RuntimeId};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -39,11 +45,18 @@ pub(crate) struct Registration {
     id: u64,
 }
 
+/// What became of a pending ask's deadline.
+pub(crate) enum Deadline {
+    Pending,
+    Expired,
+    /// The reaper that watched it is gone (its runtime shut down): the ask must watch this
+    /// deadline itself from now on.
+    Orphaned(Instant),
+}
+
 pub(crate) struct Deadlines {
     state: Mutex<State>,
     wake_reaper: Notify,
-    reaper_running: AtomicBool,
-    closed: AtomicBool,
 }
 
 #[derive(Default)]
@@ -51,12 +64,20 @@ struct State {
     entries: Slab<Entry>,
     lanes: Vec<Lane>,
     next_id: u64,
+    /// The runtime the reaper runs on, and which reaper it is.
+    reaper: Option<(RuntimeId, u64)>,
+    reapers_started: u64,
     /// The deadline the reaper sleeps until, if it sleeps on one.
     reaper_target: Option<Instant>,
+    /// Set at shutdown and when the system goes: later asks keep their own timers.
+    closed: bool,
 }
 
 struct Entry {
     id: u64,
+    deadline: Instant,
+    /// The reaper that watches this entry.
+    reaper: u64,
     waker: Option<Waker>,
     expired: bool,
 }
@@ -94,27 +115,47 @@ impl State {
 
 impl Deadlines {
     pub(crate) fn new() -> Self {
-        Self {
-            state: Mutex::new(State::default()),
-            wake_reaper: Notify::new(),
-            reaper_running: AtomicBool::new(false),
-            closed: AtomicBool::new(false),
-        }
+        Self { state: Mutex::new(State::default()), wake_reaper: Notify::new() }
     }
 
-    /// Registers a pending ask that times out after `timeout` from now, unless the deadlines
-    /// already keep `MAX_LANES` other timeouts (the ask then needs a timer of its own).
+    /// Registers a pending ask that times out after `timeout` from now, when this system's
+    /// reaper can watch it: `None` tells the ask to keep a timer of its own (it runs on
+    /// another runtime than the reaper, the deadlines keep `MAX_LANES` other timeouts already,
+    /// or the system has shut down).
+    ///
+    /// Panics outside a Tokio runtime with its timer, as the documented `ask` does.
     pub(crate) fn register(
         self: &Arc<Self>,
         timeout: Duration,
         waker: &Waker,
     ) -> Option<Registration> {
-        let now = Instant::now();
-        // A timeout too long for the clock is as good as none: thirty years.
-        let deadline = now
-            .checked_add(timeout)
-            .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 24 * 60 * 60));
+        let runtime = Handle::current();
+        let waker = waker.clone();
         let mut state = self.state.lock();
+        if state.closed {
+            return None;
+        }
+        let reaper = match state.reaper {
+            Some((on, reaper)) if on == runtime.id() => reaper,
+            Some(_) => return None,
+            None => {
+                drop(state);
+                // Fails here, in the asker, if the runtime has no timer, not in the reaper.
+                drop(tokio::time::sleep(Duration::ZERO));
+                state = self.state.lock();
+                match state.reaper {
+                    Some((on, reaper)) if on == runtime.id() => reaper,
+                    Some(_) => return None,
+                    None => {
+                        state.reapers_started += 1;
+                        let reaper = state.reapers_started;
+                        state.reaper = Some((runtime.id(), reaper));
+                        runtime.spawn(reap(Arc::clone(self), reaper));
+                        reaper
+                    }
+                }
+            }
+        };
         let lane = match state.lanes.iter().position(|lane| lane.timeout == timeout) {
             Some(lane) => lane,
             None if state.lanes.len() < MAX_LANES => {
@@ -123,9 +164,16 @@ impl Deadlines {
             }
             None => return None,
         };
+        // Read under the lock, so that one lane stays in deadline order.
+        let now = Instant::now();
+        // A timeout too long for the clock is as good as none: thirty years.
+        let deadline = now
+            .checked_add(timeout)
+            .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 24 * 60 * 60));
         state.next_id += 1;
         let id = state.next_id;
-        let key = state.entries.insert(Entry { id, waker: Some(waker.clone()), expired: false });
+        let entry = Entry { id, deadline, reaper, waker: Some(waker), expired: false };
+        let key = state.entries.insert(entry);
         let registration = Registration { key, id };
         state.trim(lane);
         state.lanes[lane].queue.push_back((deadline, registration));
@@ -137,27 +185,38 @@ impl Deadlines {
         if wake_reaper {
             self.wake_reaper.notify_one();
         }
-        self.ensure_reaper();
         Some(registration)
     }
 
     /// Whether the ask has expired; otherwise keeps its waker current.
-    pub(crate) fn poll_expired(&self, registration: Registration, cx: &mut Context<'_>) -> bool {
+    pub(crate) fn poll_expired(
+        &self,
+        registration: Registration,
+        cx: &mut Context<'_>,
+    ) -> Deadline {
         let mut state = self.state.lock();
-        match state.entries.get_mut(registration.key) {
-            Some(entry) if entry.id == registration.id => {
-                if entry.expired {
-                    return true;
-                }
-                match &entry.waker {
-                    Some(waker) if waker.will_wake(cx.waker()) => {}
-                    _ => entry.waker = Some(cx.waker().clone()),
-                }
-                false
-            }
+        let reaper = state.reaper.map(|(_, reaper)| reaper);
+        let Some(entry) = state.entries.get_mut(registration.key) else {
             // Never reached: an entry leaves only through `cancel`, by its own ask.
-            _ => true,
+            return Deadline::Expired;
+        };
+        if entry.id != registration.id {
+            return Deadline::Expired;
         }
+        if entry.expired {
+            return Deadline::Expired;
+        }
+        if reaper != Some(entry.reaper) {
+            return Deadline::Orphaned(entry.deadline);
+        }
+        let replaced = match &entry.waker {
+            Some(waker) if waker.will_wake(cx.waker()) => None,
+            _ => entry.waker.replace(cx.waker().clone()),
+        };
+        drop(state);
+        // Dropped outside the lock: a waker's drop may run code that asks again.
+        drop(replaced);
+        Deadline::Pending
     }
 
     /// Forgets a pending ask (it completed, or was dropped).
@@ -170,23 +229,10 @@ impl Deadlines {
         }
     }
 
-    /// Ends the reaper; asks registered later still time out, through a new one.
+    /// Ends the reaper for good; asks made later keep timers of their own.
     pub(crate) fn close(&self) {
-        self.closed.store(true, Ordering::Release);
+        self.state.lock().closed = true;
         self.wake_reaper.notify_one();
-    }
-
-    fn ensure_reaper(self: &Arc<Self>) {
-        if self.reaper_running.load(Ordering::Acquire)
-            || self
-                .reaper_running
-                .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-                .is_err()
-        {
-            return;
-        }
-        self.closed.store(false, Ordering::Release);
-        tokio::spawn(reap(Arc::clone(self)));
     }
 
     /// Marks what is due as expired, hands out the wakers to wake, and returns the next
@@ -214,25 +260,43 @@ impl Deadlines {
         state.reaper_target = next;
         next
     }
-}
 
-/// Clears the running flag however the reaper ends, even when its runtime drops it.
-struct ReaperRunning(Arc<Deadlines>);
-
-impl Drop for ReaperRunning {
-    fn drop(&mut self) {
-        self.0.reaper_running.store(false, Ordering::Release);
+    fn is_closed(&self) -> bool {
+        self.state.lock().closed
     }
 }
 
-async fn reap(deadlines: Arc<Deadlines>) {
-    let running = ReaperRunning(deadlines);
-    let deadlines = &running.0;
+/// Retires the reaper however it ends (closed, dropped with its runtime, or a panic) and wakes
+/// every pending ask, so that each one watches its own deadline from then on.
+struct Retire {
+    deadlines: Arc<Deadlines>,
+    reaper: u64,
+}
+
+impl Drop for Retire {
+    fn drop(&mut self) {
+        let mut state = self.deadlines.state.lock();
+        if state.reaper.is_some_and(|(_, reaper)| reaper == self.reaper) {
+            state.reaper = None;
+            state.reaper_target = None;
+        }
+        let orphans: Vec<Waker> =
+            state.entries.iter_mut().filter_map(|(_, entry)| entry.waker.take()).collect();
+        drop(state);
+        for waker in orphans {
+            waker.wake();
+        }
+    }
+}
+
+async fn reap(deadlines: Arc<Deadlines>, reaper: u64) {
+    let retire = Retire { deadlines, reaper };
+    let deadlines = &retire.deadlines;
     let mut wake = Vec::new();
     loop {
         let mut woken = pin!(deadlines.wake_reaper.notified());
         woken.as_mut().enable();
-        if deadlines.closed.load(Ordering::Acquire) {
+        if deadlines.is_closed() {
             return;
         }
         let next = deadlines.expire(Instant::now(), &mut wake);
@@ -280,10 +344,10 @@ mod tests {
         let done = deadlines.register(Duration::from_secs(1), &waker).unwrap();
         deadlines.cancel(done);
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        assert!(deadlines.poll_expired(short, &mut cx));
-        assert!(!deadlines.poll_expired(long, &mut cx));
+        assert!(matches!(deadlines.poll_expired(short, &mut cx), Deadline::Expired));
+        assert!(matches!(deadlines.poll_expired(long, &mut cx), Deadline::Pending));
         tokio::time::sleep(Duration::from_secs(2)).await;
-        assert!(deadlines.poll_expired(long, &mut cx));
+        assert!(matches!(deadlines.poll_expired(long, &mut cx), Deadline::Expired));
         deadlines.cancel(short);
         deadlines.cancel(long);
         assert_eq!(deadlines.pending(), 0);
@@ -329,7 +393,7 @@ mod tests {
             deadlines.cancel(registration);
         });
         drop(first);
-        assert!(!deadlines.reaper_running.load(Ordering::Acquire));
+        assert!(deadlines.state.lock().reaper.is_none());
 
         let second = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -338,10 +402,10 @@ mod tests {
             .unwrap();
         second.block_on(async {
             let registration = deadlines.register(Duration::from_secs(1), &waker).unwrap();
-            assert!(deadlines.reaper_running.load(Ordering::Acquire));
+            assert!(deadlines.state.lock().reaper.is_some());
             tokio::time::sleep(Duration::from_secs(2)).await;
             let mut cx = Context::from_waker(&waker);
-            assert!(deadlines.poll_expired(registration, &mut cx));
+            assert!(matches!(deadlines.poll_expired(registration, &mut cx), Deadline::Expired));
         });
     }
 }
