@@ -48,8 +48,13 @@ fn note_alloc(size: usize) {
     }
 }
 
+// SAFETY: every method forwards to `System` with the caller's own arguments, so `Counting`
+// upholds `GlobalAlloc`'s contract exactly as `System` does; the counters are plain atomics and
+// never allocate. No loom or miri test: this is measurement scaffolding in a bench, not library
+// code, and it adds no unsafe reasoning of its own beyond the forwarding.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller guarantees `layout` has a non-zero size, as `System.alloc` needs.
         let ptr = unsafe { System.alloc(layout) };
         if !ptr.is_null() {
             note_alloc(layout.size());
@@ -59,6 +64,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as for `alloc`.
         let ptr = unsafe { System.alloc_zeroed(layout) };
         if !ptr.is_null() {
             note_alloc(layout.size());
@@ -68,11 +74,13 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from this allocator, i.e. from `System`, with this `layout`.
         unsafe { System.dealloc(ptr, layout) };
         LIVE.fetch_sub(layout.size() as isize, Relaxed);
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: `ptr` came from `System` with `layout`; the caller guarantees `new_size`.
         let new = unsafe { System.realloc(ptr, layout, new_size) };
         if !new.is_null() {
             note_alloc(new_size);
