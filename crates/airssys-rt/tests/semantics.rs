@@ -831,6 +831,44 @@ async fn s4_a_taken_name_is_refused_with_its_holder() {
     assert_eq!(system.actor_count(), 1);
 }
 
+/// Never leaves `pre_start` until told to.
+struct SlowInit;
+
+impl Actor for SlowInit {
+    type Msg = ();
+    type Reply = ();
+    type Args = oneshot::Receiver<()>;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(
+        go: oneshot::Receiver<()>,
+        _: &mut Context<Self>,
+    ) -> Result<Self, Self::Error> {
+        let _ = go.await;
+        Ok(SlowInit)
+    }
+
+    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn s5_an_actor_in_pre_start_is_counted() {
+    let system = ActorSystem::new();
+    let (go, wait) = oneshot::channel();
+    let spawner = system.clone();
+    let spawning = tokio::spawn(async move { spawner.spawn::<SlowInit>(wait).await.map(drop) });
+    while system.actor_count() == 0 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(system.actor_count(), 1);
+    go.send(()).unwrap();
+    spawning.await.unwrap().unwrap();
+    // The handle was dropped at once, so the actor ends; it is counted until it has.
+    assert!(system.actor_count() <= 1);
+}
+
 #[tokio::test]
 async fn s5_max_actors_is_enforced_without_side_effects() {
     let system = ActorSystem::builder().max_actors(2).build().unwrap();
