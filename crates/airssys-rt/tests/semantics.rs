@@ -865,8 +865,6 @@ async fn s5_an_actor_in_pre_start_is_counted() {
     assert_eq!(system.actor_count(), 1);
     go.send(()).unwrap();
     spawning.await.unwrap().unwrap();
-    // The handle was dropped at once, so the actor ends; it is counted until it has.
-    assert!(system.actor_count() <= 1);
 }
 
 #[tokio::test]
