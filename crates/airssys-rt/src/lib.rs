@@ -64,6 +64,7 @@ pub mod actor;
 pub mod dead_letter;
 pub mod mailbox;
 pub mod message;
+pub mod signal;
 pub mod system;
 
 pub use actor::{Actor, ActorId, ActorRef, ActorState, Context, ExitReason, WeakActorRef};
@@ -81,5 +82,6 @@ pub mod prelude {
     };
     pub use crate::mailbox::{MailboxConfig, OverflowPolicy};
     pub use crate::message::{AskError, SendError};
+    pub use crate::signal::{DownNotice, ExitSignal, MonitorRef};
     pub use crate::system::{ActorSystem, SpawnError, SpawnOptions};
 }

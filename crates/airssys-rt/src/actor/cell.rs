@@ -3,7 +3,7 @@
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::pin;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
@@ -11,12 +11,14 @@ use super::{Actor, ActorId, ActorState, ExitReason};
 use crate::dead_letter::{DeadLetter, DeadLetterReason};
 use crate::mailbox::{Mailbox, MailboxConfig, PushError, Pushed, Signal};
 use crate::message::{answer_undelivered, Envelope, Undelivered};
+use crate::signal::{DownNotice, ExitSignal, MonitorRef};
 use crate::system::ActorSystem;
 
 pub(crate) struct ActorCell<A: Actor> {
     pub(crate) id: ActorId,
     pub(crate) name: Option<Arc<str>>,
     state: AtomicU8,
+    traps_exits: AtomicBool,
     pub(crate) mailbox: Mailbox<Envelope<A>>,
     pub(crate) system: ActorSystem,
     exit: OnceLock<ExitReason>,
@@ -33,6 +35,7 @@ impl<A: Actor> ActorCell<A> {
             id: ActorId::next(),
             name,
             state: AtomicU8::new(ActorState::Starting as u8),
+            traps_exits: AtomicBool::new(false),
             mailbox: Mailbox::new(mailbox, senders),
             system,
             exit: OnceLock::new(),
@@ -45,6 +48,35 @@ impl<A: Actor> ActorCell<A> {
 
     pub(crate) fn set_state(&self, state: ActorState) {
         self.state.store(state as u8, Ordering::Release);
+    }
+
+    pub(crate) fn traps_exits(&self) -> bool {
+        self.traps_exits.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_trap_exits(&self, trap: bool) {
+        self.traps_exits.store(trap, Ordering::Relaxed);
+    }
+
+    /// Tells every linked and monitoring actor that this one ended, once.
+    pub(crate) fn signal_end(&self, reason: &ExitReason) {
+        let Some(relations) = self.mailbox.end_relations() else {
+            return;
+        };
+        for link in relations.links {
+            link.remove_link(self.id);
+            link.signal(Signal::Exit(ExitSignal { from: self.id, reason: reason.clone() }));
+        }
+        for (monitor, watcher) in relations.watchers {
+            watcher.signal(Signal::Down(DownNotice {
+                monitor,
+                actor: self.id,
+                reason: reason.clone(),
+            }));
+        }
+        for (monitor, target) in relations.watching {
+            target.remove_watcher(monitor);
+        }
     }
 
     /// Queues an envelope, sending whatever the overflow policy drops to dead letters.
@@ -144,9 +176,17 @@ impl<A: Actor> ActorCell<A> {
     }
 }
 
-/// What the system needs of an actor without knowing its type.
+/// What the system and other actors need of an actor without knowing its type.
 pub(crate) trait ErasedCell: Send + Sync + 'static {
     fn id(&self) -> ActorId;
+    /// Queues a signal; `false` if the actor no longer takes any.
+    fn signal(&self, signal: Signal) -> bool;
+    /// Records a link to `other`; `false` if this actor has already ended.
+    fn add_link(&self, other: Arc<dyn ErasedCell>) -> bool;
+    fn remove_link(&self, other: ActorId);
+    /// Records a monitor on this actor; `false` if it has already ended.
+    fn add_watcher(&self, monitor: MonitorRef, watcher: Arc<dyn ErasedCell>) -> bool;
+    fn remove_watcher(&self, monitor: MonitorRef);
     fn stop(&self, reason: ExitReason);
     fn kill(&self);
     fn name(&self) -> Option<&Arc<str>>;
@@ -161,6 +201,26 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
 impl<A: Actor> ErasedCell for ActorCell<A> {
     fn id(&self) -> ActorId {
         self.id
+    }
+
+    fn signal(&self, signal: Signal) -> bool {
+        self.mailbox.signal(signal)
+    }
+
+    fn add_link(&self, other: Arc<dyn ErasedCell>) -> bool {
+        self.mailbox.add_link(other)
+    }
+
+    fn remove_link(&self, other: ActorId) {
+        drop(self.mailbox.remove_link(other));
+    }
+
+    fn add_watcher(&self, monitor: MonitorRef, watcher: Arc<dyn ErasedCell>) -> bool {
+        self.mailbox.add_watcher(monitor, watcher)
+    }
+
+    fn remove_watcher(&self, monitor: MonitorRef) {
+        drop(self.mailbox.remove_watcher(monitor));
     }
 
     fn stop(&self, reason: ExitReason) {

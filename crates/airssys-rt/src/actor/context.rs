@@ -1,7 +1,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::{Actor, ActorCell, ActorId, ActorRef, ExitReason, WeakActorRef};
+use super::{Actor, ActorCell, ActorId, ActorRef, ErasedCell, ExitReason, WeakActorRef};
+use crate::mailbox::Signal;
+use crate::signal::{DownNotice, ExitSignal, MonitorRef};
 use crate::system::ActorSystem;
 
 /// What an actor knows about itself while it runs: passed to every hook and to the handler.
@@ -87,6 +89,123 @@ impl<A: Actor> Context<A> {
     /// ```
     pub fn system(&self) -> &ActorSystem {
         &self.cell.system
+    }
+
+    /// Links this actor with `other`, both ways: when either ends, the other gets an exit
+    /// signal (see [`signal`](crate::signal)). Linking twice is linking once; linking to itself
+    /// does nothing. If `other` has already ended, the exit signal, with
+    /// [`ExitReason::NoSuchActor`], arrives at once.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # fn pair<A: Actor, B: Actor>(ctx: &mut Context<A>, partner: &ActorRef<B>) {
+    /// ctx.link(partner);
+    /// # }
+    /// ```
+    pub fn link<B: Actor>(&self, other: &ActorRef<B>) {
+        let me: Arc<dyn ErasedCell> = self.cell.clone();
+        let them: Arc<dyn ErasedCell> = other.cell().clone();
+        if them.id() == me.id() {
+            return;
+        }
+        if them.add_link(me) {
+            self.cell.mailbox.add_link(them);
+        } else {
+            self.cell.mailbox.signal(Signal::Exit(ExitSignal {
+                from: other.id(),
+                reason: ExitReason::NoSuchActor,
+            }));
+        }
+    }
+
+    /// Removes the link with `other`, if there is one. From then on the link has no effect on
+    /// this actor: an exit signal from `other` still waiting in its signal lane is dropped.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # fn part<A: Actor, B: Actor>(ctx: &mut Context<A>, partner: &ActorRef<B>) {
+    /// ctx.unlink(partner);
+    /// # }
+    /// ```
+    pub fn unlink<B: Actor>(&self, other: &ActorRef<B>) {
+        drop(self.cell.mailbox.remove_link(other.id()));
+        other.cell().mailbox.remove_link(self.cell.id);
+        self.cell.mailbox.remove_exit_from(other.id());
+    }
+
+    /// Whether exit signals from linked actors arrive in [`Actor::on_exit`] (trapping) or end
+    /// this actor (the default). A kill is never trapped.
+    ///
+    /// ```
+    /// # fn guard<A: airssys_rt::Actor>(ctx: &mut airssys_rt::Context<A>) {
+    /// ctx.trap_exit(true);
+    /// assert!(ctx.is_trapping_exits());
+    /// # }
+    /// ```
+    pub fn trap_exit(&mut self, trap: bool) {
+        self.cell.set_trap_exits(trap);
+    }
+
+    /// Whether this actor traps exits.
+    ///
+    /// ```
+    /// # fn check<A: airssys_rt::Actor>(ctx: &airssys_rt::Context<A>) -> bool { ctx.is_trapping_exits() }
+    /// ```
+    pub fn is_trapping_exits(&self) -> bool {
+        self.cell.traps_exits()
+    }
+
+    /// Monitors `other`: when it ends, this actor gets one [`DownNotice`] in
+    /// [`Actor::on_down`], at once if it has already ended (with
+    /// [`ExitReason::NoSuchActor`]). Each call sets a new, independent monitor.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # fn watch<A: Actor, B: Actor>(ctx: &mut Context<A>, worker: &ActorRef<B>) {
+    /// let monitor = ctx.monitor(worker);
+    /// # }
+    /// ```
+    pub fn monitor<B: Actor>(&self, other: &ActorRef<B>) -> MonitorRef {
+        let monitor = MonitorRef::next();
+        let target: Arc<dyn ErasedCell> = other.cell().clone();
+        if target.add_watcher(monitor, self.cell.clone()) {
+            self.cell.mailbox.add_watching(monitor, target);
+        } else {
+            self.cell.mailbox.signal(Signal::Down(DownNotice {
+                monitor,
+                actor: other.id(),
+                reason: ExitReason::NoSuchActor,
+            }));
+        }
+        monitor
+    }
+
+    /// Cancels a monitor: no notice of it arrives that was not already queued.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # fn unwatch<A: Actor>(ctx: &mut Context<A>, monitor: airssys_rt::signal::MonitorRef) {
+    /// ctx.demonitor(monitor);
+    /// # }
+    /// ```
+    pub fn demonitor(&self, monitor: MonitorRef) {
+        if let Some(target) = self.cell.mailbox.remove_watching(monitor) {
+            target.remove_watcher(monitor);
+        }
+    }
+
+    /// Cancels a monitor and drops its notice if one is already queued (OTP's
+    /// `demonitor(Ref, [flush])`); returns whether one was dropped.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # fn unwatch<A: Actor>(ctx: &mut Context<A>, monitor: airssys_rt::signal::MonitorRef) {
+    /// let dropped_a_notice = ctx.demonitor_flush(monitor);
+    /// # }
+    /// ```
+    pub fn demonitor_flush(&self, monitor: MonitorRef) -> bool {
+        self.demonitor(monitor);
+        self.cell.mailbox.remove_down(monitor)
     }
 
     /// Stops this actor with [`ExitReason::Normal`] once the current hook or handler returns.

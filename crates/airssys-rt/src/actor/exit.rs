@@ -26,6 +26,8 @@ pub enum ExitReason {
     Shutdown,
     /// It was killed.
     Killed,
+    /// The actor that a link or monitor was asked for had already ended (OTP's `noproc`).
+    NoSuchActor,
     /// A hook or handler panicked; this is the panic message.
     Panicked(Arc<str>),
     /// A hook or handler returned this error.
@@ -115,7 +117,8 @@ impl PartialEq for ExitReason {
         match (self, other) {
             (Self::Normal, Self::Normal)
             | (Self::Shutdown, Self::Shutdown)
-            | (Self::Killed, Self::Killed) => true,
+            | (Self::Killed, Self::Killed)
+            | (Self::NoSuchActor, Self::NoSuchActor) => true,
             (Self::Panicked(a), Self::Panicked(b)) => a == b,
             (Self::Failed(a), Self::Failed(b)) => Arc::ptr_eq(a, b),
             _ => false,
@@ -129,6 +132,7 @@ impl fmt::Display for ExitReason {
             Self::Normal => f.write_str("normal"),
             Self::Shutdown => f.write_str("shutdown"),
             Self::Killed => f.write_str("killed"),
+            Self::NoSuchActor => f.write_str("no such actor"),
             Self::Panicked(message) => write!(f, "panicked: {message}"),
             Self::Failed(error) => write!(f, "failed: {error}"),
         }
@@ -141,6 +145,7 @@ impl fmt::Debug for ExitReason {
             Self::Normal => f.write_str("Normal"),
             Self::Shutdown => f.write_str("Shutdown"),
             Self::Killed => f.write_str("Killed"),
+            Self::NoSuchActor => f.write_str("NoSuchActor"),
             Self::Panicked(message) => f.debug_tuple("Panicked").field(message).finish(),
             Self::Failed(error) => f.debug_tuple("Failed").field(&error.to_string()).finish(),
         }

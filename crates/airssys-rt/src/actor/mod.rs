@@ -71,6 +71,8 @@ use std::future::Future;
 use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::signal::{DownNotice, ExitSignal};
+
 pub use actor_ref::{ActorRef, Ask, AskFuture, WeakActorRef};
 pub(crate) use cell::{ActorCell, ErasedCell};
 pub use context::Context;
@@ -178,6 +180,61 @@ pub trait Actor: Sized + Send + 'static {
         msg: Self::Msg,
         ctx: &mut Context<Self>,
     ) -> impl Future<Output = Result<Self::Reply, Self::Error>> + Send;
+
+    /// Receives an exit signal from a linked actor, when this actor traps exits
+    /// ([`Context::trap_exit`]). Without trapping, the signal ends this actor instead (unless
+    /// its reason is [`ExitReason::Normal`]), and this hook is not called.
+    ///
+    /// Returning `Ok` goes on; to end as well, call [`Context::stop_with`] or return an error.
+    ///
+    /// ```
+    /// use airssys_rt::prelude::*;
+    /// use airssys_rt::signal::ExitSignal;
+    ///
+    /// struct Guardian;
+    ///
+    /// impl Actor for Guardian {
+    ///     type Msg = ();
+    ///     type Reply = ();
+    ///     type Args = ();
+    ///     type Error = std::convert::Infallible;
+    ///
+    ///     async fn pre_start(_: (), ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+    ///         ctx.trap_exit(true);
+    ///         Ok(Guardian)
+    ///     }
+    ///
+    ///     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+    ///         Ok(())
+    ///     }
+    ///
+    ///     async fn on_exit(&mut self, _: &mut Context<Self>, exit: ExitSignal) -> Result<(), Self::Error> {
+    ///         println!("{} ended with {}; carrying on", exit.from, exit.reason);
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    fn on_exit(
+        &mut self,
+        ctx: &mut Context<Self>,
+        exit: ExitSignal,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (ctx, exit);
+        async { Ok(()) }
+    }
+
+    /// Receives the notice of a monitor this actor set ([`Context::monitor`]): the watched
+    /// actor ended. Does nothing by default.
+    ///
+    /// See the [`signal`](crate::signal) module for an example.
+    fn on_down(
+        &mut self,
+        ctx: &mut Context<Self>,
+        down: DownNotice,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (ctx, down);
+        async { Ok(()) }
+    }
 
     /// Runs once when the actor ends for any reason but a kill, after its mailbox has closed.
     ///

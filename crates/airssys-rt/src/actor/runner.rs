@@ -54,7 +54,7 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
     let mut actor = actor;
     let reason = 'serve: {
         // A stop asked for during `pre_start` ends the actor before `post_start`.
-        if let Some(Signal::Stop(reason)) = life.cell.mailbox.take_signal() {
+        if let Some(reason) = life.cell.mailbox.take_stop() {
             break 'serve reason;
         }
         match guarded(&life.cell, actor.post_start(&mut ctx)).await {
@@ -68,6 +68,29 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
                 match poll_fn(|cx| life.cell.mailbox.poll_next(cx)).await {
                     Next::Message(envelope) => envelope,
                     Next::Signal(Signal::Stop(reason)) => break 'serve reason,
+                    Next::Signal(Signal::Exit(exit)) => {
+                        life.cell.mailbox.remove_link(exit.from);
+                        if !life.cell.traps_exits() {
+                            // As in OTP: only a normal exit leaves a non-trapping actor be.
+                            if exit.reason == ExitReason::Normal {
+                                continue;
+                            }
+                            break 'serve exit.reason;
+                        }
+                        match guarded(&life.cell, actor.on_exit(&mut ctx, exit)).await {
+                            Ok(Ok(())) => continue,
+                            Ok(Err(error)) => break 'serve ExitReason::failed(error),
+                            Err(reason) => break 'serve reason,
+                        }
+                    }
+                    Next::Signal(Signal::Down(down)) => {
+                        drop(life.cell.mailbox.remove_watching(down.monitor));
+                        match guarded(&life.cell, actor.on_down(&mut ctx, down)).await {
+                            Ok(Ok(())) => continue,
+                            Ok(Err(error)) => break 'serve ExitReason::failed(error),
+                            Err(reason) => break 'serve reason,
+                        }
+                    }
                     Next::Killed => break 'serve ExitReason::Killed,
                     Next::NoSenders => break 'serve ExitReason::Normal,
                 };
@@ -202,6 +225,7 @@ impl<A: Actor> Lifecycle<A> {
         // returns only after every exit has been announced.
         let system = &cell.system;
         system.forget(slot, cell.id, cell.name.as_ref());
+        cell.signal_end(&reason);
         cell.record_exit(reason);
         system.count_exit();
         cell.announce_exit();

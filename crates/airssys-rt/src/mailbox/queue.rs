@@ -8,19 +8,25 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::task::{ready, Context, Poll, Waker};
 
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
 use super::{MailboxConfig, OverflowPolicy};
-use crate::actor::ExitReason;
+use crate::actor::{ActorId, ErasedCell, ExitReason};
+use crate::signal::{DownNotice, ExitSignal, MonitorRef, Relations};
 
 /// A system signal: it bypasses the message lane's bound and is seen before any message.
 #[derive(Debug)]
 pub(crate) enum Signal {
     /// Stop after the message being handled, with this reason.
     Stop(ExitReason),
+    /// A linked actor ended.
+    Exit(ExitSignal),
+    /// A monitored actor ended.
+    Down(DownNotice),
 }
 
 /// What the receiving actor should do next.
@@ -75,6 +81,10 @@ struct State<T> {
     /// The receiving task, present only while it is parked.
     receiver: Option<Waker>,
     closed: bool,
+    /// Links and monitors; `ended` once the actor's end has been signalled to them, after
+    /// which a new link or monitor learns at once that the actor is gone.
+    relations: Option<Box<Relations>>,
+    ended: bool,
 }
 
 impl<T> Mailbox<T> {
@@ -86,6 +96,8 @@ impl<T> Mailbox<T> {
                 signals: None,
                 receiver: None,
                 closed: false,
+                relations: None,
+                ended: false,
             }),
             changed: Notify::new(),
             senders: AtomicUsize::new(senders),
@@ -166,8 +178,101 @@ impl<T> Mailbox<T> {
     }
 
     /// The first waiting signal, if there is one; never waits.
+    #[cfg(test)]
     pub(crate) fn take_signal(&self) -> Option<Signal> {
         self.state.lock().next_signal()
+    }
+
+    /// Takes the first waiting signal if it is a stop, and returns its reason.
+    pub(crate) fn take_stop(&self) -> Option<ExitReason> {
+        let mut state = self.state.lock();
+        if let Some(stop) = state.plain_stop.take() {
+            return Some(stop.reason());
+        }
+        let signals = state.signals.as_mut()?;
+        match signals.front() {
+            Some(Signal::Stop(_)) => match signals.pop_front() {
+                Some(Signal::Stop(reason)) => Some(reason),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Records a link to `other`; `false` if this actor has already ended.
+    pub(crate) fn add_link(&self, other: Arc<dyn ErasedCell>) -> bool {
+        let mut state = self.state.lock();
+        if state.ended {
+            return false;
+        }
+        let relations = state.relations.get_or_insert_with(Box::default);
+        if !relations.links.iter().any(|link| link.id() == other.id()) {
+            relations.links.push(other);
+        }
+        true
+    }
+
+    pub(crate) fn remove_link(&self, other: ActorId) -> Option<Arc<dyn ErasedCell>> {
+        let mut state = self.state.lock();
+        let links = &mut state.relations.as_mut()?.links;
+        let position = links.iter().position(|link| link.id() == other)?;
+        Some(links.swap_remove(position))
+    }
+
+    /// Records a monitor on this actor; `false` if it has already ended.
+    pub(crate) fn add_watcher(&self, monitor: MonitorRef, watcher: Arc<dyn ErasedCell>) -> bool {
+        let mut state = self.state.lock();
+        if state.ended {
+            return false;
+        }
+        state.relations.get_or_insert_with(Box::default).watchers.push((monitor, watcher));
+        true
+    }
+
+    pub(crate) fn remove_watcher(&self, monitor: MonitorRef) -> Option<Arc<dyn ErasedCell>> {
+        let mut state = self.state.lock();
+        let watchers = &mut state.relations.as_mut()?.watchers;
+        let position = watchers.iter().position(|(held, _)| *held == monitor)?;
+        Some(watchers.swap_remove(position).1)
+    }
+
+    /// Records a monitor this actor holds on `target`.
+    pub(crate) fn add_watching(&self, monitor: MonitorRef, target: Arc<dyn ErasedCell>) {
+        let mut state = self.state.lock();
+        state.relations.get_or_insert_with(Box::default).watching.push((monitor, target));
+    }
+
+    pub(crate) fn remove_watching(&self, monitor: MonitorRef) -> Option<Arc<dyn ErasedCell>> {
+        let mut state = self.state.lock();
+        let watching = &mut state.relations.as_mut()?.watching;
+        let position = watching.iter().position(|(held, _)| *held == monitor)?;
+        Some(watching.swap_remove(position).1)
+    }
+
+    /// Marks the actor's end for its relations and hands them over, to be told.
+    pub(crate) fn end_relations(&self) -> Option<Box<Relations>> {
+        let mut state = self.state.lock();
+        state.ended = true;
+        state.relations.take()
+    }
+
+    /// Removes the exit signals from `from` still waiting in the signal lane.
+    pub(crate) fn remove_exit_from(&self, from: ActorId) {
+        let mut state = self.state.lock();
+        if let Some(signals) = state.signals.as_mut() {
+            signals.retain(|signal| !matches!(signal, Signal::Exit(exit) if exit.from == from));
+        }
+    }
+
+    /// Removes a down notice of `monitor` still waiting in the signal lane.
+    pub(crate) fn remove_down(&self, monitor: MonitorRef) -> bool {
+        let mut state = self.state.lock();
+        let Some(signals) = state.signals.as_mut() else {
+            return false;
+        };
+        let before = signals.len();
+        signals.retain(|signal| !matches!(signal, Signal::Down(down) if down.monitor == monitor));
+        signals.len() != before
     }
 
     pub(crate) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Next<T>> {
@@ -272,6 +377,15 @@ enum PlainStop {
     Shutdown,
 }
 
+impl PlainStop {
+    fn reason(self) -> ExitReason {
+        match self {
+            Self::Normal => ExitReason::Normal,
+            Self::Shutdown => ExitReason::Shutdown,
+        }
+    }
+}
+
 impl<T> State<T> {
     fn queue_signal(&mut self, signal: Signal) {
         let queue_is_empty = self.signals.as_ref().is_none_or(|signals| signals.is_empty());
@@ -285,7 +399,7 @@ impl<T> State<T> {
                     self.plain_stop = Some(PlainStop::Shutdown);
                     return;
                 }
-                Signal::Stop(_) => {}
+                Signal::Stop(_) | Signal::Exit(_) | Signal::Down(_) => {}
             }
         }
         self.signals.get_or_insert_with(Box::default).push_back(signal);
@@ -293,8 +407,7 @@ impl<T> State<T> {
 
     fn next_signal(&mut self) -> Option<Signal> {
         match self.plain_stop.take() {
-            Some(PlainStop::Normal) => Some(Signal::Stop(ExitReason::Normal)),
-            Some(PlainStop::Shutdown) => Some(Signal::Stop(ExitReason::Shutdown)),
+            Some(stop) => Some(Signal::Stop(stop.reason())),
             None => self.signals.as_mut().and_then(|signals| signals.pop_front()),
         }
     }
@@ -315,6 +428,7 @@ mod tests {
         std::iter::from_fn(|| mailbox.take_signal())
             .map(|signal| match signal {
                 Signal::Stop(reason) => reason,
+                other => panic!("expected a stop, got {other:?}"),
             })
             .collect()
     }

@@ -1,0 +1,472 @@
+//! Chapter L of `docs/semantics.md`: links, monitors and exit signals, one test (or more) per
+//! rule, named after it.
+
+use std::time::Duration;
+
+use airssys_rt::prelude::*;
+use airssys_rt::signal::{DownNotice, ExitSignal, MonitorRef};
+use tokio::sync::{mpsc, oneshot};
+
+/// What a `Node` saw of other actors' ends.
+#[derive(Debug, PartialEq)]
+enum Seen {
+    Exit(ExitSignal),
+    Down(DownNotice),
+    Stopped(ExitReason),
+}
+
+enum Op {
+    Link(ActorRef<Node>),
+    Unlink(ActorRef<Node>),
+    Monitor(ActorRef<Node>),
+    Demonitor(MonitorRef),
+    DemonitorFlush(MonitorRef),
+    Trap(bool),
+    Panic,
+    /// Tells `entered`, then waits for `release`.
+    Block(oneshot::Sender<()>, oneshot::Receiver<()>),
+    /// Tells `entered`, waits for `go`, then unlinks from the actor.
+    UnlinkLater(ActorRef<Node>, oneshot::Sender<()>, oneshot::Receiver<()>),
+    /// Tells `entered`, waits for `go`, then cancels the monitor with a flush.
+    FlushLater(MonitorRef, oneshot::Sender<()>, oneshot::Receiver<()>),
+    Ping,
+}
+
+#[derive(Debug, PartialEq)]
+enum Answer {
+    Done,
+    Monitor(MonitorRef),
+    Flushed(bool),
+}
+
+struct Node {
+    seen: mpsc::UnboundedSender<Seen>,
+}
+
+impl Actor for Node {
+    type Msg = Op;
+    type Reply = Answer;
+    type Args = mpsc::UnboundedSender<Seen>;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(seen: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Node { seen })
+    }
+
+    async fn handle(&mut self, op: Op, ctx: &mut Context<Self>) -> Result<Answer, Self::Error> {
+        Ok(match op {
+            Op::Link(other) => {
+                ctx.link(&other);
+                Answer::Done
+            }
+            Op::Unlink(other) => {
+                ctx.unlink(&other);
+                Answer::Done
+            }
+            Op::Monitor(other) => Answer::Monitor(ctx.monitor(&other)),
+            Op::Demonitor(monitor) => {
+                ctx.demonitor(monitor);
+                Answer::Done
+            }
+            Op::DemonitorFlush(monitor) => Answer::Flushed(ctx.demonitor_flush(monitor)),
+            Op::Trap(trap) => {
+                ctx.trap_exit(trap);
+                Answer::Done
+            }
+            Op::Panic => panic!("node panicked on purpose"),
+            Op::Block(entered, release) => {
+                let _ = entered.send(());
+                let _ = release.await;
+                Answer::Done
+            }
+            Op::UnlinkLater(other, entered, go) => {
+                let _ = entered.send(());
+                let _ = go.await;
+                ctx.unlink(&other);
+                Answer::Done
+            }
+            Op::FlushLater(monitor, entered, go) => {
+                let _ = entered.send(());
+                let _ = go.await;
+                Answer::Flushed(ctx.demonitor_flush(monitor))
+            }
+            Op::Ping => Answer::Done,
+        })
+    }
+
+    async fn on_exit(
+        &mut self,
+        _: &mut Context<Self>,
+        exit: ExitSignal,
+    ) -> Result<(), Self::Error> {
+        let _ = self.seen.send(Seen::Exit(exit));
+        Ok(())
+    }
+
+    async fn on_down(
+        &mut self,
+        _: &mut Context<Self>,
+        down: DownNotice,
+    ) -> Result<(), Self::Error> {
+        let _ = self.seen.send(Seen::Down(down));
+        Ok(())
+    }
+
+    async fn post_stop(
+        &mut self,
+        _: &mut Context<Self>,
+        reason: &ExitReason,
+    ) -> Result<(), Self::Error> {
+        let _ = self.seen.send(Seen::Stopped(reason.clone()));
+        Ok(())
+    }
+}
+
+async fn node(system: &ActorSystem) -> (ActorRef<Node>, mpsc::UnboundedReceiver<Seen>) {
+    let (seen, events) = mpsc::unbounded_channel();
+    (system.spawn::<Node>(seen).await.unwrap(), events)
+}
+
+async fn node_with(
+    system: &ActorSystem,
+    options: SpawnOptions,
+) -> (ActorRef<Node>, mpsc::UnboundedReceiver<Seen>) {
+    let (seen, events) = mpsc::unbounded_channel();
+    (system.spawn_with::<Node>(options, seen).await.unwrap(), events)
+}
+
+async fn link(a: &ActorRef<Node>, b: &ActorRef<Node>) {
+    assert_eq!(a.ask(Op::Link(b.clone())).await.unwrap(), Answer::Done);
+}
+
+async fn trap(a: &ActorRef<Node>) {
+    assert_eq!(a.ask(Op::Trap(true)).await.unwrap(), Answer::Done);
+}
+
+async fn monitor(watcher: &ActorRef<Node>, target: &ActorRef<Node>) -> MonitorRef {
+    match watcher.ask(Op::Monitor(target.clone())).await.unwrap() {
+        Answer::Monitor(monitor) => monitor,
+        other => panic!("expected a monitor, got {other:?}"),
+    }
+}
+
+/// Blocks `actor` in its handler until the returned sender is used or dropped.
+async fn hold(actor: &ActorRef<Node>) -> oneshot::Sender<()> {
+    let (entered_tx, entered) = oneshot::channel();
+    let (release, release_rx) = oneshot::channel();
+    actor.tell(Op::Block(entered_tx, release_rx)).await.unwrap();
+    entered.await.unwrap();
+    release
+}
+
+fn exit(from: &ActorRef<Node>, reason: ExitReason) -> Seen {
+    Seen::Exit(ExitSignal::new(from.id(), reason))
+}
+
+#[tokio::test]
+async fn l1_a_link_carries_the_end_of_either_side_with_its_reason() {
+    let system = ActorSystem::new();
+    for panicking_side in [0, 1] {
+        let (a, mut a_seen) = node(&system).await;
+        let (b, mut b_seen) = node(&system).await;
+        trap(&a).await;
+        trap(&b).await;
+        link(&a, &b).await;
+        let (dying, survivor_seen, survivor) =
+            if panicking_side == 0 { (&a, &mut b_seen, &b) } else { (&b, &mut a_seen, &a) };
+        let _ = dying.ask(Op::Panic).await;
+        let reason = ExitReason::panicked("node panicked on purpose");
+        assert_eq!(survivor_seen.recv().await, Some(exit(dying, reason)));
+        assert!(survivor.is_alive());
+    }
+}
+
+#[tokio::test]
+async fn l2_an_abnormal_exit_signal_ends_a_non_trapping_actor_with_the_same_reason() {
+    let system = ActorSystem::new();
+    for reason in [ExitReason::Shutdown, ExitReason::panicked("node panicked on purpose")] {
+        let (a, _) = node(&system).await;
+        let (b, mut b_seen) = node(&system).await;
+        link(&a, &b).await;
+        if reason == ExitReason::Shutdown {
+            a.stop_with(ExitReason::Shutdown);
+        } else {
+            let _ = a.ask(Op::Panic).await;
+        }
+        assert_eq!(b.wait_for_exit().await, reason);
+        assert_eq!(b_seen.recv().await, Some(Seen::Stopped(reason.clone())), "post_stop ran");
+    }
+}
+
+#[tokio::test]
+async fn l2_a_normal_exit_signal_leaves_a_non_trapping_actor_alive() {
+    let system = ActorSystem::new();
+    let (a, _) = node(&system).await;
+    let (b, _) = node(&system).await;
+    link(&a, &b).await;
+    a.stop();
+    a.wait_for_exit().await;
+    // The exit signal is on b's signal lane before a's end is announced; a message sent now
+    // is handled after it.
+    assert_eq!(b.ask(Op::Ping).await.unwrap(), Answer::Done);
+    assert!(b.is_alive());
+}
+
+#[tokio::test]
+async fn l3_a_trapping_actor_gets_every_exit_signal_and_goes_on() {
+    let system = ActorSystem::new();
+    let (hub, mut hub_seen) = node(&system).await;
+    trap(&hub).await;
+    let mut expected = Vec::new();
+    for reason in [ExitReason::Normal, ExitReason::Shutdown, ExitReason::Killed] {
+        let (spoke, _) = node(&system).await;
+        link(&hub, &spoke).await;
+        match &reason {
+            ExitReason::Killed => spoke.kill(),
+            other => spoke.stop_with(other.clone()),
+        }
+        spoke.wait_for_exit().await;
+        expected.push(exit(&spoke, reason));
+    }
+    for signal in expected {
+        assert_eq!(hub_seen.recv().await, Some(signal));
+    }
+    assert_eq!(hub.ask(Op::Ping).await.unwrap(), Answer::Done);
+}
+
+#[tokio::test]
+async fn l4_a_kill_is_not_trapped_and_its_links_see_killed() {
+    let system = ActorSystem::new();
+    let (victim, mut victim_seen) = node(&system).await;
+    let (partner, mut partner_seen) = node(&system).await;
+    trap(&victim).await;
+    trap(&partner).await;
+    link(&victim, &partner).await;
+    victim.kill();
+    assert_eq!(victim.wait_for_exit().await, ExitReason::Killed);
+    assert_eq!(partner_seen.recv().await, Some(exit(&victim, ExitReason::Killed)));
+    assert!(victim_seen.try_recv().is_err(), "a killed actor runs no hook");
+}
+
+#[tokio::test]
+async fn l5_linking_to_an_ended_actor_signals_at_once() {
+    let system = ActorSystem::new();
+    let (gone, _) = node(&system).await;
+    gone.stop();
+    gone.wait_for_exit().await;
+
+    let (trapping, mut seen) = node(&system).await;
+    trap(&trapping).await;
+    link(&trapping, &gone).await;
+    assert_eq!(seen.recv().await, Some(exit(&gone, ExitReason::NoSuchActor)));
+
+    let (plain, _) = node(&system).await;
+    link(&plain, &gone).await;
+    assert_eq!(plain.wait_for_exit().await, ExitReason::NoSuchActor);
+}
+
+#[tokio::test]
+async fn l6_unlink_removes_the_link_both_ways() {
+    let system = ActorSystem::new();
+    let (a, _) = node(&system).await;
+    let (b, _) = node(&system).await;
+    link(&a, &b).await;
+    assert_eq!(a.ask(Op::Unlink(b.clone())).await.unwrap(), Answer::Done);
+    let _ = a.ask(Op::Panic).await;
+    a.wait_for_exit().await;
+    assert_eq!(b.ask(Op::Ping).await.unwrap(), Answer::Done, "b must not follow a");
+
+    let (c, _) = node(&system).await;
+    link(&b, &c).await;
+    assert_eq!(c.ask(Op::Unlink(b.clone())).await.unwrap(), Answer::Done);
+    let _ = c.ask(Op::Panic).await;
+    c.wait_for_exit().await;
+    assert_eq!(b.ask(Op::Ping).await.unwrap(), Answer::Done, "unlinked from the other side too");
+}
+
+#[tokio::test]
+async fn l6_unlink_drops_an_exit_signal_already_queued() {
+    let system = ActorSystem::new();
+    let (a, _) = node(&system).await;
+    let (b, _) = node(&system).await;
+    link(&a, &b).await;
+    let (entered_tx, entered) = oneshot::channel();
+    let (go, go_rx) = oneshot::channel();
+    let unlinking = a.ask(Op::UnlinkLater(b.clone(), entered_tx, go_rx));
+    let (answer, ()) = tokio::join!(unlinking, async {
+        entered.await.unwrap();
+        // b ends while a is busy: its exit signal waits in a's signal lane...
+        let _ = b.ask(Op::Panic).await;
+        b.wait_for_exit().await;
+        // ...and the unlink that a then makes removes it.
+        go.send(()).unwrap();
+    });
+    assert_eq!(answer.unwrap(), Answer::Done);
+    assert_eq!(a.ask(Op::Ping).await.unwrap(), Answer::Done);
+    assert!(a.is_alive());
+}
+
+#[tokio::test]
+async fn l7_a_monitor_delivers_one_notice_and_never_ends_the_watcher() {
+    let system = ActorSystem::new();
+    for end in ["panic", "normal", "kill"] {
+        let (watcher, mut seen) = node(&system).await;
+        let (target, _) = node(&system).await;
+        let monitor = monitor(&watcher, &target).await;
+        let reason = match end {
+            "panic" => {
+                let _ = target.ask(Op::Panic).await;
+                ExitReason::panicked("node panicked on purpose")
+            }
+            "normal" => {
+                target.stop();
+                ExitReason::Normal
+            }
+            _ => {
+                target.kill();
+                ExitReason::Killed
+            }
+        };
+        let expected = Seen::Down(DownNotice::new(monitor, target.id(), reason));
+        assert_eq!(seen.recv().await, Some(expected));
+        assert_eq!(watcher.ask(Op::Ping).await.unwrap(), Answer::Done);
+        assert!(seen.try_recv().is_err(), "exactly one notice");
+    }
+}
+
+#[tokio::test]
+async fn l7_two_monitors_give_two_notices() {
+    let system = ActorSystem::new();
+    let (watcher, mut seen) = node(&system).await;
+    let (target, _) = node(&system).await;
+    let first = monitor(&watcher, &target).await;
+    let second = monitor(&watcher, &target).await;
+    assert_ne!(first, second);
+    target.stop();
+    let mut monitors = Vec::new();
+    for _ in 0..2 {
+        match seen.recv().await {
+            Some(Seen::Down(down)) => monitors.push(down.monitor),
+            other => panic!("expected a down notice, got {other:?}"),
+        }
+    }
+    monitors.sort();
+    assert_eq!(monitors, vec![first.min(second), first.max(second)]);
+}
+
+#[tokio::test]
+async fn l8_monitoring_an_ended_actor_notifies_at_once() {
+    let system = ActorSystem::new();
+    let (gone, _) = node(&system).await;
+    gone.kill();
+    gone.wait_for_exit().await;
+    let (watcher, mut seen) = node(&system).await;
+    let monitor = monitor(&watcher, &gone).await;
+    let expected = Seen::Down(DownNotice::new(monitor, gone.id(), ExitReason::NoSuchActor));
+    assert_eq!(seen.recv().await, Some(expected));
+}
+
+#[tokio::test]
+async fn l9_demonitor_cancels_the_notice() {
+    let system = ActorSystem::new();
+    let (watcher, mut seen) = node(&system).await;
+    let (target, _) = node(&system).await;
+    let monitor = monitor(&watcher, &target).await;
+    assert_eq!(watcher.ask(Op::Demonitor(monitor)).await.unwrap(), Answer::Done);
+    target.stop();
+    target.wait_for_exit().await;
+    assert_eq!(watcher.ask(Op::Ping).await.unwrap(), Answer::Done);
+    assert!(seen.try_recv().is_err(), "no notice after demonitor");
+}
+
+#[tokio::test]
+async fn l9_demonitor_flush_drops_a_queued_notice() {
+    let system = ActorSystem::new();
+    let (watcher, mut seen) = node(&system).await;
+    let (target, _) = node(&system).await;
+    let monitor = monitor(&watcher, &target).await;
+    let (entered_tx, entered) = oneshot::channel();
+    let (go, go_rx) = oneshot::channel();
+    let flushing = watcher.ask(Op::FlushLater(monitor, entered_tx, go_rx));
+    let (answer, ()) = tokio::join!(flushing, async {
+        entered.await.unwrap();
+        target.stop();
+        target.wait_for_exit().await; // the notice now waits in the watcher's signal lane
+        go.send(()).unwrap();
+    });
+    assert_eq!(answer.unwrap(), Answer::Flushed(true));
+    assert_eq!(watcher.ask(Op::Ping).await.unwrap(), Answer::Done);
+    assert!(seen.try_recv().is_err(), "the flushed notice never arrives");
+}
+
+#[tokio::test]
+async fn l9_demonitor_flush_says_when_there_was_nothing_to_drop() {
+    let system = ActorSystem::new();
+    let (watcher, _) = node(&system).await;
+    let (target, _) = node(&system).await;
+    let monitor = monitor(&watcher, &target).await;
+    assert_eq!(watcher.ask(Op::DemonitorFlush(monitor)).await.unwrap(), Answer::Flushed(false));
+    target.stop();
+    target.wait_for_exit().await;
+    assert_eq!(watcher.ask(Op::Ping).await.unwrap(), Answer::Done);
+}
+
+#[tokio::test]
+async fn l10_exit_signals_pass_a_full_mailbox_and_go_before_its_messages() {
+    let system = ActorSystem::new();
+    let (source, _) = node(&system).await;
+    let options = SpawnOptions::new().mailbox(MailboxConfig::bounded(2));
+    let (target, mut target_seen) = node_with(&system, options).await;
+    link(&target, &source).await;
+    let release = hold(&target).await;
+    target.try_tell(Op::Ping).unwrap();
+    target.try_tell(Op::Ping).unwrap();
+    assert!(target.try_tell(Op::Ping).is_err(), "mailbox full");
+    let _ = source.ask(Op::Panic).await;
+    source.wait_for_exit().await;
+    drop(release);
+    let reason = ExitReason::panicked("node panicked on purpose");
+    assert_eq!(target.wait_for_exit().await, reason);
+    assert_eq!(target_seen.recv().await, Some(Seen::Stopped(reason)));
+    assert_eq!(system.dead_letters().count(), 2, "the two waiting pings were never handled");
+}
+
+#[tokio::test(start_paused = true)]
+async fn l11_links_hear_of_an_end_only_after_post_stop() {
+    // A slow post_stop: the linked, trapping partner is told only once it is over.
+    struct Slow;
+    impl Actor for Slow {
+        type Msg = ActorRef<Node>;
+        type Reply = ();
+        type Args = ();
+        type Error = std::convert::Infallible;
+        async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+            Ok(Slow)
+        }
+        async fn handle(
+            &mut self,
+            partner: ActorRef<Node>,
+            ctx: &mut Context<Self>,
+        ) -> Result<(), Self::Error> {
+            ctx.link(&partner);
+            Ok(())
+        }
+        async fn post_stop(
+            &mut self,
+            _: &mut Context<Self>,
+            _: &ExitReason,
+        ) -> Result<(), Self::Error> {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            Ok(())
+        }
+    }
+    let system = ActorSystem::new();
+    let (partner, mut seen) = node(&system).await;
+    trap(&partner).await;
+    let slow = system.spawn::<Slow>(()).await.unwrap();
+    slow.ask(partner.clone()).await.unwrap();
+    let started = tokio::time::Instant::now();
+    slow.stop();
+    assert_eq!(seen.recv().await, Some(Seen::Exit(ExitSignal::new(slow.id(), ExitReason::Normal))));
+    assert_eq!(started.elapsed(), Duration::from_secs(10));
+}
