@@ -65,14 +65,12 @@ impl<A: Actor> ActorCell<A> {
         };
         for link in relations.links {
             link.remove_link(self.id);
-            link.signal(Signal::Exit(ExitSignal { from: self.id, reason: reason.clone() }));
+            let exit = ExitSignal { from: self.id, reason: reason.clone() };
+            link.signal(Signal::Exit(Box::new(exit)));
         }
         for (monitor, watcher) in relations.watchers {
-            watcher.signal(Signal::Down(DownNotice {
-                monitor,
-                actor: self.id,
-                reason: reason.clone(),
-            }));
+            let down = DownNotice { monitor, actor: self.id, reason: reason.clone() };
+            watcher.signal(Signal::Down(Box::new(down)));
         }
         for (monitor, target) in relations.watching {
             target.remove_watcher(monitor);

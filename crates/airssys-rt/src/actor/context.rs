@@ -111,10 +111,10 @@ impl<A: Actor> Context<A> {
         if them.add_link(me) {
             self.cell.mailbox.add_link(them);
         } else {
-            self.cell.mailbox.signal(Signal::Exit(ExitSignal {
+            self.cell.mailbox.signal(Signal::Exit(Box::new(ExitSignal {
                 from: other.id(),
                 reason: ExitReason::NoSuchActor,
-            }));
+            })));
         }
     }
 
@@ -171,11 +171,11 @@ impl<A: Actor> Context<A> {
         if target.add_watcher(monitor, self.cell.clone()) {
             self.cell.mailbox.add_watching(monitor, target);
         } else {
-            self.cell.mailbox.signal(Signal::Down(DownNotice {
+            self.cell.mailbox.signal(Signal::Down(Box::new(DownNotice {
                 monitor,
                 actor: other.id(),
                 reason: ExitReason::NoSuchActor,
-            }));
+            })));
         }
         monitor
     }

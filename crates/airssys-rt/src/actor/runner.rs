@@ -10,6 +10,7 @@ use super::{Actor, ActorCell, ActorRef, ActorState, Context, ExitReason};
 use crate::dead_letter::DeadLetterReason;
 use crate::mailbox::{MailboxConfig, Next, Signal};
 use crate::message::{answer_undelivered, Envelope, Undelivered};
+use crate::signal::ExitSignal;
 use crate::system::{ActorSystem, SpawnError};
 
 /// Creates an actor: runs `pre_start` in the caller's task (so `spawn` returns only once the
@@ -64,38 +65,27 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
         }
         life.cell.set_state(ActorState::Running);
         loop {
-            let Envelope { message, reply } =
-                match poll_fn(|cx| life.cell.mailbox.poll_next(cx)).await {
-                    Next::Message(envelope) => envelope,
-                    Next::Signal(Signal::Stop(reason)) => break 'serve reason,
-                    Next::Signal(Signal::Exit(exit)) => {
-                        life.cell.mailbox.remove_link(exit.from);
-                        if !life.cell.traps_exits() {
-                            // As in OTP: only a normal exit leaves a non-trapping actor be.
-                            if exit.reason == ExitReason::Normal {
-                                continue;
-                            }
-                            break 'serve exit.reason;
-                        }
-                        match guarded(&life.cell, actor.on_exit(&mut ctx, exit)).await {
-                            Ok(Ok(())) => continue,
-                            Ok(Err(error)) => break 'serve ExitReason::failed(error),
-                            Err(reason) => break 'serve reason,
-                        }
-                    }
-                    Next::Signal(Signal::Down(down)) => {
-                        drop(life.cell.mailbox.remove_watching(down.monitor));
-                        match guarded(&life.cell, actor.on_down(&mut ctx, down)).await {
-                            Ok(Ok(())) => continue,
-                            Ok(Err(error)) => break 'serve ExitReason::failed(error),
-                            Err(reason) => break 'serve reason,
-                        }
-                    }
-                    Next::Killed => break 'serve ExitReason::Killed,
-                    Next::NoSenders => break 'serve ExitReason::Normal,
-                };
-            let failure = match guarded(&life.cell, actor.handle(message, &mut ctx)).await {
-                Ok(Ok(value)) => {
+            // One await for both kinds of work, so the task's state holds room for the larger
+            // of the two, not for both.
+            let (work, reply) = match poll_fn(|cx| life.cell.mailbox.poll_next(cx)).await {
+                Next::Message(Envelope { message, reply }) => {
+                    let handling = guarded(&life.cell, actor.handle(message, &mut ctx));
+                    (Work::Handle { future: handling }, reply)
+                }
+                Next::Signal(Signal::Stop(reason)) => break 'serve reason,
+                // Boxed: exit signals and down notices are rare, and this keeps their handling
+                // out of the state every idle actor carries.
+                Next::Signal(signal) => {
+                    let handling = on_signal(&mut actor, &mut ctx, &life.cell, signal);
+                    (Work::Signal { future: handling }, None)
+                }
+                Next::Killed => break 'serve ExitReason::Killed,
+                Next::NoSenders => break 'serve ExitReason::Normal,
+            };
+            let failure = match work.await {
+                Worked::Signal(None) => continue,
+                Worked::Signal(Some(reason)) => break 'serve reason,
+                Worked::Handle(Ok(Ok(value))) => {
                     // Dropping the reply (the caller may have timed out, or it was a `tell`)
                     // runs user code: a panic there is the actor's, like one in the handler.
                     let delivered = catch_unwind(AssertUnwindSafe(move || {
@@ -108,8 +98,8 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
                         Err(panic) => break 'serve ExitReason::from_panic(panic),
                     }
                 }
-                Ok(Err(error)) => ExitReason::failed(error),
-                Err(failure) => failure,
+                Worked::Handle(Ok(Err(error))) => ExitReason::failed(error),
+                Worked::Handle(Err(failure)) => failure,
             };
             answer_undelivered(reply, Undelivered::Stopped(failure.clone()));
             break 'serve failure;
@@ -134,6 +124,72 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
     };
     drop(ctx);
     life.end(reason);
+}
+
+pin_project_lite::pin_project! {
+    /// What the actor does with what it took from its mailbox: handle a message, or a signal.
+    #[project = WorkProjection]
+    enum Work<H, S> {
+        Handle { #[pin] future: H },
+        Signal { future: S },
+    }
+}
+
+enum Worked<H, S> {
+    Handle(H),
+    Signal(S),
+}
+
+impl<H: Future, S: Future + Unpin> Future for Work<H, S> {
+    type Output = Worked<H::Output, S::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            WorkProjection::Handle { future } => future.poll(cx).map(Worked::Handle),
+            WorkProjection::Signal { future } => Pin::new(future).poll(cx).map(Worked::Signal),
+        }
+    }
+}
+
+type SignalFuture<'a> = Pin<Box<dyn Future<Output = Option<ExitReason>> + Send + 'a>>;
+
+fn on_signal<'a, A: Actor>(
+    actor: &'a mut A,
+    ctx: &'a mut Context<A>,
+    cell: &'a ActorCell<A>,
+    signal: Signal,
+) -> SignalFuture<'a> {
+    Box::pin(handle_signal(actor, ctx, cell, signal))
+}
+
+/// Handles an exit signal or a down notice; `Some` if the actor must end.
+async fn handle_signal<A: Actor>(
+    actor: &mut A,
+    ctx: &mut Context<A>,
+    cell: &ActorCell<A>,
+    signal: Signal,
+) -> Option<ExitReason> {
+    let handled = match signal {
+        Signal::Stop(reason) => return Some(reason),
+        Signal::Exit(exit) => {
+            drop(cell.mailbox.remove_link(exit.from));
+            if !cell.traps_exits() {
+                // As in OTP: only a normal exit leaves a non-trapping actor be.
+                let ExitSignal { reason, .. } = *exit;
+                return (reason != ExitReason::Normal).then_some(reason);
+            }
+            guarded(cell, actor.on_exit(ctx, *exit)).await
+        }
+        Signal::Down(down) => {
+            drop(cell.mailbox.remove_watching(down.monitor));
+            guarded(cell, actor.on_down(ctx, *down)).await
+        }
+    };
+    match handled {
+        Ok(Ok(())) => None,
+        Ok(Err(error)) => Some(ExitReason::failed(error)),
+        Err(reason) => Some(reason),
+    }
 }
 
 /// Polls a hook or handler, catching its panic and ending it early if the actor is killed.

@@ -23,10 +23,11 @@ use crate::signal::{DownNotice, ExitSignal, MonitorRef, Relations};
 pub(crate) enum Signal {
     /// Stop after the message being handled, with this reason.
     Stop(ExitReason),
-    /// A linked actor ended.
-    Exit(ExitSignal),
+    /// A linked actor ended. Boxed, like `Down`, to keep `Signal` (and what the actor's task
+    /// holds while it takes one) as small as a stop.
+    Exit(Box<ExitSignal>),
     /// A monitored actor ended.
-    Down(DownNotice),
+    Down(Box<DownNotice>),
 }
 
 /// What the receiving actor should do next.
