@@ -65,6 +65,7 @@ pub mod dead_letter;
 pub mod mailbox;
 pub mod message;
 pub mod signal;
+pub mod supervisor;
 pub mod system;
 
 pub use actor::{Actor, ActorId, ActorRef, ActorState, Context, ExitReason, WeakActorRef};

@@ -10,7 +10,7 @@ use pin_project_lite::pin_project;
 use tokio::sync::futures::Notified;
 use tokio::time::Sleep;
 
-use super::{Actor, ActorCell, ActorId, ActorState, ExitReason};
+use super::{Actor, ActorCell, ActorId, ActorState, ErasedCell, ExitReason};
 use crate::mailbox::PushError;
 use crate::message::{AskError, Envelope, ReplyReceiver, SendError, Undelivered};
 use crate::system::deadlines::{Deadline, Deadlines, Registration};
@@ -47,6 +47,13 @@ impl<A: Actor> ActorRef<A> {
     /// Wraps a cell whose sender count already includes this handle.
     pub(crate) fn from_counted(cell: Arc<ActorCell<A>>) -> Self {
         Self { cell }
+    }
+
+    /// A handle of this type to a type-erased actor: `None` if it is of another type or has
+    /// no strong handle left.
+    pub(crate) fn from_erased(cell: Arc<dyn ErasedCell>) -> Option<Self> {
+        let cell = cell.into_any().downcast::<ActorCell<A>>().ok()?;
+        cell.mailbox.try_add_sender().then(|| Self::from_counted(cell))
     }
 
     pub(crate) fn cell(&self) -> &Arc<ActorCell<A>> {

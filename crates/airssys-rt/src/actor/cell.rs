@@ -1,8 +1,9 @@
 //! The shared part of an actor: identity, lifecycle state, mailbox, exit reason.
 
 use std::any::Any;
+use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
@@ -19,6 +20,8 @@ pub(crate) struct ActorCell<A: Actor> {
     pub(crate) name: Option<Arc<str>>,
     state: AtomicU8,
     traps_exits: AtomicBool,
+    /// Started by a supervisor, which stops it: a system shutdown leaves it to its parent.
+    supervised: AtomicBool,
     pub(crate) mailbox: Mailbox<Envelope<A>>,
     pub(crate) system: ActorSystem,
     exit: OnceLock<ExitReason>,
@@ -36,6 +39,7 @@ impl<A: Actor> ActorCell<A> {
             name,
             state: AtomicU8::new(ActorState::Starting as u8),
             traps_exits: AtomicBool::new(false),
+            supervised: AtomicBool::new(false),
             mailbox: Mailbox::new(mailbox, senders),
             system,
             exit: OnceLock::new(),
@@ -194,6 +198,10 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     fn release_sender(&self);
     fn actor_type(&self) -> &'static str;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+    /// Resolves with the exit reason once the actor has ended.
+    fn exit(&self) -> Pin<Box<dyn Future<Output = ExitReason> + Send + '_>>;
+    fn is_supervised(&self) -> bool;
+    fn set_supervised(&self, supervised: bool);
 }
 
 impl<A: Actor> ErasedCell for ActorCell<A> {
@@ -247,5 +255,17 @@ impl<A: Actor> ErasedCell for ActorCell<A> {
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
+    }
+
+    fn exit(&self) -> Pin<Box<dyn Future<Output = ExitReason> + Send + '_>> {
+        Box::pin(self.wait_for_exit())
+    }
+
+    fn is_supervised(&self) -> bool {
+        self.supervised.load(Ordering::Acquire)
+    }
+
+    fn set_supervised(&self, supervised: bool) {
+        self.supervised.store(supervised, Ordering::Release);
     }
 }

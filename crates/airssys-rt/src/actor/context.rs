@@ -103,16 +103,20 @@ impl<A: Actor> Context<A> {
     /// # }
     /// ```
     pub fn link<B: Actor>(&self, other: &ActorRef<B>) {
+        self.link_erased(other.cell().clone());
+    }
+
+    pub(crate) fn link_erased(&self, them: Arc<dyn ErasedCell>) {
         let me: Arc<dyn ErasedCell> = self.cell.clone();
-        let them: Arc<dyn ErasedCell> = other.cell().clone();
         if them.id() == me.id() {
             return;
         }
+        let id = them.id();
         if them.add_link(me) {
             self.cell.mailbox.add_link(them);
         } else {
             self.cell.mailbox.signal(Signal::Exit(Box::new(ExitSignal {
-                from: other.id(),
+                from: id,
                 reason: ExitReason::NoSuchActor,
             })));
         }
@@ -128,9 +132,13 @@ impl<A: Actor> Context<A> {
     /// # }
     /// ```
     pub fn unlink<B: Actor>(&self, other: &ActorRef<B>) {
-        drop(self.cell.mailbox.remove_link(other.id()));
-        other.cell().mailbox.remove_link(self.cell.id);
-        self.cell.mailbox.remove_exit_from(other.id());
+        self.unlink_erased(&**other.cell());
+    }
+
+    pub(crate) fn unlink_erased(&self, them: &dyn ErasedCell) {
+        drop(self.cell.mailbox.remove_link(them.id()));
+        them.remove_link(self.cell.id);
+        self.cell.mailbox.remove_exit_from(them.id());
     }
 
     /// Whether exit signals from linked actors arrive in [`Actor::on_exit`] (trapping) or end

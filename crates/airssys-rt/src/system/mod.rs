@@ -280,7 +280,9 @@ impl ActorSystem {
         self.inner.shutting_down.store(true, Ordering::Release);
         let running = self.running_actors();
         let before = running.len();
-        for cell in &running {
+        // Children before parents: supervised actors are stopped by their supervisors, in
+        // their reverse start order; the system stops only the roots of the trees.
+        for cell in running.iter().filter(|cell| !cell.is_supervised()) {
             cell.stop(crate::ExitReason::Shutdown);
         }
         drop(running);

@@ -1,0 +1,856 @@
+//! Supervisors: actors that start, watch and restart other actors, with OTP's semantics.
+//!
+//! A [`Supervisor`] is an actor. It starts its children from their [`ChildSpec`]s, in order,
+//! links to each and traps exits, so that it hears of every child's end. What it does then is
+//! its [`Strategy`] and the child's [`Restart`] type:
+//!
+//! * [`Restart::Permanent`] children are always restarted, [`Restart::Transient`] ones only after
+//!   an abnormal end, [`Restart::Temporary`] ones never (their specification goes with them);
+//! * [`Strategy::OneForOne`] restarts just that child; [`Strategy::OneForAll`] stops all the
+//!   other children (in reverse start order) and starts them all again (in start order);
+//!   [`Strategy::RestForOne`] does the same for the children started after it.
+//!
+//! A supervisor gives up when restarts come too fast: more than
+//! [`max_restarts`](SupervisorSpec::intensity) within its `period` (OTP's default: 1 in 5 s).
+//! It then stops all its children and ends with [`ExitReason::Shutdown`]; its own supervisor
+//! sees that end and applies its strategy in turn: failures escalate up the tree. A restart
+//! whose start fails counts as a restart too.
+//!
+//! Children stop in reverse start order, each as its [`Shutdown`] says, when the supervisor
+//! ends; a supervisor's children are stopped by it, not by a system shutdown directly (children
+//! before parents).
+//!
+//! ```
+//! use airssys_rt::prelude::*;
+//! use airssys_rt::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
+//!
+//! struct Worker;
+//!
+//! impl Actor for Worker {
+//!     type Msg = &'static str;
+//!     type Reply = ();
+//!     type Args = ();
+//!     type Error = std::convert::Infallible;
+//!
+//!     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+//!         Ok(Worker)
+//!     }
+//!
+//!     async fn handle(&mut self, msg: &'static str, _: &mut Context<Self>) -> Result<(), Self::Error> {
+//!         if msg == "crash" {
+//!             panic!("asked to crash");
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let system = ActorSystem::new();
+//! let spec = SupervisorSpec::new(Strategy::OneForOne).child(ChildSpec::worker::<Worker>("worker", ()));
+//! let supervisor = Supervisor::start(&system, spec).await?;
+//!
+//! let first = supervisor.child::<Worker>("worker").await?.expect("running");
+//! let _ = first.tell("crash").await;
+//! first.wait_for_exit().await;
+//!
+//! // Restarted: a new actor, from the same specification.
+//! let second = loop {
+//!     match supervisor.child::<Worker>("worker").await? {
+//!         Some(worker) if worker.id() != first.id() => break worker,
+//!         _ => tokio::task::yield_now().await,
+//!     }
+//! };
+//! assert!(second.is_alive());
+//! system.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod spec;
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+pub use spec::{Child, ChildKind, ChildSpec, Restart, Shutdown, StartResult};
+
+use crate::actor::{Actor, ActorId, ActorRef, Context, ErasedCell, ExitReason};
+use crate::message::AskError;
+use crate::signal::ExitSignal;
+use crate::system::{ActorSystem, SpawnError, SpawnOptions};
+
+/// Which children a supervisor restarts when one of them ends and must be restarted.
+///
+/// ```
+/// use airssys_rt::supervisor::Strategy;
+/// let strategy = Strategy::RestForOne;
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Strategy {
+    /// Only the child that ended.
+    OneForOne,
+    /// All children: the others are stopped first, in reverse start order.
+    OneForAll,
+    /// The child that ended and those started after it.
+    RestForOne,
+}
+
+/// A supervisor's configuration: strategy, restart intensity, children.
+///
+/// ```
+/// use std::time::Duration;
+/// use airssys_rt::supervisor::{Strategy, SupervisorSpec};
+/// let spec = SupervisorSpec::new(Strategy::OneForAll).intensity(3, Duration::from_secs(10));
+/// assert_eq!(spec.max_restarts(), 3);
+/// ```
+#[derive(Clone, Debug)]
+pub struct SupervisorSpec {
+    strategy: Strategy,
+    max_restarts: u32,
+    period: Duration,
+    children: Vec<ChildSpec>,
+}
+
+impl SupervisorSpec {
+    /// A supervisor with this strategy, OTP's default intensity (1 restart in 5 s) and no
+    /// children yet.
+    ///
+    /// ```
+    /// # use airssys_rt::supervisor::{Strategy, SupervisorSpec};
+    /// let spec = SupervisorSpec::new(Strategy::OneForOne);
+    /// assert_eq!((spec.max_restarts(), spec.period().as_secs()), (1, 5));
+    /// ```
+    pub fn new(strategy: Strategy) -> Self {
+        Self { strategy, max_restarts: 1, period: Duration::from_secs(5), children: Vec::new() }
+    }
+
+    /// At most `max_restarts` restarts within any `period`; one more and the supervisor gives
+    /// up.
+    ///
+    /// ```
+    /// # use airssys_rt::supervisor::{Strategy, SupervisorSpec};
+    /// let spec = SupervisorSpec::new(Strategy::OneForOne).intensity(0, std::time::Duration::from_secs(1));
+    /// ```
+    pub fn intensity(mut self, max_restarts: u32, period: Duration) -> Self {
+        self.max_restarts = max_restarts;
+        self.period = period;
+        self
+    }
+
+    /// Adds a child, started after those added before it.
+    ///
+    /// ```
+    /// # use airssys_rt::supervisor::{ChildSpec, Strategy, SupervisorSpec};
+    /// let spec = SupervisorSpec::new(Strategy::OneForOne)
+    ///     .child(ChildSpec::supervisor("inner", SupervisorSpec::new(Strategy::OneForAll)));
+    /// ```
+    pub fn child(mut self, child: ChildSpec) -> Self {
+        self.children.push(child);
+        self
+    }
+
+    /// The strategy.
+    ///
+    /// ```
+    /// # use airssys_rt::supervisor::{Strategy, SupervisorSpec};
+    /// assert_eq!(SupervisorSpec::new(Strategy::OneForAll).strategy(), Strategy::OneForAll);
+    /// ```
+    pub fn strategy(&self) -> Strategy {
+        self.strategy
+    }
+
+    /// The most restarts within a period.
+    ///
+    /// ```
+    /// # use airssys_rt::supervisor::{Strategy, SupervisorSpec};
+    /// assert_eq!(SupervisorSpec::new(Strategy::OneForAll).max_restarts(), 1);
+    /// ```
+    pub fn max_restarts(&self) -> u32 {
+        self.max_restarts
+    }
+
+    /// The period over which restarts are counted.
+    ///
+    /// ```
+    /// # use airssys_rt::supervisor::{Strategy, SupervisorSpec};
+    /// assert_eq!(SupervisorSpec::new(Strategy::OneForAll).period().as_secs(), 5);
+    /// ```
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+}
+
+/// Why a supervisor request failed.
+///
+/// ```
+/// use airssys_rt::supervisor::SupervisorError;
+/// let error = SupervisorError::NotFound("db".into());
+/// assert_eq!(error.to_string(), "no child with id \"db\"");
+/// ```
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SupervisorError {
+    /// A child could not be started; at the supervisor's own start this fails the start.
+    #[error("child {id:?} failed to start: {reason}")]
+    StartFailed {
+        /// The child's id.
+        id: Arc<str>,
+        /// What its start function returned.
+        reason: SpawnError,
+    },
+    /// `start_child` with the id of a running child.
+    #[error("child {id:?} is already started as {actor}")]
+    AlreadyStarted {
+        /// The child's id.
+        id: Arc<str>,
+        /// The running actor.
+        actor: ActorId,
+    },
+    /// `start_child` with the id of a child that is present but not running.
+    #[error("child {0:?} is already present")]
+    AlreadyPresent(Arc<str>),
+    /// No child has this id.
+    #[error("no child with id {0:?}")]
+    NotFound(Arc<str>),
+    /// The child is running (`restart_child`, `delete_child`).
+    #[error("child {0:?} is running")]
+    Running(Arc<str>),
+    /// The supervisor did not answer: it has ended, or is ending.
+    #[error("the supervisor is not running")]
+    NotRunning,
+}
+
+/// A child as [`SupervisorRef::which_children`] reports it.
+///
+/// ```
+/// # use airssys_rt::supervisor::{ChildInfo, ChildStatus};
+/// fn running(children: &[ChildInfo]) -> usize {
+///     children.iter().filter(|c| c.status == ChildStatus::Running).count()
+/// }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ChildInfo {
+    /// Its id.
+    pub id: Arc<str>,
+    /// The running actor, if any.
+    pub actor: Option<ActorId>,
+    /// Running, restarting or stopped.
+    pub status: ChildStatus,
+    /// Worker or supervisor.
+    pub kind: ChildKind,
+}
+
+/// Whether a child has a running actor.
+///
+/// ```
+/// use airssys_rt::supervisor::ChildStatus;
+/// assert_ne!(ChildStatus::Running, ChildStatus::Stopped);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChildStatus {
+    /// It has a running actor.
+    Running,
+    /// Its restart failed and will be tried again.
+    Restarting,
+    /// It has none: terminated, ignored at start, or ended without a restart.
+    Stopped,
+}
+
+/// The counts [`SupervisorRef::count_children`] reports.
+///
+/// ```
+/// # use airssys_rt::supervisor::ChildCount;
+/// fn idle(count: &ChildCount) -> usize { count.specs - count.active }
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ChildCount {
+    /// Child specifications.
+    pub specs: usize,
+    /// Children with a running actor.
+    pub active: usize,
+    /// Specifications of supervisors.
+    pub supervisors: usize,
+    /// Specifications of workers.
+    pub workers: usize,
+}
+
+/// A request to a supervisor; made by [`SupervisorRef`]'s methods.
+pub struct SupervisorMsg(Request);
+
+enum Request {
+    StartChild(ChildSpec),
+    Terminate(Arc<str>),
+    Restart(Arc<str>),
+    Delete(Arc<str>),
+    Which,
+    Count,
+    Child(Arc<str>),
+    /// Try again a restart that failed.
+    Retry(Arc<str>),
+}
+
+/// A supervisor's answer; read by [`SupervisorRef`]'s methods.
+pub struct SupervisorReply(Response);
+
+enum Response {
+    Started(Option<ActorId>),
+    Done,
+    Children(Vec<ChildInfo>),
+    Count(ChildCount),
+    Child(Option<Arc<dyn ErasedCell>>),
+    Failed(SupervisorError),
+}
+
+struct Slot {
+    spec: ChildSpec,
+    running: Option<Child>,
+    restarting: bool,
+}
+
+impl Slot {
+    fn actor(&self) -> Option<ActorId> {
+        self.running.as_ref().map(|child| child.cell.id())
+    }
+}
+
+/// The supervisor actor. Start one with [`Supervisor::start`], or as a child with
+/// [`ChildSpec::supervisor`]; talk to it through a [`SupervisorRef`].
+pub struct Supervisor {
+    strategy: Strategy,
+    max_restarts: u32,
+    period: Duration,
+    children: Vec<Slot>,
+    restarts: VecDeque<Instant>,
+}
+
+impl Supervisor {
+    /// Spawns a supervisor and starts its children; fails, with every child it started
+    /// stopped again, if one of them fails to start.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::supervisor::{Strategy, Supervisor, SupervisorSpec};
+    /// # #[tokio::main] async fn main() {
+    /// let system = ActorSystem::new();
+    /// let supervisor = Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
+    /// assert_eq!(supervisor.count_children().await.unwrap().specs, 0);
+    /// # }
+    /// ```
+    pub async fn start(
+        system: &ActorSystem,
+        spec: SupervisorSpec,
+    ) -> Result<SupervisorRef, SpawnError> {
+        Self::start_with(system, SpawnOptions::new(), spec).await
+    }
+
+    /// [`start`](Self::start) with spawn options (a name, a mailbox).
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::supervisor::{Strategy, Supervisor, SupervisorSpec};
+    /// # #[tokio::main] async fn main() {
+    /// let system = ActorSystem::new();
+    /// let options = SpawnOptions::new().name("root");
+    /// let root = Supervisor::start_with(&system, options, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
+    /// assert_eq!(root.actor().name(), Some("root"));
+    /// # }
+    /// ```
+    pub async fn start_with(
+        system: &ActorSystem,
+        options: SpawnOptions,
+        spec: SupervisorSpec,
+    ) -> Result<SupervisorRef, SpawnError> {
+        let actor = system.spawn_with::<Supervisor>(options, spec).await?;
+        Ok(SupervisorRef { actor })
+    }
+
+    fn position(&self, id: &str) -> Option<usize> {
+        self.children.iter().position(|slot| &*slot.spec.id == id)
+    }
+
+    /// Records a restart; `false` if that is one too many for the intensity.
+    fn count_restart(&mut self) -> bool {
+        let now = Instant::now();
+        self.restarts.push_back(now);
+        while self.restarts.front().is_some_and(|at| now.duration_since(*at) > self.period) {
+            self.restarts.pop_front();
+        }
+        self.restarts.len() <= self.max_restarts as usize
+    }
+
+    /// Starts one child; its actor, or `None` if its start said "ignore".
+    async fn start_slot(
+        &mut self,
+        ctx: &mut Context<Self>,
+        index: usize,
+    ) -> Result<Option<ActorId>, SpawnError> {
+        let Some(slot) = self.children.get_mut(index) else {
+            return Ok(None);
+        };
+        let started = (slot.spec.start)(ctx.system().clone()).await?;
+        slot.restarting = false;
+        if let Some(child) = started {
+            child.cell.set_supervised(true);
+            ctx.link_erased(Arc::clone(&child.cell));
+            let actor = child.cell.id();
+            slot.running = Some(child);
+            return Ok(Some(actor));
+        }
+        Ok(None)
+    }
+
+    async fn terminate_slot(&mut self, ctx: &mut Context<Self>, index: usize) {
+        let Some(slot) = self.children.get_mut(index) else {
+            return;
+        };
+        let Some(child) = slot.running.take() else {
+            return;
+        };
+        let shutdown = slot.spec.shutdown;
+        terminate(ctx, &child, shutdown).await;
+    }
+
+    /// Stops every running child, the last started first.
+    async fn terminate_all(&mut self, ctx: &mut Context<Self>) {
+        for index in (0..self.children.len()).rev() {
+            self.terminate_slot(ctx, index).await;
+        }
+    }
+
+    async fn child_ended(&mut self, ctx: &mut Context<Self>, index: usize, reason: ExitReason) {
+        let Some(slot) = self.children.get_mut(index) else {
+            return;
+        };
+        drop(slot.running.take());
+        let spec = slot.spec.clone();
+        let restart = match spec.restart {
+            Restart::Permanent => true,
+            Restart::Transient => !reason.is_normal(),
+            Restart::Temporary => false,
+        };
+        if spec.restart == Restart::Temporary {
+            self.children.remove(index);
+        }
+        if !restart || ctx.system().is_shutting_down() {
+            tracing::debug!(supervisor = %ctx.id(), child = &*spec.id, %reason, "child ended");
+            return;
+        }
+        if !self.count_restart() {
+            self.give_up(ctx, &spec.id, &reason).await;
+            return;
+        }
+        tracing::warn!(
+            supervisor = %ctx.id(),
+            child = &*spec.id,
+            %reason,
+            restarts = self.restarts.len(),
+            "restarting child"
+        );
+        let first = match self.strategy {
+            Strategy::OneForOne => {
+                self.restart_from(ctx, index, index + 1).await;
+                return;
+            }
+            Strategy::OneForAll => 0,
+            Strategy::RestForOne => index,
+        };
+        for other in (first..self.children.len()).rev() {
+            self.terminate_slot(ctx, other).await;
+        }
+        self.drop_temporary_from(first);
+        let end = self.children.len();
+        self.restart_from(ctx, first, end).await;
+    }
+
+    /// Removes the temporary children at `first` and after: stopped by a group restart,
+    /// they are not started again.
+    fn drop_temporary_from(&mut self, first: usize) {
+        let mut index = first;
+        while index < self.children.len() {
+            if self.children[index].spec.restart == Restart::Temporary
+                && self.children[index].running.is_none()
+            {
+                self.children.remove(index);
+            } else {
+                index += 1;
+            }
+        }
+    }
+
+    /// Starts the children in `first..end` that are not running, in order. A failed start
+    /// counts as a restart and is tried again later.
+    async fn restart_from(&mut self, ctx: &mut Context<Self>, first: usize, end: usize) {
+        for index in first..end.min(self.children.len()) {
+            if self.children[index].running.is_some() {
+                continue;
+            }
+            if let Err(error) = self.start_slot(ctx, index).await {
+                let id = Arc::clone(&self.children[index].spec.id);
+                tracing::error!(supervisor = %ctx.id(), child = &*id, %error, "restart failed");
+                if !self.count_restart() {
+                    let reason = ExitReason::failed(error);
+                    self.give_up(ctx, &id, &reason).await;
+                    return;
+                }
+                self.children[index].restarting = true;
+                let _ = ctx.actor_ref().try_tell(SupervisorMsg(Request::Retry(id)));
+                return;
+            }
+        }
+    }
+
+    async fn give_up(&mut self, ctx: &mut Context<Self>, child: &str, reason: &ExitReason) {
+        tracing::error!(
+            supervisor = %ctx.id(),
+            child,
+            %reason,
+            max_restarts = self.max_restarts,
+            period = ?self.period,
+            "restart intensity reached: shutting down"
+        );
+        self.terminate_all(ctx).await;
+        ctx.stop_with(ExitReason::Shutdown);
+    }
+
+    async fn request(&mut self, ctx: &mut Context<Self>, request: Request) -> Response {
+        match request {
+            Request::StartChild(spec) => {
+                if let Some(index) = self.position(&spec.id) {
+                    let slot = &self.children[index];
+                    return Response::Failed(match slot.actor() {
+                        Some(actor) => {
+                            SupervisorError::AlreadyStarted { id: Arc::clone(&spec.id), actor }
+                        }
+                        None => SupervisorError::AlreadyPresent(Arc::clone(&spec.id)),
+                    });
+                }
+                let id = Arc::clone(&spec.id);
+                self.children.push(Slot { spec, running: None, restarting: false });
+                let index = self.children.len() - 1;
+                match self.start_slot(ctx, index).await {
+                    Ok(_) => Response::Started(self.children[index].actor()),
+                    Err(reason) => {
+                        self.children.pop();
+                        Response::Failed(SupervisorError::StartFailed { id, reason })
+                    }
+                }
+            }
+            Request::Terminate(id) => {
+                let Some(index) = self.position(&id) else {
+                    return Response::Failed(SupervisorError::NotFound(id));
+                };
+                self.terminate_slot(ctx, index).await;
+                self.children[index].restarting = false;
+                if self.children[index].spec.restart == Restart::Temporary {
+                    self.children.remove(index);
+                }
+                Response::Done
+            }
+            Request::Restart(id) => {
+                let Some(index) = self.position(&id) else {
+                    return Response::Failed(SupervisorError::NotFound(id));
+                };
+                if self.children[index].running.is_some() {
+                    return Response::Failed(SupervisorError::Running(id));
+                }
+                match self.start_slot(ctx, index).await {
+                    Ok(_) => Response::Started(self.children[index].actor()),
+                    Err(reason) => Response::Failed(SupervisorError::StartFailed { id, reason }),
+                }
+            }
+            Request::Delete(id) => {
+                let Some(index) = self.position(&id) else {
+                    return Response::Failed(SupervisorError::NotFound(id));
+                };
+                if self.children[index].running.is_some() {
+                    return Response::Failed(SupervisorError::Running(id));
+                }
+                self.children.remove(index);
+                Response::Done
+            }
+            Request::Which => Response::Children(
+                self.children
+                    .iter()
+                    .map(|slot| ChildInfo {
+                        id: Arc::clone(&slot.spec.id),
+                        actor: slot.actor(),
+                        status: match (&slot.running, slot.restarting) {
+                            (Some(_), _) => ChildStatus::Running,
+                            (None, true) => ChildStatus::Restarting,
+                            (None, false) => ChildStatus::Stopped,
+                        },
+                        kind: slot.spec.kind,
+                    })
+                    .collect(),
+            ),
+            Request::Count => {
+                let supervisors = self
+                    .children
+                    .iter()
+                    .filter(|slot| slot.spec.kind == ChildKind::Supervisor)
+                    .count();
+                Response::Count(ChildCount {
+                    specs: self.children.len(),
+                    active: self.children.iter().filter(|slot| slot.running.is_some()).count(),
+                    supervisors,
+                    workers: self.children.len() - supervisors,
+                })
+            }
+            Request::Child(id) => Response::Child(self.position(&id).and_then(|index| {
+                self.children[index].running.as_ref().map(|child| Arc::clone(&child.cell))
+            })),
+            Request::Retry(id) => {
+                if let Some(index) = self.position(&id) {
+                    if self.children[index].restarting {
+                        let end = match self.strategy {
+                            Strategy::OneForOne => index + 1,
+                            Strategy::OneForAll | Strategy::RestForOne => self.children.len(),
+                        };
+                        self.restart_from(ctx, index, end).await;
+                    }
+                }
+                Response::Done
+            }
+        }
+    }
+}
+
+/// Stops one child as its shutdown says, and waits until it has ended.
+async fn terminate(ctx: &mut Context<Supervisor>, child: &Child, shutdown: Shutdown) {
+    ctx.unlink_erased(&*child.cell);
+    match shutdown {
+        Shutdown::BrutalKill => child.cell.kill(),
+        Shutdown::Timeout(limit) => {
+            child.cell.stop(ExitReason::Shutdown);
+            if tokio::time::timeout(limit, child.cell.exit()).await.is_ok() {
+                return;
+            }
+            tracing::warn!(supervisor = %ctx.id(), child = %child.cell.id(), "shutdown timed out: killing");
+            child.cell.kill();
+        }
+        Shutdown::Infinity => child.cell.stop(ExitReason::Shutdown),
+    }
+    child.cell.exit().await;
+}
+
+impl Actor for Supervisor {
+    type Msg = SupervisorMsg;
+    type Reply = SupervisorReply;
+    type Args = SupervisorSpec;
+    type Error = SupervisorError;
+
+    async fn pre_start(spec: SupervisorSpec, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        ctx.trap_exit(true);
+        let mut supervisor = Supervisor {
+            strategy: spec.strategy,
+            max_restarts: spec.max_restarts,
+            period: spec.period,
+            children: spec
+                .children
+                .into_iter()
+                .map(|spec| Slot { spec, running: None, restarting: false })
+                .collect(),
+            restarts: VecDeque::new(),
+        };
+        for index in 0..supervisor.children.len() {
+            if let Err(reason) = supervisor.start_slot(ctx, index).await {
+                let id = Arc::clone(&supervisor.children[index].spec.id);
+                supervisor.terminate_all(ctx).await;
+                return Err(SupervisorError::StartFailed { id, reason });
+            }
+        }
+        Ok(supervisor)
+    }
+
+    async fn handle(
+        &mut self,
+        SupervisorMsg(request): SupervisorMsg,
+        ctx: &mut Context<Self>,
+    ) -> Result<SupervisorReply, Self::Error> {
+        Ok(SupervisorReply(self.request(ctx, request).await))
+    }
+
+    async fn on_exit(
+        &mut self,
+        ctx: &mut Context<Self>,
+        exit: ExitSignal,
+    ) -> Result<(), Self::Error> {
+        match self.children.iter().position(|slot| slot.actor() == Some(exit.from)) {
+            Some(index) => self.child_ended(ctx, index, exit.reason).await,
+            // Not a child: the parent (or another linked actor) ended. As OTP's supervisor
+            // does on its parent's exit, stop the children and end with the same reason.
+            None => ctx.stop_with(exit.reason),
+        }
+        Ok(())
+    }
+
+    async fn post_stop(
+        &mut self,
+        ctx: &mut Context<Self>,
+        _: &ExitReason,
+    ) -> Result<(), Self::Error> {
+        self.terminate_all(ctx).await;
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Supervisor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Supervisor")
+            .field("strategy", &self.strategy)
+            .field("children", &self.children.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A handle to a supervisor, with OTP's administration calls.
+///
+/// Calls wait as long as the supervisor takes (stopping a child may take its shutdown time),
+/// and fail with [`SupervisorError::NotRunning`] if the supervisor has ended.
+///
+/// ```
+/// # use airssys_rt::prelude::*;
+/// # use airssys_rt::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
+/// # struct Worker;
+/// # impl Actor for Worker {
+/// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
+/// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
+/// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// # }
+/// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let system = ActorSystem::new();
+/// let supervisor = Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await?;
+/// supervisor.start_child(ChildSpec::worker::<Worker>("w", ())).await?;
+/// supervisor.terminate_child("w").await?;
+/// supervisor.restart_child("w").await?;
+/// supervisor.terminate_child("w").await?;
+/// supervisor.delete_child("w").await?;
+/// assert!(supervisor.which_children().await?.is_empty());
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct SupervisorRef {
+    actor: ActorRef<Supervisor>,
+}
+
+impl From<ActorRef<Supervisor>> for SupervisorRef {
+    fn from(actor: ActorRef<Supervisor>) -> Self {
+        Self { actor }
+    }
+}
+
+/// Long enough to never end a supervisor call, which waits as OTP's does: as long as it takes.
+const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+impl SupervisorRef {
+    /// The supervisor's actor handle.
+    ///
+    /// ```
+    /// # fn id(s: &airssys_rt::supervisor::SupervisorRef) -> airssys_rt::ActorId { s.actor().id() }
+    /// ```
+    pub fn actor(&self) -> &ActorRef<Supervisor> {
+        &self.actor
+    }
+
+    async fn call(&self, request: Request) -> Result<Response, SupervisorError> {
+        match self.actor.ask(SupervisorMsg(request)).timeout(FOREVER).await {
+            Ok(SupervisorReply(Response::Failed(error))) => Err(error),
+            Ok(SupervisorReply(response)) => Ok(response),
+            Err(AskError::Full(_) | AskError::Closed(_) | AskError::Dropped) => {
+                Err(SupervisorError::NotRunning)
+            }
+            Err(AskError::Stopped(_) | AskError::Timeout(_)) => Err(SupervisorError::NotRunning),
+        }
+    }
+
+    /// Adds a child and starts it; returns its actor, or `None` if its start said "ignore".
+    ///
+    /// ```
+    /// # use airssys_rt::supervisor::{ChildSpec, SupervisorRef, SupervisorError};
+    /// # async fn add(s: &SupervisorRef, spec: ChildSpec) -> Result<(), SupervisorError> {
+    /// let actor = s.start_child(spec).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_child(&self, spec: ChildSpec) -> Result<Option<ActorId>, SupervisorError> {
+        match self.call(Request::StartChild(spec)).await? {
+            Response::Started(actor) => Ok(actor),
+            _ => Err(SupervisorError::NotRunning),
+        }
+    }
+
+    /// Stops a child, keeping its specification (a temporary child's goes with it).
+    ///
+    /// ```
+    /// # async fn stop(s: &airssys_rt::supervisor::SupervisorRef) { let _ = s.terminate_child("w").await; }
+    /// ```
+    pub async fn terminate_child(&self, id: &str) -> Result<(), SupervisorError> {
+        self.call(Request::Terminate(id.into())).await.map(drop)
+    }
+
+    /// Starts a stopped child again from its specification.
+    ///
+    /// ```
+    /// # async fn again(s: &airssys_rt::supervisor::SupervisorRef) { let _ = s.restart_child("w").await; }
+    /// ```
+    pub async fn restart_child(&self, id: &str) -> Result<Option<ActorId>, SupervisorError> {
+        match self.call(Request::Restart(id.into())).await? {
+            Response::Started(actor) => Ok(actor),
+            _ => Err(SupervisorError::NotRunning),
+        }
+    }
+
+    /// Removes the specification of a child that is not running.
+    ///
+    /// ```
+    /// # async fn forget(s: &airssys_rt::supervisor::SupervisorRef) { let _ = s.delete_child("w").await; }
+    /// ```
+    pub async fn delete_child(&self, id: &str) -> Result<(), SupervisorError> {
+        self.call(Request::Delete(id.into())).await.map(drop)
+    }
+
+    /// Every child, in start order.
+    ///
+    /// ```
+    /// # async fn list(s: &airssys_rt::supervisor::SupervisorRef) { let _ = s.which_children().await; }
+    /// ```
+    pub async fn which_children(&self) -> Result<Vec<ChildInfo>, SupervisorError> {
+        match self.call(Request::Which).await? {
+            Response::Children(children) => Ok(children),
+            _ => Err(SupervisorError::NotRunning),
+        }
+    }
+
+    /// How many children there are, and of which kind.
+    ///
+    /// ```
+    /// # async fn count(s: &airssys_rt::supervisor::SupervisorRef) { let _ = s.count_children().await; }
+    /// ```
+    pub async fn count_children(&self) -> Result<ChildCount, SupervisorError> {
+        match self.call(Request::Count).await? {
+            Response::Count(count) => Ok(count),
+            _ => Err(SupervisorError::NotRunning),
+        }
+    }
+
+    /// The running actor of a child, as a handle of its type: `None` if it is not running or
+    /// is of another type.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # async fn talk<A: Actor<Msg = ()>>(s: &airssys_rt::supervisor::SupervisorRef) {
+    /// if let Ok(Some(worker)) = s.child::<A>("w").await {
+    ///     let _ = worker.tell(()).await;
+    /// }
+    /// # }
+    /// ```
+    pub async fn child<A: Actor>(&self, id: &str) -> Result<Option<ActorRef<A>>, SupervisorError> {
+        let Response::Child(cell) = self.call(Request::Child(id.into())).await? else {
+            return Err(SupervisorError::NotRunning);
+        };
+        Ok(cell.and_then(ActorRef::from_erased))
+    }
+}

@@ -1,0 +1,291 @@
+//! Child specifications: what a supervisor starts, and how it treats it.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Supervisor, SupervisorSpec};
+use crate::actor::{Actor, ActorRef, ErasedCell};
+use crate::system::{ActorSystem, SpawnError, SpawnOptions};
+
+/// When a child that ended is started again.
+///
+/// ```
+/// use airssys_rt::supervisor::Restart;
+/// assert_eq!(Restart::default(), Restart::Permanent);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Restart {
+    /// Always.
+    #[default]
+    Permanent,
+    /// Only when it ended abnormally (any reason but `Normal` and `Shutdown`).
+    Transient,
+    /// Never; its specification is removed when it ends.
+    Temporary,
+}
+
+/// How a supervisor stops a child.
+///
+/// ```
+/// use airssys_rt::supervisor::Shutdown;
+/// use std::time::Duration;
+/// assert_eq!(Shutdown::default(), Shutdown::Timeout(Duration::from_secs(5)));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Shutdown {
+    /// Kill it at once.
+    BrutalKill,
+    /// Stop it with `Shutdown`, and kill it if it has not ended within this time.
+    Timeout(Duration),
+    /// Stop it with `Shutdown` and wait as long as it takes (the default for a child
+    /// supervisor, which needs the time to stop its own children).
+    Infinity,
+}
+
+impl Default for Shutdown {
+    /// Five seconds, as OTP's default for a worker.
+    fn default() -> Self {
+        Self::Timeout(Duration::from_secs(5))
+    }
+}
+
+/// Whether a child is a worker or a supervisor.
+///
+/// ```
+/// use airssys_rt::supervisor::ChildKind;
+/// assert_ne!(ChildKind::Worker, ChildKind::Supervisor);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChildKind {
+    /// Any actor that is not a supervisor.
+    Worker,
+    /// A supervisor: a subtree.
+    Supervisor,
+}
+
+/// A started child, as a start function returns it.
+///
+/// Made from any `ActorRef`: `Child::from(actor_ref)`. The supervisor holds it as a strong
+/// handle, so a child lives until the supervisor stops it (or it ends on its own).
+///
+/// ```
+/// # use airssys_rt::prelude::*;
+/// # use airssys_rt::supervisor::Child;
+/// # fn wrap<A: Actor>(actor: ActorRef<A>) -> Child {
+/// Child::from(actor)
+/// # }
+/// ```
+pub struct Child {
+    pub(crate) cell: Arc<dyn ErasedCell>,
+}
+
+impl<A: Actor> From<ActorRef<A>> for Child {
+    fn from(actor: ActorRef<A>) -> Self {
+        let cell: Arc<dyn ErasedCell> = actor.cell().clone();
+        // The supervisor's own hold replaces the handle's.
+        cell.hold_sender();
+        drop(actor);
+        Child { cell }
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        self.cell.release_sender();
+    }
+}
+
+impl fmt::Debug for Child {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Child").field("id", &self.cell.id()).finish()
+    }
+}
+
+/// What a start function returns: the started child, `None` for "ignore" (the specification
+/// stays, without a running child, as OTP's `ignore`), or why it could not start.
+pub type StartResult = Result<Option<Child>, SpawnError>;
+
+type StartFn =
+    Arc<dyn Fn(ActorSystem) -> Pin<Box<dyn Future<Output = StartResult> + Send>> + Send + Sync>;
+
+/// How to start one child, and how to treat it: OTP's child specification.
+///
+/// The start function runs again on every restart, so a restarted child starts from fresh
+/// state with the same inputs.
+///
+/// ```
+/// use airssys_rt::prelude::*;
+/// use airssys_rt::supervisor::{ChildSpec, Restart, Shutdown};
+/// # struct Cache;
+/// # impl Actor for Cache {
+/// #     type Msg = (); type Reply = (); type Args = usize; type Error = std::convert::Infallible;
+/// #     async fn pre_start(_: usize, _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Cache) }
+/// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// # }
+/// let spec = ChildSpec::worker::<Cache>("cache", 1024)
+///     .restart(Restart::Transient)
+///     .shutdown(Shutdown::BrutalKill);
+/// assert_eq!(spec.id(), "cache");
+/// ```
+#[derive(Clone)]
+pub struct ChildSpec {
+    pub(crate) id: Arc<str>,
+    pub(crate) start: StartFn,
+    pub(crate) restart: Restart,
+    pub(crate) shutdown: Shutdown,
+    pub(crate) kind: ChildKind,
+}
+
+impl ChildSpec {
+    /// A child started by a function of your own: it receives the system and returns the
+    /// started child, `None` to be ignored, or an error.
+    ///
+    /// ```
+    /// use airssys_rt::prelude::*;
+    /// use airssys_rt::supervisor::{Child, ChildSpec};
+    /// # struct Worker;
+    /// # impl Actor for Worker {
+    /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
+    /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
+    /// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// # }
+    /// let spec = ChildSpec::new("worker", |system: ActorSystem| async move {
+    ///     let worker = system.spawn::<Worker>(()).await?;
+    ///     Ok(Some(Child::from(worker)))
+    /// });
+    /// ```
+    pub fn new<F, Fut>(id: impl Into<Arc<str>>, start: F) -> Self
+    where
+        F: Fn(ActorSystem) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = StartResult> + Send + 'static,
+    {
+        Self {
+            id: id.into(),
+            start: Arc::new(move |system| Box::pin(start(system))),
+            restart: Restart::default(),
+            shutdown: Shutdown::default(),
+            kind: ChildKind::Worker,
+        }
+    }
+
+    /// A worker of actor type `A`, started with a clone of `args` every time.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::supervisor::ChildSpec;
+    /// # fn spec<A: Actor<Args = u32>>() -> ChildSpec {
+    /// ChildSpec::worker::<A>("counter", 0)
+    /// # }
+    /// ```
+    pub fn worker<A>(id: impl Into<Arc<str>>, args: A::Args) -> Self
+    where
+        A: Actor,
+        A::Args: Clone + Sync,
+    {
+        Self::worker_with::<A>(id, SpawnOptions::new(), args)
+    }
+
+    /// A worker of actor type `A` spawned with these options (a name, a mailbox).
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::supervisor::ChildSpec;
+    /// # fn spec<A: Actor<Args = ()>>() -> ChildSpec {
+    /// ChildSpec::worker_with::<A>("db", SpawnOptions::new().name("db"), ())
+    /// # }
+    /// ```
+    pub fn worker_with<A>(id: impl Into<Arc<str>>, options: SpawnOptions, args: A::Args) -> Self
+    where
+        A: Actor,
+        A::Args: Clone + Sync,
+    {
+        Self::new(id, move |system: ActorSystem| {
+            let options = options.clone();
+            let args = args.clone();
+            async move {
+                let actor = system.spawn_with::<A>(options, args).await?;
+                Ok(Some(Child::from(actor)))
+            }
+        })
+    }
+
+    /// A child supervisor with its own specification: a subtree. Its shutdown is
+    /// [`Shutdown::Infinity`] unless set otherwise.
+    ///
+    /// ```
+    /// use airssys_rt::supervisor::{ChildSpec, Strategy, SupervisorSpec};
+    /// let subtree = ChildSpec::supervisor("pool", SupervisorSpec::new(Strategy::OneForAll));
+    /// ```
+    pub fn supervisor(id: impl Into<Arc<str>>, spec: SupervisorSpec) -> Self {
+        let mut child = Self::new(id, move |system: ActorSystem| {
+            let spec = spec.clone();
+            async move {
+                let supervisor = system.spawn::<Supervisor>(spec).await?;
+                Ok(Some(Child::from(supervisor)))
+            }
+        });
+        child.kind = ChildKind::Supervisor;
+        child.shutdown = Shutdown::Infinity;
+        child
+    }
+
+    /// Sets when the child is restarted.
+    ///
+    /// ```
+    /// # use airssys_rt::supervisor::{ChildSpec, Restart, Strategy, SupervisorSpec};
+    /// let spec = ChildSpec::supervisor("s", SupervisorSpec::new(Strategy::OneForOne))
+    ///     .restart(Restart::Temporary);
+    /// ```
+    pub fn restart(mut self, restart: Restart) -> Self {
+        self.restart = restart;
+        self
+    }
+
+    /// Sets how the child is stopped.
+    ///
+    /// ```
+    /// # use airssys_rt::supervisor::{ChildSpec, Shutdown, Strategy, SupervisorSpec};
+    /// let spec = ChildSpec::supervisor("s", SupervisorSpec::new(Strategy::OneForOne))
+    ///     .shutdown(Shutdown::BrutalKill);
+    /// ```
+    pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
+        self.shutdown = shutdown;
+        self
+    }
+
+    /// Says what kind of child the start function starts (a custom start of a supervisor).
+    ///
+    /// ```
+    /// # use airssys_rt::supervisor::{ChildKind, ChildSpec, Strategy, SupervisorSpec};
+    /// let spec = ChildSpec::supervisor("s", SupervisorSpec::new(Strategy::OneForOne))
+    ///     .kind(ChildKind::Supervisor);
+    /// ```
+    pub fn kind(mut self, kind: ChildKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// The child's id within its supervisor.
+    ///
+    /// ```
+    /// # use airssys_rt::supervisor::{ChildSpec, Strategy, SupervisorSpec};
+    /// assert_eq!(ChildSpec::supervisor("s", SupervisorSpec::new(Strategy::OneForOne)).id(), "s");
+    /// ```
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl fmt::Debug for ChildSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChildSpec")
+            .field("id", &self.id)
+            .field("restart", &self.restart)
+            .field("shutdown", &self.shutdown)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
