@@ -1,0 +1,525 @@
+//! Chapter T of `docs/semantics.md`: supervisors, one test (or more) per rule, named after it.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use airssys_rt::prelude::*;
+use airssys_rt::supervisor::{
+    ChildCount, ChildKind, ChildSpec, ChildStatus, Restart, Shutdown, Strategy, Supervisor,
+    SupervisorError, SupervisorRef, SupervisorSpec,
+};
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+
+/// An ordered record of starts and stops, that can be waited on.
+#[derive(Clone, Default)]
+struct Log(Arc<(Mutex<Vec<String>>, Notify)>);
+
+impl Log {
+    fn push(&self, line: String) {
+        self.0 .0.lock().push(line);
+        self.0 .1.notify_waiters();
+    }
+    fn lines(&self) -> Vec<String> {
+        self.0 .0.lock().clone()
+    }
+    fn count(&self, line: &str) -> usize {
+        self.0 .0.lock().iter().filter(|l| *l == line).count()
+    }
+    fn clear(&self) {
+        self.0 .0.lock().clear();
+    }
+    /// Waits until `line` has been logged `times` times.
+    async fn wait_for(&self, line: &str, times: usize) {
+        loop {
+            let notified = self.0 .1.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.count(line) >= times {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+#[derive(Clone)]
+struct MemberArgs {
+    name: &'static str,
+    log: Log,
+    /// How many of the next starts fail.
+    failing_starts: Arc<AtomicUsize>,
+    /// `post_stop` waits this long (on Tokio's clock).
+    slow_stop: Option<Duration>,
+}
+
+enum Cmd {
+    Crash,
+    Exit(ExitReason),
+    Ping,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("member failed to start")]
+struct StartRefused;
+
+struct Member {
+    args: MemberArgs,
+}
+
+impl Actor for Member {
+    type Msg = Cmd;
+    type Reply = ();
+    type Args = MemberArgs;
+    type Error = StartRefused;
+
+    async fn pre_start(args: MemberArgs, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        let failing = args.failing_starts.load(Ordering::SeqCst);
+        if failing > 0 {
+            args.failing_starts.store(failing - 1, Ordering::SeqCst);
+            args.log.push(format!("refused:{}", args.name));
+            return Err(StartRefused);
+        }
+        args.log.push(format!("start:{}", args.name));
+        Ok(Member { args })
+    }
+
+    async fn handle(&mut self, cmd: Cmd, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+        match cmd {
+            Cmd::Crash => panic!("member crashed on purpose"),
+            Cmd::Exit(reason) => ctx.stop_with(reason),
+            Cmd::Ping => {}
+        }
+        Ok(())
+    }
+
+    async fn post_stop(
+        &mut self,
+        _: &mut Context<Self>,
+        _: &ExitReason,
+    ) -> Result<(), Self::Error> {
+        if let Some(delay) = self.args.slow_stop {
+            tokio::time::sleep(delay).await;
+        }
+        self.args.log.push(format!("stop:{}", self.args.name));
+        Ok(())
+    }
+}
+
+struct Tree {
+    log: Log,
+}
+
+impl Tree {
+    fn new() -> Self {
+        Tree { log: Log::default() }
+    }
+
+    fn args(&self, name: &'static str) -> MemberArgs {
+        MemberArgs {
+            name,
+            log: self.log.clone(),
+            failing_starts: Arc::new(AtomicUsize::new(0)),
+            slow_stop: None,
+        }
+    }
+
+    fn member(&self, name: &'static str) -> ChildSpec {
+        ChildSpec::worker::<Member>(name, self.args(name))
+    }
+}
+
+async fn member(supervisor: &SupervisorRef, id: &str) -> ActorRef<Member> {
+    supervisor.child::<Member>(id).await.unwrap().unwrap_or_else(|| panic!("{id} not running"))
+}
+
+async fn crash(supervisor: &SupervisorRef, id: &str) {
+    let child = member(supervisor, id).await;
+    let _ = child.tell(Cmd::Crash).await;
+    child.wait_for_exit().await;
+}
+
+fn counts(count: ChildCount) -> (usize, usize, usize, usize) {
+    (count.specs, count.active, count.supervisors, count.workers)
+}
+
+fn lines(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+#[tokio::test]
+async fn t1_children_start_in_order() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(tree.member("a"))
+        .child(tree.member("b"))
+        .child(tree.member("c"));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    assert_eq!(tree.log.lines(), lines(&["start:a", "start:b", "start:c"]));
+    supervisor.start_child(tree.member("d")).await.unwrap();
+    let ids: Vec<String> =
+        supervisor.which_children().await.unwrap().iter().map(|c| c.id.to_string()).collect();
+    assert_eq!(ids, lines(&["a", "b", "c", "d"]));
+}
+
+#[tokio::test]
+async fn t2_one_for_one_restarts_only_the_ended_child() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(tree.member("a"))
+        .child(tree.member("b"))
+        .child(tree.member("c"));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let before = member(&supervisor, "b").await.id();
+    let others = (member(&supervisor, "a").await.id(), member(&supervisor, "c").await.id());
+    tree.log.clear();
+    crash(&supervisor, "b").await;
+    tree.log.wait_for("start:b", 1).await;
+    // A crashed actor still runs its post_stop; then only b is started again.
+    assert_eq!(tree.log.lines(), lines(&["stop:b", "start:b"]));
+    let after = member(&supervisor, "b").await.id();
+    assert_ne!(before, after);
+    assert_eq!((member(&supervisor, "a").await.id(), member(&supervisor, "c").await.id()), others);
+}
+
+#[tokio::test]
+async fn t3_one_for_all_stops_the_others_in_reverse_then_starts_all_in_order() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForAll)
+        .child(tree.member("a"))
+        .child(tree.member("b"))
+        .child(tree.member("c"));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    tree.log.clear();
+    crash(&supervisor, "b").await;
+    tree.log.wait_for("start:c", 1).await;
+    assert_eq!(
+        tree.log.lines(),
+        lines(&["stop:b", "stop:c", "stop:a", "start:a", "start:b", "start:c"])
+    );
+}
+
+#[tokio::test]
+async fn t4_rest_for_one_restarts_it_and_those_after_it() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::RestForOne)
+        .child(tree.member("a"))
+        .child(tree.member("b"))
+        .child(tree.member("c"))
+        .child(tree.member("d"));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let a = member(&supervisor, "a").await.id();
+    tree.log.clear();
+    crash(&supervisor, "b").await;
+    tree.log.wait_for("start:d", 1).await;
+    assert_eq!(
+        tree.log.lines(),
+        lines(&["stop:b", "stop:d", "stop:c", "start:b", "start:c", "start:d"])
+    );
+    assert_eq!(member(&supervisor, "a").await.id(), a, "a, started before b, is untouched");
+}
+
+async fn ends_with(restart: Restart, reason: ExitReason) -> (bool, usize) {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(10, Duration::from_secs(5))
+        .child(tree.member("x").restart(restart))
+        .child(tree.member("marker"));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let child = member(&supervisor, "x").await;
+    if reason.is_panic() {
+        let _ = child.tell(Cmd::Crash).await;
+    } else {
+        let _ = child.tell(Cmd::Exit(reason)).await;
+    }
+    child.wait_for_exit().await;
+    // A request queued after the exit signal is handled after it: the decision is made.
+    let specs = supervisor.count_children().await.unwrap().specs;
+    let restarted = supervisor.child::<Member>("x").await.unwrap().is_some();
+    (restarted, specs)
+}
+
+#[tokio::test]
+async fn t5_restart_types_decide_who_comes_back() {
+    let crash = ExitReason::panicked("member crashed on purpose");
+    for (restart, reason, restarted, specs) in [
+        (Restart::Permanent, ExitReason::Normal, true, 2),
+        (Restart::Permanent, ExitReason::Shutdown, true, 2),
+        (Restart::Permanent, crash.clone(), true, 2),
+        (Restart::Transient, ExitReason::Normal, false, 2),
+        (Restart::Transient, ExitReason::Shutdown, false, 2),
+        (Restart::Transient, crash.clone(), true, 2),
+        (Restart::Temporary, ExitReason::Normal, false, 1),
+        (Restart::Temporary, crash.clone(), false, 1),
+    ] {
+        assert_eq!(
+            ends_with(restart, reason.clone()).await,
+            (restarted, specs),
+            "{restart:?} ending with {reason}"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn t6_too_many_restarts_make_the_supervisor_give_up() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(2, Duration::from_secs(5))
+        .child(tree.member("a"))
+        .child(tree.member("b"));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    crash(&supervisor, "b").await;
+    tree.log.wait_for("start:b", 2).await;
+    crash(&supervisor, "b").await;
+    tree.log.wait_for("start:b", 3).await;
+    tree.log.clear();
+    crash(&supervisor, "b").await; // the third restart within 5 s
+    assert_eq!(supervisor.actor().wait_for_exit().await, ExitReason::Shutdown);
+    assert_eq!(tree.log.lines(), lines(&["stop:b", "stop:a"]), "a is stopped, none restarted");
+    assert_eq!(system.actor_count(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn t6_restarts_older_than_the_period_do_not_count() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(1, Duration::from_secs(5))
+        .child(tree.member("a"));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    for round in 2..=5 {
+        crash(&supervisor, "a").await;
+        tree.log.wait_for("start:a", round).await;
+        tokio::time::advance(Duration::from_secs(6)).await;
+    }
+    assert!(supervisor.actor().is_alive());
+    crash(&supervisor, "a").await;
+    tree.log.wait_for("start:a", 6).await;
+    crash(&supervisor, "a").await; // two within 5 s
+    assert_eq!(supervisor.actor().wait_for_exit().await, ExitReason::Shutdown);
+}
+
+#[tokio::test(start_paused = true)]
+async fn t7_giving_up_escalates_to_the_parent() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let inner = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(0, Duration::from_secs(5))
+        .child(tree.member("leaf"));
+    let root_spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(1, Duration::from_secs(5))
+        .child(ChildSpec::supervisor("inner", inner));
+    let root = Supervisor::start(&system, root_spec).await.unwrap();
+    let first_inner = root.child::<Supervisor>("inner").await.unwrap().unwrap();
+    let inner_ref = SupervisorRef::from(first_inner.clone());
+    crash(&inner_ref, "leaf").await;
+    // Level 1 gives up at once (intensity 0); the root restarts it, with a fresh leaf.
+    assert_eq!(first_inner.wait_for_exit().await, ExitReason::Shutdown);
+    tree.log.wait_for("start:leaf", 2).await;
+    let second_inner =
+        SupervisorRef::from(root.child::<Supervisor>("inner").await.unwrap().unwrap());
+    crash(&second_inner, "leaf").await;
+    // The root's own intensity (1 in 5 s) is now spent too: it gives up as well.
+    assert_eq!(root.actor().wait_for_exit().await, ExitReason::Shutdown);
+    assert_eq!(system.actor_count(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn t8_a_failed_restart_counts_and_is_tried_again() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let args = tree.args("a");
+    let failing = args.failing_starts.clone();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(3, Duration::from_secs(5))
+        .child(ChildSpec::worker::<Member>("a", args));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    failing.store(1, Ordering::SeqCst);
+    crash(&supervisor, "a").await;
+    tree.log.wait_for("start:a", 2).await;
+    assert_eq!(tree.log.count("refused:a"), 1);
+
+    failing.store(10, Ordering::SeqCst);
+    crash(&supervisor, "a").await;
+    // Restarts counted: the first crash and its failed start (2), this crash (3), and its
+    // failed start (4): one more than 3 in 5 s.
+    assert_eq!(supervisor.actor().wait_for_exit().await, ExitReason::Shutdown);
+    assert_eq!(tree.log.count("refused:a"), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn t9_children_stop_in_reverse_order_as_their_shutdown_says() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let slow = |name: &'static str| MemberArgs {
+        slow_stop: Some(Duration::from_secs(60)),
+        ..tree.args(name)
+    };
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(ChildSpec::worker::<Member>("patient", slow("patient")).shutdown(Shutdown::Infinity))
+        .child(
+            ChildSpec::worker::<Member>("stubborn", slow("stubborn"))
+                .shutdown(Shutdown::Timeout(Duration::from_secs(2))),
+        )
+        .child(ChildSpec::worker::<Member>("brutal", slow("brutal")).shutdown(Shutdown::BrutalKill))
+        .child(tree.member("quick"));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let children: Vec<ActorRef<Member>> = futures::future::join_all(
+        ["patient", "stubborn", "brutal", "quick"].map(|id| member(&supervisor, id)),
+    )
+    .await;
+    tree.log.clear();
+    let started = tokio::time::Instant::now();
+    supervisor.actor().stop();
+    supervisor.actor().wait_for_exit().await;
+    assert_eq!(
+        started.elapsed(),
+        Duration::from_secs(2 + 60),
+        "2 s for stubborn, 60 s for patient"
+    );
+    assert_eq!(tree.log.lines(), lines(&["stop:quick", "stop:patient"]));
+    let reasons: Vec<ExitReason> = children.iter().map(|c| c.exit_reason().unwrap()).collect();
+    assert_eq!(
+        reasons,
+        vec![ExitReason::Shutdown, ExitReason::Killed, ExitReason::Killed, ExitReason::Shutdown]
+    );
+}
+
+#[tokio::test]
+async fn t10_a_child_failing_at_start_fails_the_supervisors_start() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let refusing = tree.args("b");
+    refusing.failing_starts.store(1, Ordering::SeqCst);
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(tree.member("a"))
+        .child(ChildSpec::worker::<Member>("b", refusing))
+        .child(tree.member("c"));
+    match Supervisor::start(&system, spec).await {
+        Err(SpawnError::StartFailed(reason)) => {
+            let text = reason.to_string();
+            assert!(text.contains("\"b\"") && text.contains("member failed to start"), "{text}");
+        }
+        other => panic!("expected StartFailed, got {other:?}"),
+    }
+    assert_eq!(tree.log.lines(), lines(&["start:a", "refused:b", "stop:a"]));
+    assert_eq!(system.actor_count(), 0);
+}
+
+#[tokio::test]
+async fn t11_ignore_leaves_the_spec_without_a_child() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(ChildSpec::new("ignored", |_system: ActorSystem| async { Ok(None) }))
+        .child(tree.member("a"));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let children = supervisor.which_children().await.unwrap();
+    assert_eq!(children[0].status, ChildStatus::Stopped);
+    assert_eq!(children[0].actor, None);
+    assert_eq!(children[1].status, ChildStatus::Running);
+    assert_eq!(counts(supervisor.count_children().await.unwrap()), (2, 1, 0, 2));
+}
+
+#[tokio::test]
+async fn t12_administration_calls() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let supervisor =
+        Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
+    let actor = supervisor.start_child(tree.member("w")).await.unwrap().unwrap();
+    assert!(matches!(
+        supervisor.start_child(tree.member("w")).await,
+        Err(SupervisorError::AlreadyStarted { actor: running, .. }) if running == actor
+    ));
+    assert!(matches!(supervisor.restart_child("w").await, Err(SupervisorError::Running(_))));
+    assert!(matches!(supervisor.delete_child("w").await, Err(SupervisorError::Running(_))));
+
+    supervisor.terminate_child("w").await.unwrap();
+    assert_eq!(tree.log.count("stop:w"), 1);
+    assert_eq!(supervisor.which_children().await.unwrap()[0].status, ChildStatus::Stopped);
+    assert!(matches!(
+        supervisor.start_child(tree.member("w")).await,
+        Err(SupervisorError::AlreadyPresent(_))
+    ));
+    let again = supervisor.restart_child("w").await.unwrap().unwrap();
+    assert_ne!(again, actor);
+    supervisor.terminate_child("w").await.unwrap();
+    supervisor.delete_child("w").await.unwrap();
+    assert!(matches!(supervisor.delete_child("w").await, Err(SupervisorError::NotFound(_))));
+    assert!(matches!(supervisor.terminate_child("w").await, Err(SupervisorError::NotFound(_))));
+
+    let inner = ChildSpec::supervisor("inner", SupervisorSpec::new(Strategy::OneForOne));
+    supervisor.start_child(inner).await.unwrap();
+    let count = supervisor.count_children().await.unwrap();
+    assert_eq!(counts(count), (1, 1, 1, 0));
+    assert_eq!(supervisor.which_children().await.unwrap()[0].kind, ChildKind::Supervisor);
+
+    supervisor.start_child(tree.member("t").restart(Restart::Temporary)).await.unwrap();
+    supervisor.terminate_child("t").await.unwrap();
+    assert!(matches!(supervisor.restart_child("t").await, Err(SupervisorError::NotFound(_))));
+
+    supervisor.actor().stop();
+    supervisor.actor().wait_for_exit().await;
+    assert!(matches!(supervisor.count_children().await, Err(SupervisorError::NotRunning)));
+}
+
+#[tokio::test]
+async fn t13_system_shutdown_stops_children_through_their_supervisors() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let inner =
+        SupervisorSpec::new(Strategy::OneForOne).child(tree.member("c")).child(tree.member("d"));
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(tree.member("a"))
+        .child(ChildSpec::supervisor("inner", inner))
+        .child(tree.member("e"));
+    let _root = Supervisor::start(&system, spec).await.unwrap();
+    tree.log.clear();
+    let report = system.shutdown().await;
+    assert_eq!(report.killed, 0);
+    assert_eq!(tree.log.lines(), lines(&["stop:e", "stop:d", "stop:c", "stop:a"]));
+    assert_eq!(tree.log.count("start:a"), 0, "nothing restarted during the shutdown");
+}
+
+#[tokio::test]
+async fn t14_a_supervisor_follows_its_parent() {
+    struct Parent;
+    impl Actor for Parent {
+        type Msg = SupervisorRef;
+        type Reply = ();
+        type Args = ();
+        type Error = std::convert::Infallible;
+        async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+            Ok(Parent)
+        }
+        async fn handle(
+            &mut self,
+            child: SupervisorRef,
+            ctx: &mut Context<Self>,
+        ) -> Result<(), Self::Error> {
+            ctx.link(child.actor());
+            Ok(())
+        }
+    }
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let supervisor = Supervisor::start(
+        &system,
+        SupervisorSpec::new(Strategy::OneForOne).child(tree.member("a")),
+    )
+    .await
+    .unwrap();
+    let parent = system.spawn::<Parent>(()).await.unwrap();
+    parent.ask(supervisor.clone()).await.unwrap();
+    parent.stop_with(ExitReason::Shutdown);
+    assert_eq!(supervisor.actor().wait_for_exit().await, ExitReason::Shutdown);
+    assert_eq!(tree.log.count("stop:a"), 1);
+}
