@@ -57,7 +57,6 @@ struct MemberArgs {
 enum Cmd {
     Crash,
     Exit(ExitReason),
-    Ping,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +88,6 @@ impl Actor for Member {
         match cmd {
             Cmd::Crash => panic!("member crashed on purpose"),
             Cmd::Exit(reason) => ctx.stop_with(reason),
-            Cmd::Ping => {}
         }
         Ok(())
     }
