@@ -50,6 +50,8 @@ struct MemberArgs {
     log: Log,
     /// How many of the next starts fail.
     failing_starts: Arc<AtomicUsize>,
+    /// How many of the next starts panic.
+    panicking_starts: Arc<AtomicUsize>,
     /// `post_stop` waits this long (on Tokio's clock).
     slow_stop: Option<Duration>,
 }
@@ -74,6 +76,12 @@ impl Actor for Member {
     type Error = StartRefused;
 
     async fn pre_start(args: MemberArgs, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        let panicking = args.panicking_starts.load(Ordering::SeqCst);
+        if panicking > 0 {
+            args.panicking_starts.store(panicking - 1, Ordering::SeqCst);
+            args.log.push(format!("panicked:{}", args.name));
+            panic!("member panicked in pre_start");
+        }
         let failing = args.failing_starts.load(Ordering::SeqCst);
         if failing > 0 {
             args.failing_starts.store(failing - 1, Ordering::SeqCst);
@@ -119,6 +127,7 @@ impl Tree {
             name,
             log: self.log.clone(),
             failing_starts: Arc::new(AtomicUsize::new(0)),
+            panicking_starts: Arc::new(AtomicUsize::new(0)),
             slow_stop: None,
         }
     }
@@ -409,6 +418,42 @@ async fn t10_a_child_failing_at_start_fails_the_supervisors_start() {
     }
     assert_eq!(tree.log.lines(), lines(&["start:a", "refused:b", "stop:a"]));
     assert_eq!(system.actor_count(), 0);
+}
+
+#[tokio::test]
+async fn t10_a_child_panicking_in_its_start_hook_fails_the_start_too() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let panicking = tree.args("b");
+    panicking.panicking_starts.store(1, Ordering::SeqCst);
+    let spec = SupervisorSpec::new(Strategy::OneForAll)
+        .child(tree.member("a"))
+        .child(ChildSpec::worker::<Member>("b", panicking));
+    match Supervisor::start(&system, spec).await {
+        Err(SpawnError::StartFailed(reason)) => {
+            assert!(reason.to_string().contains("member panicked in pre_start"), "{reason}");
+        }
+        other => panic!("expected StartFailed, got {other:?}"),
+    }
+    assert_eq!(tree.log.lines(), lines(&["start:a", "panicked:b", "stop:a"]));
+    assert_eq!(system.actor_count(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn t8_a_restart_panicking_in_the_start_hook_counts_and_is_tried_again() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let args = tree.args("a");
+    let panicking = args.panicking_starts.clone();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(5, Duration::from_secs(5))
+        .child(ChildSpec::worker::<Member>("a", args));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    panicking.store(2, Ordering::SeqCst);
+    crash(&supervisor, "a").await;
+    tree.log.wait_for("start:a", 2).await;
+    assert_eq!(tree.log.count("panicked:a"), 2);
+    assert!(supervisor.actor().is_alive());
 }
 
 #[tokio::test]

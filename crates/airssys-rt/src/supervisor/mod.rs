@@ -77,6 +77,7 @@ use tokio::time::Instant;
 pub use spec::{Child, ChildKind, ChildSpec, Restart, Shutdown, StartResult};
 
 use crate::actor::{Actor, ActorId, ActorRef, Context, ErasedCell, ExitReason};
+use crate::mailbox::MailboxConfig;
 use crate::message::AskError;
 use crate::signal::ExitSignal;
 use crate::system::{ActorSystem, SpawnError, SpawnOptions};
@@ -364,6 +365,9 @@ impl Supervisor {
         options: SpawnOptions,
         spec: SupervisorSpec,
     ) -> Result<SupervisorRef, SpawnError> {
+        // Unbounded unless told otherwise: a supervisor must never refuse the exit signals,
+        // retries and requests that keep its tree alive.
+        let options = options.mailbox_or(MailboxConfig::unbounded());
         let actor = system.spawn_with::<Supervisor>(options, spec).await?;
         Ok(SupervisorRef { actor })
     }

@@ -223,8 +223,8 @@ impl ChildSpec {
         let mut child = Self::new(id, move |system: ActorSystem| {
             let spec = spec.clone();
             async move {
-                let supervisor = system.spawn::<Supervisor>(spec).await?;
-                Ok(Some(Child::from(supervisor)))
+                let supervisor = Supervisor::start(&system, spec).await?;
+                Ok(Some(Child::from(supervisor.actor().clone())))
             }
         });
         child.kind = ChildKind::Supervisor;
