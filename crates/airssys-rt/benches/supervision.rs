@@ -1,0 +1,242 @@
+//! Supervision benchmarks: how long a restart takes, and a restart storm, each against a plain
+//! Tokio baseline in the same run (a task that respawns its worker task when it panics).
+//!
+//! Run with `cargo bench -p airssys-rt --bench supervision`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use airssys_rt::prelude::*;
+use airssys_rt::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
+use tokio::runtime::Runtime;
+use tokio::sync::{mpsc, Notify};
+
+const RESTARTS: usize = 2_000;
+const STORM: usize = 10_000;
+
+enum Cmd {
+    Crash,
+    Ping,
+}
+
+/// Reports the moment it handles a `Ping`; pings itself as soon as it has started.
+struct Worker {
+    handled: mpsc::UnboundedSender<Instant>,
+}
+
+impl Actor for Worker {
+    type Msg = Cmd;
+    type Reply = ();
+    type Args = mpsc::UnboundedSender<Instant>;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(handled: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Worker { handled })
+    }
+
+    async fn post_start(&mut self, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+        let _ = ctx.actor_ref().try_tell(Cmd::Ping);
+        Ok(())
+    }
+
+    async fn handle(&mut self, cmd: Cmd, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        match cmd {
+            Cmd::Crash => panic!("bench crash"),
+            Cmd::Ping => {
+                let _ = self.handled.send(Instant::now());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Counts its starts; the start that reaches the target rings the bell.
+struct Counted;
+
+impl Actor for Counted {
+    type Msg = Cmd;
+    type Reply = ();
+    type Args = Arc<(AtomicU64, AtomicU64, Notify)>;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(count: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        let (starts, target, bell) = &*count;
+        if starts.fetch_add(1, Ordering::AcqRel) + 1 == target.load(Ordering::Acquire) {
+            bell.notify_one();
+        }
+        Ok(Counted)
+    }
+
+    async fn handle(&mut self, cmd: Cmd, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        if let Cmd::Crash = cmd {
+            panic!("bench crash");
+        }
+        Ok(())
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn describe(mut samples: Vec<Duration>) -> String {
+    samples.sort();
+    let mean = samples.iter().sum::<Duration>() / samples.len() as u32;
+    format!(
+        "mean {:.2} us, p50 {:.2} us, p99 {:.2} us",
+        mean.as_secs_f64() * 1e6,
+        percentile(&samples, 0.5).as_secs_f64() * 1e6,
+        percentile(&samples, 0.99).as_secs_f64() * 1e6
+    )
+}
+
+fn restart_latency(rt: &Runtime) -> (String, String) {
+    let airssys = rt.block_on(rt.spawn(async {
+        let system = ActorSystem::new();
+        let (handled, mut pings) = mpsc::unbounded_channel();
+        let spec = SupervisorSpec::new(Strategy::OneForOne)
+            .intensity(u32::MAX, Duration::from_secs(1))
+            .child(ChildSpec::worker::<Worker>("worker", handled));
+        let supervisor = Supervisor::start(&system, spec).await.expect("supervisor");
+        pings.recv().await.expect("first ping");
+        let mut samples = Vec::with_capacity(RESTARTS);
+        for round in 0..RESTARTS + RESTARTS / 10 {
+            let worker = supervisor.child::<Worker>("worker").await.expect("call").expect("child");
+            let crashed = Instant::now();
+            worker.tell(Cmd::Crash).await.expect("tell");
+            let handled = pings.recv().await.expect("ping from the new child");
+            if round >= RESTARTS / 10 {
+                samples.push(handled - crashed);
+            }
+        }
+        system.shutdown().await;
+        samples
+    }));
+    let tokio = rt.block_on(rt.spawn(async {
+        let (handled, mut pings) = mpsc::unbounded_channel::<Instant>();
+        let (crash_tx, mut crash_rx) = mpsc::unbounded_channel::<mpsc::UnboundedSender<Cmd>>();
+        // The baseline's supervisor: spawn the worker, wait for it to end, spawn it again.
+        let supervisor = tokio::spawn(async move {
+            loop {
+                let (tx, mut rx) = mpsc::unbounded_channel::<Cmd>();
+                let handled = handled.clone();
+                let _ = tx.send(Cmd::Ping);
+                if crash_tx.send(tx).is_err() {
+                    return;
+                }
+                let worker = tokio::spawn(async move {
+                    while let Some(cmd) = rx.recv().await {
+                        match cmd {
+                            Cmd::Crash => panic!("bench crash"),
+                            Cmd::Ping => {
+                                let _ = handled.send(Instant::now());
+                            }
+                        }
+                    }
+                });
+                let _ = worker.await;
+            }
+        });
+        let mut worker = crash_rx.recv().await.expect("first worker");
+        pings.recv().await.expect("first ping");
+        let mut samples = Vec::with_capacity(RESTARTS);
+        for round in 0..RESTARTS + RESTARTS / 10 {
+            let crashed = Instant::now();
+            let _ = worker.send(Cmd::Crash);
+            let handled = pings.recv().await.expect("ping");
+            worker = crash_rx.recv().await.expect("next worker");
+            if round >= RESTARTS / 10 {
+                samples.push(handled - crashed);
+            }
+        }
+        supervisor.abort();
+        samples
+    }));
+    (describe(airssys.expect("airssys task")), describe(tokio.expect("tokio task")))
+}
+
+fn restart_storm(rt: &Runtime) -> (String, String) {
+    let airssys = rt.block_on(rt.spawn(async {
+        let system = ActorSystem::new();
+        // No target while the children first start: the bell rings for restarts only.
+        let count = Arc::new((AtomicU64::new(0), AtomicU64::new(u64::MAX), Notify::new()));
+        let mut spec =
+            SupervisorSpec::new(Strategy::OneForAll).intensity(u32::MAX, Duration::from_secs(1));
+        for child in 0..STORM {
+            spec = spec.child(
+                ChildSpec::worker::<Counted>(format!("c{child}"), count.clone())
+                    .shutdown(airssys_rt::supervisor::Shutdown::BrutalKill),
+            );
+        }
+        let supervisor = Supervisor::start(&system, spec).await.expect("supervisor");
+        let mut samples = Vec::new();
+        for round in 1..=4u64 {
+            count.1.store(STORM as u64 * (round + 1), Ordering::Release);
+            let bell = count.2.notified();
+            let victim = supervisor.child::<Counted>("c0").await.expect("call").expect("child");
+            let started = Instant::now();
+            victim.tell(Cmd::Crash).await.expect("tell");
+            bell.await;
+            samples.push(started.elapsed());
+        }
+        system.shutdown().await;
+        samples
+    }));
+    let tokio = rt.block_on(rt.spawn(async {
+        let mut samples = Vec::new();
+        let spawn_all = || {
+            (0..STORM)
+                .map(|_| {
+                    let (tx, mut rx) = mpsc::unbounded_channel::<Cmd>();
+                    let task = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+                    (tx, task)
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut tasks = spawn_all();
+        for _ in 0..4 {
+            let started = Instant::now();
+            // Stop every task (closing its channel ends it), wait for all, start all again.
+            let (senders, joins): (Vec<_>, Vec<_>) = tasks.drain(..).unzip();
+            drop(senders);
+            for join in joins {
+                let _ = join.await;
+            }
+            tasks = spawn_all();
+            samples.push(started.elapsed());
+        }
+        samples
+    }));
+    let show = |samples: Vec<Duration>| {
+        let mut ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+        ms.sort_by(f64::total_cmp);
+        format!(
+            "median {:.1} ms ({:?})",
+            ms[ms.len() / 2],
+            ms.iter().map(|v| (v * 10.0).round() / 10.0).collect::<Vec<_>>()
+        )
+    };
+    (show(airssys.expect("airssys task")), show(tokio.expect("tokio task")))
+}
+
+fn main() {
+    std::panic::set_hook(Box::new(|info| {
+        if info.payload().downcast_ref::<&str>() != Some(&"bench crash") {
+            eprintln!("{info}");
+        }
+    }));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let (a, t) = restart_latency(&rt);
+    println!("| scenario | airssys-rt | tokio baseline | target |");
+    println!("|---|---|---|---|");
+    println!(
+        "| restart one crashed child: panic -> new child handles a message | {a} | {t} | < 5 us |"
+    );
+    let (a, t) = restart_storm(&rt);
+    println!("| restart storm: 10,000 children of one one_for_all supervisor | {a} | {t} | - |");
+}
