@@ -534,35 +534,19 @@ async fn t13_system_shutdown_stops_children_through_their_supervisors() {
 
 #[tokio::test]
 async fn t14_a_supervisor_follows_its_parent() {
-    struct Parent;
-    impl Actor for Parent {
-        type Msg = SupervisorRef;
-        type Reply = ();
-        type Args = ();
-        type Error = std::convert::Infallible;
-        async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-            Ok(Parent)
-        }
-        async fn handle(
-            &mut self,
-            child: SupervisorRef,
-            ctx: &mut Context<Self>,
-        ) -> Result<(), Self::Error> {
-            ctx.link(child.actor());
-            Ok(())
-        }
-    }
     let system = ActorSystem::new();
     let tree = Tree::new();
-    let supervisor = Supervisor::start(
+    let inner = SupervisorSpec::new(Strategy::OneForOne).child(tree.member("a"));
+    let root = Supervisor::start(
         &system,
-        SupervisorSpec::new(Strategy::OneForOne).child(tree.member("a")),
+        SupervisorSpec::new(Strategy::OneForOne).child(ChildSpec::supervisor("inner", inner)),
     )
     .await
     .unwrap();
-    let parent = system.spawn::<Parent>(()).await.unwrap();
-    parent.ask(supervisor.clone()).await.unwrap();
-    parent.stop_with(ExitReason::Shutdown);
-    assert_eq!(supervisor.actor().wait_for_exit().await, ExitReason::Shutdown);
-    assert_eq!(tree.log.count("stop:a"), 1);
+    let inner = root.child::<Supervisor>("inner").await.unwrap().unwrap();
+    // A killed root runs no post_stop: the inner supervisor learns of it by the exit signal.
+    root.actor().kill();
+    assert_eq!(inner.wait_for_exit().await, ExitReason::Killed);
+    assert_eq!(tree.log.count("stop:a"), 1, "its child was stopped on the way out");
+    assert_eq!(system.actor_count(), 0);
 }

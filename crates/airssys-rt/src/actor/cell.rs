@@ -4,7 +4,7 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
@@ -20,8 +20,9 @@ pub(crate) struct ActorCell<A: Actor> {
     pub(crate) name: Option<Arc<str>>,
     state: AtomicU8,
     traps_exits: AtomicBool,
-    /// Started by a supervisor, which stops it: a system shutdown leaves it to its parent.
-    supervised: AtomicBool,
+    /// The supervisor that started it (0: none). A supervised actor is kept alive by its
+    /// supervisor, not by handles, and a system shutdown leaves stopping it to that supervisor.
+    parent: AtomicU64,
     pub(crate) mailbox: Mailbox<Envelope<A>>,
     pub(crate) system: ActorSystem,
     exit: OnceLock<ExitReason>,
@@ -39,7 +40,7 @@ impl<A: Actor> ActorCell<A> {
             name,
             state: AtomicU8::new(ActorState::Starting as u8),
             traps_exits: AtomicBool::new(false),
-            supervised: AtomicBool::new(false),
+            parent: AtomicU64::new(0),
             mailbox: Mailbox::new(mailbox, senders),
             system,
             exit: OnceLock::new(),
@@ -52,6 +53,15 @@ impl<A: Actor> ActorCell<A> {
 
     pub(crate) fn set_state(&self, state: ActorState) {
         self.state.store(state as u8, Ordering::Release);
+    }
+
+    pub(crate) fn parent(&self) -> Option<ActorId> {
+        ActorId::from_u64(self.parent.load(Ordering::Acquire))
+    }
+
+    /// Forgets the parent: it ended without stopping this actor, which is now on its own.
+    pub(crate) fn orphan(&self) {
+        self.parent.store(0, Ordering::Release);
     }
 
     pub(crate) fn traps_exits(&self) -> bool {
@@ -68,9 +78,7 @@ impl<A: Actor> ActorCell<A> {
             return;
         };
         for link in relations.links {
-            link.remove_link(self.id);
-            let exit = ExitSignal { from: self.id, reason: reason.clone() };
-            link.signal(Signal::Exit(Box::new(exit)));
+            link.deliver_exit(ExitSignal { from: self.id, reason: reason.clone() });
         }
         for (monitor, watcher) in relations.watchers {
             let down = DownNotice { monitor, actor: self.id, reason: reason.clone() };
@@ -186,6 +194,8 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     /// Records a link to `other`; `false` if this actor has already ended.
     fn add_link(&self, other: Arc<dyn ErasedCell>) -> bool;
     fn remove_link(&self, other: ActorId);
+    /// Queues a linked actor's exit signal if the link still holds, and drops the link.
+    fn deliver_exit(&self, exit: ExitSignal);
     /// Records a monitor on this actor; `false` if it has already ended.
     fn add_watcher(&self, monitor: MonitorRef, watcher: Arc<dyn ErasedCell>) -> bool;
     fn remove_watcher(&self, monitor: MonitorRef);
@@ -201,7 +211,8 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     /// Resolves with the exit reason once the actor has ended.
     fn exit(&self) -> Pin<Box<dyn Future<Output = ExitReason> + Send + '_>>;
     fn is_supervised(&self) -> bool;
-    fn set_supervised(&self, supervised: bool);
+    /// Records the supervisor that started this actor.
+    fn set_parent(&self, parent: ActorId);
 }
 
 impl<A: Actor> ErasedCell for ActorCell<A> {
@@ -219,6 +230,10 @@ impl<A: Actor> ErasedCell for ActorCell<A> {
 
     fn remove_link(&self, other: ActorId) {
         drop(self.mailbox.remove_link(other));
+    }
+
+    fn deliver_exit(&self, exit: ExitSignal) {
+        drop(self.mailbox.deliver_exit(exit));
     }
 
     fn add_watcher(&self, monitor: MonitorRef, watcher: Arc<dyn ErasedCell>) -> bool {
@@ -262,10 +277,10 @@ impl<A: Actor> ErasedCell for ActorCell<A> {
     }
 
     fn is_supervised(&self) -> bool {
-        self.supervised.load(Ordering::Acquire)
+        ActorCell::parent(self).is_some()
     }
 
-    fn set_supervised(&self, supervised: bool) {
-        self.supervised.store(supervised, Ordering::Release);
+    fn set_parent(&self, parent: ActorId) {
+        self.parent.store(parent.as_u64(), Ordering::Release);
     }
 }

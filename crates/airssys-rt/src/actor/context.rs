@@ -112,9 +112,11 @@ impl<A: Actor> Context<A> {
             return;
         }
         let id = them.id();
-        if them.add_link(me) {
-            self.cell.mailbox.add_link(them);
-        } else {
+        // Our side first: once the other side holds the link, its end may be delivered at any
+        // moment, and delivery needs the link on our side.
+        self.cell.mailbox.add_link(Arc::clone(&them));
+        if !them.add_link(me) {
+            drop(self.cell.mailbox.remove_link(id));
             self.cell.mailbox.signal(Signal::Exit(Box::new(ExitSignal {
                 from: id,
                 reason: ExitReason::NoSuchActor,
@@ -227,14 +229,19 @@ impl<A: Actor> Context<A> {
 
     /// Stops this actor with the given reason once the current hook or handler returns.
     ///
-    /// The stop travels on the signal lane, like one sent from outside: no waiting message is
-    /// handled after it.
+    /// The stop goes ahead of every waiting signal and message: no exit signal, down notice or
+    /// message is handled after it.
     ///
     /// ```
     /// # fn done<A: airssys_rt::Actor>(ctx: &mut airssys_rt::Context<A>) { ctx.stop_with(airssys_rt::ExitReason::Shutdown) }
     /// ```
     pub fn stop_with(&mut self, reason: ExitReason) {
-        self.cell.stop(reason);
+        self.cell.mailbox.stop_first(reason);
+    }
+
+    /// The supervisor that started this actor, if any.
+    pub(crate) fn parent(&self) -> Option<ActorId> {
+        self.cell.parent()
     }
 }
 

@@ -314,6 +314,10 @@ impl ActorId {
         Self(NonZeroU64::new(id).unwrap_or(NonZeroU64::MIN))
     }
 
+    pub(crate) fn from_u64(id: u64) -> Option<Self> {
+        NonZeroU64::new(id).map(Self)
+    }
+
     /// The id as a number.
     ///
     /// ```

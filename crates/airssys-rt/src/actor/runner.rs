@@ -67,21 +67,24 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
         loop {
             // One await for both kinds of work, so the task's state holds room for the larger
             // of the two, not for both.
-            let (work, reply) = match poll_fn(|cx| life.cell.mailbox.poll_next(cx)).await {
-                Next::Message(Envelope { message, reply }) => {
-                    let handling = guarded(&life.cell, actor.handle(message, &mut ctx));
-                    (Work::Handle { future: handling }, reply)
-                }
-                Next::Signal(Signal::Stop(reason)) => break 'serve reason,
-                // Boxed: exit signals and down notices are rare, and this keeps their handling
-                // out of the state every idle actor carries.
-                Next::Signal(signal) => {
-                    let handling = on_signal(&mut actor, &mut ctx, &life.cell, signal);
-                    (Work::Signal { future: handling }, None)
-                }
-                Next::Killed => break 'serve ExitReason::Killed,
-                Next::NoSenders => break 'serve ExitReason::Normal,
-            };
+            let (work, reply) =
+                match poll_fn(|cx| life.cell.mailbox.poll_next(cx, life.cell.parent().is_some()))
+                    .await
+                {
+                    Next::Message(Envelope { message, reply }) => {
+                        let handling = guarded(&life.cell, actor.handle(message, &mut ctx));
+                        (Work::Handle { future: handling }, reply)
+                    }
+                    Next::Signal(Signal::Stop(reason)) => break 'serve reason,
+                    // Boxed: exit signals and down notices are rare, and this keeps their handling
+                    // out of the state every idle actor carries.
+                    Next::Signal(signal) => {
+                        let handling = on_signal(&mut actor, &mut ctx, &life.cell, signal);
+                        (Work::Signal { future: handling }, None)
+                    }
+                    Next::Killed => break 'serve ExitReason::Killed,
+                    Next::NoSenders => break 'serve ExitReason::Normal,
+                };
             let failure = match work.await {
                 Worked::Signal(None) => continue,
                 Worked::Signal(Some(reason)) => break 'serve reason,
@@ -173,12 +176,24 @@ async fn handle_signal<A: Actor>(
         Signal::Stop(reason) => return Some(reason),
         Signal::Exit(exit) => {
             drop(cell.mailbox.remove_link(exit.from));
+            let from_parent = cell.parent() == Some(exit.from);
             if !cell.traps_exits() {
                 // As in OTP: only a normal exit leaves a non-trapping actor be.
                 let ExitSignal { reason, .. } = *exit;
-                return (reason != ExitReason::Normal).then_some(reason);
+                if reason == ExitReason::Normal {
+                    if from_parent {
+                        cell.orphan();
+                    }
+                    return None;
+                }
+                return Some(reason);
             }
-            guarded(cell, actor.on_exit(ctx, *exit)).await
+            let handled = guarded(cell, actor.on_exit(ctx, *exit)).await;
+            if from_parent {
+                // The supervisor ended without stopping this actor: it is on its own now.
+                cell.orphan();
+            }
+            handled
         }
         Signal::Down(down) => {
             drop(cell.mailbox.remove_watching(down.monitor));

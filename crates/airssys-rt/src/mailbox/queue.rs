@@ -184,6 +184,20 @@ impl<T> Mailbox<T> {
         self.state.lock().next_signal()
     }
 
+    /// Queues a stop ahead of every waiting signal: the actor's own stop, which takes effect
+    /// as soon as its current hook or handler returns. A stop already first stays first.
+    pub(crate) fn stop_first(&self, reason: ExitReason) {
+        let mut state = self.state.lock();
+        if state.closed || state.plain_stop.is_some() {
+            return;
+        }
+        match reason {
+            ExitReason::Normal => state.plain_stop = Some(PlainStop::Normal),
+            ExitReason::Shutdown => state.plain_stop = Some(PlainStop::Shutdown),
+            other => state.signals.get_or_insert_with(Box::default).push_front(Signal::Stop(other)),
+        }
+    }
+
     /// Takes the first waiting signal if it is a stop, and returns its reason.
     pub(crate) fn take_stop(&self) -> Option<ExitReason> {
         let mut state = self.state.lock();
@@ -211,6 +225,24 @@ impl<T> Mailbox<T> {
             relations.links.push(other);
         }
         true
+    }
+
+    /// Queues the exit signal of a linked actor, and drops the link, in one step: only if the
+    /// link is still there, so that nothing arrives after an `unlink` has returned.
+    pub(crate) fn deliver_exit(&self, exit: ExitSignal) -> Option<Arc<dyn ErasedCell>> {
+        let mut state = self.state.lock();
+        let links = &mut state.relations.as_mut()?.links;
+        let position = links.iter().position(|link| link.id() == exit.from)?;
+        let link = links.swap_remove(position);
+        if !state.closed {
+            state.queue_signal(Signal::Exit(Box::new(exit)));
+            let receiver = state.receiver.take();
+            drop(state);
+            if let Some(waker) = receiver {
+                waker.wake();
+            }
+        }
+        Some(link)
     }
 
     pub(crate) fn remove_link(&self, other: ActorId) -> Option<Arc<dyn ErasedCell>> {
@@ -276,7 +308,9 @@ impl<T> Mailbox<T> {
         signals.len() != before
     }
 
-    pub(crate) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Next<T>> {
+    /// The next thing for the actor to do. `kept` says that something other than handles
+    /// keeps the actor alive (its supervisor): it then does not end for lack of senders.
+    pub(crate) fn poll_next(&self, cx: &mut Context<'_>, kept: bool) -> Poll<Next<T>> {
         // Take part in Tokio's cooperative budget, so that an actor with an endless supply of
         // messages still lets the other tasks on its worker run.
         let coop = ready!(tokio::task::coop::poll_proceed(cx));
@@ -297,7 +331,7 @@ impl<T> Mailbox<T> {
             coop.made_progress();
             return Poll::Ready(Next::Message(message));
         }
-        if self.senders.load(Ordering::Acquire) == 0 {
+        if !kept && self.senders.load(Ordering::Acquire) == 0 {
             return Poll::Ready(Next::NoSenders);
         }
         // An actor that once took a burst should not keep its room for good: beyond a few

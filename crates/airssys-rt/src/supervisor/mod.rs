@@ -69,9 +69,11 @@ mod spec;
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt;
 use tokio::time::Instant;
 
 pub use spec::{Child, ChildKind, ChildSpec, Restart, Shutdown, StartResult};
@@ -218,6 +220,9 @@ pub enum SupervisorError {
     /// The child is running (`restart_child`, `delete_child`).
     #[error("child {0:?} is running")]
     Running(Arc<str>),
+    /// The child's restart failed and is to be tried again (`restart_child`, `delete_child`).
+    #[error("child {0:?} is restarting")]
+    Restarting(Arc<str>),
     /// The supervisor did not answer: it has ended, or is ending.
     #[error("the supervisor is not running")]
     NotRunning,
@@ -348,7 +353,8 @@ impl Supervisor {
         Self::start_with(system, SpawnOptions::new(), spec).await
     }
 
-    /// [`start`](Self::start) with spawn options (a name, a mailbox).
+    /// [`start`](Self::start) with spawn options (a name). A supervisor's mailbox is always
+    /// unbounded, whatever the options say.
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
@@ -365,9 +371,9 @@ impl Supervisor {
         options: SpawnOptions,
         spec: SupervisorSpec,
     ) -> Result<SupervisorRef, SpawnError> {
-        // Unbounded unless told otherwise: a supervisor must never refuse the exit signals,
-        // retries and requests that keep its tree alive.
-        let options = options.mailbox_or(MailboxConfig::unbounded());
+        // Always unbounded: a supervisor must never refuse the retries and requests that keep
+        // its tree alive.
+        let options = options.mailbox(MailboxConfig::unbounded());
         let actor = system.spawn_with::<Supervisor>(options, spec).await?;
         Ok(SupervisorRef { actor })
     }
@@ -395,10 +401,19 @@ impl Supervisor {
         let Some(slot) = self.children.get_mut(index) else {
             return Ok(None);
         };
-        let started = (slot.spec.start)(ctx.system().clone()).await?;
+        // The start function is user code: its panic is a failed start, not the supervisor's.
+        let start = &slot.spec.start;
+        let system = ctx.system().clone();
+        let started = match catch_unwind(AssertUnwindSafe(|| start(system))) {
+            Ok(starting) => match AssertUnwindSafe(starting).catch_unwind().await {
+                Ok(started) => started?,
+                Err(panic) => return Err(SpawnError::StartFailed(ExitReason::from_panic(panic))),
+            },
+            Err(panic) => return Err(SpawnError::StartFailed(ExitReason::from_panic(panic))),
+        };
         slot.restarting = false;
         if let Some(child) = started {
-            child.cell.set_supervised(true);
+            child.cell.set_parent(ctx.id());
             ctx.link_erased(Arc::clone(&child.cell));
             let actor = child.cell.id();
             slot.running = Some(child);
@@ -536,7 +551,15 @@ impl Supervisor {
                 self.children.push(Slot { spec, running: None, restarting: false });
                 let index = self.children.len() - 1;
                 match self.start_slot(ctx, index).await {
-                    Ok(_) => Response::Started(self.children[index].actor()),
+                    Ok(Some(actor)) => Response::Started(Some(actor)),
+                    Ok(None) => {
+                        // Ignored: the specification stays, but a temporary one would never
+                        // run, and goes (as in OTP's code).
+                        if self.children[index].spec.restart == Restart::Temporary {
+                            self.children.pop();
+                        }
+                        Response::Started(None)
+                    }
                     Err(reason) => {
                         self.children.pop();
                         Response::Failed(SupervisorError::StartFailed { id, reason })
@@ -561,6 +584,9 @@ impl Supervisor {
                 if self.children[index].running.is_some() {
                     return Response::Failed(SupervisorError::Running(id));
                 }
+                if self.children[index].restarting {
+                    return Response::Failed(SupervisorError::Restarting(id));
+                }
                 match self.start_slot(ctx, index).await {
                     Ok(_) => Response::Started(self.children[index].actor()),
                     Err(reason) => Response::Failed(SupervisorError::StartFailed { id, reason }),
@@ -572,6 +598,9 @@ impl Supervisor {
                 };
                 if self.children[index].running.is_some() {
                     return Response::Failed(SupervisorError::Running(id));
+                }
+                if self.children[index].restarting {
+                    return Response::Failed(SupervisorError::Restarting(id));
                 }
                 self.children.remove(index);
                 Response::Done
@@ -683,11 +712,15 @@ impl Actor for Supervisor {
         ctx: &mut Context<Self>,
         exit: ExitSignal,
     ) -> Result<(), Self::Error> {
-        match self.children.iter().position(|slot| slot.actor() == Some(exit.from)) {
-            Some(index) => self.child_ended(ctx, index, exit.reason).await,
-            // Not a child: the parent (or another linked actor) ended. As OTP's supervisor
-            // does on its parent's exit, stop the children and end with the same reason.
-            None => ctx.stop_with(exit.reason),
+        if let Some(index) = self.children.iter().position(|slot| slot.actor() == Some(exit.from)) {
+            self.child_ended(ctx, index, exit.reason).await;
+        } else if ctx.parent() == Some(exit.from) {
+            // As OTP's supervisor does on its parent's exit: stop the children (in post_stop)
+            // and end with the same reason.
+            ctx.stop_with(exit.reason);
+        } else {
+            // Another linked actor: OTP's supervisor ignores it too.
+            tracing::debug!(supervisor = %ctx.id(), from = %exit.from, reason = %exit.reason, "exit of a non-child ignored");
         }
         Ok(())
     }

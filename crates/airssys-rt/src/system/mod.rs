@@ -641,12 +641,6 @@ impl SpawnOptions {
         self
     }
 
-    /// Uses `mailbox` unless a mailbox was set already.
-    pub(crate) fn mailbox_or(mut self, mailbox: MailboxConfig) -> Self {
-        self.mailbox.get_or_insert(mailbox);
-        self
-    }
-
     /// Gives the actor this mailbox instead of the system's default.
     ///
     /// ```
