@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use airssys_rt::prelude::*;
 use airssys_rt::supervisor::{
-    ChildCount, ChildKind, ChildSpec, ChildStatus, Restart, Shutdown, Strategy, Supervisor,
-    SupervisorError, SupervisorRef, SupervisorSpec,
+    AutoShutdown, ChildCount, ChildKind, ChildSpec, ChildStatus, ChildTemplate, Restart, Shutdown,
+    Strategy, Supervisor, SupervisorError, SupervisorRef, SupervisorSpec,
 };
 use parking_lot::Mutex;
 use tokio::sync::Notify;
@@ -549,4 +549,101 @@ async fn t14_a_supervisor_follows_its_parent() {
     assert_eq!(inner.wait_for_exit().await, ExitReason::Killed);
     assert_eq!(tree.log.count("stop:a"), 1, "its child was stopped on the way out");
     assert_eq!(system.actor_count(), 0);
+}
+
+#[tokio::test]
+async fn t16_simple_one_for_one_starts_dynamic_children_from_its_template() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::SimpleOneForOne)
+        .intensity(10, Duration::from_secs(5))
+        .template(ChildTemplate::worker::<Member>().restart(Restart::Transient));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let mut started = Vec::new();
+    for name in ["x", "y", "z"] {
+        let child = supervisor.start_dynamic::<Member>(tree.args(name)).await.unwrap();
+        assert_eq!(child.status, ChildStatus::Running);
+        started.push(child);
+    }
+    assert_eq!(tree.log.lines(), lines(&["start:x", "start:y", "start:z"]));
+    assert_eq!(supervisor.count_children().await.unwrap().active, 3);
+
+    // A crash restarts that child with its own arguments; a normal end of a transient one
+    // does not.
+    crash(&supervisor, &started[1].id).await;
+    tree.log.wait_for("start:y", 2).await;
+    let z = member(&supervisor, &started[2].id).await;
+    z.tell(Cmd::Exit(ExitReason::Normal)).await.unwrap();
+    z.wait_for_exit().await;
+    supervisor.terminate_child(&started[0].id).await.unwrap();
+    let children = supervisor.which_children().await.unwrap();
+    let statuses: Vec<ChildStatus> = children.iter().map(|c| c.status).collect();
+    assert_eq!(statuses, vec![ChildStatus::Stopped, ChildStatus::Running, ChildStatus::Stopped]);
+
+    assert!(matches!(
+        // Another actor type, whose arguments are not the template's.
+        supervisor.start_dynamic::<Supervisor>(SupervisorSpec::new(Strategy::OneForOne)).await,
+        Err(SupervisorError::WrongArgs { .. })
+    ));
+    assert!(matches!(
+        supervisor.start_child(tree.member("static")).await,
+        Err(SupervisorError::InvalidSpec(_))
+    ));
+}
+
+#[tokio::test]
+async fn t16_simple_one_for_one_needs_a_template_and_no_static_children() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let no_template = SupervisorSpec::new(Strategy::SimpleOneForOne);
+    assert!(Supervisor::start(&system, no_template).await.is_err());
+    let with_static = SupervisorSpec::new(Strategy::SimpleOneForOne)
+        .template(ChildTemplate::worker::<Member>())
+        .child(tree.member("a"));
+    assert!(Supervisor::start(&system, with_static).await.is_err());
+    let one_for_one = Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await;
+    assert!(matches!(
+        one_for_one.unwrap().start_dynamic::<Member>(tree.args("d")).await,
+        Err(SupervisorError::InvalidSpec(_))
+    ));
+}
+
+async fn auto_shutdown_after(auto: AutoShutdown, endings: &[&str]) -> bool {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .auto_shutdown(auto)
+        .child(tree.member("plain"))
+        .child(tree.member("s1").restart(Restart::Transient).significant(true))
+        .child(tree.member("s2").restart(Restart::Temporary).significant(true));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    for id in endings {
+        let child = member(&supervisor, id).await;
+        child.tell(Cmd::Exit(ExitReason::Normal)).await.unwrap();
+        child.wait_for_exit().await;
+    }
+    // Queued behind the exit signals: answered only if the supervisor is still there.
+    supervisor.count_children().await.is_ok()
+}
+
+#[tokio::test]
+async fn t17_significant_children_end_the_supervisor_as_auto_shutdown_says() {
+    assert!(auto_shutdown_after(AutoShutdown::Never, &["s1", "s2"]).await);
+    assert!(!auto_shutdown_after(AutoShutdown::AnySignificant, &["s1"]).await);
+    assert!(auto_shutdown_after(AutoShutdown::AllSignificant, &["s1"]).await);
+    assert!(!auto_shutdown_after(AutoShutdown::AllSignificant, &["s1", "s2"]).await);
+}
+
+#[tokio::test]
+async fn t17_a_significant_child_cannot_be_permanent() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne).child(tree.member("p").significant(true));
+    assert!(Supervisor::start(&system, spec).await.is_err());
+    let supervisor =
+        Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
+    assert!(matches!(
+        supervisor.start_child(tree.member("p").significant(true)).await,
+        Err(SupervisorError::InvalidSpec(_))
+    ));
 }

@@ -76,7 +76,7 @@ use std::time::Duration;
 use futures::FutureExt;
 use tokio::time::Instant;
 
-pub use spec::{Child, ChildKind, ChildSpec, Restart, Shutdown, StartResult};
+pub use spec::{Child, ChildKind, ChildSpec, ChildTemplate, Restart, Shutdown, StartResult};
 
 use crate::actor::{Actor, ActorId, ActorRef, Context, ErasedCell, ExitReason};
 use crate::mailbox::MailboxConfig;
@@ -98,6 +98,27 @@ pub enum Strategy {
     OneForAll,
     /// The child that ended and those started after it.
     RestForOne,
+    /// Dynamic children of one kind, made at run time from the supervisor's
+    /// [`ChildTemplate`] by [`SupervisorRef::start_dynamic`]; restarted one for one.
+    SimpleOneForOne,
+}
+
+/// When a supervisor ends by itself because of its significant children
+/// ([`ChildSpec::significant`]), as OTP's `auto_shutdown`.
+///
+/// ```
+/// use airssys_rt::supervisor::AutoShutdown;
+/// assert_eq!(AutoShutdown::default(), AutoShutdown::Never);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum AutoShutdown {
+    /// Never: significant children are ordinary children.
+    #[default]
+    Never,
+    /// When any significant child ends by itself without being restarted.
+    AnySignificant,
+    /// When every significant child has ended by itself without being restarted.
+    AllSignificant,
 }
 
 /// A supervisor's configuration: strategy, restart intensity, children.
@@ -114,6 +135,8 @@ pub struct SupervisorSpec {
     max_restarts: u32,
     period: Duration,
     children: Vec<ChildSpec>,
+    auto_shutdown: AutoShutdown,
+    template: Option<ChildTemplate>,
 }
 
 impl SupervisorSpec {
@@ -126,7 +149,14 @@ impl SupervisorSpec {
     /// assert_eq!((spec.max_restarts(), spec.period().as_secs()), (1, 5));
     /// ```
     pub fn new(strategy: Strategy) -> Self {
-        Self { strategy, max_restarts: 1, period: Duration::from_secs(5), children: Vec::new() }
+        Self {
+            strategy,
+            max_restarts: 1,
+            period: Duration::from_secs(5),
+            children: Vec::new(),
+            auto_shutdown: AutoShutdown::Never,
+            template: None,
+        }
     }
 
     /// At most `max_restarts` restarts within any `period`; one more and the supervisor gives
@@ -151,6 +181,31 @@ impl SupervisorSpec {
     /// ```
     pub fn child(mut self, child: ChildSpec) -> Self {
         self.children.push(child);
+        self
+    }
+
+    /// Sets when the supervisor ends because its significant children did.
+    ///
+    /// ```
+    /// # use airssys_rt::supervisor::{AutoShutdown, Strategy, SupervisorSpec};
+    /// let spec = SupervisorSpec::new(Strategy::OneForOne).auto_shutdown(AutoShutdown::AllSignificant);
+    /// ```
+    pub fn auto_shutdown(mut self, auto_shutdown: AutoShutdown) -> Self {
+        self.auto_shutdown = auto_shutdown;
+        self
+    }
+
+    /// The template of a [`Strategy::SimpleOneForOne`] supervisor's dynamic children.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::supervisor::{ChildTemplate, Strategy, SupervisorSpec};
+    /// # fn spec<A: Actor<Args = u32>>() -> SupervisorSpec {
+    /// SupervisorSpec::new(Strategy::SimpleOneForOne).template(ChildTemplate::worker::<A>())
+    /// # }
+    /// ```
+    pub fn template(mut self, template: ChildTemplate) -> Self {
+        self.template = Some(template);
         self
     }
 
@@ -226,6 +281,15 @@ pub enum SupervisorError {
     /// The supervisor did not answer: it has ended, or is ending.
     #[error("the supervisor is not running")]
     NotRunning,
+    /// The specification cannot be used: the reason says why.
+    #[error("invalid supervisor specification: {0}")]
+    InvalidSpec(&'static str),
+    /// `start_dynamic` with arguments of another type than the template's.
+    #[error("the template takes arguments of type {expected}")]
+    WrongArgs {
+        /// The argument type the template takes.
+        expected: &'static str,
+    },
 }
 
 /// A child as [`SupervisorRef::which_children`] reports it.
@@ -295,6 +359,7 @@ enum Request {
     Which,
     Count,
     Child(Arc<str>),
+    StartDynamic(Box<dyn std::any::Any + Send>),
     /// Try again a restart that failed.
     Retry(Arc<str>),
 }
@@ -304,6 +369,7 @@ pub struct SupervisorReply(Response);
 
 enum Response {
     Started(Option<ActorId>),
+    StartedDynamic(ChildInfo),
     Done,
     Children(Vec<ChildInfo>),
     Count(ChildCount),
@@ -331,6 +397,9 @@ pub struct Supervisor {
     period: Duration,
     children: Vec<Slot>,
     restarts: VecDeque<Instant>,
+    auto_shutdown: AutoShutdown,
+    template: Option<ChildTemplate>,
+    dynamic_started: u64,
 }
 
 impl Supervisor {
@@ -456,6 +525,9 @@ impl Supervisor {
         }
         if !restart || ctx.system().is_shutting_down() {
             tracing::debug!(supervisor = %ctx.id(), child = &*spec.id, %reason, "child ended");
+            if spec.significant && !restart {
+                self.significant_ended(ctx, &spec.id);
+            }
             return;
         }
         if !self.count_restart() {
@@ -470,7 +542,7 @@ impl Supervisor {
             "restarting child"
         );
         let first = match self.strategy {
-            Strategy::OneForOne => {
+            Strategy::OneForOne | Strategy::SimpleOneForOne => {
                 self.restart_from(ctx, index, index + 1).await;
                 return;
             }
@@ -522,6 +594,21 @@ impl Supervisor {
         }
     }
 
+    /// A significant child ended by itself for good: end too, as the auto-shutdown says.
+    fn significant_ended(&mut self, ctx: &mut Context<Self>, child: &str) {
+        let end = match self.auto_shutdown {
+            AutoShutdown::Never => false,
+            AutoShutdown::AnySignificant => true,
+            AutoShutdown::AllSignificant => {
+                !self.children.iter().any(|slot| slot.spec.significant && slot.running.is_some())
+            }
+        };
+        if end {
+            tracing::info!(supervisor = %ctx.id(), child, "significant child ended: auto-shutdown");
+            ctx.stop_with(ExitReason::Shutdown);
+        }
+    }
+
     async fn give_up(&mut self, ctx: &mut Context<Self>, child: &str, reason: &ExitReason) {
         tracing::error!(
             supervisor = %ctx.id(),
@@ -537,6 +624,50 @@ impl Supervisor {
 
     async fn request(&mut self, ctx: &mut Context<Self>, request: Request) -> Response {
         match request {
+            Request::StartChild(_) if self.strategy == Strategy::SimpleOneForOne => {
+                Response::Failed(SupervisorError::InvalidSpec(
+                    "a simple_one_for_one supervisor starts children with start_dynamic",
+                ))
+            }
+            Request::StartDynamic(args) => {
+                let Some(template) = &self.template else {
+                    return Response::Failed(SupervisorError::InvalidSpec(
+                        "start_dynamic needs a simple_one_for_one supervisor with a template",
+                    ));
+                };
+                self.dynamic_started += 1;
+                let id: Arc<str> = Arc::from(format!("dynamic-{}", self.dynamic_started));
+                let expected = template.args_type;
+                let Ok(spec) = template.child(Arc::clone(&id), args) else {
+                    return Response::Failed(SupervisorError::WrongArgs { expected });
+                };
+                let kind = spec.kind;
+                let temporary = spec.restart == Restart::Temporary;
+                self.children.push(Slot { spec, running: None, restarting: false });
+                let index = self.children.len() - 1;
+                match self.start_slot(ctx, index).await {
+                    Ok(actor) => {
+                        let status = if actor.is_some() {
+                            ChildStatus::Running
+                        } else {
+                            ChildStatus::Stopped
+                        };
+                        if actor.is_none() && temporary {
+                            self.children.pop();
+                        }
+                        Response::StartedDynamic(ChildInfo { id, actor, status, kind })
+                    }
+                    Err(reason) => {
+                        self.children.pop();
+                        Response::Failed(SupervisorError::StartFailed { id, reason })
+                    }
+                }
+            }
+            Request::StartChild(spec) if spec.significant && spec.restart == Restart::Permanent => {
+                Response::Failed(SupervisorError::InvalidSpec(
+                    "a significant child cannot be permanent",
+                ))
+            }
             Request::StartChild(spec) => {
                 if let Some(index) = self.position(&spec.id) {
                     let slot = &self.children[index];
@@ -640,7 +771,7 @@ impl Supervisor {
                 if let Some(index) = self.position(&id) {
                     if self.children[index].restarting {
                         let end = match self.strategy {
-                            Strategy::OneForOne => index + 1,
+                            Strategy::OneForOne | Strategy::SimpleOneForOne => index + 1,
                             Strategy::OneForAll | Strategy::RestForOne => self.children.len(),
                         };
                         self.restart_from(ctx, index, end).await;
@@ -677,6 +808,20 @@ impl Actor for Supervisor {
     type Error = SupervisorError;
 
     async fn pre_start(spec: SupervisorSpec, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        if spec.strategy == Strategy::SimpleOneForOne
+            && (spec.template.is_none() || !spec.children.is_empty())
+        {
+            return Err(SupervisorError::InvalidSpec(
+                "simple_one_for_one needs a template and no static children",
+            ));
+        }
+        if spec
+            .children
+            .iter()
+            .any(|child| child.significant && child.restart == Restart::Permanent)
+        {
+            return Err(SupervisorError::InvalidSpec("a significant child cannot be permanent"));
+        }
         ctx.trap_exit(true);
         let mut supervisor = Supervisor {
             strategy: spec.strategy,
@@ -688,6 +833,9 @@ impl Actor for Supervisor {
                 .map(|spec| Slot { spec, running: None, restarting: false })
                 .collect(),
             restarts: VecDeque::new(),
+            auto_shutdown: spec.auto_shutdown,
+            template: spec.template,
+            dynamic_started: 0,
         };
         for index in 0..supervisor.children.len() {
             if let Err(reason) = supervisor.start_slot(ctx, index).await {
@@ -815,6 +963,28 @@ impl SupervisorRef {
     pub async fn start_child(&self, spec: ChildSpec) -> Result<Option<ActorId>, SupervisorError> {
         match self.call(Request::StartChild(spec)).await? {
             Response::Started(actor) => Ok(actor),
+            _ => Err(SupervisorError::NotRunning),
+        }
+    }
+
+    /// Starts one more dynamic child of a [`Strategy::SimpleOneForOne`] supervisor from its
+    /// template, with these arguments (kept to restart it). Returns the child, with the id
+    /// to terminate it by.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::supervisor::{SupervisorRef, SupervisorError};
+    /// # async fn add<A: Actor<Args = u16>>(s: &SupervisorRef) -> Result<(), SupervisorError> {
+    /// let child = s.start_dynamic::<A>(8080).await?;
+    /// s.terminate_child(&child.id).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_dynamic<A: Actor>(
+        &self,
+        args: A::Args,
+    ) -> Result<ChildInfo, SupervisorError> {
+        match self.call(Request::StartDynamic(Box::new(args))).await? {
+            Response::StartedDynamic(child) => Ok(child),
             _ => Err(SupervisorError::NotRunning),
         }
     }

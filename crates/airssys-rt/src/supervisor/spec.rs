@@ -137,6 +137,7 @@ pub struct ChildSpec {
     pub(crate) restart: Restart,
     pub(crate) shutdown: Shutdown,
     pub(crate) kind: ChildKind,
+    pub(crate) significant: bool,
 }
 
 impl ChildSpec {
@@ -168,6 +169,7 @@ impl ChildSpec {
             restart: Restart::default(),
             shutdown: Shutdown::default(),
             kind: ChildKind::Worker,
+            significant: false,
         }
     }
 
@@ -268,6 +270,21 @@ impl ChildSpec {
         self
     }
 
+    /// Marks the child significant for its supervisor's [`AutoShutdown`](super::AutoShutdown):
+    /// its ending on its own (without a restart) may end the supervisor. Only a transient or
+    /// temporary child can be significant; a supervisor refuses a significant permanent one.
+    ///
+    /// ```
+    /// # use airssys_rt::supervisor::{ChildSpec, Restart, Strategy, SupervisorSpec};
+    /// let spec = ChildSpec::supervisor("job", SupervisorSpec::new(Strategy::OneForOne))
+    ///     .restart(Restart::Transient)
+    ///     .significant(true);
+    /// ```
+    pub fn significant(mut self, significant: bool) -> Self {
+        self.significant = significant;
+        self
+    }
+
     /// The child's id within its supervisor.
     ///
     /// ```
@@ -286,6 +303,117 @@ impl fmt::Debug for ChildSpec {
             .field("restart", &self.restart)
             .field("shutdown", &self.shutdown)
             .field("kind", &self.kind)
+            .field("significant", &self.significant)
+            .finish_non_exhaustive()
+    }
+}
+
+type Instantiate = Arc<
+    dyn Fn(
+            Arc<str>,
+            Box<dyn std::any::Any + Send>,
+        ) -> Result<ChildSpec, Box<dyn std::any::Any + Send>>
+        + Send
+        + Sync,
+>;
+
+/// The template a [`Strategy::SimpleOneForOne`](super::Strategy::SimpleOneForOne) supervisor
+/// makes its dynamic children from: each
+/// [`start_dynamic`](super::SupervisorRef::start_dynamic) call gives the arguments of one more.
+///
+/// ```
+/// use airssys_rt::prelude::*;
+/// use airssys_rt::supervisor::{ChildTemplate, Restart};
+/// # struct Conn;
+/// # impl Actor for Conn {
+/// #     type Msg = (); type Reply = (); type Args = u16; type Error = std::convert::Infallible;
+/// #     async fn pre_start(_: u16, _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Conn) }
+/// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// # }
+/// let template = ChildTemplate::worker::<Conn>().restart(Restart::Transient);
+/// ```
+#[derive(Clone)]
+pub struct ChildTemplate {
+    pub(crate) instantiate: Instantiate,
+    pub(crate) args_type: &'static str,
+    restart: Restart,
+    shutdown: Shutdown,
+}
+
+impl ChildTemplate {
+    /// Workers of actor type `A`, each started (and restarted) with the arguments given for
+    /// it.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::supervisor::ChildTemplate;
+    /// # fn template<A: Actor<Args = String>>() -> ChildTemplate {
+    /// ChildTemplate::worker::<A>()
+    /// # }
+    /// ```
+    pub fn worker<A>() -> Self
+    where
+        A: Actor,
+        A::Args: Clone + Sync,
+    {
+        Self {
+            instantiate: Arc::new(|id, args| {
+                let args = args
+                    .downcast::<A::Args>()
+                    .map_err(|args| args as Box<dyn std::any::Any + Send>)?;
+                Ok(ChildSpec::worker::<A>(id, *args))
+            }),
+            args_type: std::any::type_name::<A::Args>(),
+            restart: Restart::default(),
+            shutdown: Shutdown::default(),
+        }
+    }
+
+    /// Sets when the dynamic children are restarted.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::supervisor::{ChildTemplate, Restart};
+    /// # fn template<A: Actor<Args = ()>>() -> ChildTemplate {
+    /// ChildTemplate::worker::<A>().restart(Restart::Temporary)
+    /// # }
+    /// ```
+    pub fn restart(mut self, restart: Restart) -> Self {
+        self.restart = restart;
+        self
+    }
+
+    /// Sets how the dynamic children are stopped.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::supervisor::{ChildTemplate, Shutdown};
+    /// # fn template<A: Actor<Args = ()>>() -> ChildTemplate {
+    /// ChildTemplate::worker::<A>().shutdown(Shutdown::BrutalKill)
+    /// # }
+    /// ```
+    pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
+        self.shutdown = shutdown;
+        self
+    }
+
+    /// The child specification of one dynamic child, or the arguments back if they are not
+    /// of the template's type.
+    pub(crate) fn child(
+        &self,
+        id: Arc<str>,
+        args: Box<dyn std::any::Any + Send>,
+    ) -> Result<ChildSpec, Box<dyn std::any::Any + Send>> {
+        Ok((self.instantiate)(id, args)?.restart(self.restart).shutdown(self.shutdown))
+    }
+}
+
+impl fmt::Debug for ChildTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChildTemplate")
+            .field("args", &self.args_type)
+            .field("restart", &self.restart)
+            .field("shutdown", &self.shutdown)
             .finish_non_exhaustive()
     }
 }
