@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use airssys_rt::prelude::*;
 use airssys_rt::supervisor::{
-    AutoShutdown, ChildCount, ChildKind, ChildSpec, ChildStatus, ChildTemplate, Restart, Shutdown,
-    Strategy, Supervisor, SupervisorError, SupervisorRef, SupervisorSpec,
+    AutoShutdown, Backoff, ChildCount, ChildKind, ChildSpec, ChildStatus, ChildTemplate, Restart,
+    Shutdown, Strategy, Supervisor, SupervisorError, SupervisorRef, SupervisorSpec,
 };
 use parking_lot::Mutex;
 use tokio::sync::Notify;
@@ -646,4 +646,33 @@ async fn t17_a_significant_child_cannot_be_permanent() {
         supervisor.start_child(tree.member("p").significant(true)).await,
         Err(SupervisorError::InvalidSpec(_))
     ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn t18_a_backoff_delays_restarts_exponentially_and_resets_after_quiet() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let backoff = Backoff::exponential(Duration::from_millis(100), Duration::from_secs(1))
+        .jitter(0.0)
+        .reset_after(Duration::from_secs(5));
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(100, Duration::from_secs(1))
+        .child(tree.member("a").backoff(backoff));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let mut waited = Vec::new();
+    for restart in 2..=5 {
+        crash(&supervisor, "a").await;
+        let crashed = tokio::time::Instant::now();
+        let status = supervisor.which_children().await.unwrap()[0].status;
+        assert_eq!(status, ChildStatus::Restarting, "waiting out its backoff");
+        tree.log.wait_for("start:a", restart).await;
+        waited.push(crashed.elapsed());
+    }
+    let ms = |n| Duration::from_millis(n);
+    assert_eq!(waited, vec![ms(100), ms(200), ms(400), ms(800)]);
+    tokio::time::advance(Duration::from_secs(6)).await;
+    crash(&supervisor, "a").await;
+    let crashed = tokio::time::Instant::now();
+    tree.log.wait_for("start:a", 6).await;
+    assert_eq!(crashed.elapsed(), ms(100), "a quiet run resets the backoff");
 }

@@ -76,7 +76,9 @@ use std::time::Duration;
 use futures::FutureExt;
 use tokio::time::Instant;
 
-pub use spec::{Child, ChildKind, ChildSpec, ChildTemplate, Restart, Shutdown, StartResult};
+pub use spec::{
+    Backoff, Child, ChildKind, ChildSpec, ChildTemplate, Restart, Shutdown, StartResult,
+};
 
 use crate::actor::{Actor, ActorId, ActorRef, Context, ErasedCell, ExitReason};
 use crate::mailbox::MailboxConfig;
@@ -381,6 +383,23 @@ struct Slot {
     spec: ChildSpec,
     running: Option<Child>,
     restarting: bool,
+    /// Restarts in a row without a quiet period, for the backoff.
+    restarts_in_a_row: u32,
+    started_at: Option<Instant>,
+}
+
+impl Slot {
+    fn new(spec: ChildSpec) -> Self {
+        Slot { spec, running: None, restarting: false, restarts_in_a_row: 0, started_at: None }
+    }
+
+    /// The backoff delay before this child's next restart, if it has a backoff.
+    fn backoff_delay(&mut self) -> Option<Duration> {
+        let backoff = self.spec.backoff?;
+        let quiet = self.started_at.is_some_and(|at| at.elapsed() >= backoff.resets_after());
+        self.restarts_in_a_row = if quiet { 1 } else { self.restarts_in_a_row.saturating_add(1) };
+        Some(backoff.jittered(self.restarts_in_a_row)).filter(|delay| !delay.is_zero())
+    }
 }
 
 impl Slot {
@@ -481,6 +500,7 @@ impl Supervisor {
             Err(panic) => return Err(SpawnError::StartFailed(ExitReason::from_panic(panic))),
         };
         slot.restarting = false;
+        slot.started_at = Some(Instant::now());
         if let Some(child) = started {
             child.cell.set_parent(ctx.id());
             ctx.link_erased(Arc::clone(&child.cell));
@@ -541,9 +561,13 @@ impl Supervisor {
             restarts = self.restarts.len(),
             "restarting child"
         );
+        let delay = self.children[index].backoff_delay();
         let first = match self.strategy {
             Strategy::OneForOne | Strategy::SimpleOneForOne => {
-                self.restart_from(ctx, index, index + 1).await;
+                match delay {
+                    Some(delay) => self.restart_later(ctx, index, index + 1, delay),
+                    None => self.restart_from(ctx, index, index + 1).await,
+                }
                 return;
             }
             Strategy::OneForAll => 0,
@@ -554,7 +578,37 @@ impl Supervisor {
         }
         self.drop_temporary_from(first);
         let end = self.children.len();
-        self.restart_from(ctx, first, end).await;
+        match delay {
+            Some(delay) => self.restart_later(ctx, first, end, delay),
+            None => self.restart_from(ctx, first, end).await,
+        }
+    }
+
+    /// Marks the children in `first..end` restarting, and has them started after `delay`.
+    fn restart_later(
+        &mut self,
+        ctx: &mut Context<Self>,
+        first: usize,
+        end: usize,
+        delay: Duration,
+    ) {
+        let end = end.min(self.children.len());
+        if first >= end {
+            return;
+        }
+        for slot in &mut self.children[first..end] {
+            slot.restarting = slot.running.is_none();
+        }
+        let id = Arc::clone(&self.children[first].spec.id);
+        tracing::info!(supervisor = %ctx.id(), child = &*id, ?delay, "restart backed off");
+        // A weak handle: a pending restart does not keep the supervisor alive.
+        let supervisor = ctx.weak_ref();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            if let Some(supervisor) = supervisor.upgrade() {
+                let _ = supervisor.try_tell(SupervisorMsg(Request::Retry(id)));
+            }
+        });
     }
 
     /// Removes the temporary children at `first` and after: stopped by a group restart,
@@ -643,7 +697,7 @@ impl Supervisor {
                 };
                 let kind = spec.kind;
                 let temporary = spec.restart == Restart::Temporary;
-                self.children.push(Slot { spec, running: None, restarting: false });
+                self.children.push(Slot::new(spec));
                 let index = self.children.len() - 1;
                 match self.start_slot(ctx, index).await {
                     Ok(actor) => {
@@ -679,7 +733,7 @@ impl Supervisor {
                     });
                 }
                 let id = Arc::clone(&spec.id);
-                self.children.push(Slot { spec, running: None, restarting: false });
+                self.children.push(Slot::new(spec));
                 let index = self.children.len() - 1;
                 match self.start_slot(ctx, index).await {
                     Ok(Some(actor)) => Response::Started(Some(actor)),
@@ -767,6 +821,7 @@ impl Supervisor {
             Request::Child(id) => Response::Child(self.position(&id).and_then(|index| {
                 self.children[index].running.as_ref().map(|child| Arc::clone(&child.cell))
             })),
+            Request::Retry(_) if ctx.system().is_shutting_down() => Response::Done,
             Request::Retry(id) => {
                 if let Some(index) = self.position(&id) {
                     if self.children[index].restarting {
@@ -827,11 +882,7 @@ impl Actor for Supervisor {
             strategy: spec.strategy,
             max_restarts: spec.max_restarts,
             period: spec.period,
-            children: spec
-                .children
-                .into_iter()
-                .map(|spec| Slot { spec, running: None, restarting: false })
-                .collect(),
+            children: spec.children.into_iter().map(Slot::new).collect(),
             restarts: VecDeque::new(),
             auto_shutdown: spec.auto_shutdown,
             template: spec.template,

@@ -138,6 +138,7 @@ pub struct ChildSpec {
     pub(crate) shutdown: Shutdown,
     pub(crate) kind: ChildKind,
     pub(crate) significant: bool,
+    pub(crate) backoff: Option<Backoff>,
 }
 
 impl ChildSpec {
@@ -170,6 +171,7 @@ impl ChildSpec {
             shutdown: Shutdown::default(),
             kind: ChildKind::Worker,
             significant: false,
+            backoff: None,
         }
     }
 
@@ -285,6 +287,21 @@ impl ChildSpec {
         self
     }
 
+    /// Waits before each restart of this child, longer after each restart in a row (beyond
+    /// OTP: a crash-looping dependency then does not spin the CPU). Restarts still count
+    /// against the supervisor's intensity when they are decided.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # use airssys_rt::supervisor::{Backoff, ChildSpec, Strategy, SupervisorSpec};
+    /// let spec = ChildSpec::supervisor("db", SupervisorSpec::new(Strategy::OneForOne))
+    ///     .backoff(Backoff::exponential(Duration::from_millis(100), Duration::from_secs(10)));
+    /// ```
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = Some(backoff);
+        self
+    }
+
     /// The child's id within its supervisor.
     ///
     /// ```
@@ -305,6 +322,92 @@ impl fmt::Debug for ChildSpec {
             .field("kind", &self.kind)
             .field("significant", &self.significant)
             .finish_non_exhaustive()
+    }
+}
+
+/// How long a supervisor waits before restarting a child: exponential, capped, with jitter,
+/// and back to the start once the child has run quietly for a while.
+///
+/// The `n`-th restart in a row waits `initial * 2^(n-1)`, at most `max`, then moved by up to
+/// `jitter` of itself either way. A child that ran for `reset_after` before ending starts the
+/// count again.
+///
+/// ```
+/// use std::time::Duration;
+/// use airssys_rt::supervisor::Backoff;
+/// let backoff = Backoff::exponential(Duration::from_millis(10), Duration::from_secs(1))
+///     .jitter(0.0)
+///     .reset_after(Duration::from_secs(30));
+/// assert_eq!(backoff.delay(1), Duration::from_millis(10));
+/// assert_eq!(backoff.delay(3), Duration::from_millis(40));
+/// assert_eq!(backoff.delay(20), Duration::from_secs(1));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Backoff {
+    initial: Duration,
+    max: Duration,
+    jitter: f64,
+    reset_after: Duration,
+}
+
+impl Backoff {
+    /// Doubling from `initial` up to `max`, with 10% jitter, reset after 60 s of quiet.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use airssys_rt::supervisor::Backoff;
+    /// let backoff = Backoff::exponential(Duration::from_millis(50), Duration::from_secs(5));
+    /// ```
+    pub fn exponential(initial: Duration, max: Duration) -> Self {
+        Self { initial, max, jitter: 0.1, reset_after: Duration::from_secs(60) }
+    }
+
+    /// Moves each delay by up to this share of itself, either way (clamped to 0..=1).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use airssys_rt::supervisor::Backoff;
+    /// let backoff = Backoff::exponential(Duration::from_millis(50), Duration::from_secs(5)).jitter(0.5);
+    /// ```
+    pub fn jitter(mut self, share: f64) -> Self {
+        self.jitter = if share.is_finite() { share.clamp(0.0, 1.0) } else { 0.0 };
+        self
+    }
+
+    /// How long a child must have run for its next restart to count as the first again.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use airssys_rt::supervisor::Backoff;
+    /// let backoff = Backoff::exponential(Duration::from_millis(50), Duration::from_secs(5))
+    ///     .reset_after(Duration::from_secs(10));
+    /// ```
+    pub fn reset_after(mut self, quiet: Duration) -> Self {
+        self.reset_after = quiet;
+        self
+    }
+
+    /// The delay before the `restart`-th restart in a row (the first is 1), without jitter.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use airssys_rt::supervisor::Backoff;
+    /// let backoff = Backoff::exponential(Duration::from_secs(1), Duration::from_secs(60));
+    /// assert_eq!(backoff.delay(2), Duration::from_secs(2));
+    /// ```
+    pub fn delay(&self, restart: u32) -> Duration {
+        let doublings = restart.saturating_sub(1).min(32);
+        self.initial.saturating_mul(1u32 << doublings.min(31)).min(self.max)
+    }
+
+    pub(crate) fn jittered(&self, restart: u32) -> Duration {
+        let delay = self.delay(restart);
+        let spread = self.jitter * (2.0 * fastrand::f64() - 1.0);
+        delay.mul_f64((1.0 + spread).max(0.0))
+    }
+
+    pub(crate) fn resets_after(&self) -> Duration {
+        self.reset_after
     }
 }
 
