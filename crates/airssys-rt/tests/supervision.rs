@@ -676,3 +676,110 @@ async fn t18_a_backoff_delays_restarts_exponentially_and_resets_after_quiet() {
     tree.log.wait_for("start:a", 6).await;
     assert_eq!(crashed.elapsed(), ms(100), "a quiet run resets the backoff");
 }
+
+/// Each strategy with each restart type against a normal, a shutdown and an abnormal end: who
+/// is restarted (a new actor) and who is left as it was.
+#[tokio::test]
+async fn t2_t3_t4_t5_every_strategy_with_every_restart_type_and_end() {
+    let crash = ExitReason::panicked("member crashed on purpose");
+    for strategy in [Strategy::OneForOne, Strategy::OneForAll, Strategy::RestForOne] {
+        for restart in [Restart::Permanent, Restart::Transient, Restart::Temporary] {
+            for reason in [ExitReason::Normal, ExitReason::Shutdown, crash.clone()] {
+                let system = ActorSystem::new();
+                let tree = Tree::new();
+                let spec = SupervisorSpec::new(strategy)
+                    .intensity(10, Duration::from_secs(5))
+                    .child(tree.member("a"))
+                    .child(tree.member("x").restart(restart))
+                    .child(tree.member("c"));
+                let supervisor = Supervisor::start(&system, spec).await.unwrap();
+                let mut before = Vec::new();
+                for id in ["a", "x", "c"] {
+                    before.push(member(&supervisor, id).await.id());
+                }
+                let x = member(&supervisor, "x").await;
+                if reason.is_panic() {
+                    let _ = x.tell(Cmd::Crash).await;
+                } else {
+                    x.tell(Cmd::Exit(reason.clone())).await.unwrap();
+                }
+                x.wait_for_exit().await;
+                // Queued behind the exit signal: the supervisor has acted on it.
+                let specs = supervisor.count_children().await.unwrap().specs;
+
+                let restarts = match restart {
+                    Restart::Permanent => true,
+                    Restart::Transient => !reason.is_normal(),
+                    Restart::Temporary => false,
+                };
+                let renewed = match (restarts, strategy) {
+                    (false, _) => [false, false, false],
+                    (true, Strategy::OneForOne) => [false, true, false],
+                    (true, Strategy::OneForAll) => [true, true, true],
+                    (true, _) => [false, true, true],
+                };
+                let case = format!("{strategy:?} / {restart:?} / {reason}");
+                for (position, id) in ["a", "x", "c"].iter().enumerate() {
+                    let now = supervisor.child::<Member>(id).await.unwrap().map(|m| m.id());
+                    match (id, restarts) {
+                        (&"x", false) => assert_eq!(now, None, "{case}: x must stay down"),
+                        _ => {
+                            let changed = now != Some(before[position]);
+                            assert_eq!(changed, renewed[position], "{case}: {id}");
+                            assert!(now.is_some(), "{case}: {id} must run");
+                        }
+                    }
+                }
+                let expected_specs = if restart == Restart::Temporary { 2 } else { 3 };
+                assert_eq!(specs, expected_specs, "{case}: specifications");
+            }
+        }
+    }
+}
+
+/// Administration calls racing crashes: every call gets an answer, nothing hangs, and the
+/// supervisor ends up with all its children running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t12_administration_calls_while_children_crash() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let mut spec =
+        SupervisorSpec::new(Strategy::OneForOne).intensity(100_000, Duration::from_secs(1));
+    for name in ["a", "b", "c", "d"] {
+        spec = spec.child(tree.member(name));
+    }
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let crasher = {
+        let supervisor = supervisor.clone();
+        tokio::spawn(async move {
+            for round in 0..300 {
+                let id = ["a", "b", "c", "d"][round % 4];
+                if let Some(child) = supervisor.child::<Member>(id).await.unwrap() {
+                    let _ = child.tell(Cmd::Crash).await;
+                }
+            }
+        })
+    };
+    let admin = {
+        let supervisor = supervisor.clone();
+        let tree_args = tree.args("e");
+        tokio::spawn(async move {
+            for _ in 0..100 {
+                supervisor
+                    .start_child(ChildSpec::worker::<Member>("e", tree_args.clone()))
+                    .await
+                    .unwrap();
+                assert_eq!(supervisor.which_children().await.unwrap().len(), 5);
+                supervisor.terminate_child("e").await.unwrap();
+                supervisor.delete_child("e").await.unwrap();
+                assert!(supervisor.count_children().await.unwrap().specs == 4);
+            }
+        })
+    };
+    crasher.await.unwrap();
+    admin.await.unwrap();
+    let children = supervisor.which_children().await.unwrap();
+    assert_eq!(children.len(), 4);
+    assert!(children.iter().all(|child| child.status == ChildStatus::Running));
+    assert!(supervisor.actor().is_alive());
+}
