@@ -77,7 +77,7 @@ impl<A: Actor> ActorCell<A> {
         let Some(relations) = self.mailbox.end_relations() else {
             return;
         };
-        for link in relations.links {
+        for link in relations.links.into_values() {
             link.deliver_exit(ExitSignal { from: self.id, reason: reason.clone() });
         }
         for (monitor, watcher) in relations.watchers {

@@ -209,7 +209,7 @@ async fn handle_signal<A: Actor>(
 
 /// Polls a hook or handler, catching its panic and ending it early if the actor is killed.
 fn guarded<A: Actor, F: Future>(cell: &ActorCell<A>, future: F) -> Guarded<'_, A, F> {
-    Guarded { cell, future }
+    Guarded { cell, future, started: false }
 }
 
 pin_project_lite::pin_project! {
@@ -219,6 +219,7 @@ pin_project_lite::pin_project! {
         cell: &'a ActorCell<A>,
         #[pin]
         future: F,
+        started: bool,
     }
 }
 
@@ -227,10 +228,13 @@ impl<A: Actor, F: Future> Future for Guarded<'_, A, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        // Once killed, not one more step of the hook or handler runs, whatever woke it.
-        if this.cell.mailbox.is_killed() {
+        // Once killed, not one more step of a started hook or handler runs, whatever woke it.
+        // Its first step always runs: a message taken from the mailbox is handled (up to its
+        // first await), never silently lost between the mailbox and the handler.
+        if *this.started && this.cell.mailbox.is_killed() {
             return Poll::Ready(Err(ExitReason::Killed));
         }
+        *this.started = true;
         match catch_unwind(AssertUnwindSafe(|| this.future.poll(cx))) {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Err(panic) => Poll::Ready(Err(ExitReason::from_panic(panic))),

@@ -221,9 +221,7 @@ impl<T> Mailbox<T> {
             return false;
         }
         let relations = state.relations.get_or_insert_with(Box::default);
-        if !relations.links.iter().any(|link| link.id() == other.id()) {
-            relations.links.push(other);
-        }
+        relations.links.entry(other.id()).or_insert(other);
         true
     }
 
@@ -231,9 +229,7 @@ impl<T> Mailbox<T> {
     /// link is still there, so that nothing arrives after an `unlink` has returned.
     pub(crate) fn deliver_exit(&self, exit: ExitSignal) -> Option<Arc<dyn ErasedCell>> {
         let mut state = self.state.lock();
-        let links = &mut state.relations.as_mut()?.links;
-        let position = links.iter().position(|link| link.id() == exit.from)?;
-        let link = links.swap_remove(position);
+        let link = state.relations.as_mut()?.links.remove(&exit.from)?;
         if !state.closed {
             state.queue_signal(Signal::Exit(Box::new(exit)));
             let receiver = state.receiver.take();
@@ -247,9 +243,7 @@ impl<T> Mailbox<T> {
 
     pub(crate) fn remove_link(&self, other: ActorId) -> Option<Arc<dyn ErasedCell>> {
         let mut state = self.state.lock();
-        let links = &mut state.relations.as_mut()?.links;
-        let position = links.iter().position(|link| link.id() == other)?;
-        Some(links.swap_remove(position))
+        state.relations.as_mut()?.links.remove(&other)
     }
 
     /// Records a monitor on this actor; `false` if it has already ended.

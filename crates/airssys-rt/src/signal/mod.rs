@@ -77,6 +77,7 @@
 //! # Ok(()) }
 //! ```
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -179,7 +180,8 @@ impl fmt::Display for MonitorRef {
 /// link or monitor, so an actor that has none carries one pointer.
 #[derive(Default)]
 pub(crate) struct Relations {
-    pub(crate) links: Vec<Arc<dyn ErasedCell>>,
+    /// By id: a supervisor is linked to every one of its children, so this may be large.
+    pub(crate) links: HashMap<ActorId, Arc<dyn ErasedCell>>,
     /// Monitors on this actor: who is told when it ends.
     pub(crate) watchers: Vec<(MonitorRef, Arc<dyn ErasedCell>)>,
     /// Monitors this actor holds on others, so that it can cancel them.

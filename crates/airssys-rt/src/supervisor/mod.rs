@@ -524,8 +524,31 @@ impl Supervisor {
 
     /// Stops every running child, the last started first.
     async fn terminate_all(&mut self, ctx: &mut Context<Self>) {
-        for index in (0..self.children.len()).rev() {
+        self.terminate_from(ctx, 0).await;
+    }
+
+    /// Stops the running children at `first` and after, the last started first. A run of
+    /// `BrutalKill` children next to each other is killed in that order and then waited for
+    /// together: nothing of theirs runs after a kill, so only the waiting is shared.
+    async fn terminate_from(&mut self, ctx: &mut Context<Self>, first: usize) {
+        let mut killed: Vec<Child> = Vec::new();
+        for index in (first..self.children.len()).rev() {
+            let slot = &mut self.children[index];
+            if slot.spec.shutdown == Shutdown::BrutalKill {
+                if let Some(child) = slot.running.take() {
+                    ctx.unlink_erased(&*child.cell);
+                    child.cell.kill();
+                    killed.push(child);
+                }
+                continue;
+            }
+            for child in killed.drain(..) {
+                child.cell.exit().await;
+            }
             self.terminate_slot(ctx, index).await;
+        }
+        for child in killed {
+            child.cell.exit().await;
         }
     }
 
@@ -573,9 +596,7 @@ impl Supervisor {
             Strategy::OneForAll => 0,
             Strategy::RestForOne => index,
         };
-        for other in (first..self.children.len()).rev() {
-            self.terminate_slot(ctx, other).await;
-        }
+        self.terminate_from(ctx, first).await;
         self.drop_temporary_from(first);
         let end = self.children.len();
         match delay {
