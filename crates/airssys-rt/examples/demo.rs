@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use airssys_rt::prelude::*;
+use airssys_rt::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
 
 /// A worker that sums what it is told and can be made to crash.
 struct Worker {
@@ -54,7 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 }
 
 async fn tour() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let system = ActorSystem::builder().max_actors(WORKERS + 10).build()?;
+    let system = ActorSystem::builder().max_actors(WORKERS + 20).build()?;
     println!("airssys-rt demo: 2 Tokio workers\n");
 
     // 1. Spawn many actors.
@@ -120,6 +121,26 @@ async fn tour() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         workers[43].id(),
         workers[43].ask(Work::Total).await?,
         system.actor_count()
+    );
+
+    // 4b. The same crash under a supervisor: the worker comes back, with fresh state.
+    let spec =
+        SupervisorSpec::new(Strategy::OneForOne).child(ChildSpec::worker::<Worker>("worker", ()));
+    let supervisor = Supervisor::start(&system, spec).await?;
+    let first = supervisor.child::<Worker>("worker").await?.ok_or("worker not running")?;
+    first.tell(Work::Add(7)).await?;
+    let _ = first.ask(Work::Crash).await;
+    let second = loop {
+        match supervisor.child::<Worker>("worker").await? {
+            Some(worker) if worker.id() != first.id() => break worker,
+            _ => tokio::task::yield_now().await,
+        }
+    };
+    println!(
+        "   under a one_for_one supervisor: {} crashed, {} started in its place (total {})",
+        first.id(),
+        second.id(),
+        second.ask(Work::Total).await?
     );
 
     // 5. A full mailbox that drops its oldest message: nothing is lost silently.
