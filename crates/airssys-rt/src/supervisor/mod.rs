@@ -362,8 +362,8 @@ enum Request {
     Count,
     Child(Arc<str>),
     StartDynamic(Box<dyn std::any::Any + Send>),
-    /// Try again a restart that failed.
-    Retry(Arc<str>),
+    /// Start the children still waiting for this restart.
+    Retry(u64),
 }
 
 /// A supervisor's answer; read by [`SupervisorRef`]'s methods.
@@ -382,7 +382,9 @@ enum Response {
 struct Slot {
     spec: ChildSpec,
     running: Option<Child>,
-    restarting: bool,
+    /// The pending restart this child waits for, if any: a generation, so that a restart
+    /// cancelled by an administration call, or superseded, never starts it.
+    restarting: Option<u64>,
     /// Restarts in a row without a quiet period, for the backoff.
     restarts_in_a_row: u32,
     started_at: Option<Instant>,
@@ -390,7 +392,7 @@ struct Slot {
 
 impl Slot {
     fn new(spec: ChildSpec) -> Self {
-        Slot { spec, running: None, restarting: false, restarts_in_a_row: 0, started_at: None }
+        Slot { spec, running: None, restarting: None, restarts_in_a_row: 0, started_at: None }
     }
 
     /// The backoff delay before this child's next restart, if it has a backoff.
@@ -419,6 +421,9 @@ pub struct Supervisor {
     auto_shutdown: AutoShutdown,
     template: Option<ChildTemplate>,
     dynamic_started: u64,
+    restart_generations: u64,
+    /// Pending delayed restarts, aborted when the supervisor ends.
+    timers: Vec<tokio::task::AbortHandle>,
 }
 
 impl Supervisor {
@@ -499,7 +504,7 @@ impl Supervisor {
             },
             Err(panic) => return Err(SpawnError::StartFailed(ExitReason::from_panic(panic))),
         };
-        slot.restarting = false;
+        slot.restarting = None;
         slot.started_at = Some(Instant::now());
         if let Some(child) = started {
             child.cell.set_parent(ctx.id());
@@ -563,7 +568,10 @@ impl Supervisor {
             Restart::Transient => !reason.is_normal(),
             Restart::Temporary => false,
         };
-        if spec.restart == Restart::Temporary {
+        // A temporary child's specification goes with it; so does a dynamic child's that is
+        // not restarted (as OTP's simple_one_for_one keeps no stopped children).
+        let dynamic = self.strategy == Strategy::SimpleOneForOne;
+        if spec.restart == Restart::Temporary || (dynamic && !restart) {
             self.children.remove(index);
         }
         if !restart || ctx.system().is_shutting_down() {
@@ -585,51 +593,73 @@ impl Supervisor {
             "restarting child"
         );
         let delay = self.children[index].backoff_delay();
-        let first = match self.strategy {
-            Strategy::OneForOne | Strategy::SimpleOneForOne => {
-                match delay {
-                    Some(delay) => self.restart_later(ctx, index, index + 1, delay),
-                    None => self.restart_from(ctx, index, index + 1).await,
-                }
-                return;
-            }
-            Strategy::OneForAll => 0,
-            Strategy::RestForOne => index,
+        let (first, end) = match self.strategy {
+            Strategy::OneForOne | Strategy::SimpleOneForOne => (index, index + 1),
+            Strategy::OneForAll => (0, self.children.len()),
+            Strategy::RestForOne => (index, self.children.len()),
         };
-        self.terminate_from(ctx, first).await;
-        self.drop_temporary_from(first);
-        let end = self.children.len();
+        if end - first > 1 {
+            self.terminate_from(ctx, first).await;
+            self.drop_temporary_from(first);
+        }
+        let generation = self.mark_restarting(first, self.children.len().min(end));
         match delay {
-            Some(delay) => self.restart_later(ctx, first, end, delay),
-            None => self.restart_from(ctx, first, end).await,
+            Some(delay) => self.restart_later(ctx, generation, delay),
+            None => self.start_marked(ctx, generation).await,
         }
     }
 
-    /// Marks the children in `first..end` restarting, and has them started after `delay`.
-    fn restart_later(
-        &mut self,
-        ctx: &mut Context<Self>,
-        first: usize,
-        end: usize,
-        delay: Duration,
-    ) {
-        let end = end.min(self.children.len());
-        if first >= end {
-            return;
+    /// Marks the children in `first..end` that do not run as waiting for one new restart.
+    fn mark_restarting(&mut self, first: usize, end: usize) -> u64 {
+        self.restart_generations += 1;
+        let generation = self.restart_generations;
+        for slot in self.children.get_mut(first..end).into_iter().flatten() {
+            if slot.running.is_none() {
+                slot.restarting = Some(generation);
+            }
         }
-        for slot in &mut self.children[first..end] {
-            slot.restarting = slot.running.is_none();
-        }
-        let id = Arc::clone(&self.children[first].spec.id);
-        tracing::info!(supervisor = %ctx.id(), child = &*id, ?delay, "restart backed off");
-        // A weak handle: a pending restart does not keep the supervisor alive.
+        generation
+    }
+
+    /// Has the children marked with `generation` started after `delay`.
+    fn restart_later(&mut self, ctx: &mut Context<Self>, generation: u64, delay: Duration) {
+        tracing::info!(supervisor = %ctx.id(), ?delay, "restart backed off");
+        // A weak handle: a pending restart does not keep the supervisor alive. `tell` waits
+        // for room rather than lose the retry, should the mailbox be bounded.
         let supervisor = ctx.weak_ref();
-        tokio::spawn(async move {
+        let timer = tokio::spawn(async move {
             tokio::time::sleep(delay).await;
             if let Some(supervisor) = supervisor.upgrade() {
-                let _ = supervisor.try_tell(SupervisorMsg(Request::Retry(id)));
+                let _ = supervisor.tell(SupervisorMsg(Request::Retry(generation))).await;
             }
         });
+        self.timers.retain(|timer| !timer.is_finished());
+        self.timers.push(timer.abort_handle());
+    }
+
+    /// Starts, in order, the children still marked with `generation`. A failed start counts as
+    /// a restart, and the rest are tried again (after the child's backoff, if it has one).
+    async fn start_marked(&mut self, ctx: &mut Context<Self>, generation: u64) {
+        let mut index = 0;
+        while index < self.children.len() {
+            if self.children[index].restarting != Some(generation) {
+                index += 1;
+                continue;
+            }
+            if let Err(error) = self.start_slot(ctx, index).await {
+                let id = Arc::clone(&self.children[index].spec.id);
+                tracing::error!(supervisor = %ctx.id(), child = &*id, %error, "restart failed");
+                if !self.count_restart() {
+                    let reason = ExitReason::failed(error);
+                    self.give_up(ctx, &id, &reason).await;
+                    return;
+                }
+                let delay = self.children[index].backoff_delay().unwrap_or(Duration::ZERO);
+                self.restart_later(ctx, generation, delay);
+                return;
+            }
+            index += 1;
+        }
     }
 
     /// Removes the temporary children at `first` and after: stopped by a group restart,
@@ -647,36 +677,15 @@ impl Supervisor {
         }
     }
 
-    /// Starts the children in `first..end` that are not running, in order. A failed start
-    /// counts as a restart and is tried again later.
-    async fn restart_from(&mut self, ctx: &mut Context<Self>, first: usize, end: usize) {
-        for index in first..end.min(self.children.len()) {
-            if self.children[index].running.is_some() {
-                continue;
-            }
-            if let Err(error) = self.start_slot(ctx, index).await {
-                let id = Arc::clone(&self.children[index].spec.id);
-                tracing::error!(supervisor = %ctx.id(), child = &*id, %error, "restart failed");
-                if !self.count_restart() {
-                    let reason = ExitReason::failed(error);
-                    self.give_up(ctx, &id, &reason).await;
-                    return;
-                }
-                self.children[index].restarting = true;
-                let _ = ctx.actor_ref().try_tell(SupervisorMsg(Request::Retry(id)));
-                return;
-            }
-        }
-    }
-
     /// A significant child ended by itself for good: end too, as the auto-shutdown says.
     fn significant_ended(&mut self, ctx: &mut Context<Self>, child: &str) {
         let end = match self.auto_shutdown {
             AutoShutdown::Never => false,
             AutoShutdown::AnySignificant => true,
-            AutoShutdown::AllSignificant => {
-                !self.children.iter().any(|slot| slot.spec.significant && slot.running.is_some())
-            }
+            // A child waiting out its backoff is still alive to its supervisor.
+            AutoShutdown::AllSignificant => !self.children.iter().any(|slot| {
+                slot.spec.significant && (slot.running.is_some() || slot.restarting.is_some())
+            }),
         };
         if end {
             tracing::info!(supervisor = %ctx.id(), child, "significant child ended: auto-shutdown");
@@ -717,7 +726,6 @@ impl Supervisor {
                     return Response::Failed(SupervisorError::WrongArgs { expected });
                 };
                 let kind = spec.kind;
-                let temporary = spec.restart == Restart::Temporary;
                 self.children.push(Slot::new(spec));
                 let index = self.children.len() - 1;
                 match self.start_slot(ctx, index).await {
@@ -727,7 +735,8 @@ impl Supervisor {
                         } else {
                             ChildStatus::Stopped
                         };
-                        if actor.is_none() && temporary {
+                        // An ignored dynamic child keeps nothing: there is nothing to restart.
+                        if actor.is_none() {
                             self.children.pop();
                         }
                         Response::StartedDynamic(ChildInfo { id, actor, status, kind })
@@ -777,8 +786,10 @@ impl Supervisor {
                     return Response::Failed(SupervisorError::NotFound(id));
                 };
                 self.terminate_slot(ctx, index).await;
-                self.children[index].restarting = false;
-                if self.children[index].spec.restart == Restart::Temporary {
+                self.children[index].restarting = None;
+                if self.children[index].spec.restart == Restart::Temporary
+                    || self.strategy == Strategy::SimpleOneForOne
+                {
                     self.children.remove(index);
                 }
                 Response::Done
@@ -790,7 +801,7 @@ impl Supervisor {
                 if self.children[index].running.is_some() {
                     return Response::Failed(SupervisorError::Running(id));
                 }
-                if self.children[index].restarting {
+                if self.children[index].restarting.is_some() {
                     return Response::Failed(SupervisorError::Restarting(id));
                 }
                 match self.start_slot(ctx, index).await {
@@ -805,7 +816,7 @@ impl Supervisor {
                 if self.children[index].running.is_some() {
                     return Response::Failed(SupervisorError::Running(id));
                 }
-                if self.children[index].restarting {
+                if self.children[index].restarting.is_some() {
                     return Response::Failed(SupervisorError::Restarting(id));
                 }
                 self.children.remove(index);
@@ -819,8 +830,8 @@ impl Supervisor {
                         actor: slot.actor(),
                         status: match (&slot.running, slot.restarting) {
                             (Some(_), _) => ChildStatus::Running,
-                            (None, true) => ChildStatus::Restarting,
-                            (None, false) => ChildStatus::Stopped,
+                            (None, Some(_)) => ChildStatus::Restarting,
+                            (None, None) => ChildStatus::Stopped,
                         },
                         kind: slot.spec.kind,
                     })
@@ -843,16 +854,8 @@ impl Supervisor {
                 self.children[index].running.as_ref().map(|child| Arc::clone(&child.cell))
             })),
             Request::Retry(_) if ctx.system().is_shutting_down() => Response::Done,
-            Request::Retry(id) => {
-                if let Some(index) = self.position(&id) {
-                    if self.children[index].restarting {
-                        let end = match self.strategy {
-                            Strategy::OneForOne | Strategy::SimpleOneForOne => index + 1,
-                            Strategy::OneForAll | Strategy::RestForOne => self.children.len(),
-                        };
-                        self.restart_from(ctx, index, end).await;
-                    }
-                }
+            Request::Retry(generation) => {
+                self.start_marked(ctx, generation).await;
                 Response::Done
             }
         }
@@ -891,6 +894,9 @@ impl Actor for Supervisor {
                 "simple_one_for_one needs a template and no static children",
             ));
         }
+        if spec.strategy != Strategy::SimpleOneForOne && spec.template.is_some() {
+            return Err(SupervisorError::InvalidSpec("only simple_one_for_one takes a template"));
+        }
         if spec
             .children
             .iter()
@@ -908,6 +914,8 @@ impl Actor for Supervisor {
             auto_shutdown: spec.auto_shutdown,
             template: spec.template,
             dynamic_started: 0,
+            restart_generations: 0,
+            timers: Vec::new(),
         };
         for index in 0..supervisor.children.len() {
             if let Err(reason) = supervisor.start_slot(ctx, index).await {
@@ -950,6 +958,9 @@ impl Actor for Supervisor {
         ctx: &mut Context<Self>,
         _: &ExitReason,
     ) -> Result<(), Self::Error> {
+        for timer in self.timers.drain(..) {
+            timer.abort();
+        }
         self.terminate_all(ctx).await;
         Ok(())
     }

@@ -396,14 +396,21 @@ impl Backoff {
     /// assert_eq!(backoff.delay(2), Duration::from_secs(2));
     /// ```
     pub fn delay(&self, restart: u32) -> Duration {
-        let doublings = restart.saturating_sub(1).min(32);
-        self.initial.saturating_mul(1u32 << doublings.min(31)).min(self.max)
+        let mut delay = self.initial;
+        for _ in 1..restart {
+            if delay >= self.max || delay.is_zero() {
+                break;
+            }
+            delay = delay.saturating_mul(2);
+        }
+        delay.min(self.max)
     }
 
     pub(crate) fn jittered(&self, restart: u32) -> Duration {
         let delay = self.delay(restart);
-        let spread = self.jitter * (2.0 * fastrand::f64() - 1.0);
-        delay.mul_f64((1.0 + spread).max(0.0))
+        let factor = 1.0 + self.jitter * (2.0 * fastrand::f64() - 1.0);
+        // Beyond what a `Duration` holds, the unjittered delay will do.
+        Duration::try_from_secs_f64(delay.as_secs_f64() * factor).unwrap_or(delay)
     }
 
     pub(crate) fn resets_after(&self) -> Duration {
