@@ -698,9 +698,10 @@ impl Supervisor {
             supervisor = %ctx.id(),
             child,
             %reason,
+            restarts = self.restarts.len(),
             max_restarts = self.max_restarts,
             period = ?self.period,
-            "restart intensity reached: shutting down"
+            "restart intensity reached: shutting down (escalating to the parent)"
         );
         self.terminate_all(ctx).await;
         ctx.stop_with(ExitReason::Shutdown);
