@@ -14,6 +14,10 @@
 //! Actors live in an [`ActorSystem`], which spawns them, names them, counts them, collects the
 //! messages that could not be delivered ([dead letters](dead_letter)) and shuts them all down.
 //!
+//! Actors can be [linked and monitored](signal), and arranged in [supervision trees](supervisor)
+//! with OTP's semantics: supervisors start their children, restart them as their strategy and
+//! restart types say, give up when restarts come too fast, and escalate to their own supervisor.
+//!
 //! ```
 //! use airssys_rt::prelude::*;
 //!
@@ -84,5 +88,8 @@ pub mod prelude {
     pub use crate::mailbox::{MailboxConfig, OverflowPolicy};
     pub use crate::message::{AskError, SendError};
     pub use crate::signal::{DownNotice, ExitSignal, MonitorRef};
+    pub use crate::supervisor::{
+        ChildSpec, Restart, Strategy, Supervisor, SupervisorRef, SupervisorSpec,
+    };
     pub use crate::system::{ActorSystem, SpawnError, SpawnOptions};
 }

@@ -20,6 +20,24 @@
 //! ends; a supervisor's children are stopped by it, not by a system shutdown directly (children
 //! before parents).
 //!
+//! Beyond the static children of its specification, a supervisor offers:
+//!
+//! * [`Strategy::SimpleOneForOne`]: dynamic children of one kind, made at run time from a
+//!   [`ChildTemplate`] by [`SupervisorRef::start_dynamic`];
+//! * significant children ([`ChildSpec::significant`]) and [`AutoShutdown`]: a supervisor that
+//!   ends when its significant children have done their work;
+//! * a restart [`Backoff`] per child (beyond OTP): exponential, capped, with jitter, so that a
+//!   crash-looping dependency does not spin the CPU;
+//! * administration: [`start_child`](SupervisorRef::start_child),
+//!   [`terminate_child`](SupervisorRef::terminate_child),
+//!   [`restart_child`](SupervisorRef::restart_child),
+//!   [`delete_child`](SupervisorRef::delete_child),
+//!   [`which_children`](SupervisorRef::which_children),
+//!   [`count_children`](SupervisorRef::count_children).
+//!
+//! Every restart, give-up and escalation is logged through `tracing` with the supervisor, the
+//! child id, the reason and the restart count.
+//!
 //! ```
 //! use airssys_rt::prelude::*;
 //! use airssys_rt::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
