@@ -1,7 +1,6 @@
 //! Chapter T of `docs/semantics.md`: supervisors, one test (or more) per rule, named after it.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use airssys_rt::prelude::*;
@@ -9,143 +8,9 @@ use airssys_rt::supervisor::{
     AutoShutdown, Backoff, ChildCount, ChildKind, ChildSpec, ChildStatus, ChildTemplate, Restart,
     Shutdown, Strategy, Supervisor, SupervisorError, SupervisorRef, SupervisorSpec,
 };
-use parking_lot::Mutex;
-use tokio::sync::Notify;
 
-/// An ordered record of starts and stops, that can be waited on.
-#[derive(Clone, Default)]
-struct Log(Arc<(Mutex<Vec<String>>, Notify)>);
-
-impl Log {
-    fn push(&self, line: String) {
-        self.0 .0.lock().push(line);
-        self.0 .1.notify_waiters();
-    }
-    fn lines(&self) -> Vec<String> {
-        self.0 .0.lock().clone()
-    }
-    fn count(&self, line: &str) -> usize {
-        self.0 .0.lock().iter().filter(|l| *l == line).count()
-    }
-    fn clear(&self) {
-        self.0 .0.lock().clear();
-    }
-    /// Waits until `line` has been logged `times` times.
-    async fn wait_for(&self, line: &str, times: usize) {
-        loop {
-            let notified = self.0 .1.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.count(line) >= times {
-                return;
-            }
-            notified.await;
-        }
-    }
-}
-
-#[derive(Clone)]
-struct MemberArgs {
-    name: &'static str,
-    log: Log,
-    /// How many of the next starts fail.
-    failing_starts: Arc<AtomicUsize>,
-    /// How many of the next starts panic.
-    panicking_starts: Arc<AtomicUsize>,
-    /// `post_stop` waits this long (on Tokio's clock).
-    slow_stop: Option<Duration>,
-}
-
-enum Cmd {
-    Crash,
-    Exit(ExitReason),
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("member failed to start")]
-struct StartRefused;
-
-struct Member {
-    args: MemberArgs,
-}
-
-impl Actor for Member {
-    type Msg = Cmd;
-    type Reply = ();
-    type Args = MemberArgs;
-    type Error = StartRefused;
-
-    async fn pre_start(args: MemberArgs, _: &mut Context<Self>) -> Result<Self, Self::Error> {
-        let panicking = args.panicking_starts.load(Ordering::SeqCst);
-        if panicking > 0 {
-            args.panicking_starts.store(panicking - 1, Ordering::SeqCst);
-            args.log.push(format!("panicked:{}", args.name));
-            panic!("member panicked in pre_start");
-        }
-        let failing = args.failing_starts.load(Ordering::SeqCst);
-        if failing > 0 {
-            args.failing_starts.store(failing - 1, Ordering::SeqCst);
-            args.log.push(format!("refused:{}", args.name));
-            return Err(StartRefused);
-        }
-        args.log.push(format!("start:{}", args.name));
-        Ok(Member { args })
-    }
-
-    async fn handle(&mut self, cmd: Cmd, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
-        match cmd {
-            Cmd::Crash => panic!("member crashed on purpose"),
-            Cmd::Exit(reason) => ctx.stop_with(reason),
-        }
-        Ok(())
-    }
-
-    async fn post_stop(
-        &mut self,
-        _: &mut Context<Self>,
-        _: &ExitReason,
-    ) -> Result<(), Self::Error> {
-        if let Some(delay) = self.args.slow_stop {
-            tokio::time::sleep(delay).await;
-        }
-        self.args.log.push(format!("stop:{}", self.args.name));
-        Ok(())
-    }
-}
-
-struct Tree {
-    log: Log,
-}
-
-impl Tree {
-    fn new() -> Self {
-        Tree { log: Log::default() }
-    }
-
-    fn args(&self, name: &'static str) -> MemberArgs {
-        MemberArgs {
-            name,
-            log: self.log.clone(),
-            failing_starts: Arc::new(AtomicUsize::new(0)),
-            panicking_starts: Arc::new(AtomicUsize::new(0)),
-            slow_stop: None,
-        }
-    }
-
-    fn member(&self, name: &'static str) -> ChildSpec {
-        ChildSpec::worker::<Member>(name, self.args(name))
-    }
-}
-
-async fn member(supervisor: &SupervisorRef, id: &str) -> ActorRef<Member> {
-    supervisor.child::<Member>(id).await.unwrap().unwrap_or_else(|| panic!("{id} not running"))
-}
-
-async fn crash(supervisor: &SupervisorRef, id: &str) {
-    let child = member(supervisor, id).await;
-    let _ = child.tell(Cmd::Crash).await;
-    child.wait_for_exit().await;
-}
+mod common;
+use common::tree::{crash, member, Cmd, Member, MemberArgs, Tree};
 
 fn counts(count: ChildCount) -> (usize, usize, usize, usize) {
     (count.specs, count.active, count.supervisors, count.workers)

@@ -72,7 +72,7 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
                     .await
                 {
                     Next::Message(Envelope { message, reply }) => {
-                        let handling = guarded(&life.cell, actor.handle(message, &mut ctx));
+                        let handling = guarded_handler(&life.cell, actor.handle(message, &mut ctx));
                         (Work::Handle { future: handling }, reply)
                     }
                     Next::Signal(Signal::Stop(reason)) => break 'serve reason,
@@ -209,6 +209,13 @@ async fn handle_signal<A: Actor>(
 
 /// Polls a hook or handler, catching its panic and ending it early if the actor is killed.
 fn guarded<A: Actor, F: Future>(cell: &ActorCell<A>, future: F) -> Guarded<'_, A, F> {
+    Guarded { cell, future, started: true }
+}
+
+/// [`guarded`] for a message handler: its first step runs even if a kill came meanwhile, so
+/// that a message taken from the mailbox is handled (up to its first await), never lost
+/// between the mailbox and the handler. Hooks get no such step: a killed actor runs none.
+fn guarded_handler<A: Actor, F: Future>(cell: &ActorCell<A>, future: F) -> Guarded<'_, A, F> {
     Guarded { cell, future, started: false }
 }
 
@@ -228,9 +235,8 @@ impl<A: Actor, F: Future> Future for Guarded<'_, A, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        // Once killed, not one more step of a started hook or handler runs, whatever woke it.
-        // Its first step always runs: a message taken from the mailbox is handled (up to its
-        // first await), never silently lost between the mailbox and the handler.
+        // Once killed, not one more step runs, whatever woke it (a handler's first step
+        // excepted, see `guarded_handler`).
         if *this.started && this.cell.mailbox.is_killed() {
             return Poll::Ready(Err(ExitReason::Killed));
         }

@@ -85,7 +85,7 @@
 
 mod spec;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -440,8 +440,9 @@ pub struct Supervisor {
     template: Option<ChildTemplate>,
     dynamic_started: u64,
     restart_generations: u64,
-    /// Pending delayed restarts, aborted when the supervisor ends.
-    timers: Vec<tokio::task::AbortHandle>,
+    /// Pending delayed restarts by generation; aborted when no child waits for them any more,
+    /// and when the supervisor ends.
+    timers: HashMap<u64, tokio::task::AbortHandle>,
 }
 
 impl Supervisor {
@@ -631,12 +632,25 @@ impl Supervisor {
     fn mark_restarting(&mut self, first: usize, end: usize) -> u64 {
         self.restart_generations += 1;
         let generation = self.restart_generations;
+        let mut superseded = Vec::new();
         for slot in self.children.get_mut(first..end).into_iter().flatten() {
             if slot.running.is_none() {
-                slot.restarting = Some(generation);
+                superseded.extend(slot.restarting.replace(generation));
             }
         }
+        for old in superseded {
+            self.release_generation(old);
+        }
         generation
+    }
+
+    /// Aborts the timer of a pending restart that no child waits for any more.
+    fn release_generation(&mut self, generation: u64) {
+        if !self.children.iter().any(|slot| slot.restarting == Some(generation)) {
+            if let Some(timer) = self.timers.remove(&generation) {
+                timer.abort();
+            }
+        }
     }
 
     /// Has the children marked with `generation` started after `delay`.
@@ -651,8 +665,9 @@ impl Supervisor {
                 let _ = supervisor.tell(SupervisorMsg(Request::Retry(generation))).await;
             }
         });
-        self.timers.retain(|timer| !timer.is_finished());
-        self.timers.push(timer.abort_handle());
+        if let Some(previous) = self.timers.insert(generation, timer.abort_handle()) {
+            previous.abort();
+        }
     }
 
     /// Starts, in order, the children still marked with `generation`. A failed start counts as
@@ -672,6 +687,8 @@ impl Supervisor {
                     self.give_up(ctx, &id, &reason).await;
                     return;
                 }
+                // A failed start is no quiet run: the next delay doubles.
+                self.children[index].started_at = None;
                 let delay = self.children[index].backoff_delay().unwrap_or(Duration::ZERO);
                 self.restart_later(ctx, generation, delay);
                 return;
@@ -805,7 +822,9 @@ impl Supervisor {
                     return Response::Failed(SupervisorError::NotFound(id));
                 };
                 self.terminate_slot(ctx, index).await;
-                self.children[index].restarting = None;
+                if let Some(generation) = self.children[index].restarting.take() {
+                    self.release_generation(generation);
+                }
                 if self.children[index].spec.restart == Restart::Temporary
                     || self.strategy == Strategy::SimpleOneForOne
                 {
@@ -874,6 +893,7 @@ impl Supervisor {
             })),
             Request::Retry(_) if ctx.system().is_shutting_down() => Response::Done,
             Request::Retry(generation) => {
+                self.timers.remove(&generation);
                 self.start_marked(ctx, generation).await;
                 Response::Done
             }
@@ -934,7 +954,7 @@ impl Actor for Supervisor {
             template: spec.template,
             dynamic_started: 0,
             restart_generations: 0,
-            timers: Vec::new(),
+            timers: HashMap::new(),
         };
         for index in 0..supervisor.children.len() {
             if let Err(reason) = supervisor.start_slot(ctx, index).await {
@@ -977,7 +997,7 @@ impl Actor for Supervisor {
         ctx: &mut Context<Self>,
         _: &ExitReason,
     ) -> Result<(), Self::Error> {
-        for timer in self.timers.drain(..) {
+        for (_, timer) in self.timers.drain() {
             timer.abort();
         }
         self.terminate_all(ctx).await;

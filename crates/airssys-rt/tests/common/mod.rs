@@ -1,6 +1,8 @@
 //! A configurable test actor that records what happens to it.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+pub mod tree;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
