@@ -67,24 +67,25 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
         loop {
             // One await for both kinds of work, so the task's state holds room for the larger
             // of the two, not for both.
-            let (work, reply) =
-                match poll_fn(|cx| life.cell.mailbox.poll_next(cx, life.cell.parent().is_some()))
-                    .await
-                {
-                    Next::Message(Envelope { message, reply }) => {
-                        let handling = guarded_handler(&life.cell, actor.handle(message, &mut ctx));
-                        (Work::Handle { future: handling }, reply)
-                    }
-                    Next::Signal(Signal::Stop(reason)) => break 'serve reason,
-                    // Boxed: exit signals and down notices are rare, and this keeps their handling
-                    // out of the state every idle actor carries.
-                    Next::Signal(signal) => {
-                        let handling = on_signal(&mut actor, &mut ctx, &life.cell, signal);
-                        (Work::Signal { future: handling }, None)
-                    }
-                    Next::Killed => break 'serve ExitReason::Killed,
-                    Next::NoSenders => break 'serve ExitReason::Normal,
-                };
+            let (work, reply) = match poll_fn(|cx| {
+                life.cell.mailbox.poll_next(cx, || life.cell.parent().is_some())
+            })
+            .await
+            {
+                Next::Message(Envelope { message, reply }) => {
+                    let handling = guarded_handler(&life.cell, actor.handle(message, &mut ctx));
+                    (Work::Handle { future: handling }, reply)
+                }
+                Next::Signal(Signal::Stop(reason)) => break 'serve reason,
+                // Boxed: exit signals and down notices are rare, and this keeps their handling
+                // out of the state every idle actor carries.
+                Next::Signal(signal) => {
+                    let handling = on_signal(&mut actor, &mut ctx, &life.cell, signal);
+                    (Work::Signal { future: handling }, None)
+                }
+                Next::Killed => break 'serve ExitReason::Killed,
+                Next::NoSenders => break 'serve ExitReason::Normal,
+            };
             let failure = match work.await {
                 Worked::Signal(None) => continue,
                 Worked::Signal(Some(reason)) => break 'serve reason,

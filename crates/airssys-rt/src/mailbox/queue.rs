@@ -304,7 +304,11 @@ impl<T> Mailbox<T> {
 
     /// The next thing for the actor to do. `kept` says that something other than handles
     /// keeps the actor alive (its supervisor): it then does not end for lack of senders.
-    pub(crate) fn poll_next(&self, cx: &mut Context<'_>, kept: bool) -> Poll<Next<T>> {
+    pub(crate) fn poll_next(
+        &self,
+        cx: &mut Context<'_>,
+        kept: impl FnOnce() -> bool,
+    ) -> Poll<Next<T>> {
         // Take part in Tokio's cooperative budget, so that an actor with an endless supply of
         // messages still lets the other tasks on its worker run.
         let coop = ready!(tokio::task::coop::poll_proceed(cx));
@@ -325,7 +329,7 @@ impl<T> Mailbox<T> {
             coop.made_progress();
             return Poll::Ready(Next::Message(message));
         }
-        if !kept && self.senders.load(Ordering::Acquire) == 0 {
+        if self.senders.load(Ordering::Acquire) == 0 && !kept() {
             return Poll::Ready(Next::NoSenders);
         }
         // An actor that once took a burst should not keep its room for good: beyond a few
