@@ -14,27 +14,7 @@ use airssys_rt::supervisor::{
 use tokio::time::{timeout, Instant};
 
 mod common;
-use common::tree::{crash, member, Cmd, Member, Tree};
-
-async fn statuses(supervisor: &SupervisorRef) -> Vec<(String, ChildStatus)> {
-    supervisor
-        .which_children()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|child| (child.id.to_string(), child.status))
-        .collect()
-}
-
-fn status(list: &[(&str, ChildStatus)]) -> Vec<(String, ChildStatus)> {
-    list.iter().map(|(id, s)| (id.to_string(), *s)).collect()
-}
-
-fn backoff(initial_ms: u64) -> Backoff {
-    Backoff::exponential(Duration::from_millis(initial_ms), Duration::from_secs(3600))
-        .jitter(0.0)
-        .reset_after(Duration::from_secs(3600))
-}
+use common::tree::{backoff, crash, member, status, statuses, Cmd, Member, Tree};
 
 const WAIT: Duration = Duration::from_secs(60);
 

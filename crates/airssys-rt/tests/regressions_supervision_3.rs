@@ -7,32 +7,12 @@ use std::time::Duration;
 
 use airssys_rt::prelude::*;
 use airssys_rt::supervisor::{
-    Backoff, ChildSpec, ChildStatus, Strategy, Supervisor, SupervisorRef, SupervisorSpec,
+    Backoff, ChildSpec, ChildStatus, Strategy, Supervisor, SupervisorSpec,
 };
 use tokio::time::{timeout, Instant};
 
 mod common;
-use common::tree::{crash, Member, Tree};
-
-async fn statuses(supervisor: &SupervisorRef) -> Vec<(String, ChildStatus)> {
-    supervisor
-        .which_children()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|child| (child.id.to_string(), child.status))
-        .collect()
-}
-
-fn status(list: &[(&str, ChildStatus)]) -> Vec<(String, ChildStatus)> {
-    list.iter().map(|(id, s)| (id.to_string(), *s)).collect()
-}
-
-fn backoff(initial_ms: u64) -> Backoff {
-    Backoff::exponential(Duration::from_millis(initial_ms), Duration::from_secs(3600))
-        .jitter(0.0)
-        .reset_after(Duration::from_secs(3600))
-}
+use common::tree::{backoff, crash, status, statuses, Member, Tree};
 
 // ---------------------------------------------------------------------------------------------
 // Backoff and group restarts: the Retry names only the group's first child.

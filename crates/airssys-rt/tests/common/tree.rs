@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use airssys_rt::prelude::*;
-use airssys_rt::supervisor::{ChildSpec, SupervisorRef};
+use airssys_rt::supervisor::{Backoff, ChildSpec, ChildStatus, SupervisorRef};
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
@@ -144,4 +144,27 @@ pub async fn crash(supervisor: &SupervisorRef, id: &str) {
     let child = member(supervisor, id).await;
     let _ = child.tell(Cmd::Crash).await;
     child.wait_for_exit().await;
+}
+
+/// Every child of the supervisor as (id, status), in start order.
+pub async fn statuses(supervisor: &SupervisorRef) -> Vec<(String, ChildStatus)> {
+    supervisor
+        .which_children()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|child| (child.id.to_string(), child.status))
+        .collect()
+}
+
+/// The expected form of `statuses`.
+pub fn status(list: &[(&str, ChildStatus)]) -> Vec<(String, ChildStatus)> {
+    list.iter().map(|(id, s)| (id.to_string(), *s)).collect()
+}
+
+/// A backoff without jitter or reset, doubling from `initial_ms` up to an hour.
+pub fn backoff(initial_ms: u64) -> Backoff {
+    Backoff::exponential(Duration::from_millis(initial_ms), Duration::from_secs(3600))
+        .jitter(0.0)
+        .reset_after(Duration::from_secs(3600))
 }
