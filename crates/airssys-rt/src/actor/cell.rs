@@ -90,6 +90,7 @@ impl<A: Actor> ActorCell<A> {
     }
 
     /// Queues an envelope, sending whatever the overflow policy drops to dead letters.
+    #[inline]
     pub(crate) fn push(&self, envelope: Envelope<A>) -> Result<(), PushError<Envelope<A>>> {
         match self.mailbox.push(envelope)? {
             Pushed::Queued => {}

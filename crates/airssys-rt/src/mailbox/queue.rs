@@ -121,6 +121,9 @@ impl<T> Mailbox<T> {
         &self.changed
     }
 
+    // Inlined into the sender's `tell`: measured, one sender into a bounded mailbox goes from
+    // 9.8-10.8 to 12.4-13.4 M msg/s (`AIRSSYS_BENCH=3 cargo bench -p airssys-rt --bench core`).
+    #[inline]
     pub(crate) fn push(&self, item: T) -> Result<Pushed<T>, PushError<T>> {
         let mut state = self.state.lock();
         if state.closed {
