@@ -5,7 +5,7 @@
 //! An **actor** owns private state and handles the messages sent to it **one at a time**. The
 //! only way to reach an actor is through its [`ActorRef`]: [`tell`](ActorRef::tell) sends a
 //! message without waiting for an answer, [`ask`](ActorRef::ask) sends one and waits for the
-//! typed reply, with a timeout. Every actor has its own [mailbox](mailbox); messages are moved
+//! typed reply, with a timeout. Every actor has its own [mailbox]; messages are moved
 //! into it, never cloned or serialised. Stop and kill travel on a priority path that a full
 //! mailbox never delays. A panic in an actor is caught: the actor ends with
 //! [`ExitReason::Panicked`], the callers waiting on it are told at once, and every other actor
