@@ -15,6 +15,9 @@ use parking_lot::Mutex;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::timeout;
 
+mod common;
+use common::tree::Log;
+
 /// Generous bound on anything that might hang.
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -157,22 +160,6 @@ impl Actor for Reporter {
     ) -> Result<(), Self::Error> {
         let _ = self.args.reports.send((self.args.name, reason.clone()));
         Ok(())
-    }
-}
-
-/// An ordered log of starts, shared by the actors of a test.
-#[derive(Clone, Default)]
-struct Log(Arc<Mutex<Vec<String>>>);
-
-impl Log {
-    fn push(&self, line: impl Into<String>) {
-        self.0.lock().push(line.into());
-    }
-    fn count(&self, line: &str) -> usize {
-        self.0.lock().iter().filter(|l| *l == line).count()
-    }
-    fn lines(&self) -> Vec<String> {
-        self.0.lock().clone()
     }
 }
 

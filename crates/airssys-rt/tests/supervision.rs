@@ -650,3 +650,20 @@ async fn t12_administration_calls_while_children_crash() {
     assert!(children.iter().all(|child| child.status == ChildStatus::Running));
     assert!(supervisor.actor().is_alive());
 }
+
+#[tokio::test(start_paused = true)]
+async fn t18_dynamic_children_take_the_templates_backoff() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let backoff =
+        Backoff::exponential(Duration::from_millis(300), Duration::from_secs(1)).jitter(0.0);
+    let spec = SupervisorSpec::new(Strategy::SimpleOneForOne)
+        .intensity(10, Duration::from_secs(5))
+        .template(ChildTemplate::worker::<Member>().backoff(backoff));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let child = supervisor.start_dynamic::<Member>(tree.args("d")).await.unwrap();
+    crash(&supervisor, &child.id).await;
+    let crashed = tokio::time::Instant::now();
+    tree.log.wait_for("start:d", 2).await;
+    assert_eq!(crashed.elapsed(), Duration::from_millis(300));
+}

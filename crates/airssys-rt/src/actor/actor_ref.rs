@@ -13,7 +13,7 @@ use tokio::time::Sleep;
 use super::{Actor, ActorCell, ActorId, ActorState, ErasedCell, ExitReason};
 use crate::mailbox::PushError;
 use crate::message::{AskError, Envelope, ReplyReceiver, SendError, Undelivered};
-use crate::system::deadlines::{Deadline, Deadlines, Registration};
+use crate::system::deadlines::{deadline_after, Deadline, Deadlines, Registration};
 
 /// A handle to a running actor: the only way to send it messages.
 ///
@@ -558,26 +558,26 @@ impl AskDeadline<'_> {
                     self.armed = Armed::Shared(registration);
                     false
                 }
-                None => {
-                    let mut sleep = Box::pin(tokio::time::sleep(self.timeout));
-                    let expired = sleep.as_mut().poll(cx).is_ready();
-                    self.armed = Armed::Own(sleep);
-                    expired
-                }
+                None => self.arm_own(deadline_after(self.timeout), cx),
             },
             Armed::Shared(registration) => match self.deadlines.poll_expired(*registration, cx) {
                 Deadline::Pending => false,
                 Deadline::Expired => true,
                 Deadline::Orphaned(deadline) => {
                     self.disarm();
-                    let mut sleep = Box::pin(tokio::time::sleep_until(deadline));
-                    let expired = sleep.as_mut().poll(cx).is_ready();
-                    self.armed = Armed::Own(sleep);
-                    expired
+                    self.arm_own(deadline, cx)
                 }
             },
             Armed::Own(sleep) => sleep.as_mut().poll(cx).is_ready(),
         }
+    }
+
+    /// Watches the deadline with a timer of its own; whether it has passed already.
+    fn arm_own(&mut self, deadline: tokio::time::Instant, cx: &mut TaskContext<'_>) -> bool {
+        let mut sleep = Box::pin(tokio::time::sleep_until(deadline));
+        let expired = sleep.as_mut().poll(cx).is_ready();
+        self.armed = Armed::Own(sleep);
+        expired
     }
 
     fn disarm(&mut self) {

@@ -494,6 +494,22 @@ impl Supervisor {
         self.children.iter().position(|slot| &*slot.spec.id == id)
     }
 
+    /// The child with this id, if it neither runs nor waits for a restart (what
+    /// `restart_child` and `delete_child` act on).
+    fn stopped_child(&self, id: Arc<str>) -> Result<usize, SupervisorError> {
+        let Some(index) = self.position(&id) else {
+            return Err(SupervisorError::NotFound(id));
+        };
+        let slot = &self.children[index];
+        if slot.running.is_some() {
+            return Err(SupervisorError::Running(id));
+        }
+        if slot.restarting.is_some() {
+            return Err(SupervisorError::Restarting(id));
+        }
+        Ok(index)
+    }
+
     /// Records a restart; `false` if that is one too many for the intensity.
     fn count_restart(&mut self) -> bool {
         let now = Instant::now();
@@ -833,33 +849,22 @@ impl Supervisor {
                 Response::Done
             }
             Request::Restart(id) => {
-                let Some(index) = self.position(&id) else {
-                    return Response::Failed(SupervisorError::NotFound(id));
+                let index = match self.stopped_child(id.clone()) {
+                    Ok(index) => index,
+                    Err(error) => return Response::Failed(error),
                 };
-                if self.children[index].running.is_some() {
-                    return Response::Failed(SupervisorError::Running(id));
-                }
-                if self.children[index].restarting.is_some() {
-                    return Response::Failed(SupervisorError::Restarting(id));
-                }
                 match self.start_slot(ctx, index).await {
                     Ok(_) => Response::Started(self.children[index].actor()),
                     Err(reason) => Response::Failed(SupervisorError::StartFailed { id, reason }),
                 }
             }
-            Request::Delete(id) => {
-                let Some(index) = self.position(&id) else {
-                    return Response::Failed(SupervisorError::NotFound(id));
-                };
-                if self.children[index].running.is_some() {
-                    return Response::Failed(SupervisorError::Running(id));
+            Request::Delete(id) => match self.stopped_child(id) {
+                Ok(index) => {
+                    self.children.remove(index);
+                    Response::Done
                 }
-                if self.children[index].restarting.is_some() {
-                    return Response::Failed(SupervisorError::Restarting(id));
-                }
-                self.children.remove(index);
-                Response::Done
-            }
+                Err(error) => Response::Failed(error),
+            },
             Request::Which => Response::Children(
                 self.children
                     .iter()

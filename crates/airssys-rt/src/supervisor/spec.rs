@@ -448,6 +448,7 @@ pub struct ChildTemplate {
     pub(crate) args_type: &'static str,
     restart: Restart,
     shutdown: Shutdown,
+    backoff: Option<Backoff>,
 }
 
 impl ChildTemplate {
@@ -476,6 +477,7 @@ impl ChildTemplate {
             args_type: std::any::type_name::<A::Args>(),
             restart: Restart::default(),
             shutdown: Shutdown::default(),
+            backoff: None,
         }
     }
 
@@ -507,6 +509,22 @@ impl ChildTemplate {
         self
     }
 
+    /// Waits before each restart of a dynamic child, as [`ChildSpec::backoff`].
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::supervisor::{Backoff, ChildTemplate};
+    /// # fn template<A: Actor<Args = ()>>() -> ChildTemplate {
+    /// ChildTemplate::worker::<A>()
+    ///     .backoff(Backoff::exponential(Duration::from_millis(10), Duration::from_secs(1)))
+    /// # }
+    /// ```
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = Some(backoff);
+        self
+    }
+
     /// The child specification of one dynamic child, or the arguments back if they are not
     /// of the template's type.
     pub(crate) fn child(
@@ -514,7 +532,9 @@ impl ChildTemplate {
         id: Arc<str>,
         args: Box<dyn std::any::Any + Send>,
     ) -> Result<ChildSpec, Box<dyn std::any::Any + Send>> {
-        Ok((self.instantiate)(id, args)?.restart(self.restart).shutdown(self.shutdown))
+        let mut spec = (self.instantiate)(id, args)?.restart(self.restart).shutdown(self.shutdown);
+        spec.backoff = self.backoff;
+        Ok(spec)
     }
 }
 
@@ -524,6 +544,7 @@ impl fmt::Debug for ChildTemplate {
             .field("args", &self.args_type)
             .field("restart", &self.restart)
             .field("shutdown", &self.shutdown)
+            .field("backoff", &self.backoff)
             .finish_non_exhaustive()
     }
 }

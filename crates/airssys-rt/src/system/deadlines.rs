@@ -54,6 +54,13 @@ pub(crate) enum Deadline {
     Orphaned(Instant),
 }
 
+/// `timeout` from now on Tokio's clock; a timeout too long for the clock is as good as none:
+/// thirty years.
+pub(crate) fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout).unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 24 * 60 * 60))
+}
+
 pub(crate) struct Deadlines {
     state: Mutex<State>,
     wake_reaper: Notify,
@@ -165,11 +172,7 @@ impl Deadlines {
             None => return None,
         };
         // Read under the lock, so that one lane stays in deadline order.
-        let now = Instant::now();
-        // A timeout too long for the clock is as good as none: thirty years.
-        let deadline = now
-            .checked_add(timeout)
-            .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 24 * 60 * 60));
+        let deadline = deadline_after(timeout);
         state.next_id += 1;
         let id = state.next_id;
         let entry = Entry { id, deadline, reaper, waker: Some(waker), expired: false };

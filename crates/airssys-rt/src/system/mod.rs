@@ -220,15 +220,12 @@ impl ActorSystem {
             .cloned()
             .ok_or_else(|| LookupError::NotFound(name.to_owned()))?;
         let actual = cell.actor_type();
-        let cell = cell.into_any().downcast::<actor::ActorCell<A>>().map_err(|_| {
-            LookupError::WrongType {
-                name: name.to_owned(),
-                expected: std::any::type_name::<A>(),
-                actual,
-            }
-        })?;
-        cell.mailbox.add_sender();
-        Ok(ActorRef::from_counted(cell))
+        // The registration holds a sender, so only another actor type makes this `None`.
+        ActorRef::from_erased(cell).ok_or_else(|| LookupError::WrongType {
+            name: name.to_owned(),
+            expected: std::any::type_name::<A>(),
+            actual,
+        })
     }
 
     /// How many actors are alive (started and not yet ended).

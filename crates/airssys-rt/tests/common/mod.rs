@@ -1,6 +1,7 @@
 //! A configurable test actor that records what happens to it.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+pub mod record;
 pub mod tree;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use airssys_rt::prelude::*;
-use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
 /// Where a fault is injected.
@@ -28,39 +28,21 @@ pub enum Event {
     Dropped,
 }
 
-/// A shared, ordered record of events that can be waited on.
-#[derive(Clone, Default)]
-pub struct Journal(Arc<(Mutex<Vec<Event>>, tokio::sync::Notify)>);
+/// What happened to a probe, in order.
+pub type Journal = record::Record<Event>;
 
 impl Journal {
-    pub fn push(&self, event: Event) {
-        self.0 .0.lock().push(event);
-        self.0 .1.notify_waiters();
-    }
     pub fn events(&self) -> Vec<Event> {
-        self.0 .0.lock().clone()
-    }
-    pub fn contains(&self, event: &Event) -> bool {
-        self.0 .0.lock().contains(event)
+        self.items()
     }
     /// Waits until the journal holds `event`.
     pub async fn wait_for(&self, event: Event) {
-        loop {
-            let notified = self.0 .1.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.contains(&event) {
-                return;
-            }
-            notified.await;
-        }
+        self.wait_for_count(&event, 1).await;
     }
     pub fn handled(&self) -> Vec<u64> {
-        self.0
-             .0
-            .lock()
-            .iter()
-            .filter_map(|e| if let Event::Handled(n) = e { Some(*n) } else { None })
+        self.items()
+            .into_iter()
+            .filter_map(|e| if let Event::Handled(n) = e { Some(n) } else { None })
             .collect()
     }
 }

@@ -8,38 +8,17 @@ use std::time::Duration;
 
 use airssys_rt::prelude::*;
 use airssys_rt::supervisor::{Backoff, ChildSpec, ChildStatus, SupervisorRef};
-use parking_lot::Mutex;
-use tokio::sync::Notify;
 
 /// An ordered record of starts and stops, that can be waited on.
-#[derive(Clone, Default)]
-pub struct Log(Arc<(Mutex<Vec<String>>, Notify)>);
+pub type Log = super::record::Record<String>;
 
 impl Log {
-    pub fn push(&self, line: String) {
-        self.0 .0.lock().push(line);
-        self.0 .1.notify_waiters();
-    }
     pub fn lines(&self) -> Vec<String> {
-        self.0 .0.lock().clone()
-    }
-    pub fn count(&self, line: &str) -> usize {
-        self.0 .0.lock().iter().filter(|l| *l == line).count()
-    }
-    pub fn clear(&self) {
-        self.0 .0.lock().clear();
+        self.items()
     }
     /// Waits until `line` has been logged `times` times.
     pub async fn wait_for(&self, line: &str, times: usize) {
-        loop {
-            let notified = self.0 .1.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.count(line) >= times {
-                return;
-            }
-            notified.await;
-        }
+        self.wait_for_count(line, times).await;
     }
 }
 
