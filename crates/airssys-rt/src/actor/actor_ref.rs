@@ -69,13 +69,14 @@ impl<A: Actor> ActorRef<A> {
         self.cell.id
     }
 
-    /// The actor's registered name, if it was spawned with one.
+    /// The name the actor is registered under, if it has one (see
+    /// [`registry`](crate::registry)); `None` once it has ended.
     ///
     /// ```
-    /// # fn name<A: airssys_rt::Actor>(actor: &airssys_rt::ActorRef<A>) -> Option<&str> { actor.name() }
+    /// # fn name<A: airssys_rt::Actor>(actor: &airssys_rt::ActorRef<A>) -> Option<std::sync::Arc<str>> { actor.name() }
     /// ```
-    pub fn name(&self) -> Option<&str> {
-        self.cell.name.as_deref()
+    pub fn name(&self) -> Option<Arc<str>> {
+        self.cell.mailbox.name()
     }
 
     /// Where the actor is in its lifecycle.
@@ -300,8 +301,8 @@ impl<A: Actor> fmt::Debug for ActorRef<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct("ActorRef");
         debug.field("id", &self.cell.id);
-        if let Some(name) = &self.cell.name {
-            debug.field("name", name);
+        if let Some(name) = self.cell.mailbox.name() {
+            debug.field("name", &name);
         }
         debug.field("state", &self.cell.state()).finish()
     }

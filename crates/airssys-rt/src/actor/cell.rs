@@ -10,14 +10,13 @@ use std::time::SystemTime;
 
 use super::{Actor, ActorId, ActorState, ExitReason};
 use crate::dead_letter::{DeadLetter, DeadLetterReason};
-use crate::mailbox::{Mailbox, MailboxConfig, PushError, Pushed, Signal};
+use crate::mailbox::{Mailbox, MailboxConfig, NameRefused, PushError, Pushed, Signal};
 use crate::message::{answer_undelivered, Envelope, Undelivered};
-use crate::signal::{DownNotice, ExitSignal, MonitorRef};
+use crate::signal::{DownNotice, EndToken, ExitSignal, MonitorRef, OnEnd, Relations};
 use crate::system::ActorSystem;
 
 pub(crate) struct ActorCell<A: Actor> {
     pub(crate) id: ActorId,
-    pub(crate) name: Option<Arc<str>>,
     state: AtomicU8,
     traps_exits: AtomicBool,
     /// The supervisor that started it (0: none). A supervised actor is kept alive by its
@@ -37,11 +36,10 @@ impl<A: Actor> ActorCell<A> {
     ) -> Self {
         Self {
             id: ActorId::next(),
-            name,
             state: AtomicU8::new(ActorState::Starting as u8),
             traps_exits: AtomicBool::new(false),
             parent: AtomicU64::new(0),
-            mailbox: Mailbox::new(mailbox, senders),
+            mailbox: Mailbox::new(mailbox, senders, name),
             system,
             exit: OnceLock::new(),
         }
@@ -72,19 +70,24 @@ impl<A: Actor> ActorCell<A> {
         self.traps_exits.store(trap, Ordering::Relaxed);
     }
 
-    /// Tells every linked and monitoring actor that this one ended, once.
-    pub(crate) fn signal_end(&self, reason: &ExitReason) {
-        let Some(relations) = self.mailbox.end_relations() else {
+    /// Tells every linked and monitoring actor that this one ended, and undoes what must not
+    /// outlive it (memberships, subscriptions, timers).
+    pub(crate) fn signal_end(&self, relations: Option<Box<Relations>>, reason: &ExitReason) {
+        let Some(relations) = relations else {
             return;
         };
-        for link in relations.links.into_values() {
+        let Relations { links, watchers, watching, on_end } = *relations;
+        for (_, work) in on_end {
+            work();
+        }
+        for link in links.into_values() {
             link.deliver_exit(ExitSignal { from: self.id, reason: reason.clone() });
         }
-        for (monitor, watcher) in relations.watchers {
+        for (monitor, watcher) in watchers {
             let down = DownNotice { monitor, actor: self.id, reason: reason.clone() };
             watcher.signal(Signal::Down(Box::new(down)));
         }
-        for (monitor, target) in relations.watching {
+        for (monitor, target) in watching {
             target.remove_watcher(monitor);
         }
     }
@@ -139,7 +142,7 @@ impl<A: Actor> ActorCell<A> {
         }
         self.system.dead_letters().record(DeadLetter {
             target: self.id,
-            target_name: self.name.clone(),
+            target_name: self.mailbox.name(),
             reason,
             message_type: std::any::type_name::<A::Msg>(),
             was_ask,
@@ -202,7 +205,15 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     fn remove_watcher(&self, monitor: MonitorRef);
     fn stop(&self, reason: ExitReason);
     fn kill(&self);
-    fn name(&self) -> Option<&Arc<str>>;
+    fn name(&self) -> Option<Arc<str>>;
+    /// Gives the actor its registered name.
+    fn set_name(&self, name: Arc<str>) -> Result<(), NameRefused>;
+    /// Takes the registered name away, if it is `name`.
+    fn clear_name(&self, name: &str);
+    /// Records work to run when the actor ends; hands it back if it has already ended.
+    fn on_end(&self, token: EndToken, work: OnEnd) -> Result<(), OnEnd>;
+    /// Withdraws end work; `false` if it has run or is about to.
+    fn cancel_on_end(&self, token: EndToken) -> bool;
     /// Takes a sender on the actor's behalf (for the name registry).
     fn hold_sender(&self);
     /// Gives up a sender held on the actor's behalf (by the name registry).
@@ -253,8 +264,24 @@ impl<A: Actor> ErasedCell for ActorCell<A> {
         ActorCell::kill(self);
     }
 
-    fn name(&self) -> Option<&Arc<str>> {
-        self.name.as_ref()
+    fn name(&self) -> Option<Arc<str>> {
+        self.mailbox.name()
+    }
+
+    fn set_name(&self, name: Arc<str>) -> Result<(), NameRefused> {
+        self.mailbox.set_name(name)
+    }
+
+    fn clear_name(&self, name: &str) {
+        self.mailbox.clear_name(name);
+    }
+
+    fn on_end(&self, token: EndToken, work: OnEnd) -> Result<(), OnEnd> {
+        self.mailbox.on_end(token, work)
+    }
+
+    fn cancel_on_end(&self, token: EndToken) -> bool {
+        self.mailbox.cancel_on_end(token)
     }
 
     fn hold_sender(&self) {

@@ -56,10 +56,10 @@ impl<A: Actor> Context<A> {
     /// This actor's registered name, if it has one.
     ///
     /// ```
-    /// # fn name<A: airssys_rt::Actor>(ctx: &airssys_rt::Context<A>) -> Option<&str> { ctx.name() }
+    /// # fn name<A: airssys_rt::Actor>(ctx: &airssys_rt::Context<A>) -> Option<std::sync::Arc<str>> { ctx.name() }
     /// ```
-    pub fn name(&self) -> Option<&str> {
-        self.cell.name.as_deref()
+    pub fn name(&self) -> Option<Arc<str>> {
+        self.cell.mailbox.name()
     }
 
     /// A strong handle to this actor, to hand to others. Holding it in the actor's own state

@@ -289,14 +289,18 @@ impl<A: Actor> Lifecycle<A> {
     fn end(mut self, reason: ExitReason) {
         let slot = std::mem::replace(&mut self.slot, ENDED);
         let cell = &self.cell;
+        // From here on the actor takes no name, link, monitor, membership or timer: whatever
+        // it has is handed over now and undone below, so nothing outlives it.
+        let ending = cell.mailbox.end();
+        let name = ending.name.as_deref();
         if reason.is_normal() {
-            tracing::debug!(actor = %cell.id, name = cell.name.as_deref(), %reason, "actor stopped");
+            tracing::debug!(actor = %cell.id, name, %reason, "actor stopped");
         } else if reason == ExitReason::Killed {
-            tracing::warn!(actor = %cell.id, name = cell.name.as_deref(), "actor killed");
+            tracing::warn!(actor = %cell.id, name, "actor killed");
         } else {
             tracing::error!(
                 actor = %cell.id,
-                name = cell.name.as_deref(),
+                name,
                 actor_type = std::any::type_name::<A>(),
                 %reason,
                 "actor crashed"
@@ -306,8 +310,8 @@ impl<A: Actor> Lifecycle<A> {
         // learns of the exit; the count drops before `wait_for_exit` returns, and `shutdown`
         // returns only after every exit has been announced.
         let system = &cell.system;
-        system.forget(slot, cell.id, cell.name.as_ref());
-        cell.signal_end(&reason);
+        system.forget(slot, cell.id, ending.name.as_ref());
+        cell.signal_end(ending.relations, &reason);
         cell.record_exit(reason);
         system.count_exit();
         cell.announce_exit();

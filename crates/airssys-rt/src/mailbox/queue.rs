@@ -16,7 +16,7 @@ use tokio::sync::Notify;
 
 use super::{MailboxConfig, OverflowPolicy};
 use crate::actor::{ActorId, ErasedCell, ExitReason};
-use crate::signal::{DownNotice, ExitSignal, MonitorRef, Relations};
+use crate::signal::{DownNotice, EndToken, ExitSignal, MonitorRef, OnEnd, Relations};
 
 /// A system signal: it bypasses the message lane's bound and is seen before any message.
 #[derive(Debug)]
@@ -86,10 +86,27 @@ struct State<T> {
     /// which a new link or monitor learns at once that the actor is gone.
     relations: Option<Box<Relations>>,
     ended: bool,
+    /// The name the actor is registered under; taken when it ends.
+    name: Option<Arc<str>>,
+}
+
+/// Why a name could not be given to an actor.
+pub(crate) enum NameRefused {
+    /// The actor has stopped or is stopping.
+    Ended,
+    /// The actor already has this name.
+    Named(Arc<str>),
+}
+
+/// What an ending actor hands over, once: its name, to be unregistered, and its relations,
+/// to be told.
+pub(crate) struct Ending {
+    pub(crate) name: Option<Arc<str>>,
+    pub(crate) relations: Option<Box<Relations>>,
 }
 
 impl<T> Mailbox<T> {
-    pub(crate) fn new(config: MailboxConfig, senders: usize) -> Self {
+    pub(crate) fn new(config: MailboxConfig, senders: usize, name: Option<Arc<str>>) -> Self {
         Self {
             state: Mutex::new(State {
                 messages: VecDeque::new(),
@@ -99,6 +116,7 @@ impl<T> Mailbox<T> {
                 closed: false,
                 relations: None,
                 ended: false,
+                name,
             }),
             changed: Notify::new(),
             senders: AtomicUsize::new(senders),
@@ -279,11 +297,64 @@ impl<T> Mailbox<T> {
         Some(watching.swap_remove(position).1)
     }
 
-    /// Marks the actor's end for its relations and hands them over, to be told.
-    pub(crate) fn end_relations(&self) -> Option<Box<Relations>> {
+    /// Marks the actor's end: from now on it takes no name, link, monitor or end work, and
+    /// what it had is handed over.
+    pub(crate) fn end(&self) -> Ending {
         let mut state = self.state.lock();
         state.ended = true;
-        state.relations.take()
+        Ending { name: state.name.take(), relations: state.relations.take() }
+    }
+
+    pub(crate) fn name(&self) -> Option<Arc<str>> {
+        self.state.lock().name.clone()
+    }
+
+    /// Gives the actor its name, unless it has one or no longer takes messages.
+    pub(crate) fn set_name(&self, name: Arc<str>) -> Result<(), NameRefused> {
+        let mut state = self.state.lock();
+        if state.closed || state.ended {
+            return Err(NameRefused::Ended);
+        }
+        if let Some(existing) = &state.name {
+            return Err(NameRefused::Named(Arc::clone(existing)));
+        }
+        state.name = Some(name);
+        Ok(())
+    }
+
+    /// Takes the actor's name away, if it is `name`.
+    pub(crate) fn clear_name(&self, name: &str) {
+        let mut state = self.state.lock();
+        if state.name.as_deref() == Some(name) {
+            state.name = None;
+        }
+    }
+
+    /// Records work to run when the actor ends; hands it back if the actor has already ended
+    /// (or is about to: its mailbox is closed).
+    pub(crate) fn on_end(&self, token: EndToken, work: OnEnd) -> Result<(), OnEnd> {
+        let mut state = self.state.lock();
+        if state.closed || state.ended {
+            return Err(work);
+        }
+        state.relations.get_or_insert_with(Box::default).on_end.push((token, work));
+        Ok(())
+    }
+
+    /// Withdraws end work recorded with `token`; `false` if there is none (it has run, or is
+    /// about to).
+    pub(crate) fn cancel_on_end(&self, token: EndToken) -> bool {
+        let mut state = self.state.lock();
+        let Some(relations) = state.relations.as_mut() else {
+            return false;
+        };
+        let Some(position) = relations.on_end.iter().position(|(held, _)| *held == token) else {
+            return false;
+        };
+        let work = relations.on_end.swap_remove(position);
+        drop(state);
+        drop(work);
+        true
     }
 
     /// Removes the exit signals from `from` still waiting in the signal lane.
@@ -471,7 +542,7 @@ mod tests {
 
     #[test]
     fn signals_keep_their_order_whether_kept_inline_or_queued() {
-        let mailbox = Mailbox::<()>::new(MailboxConfig::default(), 1);
+        let mailbox = Mailbox::<()>::new(MailboxConfig::default(), 1, None);
         assert!(mailbox.signal(Signal::Stop(ExitReason::Shutdown)));
         assert!(mailbox.signal(Signal::Stop(ExitReason::Killed)));
         assert!(mailbox.signal(Signal::Stop(ExitReason::Normal)));
@@ -487,7 +558,7 @@ mod tests {
 
     #[test]
     fn a_closed_mailbox_takes_no_signal_and_forgets_those_waiting() {
-        let mailbox = Mailbox::<()>::new(MailboxConfig::default(), 1);
+        let mailbox = Mailbox::<()>::new(MailboxConfig::default(), 1, None);
         assert!(mailbox.signal(Signal::Stop(ExitReason::Normal)));
         drop(mailbox.close());
         assert!(!mailbox.signal(Signal::Stop(ExitReason::Normal)));

@@ -186,4 +186,21 @@ pub(crate) struct Relations {
     pub(crate) watchers: Vec<(MonitorRef, Arc<dyn ErasedCell>)>,
     /// Monitors this actor holds on others, so that it can cancel them.
     pub(crate) watching: Vec<(MonitorRef, Arc<dyn ErasedCell>)>,
+    /// What must be undone when the actor ends: group memberships, subscriptions, timers.
+    pub(crate) on_end: Vec<(EndToken, OnEnd)>,
+}
+
+/// Work to run once when an actor ends, before its end is announced.
+pub(crate) type OnEnd = Box<dyn FnOnce() + Send>;
+
+/// Names one [`OnEnd`] entry, so that it can be withdrawn when what it undoes is undone
+/// earlier (a `leave`, an `unsubscribe`, a timer that fired).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct EndToken(u64);
+
+impl EndToken {
+    pub(crate) fn next() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Self(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
 }

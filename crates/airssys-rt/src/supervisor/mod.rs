@@ -475,7 +475,7 @@ impl Supervisor {
     /// let system = ActorSystem::new();
     /// let options = SpawnOptions::new().name("root");
     /// let root = Supervisor::start_with(&system, options, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
-    /// assert_eq!(root.actor().name(), Some("root"));
+    /// assert_eq!(root.actor().name().as_deref(), Some("root"));
     /// # }
     /// ```
     pub async fn start_with(

@@ -32,7 +32,6 @@
 
 pub(crate) mod deadlines;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -46,6 +45,8 @@ use tokio::sync::Notify;
 use crate::actor::{self, Actor, ActorId, ActorRef, ErasedCell};
 use crate::dead_letter::DeadLetters;
 use crate::mailbox::{MailboxConfig, MailboxConfigError};
+use crate::registry::Registry;
+pub use crate::registry::LookupError;
 
 /// The runtime's home: spawns actors and shuts them down. Cloning gives another handle to the
 /// same system.
@@ -66,7 +67,7 @@ use crate::mailbox::{MailboxConfig, MailboxConfigError};
 /// let _named = system.spawn_named::<Idle>("idle", ()).await?;
 /// assert_eq!(system.actor_count(), 2);
 /// let found: ActorRef<Idle> = system.lookup("idle")?;
-/// assert_eq!(found.name(), Some("idle"));
+/// assert_eq!(found.name().as_deref(), Some("idle"));
 /// system.shutdown().await;
 /// assert_eq!(system.actor_count(), 0);
 /// # Ok(()) }
@@ -85,7 +86,7 @@ struct SystemInner {
     unannounced: AtomicUsize,
     shutting_down: AtomicBool,
     actors: Mutex<Slab<Arc<dyn ErasedCell>>>,
-    names: Mutex<HashMap<Arc<str>, Arc<dyn ErasedCell>>>,
+    registry: Registry,
     dead_letters: DeadLetters,
     all_stopped: Notify,
     deadlines: Arc<deadlines::Deadlines>,
@@ -127,7 +128,7 @@ impl ActorSystem {
                 unannounced: AtomicUsize::new(0),
                 shutting_down: AtomicBool::new(false),
                 actors: Mutex::new(Slab::new()),
-                names: Mutex::new(HashMap::new()),
+                registry: Registry::default(),
                 dead_letters,
                 all_stopped: Notify::new(),
                 deadlines: Arc::new(deadlines::Deadlines::new()),
@@ -166,7 +167,7 @@ impl ActorSystem {
     /// # use airssys_rt::prelude::*;
     /// # async fn spawn<A: Actor<Args = ()>>(system: &ActorSystem) -> Result<(), SpawnError> {
     /// let actor = system.spawn_named::<A>("worker", ()).await?;
-    /// assert_eq!(actor.name(), Some("worker"));
+    /// assert_eq!(actor.name().as_deref(), Some("worker"));
     /// # Ok(()) }
     /// ```
     pub async fn spawn_named<A: Actor>(
@@ -198,7 +199,8 @@ impl ActorSystem {
         actor::start(self, options.name, mailbox, args).await
     }
 
-    /// The actor registered under `name`, as a handle of its type.
+    /// The actor registered under `name`, as a handle of its type: a shortcut for
+    /// [`registry().lookup`](Registry::lookup).
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
@@ -212,20 +214,17 @@ impl ActorSystem {
     /// # }
     /// ```
     pub fn lookup<A: Actor>(&self, name: &str) -> Result<ActorRef<A>, LookupError> {
-        let cell = self
-            .inner
-            .names
-            .lock()
-            .get(name)
-            .cloned()
-            .ok_or_else(|| LookupError::NotFound(name.to_owned()))?;
-        let actual = cell.actor_type();
-        // The registration holds a sender, so only another actor type makes this `None`.
-        ActorRef::from_erased(cell).ok_or_else(|| LookupError::WrongType {
-            name: name.to_owned(),
-            expected: std::any::type_name::<A>(),
-            actual,
-        })
+        self.inner.registry.lookup(name)
+    }
+
+    /// The system's name registry.
+    ///
+    /// ```
+    /// let system = airssys_rt::ActorSystem::new();
+    /// assert!(system.registry().whereis("db").is_none());
+    /// ```
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
     }
 
     /// How many actors are alive (started and not yet ended).
@@ -335,12 +334,7 @@ impl ActorSystem {
         }
         let cell: Arc<dyn ErasedCell> = cell;
         if let Some(name) = cell.name() {
-            let mut names = inner.names.lock();
-            if let Some(owner) = names.get(name) {
-                return Err(SpawnError::NameTaken { name: Arc::clone(name), owner: owner.id() });
-            }
-            cell.hold_sender();
-            names.insert(Arc::clone(name), Arc::clone(&cell));
+            inner.registry.admit(&name, &cell)?;
         }
         inner.live.fetch_add(1, Ordering::AcqRel);
         inner.unannounced.fetch_add(1, Ordering::AcqRel);
@@ -352,14 +346,7 @@ impl ActorSystem {
         let inner = &*self.inner;
         drop(inner.actors.lock().try_remove(slot));
         if let Some(name) = name {
-            let mut names = inner.names.lock();
-            if names.get(name).is_some_and(|owner| owner.id() == id) {
-                let registration = names.remove(name);
-                drop(names);
-                if let Some(registration) = registration {
-                    registration.release_sender();
-                }
-            }
+            inner.registry.release(name, id);
         }
     }
 
@@ -683,30 +670,6 @@ pub enum SpawnError {
     /// `pre_start` failed or panicked (or the actor was killed while starting).
     #[error("the actor failed to start: {0}")]
     StartFailed(crate::ExitReason),
-}
-
-/// Why [`ActorSystem::lookup`] found no handle.
-///
-/// ```
-/// use airssys_rt::system::LookupError;
-/// assert_eq!(LookupError::NotFound("db".into()).to_string(), "no actor is registered as \"db\"");
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum LookupError {
-    /// No live actor has this name.
-    #[error("no actor is registered as {0:?}")]
-    NotFound(String),
-    /// The actor registered under this name is of another type.
-    #[error("{name:?} is registered to a {actual}, not a {expected}")]
-    WrongType {
-        /// The name looked up.
-        name: String,
-        /// The actor type asked for.
-        expected: &'static str,
-        /// The actor type registered.
-        actual: &'static str,
-    },
 }
 
 /// What [`ActorSystem::shutdown`] had to do.
