@@ -72,6 +72,7 @@ pub mod registry;
 pub mod signal;
 pub mod supervisor;
 pub mod system;
+pub mod timer;
 
 pub use actor::{Actor, ActorId, ActorRef, ActorState, Context, ExitReason, WeakActorRef};
 pub use system::{ActorSystem, SystemBuilder};
@@ -93,4 +94,5 @@ pub mod prelude {
         ChildSpec, Restart, Strategy, Supervisor, SupervisorRef, SupervisorSpec,
     };
     pub use crate::system::{ActorSystem, SpawnError, SpawnOptions};
+    pub use crate::timer::TimerRef;
 }

@@ -76,7 +76,8 @@ impl<A: Actor> ActorCell<A> {
         let Some(relations) = relations else {
             return;
         };
-        let Relations { links, watchers, watching, on_end } = *relations;
+        // The idle timeout goes with them: it has nothing left to wake.
+        let Relations { links, watchers, watching, on_end, idle: _ } = *relations;
         for (_, work) in on_end {
             work();
         }

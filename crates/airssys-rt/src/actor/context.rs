@@ -239,6 +239,10 @@ impl<A: Actor> Context<A> {
         self.cell.mailbox.stop_first(reason);
     }
 
+    pub(crate) fn cell(&self) -> &Arc<ActorCell<A>> {
+        &self.cell
+    }
+
     /// The supervisor that started this actor, if any.
     pub(crate) fn parent(&self) -> Option<ActorId> {
         self.cell.parent()

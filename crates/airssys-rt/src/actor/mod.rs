@@ -236,6 +236,55 @@ pub trait Actor: Sized + Send + 'static {
         async { Ok(()) }
     }
 
+    /// Runs when the actor has gone its idle timeout without handling a message or a signal,
+    /// as a `gen_server`'s `handle_info(timeout, State)` does; never if it set none
+    /// ([`Context::set_idle_timeout`]). Does nothing by default.
+    ///
+    /// The timeout starts again after each run while it is set; clearing it here makes it
+    /// fire once. An error or panic ends the actor, as in any hook. See the
+    /// [`timer`](crate::timer) module.
+    ///
+    /// ```
+    /// use airssys_rt::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// /// Ends itself after a minute without work.
+    /// struct Session;
+    ///
+    /// impl Actor for Session {
+    ///     type Msg = ();
+    ///     type Reply = ();
+    ///     type Args = ();
+    ///     type Error = std::convert::Infallible;
+    ///
+    ///     async fn pre_start(_: (), ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+    ///         ctx.set_idle_timeout(Some(Duration::from_secs(60)));
+    ///         Ok(Session)
+    ///     }
+    ///
+    ///     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+    ///         Ok(())
+    ///     }
+    ///
+    ///     async fn on_idle(&mut self, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+    ///         ctx.stop();
+    ///         Ok(())
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// let system = ActorSystem::new();
+    /// let session = system.spawn::<Session>(()).await.unwrap();
+    /// assert_eq!(session.wait_for_exit().await, ExitReason::Normal); // a minute later
+    /// # }
+    /// ```
+    fn on_idle(
+        &mut self,
+        ctx: &mut Context<Self>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = ctx;
+        async { Ok(()) }
+    }
+
     /// Runs once when the actor ends for any reason but a kill, after its mailbox has closed.
     ///
     /// An error or panic here replaces the exit reason, as a crash in OTP's `terminate/2` does.

@@ -66,9 +66,14 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
         life.cell.set_state(ActorState::Running);
         loop {
             // One await for both kinds of work, so the task's state holds room for the larger
-            // of the two, not for both.
-            let (work, reply) = match poll_fn(|cx| {
-                life.cell.mailbox.poll_next(cx, || life.cell.parent().is_some())
+            // of the two, not for both. The first poll after each piece of work is the one
+            // that starts an idle period, should the mailbox be empty.
+            let cell = &life.cell;
+            let mut fresh = true;
+            let (work, reply) = match poll_fn(move |cx| {
+                let next = cell.mailbox.poll_next(cx, fresh, || cell.parent().is_some());
+                fresh = false;
+                next
             })
             .await
             {
@@ -77,8 +82,8 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
                     (Work::Handle { future: handling }, reply)
                 }
                 Next::Signal(Signal::Stop(reason)) => break 'serve reason,
-                // Boxed: exit signals and down notices are rare, and this keeps their handling
-                // out of the state every idle actor carries.
+                // Boxed: exit signals, down notices and idle timeouts are rare, and this keeps
+                // their handling out of the state every idle actor carries.
                 Next::Signal(signal) => {
                     let handling = on_signal(&mut actor, &mut ctx, &life.cell, signal);
                     (Work::Signal { future: handling }, None)
@@ -166,7 +171,7 @@ fn on_signal<'a, A: Actor>(
     Box::pin(handle_signal(actor, ctx, cell, signal))
 }
 
-/// Handles an exit signal or a down notice; `Some` if the actor must end.
+/// Handles an exit signal, a down notice or an idle timeout; `Some` if the actor must end.
 async fn handle_signal<A: Actor>(
     actor: &mut A,
     ctx: &mut Context<A>,
@@ -200,6 +205,7 @@ async fn handle_signal<A: Actor>(
             drop(cell.mailbox.remove_watching(down.monitor));
             guarded(cell, actor.on_down(ctx, *down)).await
         }
+        Signal::Idle => guarded(cell, actor.on_idle(ctx)).await,
     };
     match handled {
         Ok(Ok(())) => None,

@@ -10,6 +10,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll, Waker};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 use tokio::sync::Notify;
@@ -17,6 +18,7 @@ use tokio::sync::Notify;
 use super::{MailboxConfig, OverflowPolicy};
 use crate::actor::{ActorId, ErasedCell, ExitReason};
 use crate::signal::{DownNotice, EndToken, ExitSignal, MonitorRef, OnEnd, Relations};
+use crate::timer::IdleTimer;
 
 /// A system signal: it bypasses the message lane's bound and is seen before any message.
 #[derive(Debug)]
@@ -28,6 +30,9 @@ pub(crate) enum Signal {
     Exit(Box<ExitSignal>),
     /// A monitored actor ended.
     Down(Box<DownNotice>),
+    /// The actor's idle timeout passed. Never queued: `poll_next` makes it when the actor
+    /// would otherwise park, so it never waits behind, or ahead of, anything.
+    Idle,
 }
 
 /// What the receiving actor should do next.
@@ -357,6 +362,30 @@ impl<T> Mailbox<T> {
         true
     }
 
+    /// Sets or clears the idle timeout. Ignored once the actor is ending: nothing would wake
+    /// for it, and its relations are handed over or about to be.
+    pub(crate) fn set_idle_timeout(&self, timeout: Option<Duration>) {
+        let mut state = self.state.lock();
+        let replaced = match timeout {
+            None => state.relations.as_mut().and_then(|relations| relations.idle.take()),
+            Some(_) if state.closed || state.ended => None,
+            Some(timeout) => match &mut state.relations.get_or_insert_with(Box::default).idle {
+                Some(idle) => {
+                    idle.set_timeout(timeout);
+                    None
+                }
+                unset => unset.replace(IdleTimer::new(timeout)),
+            },
+        };
+        drop(state);
+        drop(replaced);
+    }
+
+    pub(crate) fn idle_timeout(&self) -> Option<Duration> {
+        let state = self.state.lock();
+        state.relations.as_ref()?.idle.as_ref().map(IdleTimer::timeout)
+    }
+
     /// Removes the exit signals from `from` still waiting in the signal lane.
     pub(crate) fn remove_exit_from(&self, from: ActorId) {
         let mut state = self.state.lock();
@@ -378,9 +407,12 @@ impl<T> Mailbox<T> {
 
     /// The next thing for the actor to do. `kept` says that something other than handles
     /// keeps the actor alive (its supervisor): it then does not end for lack of senders.
+    /// `fresh` says that this is the first poll since the actor last finished some work: if it
+    /// parks now, its idle period starts now.
     pub(crate) fn poll_next(
         &self,
         cx: &mut Context<'_>,
+        fresh: bool,
         kept: impl FnOnce() -> bool,
     ) -> Poll<Next<T>> {
         // Take part in Tokio's cooperative budget, so that an actor with an endless supply of
@@ -410,6 +442,14 @@ impl<T> Mailbox<T> {
         // thousand slots, an empty mailbox gives the memory back.
         if state.messages.capacity() > RETAINED_SLOTS {
             state.messages = VecDeque::new();
+        }
+        // Only here, on the way to parking, and only for an actor that set an idle timeout:
+        // the others pay one test of a pointer they already have.
+        if let Some(idle) = state.relations.as_mut().and_then(|relations| relations.idle.as_mut()) {
+            if idle.poll_expired(fresh, cx) {
+                coop.made_progress();
+                return Poll::Ready(Next::Signal(Signal::Idle));
+            }
         }
         park(&mut state.receiver, cx.waker());
         Poll::Pending
@@ -506,7 +546,7 @@ impl<T> State<T> {
                     self.plain_stop = Some(PlainStop::Shutdown);
                     return;
                 }
-                Signal::Stop(_) | Signal::Exit(_) | Signal::Down(_) => {}
+                Signal::Stop(_) | Signal::Exit(_) | Signal::Down(_) | Signal::Idle => {}
             }
         }
         self.signals.get_or_insert_with(Box::default).push_back(signal);

@@ -83,6 +83,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::actor::{ActorId, ErasedCell, ExitReason};
+use crate::timer::IdleTimer;
 
 /// An exit signal from a linked actor, as a trapping actor's [`on_exit`](crate::Actor::on_exit)
 /// hook receives it (Erlang's `{'EXIT', From, Reason}`).
@@ -176,8 +177,9 @@ impl fmt::Display for MonitorRef {
     }
 }
 
-/// Who an actor is linked to, who watches it, and whom it watches. Allocated on the first
-/// link or monitor, so an actor that has none carries one pointer.
+/// Who an actor is linked to, who watches it, and whom it watches, with the rest of what few
+/// actors have (end work, an idle timeout). Allocated on first use, so an actor that has none
+/// of it carries one pointer.
 #[derive(Default)]
 pub(crate) struct Relations {
     /// By id: a supervisor is linked to every one of its children, so this may be large.
@@ -188,6 +190,8 @@ pub(crate) struct Relations {
     pub(crate) watching: Vec<(MonitorRef, Arc<dyn ErasedCell>)>,
     /// What must be undone when the actor ends: group memberships, subscriptions, timers.
     pub(crate) on_end: Vec<(EndToken, OnEnd)>,
+    /// The idle timeout, if the actor set one (see [`crate::timer`]).
+    pub(crate) idle: Option<IdleTimer>,
 }
 
 /// Work to run once when an actor ends, before its end is announced.

@@ -45,8 +45,8 @@ use tokio::sync::Notify;
 use crate::actor::{self, Actor, ActorId, ActorRef, ErasedCell};
 use crate::dead_letter::DeadLetters;
 use crate::mailbox::{MailboxConfig, MailboxConfigError};
-use crate::registry::Registry;
 pub use crate::registry::LookupError;
+use crate::registry::Registry;
 
 /// The runtime's home: spawns actors and shuts them down. Cloning gives another handle to the
 /// same system.
