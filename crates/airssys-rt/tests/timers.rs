@@ -43,6 +43,8 @@ struct ClockArgs {
     after: Option<Duration>,
     /// Set in `pre_start`, to itself: `Tick(0)` every period; cancelled after three ticks.
     every: Option<Duration>,
+    /// `post_stop` waits this long (on Tokio's clock) after recording the stop.
+    slow_stop: Option<Duration>,
 }
 
 /// Records what it handles; sets timers on itself or on others when asked.
@@ -64,6 +66,7 @@ enum Msg {
     SetIdle(Option<Duration>),
     /// Stays in the handler this long (on Tokio's clock).
     Busy(Duration),
+    Monitor(ActorRef<Clock>),
     Ping,
 }
 
@@ -116,6 +119,10 @@ impl Actor for Clock {
                 tokio::time::sleep(duration).await;
                 None
             }
+            Msg::Monitor(other) => {
+                ctx.monitor(&other);
+                None
+            }
             Msg::Ping => None,
         })
     }
@@ -139,6 +146,9 @@ impl Actor for Clock {
         reason: &ExitReason,
     ) -> Result<(), IdleError> {
         self.args.log.push(Ev::Stopped(reason.clone()));
+        if let Some(delay) = self.args.slow_stop {
+            tokio::time::sleep(delay).await;
+        }
         Ok(())
     }
 }
@@ -191,7 +201,7 @@ async fn fill(actor: &ActorRef<Clock>, busy: Duration) {
     while actor.mailbox_len() > 0 {
         tokio::task::yield_now().await;
     }
-    actor.try_tell(Msg::Tick(0)).ok().expect("room for the filler");
+    assert!(actor.try_tell(Msg::Tick(0)).is_ok(), "room for the filler");
     assert_eq!(actor.mailbox_len(), 1);
 }
 
@@ -486,6 +496,51 @@ async fn k5_an_interval_skips_the_ticks_missed_while_waiting_for_room() {
     assert!(every.cancel());
 }
 
+#[tokio::test(start_paused = true)]
+async fn k5_a_full_drop_oldest_mailbox_treats_a_timers_message_as_any() {
+    let system = ActorSystem::new();
+    let mailbox = MailboxConfig::bounded(1).overflow(OverflowPolicy::DropOldest);
+    let (actor, log) = clock_with(&system, mailbox, ClockArgs::default()).await;
+    fill(&actor, ms(100)).await;
+    actor.send_after(ms(10), Msg::Tick(1));
+    log.wait_for_count(&Ev::Tick(1), 1).await;
+    assert_eq!(ticks(&log), vec![1], "the filler made room for it");
+    let letters = system.dead_letters().recent();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].reason, DeadLetterReason::DroppedOldest);
+}
+
+#[tokio::test(start_paused = true)]
+async fn k5_cancelling_an_interval_drops_the_tick_waiting_for_room() {
+    let system = ActorSystem::new();
+    let (actor, log) = clock_with(&system, MailboxConfig::bounded(1), ClockArgs::default()).await;
+    fill(&actor, ms(100)).await;
+    let every = actor.send_interval(ms(10), Msg::Tick(7));
+    tokio::time::sleep(ms(50)).await;
+    assert!(every.cancel(), "an interval waiting for room is still active");
+    tokio::time::sleep(ms(200)).await;
+    actor.ask(Msg::Ping).await.unwrap();
+    assert_eq!(ticks(&log), vec![0]);
+    assert_eq!(system.dead_letters().count(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn k5_a_message_that_fires_while_its_actor_is_ending_is_a_dead_letter() {
+    let system = ActorSystem::new();
+    let args = ClockArgs { slow_stop: Some(ms(100)), ..ClockArgs::default() };
+    let (actor, log) = clock(&system, args).await;
+    let once = actor.send_after(ms(50), Msg::Tick(1));
+    actor.stop();
+    log.wait_for_count(&Ev::Stopped(ExitReason::Normal), 1).await;
+    tokio::time::sleep(ms(60)).await;
+    assert!(!once.is_active(), "it fired during post_stop");
+    let letters = system.dead_letters().recent();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].reason, DeadLetterReason::ActorStopped);
+    actor.wait_for_exit().await;
+    assert!(ticks(&log).is_empty());
+}
+
 // ---------------------------------------------------------------------------- K6
 
 #[tokio::test(start_paused = true)]
@@ -544,6 +599,22 @@ async fn k7_messages_arriving_keep_on_idle_away() {
     log.wait_for_count(&Ev::Idle, 1).await;
     let idle = last.elapsed();
     assert!(idle >= ms(100) && idle <= ms(101), "idle {idle:?} after the last message");
+}
+
+#[tokio::test(start_paused = true)]
+async fn k7_signals_arriving_keep_on_idle_away() {
+    let system = ActorSystem::new();
+    let (watched, _) = clock(&system, ClockArgs::default()).await;
+    let args = ClockArgs { idle: Some(ms(100)), idle_once: true, ..ClockArgs::default() };
+    let (watcher, log) = clock(&system, args).await;
+    let start = Instant::now();
+    watcher.ask(Msg::Monitor(watched.clone())).await.unwrap();
+    until(start, ms(80)).await;
+    watched.stop();
+    // The down notice reaches the watcher at 80 ms: the idle count starts again from there.
+    log.wait_for_count(&Ev::Idle, 1).await;
+    let idle = start.elapsed();
+    assert!(idle >= ms(180) && idle <= ms(181), "idle after {idle:?}");
 }
 
 #[tokio::test(start_paused = true)]

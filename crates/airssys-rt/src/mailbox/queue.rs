@@ -386,6 +386,12 @@ impl<T> Mailbox<T> {
         state.relations.as_ref()?.idle.as_ref().map(IdleTimer::timeout)
     }
 
+    /// How many pieces of end work are recorded.
+    #[cfg(test)]
+    pub(crate) fn end_work_len(&self) -> usize {
+        self.state.lock().relations.as_ref().map_or(0, |relations| relations.on_end.len())
+    }
+
     /// Removes the exit signals from `from` still waiting in the signal lane.
     pub(crate) fn remove_exit_from(&self, from: ActorId) {
         let mut state = self.state.lock();

@@ -98,7 +98,7 @@
 //!
 //! An actor that wants to act when nothing happens, as a `gen_server` does with the timeout of
 //! its callbacks, sets an **idle timeout** with [`Context::set_idle_timeout`] and implements
-//! [`Actor::on_idle`](crate::Actor::on_idle):
+//! [`Actor::on_idle`]:
 //!
 //! * `on_idle` runs once the actor has gone the timeout without handling a message or a
 //!   signal: counted from the moment it last finished one (or finished starting) and found its
@@ -349,6 +349,7 @@ impl<A: Actor> Drop for Armed<A> {
             .is_ok()
         {
             self.target.cell().cancel_on_end(self.timer.token);
+            drop(self.timer.task.lock().take());
         }
     }
 }
@@ -568,11 +569,20 @@ impl<A: Actor> Context<A> {
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use std::time::Duration;
-    /// # fn quiet<A: Actor>(ctx: &mut Context<A>) {
-    /// ctx.set_idle_timeout(Some(Duration::from_secs(60)));
-    /// assert_eq!(ctx.idle_timeout(), Some(Duration::from_secs(60)));
-    /// ctx.set_idle_timeout(None);
-    /// assert_eq!(ctx.idle_timeout(), None);
+    /// # struct Quiet;
+    /// # impl Actor for Quiet {
+    /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
+    /// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// async fn pre_start(_: (), ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+    ///     ctx.set_idle_timeout(Some(Duration::from_secs(60)));
+    ///     assert_eq!(ctx.idle_timeout(), Some(Duration::from_secs(60)));
+    ///     ctx.set_idle_timeout(None);
+    ///     assert_eq!(ctx.idle_timeout(), None);
+    ///     Ok(Quiet)
+    /// }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # ActorSystem::new().spawn::<Quiet>(()).await.unwrap();
     /// # }
     /// ```
     pub fn set_idle_timeout(&mut self, timeout: Option<Duration>) {
@@ -620,5 +630,47 @@ impl IdleTimer {
             self.sleep.as_mut().reset(deadline);
         }
         self.sleep.as_mut().poll(cx).is_ready()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ActorSystem;
+
+    struct Sink;
+
+    impl Actor for Sink {
+        type Msg = ();
+        type Reply = ();
+        type Args = ();
+        type Error = std::convert::Infallible;
+
+        async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+            Ok(Sink)
+        }
+
+        async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+            Ok(())
+        }
+    }
+
+    /// A long-lived actor that sets timers all its life does not gather their end work.
+    #[tokio::test(start_paused = true)]
+    async fn fired_and_cancelled_timers_withdraw_their_end_work() {
+        let system = ActorSystem::new();
+        let sink = system.spawn::<Sink>(()).await.unwrap();
+        let mailbox = &sink.cell().mailbox;
+        for _ in 0..100 {
+            drop(sink.send_after(Duration::from_millis(1), ()));
+            assert!(sink.send_after(Duration::from_secs(1), ()).cancel());
+            assert!(sink.send_interval(Duration::from_millis(1), ()).cancel());
+        }
+        let pending = sink.send_after(Duration::from_secs(1), ());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert_eq!(mailbox.end_work_len(), 1, "only the pending timer's");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(!pending.is_active());
+        assert_eq!(mailbox.end_work_len(), 0);
     }
 }
