@@ -78,7 +78,7 @@ impl<A: Actor> ActorCell<A> {
         };
         // The idle timeout goes with them: it has nothing left to wake.
         let Relations { links, watchers, watching, on_end, idle: _ } = *relations;
-        for (_, work) in on_end {
+        for work in on_end.into_values() {
             work();
         }
         for link in links.into_values() {

@@ -6,7 +6,7 @@
 //! woken and dropped messages are handed back after it is released. `VecDeque` allocates on the
 //! first push and keeps its room, so a steady flow of messages allocates nothing.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll, Waker};
@@ -62,6 +62,9 @@ pub(crate) enum PushError<T> {
 
 /// The room an empty mailbox keeps for the next messages; any more is freed when it empties.
 const RETAINED_SLOTS: usize = 4096;
+
+/// The room for end work kept once none is left; any more is freed.
+const RETAINED_END_WORK: usize = 64;
 
 pub(crate) struct Mailbox<T> {
     state: Mutex<State<T>>,
@@ -342,7 +345,7 @@ impl<T> Mailbox<T> {
         if state.closed || state.ended {
             return Err(work);
         }
-        state.relations.get_or_insert_with(Box::default).on_end.push((token, work));
+        state.relations.get_or_insert_with(Box::default).on_end.insert(token, work);
         Ok(())
     }
 
@@ -353,10 +356,13 @@ impl<T> Mailbox<T> {
         let Some(relations) = state.relations.as_mut() else {
             return false;
         };
-        let Some(position) = relations.on_end.iter().position(|(held, _)| *held == token) else {
+        let Some(work) = relations.on_end.remove(&token) else {
             return false;
         };
-        let work = relations.on_end.swap_remove(position);
+        // A burst of timers must not leave a long-lived actor its room for good.
+        if relations.on_end.is_empty() && relations.on_end.capacity() > RETAINED_END_WORK {
+            relations.on_end = HashMap::new();
+        }
         drop(state);
         drop(work);
         true

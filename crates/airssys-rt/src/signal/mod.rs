@@ -188,8 +188,9 @@ pub(crate) struct Relations {
     pub(crate) watchers: Vec<(MonitorRef, Arc<dyn ErasedCell>)>,
     /// Monitors this actor holds on others, so that it can cancel them.
     pub(crate) watching: Vec<(MonitorRef, Arc<dyn ErasedCell>)>,
-    /// What must be undone when the actor ends: group memberships, subscriptions, timers.
-    pub(crate) on_end: Vec<(EndToken, OnEnd)>,
+    /// What must be undone when the actor ends: group memberships, subscriptions, timers. By
+    /// token: an actor may have many timers pending, each withdrawn on its own when it fires.
+    pub(crate) on_end: HashMap<EndToken, OnEnd>,
     /// The idle timeout, if the actor set one (see [`crate::timer`]).
     pub(crate) idle: Option<IdleTimer>,
 }
