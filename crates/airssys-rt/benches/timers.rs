@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use airssys_rt::prelude::*;
 use tokio::runtime::Runtime;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 // ------------------------------------------------------------------ the counting allocator
 
@@ -78,36 +78,43 @@ fn live() -> isize {
 
 // ------------------------------------------------------------------ the actor under test
 
+/// Counts ticks, and says so when it has counted `N`.
 struct Counter {
-    ticks: u64,
+    ticks: usize,
+    done: Option<oneshot::Sender<()>>,
 }
 
 enum Msg {
     Tick,
-    Get,
 }
 
 impl Actor for Counter {
     type Msg = Msg;
-    type Reply = u64;
-    type Args = ();
+    type Reply = ();
+    type Args = Option<oneshot::Sender<()>>;
     type Error = Infallible;
 
-    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-        Ok(Counter { ticks: 0 })
+    async fn pre_start(
+        done: Option<oneshot::Sender<()>>,
+        _: &mut Context<Self>,
+    ) -> Result<Self, Self::Error> {
+        Ok(Counter { ticks: 0, done })
     }
 
-    async fn handle(&mut self, msg: Msg, _: &mut Context<Self>) -> Result<u64, Self::Error> {
-        if let Msg::Tick = msg {
-            self.ticks += 1;
+    async fn handle(&mut self, Msg::Tick: Msg, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        self.ticks += 1;
+        if self.ticks == N {
+            if let Some(done) = self.done.take() {
+                let _ = done.send(());
+            }
         }
-        Ok(self.ticks)
+        Ok(())
     }
 }
 
-async fn counter(system: &ActorSystem) -> ActorRef<Counter> {
+async fn counter(system: &ActorSystem, done: Option<oneshot::Sender<()>>) -> ActorRef<Counter> {
     let options = SpawnOptions::new().mailbox(MailboxConfig::unbounded());
-    system.spawn_with::<Counter>(options, ()).await.expect("spawn counter")
+    system.spawn_with::<Counter>(options, done).await.expect("spawn counter")
 }
 
 // ------------------------------------------------------------------ harness
@@ -145,7 +152,7 @@ type ArmCancel = (f64, f64, f64);
 
 async fn arm_cancel_airssys() -> ArmCancel {
     let system = ActorSystem::new();
-    let actor = counter(&system).await;
+    let actor = counter(&system, None).await;
     let tasks = alive_tasks();
     let bytes = live();
     let start = Instant::now();
@@ -197,16 +204,14 @@ async fn arm_cancel_tokio() -> ArmCancel {
 
 async fn fire_airssys() -> f64 {
     let system = ActorSystem::new();
-    let actor = counter(&system).await;
+    let (done, all_handled) = oneshot::channel();
+    let actor = counter(&system, Some(done)).await;
     let start = Instant::now();
     let due = Duration::from_millis(1);
     for _ in 0..N {
         drop(actor.send_after(due, Msg::Tick));
     }
-    // Ask until every tick is handled: the asks queue behind the ticks already delivered.
-    while actor.ask(Msg::Get).await.expect("count") < N as u64 {
-        tokio::task::yield_now().await;
-    }
+    all_handled.await.expect("every tick handled");
     let elapsed = start.elapsed();
     actor.stop();
     actor.wait_for_exit().await;
@@ -218,7 +223,7 @@ async fn fire_tokio() -> f64 {
     let sink = tokio::spawn(async move {
         let mut ticks = 0;
         while ticks < N {
-            if let Some(Msg::Tick) = rx.recv().await {
+            if rx.recv().await.is_some() {
                 ticks += 1;
             }
         }

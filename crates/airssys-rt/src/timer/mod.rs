@@ -389,10 +389,11 @@ where
 }
 
 fn arm_once<A: Actor>(target: ActorRef<A>, delay: Duration, msg: A::Msg) -> TimerRef {
-    // Made here, so that the delay counts from the call, not from the task's first poll.
-    let sleep = tokio::time::sleep(delay);
+    // From the call, not from the task's first poll. The sleep itself is made in the task:
+    // one moved in would take room in the task twice.
+    let deadline = after(delay);
     arm(target, msg, move |armed, msg| async move {
-        sleep.await;
+        tokio::time::sleep_until(deadline).await;
         if !armed.timer.fire() {
             return;
         }
@@ -418,6 +419,12 @@ where
             deliver(armed.target.cell(), msg.clone()).await;
         }
     })
+}
+
+/// The instant `delay` from now; "never" rather than an overflow for a huge delay.
+fn after(delay: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(delay).unwrap_or(now + FAR_FUTURE)
 }
 
 /// Sends a timer's message as a `tell` would, with nobody to hand a refused message back to:
@@ -625,9 +632,7 @@ impl IdleTimer {
     /// Whether the timeout has passed; `fresh` starts a new idle period now.
     pub(crate) fn poll_expired(&mut self, fresh: bool, cx: &mut TaskContext<'_>) -> bool {
         if fresh {
-            let now = Instant::now();
-            let deadline = now.checked_add(self.timeout).unwrap_or(now + FAR_FUTURE);
-            self.sleep.as_mut().reset(deadline);
+            self.sleep.as_mut().reset(after(self.timeout));
         }
         self.sleep.as_mut().poll(cx).is_ready()
     }
