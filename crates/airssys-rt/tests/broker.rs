@@ -412,6 +412,10 @@ async fn p6_race_exit_against_subscribe_leaves_no_subscription() {
             let actor = actor.clone();
             tokio::spawn(async move { actor.stop() })
         };
+        // Shifts the subscribe against the stop, so that both outcomes happen.
+        for _ in 0..round % 16 {
+            tokio::task::yield_now().await;
+        }
         let subscribed = broker.subscribe("race", &actor);
         stopper.await.unwrap();
         actor.wait_for_exit().await;
@@ -443,6 +447,9 @@ async fn p6_race_exit_against_unsubscribe_releases_the_subscription_once() {
             let actor = actor.clone();
             tokio::spawn(async move { actor.stop() })
         };
+        for _ in 0..round % 16 {
+            tokio::task::yield_now().await;
+        }
         let unsubscribed = broker.unsubscribe(id);
         assert!(matches!(unsubscribed, Ok(()) | Err(BrokerError::NotSubscribed(_))));
         stopper.await.unwrap();
