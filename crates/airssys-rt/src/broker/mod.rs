@@ -59,6 +59,13 @@
 //! or until the subscriber ends; then it is removed before the end is announced, so once
 //! [`wait_for_exit`](crate::ActorRef::wait_for_exit) returns, the actor is no longer listed.
 //! Subscribing an actor that has ended or is ending fails with [`BrokerError::NotAlive`].
+//! A restarted actor is a new actor: one that should stay subscribed across restarts subscribes
+//! itself in [`pre_start`](crate::Actor::pre_start), with
+//! [`ctx.actor_ref()`](crate::Context::actor_ref).
+//!
+//! A publish offers the publication to the subscribers while it holds the broker's read lock
+//! (briefly: it never waits there); a `Drop` of a message type that calls back into the same
+//! broker could then deadlock, and should not.
 //!
 //! ```
 //! use airssys_rt::prelude::*;
