@@ -20,8 +20,9 @@
 //!
 //! A counting global allocator wraps [`std::alloc::System`] and counts allocation calls on every
 //! thread (the subscribers' included) while the measured publishes run. The target is no
-//! allocation per subscriber: a publish allocates the payload's `Arc` and nothing else (the
-//! topic is given as an `Arc<str>`, as a publisher of a fixed topic would).
+//! allocation per subscriber: a publish allocates the payload's `Arc` and the publication the
+//! subscribers share, and nothing else (the topic is given as an `Arc<str>`, as a publisher of
+//! a fixed topic would).
 
 // The counting allocator is the only unsafe code: implementing `GlobalAlloc` requires it.
 #![allow(unsafe_code)]

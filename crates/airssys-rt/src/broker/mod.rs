@@ -48,9 +48,10 @@
 //!
 //! ## Sharing, not copying
 //!
-//! The payload is moved into an [`Arc`] once per publish; each subscriber receives a
-//! [`Publication`] holding a clone of that `Arc` and of the topic's, so a publish to ten
-//! thousand subscribers allocates nothing per subscriber, and `T` need not be `Clone`.
+//! The payload is moved into an [`Arc`] once per publish (unless it is given as one), and put
+//! with the topic into one shared allocation; each subscriber receives a [`Publication`] that
+//! points to it, one reference count more. A publish to ten thousand subscribers allocates
+//! nothing per subscriber, and `T` need not be `Clone`.
 //!
 //! ## Lifetime of a subscription
 //!
@@ -150,6 +151,14 @@ use topic::{check_pattern, check_topic, Trie};
 /// }
 /// ```
 pub struct Publication<T> {
+    // One pointer, so that each subscriber's copy is one reference count and a mailbox slot
+    // of two words (with the `ask` reply slot): a fan-out to many subscribers writes half the
+    // memory it would with the topic and the payload side by side.
+    shared: Arc<Shared<T>>,
+}
+
+/// What every subscriber of one publish shares.
+struct Shared<T> {
     topic: Arc<str>,
     payload: Arc<T>,
 }
@@ -161,7 +170,7 @@ impl<T> Publication<T> {
     /// # fn show(p: &airssys_rt::broker::Publication<u8>) -> &str { p.topic() }
     /// ```
     pub fn topic(&self) -> &str {
-        &self.topic
+        &self.shared.topic
     }
 
     /// The payload, shared with every other subscriber.
@@ -170,7 +179,7 @@ impl<T> Publication<T> {
     /// # fn show(p: &airssys_rt::broker::Publication<u8>) -> u8 { *p.payload() }
     /// ```
     pub fn payload(&self) -> &T {
-        &self.payload
+        &self.shared.payload
     }
 
     /// The shared payload itself, to keep it beyond the message without copying it.
@@ -180,7 +189,7 @@ impl<T> Publication<T> {
     /// # fn keep(p: &airssys_rt::broker::Publication<Vec<u8>>) -> Arc<Vec<u8>> { Arc::clone(p.shared_payload()) }
     /// ```
     pub fn shared_payload(&self) -> &Arc<T> {
-        &self.payload
+        &self.shared.payload
     }
 
     /// The shared topic itself.
@@ -190,13 +199,13 @@ impl<T> Publication<T> {
     /// # fn keep(p: &airssys_rt::broker::Publication<u8>) -> Arc<str> { Arc::clone(p.shared_topic()) }
     /// ```
     pub fn shared_topic(&self) -> &Arc<str> {
-        &self.topic
+        &self.shared.topic
     }
 }
 
 impl<T> Clone for Publication<T> {
     fn clone(&self) -> Self {
-        Self { topic: Arc::clone(&self.topic), payload: Arc::clone(&self.payload) }
+        Self { shared: Arc::clone(&self.shared) }
     }
 }
 
@@ -204,15 +213,15 @@ impl<T> Deref for Publication<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
-        &self.payload
+        &self.shared.payload
     }
 }
 
 impl<T: fmt::Debug> fmt::Debug for Publication<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Publication")
-            .field("topic", &self.topic)
-            .field("payload", &self.payload)
+            .field("topic", &self.shared.topic)
+            .field("payload", &self.shared.payload)
             .finish()
     }
 }
@@ -602,7 +611,7 @@ impl<T: Send + Sync + 'static> Broker<T> {
         // Only ambiguous patterns (two `#` or more) need this; it allocates only for them.
         let mut seen = Vec::new();
         let table = self.inner.table.read();
-        table.trie.for_each_match(&publication.topic, |subscriber| {
+        table.trie.for_each_match(publication.topic(), |subscriber| {
             if subscriber.may_repeat {
                 if seen.contains(&subscriber.id) {
                     return;
@@ -668,7 +677,7 @@ impl<T: Send + Sync + 'static> Broker<T> {
 
 fn publication<T>(topic: Arc<str>, payload: Arc<T>) -> Result<Publication<T>, BrokerError> {
     match check_topic(&topic) {
-        Ok(()) => Ok(Publication { topic, payload }),
+        Ok(()) => Ok(Publication { shared: Arc::new(Shared { topic, payload }) }),
         Err(problem) => Err(BrokerError::InvalidTopic { topic, problem }),
     }
 }
