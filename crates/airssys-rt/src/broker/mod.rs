@@ -113,7 +113,7 @@
 mod sink;
 mod topic;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -609,14 +609,11 @@ impl<T: Send + Sync + 'static> Broker<T> {
         mut full: impl FnMut(&Arc<dyn Sink<T>>, Delivery),
     ) {
         // Only ambiguous patterns (two `#` or more) need this; it allocates only for them.
-        let mut seen = Vec::new();
+        let mut seen = HashSet::new();
         let table = self.inner.table.read();
         table.trie.for_each_match(publication.topic(), |subscriber| {
-            if subscriber.may_repeat {
-                if seen.contains(&subscriber.id) {
-                    return;
-                }
-                seen.push(subscriber.id);
+            if subscriber.may_repeat && !seen.insert(subscriber.id) {
+                return;
             }
             report.matched += 1;
             let delivery = forced.unwrap_or(subscriber.delivery);
@@ -639,14 +636,11 @@ impl<T: Send + Sync + 'static> Broker<T> {
     pub fn subscriber_count(&self, topic: &str) -> Result<usize, BrokerError> {
         check_topic(topic)
             .map_err(|problem| BrokerError::InvalidTopic { topic: topic.into(), problem })?;
-        let mut seen = Vec::new();
+        let mut seen = HashSet::new();
         let mut count = 0;
         self.inner.table.read().trie.for_each_match(topic, |subscriber| {
-            if subscriber.may_repeat {
-                if seen.contains(&subscriber.id) {
-                    return;
-                }
-                seen.push(subscriber.id);
+            if subscriber.may_repeat && !seen.insert(subscriber.id) {
+                return;
             }
             count += 1;
         });
