@@ -522,6 +522,30 @@ async fn p7_guaranteed_waits_for_room() {
     assert_eq!(system.dead_letters().count(), 0);
 }
 
+#[tokio::test(start_paused = true)]
+async fn p7_a_publish_dropped_while_waiting_leaves_dead_letters() {
+    let system = ActorSystem::new();
+    let log = Record::default();
+    let args = ListenerArgs { who: 1, log: log.clone(), ..Default::default() };
+    let actor = listener_with(&system, args, MailboxConfig::bounded(1)).await;
+    let broker = system.broker::<Reading>();
+    broker.subscribe("work", &actor).unwrap();
+    let release = block(&actor).await;
+    assert_eq!(broker.publish("work", Reading(1)).await.unwrap(), report(1, 1, 0));
+
+    let waiting = {
+        let broker = broker.clone();
+        tokio::spawn(async move { broker.publish("work", Reading(2)).await })
+    };
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    waiting.abort();
+    assert!(waiting.await.unwrap_err().is_cancelled());
+    assert_eq!(dead_letter_reasons(&system), vec![DeadLetterReason::SubscriberFull]);
+    release.send(()).unwrap();
+    sync(&actor).await;
+    assert_eq!(log.items(), vec![got(1, "work", 1)]);
+}
+
 // ---------------------------------------------------------------- P8 best effort
 
 #[tokio::test]

@@ -493,8 +493,9 @@ impl<T: Send + Sync + 'static> Broker<T> {
     ///
     /// `topic` and `payload` may be given already shared (`Arc<str>`, `Arc<T>`), which saves
     /// their allocation. Fails only with [`BrokerError::InvalidTopic`], having sent nothing.
-    /// Dropping the returned future while it waits for room leaves the subscribers still
-    /// waited for without the publication, as a cancelled `tell` does.
+    /// Dropping the returned future while it waits for room makes the publication a dead
+    /// letter ([`SubscriberFull`](DeadLetterReason::SubscriberFull)) for each subscriber still
+    /// waited for.
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
@@ -577,23 +578,22 @@ impl<T: Send + Sync + 'static> Broker<T> {
         let waits = full.into_iter().map(|(sink, deadline)| {
             let publication = publication.clone();
             async move {
-                let delivery = sink.deliver_waiting(publication.clone());
-                let Some(deadline) = deadline else {
-                    return delivery.await;
+                // Whatever ends the wait without a delivery (the deadline, or the publish being
+                // dropped) makes the publication a dead letter for this subscriber.
+                let mut awaiting = AwaitingRoom { sink: &*sink, publication: Some(publication) };
+                let delivery = sink.deliver_waiting(awaiting.publication.clone()?);
+                let offered = match deadline {
+                    None => delivery.await,
+                    Some(deadline) => tokio::time::timeout_at(deadline, delivery).await.ok()?,
                 };
-                match tokio::time::timeout_at(deadline, delivery).await {
-                    Ok(offered) => offered,
-                    Err(_elapsed) => {
-                        sink.miss(publication, DeadLetterReason::SubscriberFull);
-                        Offered::Missed
-                    }
-                }
+                awaiting.publication = None;
+                Some(offered)
             }
         });
         for offered in futures::future::join_all(waits).await {
             match offered {
-                Offered::Delivered => report.delivered += 1,
-                Offered::Missed | Offered::Full => report.missed += 1,
+                Some(Offered::Delivered) => report.delivered += 1,
+                Some(Offered::Missed | Offered::Full) | None => report.missed += 1,
             }
         }
         Ok(report)
@@ -666,6 +666,21 @@ impl<T: Send + Sync + 'static> Broker<T> {
                 delivery: filed.delivery,
             })
             .collect()
+    }
+}
+
+/// A publication still to be delivered to a full subscriber; recorded as a dead letter if
+/// dropped before it is.
+struct AwaitingRoom<'a, T: 'static> {
+    sink: &'a dyn Sink<T>,
+    publication: Option<Publication<T>>,
+}
+
+impl<T: 'static> Drop for AwaitingRoom<'_, T> {
+    fn drop(&mut self) {
+        if let Some(publication) = self.publication.take() {
+            self.sink.miss(publication, DeadLetterReason::SubscriberFull);
+        }
     }
 }
 
