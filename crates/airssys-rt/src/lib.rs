@@ -68,6 +68,7 @@ pub mod actor;
 pub mod dead_letter;
 pub mod mailbox;
 pub mod message;
+pub mod pg;
 pub mod registry;
 pub mod signal;
 pub mod supervisor;

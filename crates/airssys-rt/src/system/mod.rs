@@ -45,6 +45,7 @@ use tokio::sync::Notify;
 use crate::actor::{self, Actor, ActorId, ActorRef, ErasedCell};
 use crate::dead_letter::DeadLetters;
 use crate::mailbox::{MailboxConfig, MailboxConfigError};
+use crate::pg::ProcessGroups;
 use crate::registry::Registry;
 pub use crate::registry::LookupError;
 
@@ -87,6 +88,7 @@ struct SystemInner {
     shutting_down: AtomicBool,
     actors: Mutex<Slab<Arc<dyn ErasedCell>>>,
     registry: Registry,
+    groups: ProcessGroups,
     dead_letters: DeadLetters,
     all_stopped: Notify,
     deadlines: Arc<deadlines::Deadlines>,
@@ -129,6 +131,7 @@ impl ActorSystem {
                 shutting_down: AtomicBool::new(false),
                 actors: Mutex::new(Slab::new()),
                 registry: Registry::default(),
+                groups: ProcessGroups::default(),
                 dead_letters,
                 all_stopped: Notify::new(),
                 deadlines: Arc::new(deadlines::Deadlines::new()),
@@ -225,6 +228,16 @@ impl ActorSystem {
     /// ```
     pub fn registry(&self) -> &Registry {
         &self.inner.registry
+    }
+
+    /// The system's process groups.
+    ///
+    /// ```
+    /// let system = airssys_rt::ActorSystem::new();
+    /// assert!(system.groups().member_ids("workers").is_empty());
+    /// ```
+    pub fn groups(&self) -> &ProcessGroups {
+        &self.inner.groups
     }
 
     /// How many actors are alive (started and not yet ended).
