@@ -104,12 +104,20 @@ impl Actor for Watcher {
         Ok(Watcher { seen: args.0, groups: args.1 })
     }
 
-    async fn handle(&mut self, target: ActorRef<Probe>, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+    async fn handle(
+        &mut self,
+        target: ActorRef<Probe>,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
         ctx.monitor(&target);
         Ok(())
     }
 
-    async fn on_down(&mut self, ctx: &mut Context<Self>, down: DownNotice) -> Result<(), Self::Error> {
+    async fn on_down(
+        &mut self,
+        ctx: &mut Context<Self>,
+        down: DownNotice,
+    ) -> Result<(), Self::Error> {
         let still_in = self
             .groups
             .iter()

@@ -131,7 +131,10 @@ async fn n6_an_actor_that_stopped_cannot_be_registered() {
     let actor = probe(&system).await;
     actor.stop();
     actor.wait_for_exit().await;
-    assert_eq!(system.registry().register("late", &actor), Err(RegistryError::NotAlive(actor.id())));
+    assert_eq!(
+        system.registry().register("late", &actor),
+        Err(RegistryError::NotAlive(actor.id()))
+    );
     assert_eq!(system.registry().whereis("late"), None);
 }
 
@@ -204,7 +207,11 @@ impl Actor for Watcher {
         Ok(self.seen.clone())
     }
 
-    async fn on_down(&mut self, ctx: &mut Context<Self>, down: DownNotice) -> Result<(), Self::Error> {
+    async fn on_down(
+        &mut self,
+        ctx: &mut Context<Self>,
+        down: DownNotice,
+    ) -> Result<(), Self::Error> {
         let registry = ctx.system().registry();
         let name_holder = registry.whereis("successor");
         let me = ctx.actor_ref();

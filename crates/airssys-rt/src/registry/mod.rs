@@ -175,7 +175,11 @@ impl Registry {
     }
 
     /// Registers a starting actor under the name it was spawned with.
-    pub(crate) fn admit(&self, name: &Arc<str>, cell: &Arc<dyn ErasedCell>) -> Result<(), SpawnError> {
+    pub(crate) fn admit(
+        &self,
+        name: &Arc<str>,
+        cell: &Arc<dyn ErasedCell>,
+    ) -> Result<(), SpawnError> {
         let mut names = self.names.write();
         if let Some(owner) = names.get(name) {
             return Err(SpawnError::NameTaken { name: Arc::clone(name), owner: owner.id() });

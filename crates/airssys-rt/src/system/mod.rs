@@ -46,8 +46,8 @@ use crate::actor::{self, Actor, ActorId, ActorRef, ErasedCell};
 use crate::dead_letter::DeadLetters;
 use crate::mailbox::{MailboxConfig, MailboxConfigError};
 use crate::pg::ProcessGroups;
-use crate::registry::Registry;
 pub use crate::registry::LookupError;
+use crate::registry::Registry;
 
 /// The runtime's home: spawns actors and shuts them down. Cloning gives another handle to the
 /// same system.
