@@ -109,7 +109,7 @@ fn contend(
 }
 
 fn median(mut runs: Vec<Run>) -> Run {
-    runs.sort_by(|a, b| a.elapsed.cmp(&b.elapsed));
+    runs.sort_by_key(|run| run.elapsed);
     runs.swap_remove(runs.len() / 2)
 }
 
@@ -169,8 +169,8 @@ fn main() {
     };
 
     // Warm-up.
-    drop(registry_run());
-    drop(baseline_run());
+    let _warm = registry_run();
+    let _warm = baseline_run();
     let ours = median((0..RUNS).map(|_| registry_run()).collect());
     let theirs = median((0..RUNS).map(|_| baseline_run()).collect());
 
