@@ -6,29 +6,10 @@ use std::sync::Arc;
 
 use airssys_rt::pg::GroupError;
 use airssys_rt::prelude::*;
-use airssys_rt::signal::DownNotice;
-use common::record::Record;
-use common::{Cmd, Probe, ProbeArgs};
+use common::{Cmd, Idle, Observer, Probe};
 
 async fn probe(system: &ActorSystem) -> ActorRef<Probe> {
-    system.spawn::<Probe>(ProbeArgs::new()).await.unwrap()
-}
-
-struct Other;
-
-impl Actor for Other {
-    type Msg = ();
-    type Reply = ();
-    type Args = ();
-    type Error = std::convert::Infallible;
-
-    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-        Ok(Other)
-    }
-
-    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
-        Ok(())
-    }
+    common::probe(system).await.0
 }
 
 fn sorted<T: Ord>(mut items: Vec<T>) -> Vec<T> {
@@ -79,54 +60,13 @@ async fn g3_members_lists_only_the_type_asked_for() {
     let system = ActorSystem::new();
     let groups = system.groups();
     let a = probe(&system).await;
-    let other = system.spawn::<Other>(()).await.unwrap();
+    let other = system.spawn::<Idle>(()).await.unwrap();
     groups.join("mixed", &a).unwrap();
     groups.join("mixed", &other).unwrap();
     assert_eq!(groups.members::<Probe>("mixed"), vec![a.clone()]);
-    assert_eq!(groups.members::<Other>("mixed"), vec![other.clone()]);
+    assert_eq!(groups.members::<Idle>("mixed"), vec![other.clone()]);
     assert_eq!(groups.member_ids("mixed").len(), 2);
     system.shutdown().await;
-}
-
-/// Monitors a probe and, on its notice, records the groups the probe still appears in.
-struct Watcher {
-    seen: Record<(ExitReason, Vec<Arc<str>>)>,
-    groups: Vec<Arc<str>>,
-}
-
-impl Actor for Watcher {
-    type Msg = ActorRef<Probe>;
-    type Reply = ();
-    type Args = (Record<(ExitReason, Vec<Arc<str>>)>, Vec<Arc<str>>);
-    type Error = std::convert::Infallible;
-
-    async fn pre_start(args: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> {
-        Ok(Watcher { seen: args.0, groups: args.1 })
-    }
-
-    async fn handle(
-        &mut self,
-        target: ActorRef<Probe>,
-        ctx: &mut Context<Self>,
-    ) -> Result<(), Self::Error> {
-        ctx.monitor(&target);
-        Ok(())
-    }
-
-    async fn on_down(
-        &mut self,
-        ctx: &mut Context<Self>,
-        down: DownNotice,
-    ) -> Result<(), Self::Error> {
-        let still_in = self
-            .groups
-            .iter()
-            .filter(|group| ctx.system().groups().member_ids(group).contains(&down.actor))
-            .cloned()
-            .collect();
-        self.seen.push((down.reason, still_in));
-        Ok(())
-    }
 }
 
 #[tokio::test]
@@ -138,9 +78,16 @@ async fn g4_an_ending_actor_leaves_every_group_before_its_end_is_announced() {
     for name in &names {
         groups.join(Arc::clone(name), &a).unwrap();
     }
-    let seen = Record::new();
-    let watcher = system.spawn::<Watcher>((seen.clone(), names.clone())).await.unwrap();
-    watcher.ask(a.clone()).await.unwrap();
+    let (observer, seen) = Observer::spawn(&system, move |system, down| {
+        let still_in: Vec<Arc<str>> = names
+            .iter()
+            .filter(|group| system.groups().member_ids(group).contains(&down.actor))
+            .cloned()
+            .collect();
+        (down.reason.clone(), still_in)
+    })
+    .await;
+    observer.ask(a.clone()).await.unwrap();
 
     a.ask(Cmd::Panic).await.unwrap_err();
     let seen = seen.wait_for_len(1).await;
@@ -178,9 +125,8 @@ async fn g5_membership_keeps_an_actor_alive_until_it_leaves() {
     let system = ActorSystem::new();
     let a = probe(&system).await;
     system.groups().join("keepers", &a).unwrap();
-    let seen = Record::new();
-    let watcher = system.spawn::<Watcher>((seen.clone(), Vec::new())).await.unwrap();
-    watcher.ask(a.clone()).await.unwrap();
+    let (observer, seen) = Observer::spawn(&system, |_, down| down.reason.clone()).await;
+    observer.ask(a.clone()).await.unwrap();
     let weak = a.downgrade();
     drop(a);
     let member = system.groups().members::<Probe>("keepers").pop().unwrap();
@@ -190,7 +136,6 @@ async fn g5_membership_keeps_an_actor_alive_until_it_leaves() {
 
     assert!(system.groups().leave("keepers", &member));
     drop(member);
-    let down = seen.wait_for_len(1).await;
-    assert_eq!(down[0].0, ExitReason::Normal);
+    assert_eq!(seen.wait_for_len(1).await, vec![ExitReason::Normal]);
     system.shutdown().await;
 }

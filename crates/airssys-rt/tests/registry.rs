@@ -6,30 +6,10 @@ use std::sync::Arc;
 
 use airssys_rt::prelude::*;
 use airssys_rt::registry::{LookupError, RegistryError};
-use airssys_rt::signal::DownNotice;
-use common::record::Record;
-use common::{Cmd, Probe, ProbeArgs};
+use common::{Cmd, Idle, Observer, Probe, ProbeArgs};
 
 async fn probe(system: &ActorSystem) -> ActorRef<Probe> {
-    system.spawn::<Probe>(ProbeArgs::new()).await.unwrap()
-}
-
-/// Another actor type, for typed lookups.
-struct Other;
-
-impl Actor for Other {
-    type Msg = ();
-    type Reply = ();
-    type Args = ();
-    type Error = std::convert::Infallible;
-
-    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-        Ok(Other)
-    }
-
-    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
-        Ok(())
-    }
+    common::probe(system).await.0
 }
 
 #[tokio::test]
@@ -54,19 +34,19 @@ async fn n1_a_registered_actor_is_found_by_its_name() {
 #[tokio::test]
 async fn n2_a_lookup_of_the_wrong_type_or_an_unknown_name_is_an_error() {
     let system = ActorSystem::new();
-    let other = system.spawn::<Other>(()).await.unwrap();
+    let other = system.spawn::<Idle>(()).await.unwrap();
     system.registry().register("other", &other).unwrap();
 
     match system.registry().lookup::<Probe>("other") {
         Err(LookupError::WrongType { name, expected, actual }) => {
             assert_eq!(name, "other");
             assert!(expected.ends_with("Probe"), "{expected}");
-            assert!(actual.ends_with("Other"), "{actual}");
+            assert!(actual.ends_with("Idle"), "{actual}");
         }
         other => panic!("expected WrongType, got {:?}", other.map(|a| a.id())),
     }
     assert_eq!(
-        system.registry().lookup::<Other>("nobody").unwrap_err(),
+        system.registry().lookup::<Idle>("nobody").unwrap_err(),
         LookupError::NotFound("nobody".into())
     );
     system.shutdown().await;
@@ -143,8 +123,8 @@ async fn n7_a_registration_keeps_its_actor_alive_until_unregistered() {
     let system = ActorSystem::new();
     let actor = probe(&system).await;
     system.registry().register("kept", &actor).unwrap();
-    let watcher = system.spawn::<Watcher>(Record::new()).await.unwrap();
-    let seen = watcher.ask(WatchCmd::Watch(actor.downgrade())).await.unwrap();
+    let (observer, downs) = Observer::spawn(&system, |_, down| down.reason.clone()).await;
+    observer.ask(actor.clone()).await.unwrap();
     let weak = actor.downgrade();
     drop(actor);
     // Still reachable, and it still answers.
@@ -152,87 +132,35 @@ async fn n7_a_registration_keeps_its_actor_alive_until_unregistered() {
     assert_eq!(found.ask(Cmd::Echo(3)).await.unwrap(), 3);
     drop(found);
     assert!(weak.is_alive());
-    assert!(seen.items().is_empty());
+    assert!(downs.items().is_empty());
 
     // With neither a handle nor a name, nobody can send to it: it ends normally.
     system.registry().unregister("kept").unwrap();
-    let down = seen.wait_for_len(1).await;
-    assert_eq!(down[0].reason, ExitReason::Normal);
+    assert_eq!(downs.wait_for_len(1).await, vec![ExitReason::Normal]);
     system.shutdown().await;
-}
-
-/// What the watcher saw when a monitor's notice arrived.
-#[derive(Clone, Debug, PartialEq)]
-struct Seen {
-    reason: ExitReason,
-    name_holder: Option<ActorId>,
-    registered: Result<(), RegistryError>,
-}
-
-enum WatchCmd {
-    Watch(WeakActorRef<Probe>),
-}
-
-/// Monitors a probe; on its notice, looks at the registry and takes the name `"successor"`.
-struct Watcher {
-    seen: Record<Seen>,
-}
-
-impl Actor for Watcher {
-    type Msg = WatchCmd;
-    type Reply = Record<Seen>;
-    type Args = Record<Seen>;
-    type Error = std::convert::Infallible;
-
-    async fn pre_start(seen: Record<Seen>, _: &mut Context<Self>) -> Result<Self, Self::Error> {
-        Ok(Watcher { seen })
-    }
-
-    async fn handle(
-        &mut self,
-        msg: WatchCmd,
-        ctx: &mut Context<Self>,
-    ) -> Result<Record<Seen>, Self::Error> {
-        let WatchCmd::Watch(target) = msg;
-        match target.upgrade() {
-            Some(target) => {
-                ctx.monitor(&target);
-            }
-            None => self.seen.push(Seen {
-                reason: ExitReason::NoSuchActor,
-                name_holder: None,
-                registered: Ok(()),
-            }),
-        }
-        Ok(self.seen.clone())
-    }
-
-    async fn on_down(
-        &mut self,
-        ctx: &mut Context<Self>,
-        down: DownNotice,
-    ) -> Result<(), Self::Error> {
-        let registry = ctx.system().registry();
-        let name_holder = registry.whereis("successor");
-        let me = ctx.actor_ref();
-        let registered = registry.register("successor", &me);
-        self.seen.push(Seen { reason: down.reason, name_holder, registered });
-        Ok(())
-    }
 }
 
 #[tokio::test]
 async fn n8_the_name_is_free_before_the_end_is_announced() {
     let system = ActorSystem::new();
     let actor = system.spawn_named::<Probe>("successor", ProbeArgs::new()).await.unwrap();
-    let watcher = system.spawn::<Watcher>(Record::new()).await.unwrap();
-    let seen = watcher.ask(WatchCmd::Watch(actor.downgrade())).await.unwrap();
+    let successor = system.spawn::<Idle>(()).await.unwrap();
+    let (observer, seen) = {
+        let successor = successor.clone();
+        Observer::spawn(&system, move |system, down| {
+            let holder = system.registry().whereis("successor");
+            (down.reason.clone(), holder, system.registry().register("successor", &successor))
+        })
+        .await
+    };
+    observer.ask(actor.clone()).await.unwrap();
     actor.ask(Cmd::Panic).await.unwrap_err();
     let seen = seen.wait_for_len(1).await;
-    assert!(matches!(seen[0].reason, ExitReason::Panicked(_)));
-    assert_eq!(seen[0].name_holder, None, "the name outlived its actor");
-    assert_eq!(seen[0].registered, Ok(()));
-    assert_eq!(system.registry().whereis("successor"), Some(watcher.id()));
+    let (reason, holder, registered) = &seen[0];
+    assert!(matches!(reason, ExitReason::Panicked(_)));
+    assert_eq!(*holder, None, "the name outlived its actor");
+    assert_eq!(*registered, Ok(()));
+    assert_eq!(system.registry().whereis("successor"), Some(successor.id()));
     system.shutdown().await;
 }
 
