@@ -70,6 +70,7 @@ pub mod broker;
 pub mod dead_letter;
 pub mod mailbox;
 pub mod message;
+pub mod pg;
 pub mod registry;
 pub mod signal;
 pub mod supervisor;

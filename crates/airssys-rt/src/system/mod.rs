@@ -48,6 +48,7 @@ use crate::actor::{self, Actor, ActorId, ActorRef, ErasedCell};
 use crate::broker::Broker;
 use crate::dead_letter::DeadLetters;
 use crate::mailbox::{MailboxConfig, MailboxConfigError};
+use crate::pg::ProcessGroups;
 pub use crate::registry::LookupError;
 use crate::registry::Registry;
 
@@ -90,6 +91,7 @@ struct SystemInner {
     shutting_down: AtomicBool,
     actors: Mutex<Slab<Arc<dyn ErasedCell>>>,
     registry: Registry,
+    groups: ProcessGroups,
     /// One broker per payload type, each a `Broker<T>` keyed by `TypeId::of::<T>()`.
     brokers: Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
     dead_letters: DeadLetters,
@@ -134,6 +136,7 @@ impl ActorSystem {
                 shutting_down: AtomicBool::new(false),
                 actors: Mutex::new(Slab::new()),
                 registry: Registry::default(),
+                groups: ProcessGroups::default(),
                 brokers: Mutex::new(HashMap::new()),
                 dead_letters,
                 all_stopped: Notify::new(),
@@ -231,6 +234,16 @@ impl ActorSystem {
     /// ```
     pub fn registry(&self) -> &Registry {
         &self.inner.registry
+    }
+
+    /// The system's process groups.
+    ///
+    /// ```
+    /// let system = airssys_rt::ActorSystem::new();
+    /// assert!(system.groups().member_ids("workers").is_empty());
+    /// ```
+    pub fn groups(&self) -> &ProcessGroups {
+        &self.inner.groups
     }
 
     /// The system's publish-subscribe broker for payloads of type `T`: every call returns a
