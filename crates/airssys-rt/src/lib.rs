@@ -14,9 +14,10 @@
 //! Actors live in an [`ActorSystem`], which spawns them, names them, counts them, collects the
 //! messages that could not be delivered ([dead letters](dead_letter)) and shuts them all down.
 //!
-//! Actors can be [linked and monitored](signal), and arranged in [supervision trees](supervisor)
-//! with OTP's semantics: supervisors start their children, restart them as their strategy and
-//! restart types say, give up when restarts come too fast, and escalate to their own supervisor.
+//! Actors can [publish and subscribe](broker) to topics, be [linked and monitored](signal),
+//! and arranged in [supervision trees](supervisor) with OTP's semantics: supervisors start
+//! their children, restart them as their strategy and restart types say, give up when restarts
+//! come too fast, and escalate to their own supervisor.
 //!
 //! ```
 //! use airssys_rt::prelude::*;
@@ -65,9 +66,11 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod actor;
+pub mod broker;
 pub mod dead_letter;
 pub mod mailbox;
 pub mod message;
+pub mod pg;
 pub mod registry;
 pub mod signal;
 pub mod supervisor;
@@ -87,6 +90,7 @@ pub mod prelude {
     pub use crate::actor::{
         Actor, ActorId, ActorRef, ActorState, Context, ExitReason, WeakActorRef,
     };
+    pub use crate::broker::{Broker, BrokerError, Delivery, Publication, SubscriptionId};
     pub use crate::mailbox::{MailboxConfig, OverflowPolicy};
     pub use crate::message::{AskError, SendError};
     pub use crate::signal::{DownNotice, ExitSignal, MonitorRef};

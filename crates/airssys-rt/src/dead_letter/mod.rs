@@ -4,8 +4,10 @@
 //! counted and recorded here. That happens when
 //!
 //! * a full mailbox drops it under [`DropNewest`](crate::mailbox::OverflowPolicy::DropNewest) or
-//!   [`DropOldest`](crate::mailbox::OverflowPolicy::DropOldest), or
-//! * it was still waiting in the mailbox when its actor ended.
+//!   [`DropOldest`](crate::mailbox::OverflowPolicy::DropOldest),
+//! * it was still waiting in the mailbox when its actor ended, or
+//! * it was published to a subscriber that had ended, or that was full and not to be waited
+//!   for (see [`broker`](crate::broker)).
 //!
 //! Messages refused at the door (a full `Reject` mailbox, a closed mailbox) are not dead letters:
 //! they go back to the sender inside the error.
@@ -88,8 +90,13 @@ pub enum DeadLetterReason {
     DroppedNewest,
     /// A full `DropOldest` mailbox dropped it to make room for a newer one.
     DroppedOldest,
-    /// It was still waiting in the mailbox when its actor ended.
+    /// It was still waiting in the mailbox when its actor ended, or it was published to an
+    /// actor that had ended or was ending.
     ActorStopped,
+    /// A publication ([`broker`](crate::broker)) that found its subscriber's mailbox full and
+    /// was not to wait for room (best effort, a `Reject` mailbox), or not any longer (its
+    /// deadline passed).
+    SubscriberFull,
 }
 
 impl fmt::Display for DeadLetterReason {
@@ -98,6 +105,7 @@ impl fmt::Display for DeadLetterReason {
             Self::DroppedNewest => "the full mailbox dropped it on arrival",
             Self::DroppedOldest => "the full mailbox dropped it for a newer message",
             Self::ActorStopped => "its actor stopped before handling it",
+            Self::SubscriberFull => "its subscriber's mailbox was full when it was published",
         })
     }
 }

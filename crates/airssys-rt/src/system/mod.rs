@@ -32,6 +32,8 @@
 
 pub(crate) mod deadlines;
 
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::fmt;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -43,8 +45,10 @@ use slab::Slab;
 use tokio::sync::Notify;
 
 use crate::actor::{self, Actor, ActorId, ActorRef, ErasedCell};
+use crate::broker::Broker;
 use crate::dead_letter::DeadLetters;
 use crate::mailbox::{MailboxConfig, MailboxConfigError};
+use crate::pg::ProcessGroups;
 pub use crate::registry::LookupError;
 use crate::registry::Registry;
 
@@ -87,6 +91,9 @@ struct SystemInner {
     shutting_down: AtomicBool,
     actors: Mutex<Slab<Arc<dyn ErasedCell>>>,
     registry: Registry,
+    groups: ProcessGroups,
+    /// One broker per payload type, each a `Broker<T>` keyed by `TypeId::of::<T>()`.
+    brokers: Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
     dead_letters: DeadLetters,
     all_stopped: Notify,
     deadlines: Arc<deadlines::Deadlines>,
@@ -129,6 +136,8 @@ impl ActorSystem {
                 shutting_down: AtomicBool::new(false),
                 actors: Mutex::new(Slab::new()),
                 registry: Registry::default(),
+                groups: ProcessGroups::default(),
+                brokers: Mutex::new(HashMap::new()),
                 dead_letters,
                 all_stopped: Notify::new(),
                 deadlines: Arc::new(deadlines::Deadlines::new()),
@@ -225,6 +234,35 @@ impl ActorSystem {
     /// ```
     pub fn registry(&self) -> &Registry {
         &self.inner.registry
+    }
+
+    /// The system's process groups.
+    ///
+    /// ```
+    /// let system = airssys_rt::ActorSystem::new();
+    /// assert!(system.groups().member_ids("workers").is_empty());
+    /// ```
+    pub fn groups(&self) -> &ProcessGroups {
+        &self.inner.groups
+    }
+
+    /// The system's publish-subscribe broker for payloads of type `T`: every call returns a
+    /// handle to the same broker. See the [`broker`](crate::broker) module.
+    ///
+    /// ```
+    /// let system = airssys_rt::ActorSystem::new();
+    /// let readings = system.broker::<f64>();
+    /// assert_eq!(readings.subscriber_count("sensors.hall.temperature"), Ok(0));
+    /// ```
+    pub fn broker<T: Send + Sync + 'static>(&self) -> Broker<T> {
+        let mut brokers = self.inner.brokers.lock();
+        let broker = brokers
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Box::new(Broker::<T>::new()))
+            .downcast_ref::<Broker<T>>()
+            .cloned();
+        // The entry under `TypeId::of::<T>()` is always a `Broker<T>`; the fallback is never used.
+        broker.unwrap_or_else(Broker::new)
     }
 
     /// How many actors are alive (started and not yet ended).

@@ -201,3 +201,73 @@ pub async fn block(actor: &ActorRef<Probe>) -> oneshot::Sender<()> {
     entered_rx.await.expect("probe entered the block");
     release_tx
 }
+
+/// An actor that does nothing: another type to look up, group or subscribe.
+pub struct Idle;
+
+impl Actor for Idle {
+    type Msg = ();
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Idle)
+    }
+
+    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// What an [`Observer`] looks at when a notice arrives.
+pub type Observation<T> = Arc<dyn Fn(&ActorSystem, &DownNotice) -> T + Send + Sync>;
+
+/// Monitors every probe it is sent and records, for each down notice, what `observe` sees at
+/// the moment the notice is handled: what the rest of the system looks like once an end has
+/// been announced.
+pub struct Observer<T> {
+    seen: record::Record<T>,
+    observe: Observation<T>,
+}
+
+impl<T: Clone + PartialEq + Send + 'static> Observer<T> {
+    /// Spawns an observer; returns it with the record it fills.
+    pub async fn spawn(
+        system: &ActorSystem,
+        observe: impl Fn(&ActorSystem, &DownNotice) -> T + Send + Sync + 'static,
+    ) -> (ActorRef<Self>, record::Record<T>) {
+        let seen = record::Record::default();
+        let observer = system.spawn::<Self>((seen.clone(), Arc::new(observe))).await.unwrap();
+        (observer, seen)
+    }
+}
+
+impl<T: Clone + PartialEq + Send + 'static> Actor for Observer<T> {
+    type Msg = ActorRef<Probe>;
+    type Reply = ();
+    type Args = (record::Record<T>, Observation<T>);
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(args: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Observer { seen: args.0, observe: args.1 })
+    }
+
+    async fn handle(
+        &mut self,
+        target: ActorRef<Probe>,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
+        ctx.monitor(&target);
+        Ok(())
+    }
+
+    async fn on_down(
+        &mut self,
+        ctx: &mut Context<Self>,
+        down: DownNotice,
+    ) -> Result<(), Self::Error> {
+        self.seen.push((self.observe)(ctx.system(), &down));
+        Ok(())
+    }
+}

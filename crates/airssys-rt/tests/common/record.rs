@@ -21,6 +21,24 @@ impl<T> Default for Record<T> {
 }
 
 impl<T: Clone + PartialEq> Record<T> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Waits until at least `len` items have been recorded, and returns them all.
+    pub async fn wait_for_len(&self, len: usize) -> Vec<T> {
+        loop {
+            let notified = self.0 .1.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let items = self.items();
+            if items.len() >= len {
+                return items;
+            }
+            notified.await;
+        }
+    }
+
     pub fn push(&self, item: impl Into<T>) {
         self.0 .0.lock().push(item.into());
         self.0 .1.notify_waiters();

@@ -1,0 +1,876 @@
+//! The publish-subscribe broker: one test (or more) per rule of chapter P of
+//! `docs/semantics.md`, named after the rule, then races and fault injection.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use airssys_rt::broker::{BrokerError, Delivery, PublishReport, TopicProblem};
+use airssys_rt::dead_letter::DeadLetterReason;
+use airssys_rt::prelude::*;
+use common::record::Record;
+use tokio::sync::{oneshot, Notify};
+
+/// A payload that cannot be cloned: the broker must share it (rule P4).
+#[derive(Debug)]
+struct Reading(u64);
+
+#[derive(Clone, Debug, PartialEq)]
+enum Event {
+    Got {
+        who: u32,
+        topic: String,
+        value: u64,
+    },
+    /// `post_stop` began.
+    Stopping(u32),
+}
+
+fn got(who: u32, topic: &str, value: u64) -> Event {
+    Event::Got { who, topic: topic.to_owned(), value }
+}
+
+#[derive(Clone, Default)]
+struct ListenerArgs {
+    who: u32,
+    log: Record<Event>,
+    /// The address of every payload received.
+    payloads: Record<usize>,
+    /// When set, `post_stop` waits for it.
+    hold_stop: Option<Arc<Notify>>,
+}
+
+struct Listener {
+    args: ListenerArgs,
+}
+
+enum ListenerMsg {
+    Reading(Publication<Reading>),
+    /// Tells `entered`, then waits for `release`.
+    Block {
+        entered: oneshot::Sender<()>,
+        release: oneshot::Receiver<()>,
+    },
+    /// Replies once every message before it was handled.
+    Sync,
+}
+
+impl From<Publication<Reading>> for ListenerMsg {
+    fn from(publication: Publication<Reading>) -> Self {
+        ListenerMsg::Reading(publication)
+    }
+}
+
+impl Actor for Listener {
+    type Msg = ListenerMsg;
+    type Reply = ();
+    type Args = ListenerArgs;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(args: ListenerArgs, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Listener { args })
+    }
+
+    async fn handle(&mut self, msg: ListenerMsg, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        match msg {
+            ListenerMsg::Reading(publication) => {
+                self.args.payloads.push(Arc::as_ptr(publication.shared_payload()) as usize);
+                self.args.log.push(got(self.args.who, publication.topic(), publication.0));
+            }
+            ListenerMsg::Block { entered, release } => {
+                let _ = entered.send(());
+                let _ = release.await;
+            }
+            ListenerMsg::Sync => {}
+        }
+        Ok(())
+    }
+
+    async fn post_stop(
+        &mut self,
+        _: &mut Context<Self>,
+        _: &ExitReason,
+    ) -> Result<(), Self::Error> {
+        self.args.log.push(Event::Stopping(self.args.who));
+        if let Some(hold) = &self.args.hold_stop {
+            hold.notified().await;
+        }
+        Ok(())
+    }
+}
+
+/// Another subscriber type, of another payload (rule P1).
+struct Tally {
+    seen: Record<u64>,
+}
+
+impl Actor for Tally {
+    type Msg = Publication<u64>;
+    type Reply = ();
+    type Args = Record<u64>;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(seen: Record<u64>, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Tally { seen })
+    }
+
+    async fn handle(
+        &mut self,
+        n: Publication<u64>,
+        _: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
+        self.seen.push(*n);
+        Ok(())
+    }
+}
+
+async fn listener_with(
+    system: &ActorSystem,
+    args: ListenerArgs,
+    mailbox: MailboxConfig,
+) -> ActorRef<Listener> {
+    system.spawn_with::<Listener>(SpawnOptions::new().mailbox(mailbox), args).await.unwrap()
+}
+
+async fn listener(system: &ActorSystem, who: u32, log: &Record<Event>) -> ActorRef<Listener> {
+    let args = ListenerArgs { who, log: log.clone(), ..ListenerArgs::default() };
+    listener_with(system, args, MailboxConfig::default()).await
+}
+
+/// Makes the listener block in its handler; returns once it is inside, with the release switch.
+async fn block(actor: &ActorRef<Listener>) -> oneshot::Sender<()> {
+    let (entered_tx, entered_rx) = oneshot::channel();
+    let (release_tx, release_rx) = oneshot::channel();
+    actor.tell(ListenerMsg::Block { entered: entered_tx, release: release_rx }).await.unwrap();
+    entered_rx.await.unwrap();
+    release_tx
+}
+
+/// Waits until the listener has handled everything queued before this call.
+async fn sync(actor: &ActorRef<Listener>) {
+    actor.ask(ListenerMsg::Sync).await.unwrap();
+}
+
+fn report(matched: usize, delivered: usize, missed: usize) -> PublishReport {
+    let mut report = PublishReport::default();
+    (report.matched, report.delivered, report.missed) = (matched, delivered, missed);
+    report
+}
+
+fn dead_letter_reasons(system: &ActorSystem) -> Vec<DeadLetterReason> {
+    system.dead_letters().recent().into_iter().map(|letter| letter.reason).collect()
+}
+
+// ---------------------------------------------------------------- P1 typed brokers
+
+#[tokio::test]
+async fn p1_one_broker_per_payload_type_reaching_only_its_subscribers() {
+    let system = ActorSystem::new();
+    let log = Record::default();
+    let readings = listener(&system, 1, &log).await;
+    let seen = Record::default();
+    let tally = system.spawn::<Tally>(seen.clone()).await.unwrap();
+
+    let id = system.broker::<Reading>().subscribe("t", &readings).unwrap();
+    system.broker::<u64>().subscribe("t", &tally).unwrap();
+    // Every handle is the same broker.
+    let listed: Vec<_> =
+        system.broker::<Reading>().subscriptions().into_iter().map(|s| s.id).collect();
+    assert_eq!(listed, vec![id]);
+
+    let sent = system.broker::<Reading>().publish("t", Reading(7)).await.unwrap();
+    assert_eq!(sent, report(1, 1, 0));
+    let sent = system.broker::<u64>().publish("t", 8).await.unwrap();
+    assert_eq!(sent, report(1, 1, 0));
+    sync(&readings).await;
+    seen.wait_for_count(&8, 1).await;
+    assert_eq!(log.items(), vec![got(1, "t", 7)]);
+    assert_eq!(seen.items(), vec![8]);
+    // Another system has brokers of its own.
+    assert_eq!(ActorSystem::new().broker::<Reading>().subscriber_count("t"), Ok(0));
+}
+
+// ---------------------------------------------------------------- P2 syntax
+
+#[tokio::test]
+async fn p2_invalid_topics_and_patterns_are_refused_and_change_nothing() {
+    let system = ActorSystem::new();
+    let log = Record::default();
+    let actor = listener(&system, 1, &log).await;
+    let broker = system.broker::<Reading>();
+    for (pattern, problem) in [
+        ("", TopicProblem::Empty),
+        ("a..b", TopicProblem::EmptySegment(2)),
+        (".a", TopicProblem::EmptySegment(1)),
+        ("a.", TopicProblem::EmptySegment(2)),
+        ("a.b*", TopicProblem::PartialWildcard(2)),
+        ("#x", TopicProblem::PartialWildcard(1)),
+    ] {
+        let refused = broker.subscribe(pattern, &actor);
+        assert_eq!(refused, Err(BrokerError::InvalidPattern { pattern: pattern.into(), problem }));
+    }
+    for (topic, problem) in [
+        ("", TopicProblem::Empty),
+        ("a..b", TopicProblem::EmptySegment(2)),
+        ("a.*", TopicProblem::WildcardInTopic(2)),
+        ("#", TopicProblem::WildcardInTopic(1)),
+        ("a.b#", TopicProblem::WildcardInTopic(2)),
+    ] {
+        let expected = Err(BrokerError::InvalidTopic { topic: topic.into(), problem });
+        assert_eq!(broker.publish(topic, Reading(1)).await, expected);
+        assert_eq!(broker.try_publish(topic, Reading(1)), expected);
+        assert_eq!(broker.subscriber_count(topic), expected.map(|_: PublishReport| 0));
+    }
+    assert!(broker.subscriptions().is_empty());
+    assert_eq!(system.dead_letters().count(), 0);
+    sync(&actor).await;
+    assert!(log.items().is_empty());
+}
+
+// ---------------------------------------------------------------- P3 matching
+
+#[tokio::test]
+async fn p3_wildcards_match_as_in_amqp_topic_exchanges() {
+    let system = ActorSystem::new();
+    let log = Record::default();
+    let broker = system.broker::<Reading>();
+    let patterns = ["a.b.c", "a.*.c", "a.#", "#", "#.c", "*.*", "a.#.c"];
+    let mut actors = Vec::new();
+    for (who, pattern) in patterns.iter().enumerate() {
+        let actor = listener(&system, who as u32, &log).await;
+        broker.subscribe(pattern, &actor).unwrap();
+        actors.push(actor);
+    }
+    let expect: [(&str, &[u32]); 6] = [
+        ("a.b.c", &[0, 1, 2, 3, 4, 6]),
+        ("a.c", &[2, 3, 4, 5, 6]),
+        ("a", &[2, 3]),
+        ("x.y.z.c", &[3, 4]),
+        ("a.x.y.c", &[2, 3, 4, 6]),
+        ("b.c", &[3, 4, 5]),
+    ];
+    for (value, (topic, whom)) in expect.iter().enumerate() {
+        assert_eq!(broker.subscriber_count(topic), Ok(whom.len()), "{topic}");
+        let sent = broker.publish(*topic, Reading(value as u64)).await.unwrap();
+        assert_eq!(sent, report(whom.len(), whom.len(), 0), "{topic}");
+    }
+    for actor in &actors {
+        sync(actor).await;
+    }
+    for (value, (topic, whom)) in expect.iter().enumerate() {
+        for who in 0..patterns.len() as u32 {
+            let count = log.count(&got(who, topic, value as u64));
+            assert_eq!(
+                count,
+                usize::from(whom.contains(&who)),
+                "{topic} to {}",
+                patterns[who as usize]
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn p3_each_subscription_gets_a_publication_once() {
+    let system = ActorSystem::new();
+    let log = Record::default();
+    let broker = system.broker::<Reading>();
+    let ambiguous = listener(&system, 1, &log).await;
+    // `#.a.#` matches `a.a.a` in three ways, and `#.#` in several.
+    broker.subscribe("#.a.#", &ambiguous).unwrap();
+    broker.subscribe("#.#", &ambiguous).unwrap();
+    let twice = listener(&system, 2, &log).await;
+    broker.subscribe("a.a.a", &twice).unwrap();
+    broker.subscribe("a.a.a", &twice).unwrap();
+
+    assert_eq!(broker.subscriber_count("a.a.a"), Ok(4));
+    assert_eq!(broker.publish("a.a.a", Reading(5)).await.unwrap(), report(4, 4, 0));
+    sync(&ambiguous).await;
+    sync(&twice).await;
+    assert_eq!(log.count(&got(1, "a.a.a", 5)), 2);
+    assert_eq!(log.count(&got(2, "a.a.a", 5)), 2);
+}
+
+// ---------------------------------------------------------------- P4 sharing
+
+#[tokio::test]
+async fn p4_every_subscriber_gets_the_same_payload_never_a_copy() {
+    let system = ActorSystem::new();
+    let log = Record::default();
+    let payloads = Record::default();
+    let broker = system.broker::<Reading>();
+    let mut actors = Vec::new();
+    for who in 0..3 {
+        let args =
+            ListenerArgs { who, log: log.clone(), payloads: payloads.clone(), hold_stop: None };
+        let actor = listener_with(&system, args, MailboxConfig::default()).await;
+        broker.subscribe("shared", &actor).unwrap();
+        actors.push(actor);
+    }
+    let payload = Arc::new(Reading(9));
+    let sent = broker.publish("shared", Arc::clone(&payload)).await.unwrap();
+    assert_eq!(sent, report(3, 3, 0));
+    for actor in &actors {
+        sync(actor).await;
+    }
+    assert_eq!(payloads.items(), vec![Arc::as_ptr(&payload) as usize; 3]);
+}
+
+// ---------------------------------------------------------------- P5 lifetime, unsubscribe
+
+#[tokio::test]
+async fn p5_a_subscription_keeps_its_subscriber_alive_until_unsubscribed() {
+    let system = ActorSystem::new();
+    let log = Record::default();
+    let broker = system.broker::<Reading>();
+    let actor = listener(&system, 1, &log).await;
+    let weak = actor.downgrade();
+    let id = broker.subscribe("news", &actor).unwrap();
+    drop(actor);
+
+    assert_eq!(broker.publish("news", Reading(1)).await.unwrap(), report(1, 1, 0));
+    log.wait_for_count(&got(1, "news", 1), 1).await;
+    assert!(weak.is_alive());
+
+    broker.unsubscribe(id).unwrap();
+    // No handle, no subscription: it ends on its own.
+    log.wait_for_count(&Event::Stopping(1), 1).await;
+    assert_eq!(broker.publish("news", Reading(2)).await.unwrap(), report(0, 0, 0));
+}
+
+#[tokio::test]
+async fn p5_after_unsubscribe_nothing_more_arrives() {
+    let system = ActorSystem::new();
+    let log = Record::default();
+    let broker = system.broker::<Reading>();
+    let actor = listener(&system, 1, &log).await;
+    let kept = broker.subscribe("a.*", &actor).unwrap();
+    let dropped = broker.subscribe("a.b", &actor).unwrap();
+    broker.unsubscribe(dropped).unwrap();
+    assert_eq!(broker.unsubscribe(dropped), Err(BrokerError::NotSubscribed(dropped)));
+
+    assert_eq!(broker.publish("a.b", Reading(1)).await.unwrap(), report(1, 1, 0));
+    sync(&actor).await;
+    assert_eq!(log.items(), vec![got(1, "a.b", 1)]);
+    let listed: Vec<_> = broker.subscriptions().into_iter().map(|s| (s.id, s.pattern)).collect();
+    assert_eq!(listed, vec![(kept, Arc::from("a.*"))]);
+    assert!(actor.is_alive());
+}
+
+// ---------------------------------------------------------------- P6 automatic unsubscribe
+
+#[tokio::test]
+async fn p6_subscriptions_end_with_their_subscriber() {
+    let system = ActorSystem::new();
+    let log = Record::default();
+    let broker = system.broker::<Reading>();
+    let actor = listener(&system, 1, &log).await;
+    let id = broker.subscribe("a", &actor).unwrap();
+    broker.subscribe_with("#", &actor, Delivery::BestEffort).unwrap();
+
+    actor.stop();
+    actor.wait_for_exit().await;
+    assert!(broker.subscriptions().is_empty());
+    assert_eq!(broker.unsubscribe(id), Err(BrokerError::NotSubscribed(id)));
+    assert_eq!(broker.publish("a", Reading(1)).await.unwrap(), report(0, 0, 0));
+    // An actor that has ended cannot subscribe.
+    assert_eq!(broker.subscribe("a", &actor), Err(BrokerError::NotAlive(actor.id())));
+    assert!(broker.subscriptions().is_empty());
+}
+
+#[tokio::test]
+async fn p6_an_ending_actor_cannot_subscribe() {
+    let system = ActorSystem::new();
+    let log = Record::default();
+    let hold = Arc::new(Notify::new());
+    let args = ListenerArgs {
+        who: 1,
+        log: log.clone(),
+        hold_stop: Some(hold.clone()),
+        ..Default::default()
+    };
+    let actor = listener_with(&system, args, MailboxConfig::default()).await;
+    actor.stop();
+    log.wait_for_count(&Event::Stopping(1), 1).await;
+    let broker = system.broker::<Reading>();
+    assert_eq!(broker.subscribe("a", &actor), Err(BrokerError::NotAlive(actor.id())));
+    hold.notify_one();
+    actor.wait_for_exit().await;
+    assert!(broker.subscriptions().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p6_race_exit_against_subscribe_leaves_no_subscription() {
+    let system = ActorSystem::new();
+    let broker = system.broker::<Reading>();
+    let (mut refused, mut removed) = (0, 0);
+    for round in 0..300u32 {
+        let log = Record::default();
+        let actor = listener(&system, round, &log).await;
+        let stopper = {
+            let actor = actor.clone();
+            tokio::spawn(async move { actor.stop() })
+        };
+        // Shifts the subscribe against the stop, so that both outcomes happen.
+        for _ in 0..round % 16 {
+            tokio::task::yield_now().await;
+        }
+        let subscribed = broker.subscribe("race", &actor);
+        stopper.await.unwrap();
+        actor.wait_for_exit().await;
+        match subscribed {
+            Ok(_) => removed += 1,
+            Err(error) => {
+                assert_eq!(error, BrokerError::NotAlive(actor.id()));
+                refused += 1;
+            }
+        }
+        assert!(
+            broker.subscriptions().is_empty(),
+            "round {round}: a subscription outlived its actor"
+        );
+    }
+    assert_eq!(refused + removed, 300);
+    assert_eq!(system.actor_count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p6_race_exit_against_unsubscribe_releases_the_subscription_once() {
+    let system = ActorSystem::new();
+    let broker = system.broker::<Reading>();
+    for round in 0..300u32 {
+        let log = Record::default();
+        let actor = listener(&system, round, &log).await;
+        let id = broker.subscribe("race", &actor).unwrap();
+        let stopper = {
+            let actor = actor.clone();
+            tokio::spawn(async move { actor.stop() })
+        };
+        for _ in 0..round % 16 {
+            tokio::task::yield_now().await;
+        }
+        let unsubscribed = broker.unsubscribe(id);
+        assert!(matches!(unsubscribed, Ok(()) | Err(BrokerError::NotSubscribed(_))));
+        stopper.await.unwrap();
+        actor.wait_for_exit().await;
+        assert!(broker.subscriptions().is_empty(), "round {round}");
+    }
+    assert_eq!(system.actor_count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p6_race_exit_against_publish_loses_nothing() {
+    let system = ActorSystem::new();
+    let broker = system.broker::<Reading>();
+    let mut matched = 0;
+    let mut handled = 0;
+    for round in 0..100u32 {
+        let log = Record::default();
+        let args = ListenerArgs { who: round, log: log.clone(), ..Default::default() };
+        let actor = listener_with(&system, args, MailboxConfig::bounded(4)).await;
+        broker.subscribe("race", &actor).unwrap();
+        let publisher = {
+            let broker = broker.clone();
+            tokio::spawn(async move {
+                let mut matched = 0;
+                for n in 0..20 {
+                    let sent = broker.publish("race", Reading(n)).await.unwrap();
+                    assert_eq!(sent.matched, sent.delivered + sent.missed);
+                    matched += sent.matched;
+                }
+                matched
+            })
+        };
+        tokio::task::yield_now().await;
+        actor.stop();
+        actor.wait_for_exit().await;
+        matched += publisher.await.unwrap();
+        handled += log.items().iter().filter(|event| matches!(event, Event::Got { .. })).count();
+        assert!(broker.subscriptions().is_empty());
+    }
+    // Every publication that matched was handled or is a dead letter.
+    assert_eq!(matched as u64, handled as u64 + system.dead_letters().count());
+    assert!(dead_letter_reasons(&system)
+        .iter()
+        .all(|reason| *reason == DeadLetterReason::ActorStopped));
+}
+
+// ---------------------------------------------------------------- P7 guaranteed
+
+#[tokio::test(start_paused = true)]
+async fn p7_guaranteed_waits_for_room() {
+    let system = ActorSystem::new();
+    let log = Record::default();
+    let args = ListenerArgs { who: 1, log: log.clone(), ..Default::default() };
+    let actor = listener_with(&system, args, MailboxConfig::bounded(1)).await;
+    let broker = system.broker::<Reading>();
+    broker.subscribe("work", &actor).unwrap();
+    let release = block(&actor).await;
+    assert_eq!(broker.publish("work", Reading(1)).await.unwrap(), report(1, 1, 0));
+
+    let waiting = {
+        let broker = broker.clone();
+        tokio::spawn(async move { broker.publish("work", Reading(2)).await })
+    };
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+    assert!(!waiting.is_finished(), "a guaranteed publish must wait for room");
+    release.send(()).unwrap();
+    assert_eq!(waiting.await.unwrap().unwrap(), report(1, 1, 0));
+    sync(&actor).await;
+    assert_eq!(log.items(), vec![got(1, "work", 1), got(1, "work", 2)]);
+    assert_eq!(system.dead_letters().count(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn p7_a_publish_dropped_while_waiting_leaves_dead_letters() {
+    let system = ActorSystem::new();
+    let log = Record::default();
+    let args = ListenerArgs { who: 1, log: log.clone(), ..Default::default() };
+    let actor = listener_with(&system, args, MailboxConfig::bounded(1)).await;
+    let broker = system.broker::<Reading>();
+    broker.subscribe("work", &actor).unwrap();
+    let release = block(&actor).await;
+    assert_eq!(broker.publish("work", Reading(1)).await.unwrap(), report(1, 1, 0));
+
+    let waiting = {
+        let broker = broker.clone();
+        tokio::spawn(async move { broker.publish("work", Reading(2)).await })
+    };
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    waiting.abort();
+    assert!(waiting.await.unwrap_err().is_cancelled());
+    assert_eq!(dead_letter_reasons(&system), vec![DeadLetterReason::SubscriberFull]);
+    release.send(()).unwrap();
+    sync(&actor).await;
+    assert_eq!(log.items(), vec![got(1, "work", 1)]);
+}
+
+// ---------------------------------------------------------------- P8 best effort
+
+#[tokio::test]
+async fn p8_best_effort_never_waits_and_a_full_subscriber_misses() {
+    let system = ActorSystem::new();
+    let log = Record::default();
+    let args = ListenerArgs { who: 1, log: log.clone(), ..Default::default() };
+    let actor = listener_with(&system, args, MailboxConfig::bounded(1)).await;
+    let broker = system.broker::<Reading>();
+    broker.subscribe_with("news", &actor, Delivery::BestEffort).unwrap();
+    let release = block(&actor).await;
+
+    assert_eq!(broker.publish("news", Reading(1)).await.unwrap(), report(1, 1, 0));
+    assert_eq!(broker.publish("news", Reading(2)).await.unwrap(), report(1, 0, 1));
+    assert_eq!(system.dead_letters().count(), 1);
+    let letter = &system.dead_letters().recent()[0];
+    assert_eq!(letter.reason, DeadLetterReason::SubscriberFull);
+    assert_eq!(letter.target, actor.id());
+
+    release.send(()).unwrap();
+    sync(&actor).await;
+    assert_eq!(log.items(), vec![got(1, "news", 1)]);
+}
+
+// ---------------------------------------------------------------- P9 deadline
+
+#[tokio::test(start_paused = true)]
+async fn p9_a_deadline_waits_at_most_that_long_then_misses() {
+    let system = ActorSystem::new();
+    let log = Record::default();
+    let args = ListenerArgs { who: 1, log: log.clone(), ..Default::default() };
+    let actor = listener_with(&system, args, MailboxConfig::bounded(1)).await;
+    let free = listener(&system, 2, &log).await;
+    let broker = system.broker::<Reading>();
+    let within = Delivery::Deadline(Duration::from_millis(100));
+    broker.subscribe_with("jobs", &actor, within).unwrap();
+    broker.subscribe_with("jobs", &free, within).unwrap();
+    let release = block(&actor).await;
+    assert_eq!(broker.publish("jobs", Reading(1)).await.unwrap(), report(2, 2, 0));
+
+    let started = tokio::time::Instant::now();
+    assert_eq!(broker.publish("jobs", Reading(2)).await.unwrap(), report(2, 1, 1));
+    assert_eq!(started.elapsed(), Duration::from_millis(100));
+    assert_eq!(dead_letter_reasons(&system), vec![DeadLetterReason::SubscriberFull]);
+
+    // Room made before the deadline: delivered.
+    let publish = {
+        let broker = broker.clone();
+        tokio::spawn(async move { broker.publish("jobs", Reading(3)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    release.send(()).unwrap();
+    assert_eq!(publish.await.unwrap().unwrap(), report(2, 2, 0));
+    sync(&actor).await;
+    sync(&free).await;
+    assert_eq!(log.count(&got(1, "jobs", 2)), 0);
+    assert_eq!(log.count(&got(1, "jobs", 3)), 1);
+    assert_eq!(log.count(&got(2, "jobs", 2)), 1);
+}
+
+// ---------------------------------------------------------------- P10 per-publish delivery
+
+#[tokio::test(start_paused = true)]
+async fn p10_the_delivery_of_a_publish_overrides_the_subscriptions() {
+    let system = ActorSystem::new();
+    let log = Record::default();
+    let args = ListenerArgs { who: 1, log: log.clone(), ..Default::default() };
+    let actor = listener_with(&system, args, MailboxConfig::bounded(1)).await;
+    let broker = system.broker::<Reading>();
+    broker.subscribe("t", &actor).unwrap(); // guaranteed
+    let release = block(&actor).await;
+    assert_eq!(broker.try_publish("t", Reading(1)).unwrap(), report(1, 1, 0));
+    // Full: best effort by the publish, whatever the subscription says.
+    assert_eq!(broker.try_publish("t", Reading(2)).unwrap(), report(1, 0, 1));
+    let sent = broker.publish_with("t", Reading(3), Delivery::BestEffort).await.unwrap();
+    assert_eq!(sent, report(1, 0, 1));
+    let sent = broker.publish_with("t", Reading(4), Delivery::Deadline(Duration::ZERO)).await;
+    assert_eq!(sent.unwrap(), report(1, 0, 1));
+    assert_eq!(system.dead_letters().count(), 3);
+    release.send(()).unwrap();
+    sync(&actor).await;
+
+    // And the other way: a best-effort subscription waited for.
+    let other = listener_with(
+        &system,
+        ListenerArgs { who: 2, log: log.clone(), ..Default::default() },
+        MailboxConfig::bounded(1),
+    )
+    .await;
+    broker.subscribe_with("u", &other, Delivery::BestEffort).unwrap();
+    let release = block(&other).await;
+    assert_eq!(broker.publish("u", Reading(5)).await.unwrap(), report(1, 1, 0));
+    let waiting = {
+        let broker = broker.clone();
+        tokio::spawn(
+            async move { broker.publish_with("u", Reading(6), Delivery::Guaranteed).await },
+        )
+    };
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+    assert!(!waiting.is_finished());
+    release.send(()).unwrap();
+    assert_eq!(waiting.await.unwrap().unwrap(), report(1, 1, 0));
+    sync(&other).await;
+    assert_eq!(log.items(), vec![got(1, "t", 1), got(2, "u", 5), got(2, "u", 6)]);
+}
+
+// ---------------------------------------------------------------- P11 ended subscribers
+
+#[tokio::test]
+async fn p11_a_publication_to_an_ending_subscriber_is_a_dead_letter() {
+    let system = ActorSystem::new();
+    let log = Record::default();
+    let hold = Arc::new(Notify::new());
+    let args = ListenerArgs {
+        who: 1,
+        log: log.clone(),
+        hold_stop: Some(hold.clone()),
+        ..Default::default()
+    };
+    let actor = listener_with(&system, args, MailboxConfig::default()).await;
+    let broker = system.broker::<Reading>();
+    broker.subscribe("t", &actor).unwrap();
+    actor.stop();
+    // Its mailbox has closed; its subscription goes once it has ended.
+    log.wait_for_count(&Event::Stopping(1), 1).await;
+    assert_eq!(broker.publish("t", Reading(1)).await.unwrap(), report(1, 0, 1));
+    assert_eq!(broker.try_publish("t", Reading(2)).unwrap(), report(1, 0, 1));
+    let letters = system.dead_letters().recent();
+    assert_eq!(letters.len(), 2);
+    assert!(letters
+        .iter()
+        .all(|l| l.reason == DeadLetterReason::ActorStopped && l.target == actor.id()));
+    hold.notify_one();
+    actor.wait_for_exit().await;
+    assert_eq!(broker.publish("t", Reading(3)).await.unwrap(), report(0, 0, 0));
+}
+
+// ---------------------------------------------------------------- P12 mailbox policies
+
+#[tokio::test]
+async fn p12_the_mailbox_overflow_policy_still_applies() {
+    let system = ActorSystem::new();
+    let log = Record::default();
+    let broker = system.broker::<Reading>();
+    let mut releases = Vec::new();
+    let mut actors = Vec::new();
+    for (who, policy) in
+        [OverflowPolicy::DropOldest, OverflowPolicy::DropNewest, OverflowPolicy::Reject]
+            .into_iter()
+            .enumerate()
+    {
+        let args = ListenerArgs { who: who as u32, log: log.clone(), ..Default::default() };
+        let actor = listener_with(&system, args, MailboxConfig::bounded(1).overflow(policy)).await;
+        broker.subscribe(&format!("p.{who}"), &actor).unwrap(); // guaranteed
+        releases.push(block(&actor).await);
+        assert_eq!(broker.publish(format!("p.{who}"), Reading(1)).await.unwrap(), report(1, 1, 0));
+        actors.push(actor);
+    }
+    // DropOldest: queued, the older one dropped.
+    assert_eq!(broker.publish("p.0", Reading(2)).await.unwrap(), report(1, 1, 0));
+    // DropNewest: dropped on arrival.
+    assert_eq!(broker.publish("p.1", Reading(2)).await.unwrap(), report(1, 0, 1));
+    // Reject: never waited for, even guaranteed.
+    assert_eq!(broker.publish("p.2", Reading(2)).await.unwrap(), report(1, 0, 1));
+    assert_eq!(
+        dead_letter_reasons(&system),
+        vec![
+            DeadLetterReason::DroppedOldest,
+            DeadLetterReason::DroppedNewest,
+            DeadLetterReason::SubscriberFull
+        ]
+    );
+    for release in releases {
+        release.send(()).unwrap();
+    }
+    // (A `sync` ask would itself meet these policies, so wait for the publications instead.)
+    for (who, value) in [(0, 2), (1, 1), (2, 1)] {
+        log.wait_for_count(&got(who, &format!("p.{who}"), value), 1).await;
+    }
+    assert_eq!(log.items().len(), 3);
+
+    // Unbounded: never misses.
+    let unbounded = listener_with(
+        &system,
+        ListenerArgs { who: 9, log: log.clone(), ..Default::default() },
+        MailboxConfig::unbounded(),
+    )
+    .await;
+    broker.subscribe_with("q", &unbounded, Delivery::BestEffort).unwrap();
+    let release = block(&unbounded).await;
+    for n in 0..5000 {
+        assert_eq!(broker.try_publish("q", Reading(n)).unwrap(), report(1, 1, 0));
+    }
+    release.send(()).unwrap();
+    sync(&unbounded).await;
+    assert_eq!(log.items().len(), 5003);
+}
+
+// ---------------------------------------------------------------- P13 the report
+
+#[tokio::test]
+async fn p13_the_report_counts_each_subscription_and_each_miss_is_one_dead_letter() {
+    let system = ActorSystem::new();
+    let log = Record::default();
+    let broker = system.broker::<Reading>();
+    let free = listener(&system, 1, &log).await;
+    let full = listener_with(
+        &system,
+        ListenerArgs { who: 2, log: log.clone(), ..Default::default() },
+        MailboxConfig::bounded(1),
+    )
+    .await;
+    let hold = Arc::new(Notify::new());
+    let ending = listener_with(
+        &system,
+        ListenerArgs {
+            who: 3,
+            log: log.clone(),
+            hold_stop: Some(hold.clone()),
+            ..Default::default()
+        },
+        MailboxConfig::default(),
+    )
+    .await;
+    for actor in [&free, &full, &ending] {
+        broker.subscribe_with("all", actor, Delivery::BestEffort).unwrap();
+    }
+    let release = block(&full).await;
+    assert_eq!(broker.publish("all", Reading(1)).await.unwrap(), report(3, 3, 0));
+    ending.stop();
+    log.wait_for_count(&Event::Stopping(3), 1).await;
+    let before = system.dead_letters().count();
+    let sent = broker.publish("all", Reading(2)).await.unwrap();
+    assert_eq!(sent, report(3, 1, 2));
+    assert_eq!(system.dead_letters().count() - before, sent.missed as u64);
+    hold.notify_one();
+    release.send(()).unwrap();
+    ending.wait_for_exit().await;
+    assert_eq!(broker.subscriber_count("all"), Ok(2));
+}
+
+// ---------------------------------------------------------------- P14 order
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p14_publications_arrive_in_publish_order() {
+    let system = ActorSystem::new();
+    let log = Record::default();
+    let broker = system.broker::<Reading>();
+    let mut actors = Vec::new();
+    for who in 0..4 {
+        let args = ListenerArgs { who, log: log.clone(), ..Default::default() };
+        let actor = listener_with(&system, args, MailboxConfig::bounded(4)).await;
+        broker.subscribe("seq.#", &actor).unwrap();
+        actors.push(actor);
+    }
+    for n in 0..500 {
+        assert_eq!(broker.publish("seq.n", Reading(n)).await.unwrap(), report(4, 4, 0));
+    }
+    for actor in &actors {
+        sync(actor).await;
+    }
+    for who in 0..4 {
+        let values: Vec<u64> = log
+            .items()
+            .into_iter()
+            .filter_map(|event| match event {
+                Event::Got { who: w, value, .. } if w == who => Some(value),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(values, (0..500).collect::<Vec<_>>());
+    }
+}
+
+// ---------------------------------------------------------------- fault injection
+
+/// Many subscribers, all stuck with full mailboxes: best effort loses exactly what did not
+/// fit, every loss is a dead letter, and a guaranteed publish waits for the slowest one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_mailboxes_lose_exactly_what_does_not_fit_and_say_so() {
+    const SUBSCRIBERS: u32 = 50;
+    let system = ActorSystem::new();
+    let log = Record::default();
+    let broker = system.broker::<Reading>();
+    let mut actors = Vec::new();
+    let mut releases = Vec::new();
+    for who in 0..SUBSCRIBERS {
+        let args = ListenerArgs { who, log: log.clone(), ..Default::default() };
+        let actor = listener_with(&system, args, MailboxConfig::bounded(2)).await;
+        broker.subscribe(&format!("plant.{who}.load"), &actor).unwrap();
+        releases.push(block(&actor).await);
+        actors.push(actor);
+    }
+    for n in 0..5 {
+        let sent = broker.publish_with("plant.*.load", Reading(n), Delivery::BestEffort).await;
+        assert!(matches!(sent, Err(BrokerError::InvalidTopic { .. })));
+        let mut total = PublishReport::default();
+        for who in 0..SUBSCRIBERS {
+            let sent = broker.try_publish(format!("plant.{who}.load"), Reading(n)).unwrap();
+            total.matched += sent.matched;
+            total.delivered += sent.delivered;
+            total.missed += sent.missed;
+        }
+        let fits = if n < 2 { SUBSCRIBERS as usize } else { 0 };
+        assert_eq!(total, report(SUBSCRIBERS as usize, fits, SUBSCRIBERS as usize - fits));
+    }
+    assert_eq!(system.dead_letters().count(), 3 * u64::from(SUBSCRIBERS));
+
+    // A guaranteed publish to a full one waits until it is released.
+    let waiting = {
+        let broker = broker.clone();
+        tokio::spawn(async move { broker.publish("plant.0.load", Reading(99)).await })
+    };
+    for release in releases {
+        release.send(()).unwrap();
+    }
+    assert_eq!(waiting.await.unwrap().unwrap(), report(1, 1, 0));
+    for actor in &actors {
+        sync(actor).await;
+    }
+    for who in 0..SUBSCRIBERS {
+        let topic = format!("plant.{who}.load");
+        assert_eq!(log.count(&got(who, &topic, 0)), 1);
+        assert_eq!(log.count(&got(who, &topic, 1)), 1);
+        assert_eq!(log.count(&got(who, &topic, 2)), 0);
+    }
+    assert_eq!(log.count(&got(0, "plant.0.load", 99)), 1);
+}
