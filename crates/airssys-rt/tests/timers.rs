@@ -45,6 +45,8 @@ struct ClockArgs {
     every: Option<Duration>,
     /// `post_stop` waits this long (on Tokio's clock) after recording the stop.
     slow_stop: Option<Duration>,
+    /// `pre_start` fails after setting its timers.
+    fail_start: bool,
 }
 
 /// Records what it handles; sets timers on itself or on others when asked.
@@ -88,6 +90,9 @@ impl Actor for Clock {
         }
         if let Some(period) = args.every {
             own = Some(ctx.send_interval(period, Msg::Tick(0)));
+        }
+        if args.fail_start {
+            return Err(IdleError);
         }
         Ok(Clock { args, own, ticks: 0 })
     }
@@ -396,6 +401,24 @@ async fn k4_a_timer_on_an_ended_actor_is_inactive_at_once_and_its_message_a_dead
 }
 
 #[tokio::test(start_paused = true)]
+async fn k4_timers_set_by_a_failed_start_die_with_it() {
+    let system = ActorSystem::new();
+    let before = settled_tasks().await;
+    let args = ClockArgs {
+        after: Some(ms(10)),
+        every: Some(ms(10)),
+        fail_start: true,
+        ..ClockArgs::default()
+    };
+    let log = args.log.clone();
+    assert!(matches!(system.spawn::<Clock>(args).await, Err(SpawnError::StartFailed(_))));
+    tokio::time::sleep(ms(100)).await;
+    assert_eq!(settled_tasks().await, before, "no timer task left");
+    assert!(ticks(&log).is_empty());
+    assert_eq!(system.dead_letters().count(), 0);
+}
+
+#[tokio::test(start_paused = true)]
 async fn k4_a_timer_is_bound_to_its_destination_only() {
     let system = ActorSystem::new();
     let (setter, _) = clock(&system, ClockArgs::default()).await;
@@ -424,14 +447,25 @@ async fn k4_race_exit_against_timers_firing() {
         if round % 2 == 0 {
             tokio::task::yield_now().await;
         }
-        actor.stop();
-        actor.wait_for_exit().await;
+        let killed = round % 3 == 0;
+        if killed {
+            actor.kill();
+        } else {
+            actor.stop();
+        }
+        let reason = actor.wait_for_exit().await;
         for timer in &timers {
             assert!(!timer.is_active(), "round {round}");
             assert!(!timer.cancel(), "round {round}");
         }
-        let items = log.items();
-        assert_eq!(items.last(), Some(&Ev::Stopped(ExitReason::Normal)), "round {round}");
+        let at_exit = log.items();
+        if killed {
+            assert_eq!(reason, ExitReason::Killed, "round {round}");
+        } else {
+            assert_eq!(at_exit.last(), Some(&Ev::Stopped(ExitReason::Normal)), "round {round}");
+        }
+        tokio::task::yield_now().await;
+        assert_eq!(log.items(), at_exit, "nothing handled after the exit, round {round}");
     }
     // Aborted tasks go as soon as a worker gets to them; no clock is involved.
     let mut left = alive_tasks();
