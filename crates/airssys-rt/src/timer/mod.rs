@@ -44,6 +44,9 @@
 //!   an actor that nobody else holds keeps it running until the interval is cancelled.
 //!
 //! Each active timer is one Tokio task sleeping on Tokio's timer wheel; cancelling aborts it.
+//! A pending timer takes about 500 bytes of heap (a bare `tokio::spawn` of a sleep about 400),
+//! and its cancellation is registered with its actor's end, which is what makes the rules above
+//! hold; `benches/timers.rs` measures both against plain Tokio.
 //!
 //! ```
 //! use airssys_rt::prelude::*;
