@@ -17,6 +17,7 @@
 //! Actors can be [linked and monitored](signal), and arranged in [supervision trees](supervisor)
 //! with OTP's semantics: supervisors start their children, restart them as their strategy and
 //! restart types say, give up when restarts come too fast, and escalate to their own supervisor.
+//! A [pool](router) runs many workers of one kind under a supervisor, behind one [`Router`](router::Router).
 //!
 //! ```
 //! use airssys_rt::prelude::*;
@@ -70,6 +71,7 @@ pub mod mailbox;
 pub mod message;
 pub mod pg;
 pub mod registry;
+pub mod router;
 pub mod signal;
 pub mod supervisor;
 pub mod system;
@@ -89,6 +91,7 @@ pub mod prelude {
     };
     pub use crate::mailbox::{MailboxConfig, OverflowPolicy};
     pub use crate::message::{AskError, SendError};
+    pub use crate::router::{Pool, PoolSpec, Router, Routing};
     pub use crate::signal::{DownNotice, ExitSignal, MonitorRef};
     pub use crate::supervisor::{
         ChildSpec, Restart, Strategy, Supervisor, SupervisorRef, SupervisorSpec,
