@@ -518,3 +518,35 @@ async fn r12_a_pool_lives_while_a_handle_to_it_does_and_hands_messages_back_once
     assert!(matches!(router.tell(Job::Work(2)).await, Err(SendError::Closed(Job::Work(2)))));
     assert!(matches!(router.ask(Job::Work(3)).await, Err(AskError::Closed(Job::Work(3)))));
 }
+
+#[tokio::test]
+async fn r13_a_pool_in_a_users_tree_is_restarted_with_it_and_its_router_follows() {
+    use airssys_rt::supervisor::{Strategy, Supervisor, SupervisorSpec};
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let (pool, router) =
+        Pool::<Worker>::child_spec("workers", PoolSpec::new(2, log.clone())).unwrap();
+    let root = Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne).child(pool))
+        .await
+        .unwrap();
+    let first = ids(&router);
+    assert_eq!(first.len(), 2);
+    assert!(first.contains(&router.ask(Job::Work(1)).await.unwrap().0));
+
+    let pool = root.child::<Supervisor>("workers").await.unwrap().unwrap();
+    pool.kill();
+    pool.wait_for_exit().await;
+    wait_started(&log, 4).await;
+    root.count_children().await.unwrap();
+    let second = ids(&router);
+    assert_eq!(second.len(), 2);
+    assert!(second.iter().all(|id| !first.contains(id)));
+    for k in 0..4 {
+        let (by, _) = router.ask(Job::Work(10 + k)).await.unwrap();
+        assert!(second.contains(&by));
+    }
+
+    root.actor().stop();
+    root.actor().wait_for_exit().await;
+    assert!(matches!(router.tell(Job::Work(20)).await, Err(SendError::Closed(_))));
+}

@@ -137,12 +137,13 @@ pub struct Router<A: Actor> {
 
 struct Inner<A: Actor> {
     table: Arc<Table<A>>,
-    /// Keeps the pool's supervisor running while a router to it exists.
-    _supervisor: SupervisorRef,
+    /// Keeps the pool's supervisor running while a router to it exists; `None` for a pool in
+    /// a user's tree, which its parent supervisor keeps.
+    _supervisor: Option<SupervisorRef>,
 }
 
 impl<A: Actor> Router<A> {
-    fn new(table: Arc<Table<A>>, supervisor: SupervisorRef) -> Self {
+    fn new(table: Arc<Table<A>>, supervisor: Option<SupervisorRef>) -> Self {
         Self { inner: Arc::new(Inner { table, _supervisor: supervisor }) }
     }
 

@@ -8,9 +8,9 @@ use std::time::Duration;
 use super::table::{KeyFn, Rule, Table};
 use super::{Router, Routing};
 use crate::actor::{Actor, ExitReason};
-use crate::mailbox::{MailboxConfig, OverflowPolicy};
+use crate::mailbox::MailboxConfig;
 use crate::supervisor::{
-    Child, ChildSpec, Shutdown, Strategy, Supervisor, SupervisorError, SupervisorRef,
+    Child, ChildKind, ChildSpec, Shutdown, Strategy, Supervisor, SupervisorError, SupervisorRef,
     SupervisorSpec,
 };
 use crate::system::{ActorSystem, SpawnError, SpawnOptions};
@@ -241,7 +241,8 @@ pub enum PoolError {
 /// Starts a worker in its slot, again on every restart.
 struct Workers<A: Actor> {
     args: A::Args,
-    options: SpawnOptions,
+    /// The workers' mailbox; the system's default if `None`.
+    mailbox: Option<MailboxConfig>,
     shutdown: Shutdown,
     table: Arc<Table<A>>,
 }
@@ -255,13 +256,62 @@ where
         ChildSpec::new(worker_id(slot), move |system: ActorSystem| {
             let workers = Arc::clone(&workers);
             async move {
-                let worker =
-                    system.spawn_with::<A>(workers.options.clone(), workers.args.clone()).await?;
+                let options = SpawnOptions::new().mailbox(workers.mailbox(&system));
+                let worker = system.spawn_with::<A>(options, workers.args.clone()).await?;
                 workers.table.install(slot, &worker);
                 Ok(Some(Child::from(worker)))
             }
         })
         .shutdown(self.shutdown)
+    }
+
+    fn mailbox(&self, system: &ActorSystem) -> MailboxConfig {
+        self.mailbox.unwrap_or_else(|| system.config().mailbox())
+    }
+
+    /// Readies the table for the pool's supervisor to start `size` workers.
+    fn reset(&self, system: &ActorSystem, size: usize) {
+        self.table.reset(size, &self.mailbox(system), system.config().ask_timeout());
+    }
+}
+
+/// What a pool is made of before it starts: its workers, and its supervisor's specification.
+struct Plan<A: Actor> {
+    workers: Arc<Workers<A>>,
+    supervisor: SupervisorSpec,
+    size: usize,
+}
+
+impl<A: Actor> PoolSpec<A>
+where
+    A::Args: Clone + Sync,
+{
+    fn plan(self) -> Result<Plan<A>, PoolError> {
+        let rule = match (self.rule, self.routing) {
+            (Some(rule), _) => rule,
+            (None, Routing::ConsistentHash) => {
+                return Err(PoolError::InvalidSpec(
+                    "consistent hashing needs a key: use PoolSpec::consistent_hash",
+                ))
+            }
+            (None, _) => {
+                return Err(PoolError::InvalidSpec(
+                    "broadcast needs messages that can be copied: use PoolSpec::broadcast",
+                ))
+            }
+        };
+        let workers = Arc::new(Workers {
+            args: self.args,
+            mailbox: self.mailbox,
+            shutdown: self.shutdown,
+            table: Arc::new(Table::new(rule)),
+        });
+        let mut supervisor =
+            SupervisorSpec::new(Strategy::OneForOne).intensity(self.max_restarts, self.period);
+        for slot in 0..self.size {
+            supervisor = supervisor.child(workers.child_spec(slot));
+        }
+        Ok(Plan { workers, supervisor, size: self.size })
     }
 }
 
@@ -313,46 +363,61 @@ where
     /// # Ok(()) }
     /// ```
     pub async fn start(system: &ActorSystem, spec: PoolSpec<A>) -> Result<Self, PoolError> {
-        let rule = match (spec.rule, spec.routing) {
-            (Some(rule), _) => rule,
-            (None, Routing::ConsistentHash) => {
-                return Err(PoolError::InvalidSpec(
-                    "consistent hashing needs a key: use PoolSpec::consistent_hash",
-                ))
-            }
-            (None, _) => {
-                return Err(PoolError::InvalidSpec(
-                    "broadcast needs messages that can be copied: use PoolSpec::broadcast",
-                ))
-            }
-        };
-        let mailbox = spec.mailbox.unwrap_or_else(|| system.config().mailbox());
-        let waits = mailbox.overflow_policy() == OverflowPolicy::Wait;
-        let table = Arc::new(Table::new(
-            rule,
-            spec.size,
-            waits && mailbox.is_bounded(),
-            waits,
-            system.config().ask_timeout(),
-        ));
-        let workers = Arc::new(Workers {
-            args: spec.args,
-            options: SpawnOptions::new().mailbox(mailbox),
-            shutdown: spec.shutdown,
-            table: Arc::clone(&table),
-        });
-        let mut supervisor =
-            SupervisorSpec::new(Strategy::OneForOne).intensity(spec.max_restarts, spec.period);
-        for slot in 0..spec.size {
-            supervisor = supervisor.child(workers.child_spec(slot));
-        }
+        let Plan { workers, supervisor, size } = spec.plan()?;
+        workers.reset(system, size);
         let supervisor = Supervisor::start(system, supervisor).await?;
         Ok(Self {
-            router: Router::new(table, supervisor.clone()),
+            router: Router::new(Arc::clone(&workers.table), Some(supervisor.clone())),
             supervisor,
             workers,
             resizing: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// A pool as a child of a supervisor of your own: the child specification of the pool's
+    /// supervisor (a [`ChildKind::Supervisor`](crate::supervisor::ChildKind::Supervisor)
+    /// child, shut down with [`Shutdown::Infinity`]), and a router to whichever pool it runs.
+    ///
+    /// When the parent restarts the pool, the new pool starts its workers into the same slots:
+    /// the router reaches them as they start, and hands messages back meanwhile (R9). Such a
+    /// pool has no [`Pool`] handle, so it keeps its size; the parent, not the router, keeps it
+    /// running.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::router::{Pool, PoolSpec};
+    /// # use airssys_rt::supervisor::{Strategy, Supervisor, SupervisorSpec};
+    /// # struct Worker;
+    /// # impl Actor for Worker {
+    /// #     type Msg = u8; type Reply = u8; type Args = (); type Error = std::convert::Infallible;
+    /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
+    /// #     async fn handle(&mut self, n: u8, _: &mut Context<Self>) -> Result<u8, Self::Error> { Ok(n) }
+    /// # }
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let (pool, router) = Pool::<Worker>::child_spec("workers", PoolSpec::new(2, ()))?;
+    /// let root = Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne).child(pool)).await?;
+    /// assert_eq!(router.ask(7).await?, 7);
+    /// # Ok(()) }
+    /// ```
+    pub fn child_spec(
+        id: impl Into<Arc<str>>,
+        spec: PoolSpec<A>,
+    ) -> Result<(ChildSpec, Router<A>), PoolError> {
+        let Plan { workers, supervisor, size } = spec.plan()?;
+        let router = Router::new(Arc::clone(&workers.table), None);
+        let child = ChildSpec::new(id, move |system: ActorSystem| {
+            let workers = Arc::clone(&workers);
+            let supervisor = supervisor.clone();
+            async move {
+                workers.reset(&system, size);
+                let pool = Supervisor::start(&system, supervisor).await?;
+                Ok(Some(Child::from(pool.actor().clone())))
+            }
+        })
+        .kind(ChildKind::Supervisor)
+        .shutdown(Shutdown::Infinity);
+        Ok((child, router))
     }
 
     /// The router to the pool's workers; clone it to share it.

@@ -2,7 +2,7 @@
 //! starts and when the pool is resized.
 
 use std::future::IntoFuture;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use super::Routing;
 use crate::actor::{Actor, ActorRef};
+use crate::mailbox::{MailboxConfig, OverflowPolicy};
 use crate::message::{AskError, SendError};
 
 /// Where a consistent-hashing key comes from.
@@ -66,29 +67,37 @@ pub(super) struct Table<A: Actor> {
     next: AtomicUsize,
     rule: Rule<A>,
     /// Whether the workers' mailboxes push back (bounded, `Wait`): then a sender is made to
-    /// wait by a full mailbox and need not give way by itself.
-    pushes_back: bool,
-    waits_when_full: bool,
-    ask_timeout: Duration,
+    /// wait by a full mailbox and need not give way by itself. Set, with the two below, when
+    /// the pool starts: they come from its system.
+    pushes_back: AtomicBool,
+    waits_when_full: AtomicBool,
+    /// The system's ask timeout, in nanoseconds.
+    ask_timeout: AtomicU64,
 }
 
 impl<A: Actor> Table<A> {
-    pub(super) fn new(
-        rule: Rule<A>,
-        admitted: usize,
-        pushes_back: bool,
-        waits_when_full: bool,
-        ask_timeout: Duration,
-    ) -> Self {
+    pub(super) fn new(rule: Rule<A>) -> Self {
         Self {
-            workers: ArcSwap::from_pointee(Vec::with_capacity(admitted)),
-            admitted: AtomicUsize::new(admitted),
+            workers: ArcSwap::from_pointee(Vec::new()),
+            admitted: AtomicUsize::new(0),
             next: AtomicUsize::new(0),
             rule,
-            pushes_back,
-            waits_when_full,
-            ask_timeout,
+            pushes_back: AtomicBool::new(false),
+            waits_when_full: AtomicBool::new(false),
+            ask_timeout: AtomicU64::new(0),
         }
+    }
+
+    /// Readies the table for a pool (re)starting with `size` slots: empty, with the settings
+    /// of the workers' mailbox and of the system.
+    pub(super) fn reset(&self, size: usize, mailbox: &MailboxConfig, ask_timeout: Duration) {
+        let waits = mailbox.overflow_policy() == OverflowPolicy::Wait;
+        self.waits_when_full.store(waits, Ordering::Relaxed);
+        self.pushes_back.store(waits && mailbox.is_bounded(), Ordering::Relaxed);
+        let nanos = u64::try_from(ask_timeout.as_nanos()).unwrap_or(u64::MAX);
+        self.ask_timeout.store(nanos, Ordering::Relaxed);
+        self.admit(0);
+        self.admitted.store(size, Ordering::SeqCst);
     }
 
     pub(super) fn rule(&self) -> &Rule<A> {
@@ -106,11 +115,11 @@ impl<A: Actor> Table<A> {
     }
 
     pub(super) fn pushes_back(&self) -> bool {
-        self.pushes_back
+        self.pushes_back.load(Ordering::Relaxed)
     }
 
     pub(super) fn ask_timeout(&self) -> Duration {
-        self.ask_timeout
+        Duration::from_nanos(self.ask_timeout.load(Ordering::Relaxed))
     }
 
     pub(super) fn workers(&self) -> Arc<Vec<ActorRef<A>>> {
@@ -213,7 +222,9 @@ impl<A: Actor> Table<A> {
         loop {
             match self.offer(msg) {
                 Ok(()) => return Ok(()),
-                Err(Refused::Full(worker, back)) if self.waits_when_full => {
+                Err(Refused::Full(worker, back))
+                    if self.waits_when_full.load(Ordering::Relaxed) =>
+                {
                     match worker.tell(back).await {
                         // It ended while we waited: route the message again.
                         Err(SendError::Closed(back)) => msg = back,
