@@ -4,8 +4,9 @@
 //! message (target 0).
 //!
 //! Run with `cargo bench -p airssys-rt --bench router`. The binary builds a multi-thread Tokio
-//! runtime with two worker threads, runs each scenario once as a warm-up and then `REPS` times,
-//! and prints the medians as a markdown table. Every mailbox and channel holds 1024 messages,
+//! runtime with two worker threads, runs each scenario once as a warm-up, then `REPS` rounds
+//! that each run every scenario once (so that a burst of load on a shared machine spreads over
+//! all of them), and prints the medians as a markdown table. Every mailbox and channel holds 1024 messages,
 //! with senders waiting when it is full. A pass ends when every worker has answered an `ask`
 //! sent after the last `tell`, so it counts the handling of every message.
 
@@ -19,6 +20,7 @@ use std::time::Instant;
 use airssys_rt::mailbox::MailboxConfig;
 use airssys_rt::prelude::*;
 use airssys_rt::router::Router;
+
 use tokio::runtime::Runtime;
 use tokio::sync::{mpsc, oneshot};
 
@@ -62,7 +64,7 @@ fn allocs() -> u64 {
 
 const N: u64 = 1_000_000;
 const WARM: u64 = 100_000;
-const REPS: usize = 3;
+const REPS: usize = 5;
 const WORKERS: usize = 4;
 const CAPACITY: usize = 1024;
 
@@ -105,31 +107,19 @@ fn median(mut passes: Vec<Pass>) -> Pass {
     passes.swap_remove(passes.len() / 2)
 }
 
-/// Sends `count` messages through `send`, then waits until `drain` says all were handled.
-async fn pass<S, D>(count: u64, mut send: S, drain: D) -> Pass
-where
-    S: AsyncFnMut(u64),
-    D: AsyncFnOnce(),
-{
-    let before = allocs();
-    let start = Instant::now();
-    for n in 0..count {
-        send(n).await;
-    }
-    drain().await;
-    let elapsed = start.elapsed();
-    Pass {
-        rate: count as f64 / elapsed.as_secs_f64(),
-        allocs: (allocs() - before) as f64 / count as f64,
-    }
-}
-
 type BaseMsg = (u64, Option<oneshot::Sender<u64>>);
 
-/// The baseline: `tasks` tasks, each looping over its own bounded channel; the sender takes
-/// them in turn (one task: a plain channel).
-async fn tokio_baseline(tasks: usize) -> Pass {
-    let mut senders: Vec<mpsc::Sender<BaseMsg>> = Vec::new();
+/// What the sender sends to.
+enum Target {
+    /// The baseline: tasks, each looping over its own bounded channel, taken in turn (one
+    /// task: a plain channel).
+    Tokio(Vec<mpsc::Sender<BaseMsg>>),
+    Actor(ActorRef<Counter>),
+    Pool(Pool<Counter>, Vec<ActorRef<Counter>>),
+}
+
+fn tokio_tasks(tasks: usize) -> Target {
+    let mut senders = Vec::new();
     for _ in 0..tasks {
         let (tx, mut rx) = mpsc::channel::<BaseMsg>(CAPACITY);
         tokio::spawn(async move {
@@ -143,71 +133,60 @@ async fn tokio_baseline(tasks: usize) -> Pass {
         });
         senders.push(tx);
     }
-    let mut passes = Vec::new();
-    for rep in 0..=REPS {
-        let count = if rep == 0 { WARM } else { N };
-        let mut next = 0;
-        let send = async |n: u64| {
-            next = if next + 1 == tasks { 0 } else { next + 1 };
-            senders[next].send((n & 1, None)).await.expect("baseline task");
-        };
-        let drain = async || {
-            for tx in &senders {
+    Target::Tokio(senders)
+}
+
+async fn actor(system: &ActorSystem) -> Target {
+    let options = SpawnOptions::new().mailbox(MailboxConfig::bounded(CAPACITY));
+    Target::Actor(system.spawn_with::<Counter>(options, ()).await.expect("spawn"))
+}
+
+async fn pool(system: &ActorSystem, spec: PoolSpec<Counter>) -> Target {
+    let pool =
+        Pool::start(system, spec.mailbox(MailboxConfig::bounded(CAPACITY))).await.expect("pool");
+    let workers = pool.router().workers();
+    Target::Pool(pool, workers)
+}
+
+/// Sends `count` messages from this task, then waits until every one has been handled (an
+/// ask, or a request on the channel, to each receiver: each handles its messages in order).
+async fn pass(target: &Target, count: u64) -> Pass {
+    let before = allocs();
+    let start = Instant::now();
+    match target {
+        Target::Tokio(senders) => {
+            let mut next = 0;
+            for n in 0..count {
+                next = if next + 1 == senders.len() { 0 } else { next + 1 };
+                senders[next].send((n & 1, None)).await.expect("baseline task");
+            }
+            for tx in senders {
                 let (reply, answer) = oneshot::channel();
                 tx.send((0, Some(reply))).await.expect("baseline task");
                 answer.await.expect("baseline reply");
             }
-        };
-        let measured = pass(count, send, drain).await;
-        if rep > 0 {
-            passes.push(measured);
         }
-    }
-    median(passes)
-}
-
-async fn direct_tell(system: &ActorSystem) -> Pass {
-    let options = SpawnOptions::new().mailbox(MailboxConfig::bounded(CAPACITY));
-    let actor = system.spawn_with::<Counter>(options, ()).await.expect("spawn");
-    let mut passes = Vec::new();
-    for rep in 0..=REPS {
-        let count = if rep == 0 { WARM } else { N };
-        let send = async |n: u64| actor.tell(CounterMsg::Add(n & 1)).await.expect("tell");
-        let drain = async || {
+        Target::Actor(actor) => {
+            for n in 0..count {
+                actor.tell(CounterMsg::Add(n & 1)).await.expect("tell");
+            }
             actor.ask(CounterMsg::Get).await.expect("ask");
-        };
-        let measured = pass(count, send, drain).await;
-        if rep > 0 {
-            passes.push(measured);
         }
-    }
-    actor.stop();
-    actor.wait_for_exit().await;
-    median(passes)
-}
-
-async fn routed(system: &ActorSystem, spec: PoolSpec<Counter>) -> Pass {
-    let pool =
-        Pool::start(system, spec.mailbox(MailboxConfig::bounded(CAPACITY))).await.expect("pool");
-    let router: Router<Counter> = pool.router().clone();
-    let workers = router.workers();
-    let mut passes = Vec::new();
-    for rep in 0..=REPS {
-        let count = if rep == 0 { WARM } else { N };
-        let send = async |n: u64| router.tell(CounterMsg::Add(n)).await.expect("routed tell");
-        let drain = async || {
-            for worker in &workers {
+        Target::Pool(pool, workers) => {
+            let router: &Router<Counter> = pool.router();
+            for n in 0..count {
+                router.tell(CounterMsg::Add(n)).await.expect("routed tell");
+            }
+            for worker in workers {
                 worker.ask(CounterMsg::Get).await.expect("ask");
             }
-        };
-        let measured = pass(count, send, drain).await;
-        if rep > 0 {
-            passes.push(measured);
         }
     }
-    drop(router);
-    pool.stop().await;
-    median(passes)
+    let elapsed = start.elapsed();
+    Pass {
+        rate: count as f64 / elapsed.as_secs_f64(),
+        allocs: (allocs() - before) as f64 / count as f64,
+    }
 }
 
 fn main() {
@@ -220,27 +199,45 @@ fn main() {
     let rows = runtime.block_on(async {
         let system = ActorSystem::new();
         let spec = || PoolSpec::<Counter>::new(WORKERS, ());
-        let one = || PoolSpec::<Counter>::new(1, ());
         let key = |msg: &CounterMsg| match msg {
             CounterMsg::Add(n) => *n,
             CounterMsg::Get => 0,
         };
-        let rows = vec![
-            ("tokio: 1 task over an mpsc channel (baseline)", tokio_baseline(1).await),
-            ("direct ActorRef::tell, 1 actor", direct_tell(&system).await),
+        let targets = vec![
+            ("tokio: 1 task over an mpsc channel (baseline)", tokio_tasks(1)),
+            ("direct ActorRef::tell, 1 actor", actor(&system).await),
             (
                 "router, round robin, 1 worker",
-                routed(&system, one().routing(Routing::RoundRobin)).await,
+                pool(&system, PoolSpec::new(1, ()).routing(Routing::RoundRobin)).await,
             ),
-            ("tokio: 4 tasks in turn (baseline)", tokio_baseline(WORKERS).await),
-            ("router, round robin", routed(&system, spec().routing(Routing::RoundRobin)).await),
-            ("router, random", routed(&system, spec().routing(Routing::Random)).await),
-            ("router, least loaded", routed(&system, spec().routing(Routing::LeastLoaded)).await),
-            ("router, consistent hash", routed(&system, spec().consistent_hash(key)).await),
-            ("router, broadcast (4 copies each)", routed(&system, spec().broadcast()).await),
+            ("tokio: 4 tasks in turn (baseline)", tokio_tasks(WORKERS)),
+            ("router, round robin", pool(&system, spec().routing(Routing::RoundRobin)).await),
+            ("router, random", pool(&system, spec().routing(Routing::Random)).await),
+            ("router, least loaded", pool(&system, spec().routing(Routing::LeastLoaded)).await),
+            ("router, consistent hash", pool(&system, spec().consistent_hash(key)).await),
+            ("router, broadcast (4 copies each)", pool(&system, spec().broadcast()).await),
         ];
+        let mut passes: Vec<Vec<Pass>> = targets.iter().map(|_| Vec::new()).collect();
+        for round in 0..=REPS {
+            for ((_, target), measured) in targets.iter().zip(&mut passes) {
+                let count = if round == 0 { WARM } else { N };
+                let pass = pass(target, count).await;
+                if round > 0 {
+                    measured.push(pass);
+                }
+            }
+        }
+        for (_, target) in &targets {
+            if let Target::Pool(pool, _) = target {
+                pool.stop().await;
+            }
+        }
         system.shutdown().await;
-        rows
+        targets
+            .into_iter()
+            .map(|(name, _)| name)
+            .zip(passes.into_iter().map(median))
+            .collect::<Vec<_>>()
     });
     println!();
     println!("| 1 sender, {N} messages | msgs/s | allocs/msg |");
@@ -250,7 +247,7 @@ fn main() {
     }
     println!();
     println!(
-        "Medians of {REPS} measured runs after a warm-up; pools of {WORKERS} workers; mailboxes \
+        "Medians of {REPS} measured rounds after a warm-up; pools of {WORKERS} workers; mailboxes \
          and channels bounded to {CAPACITY} (Wait); 2 Tokio worker threads; whole bench {:.1} s.",
         started.elapsed().as_secs_f64()
     );

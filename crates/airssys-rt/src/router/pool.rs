@@ -440,7 +440,8 @@ where
         &self.supervisor
     }
 
-    /// How many worker slots the pool has (the size of its last completed resize).
+    /// How many worker slots the pool has: its size since it started or last resized, or the
+    /// size it is being resized to.
     ///
     /// ```
     /// # use airssys_rt::router::Pool;
