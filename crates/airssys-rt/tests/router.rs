@@ -402,6 +402,53 @@ async fn r9_a_message_for_an_ended_worker_goes_to_the_next_live_one_and_with_non
 }
 
 #[tokio::test]
+async fn r9_a_full_worker_is_not_skipped_and_a_tell_waiting_on_it_is_routed_again_if_it_ends() {
+    use airssys_rt::mailbox::OverflowPolicy;
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let spec = PoolSpec::new(2, log.clone())
+        .mailbox(MailboxConfig::bounded(1))
+        .intensity(10, Duration::from_secs(5));
+    let pool = start(&system, spec).await;
+    let router = pool.router().clone();
+    let workers = router.workers();
+    let gate = Arc::new(Gate::default());
+    for worker in &workers {
+        hold(worker, &gate).await;
+    }
+    workers[0].tell(Job::Work(0)).await.unwrap();
+    // Slot 0 is full: the routed `tell` waits for room there rather than skip it.
+    let waiting = tokio::spawn({
+        let router = router.clone();
+        async move { router.tell(Job::Work(2)).await.is_ok() }
+    });
+    tokio::task::yield_now().await;
+    assert!(!waiting.is_finished());
+    assert_eq!(workers[1].mailbox_len(), 0);
+    // Slot 0 ends: its queued message is a dead letter, the waiting one is routed again.
+    workers[0].kill();
+    workers[0].wait_for_exit().await;
+    assert!(waiting.await.unwrap());
+    assert_eq!(workers[1].mailbox_len(), 1);
+    gate.open();
+    assert_eq!(wait_handled(&log, 1).await, [(workers[1].id(), 2)]);
+    assert_eq!(system.dead_letters().count(), 1);
+
+    // Under `Reject`, a full worker fails the send at once.
+    let spec = PoolSpec::new(1, log.clone())
+        .mailbox(MailboxConfig::bounded(1).overflow(OverflowPolicy::Reject));
+    let rejecting = start(&system, spec).await;
+    let gate = Arc::new(Gate::default());
+    hold(&rejecting.router().workers()[0], &gate).await;
+    rejecting.router().tell(Job::Work(3)).await.unwrap();
+    let refused = rejecting.router().tell(Job::Work(4)).await;
+    assert!(matches!(refused, Err(SendError::Full(Job::Work(4)))));
+    let refused = rejecting.router().try_tell(Job::Work(5));
+    assert!(matches!(refused, Err(SendError::Full(Job::Work(5)))));
+    gate.open();
+}
+
+#[tokio::test]
 async fn r10_resize_adds_slots_at_the_end_and_removes_the_highest_whose_queues_become_dead_letters()
 {
     let system = ActorSystem::new();
