@@ -14,10 +14,14 @@
 //! Actors live in an [`ActorSystem`], which spawns them, names them, counts them, collects the
 //! messages that could not be delivered ([dead letters](dead_letter)) and shuts them all down.
 //!
-//! Actors can [publish and subscribe](broker) to topics, be [linked and monitored](signal),
-//! and arranged in [supervision trees](supervisor) with OTP's semantics: supervisors start
-//! their children, restart them as their strategy and restart types say, give up when restarts
-//! come too fast, and escalate to their own supervisor.
+//! Actors can be [linked and monitored](signal), and arranged in [supervision trees](supervisor)
+//! with OTP's semantics: supervisors start their children, restart them as their strategy and
+//! restart types say, give up when restarts come too fast, and escalate to their own supervisor.
+//!
+//! Around them: a [name registry](registry) and [process groups](pg) to find actors by name or
+//! by role, a typed [publish/subscribe broker](broker) with topic patterns, [pools](router) of
+//! workers under a supervisor behind one [`Router`](router::Router), and [timers](timer)
+//! (`send_after`, `send_interval`, an idle timeout).
 //!
 //! ```
 //! use airssys_rt::prelude::*;
@@ -72,6 +76,7 @@ pub mod mailbox;
 pub mod message;
 pub mod pg;
 pub mod registry;
+pub mod router;
 pub mod signal;
 pub mod supervisor;
 pub mod system;
@@ -93,6 +98,7 @@ pub mod prelude {
     pub use crate::broker::{Broker, BrokerError, Delivery, Publication, SubscriptionId};
     pub use crate::mailbox::{MailboxConfig, OverflowPolicy};
     pub use crate::message::{AskError, SendError};
+    pub use crate::router::{Pool, PoolSpec, Router, Routing};
     pub use crate::signal::{DownNotice, ExitSignal, MonitorRef};
     pub use crate::supervisor::{
         ChildSpec, Restart, Strategy, Supervisor, SupervisorRef, SupervisorSpec,

@@ -1,0 +1,401 @@
+//! The routing table: the worker in each slot, read on every send, written when a worker
+//! starts and when the pool is resized.
+
+use std::future::IntoFuture;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use tokio::time::Instant;
+
+use super::Routing;
+use crate::actor::{Actor, ActorRef};
+use crate::mailbox::{MailboxConfig, OverflowPolicy};
+use crate::message::{AskError, SendError};
+
+/// Where a consistent-hashing key comes from.
+pub(super) type KeyFn<M> = Arc<dyn Fn(&M) -> u64 + Send + Sync>;
+
+/// The routing with what it needs: a key function, a way to copy messages.
+pub(super) enum Rule<A: Actor> {
+    RoundRobin,
+    Random,
+    LeastLoaded,
+    ConsistentHash(KeyFn<A::Msg>),
+    Broadcast(fn(&A::Msg) -> A::Msg),
+}
+
+impl<A: Actor> Clone for Rule<A> {
+    fn clone(&self) -> Self {
+        match self {
+            Self::RoundRobin => Self::RoundRobin,
+            Self::Random => Self::Random,
+            Self::LeastLoaded => Self::LeastLoaded,
+            Self::ConsistentHash(key) => Self::ConsistentHash(Arc::clone(key)),
+            Self::Broadcast(copy) => Self::Broadcast(*copy),
+        }
+    }
+}
+
+/// A message no worker queued.
+pub(super) enum Refused<A: Actor> {
+    /// Every worker tried had ended.
+    Closed(A::Msg),
+    /// The chosen worker's mailbox is full; the worker is kept for a sender that waits.
+    Full(ActorRef<A>, A::Msg),
+}
+
+impl<A: Actor> Refused<A> {
+    pub(super) fn into_send_error(self) -> SendError<A::Msg> {
+        match self {
+            Self::Closed(msg) => SendError::Closed(msg),
+            Self::Full(_, msg) => SendError::Full(msg),
+        }
+    }
+}
+
+pub(super) struct Table<A: Actor> {
+    /// Slot `i` holds the latest worker started for it; a crashed worker stays until its
+    /// successor replaces it. Never shorter than the slots that have started, and never
+    /// longer than `admitted`.
+    workers: ArcSwap<Vec<ActorRef<A>>>,
+    /// How many slots may be routed to: lowered before a shrink stops workers, raised before
+    /// a grow starts them.
+    admitted: AtomicUsize,
+    /// The round-robin position; also where a least-loaded scan starts, to spread ties.
+    next: AtomicUsize,
+    rule: Rule<A>,
+    /// Whether the workers' mailboxes push back (bounded, `Wait`): then a sender is made to
+    /// wait by a full mailbox and need not give way by itself. Set, with the two below, when
+    /// the pool starts: they come from its system.
+    pushes_back: AtomicBool,
+    waits_when_full: AtomicBool,
+    /// The system's ask timeout, in nanoseconds.
+    ask_timeout: AtomicU64,
+}
+
+impl<A: Actor> Table<A> {
+    pub(super) fn new(rule: Rule<A>) -> Self {
+        Self {
+            workers: ArcSwap::from_pointee(Vec::new()),
+            admitted: AtomicUsize::new(0),
+            next: AtomicUsize::new(0),
+            rule,
+            pushes_back: AtomicBool::new(false),
+            waits_when_full: AtomicBool::new(false),
+            ask_timeout: AtomicU64::new(0),
+        }
+    }
+
+    /// Readies the table for a pool (re)starting with `size` slots: empty, with the settings
+    /// of the workers' mailbox and of the system.
+    pub(super) fn reset(&self, size: usize, mailbox: &MailboxConfig, ask_timeout: Duration) {
+        let waits = mailbox.overflow_policy() == OverflowPolicy::Wait;
+        self.waits_when_full.store(waits, Ordering::Relaxed);
+        self.pushes_back.store(waits && mailbox.is_bounded(), Ordering::Relaxed);
+        let nanos = u64::try_from(ask_timeout.as_nanos()).unwrap_or(u64::MAX);
+        self.ask_timeout.store(nanos, Ordering::Relaxed);
+        self.admit(0);
+        self.admitted.store(size, Ordering::SeqCst);
+    }
+
+    pub(super) fn rule(&self) -> &Rule<A> {
+        &self.rule
+    }
+
+    pub(super) fn routing(&self) -> Routing {
+        match self.rule {
+            Rule::RoundRobin => Routing::RoundRobin,
+            Rule::Random => Routing::Random,
+            Rule::LeastLoaded => Routing::LeastLoaded,
+            Rule::ConsistentHash(_) => Routing::ConsistentHash,
+            Rule::Broadcast(_) => Routing::Broadcast,
+        }
+    }
+
+    pub(super) fn pushes_back(&self) -> bool {
+        self.pushes_back.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn ask_timeout(&self) -> Duration {
+        Duration::from_nanos(self.ask_timeout.load(Ordering::Relaxed))
+    }
+
+    pub(super) fn workers(&self) -> Arc<Vec<ActorRef<A>>> {
+        self.workers.load_full()
+    }
+
+    pub(super) fn admitted(&self) -> usize {
+        self.admitted.load(Ordering::SeqCst)
+    }
+
+    /// Puts a freshly started worker in its slot, unless a shrink has removed the slot.
+    pub(super) fn install(&self, slot: usize, worker: &ActorRef<A>) {
+        self.workers.rcu(|current| {
+            let mut next = Vec::clone(current);
+            if slot < self.admitted.load(Ordering::SeqCst) {
+                match slot.cmp(&next.len()) {
+                    std::cmp::Ordering::Less => next[slot] = worker.clone(),
+                    std::cmp::Ordering::Equal => next.push(worker.clone()),
+                    // Slots start in order, so a gap never opens; were it to, the worker would
+                    // be left out of the routing rather than put in another slot.
+                    std::cmp::Ordering::Greater => {}
+                }
+            }
+            next
+        });
+    }
+
+    /// Admits `size` slots; those above it leave the routing at once.
+    pub(super) fn admit(&self, size: usize) {
+        self.admitted.store(size, Ordering::SeqCst);
+        self.workers.rcu(|current| current.iter().take(size).cloned().collect::<Vec<_>>());
+    }
+
+    /// The slot the routing picks for `msg` among `count > 0` workers.
+    fn choose(&self, workers: &[ActorRef<A>], msg: &A::Msg) -> usize {
+        let count = workers.len();
+        match &self.rule {
+            Rule::RoundRobin | Rule::Broadcast(_) => {
+                self.next.fetch_add(1, Ordering::Relaxed) % count
+            }
+            Rule::Random => fastrand::usize(..count),
+            Rule::ConsistentHash(key) => jump_hash(key(msg), count),
+            Rule::LeastLoaded => {
+                let start = self.next.fetch_add(1, Ordering::Relaxed) % count;
+                let mut best = start;
+                let mut best_len = usize::MAX;
+                for step in 0..count {
+                    let slot = wrap(start + step, count);
+                    let worker = &workers[slot];
+                    if !worker.is_alive() {
+                        continue;
+                    }
+                    let len = worker.mailbox_len();
+                    if len < best_len {
+                        best = slot;
+                        best_len = len;
+                        if len == 0 {
+                            break;
+                        }
+                    }
+                }
+                best
+            }
+        }
+    }
+
+    /// Queues `msg` on the chosen worker, or, if it has ended, on the next ones in slot order;
+    /// then once more on a fresh table if it changed meanwhile.
+    pub(super) fn offer(&self, msg: A::Msg) -> Result<(), Refused<A>> {
+        let workers = self.workers.load();
+        let msg = match self.offer_to(&workers, msg) {
+            Err(Refused::Closed(msg)) => msg,
+            done => return done,
+        };
+        let fresh = self.workers.load();
+        if Arc::ptr_eq(&workers, &fresh) {
+            return Err(Refused::Closed(msg));
+        }
+        self.offer_to(&fresh, msg)
+    }
+
+    fn offer_to(&self, workers: &[ActorRef<A>], mut msg: A::Msg) -> Result<(), Refused<A>> {
+        let count = workers.len();
+        if count == 0 {
+            return Err(Refused::Closed(msg));
+        }
+        let first = self.choose(workers, &msg);
+        for step in 0..count {
+            let worker = &workers[wrap(first + step, count)];
+            match worker.try_tell(msg) {
+                Ok(()) => return Ok(()),
+                Err(SendError::Closed(back)) => msg = back,
+                Err(SendError::Full(back)) => return Err(Refused::Full(worker.clone(), back)),
+            }
+        }
+        Err(Refused::Closed(msg))
+    }
+
+    pub(super) async fn tell(&self, mut msg: A::Msg) -> Result<(), SendError<A::Msg>> {
+        loop {
+            match self.offer(msg) {
+                Ok(()) => return Ok(()),
+                Err(Refused::Full(worker, back))
+                    if self.waits_when_full.load(Ordering::Relaxed) =>
+                {
+                    match worker.tell(back).await {
+                        // It ended while we waited: route the message again.
+                        Err(SendError::Closed(back)) => msg = back,
+                        done => return done,
+                    }
+                }
+                Err(refused) => return Err(refused.into_send_error()),
+            }
+        }
+    }
+
+    pub(super) async fn ask(
+        &self,
+        msg: A::Msg,
+        timeout: Duration,
+    ) -> Result<A::Reply, AskError<A::Msg>> {
+        if let Rule::Broadcast(copy) = &self.rule {
+            return self.ask_all(*copy, msg, timeout).await;
+        }
+        let started = Instant::now();
+        let mut msg = msg;
+        let mut tried: Option<Arc<Vec<ActorRef<A>>>> = None;
+        // A first pass over the table, and a second if a restart or resize changed it.
+        for _ in 0..2 {
+            let workers = self.workers.load_full();
+            if tried.as_ref().is_some_and(|tried| Arc::ptr_eq(tried, &workers)) {
+                break;
+            }
+            let count = workers.len();
+            if count == 0 {
+                break;
+            }
+            let first = self.choose(&workers, &msg);
+            for step in 0..count {
+                let worker = &workers[wrap(first + step, count)];
+                let left = timeout.saturating_sub(started.elapsed());
+                match worker.ask(msg).timeout(left).await {
+                    Err(AskError::Closed(back)) => msg = back,
+                    done => return done,
+                }
+            }
+            tried = Some(workers);
+        }
+        Err(AskError::Closed(msg))
+    }
+
+    /// Asks every live worker; the first successful reply wins.
+    async fn ask_all(
+        &self,
+        copy: fn(&A::Msg) -> A::Msg,
+        msg: A::Msg,
+        timeout: Duration,
+    ) -> Result<A::Reply, AskError<A::Msg>> {
+        let workers = self.workers.load_full();
+        let live: Vec<&ActorRef<A>> = workers.iter().filter(|worker| worker.is_alive()).collect();
+        let Some((last, others)) = live.split_last() else {
+            return Err(AskError::Closed(msg));
+        };
+        let mut asks = Vec::with_capacity(live.len());
+        for worker in others {
+            asks.push(Box::pin(worker.ask(copy(&msg)).timeout(timeout).into_future()));
+        }
+        asks.push(Box::pin(last.ask(msg).timeout(timeout).into_future()));
+        futures::future::select_ok(asks).await.map(|(reply, _discarded)| reply)
+    }
+
+    /// Sends a copy to every worker, waiting for room where a `Wait` mailbox is full.
+    pub(super) async fn broadcast(
+        &self,
+        copy: fn(&A::Msg) -> A::Msg,
+        msg: A::Msg,
+    ) -> Result<usize, SendError<A::Msg>> {
+        let workers = self.workers.load_full();
+        let Some((last, others)) = workers.split_last() else {
+            return Err(SendError::Closed(msg));
+        };
+        let mut tally = Tally::default();
+        for worker in others.iter().filter(|worker| worker.is_alive()) {
+            tally.count(worker.tell(copy(&msg)).await.map_err(|error| error.is_full()));
+        }
+        let last = last.tell(msg).await;
+        tally.finish(last)
+    }
+
+    /// [`broadcast`](Self::broadcast) without waiting.
+    pub(super) fn try_broadcast(
+        &self,
+        copy: fn(&A::Msg) -> A::Msg,
+        msg: A::Msg,
+    ) -> Result<usize, SendError<A::Msg>> {
+        let workers = self.workers.load();
+        let Some((last, others)) = workers.split_last() else {
+            return Err(SendError::Closed(msg));
+        };
+        let mut tally = Tally::default();
+        for worker in others.iter().filter(|worker| worker.is_alive()) {
+            tally.count(worker.try_tell(copy(&msg)).map_err(|error| error.is_full()));
+        }
+        tally.finish(last.try_tell(msg))
+    }
+}
+
+/// How many workers queued a broadcast, and whether one refused for being full.
+#[derive(Default)]
+struct Tally {
+    queued: usize,
+    full: bool,
+}
+
+impl Tally {
+    fn count(&mut self, sent: Result<(), bool>) {
+        match sent {
+            Ok(()) => self.queued += 1,
+            Err(full) => self.full |= full,
+        }
+    }
+
+    /// Counts the last worker's send, which had the original message: handed back if no
+    /// worker queued a copy.
+    fn finish<M>(mut self, last: Result<(), SendError<M>>) -> Result<usize, SendError<M>> {
+        match last {
+            Ok(()) => Ok(self.queued + 1),
+            Err(_) if self.queued > 0 => Ok(self.queued),
+            Err(error) => {
+                self.full |= error.is_full();
+                let msg = error.into_inner();
+                Err(if self.full { SendError::Full(msg) } else { SendError::Closed(msg) })
+            }
+        }
+    }
+}
+
+/// `index mod count` for `index < 2 * count`, without a division.
+fn wrap(index: usize, count: usize) -> usize {
+    if index >= count {
+        index - count
+    } else {
+        index
+    }
+}
+
+/// Jump consistent hashing (Lamping and Veach, 2014): the bucket in `0..buckets` for `key`.
+/// Going from `n` to `n + 1` buckets moves only the keys that land in the new one, and going
+/// from `n + 1` to `n` only those that were in the removed one.
+pub(super) fn jump_hash(mut key: u64, buckets: usize) -> usize {
+    let buckets = i64::try_from(buckets).unwrap_or(i64::MAX);
+    let mut chosen: i64 = -1;
+    let mut next: i64 = 0;
+    while next < buckets {
+        chosen = next;
+        key = key.wrapping_mul(2_862_933_555_777_941_757).wrapping_add(1);
+        let ratio = (1u64 << 31) as f64 / ((key >> 33) + 1) as f64;
+        next = ((chosen + 1) as f64 * ratio) as i64;
+    }
+    usize::try_from(chosen).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::jump_hash;
+
+    #[test]
+    fn jump_hash_moves_only_keys_to_the_new_bucket() {
+        for key in 0..10_000u64 {
+            let key = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            for buckets in 1..12 {
+                let before = jump_hash(key, buckets);
+                let after = jump_hash(key, buckets + 1);
+                assert!(before < buckets);
+                assert!(after == before || after == buckets);
+            }
+        }
+    }
+}

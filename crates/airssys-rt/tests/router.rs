@@ -1,0 +1,599 @@
+//! Chapter R of `docs/semantics.md`: routers and pools, one test (or more) per rule, named
+//! after it.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use airssys_rt::mailbox::MailboxConfig;
+use airssys_rt::prelude::*;
+use airssys_rt::router::{Pool, PoolError, PoolSpec, Router, Routing};
+use airssys_rt::supervisor::{ChildStatus, Shutdown};
+use tokio::sync::Semaphore;
+
+mod common;
+use common::record::Record;
+
+#[derive(Clone, Debug, PartialEq)]
+enum Event {
+    Started(ActorId),
+    Handled(ActorId, u64),
+}
+
+/// What the workers did, in order, with a tick per start and per handled message to wait on.
+#[derive(Clone, Default)]
+struct Log {
+    events: Record<Event>,
+    starts: Record<()>,
+    handled: Record<()>,
+}
+
+impl Log {
+    fn push(&self, event: Event) {
+        let tick = if matches!(event, Event::Started(_)) { &self.starts } else { &self.handled };
+        self.events.push(event);
+        tick.push(());
+    }
+
+    fn items(&self) -> Vec<Event> {
+        self.events.items()
+    }
+}
+
+/// Holds the workers that take a `Hold` until it is opened.
+struct Gate {
+    entered: Record<ActorId>,
+    release: Semaphore,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Gate { entered: Record::default(), release: Semaphore::new(0) }
+    }
+}
+
+impl Gate {
+    fn open(&self) {
+        self.release.close();
+    }
+}
+
+#[derive(Clone)]
+enum Job {
+    /// Recorded as handled; the reply names the worker.
+    Work(u64),
+    Crash,
+    /// Waits in the handler until the gate opens.
+    Hold(Arc<Gate>),
+}
+
+struct Worker {
+    id: ActorId,
+    log: Log,
+}
+
+impl Actor for Worker {
+    type Msg = Job;
+    type Reply = (ActorId, u64);
+    type Args = Log;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(log: Log, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        log.push(Event::Started(ctx.id()));
+        Ok(Worker { id: ctx.id(), log })
+    }
+
+    async fn handle(
+        &mut self,
+        job: Job,
+        _: &mut Context<Self>,
+    ) -> Result<(ActorId, u64), Self::Error> {
+        match job {
+            Job::Work(n) => {
+                self.log.push(Event::Handled(self.id, n));
+                Ok((self.id, n))
+            }
+            Job::Crash => panic!("worker crashed on purpose"),
+            Job::Hold(gate) => {
+                gate.entered.push(self.id);
+                let _ = gate.release.acquire().await;
+                Ok((self.id, 0))
+            }
+        }
+    }
+}
+
+async fn start(system: &ActorSystem, spec: PoolSpec<Worker>) -> Pool<Worker> {
+    Pool::start(system, spec).await.expect("pool starts")
+}
+
+fn handled(log: &Log) -> Vec<(ActorId, u64)> {
+    log.items()
+        .into_iter()
+        .filter_map(|e| if let Event::Handled(id, n) = e { Some((id, n)) } else { None })
+        .collect()
+}
+
+fn started(log: &Log) -> usize {
+    log.starts.count(&())
+}
+
+/// Waits until `count` messages have been handled.
+async fn wait_handled(log: &Log, count: usize) -> Vec<(ActorId, u64)> {
+    log.handled.wait_for_count(&(), count).await;
+    handled(log)
+}
+
+/// Waits until `count` workers have started (first starts and restarts).
+async fn wait_started(log: &Log, count: usize) {
+    log.starts.wait_for_count(&(), count).await;
+}
+
+/// Returns once the pool's supervisor has handled everything sent to it before: a restart it
+/// was doing has put the new worker in its slot.
+async fn settle(pool: &Pool<Worker>) {
+    pool.supervisor().count_children().await.expect("supervisor answers");
+}
+
+fn ids(router: &Router<Worker>) -> Vec<ActorId> {
+    router.workers().iter().map(|w| w.id()).collect()
+}
+
+fn slot_of(router: &Router<Worker>) -> HashMap<ActorId, usize> {
+    ids(router).into_iter().enumerate().map(|(slot, id)| (id, slot)).collect()
+}
+
+async fn hold(worker: &ActorRef<Worker>, gate: &Arc<Gate>) {
+    let before = gate.entered.count(&worker.id());
+    worker.tell(Job::Hold(Arc::clone(gate))).await.expect("hold");
+    gate.entered.wait_for_count(&worker.id(), before + 1).await;
+}
+
+#[tokio::test]
+async fn r1_a_pool_starts_its_workers_in_slot_order_under_its_supervisor() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let pool = start(&system, PoolSpec::new(3, log.clone())).await;
+    let router = pool.router();
+    assert_eq!((router.size(), pool.size(), router.routing()), (3, 3, Routing::RoundRobin));
+    let children = pool.supervisor().which_children().await.unwrap();
+    let names: Vec<&str> = children.iter().map(|c| &*c.id).collect();
+    assert_eq!(names, ["worker-0", "worker-1", "worker-2"]);
+    let actors: Vec<ActorId> = children.iter().map(|c| c.actor.unwrap()).collect();
+    assert_eq!(actors, ids(router));
+    let starts: Vec<Event> = actors.iter().map(|id| Event::Started(*id)).collect();
+    assert_eq!(log.items(), starts);
+
+    let no_key = Pool::<Worker>::start(
+        &system,
+        PoolSpec::new(1, log.clone()).routing(Routing::ConsistentHash),
+    );
+    assert!(matches!(no_key.await, Err(PoolError::InvalidSpec(_))));
+    let no_copy =
+        Pool::<Worker>::start(&system, PoolSpec::new(1, log.clone()).routing(Routing::Broadcast));
+    assert!(matches!(no_copy.await, Err(PoolError::InvalidSpec(_))));
+}
+
+#[tokio::test]
+async fn r2_round_robin_sends_message_k_to_slot_k_mod_n() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let pool = start(&system, PoolSpec::new(3, log.clone()).routing(Routing::RoundRobin)).await;
+    let router = pool.router();
+    let workers = ids(router);
+    for k in 0..9 {
+        router.tell(Job::Work(k)).await.unwrap();
+    }
+    for (id, k) in wait_handled(&log, 9).await {
+        assert_eq!(id, workers[k as usize % 3], "message {k}");
+    }
+    router.try_tell(Job::Work(9)).unwrap();
+    let last = wait_handled(&log, 10).await;
+    assert!(last.contains(&(workers[0], 9)));
+}
+
+#[tokio::test]
+async fn r3_random_sends_each_message_to_some_worker_and_reaches_them_all() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let pool = start(&system, PoolSpec::new(4, log.clone()).routing(Routing::Random)).await;
+    let router = pool.router();
+    // The router draws in the sender's thread: seeding it makes the draws repeatable.
+    fastrand::seed(7);
+    for k in 0..400 {
+        router.tell(Job::Work(k)).await.unwrap();
+    }
+    let done = wait_handled(&log, 400).await;
+    let mut per_worker: HashMap<ActorId, usize> = HashMap::new();
+    for (id, _) in &done {
+        *per_worker.entry(*id).or_default() += 1;
+    }
+    let workers: HashSet<ActorId> = ids(router).into_iter().collect();
+    assert_eq!(per_worker.keys().copied().collect::<HashSet<_>>(), workers);
+    assert!(per_worker.values().all(|&count| count >= 50), "{per_worker:?}");
+}
+
+#[tokio::test]
+async fn r4_least_loaded_picks_the_shortest_mailbox_and_spreads_ties() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let spec = PoolSpec::new(3, log.clone())
+        .routing(Routing::LeastLoaded)
+        .mailbox(MailboxConfig::unbounded());
+    let pool = start(&system, spec).await;
+    let router = pool.router();
+    let workers = router.workers();
+    let gate = Arc::new(Gate::default());
+    for worker in &workers {
+        hold(worker, &gate).await;
+    }
+    let lens = || workers.iter().map(|w| w.mailbox_len()).collect::<Vec<_>>();
+    // Three empty mailboxes: a tie, spread one each.
+    for k in 0..3 {
+        router.tell(Job::Work(k)).await.unwrap();
+    }
+    assert_eq!(lens(), [1, 1, 1]);
+    // Uneven queues: the shortest is picked.
+    workers[0].tell(Job::Work(10)).await.unwrap();
+    workers[0].tell(Job::Work(11)).await.unwrap();
+    workers[1].tell(Job::Work(12)).await.unwrap();
+    assert_eq!(lens(), [3, 2, 1]);
+    router.tell(Job::Work(100)).await.unwrap();
+    assert_eq!(lens(), [3, 2, 2]);
+    router.tell(Job::Work(101)).await.unwrap();
+    router.tell(Job::Work(102)).await.unwrap();
+    assert_eq!(lens(), [3, 3, 3]);
+    gate.open();
+    let done = wait_handled(&log, 9).await;
+    assert!(done.contains(&(workers[2].id(), 100)));
+}
+
+#[tokio::test]
+async fn r5_consistent_hash_keeps_a_key_on_its_slot_and_a_resize_moves_only_what_it_must() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let spec = PoolSpec::new(4, log.clone()).consistent_hash(|job: &Job| match job {
+        Job::Work(n) => *n % 100,
+        _ => 0,
+    });
+    let pool = start(&system, spec).await;
+    let router = pool.router();
+    assert_eq!(router.routing(), Routing::ConsistentHash);
+
+    // Sends keys 0..100 (as messages `base + key`) and returns the slot each key went to.
+    let round = |base: u64| {
+        let log = log.clone();
+        async move {
+            let before = handled(&log).len();
+            for key in 0..100 {
+                router.tell(Job::Work(base + key)).await.unwrap();
+            }
+            let done = wait_handled(&log, before + 100).await;
+            let slots = slot_of(router);
+            done[before..]
+                .iter()
+                .map(|(id, n)| (n % 100, slots[id]))
+                .collect::<HashMap<u64, usize>>()
+        }
+    };
+    let first = round(0).await;
+    assert_eq!(round(100).await, first, "same key, same slot");
+    let used: HashSet<usize> = first.values().copied().collect();
+    assert_eq!(used.len(), 4, "the keys spread over every slot");
+
+    pool.resize(5).await.unwrap();
+    let grown = round(200).await;
+    let moved: Vec<u64> = (0..100).filter(|key| grown[key] != first[key]).collect();
+    assert!(!moved.is_empty());
+    assert!(moved.iter().all(|key| grown[key] == 4), "keys move only to the new slot");
+
+    pool.resize(3).await.unwrap();
+    let shrunk = round(300).await;
+    for key in 0..100 {
+        if first[&key] < 3 {
+            assert_eq!(shrunk[&key], first[&key], "key {key} was on a kept slot");
+        }
+    }
+}
+
+#[tokio::test]
+async fn r6_broadcast_sends_a_copy_to_every_worker_and_ask_takes_the_first_reply() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let pool = start(&system, PoolSpec::new(3, log.clone()).broadcast()).await;
+    let router = pool.router();
+    assert_eq!(router.routing(), Routing::Broadcast);
+    let workers: HashSet<ActorId> = ids(router).into_iter().collect();
+    router.tell(Job::Work(7)).await.unwrap();
+    let done = wait_handled(&log, 3).await;
+    assert_eq!(done.iter().map(|(id, _)| *id).collect::<HashSet<_>>(), workers);
+
+    let (by, n) = router.ask(Job::Work(8)).await.unwrap();
+    assert!(workers.contains(&by) && n == 8);
+    let done = wait_handled(&log, 6).await;
+    assert_eq!(done.iter().filter(|(_, n)| *n == 8).count(), 3, "every worker handles it");
+
+    // `broadcast` works whatever the routing, and counts the workers reached.
+    let other = start(&system, PoolSpec::new(2, log.clone())).await;
+    assert_eq!(other.router().broadcast(Job::Work(9)).await.unwrap(), 2);
+    // A worker that has ended gets no copy.
+    other.supervisor().terminate_child("worker-0").await.unwrap();
+    assert_eq!(other.router().broadcast(Job::Work(10)).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn r7_ask_returns_the_reply_of_the_worker_that_handled_it() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let pool = start(&system, PoolSpec::new(3, log.clone())).await;
+    let router = pool.router();
+    let workers = ids(router);
+    for k in 0..6 {
+        let (by, n) = router.ask(Job::Work(k)).timeout(Duration::from_secs(5)).await.unwrap();
+        assert_eq!((by, n), (workers[k as usize % 3], k));
+        assert!(handled(&log).contains(&(by, k)));
+    }
+    // A request the worker took and crashed on is answered with the crash, not sent again.
+    let crashed = router.ask(Job::Crash).await;
+    assert!(matches!(crashed, Err(AskError::Stopped(ExitReason::Panicked(_)))));
+}
+
+#[tokio::test]
+async fn r8_a_crashed_worker_is_restarted_into_its_slot_and_its_queue_becomes_dead_letters() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let pool = start(&system, PoolSpec::new(2, log.clone())).await;
+    let router = pool.router();
+    let old = router.workers()[0].clone();
+    let gate = Arc::new(Gate::default());
+    hold(&old, &gate).await;
+    old.tell(Job::Crash).await.unwrap();
+    old.tell(Job::Work(1)).await.unwrap();
+    old.tell(Job::Work(2)).await.unwrap();
+    gate.open();
+    assert!(matches!(old.wait_for_exit().await, ExitReason::Panicked(_)));
+    assert_eq!(system.dead_letters().count(), 2, "what it had queued");
+
+    wait_started(&log, 3).await;
+    settle(&pool).await;
+    let new = router.workers()[0].clone();
+    assert_ne!(new.id(), old.id());
+    assert!(new.is_alive());
+    for k in 10..14 {
+        router.tell(Job::Work(k)).await.unwrap();
+    }
+    let done = wait_handled(&log, 4).await;
+    assert_eq!(done.iter().filter(|(id, _)| *id == new.id()).count(), 2);
+}
+
+#[tokio::test]
+async fn r9_a_message_for_an_ended_worker_goes_to_the_next_live_one_and_with_none_is_handed_back() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let pool = start(&system, PoolSpec::new(2, log.clone())).await;
+    let router = pool.router();
+    let workers = ids(router);
+    // A terminated child stays down: its ended worker stays in slot 0.
+    pool.supervisor().terminate_child("worker-0").await.unwrap();
+    for k in 0..4 {
+        router.tell(Job::Work(k)).await.unwrap();
+    }
+    assert!(wait_handled(&log, 4).await.iter().all(|(id, _)| *id == workers[1]));
+    for k in 4..6 {
+        assert_eq!(router.ask(Job::Work(k)).await.unwrap().0, workers[1]);
+        router.try_tell(Job::Work(k + 10)).unwrap();
+    }
+
+    pool.supervisor().terminate_child("worker-1").await.unwrap();
+    assert!(matches!(router.tell(Job::Work(20)).await, Err(SendError::Closed(Job::Work(20)))));
+    assert!(matches!(router.try_tell(Job::Work(21)), Err(SendError::Closed(Job::Work(21)))));
+    assert!(matches!(router.ask(Job::Work(22)).await, Err(AskError::Closed(Job::Work(22)))));
+
+    // Started again, it takes its slot back.
+    pool.supervisor().restart_child("worker-0").await.unwrap();
+    let (by, _) = router.ask(Job::Work(23)).await.unwrap();
+    assert_eq!(by, router.workers()[0].id());
+    assert_ne!(by, workers[0]);
+
+    let empty = start(&system, PoolSpec::new(0, log.clone())).await;
+    assert!(matches!(empty.router().tell(Job::Work(30)).await, Err(SendError::Closed(_))));
+    assert!(matches!(empty.router().ask(Job::Work(31)).await, Err(AskError::Closed(_))));
+}
+
+#[tokio::test]
+async fn r9_a_full_worker_is_not_skipped_and_a_tell_waiting_on_it_is_routed_again_if_it_ends() {
+    use airssys_rt::mailbox::OverflowPolicy;
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let spec = PoolSpec::new(2, log.clone())
+        .mailbox(MailboxConfig::bounded(1))
+        .intensity(10, Duration::from_secs(5));
+    let pool = start(&system, spec).await;
+    let router = pool.router().clone();
+    let workers = router.workers();
+    let gate = Arc::new(Gate::default());
+    for worker in &workers {
+        hold(worker, &gate).await;
+    }
+    workers[0].tell(Job::Work(0)).await.unwrap();
+    // Slot 0 is full: the routed `tell` waits for room there rather than skip it.
+    let waiting = tokio::spawn({
+        let router = router.clone();
+        async move { router.tell(Job::Work(2)).await.is_ok() }
+    });
+    tokio::task::yield_now().await;
+    assert!(!waiting.is_finished());
+    assert_eq!(workers[1].mailbox_len(), 0);
+    // Slot 0 ends: its queued message is a dead letter, the waiting one is routed again.
+    workers[0].kill();
+    workers[0].wait_for_exit().await;
+    assert!(waiting.await.unwrap());
+    assert_eq!(workers[1].mailbox_len(), 1);
+    gate.open();
+    assert_eq!(wait_handled(&log, 1).await, [(workers[1].id(), 2)]);
+    assert_eq!(system.dead_letters().count(), 1);
+
+    // Under `Reject`, a full worker fails the send at once.
+    let spec = PoolSpec::new(1, log.clone())
+        .mailbox(MailboxConfig::bounded(1).overflow(OverflowPolicy::Reject));
+    let rejecting = start(&system, spec).await;
+    let gate = Arc::new(Gate::default());
+    hold(&rejecting.router().workers()[0], &gate).await;
+    rejecting.router().tell(Job::Work(3)).await.unwrap();
+    let refused = rejecting.router().tell(Job::Work(4)).await;
+    assert!(matches!(refused, Err(SendError::Full(Job::Work(4)))));
+    let refused = rejecting.router().try_tell(Job::Work(5));
+    assert!(matches!(refused, Err(SendError::Full(Job::Work(5)))));
+    gate.open();
+}
+
+#[tokio::test]
+async fn r10_resize_adds_slots_at_the_end_and_removes_the_highest_whose_queues_become_dead_letters()
+{
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let spec = PoolSpec::new(2, log.clone())
+        .mailbox(MailboxConfig::unbounded())
+        .worker_shutdown(Shutdown::BrutalKill);
+    let pool = start(&system, spec).await;
+    let router = pool.router();
+    let first = ids(router);
+    pool.resize(4).await.unwrap();
+    let grown = ids(router);
+    assert_eq!((grown.len(), &grown[..2]), (4, &first[..]));
+    assert_eq!(pool.supervisor().count_children().await.unwrap().active, 4);
+    for k in 0..8 {
+        router.tell(Job::Work(k)).await.unwrap();
+    }
+    let done = wait_handled(&log, 8).await;
+    for id in &grown {
+        assert_eq!(done.iter().filter(|(by, _)| by == id).count(), 2);
+    }
+
+    // Slots 1..4 held busy with two messages queued each, then removed.
+    let workers = router.workers();
+    let gate = Arc::new(Gate::default());
+    for worker in &workers[1..] {
+        hold(worker, &gate).await;
+        worker.tell(Job::Work(50)).await.unwrap();
+        worker.tell(Job::Work(51)).await.unwrap();
+    }
+    pool.resize(1).await.unwrap();
+    assert_eq!((router.size(), pool.size()), (1, 1));
+    assert_eq!(system.dead_letters().count(), 6);
+    let children = pool.supervisor().which_children().await.unwrap();
+    assert_eq!(children.len(), 1);
+    assert_eq!(children[0].status, ChildStatus::Running);
+    for worker in &workers[1..] {
+        assert_eq!(worker.wait_for_exit().await, ExitReason::Killed);
+    }
+    for k in 60..63 {
+        assert_eq!(router.ask(Job::Work(k)).await.unwrap().0, first[0]);
+    }
+    gate.open();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r11_sends_racing_worker_crashes_lose_nothing() {
+    const SENT: u64 = 20_000;
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let spec = PoolSpec::new(3, log.clone())
+        .mailbox(MailboxConfig::unbounded())
+        .intensity(10_000, Duration::from_secs(1));
+    let pool = start(&system, spec).await;
+    let router = pool.router().clone();
+    let handed_back = Arc::new(AtomicU64::new(0));
+
+    let sender = {
+        let router = router.clone();
+        let handed_back = Arc::clone(&handed_back);
+        tokio::spawn(async move {
+            for k in 0..SENT {
+                // An ask that fails with `Stopped` was taken or queued by a worker that was
+                // killed: counted as handled or as a dead letter, not as handed back.
+                let back = if k % 10 == 0 {
+                    matches!(router.ask(Job::Work(k)).await, Err(AskError::Closed(_)))
+                } else {
+                    router.tell(Job::Work(k)).await.is_err()
+                };
+                if back {
+                    handed_back.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        })
+    };
+    let killer = {
+        let router = router.clone();
+        tokio::spawn(async move {
+            for round in 0..30 {
+                let worker = router.workers()[round % 3].clone();
+                worker.kill();
+                worker.wait_for_exit().await;
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    sender.await.unwrap();
+    killer.await.unwrap();
+    assert_eq!(pool.stop().await, ExitReason::Shutdown);
+    let handled = handled(&log).len() as u64;
+    let dead = system.dead_letters().count();
+    let back = handed_back.load(Ordering::Relaxed);
+    assert_eq!(handled + dead + back, SENT, "handled {handled}, dead {dead}, back {back}");
+    assert!(started(&log) > 3, "workers were restarted");
+}
+
+#[tokio::test]
+async fn r12_a_pool_lives_while_a_handle_to_it_does_and_hands_messages_back_once_stopped() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let pool = start(&system, PoolSpec::new(2, log.clone())).await;
+    let router = pool.router().clone();
+    let worker = router.workers()[0].clone();
+    drop(pool);
+    // The router keeps the pool running.
+    assert!(router.ask(Job::Work(1)).await.is_ok());
+    drop(router);
+    assert_eq!(worker.wait_for_exit().await, ExitReason::Shutdown);
+
+    let pool = start(&system, PoolSpec::new(2, log.clone())).await;
+    let router = pool.router().clone();
+    assert_eq!(pool.stop().await, ExitReason::Shutdown);
+    assert_eq!(router.size(), 0);
+    assert!(matches!(router.tell(Job::Work(2)).await, Err(SendError::Closed(Job::Work(2)))));
+    assert!(matches!(router.ask(Job::Work(3)).await, Err(AskError::Closed(Job::Work(3)))));
+}
+
+#[tokio::test]
+async fn r13_a_pool_in_a_users_tree_is_restarted_with_it_and_its_router_follows() {
+    use airssys_rt::supervisor::{Strategy, Supervisor, SupervisorSpec};
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let (pool, router) =
+        Pool::<Worker>::child_spec("workers", PoolSpec::new(2, log.clone())).unwrap();
+    let root = Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne).child(pool))
+        .await
+        .unwrap();
+    let first = ids(&router);
+    assert_eq!(first.len(), 2);
+    assert!(first.contains(&router.ask(Job::Work(1)).await.unwrap().0));
+
+    let pool = root.child::<Supervisor>("workers").await.unwrap().unwrap();
+    pool.kill();
+    pool.wait_for_exit().await;
+    wait_started(&log, 4).await;
+    root.count_children().await.unwrap();
+    let second = ids(&router);
+    assert_eq!(second.len(), 2);
+    assert!(second.iter().all(|id| !first.contains(id)));
+    for k in 0..4 {
+        let (by, _) = router.ask(Job::Work(10 + k)).await.unwrap();
+        assert!(second.contains(&by));
+    }
+
+    root.actor().stop();
+    root.actor().wait_for_exit().await;
+    assert!(matches!(router.tell(Job::Work(20)).await, Err(SendError::Closed(_))));
+}
