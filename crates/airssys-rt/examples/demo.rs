@@ -1,7 +1,9 @@
-//! A tour of airssys-rt: many actors, many messages, one crash on purpose, and a clean shutdown.
+//! A tour of airssys-rt: many actors, many messages, one crash on purpose, a pool of workers
+//! behind a router, sensors publishing on a topic from timers, and a clean shutdown.
 //!
 //! Run it with `cargo run --release -p airssys-rt --example demo`.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use airssys_rt::prelude::*;
@@ -38,7 +40,85 @@ impl Actor for Worker {
     }
 }
 
+/// A temperature reading, published on `sensors.<room>.temperature`.
+struct Reading {
+    celsius: f64,
+}
+
+/// A sensor that reads its room on a timer and publishes what it reads.
+struct Sensor {
+    room: String,
+    readings: Broker<Reading>,
+    ticks: u32,
+}
+
+#[derive(Clone)]
+struct Tick;
+
+impl Actor for Sensor {
+    type Msg = Tick;
+    type Reply = ();
+    type Args = (String, Broker<Reading>);
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(args: Self::Args, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        ctx.send_interval(Duration::from_millis(2), Tick);
+        Ok(Sensor { room: args.0, readings: args.1, ticks: 0 })
+    }
+
+    async fn handle(&mut self, _: Tick, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        self.ticks += 1;
+        let celsius = 18.0 + self.room.len() as f64 + f64::from(self.ticks % 10) / 10.0;
+        let topic = format!("sensors.{}.temperature", self.room);
+        // Every subscriber gets the same shared reading; none is copied.
+        let _ = self.readings.publish(topic, Reading { celsius }).await;
+        Ok(())
+    }
+}
+
+/// Shows the latest temperature of every room it hears of.
+struct Dashboard {
+    latest: BTreeMap<String, f64>,
+    received: u64,
+}
+
+enum DashboardMsg {
+    Reading(Publication<Reading>),
+    Show,
+}
+
+impl From<Publication<Reading>> for DashboardMsg {
+    fn from(reading: Publication<Reading>) -> Self {
+        DashboardMsg::Reading(reading)
+    }
+}
+
+impl Actor for Dashboard {
+    type Msg = DashboardMsg;
+    type Reply = (u64, BTreeMap<String, f64>);
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Dashboard { latest: BTreeMap::new(), received: 0 })
+    }
+
+    async fn handle(
+        &mut self,
+        msg: DashboardMsg,
+        _: &mut Context<Self>,
+    ) -> Result<Self::Reply, Self::Error> {
+        if let DashboardMsg::Reading(reading) = msg {
+            let room = reading.topic().split('.').nth(1).unwrap_or("?").to_owned();
+            self.latest.insert(room, reading.celsius);
+            self.received += 1;
+        }
+        Ok((self.received, self.latest.clone()))
+    }
+}
+
 const WORKERS: usize = 100_000;
+const POOL_MESSAGES: u64 = 200_000;
 const MESSAGES_PER_WORKER: u64 = 10;
 const SINGLE_ACTOR_MESSAGES: u64 = 2_000_000;
 
@@ -55,7 +135,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 }
 
 async fn tour() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let system = ActorSystem::builder().max_actors(WORKERS + 20).build()?;
+    let system = ActorSystem::builder().max_actors(WORKERS + 40).build()?;
     println!("airssys-rt demo: 2 Tokio workers\n");
 
     // 1. Spawn many actors.
@@ -162,11 +242,81 @@ async fn tour() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         );
     }
 
-    // 6. Shut everything down.
+    // 6. A pool of workers under a supervisor, behind one router.
+    let spec = PoolSpec::<Worker>::new(4, ()).routing(Routing::RoundRobin);
+    let pool = Pool::start(&system, spec).await?;
+    let router = pool.router().clone();
+    let started = Instant::now();
+    for _ in 0..POOL_MESSAGES {
+        router.tell(Work::Add(1)).await?;
+    }
+    let mut totals = Vec::new();
+    for worker in router.workers() {
+        totals.push(worker.ask(Work::Total).await?);
+    }
+    let elapsed = started.elapsed();
+    println!(
+        "6. pool of 4 workers, round robin: {POOL_MESSAGES} messages through the router in {elapsed:?} ({}); per worker {totals:?}",
+        rate(POOL_MESSAGES, elapsed)
+    );
+    let victim = router.workers()[1].clone();
+    let _ = victim.ask(Work::Crash).await;
+    let successor = loop {
+        match router.workers().get(1) {
+            Some(worker) if worker.id() != victim.id() && worker.is_alive() => {
+                break worker.clone()
+            }
+            _ => tokio::task::yield_now().await,
+        }
+    };
+    println!(
+        "   worker {} crashed; {} took its slot and is routed to again (total {})",
+        victim.id(),
+        successor.id(),
+        successor.ask(Work::Total).await?
+    );
+    pool.resize(8).await?;
+    let answered = router.ask(Work::Total).timeout(Duration::from_secs(1)).await?;
+    println!(
+        "   resized to {} workers; an ask through the router answered {answered}",
+        router.size()
+    );
+
+    // 7. Sensors publish readings from timers; a dashboard subscribes to a topic pattern.
+    let readings = system.broker::<Reading>();
+    let dashboard = system.spawn_named::<Dashboard>("dashboard", ()).await?;
+    readings.subscribe("sensors.*.temperature", &dashboard)?;
+    for room in ["kitchen", "hall", "attic"] {
+        let sensor = system.spawn::<Sensor>((room.to_owned(), readings.clone())).await?;
+        system.groups().join("sensors", &sensor)?;
+    }
+    let dashboard: ActorRef<Dashboard> = system.lookup("dashboard")?;
+    let (received, latest) = loop {
+        let (received, latest) = dashboard.ask(DashboardMsg::Show).await?;
+        if received >= 30 {
+            break (received, latest);
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    };
+    for sensor in system.groups().members::<Sensor>("sensors") {
+        sensor.stop();
+        sensor.wait_for_exit().await;
+    }
+    println!(
+        "7. 3 sensors on 2 ms timers published to sensors.<room>.temperature; the dashboard (found by name) \
+         subscribed to sensors.*.temperature got {received} readings: {latest:?}"
+    );
+    println!(
+        "   sensors stopped through their process group; groups left: {:?}, subscriptions left: {}",
+        system.groups().which_groups(),
+        readings.subscriptions().len()
+    );
+
+    // 8. Shut everything down.
     let started = Instant::now();
     let report = system.shutdown().await;
     println!(
-        "6. shutdown in {:?}: {} stopped gracefully, {} killed; {} alive",
+        "8. shutdown in {:?}: {} stopped gracefully, {} killed; {} alive",
         started.elapsed(),
         report.stopped,
         report.killed,
