@@ -140,3 +140,39 @@ async fn bug_idle_timeout_fires_at_once_after_a_message_when_the_budget_ran_out(
         idle[0] - replied
     );
 }
+
+/// A message of an actor type of its own.
+struct Note;
+
+struct Holder;
+
+impl Actor for Holder {
+    type Msg = Note;
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Holder)
+    }
+
+    async fn handle(&mut self, _: Note, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// `send_after` panics at the call in a runtime without its timer, as documented (and as
+/// `send_interval` does): not later in the timer's task, which would lose the message silently,
+/// neither handled nor a dead letter.
+#[test]
+fn bug_send_after_without_a_timer_loses_its_message_instead_of_panicking() {
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    runtime.block_on(async {
+        let system = ActorSystem::new();
+        let actor = system.spawn::<Holder>(()).await.unwrap();
+        let armed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            actor.send_after(Duration::from_secs(1), Note)
+        }));
+        assert!(armed.is_err(), "send_after did not panic");
+    });
+}

@@ -410,8 +410,10 @@ where
 
 fn arm_once<A: Actor>(target: ActorRef<A>, delay: Duration, msg: A::Msg) -> TimerRef {
     // From the call, not from the task's first poll. The sleep itself is made in the task:
-    // one moved in would take room in the task twice.
+    // one moved in would take room in the task twice. One made and dropped here panics, as
+    // documented, in a runtime without its timer: in the task, the panic would lose the message.
     let deadline = after(delay);
+    drop(tokio::time::sleep_until(deadline));
     arm(target, msg, move |armed, msg| async move {
         tokio::time::sleep_until(deadline).await;
         if !armed.timer.fire() {
