@@ -104,7 +104,11 @@ impl Actor for Sleepy {
         Ok(Sleepy(Times::default()))
     }
 
-    async fn handle(&mut self, work: Work, _: &mut Context<Self>) -> Result<Vec<Instant>, Self::Error> {
+    async fn handle(
+        &mut self,
+        work: Work,
+        _: &mut Context<Self>,
+    ) -> Result<Vec<Instant>, Self::Error> {
         if let Work::Long = work {
             tokio::time::sleep(Duration::from_secs(1)).await;
             while tokio::task::coop::has_budget_remaining() {

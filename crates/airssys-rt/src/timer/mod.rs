@@ -26,8 +26,9 @@
 //!   timer reference is only a name): keep the `TimerRef` to cancel an interval.
 //! * **Bound to the destination.** When an actor ends, every timer set on it is cancelled before
 //!   its end is announced: once [`wait_for_exit`](ActorRef::wait_for_exit) returns, none is
-//!   active and none has a task left. Their pending messages were never sent and are dropped
-//!   with them (they are not dead letters). A timer set on an actor that has ended, or is
+//!   active, none sends anything, and their tasks are aborted (Tokio frees them at its next
+//!   turn). Their pending messages were never sent and are dropped with them (they are not
+//!   dead letters). A timer set on an actor that has ended, or is
 //!   ending, is inactive at once, and its message becomes a [dead letter](crate::dead_letter)
 //!   (`ActorStopped`). A timer is bound to its destination only, as in Erlang: if the actor
 //!   that set a timer on *another* actor ends, the timer goes on; cancel it in
@@ -456,18 +457,24 @@ fn after(delay: Duration) -> Instant {
 async fn deliver<A: Actor>(armed: &Armed<A>, msg: A::Msg) {
     let cell = armed.target.cell();
     let mut envelope = Envelope::tell(msg);
-    let pushed = loop {
-        // Registered before the attempt, so room made right after it is not missed.
-        let mut room = pin!(cell.mailbox.changed().notified());
-        room.as_mut().enable();
-        match armed.timer.push(&cell.mailbox, envelope) {
-            None => return,
-            Some(Err(PushError::Full(back))) if cell.mailbox.pushes_back() => {
-                envelope = back;
-                room.await;
+    let pushed = if cell.mailbox.pushes_back() {
+        loop {
+            // Registered before the attempt, so room made right after it is not missed.
+            let mut room = pin!(cell.mailbox.changed().notified());
+            room.as_mut().enable();
+            match armed.timer.push(&cell.mailbox, envelope) {
+                Some(Err(PushError::Full(back))) => {
+                    envelope = back;
+                    room.await;
+                }
+                pushed => break pushed,
             }
-            Some(pushed) => break pushed,
         }
+    } else {
+        armed.timer.push(&cell.mailbox, envelope)
+    };
+    let Some(pushed) = pushed else {
+        return;
     };
     match pushed {
         Ok(Pushed::Queued) => {}
