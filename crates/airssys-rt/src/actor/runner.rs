@@ -66,14 +66,12 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
         life.cell.set_state(ActorState::Running);
         loop {
             // One await for both kinds of work, so the task's state holds room for the larger
-            // of the two, not for both. The first poll after each piece of work is the one
-            // that starts an idle period, should the mailbox be empty.
+            // of the two, not for both. The first look at the mailbox after each piece of work
+            // is the one that starts an idle period, should the mailbox be empty.
             let cell = &life.cell;
             let mut fresh = true;
             let (work, reply) = match poll_fn(move |cx| {
-                let next = cell.mailbox.poll_next(cx, fresh, || cell.parent().is_some());
-                fresh = false;
-                next
+                cell.mailbox.poll_next(cx, &mut fresh, || cell.parent().is_some())
             })
             .await
             {

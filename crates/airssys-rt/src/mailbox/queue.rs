@@ -419,17 +419,19 @@ impl<T> Mailbox<T> {
 
     /// The next thing for the actor to do. `kept` says that something other than handles
     /// keeps the actor alive (its supervisor): it then does not end for lack of senders.
-    /// `fresh` says that this is the first poll since the actor last finished some work: if it
-    /// parks now, its idle period starts now.
+    /// `fresh` says that the actor has not looked at its mailbox since it last finished some
+    /// work: if it parks now, its idle period starts now. It is cleared once the mailbox has
+    /// been looked at, not before: a poll put off by the cooperative budget looks at nothing.
     pub(crate) fn poll_next(
         &self,
         cx: &mut Context<'_>,
-        fresh: bool,
+        fresh: &mut bool,
         kept: impl FnOnce() -> bool,
     ) -> Poll<Next<T>> {
         // Take part in Tokio's cooperative budget, so that an actor with an endless supply of
         // messages still lets the other tasks on its worker run.
         let coop = ready!(tokio::task::coop::poll_proceed(cx));
+        let fresh = std::mem::take(fresh);
         let mut state = self.state.lock();
         if self.killed.load(Ordering::Acquire) {
             return Poll::Ready(Next::Killed);

@@ -26,8 +26,9 @@
 //!   timer reference is only a name): keep the `TimerRef` to cancel an interval.
 //! * **Bound to the destination.** When an actor ends, every timer set on it is cancelled before
 //!   its end is announced: once [`wait_for_exit`](ActorRef::wait_for_exit) returns, none is
-//!   active and none has a task left. Their pending messages were never sent and are dropped
-//!   with them (they are not dead letters). A timer set on an actor that has ended, or is
+//!   active, none sends anything, and their tasks are aborted (Tokio frees them at its next
+//!   turn). Their pending messages were never sent and are dropped with them (they are not
+//!   dead letters). A timer set on an actor that has ended, or is
 //!   ending, is inactive at once, and its message becomes a [dead letter](crate::dead_letter)
 //!   (`ActorStopped`). A timer is bound to its destination only, as in Erlang: if the actor
 //!   that set a timer on *another* actor ends, the timer goes on; cancel it in
@@ -170,7 +171,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
+use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::Context as TaskContext;
@@ -180,9 +181,9 @@ use parking_lot::Mutex;
 use tokio::task::{AbortHandle, JoinHandle};
 use tokio::time::{Instant, MissedTickBehavior, Sleep};
 
-use crate::actor::{Actor, ActorCell, ActorRef, Context, ErasedCell};
+use crate::actor::{Actor, ActorRef, Context, ErasedCell};
 use crate::dead_letter::DeadLetterReason;
-use crate::mailbox::PushError;
+use crate::mailbox::{Mailbox, PushError, Pushed};
 use crate::message::{Envelope, Undelivered};
 use crate::signal::EndToken;
 
@@ -283,7 +284,9 @@ const CANCELLED: u8 = 2;
 struct Timer {
     /// `ACTIVE` leaves only once, to `FIRED` or `CANCELLED`: whoever makes that move decides.
     state: AtomicU8,
-    /// The task, to abort on cancel; `None` before it is spawned and after it fired.
+    /// The task, to abort on cancel; `None` before it is spawned and after it fired. Also held
+    /// while the task queues a message, so that `stop` returns only after a send it came too
+    /// late to prevent, and none starts after it.
     task: Mutex<Option<AbortHandle>>,
     /// The timer's entry in its actor's end work.
     token: EndToken,
@@ -321,6 +324,21 @@ impl Timer {
             drop(self.task.lock().take());
         }
         fired
+    }
+
+    /// Queues `item` unless the timer was cancelled (then `None`, and the item is dropped).
+    /// The push is the only thing done under the lock: a message dropped or evicted by it,
+    /// whose `Drop` is user code, is handed back to be dealt with outside.
+    fn push<T>(&self, mailbox: &Mailbox<T>, item: T) -> Option<Result<Pushed<T>, PushError<T>>> {
+        let sending = self.task.lock();
+        if self.state.load(Ordering::Acquire) == CANCELLED {
+            drop(sending);
+            drop(item);
+            return None;
+        }
+        let pushed = mailbox.push(item);
+        drop(sending);
+        Some(pushed)
     }
 
     /// Hands the timer its task, or aborts the task if the timer was cancelled meanwhile.
@@ -393,15 +411,17 @@ where
 
 fn arm_once<A: Actor>(target: ActorRef<A>, delay: Duration, msg: A::Msg) -> TimerRef {
     // From the call, not from the task's first poll. The sleep itself is made in the task:
-    // one moved in would take room in the task twice.
+    // one moved in would take room in the task twice. One made and dropped here panics, as
+    // documented, in a runtime without its timer: in the task, the panic would lose the message.
     let deadline = after(delay);
+    drop(tokio::time::sleep_until(deadline));
     arm(target, msg, move |armed, msg| async move {
         tokio::time::sleep_until(deadline).await;
         if !armed.timer.fire() {
             return;
         }
         armed.target.cell().cancel_on_end(armed.timer.token);
-        deliver(armed.target.cell(), msg).await;
+        deliver(&armed, msg).await;
     })
 }
 
@@ -419,7 +439,7 @@ where
             if !armed.timer.is_active() {
                 return;
             }
-            deliver(armed.target.cell(), msg.clone()).await;
+            deliver(&armed, msg.clone()).await;
         }
     })
 }
@@ -431,17 +451,37 @@ fn after(delay: Duration) -> Instant {
 }
 
 /// Sends a timer's message as a `tell` would, with nobody to hand a refused message back to:
-/// what cannot be queued becomes a dead letter.
-async fn deliver<A: Actor>(cell: &ActorCell<A>, msg: A::Msg) {
-    let envelope = Envelope::tell(msg);
-    let sent = if cell.mailbox.pushes_back() {
-        cell.push_waiting(envelope).await
+/// what cannot be queued becomes a dead letter. Each attempt checks that the timer was not
+/// cancelled meanwhile: a `cancel` that returned `true` is followed by no send, even of a tick
+/// that had come due and was being cloned as it ran.
+async fn deliver<A: Actor>(armed: &Armed<A>, msg: A::Msg) {
+    let cell = armed.target.cell();
+    let mut envelope = Envelope::tell(msg);
+    let pushed = if cell.mailbox.pushes_back() {
+        loop {
+            // Registered before the attempt, so room made right after it is not missed.
+            let mut room = pin!(cell.mailbox.changed().notified());
+            room.as_mut().enable();
+            match armed.timer.push(&cell.mailbox, envelope) {
+                Some(Err(PushError::Full(back))) => {
+                    envelope = back;
+                    room.await;
+                }
+                pushed => break pushed,
+            }
+        }
     } else {
-        cell.push(envelope)
+        armed.timer.push(&cell.mailbox, envelope)
     };
-    match sent {
-        Ok(()) => {}
-        Err(PushError::Full(envelope)) => {
+    let Some(pushed) = pushed else {
+        return;
+    };
+    match pushed {
+        Ok(Pushed::Queued) => {}
+        Ok(Pushed::Evicted(oldest)) => {
+            cell.dead_letter(oldest, DeadLetterReason::DroppedOldest, Undelivered::Dropped)
+        }
+        Ok(Pushed::DroppedNewest(envelope)) | Err(PushError::Full(envelope)) => {
             cell.dead_letter(envelope, DeadLetterReason::DroppedNewest, Undelivered::Dropped)
         }
         Err(PushError::Closed(envelope)) => {
