@@ -544,6 +544,10 @@ impl<A: Actor> Context<A> {
     /// Sends `msg` to this actor after `delay`; returns the timer, to cancel it. The timer is
     /// cancelled when this actor ends. See the [`timer`](crate::timer) module.
     ///
+    /// # Panics
+    ///
+    /// When the actor's Tokio runtime has no timer enabled.
+    ///
     /// ```
     /// use airssys_rt::prelude::*;
     /// use std::time::Duration;
@@ -595,6 +599,10 @@ impl<A: Actor> Context<A> {
     /// the timer is cancelled or this actor ends. While it is active, this actor does not end
     /// for lack of handles. See [`ActorRef::send_interval`] and the [`timer`](crate::timer)
     /// module.
+    ///
+    /// # Panics
+    ///
+    /// When the actor's Tokio runtime has no timer enabled.
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
