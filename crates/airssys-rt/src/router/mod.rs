@@ -14,7 +14,10 @@
 //! * [`Routing::ConsistentHash`]: the worker a key taken from the message hashes to (set with
 //!   [`PoolSpec::consistent_hash`]); the same key goes to the same worker, and resizing moves
 //!   only the keys that must move (jump consistent hashing).
-//! * [`Routing::Broadcast`]: a copy to every worker (set with [`PoolSpec::broadcast`]).
+//! * [`Routing::Broadcast`]: a copy to every worker (set with [`PoolSpec::broadcast`]). A copy
+//!   that a worker's full mailbox refuses while others queued theirs becomes a
+//!   [dead letter](crate::dead_letter) (`DroppedNewest`); the message is handed back only
+//!   when no worker queued it.
 //!
 //! Workers are slots `0..N`. A crashed worker is restarted by the pool's supervisor and its
 //! successor takes the same slot: it rejoins the routing by itself. [`Pool::resize`] adds
@@ -183,7 +186,8 @@ impl<A: Actor> Router<A> {
     }
 
     /// Sends a message to the worker the routing picks (to every worker under
-    /// [`Routing::Broadcast`]), without waiting for it to be handled.
+    /// [`Routing::Broadcast`], as [`broadcast`](Self::broadcast) does), without waiting for it
+    /// to be handled.
     ///
     /// Waits only while the chosen worker's bounded mailbox is full under
     /// [`OverflowPolicy::Wait`](crate::mailbox::OverflowPolicy::Wait). Fails, with the message
@@ -236,7 +240,9 @@ impl<A: Actor> Router<A> {
     /// Times out after the system's ask timeout unless [`RouterAsk::timeout`] says otherwise;
     /// the timeout covers the whole call, retries on other workers included. Under
     /// [`Routing::Broadcast`], every live worker gets the request and the first successful
-    /// reply is returned (the others are discarded); if none succeeds, the last error is.
+    /// reply is returned (the others are discarded) once every copy is queued; a copy that a
+    /// full mailbox refused is a [dead letter](crate::dead_letter). If no worker answers, the
+    /// last error is returned.
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
@@ -253,9 +259,12 @@ impl<A: Actor> Router<A> {
     /// Sends a copy of the message to every live worker, whatever the routing; returns how
     /// many queued it.
     ///
-    /// Waits for room in a full `Wait` mailbox, as `tell` does. A worker that has ended or is
-    /// full under `Reject` gets no copy. Fails, with the message handed back, only when no
-    /// worker queued it.
+    /// Waits for room in a full `Wait` mailbox, as `tell` does. A worker that has ended gets no
+    /// copy. A copy refused by a full `Reject` mailbox has no sender to go back to: it is a
+    /// [dead letter](crate::dead_letter) with reason
+    /// [`DroppedNewest`](crate::dead_letter::DeadLetterReason::DroppedNewest), not counted as
+    /// queued. Fails, with the message handed back, only when no worker queued it; then no
+    /// copy is a dead letter.
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
