@@ -183,3 +183,24 @@ async fn bug_broadcast_ask_let_go_of_a_copy_still_waiting_for_room() {
     assert!(all.contains(&(first.id(), 1)), "worker 0 got its copy: {all:?}");
     assert_eq!(system.dead_letters().count(), 0);
 }
+
+#[tokio::test]
+async fn bug_default_intensity_gave_up_on_a_pool_whose_workers_each_crashed_once() {
+    let system = ActorSystem::new();
+    let handled = Record::default();
+    let pool = Pool::<Worker>::start(&system, PoolSpec::new(3, handled.clone())).await.unwrap();
+    let router = pool.router();
+    for slot in 0..3 {
+        let worker = router.workers()[slot].clone();
+        worker.tell(Job::Crash).await.unwrap();
+        worker.wait_for_exit().await;
+        // The supervisor has handled the crash (restarted the worker or given up) before it
+        // answers this.
+        let _ = pool.supervisor().count_children().await;
+    }
+    assert!(pool.supervisor().actor().is_alive(), "one crash per worker is no crash loop");
+    assert_eq!(pool.supervisor().count_children().await.unwrap().active, 3);
+    for k in 0..3 {
+        router.ask(Job::Work(k)).timeout(Duration::from_secs(5)).await.unwrap();
+    }
+}

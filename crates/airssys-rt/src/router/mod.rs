@@ -72,7 +72,8 @@
 //! * An `ask` is answered by the worker that handled it; a request the worker took and did not
 //!   answer (it crashed) fails with [`AskError::Stopped`] and is not sent again.
 //! * A pool ends when it is [stopped](Pool::stop), when its supervisor gives up (more
-//!   restarts than its [intensity](PoolSpec::intensity)), or when the last [`Pool`] and
+//!   restarts than its [intensity](PoolSpec::intensity): by default, as many restarts in 5 s
+//!   as it has workers), or when the last [`Pool`] and
 //!   [`Router`] handle to it are gone. Sends then hand their messages back.
 //!
 //! The rules, with their tests, are chapter R of `docs/semantics.md`.

@@ -51,8 +51,15 @@ where
     A::Args: Clone + Sync,
 {
     /// `size` workers, each started (and restarted) with a clone of `args`; round robin;
-    /// the system's default mailbox; the supervisor's default intensity (OTP's: 1 restart in
-    /// 5 s) and worker shutdown (5 s).
+    /// the system's default mailbox; worker shutdown 5 s; and an intensity of `size` restarts
+    /// (at least 1) in 5 s.
+    ///
+    /// That intensity is OTP's default (1 restart in 5 s) for each worker rather than for the
+    /// whole pool: a supervisor counts the restarts of all its children together, so OTP's
+    /// default would make a pool give up (and, started on its own, end for good) as soon as
+    /// two of its workers crashed once each within 5 s. A worker that keeps crashing still
+    /// exhausts it quickly. It is fixed when the pool starts; a resize does not change it. Set
+    /// another with [`intensity`](Self::intensity).
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
@@ -69,7 +76,7 @@ where
             routing: Routing::RoundRobin,
             rule: Some(Rule::RoundRobin),
             mailbox: None,
-            max_restarts: supervisor.max_restarts(),
+            max_restarts: u32::try_from(size).unwrap_or(u32::MAX).max(supervisor.max_restarts()),
             period: supervisor.period(),
             shutdown: Shutdown::default(),
         }

@@ -286,8 +286,7 @@ impl<A: Actor> Table<A> {
         let Some((last, others)) = live.split_last() else {
             return Err(AskError::Closed(msg));
         };
-        let mut asks: Vec<(&ActorRef<A>, Pin<Box<AskFuture<'_, A>>>)> =
-            Vec::with_capacity(live.len());
+        let mut asks: Vec<(&ActorRef<A>, PinnedAsk<'_, A>)> = Vec::with_capacity(live.len());
         for worker in others {
             asks.push((worker, Box::pin(worker.ask(copy(&msg)).timeout(timeout).into_future())));
         }
@@ -393,6 +392,9 @@ impl<A: Actor> Table<A> {
         tally.finish(last, last.try_tell(msg))
     }
 }
+
+/// One copy of a broadcast `ask`.
+type PinnedAsk<'a, A> = Pin<Box<AskFuture<'a, A>>>;
 
 /// How many workers queued a broadcast, and the copies that full mailboxes refused.
 struct Tally<A: Actor> {
