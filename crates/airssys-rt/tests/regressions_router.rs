@@ -204,3 +204,19 @@ async fn bug_default_intensity_gave_up_on_a_pool_whose_workers_each_crashed_once
         router.ask(Job::Work(k)).timeout(Duration::from_secs(5)).await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn bug_a_pool_whose_supervisor_gave_up_kept_its_ended_workers_in_the_routing() {
+    let system = ActorSystem::new();
+    let handled = Record::default();
+    let spec = PoolSpec::new(2, handled.clone()).intensity(0, Duration::from_secs(5));
+    let pool = Pool::<Worker>::start(&system, spec).await.unwrap();
+    let router = pool.router().clone();
+    let worker = router.workers()[0].clone();
+    worker.tell(Job::Crash).await.unwrap();
+    assert_eq!(pool.supervisor().actor().wait_for_exit().await, ExitReason::Shutdown);
+
+    // As after `Pool::stop`: the ended workers are let go of, not kept by every router.
+    assert_eq!((router.size(), pool.size()), (0, 0));
+    assert!(matches!(router.tell(Job::Work(1)).await, Err(SendError::Closed(Job::Work(1)))));
+}

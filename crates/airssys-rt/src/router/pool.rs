@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use super::table::{KeyFn, Rule, Table};
 use super::{Router, Routing};
-use crate::actor::{Actor, ExitReason};
+use crate::actor::{Actor, ErasedCell, ExitReason};
 use crate::mailbox::MailboxConfig;
+use crate::signal::EndToken;
 use crate::supervisor::{
     Child, ChildKind, ChildSpec, Shutdown, Strategy, Supervisor, SupervisorError, SupervisorRef,
     SupervisorSpec,
@@ -280,6 +281,21 @@ where
     fn reset(&self, system: &ActorSystem, size: usize) {
         self.table.reset(size, &self.mailbox(system), system.config().ask_timeout());
     }
+
+    /// Empties the table when the pool's supervisor ends, however it ends (stopped, giving
+    /// up, its last handle gone): routers then let go of the ended workers at once. Runs
+    /// before the end is announced, so before a parent starts the pool again.
+    fn empty_when_ended(&self, supervisor: &SupervisorRef) {
+        let table = Arc::downgrade(&self.table);
+        let empty = Box::new(move || {
+            if let Some(table) = table.upgrade() {
+                table.admit(0);
+            }
+        });
+        if let Err(empty) = supervisor.actor().cell().on_end(EndToken::next(), empty) {
+            empty();
+        }
+    }
 }
 
 /// What a pool is made of before it starts: its workers, and its supervisor's specification.
@@ -373,6 +389,7 @@ where
         let Plan { workers, supervisor, size } = spec.plan()?;
         workers.reset(system, size);
         let supervisor = Supervisor::start(system, supervisor).await?;
+        workers.empty_when_ended(&supervisor);
         Ok(Self {
             router: Router::new(Arc::clone(&workers.table), Some(supervisor.clone())),
             supervisor,
@@ -419,6 +436,7 @@ where
             async move {
                 workers.reset(&system, size);
                 let pool = Supervisor::start(&system, supervisor).await?;
+                workers.empty_when_ended(&pool);
                 Ok(Some(Child::from(pool.actor().clone())))
             }
         })
@@ -512,10 +530,7 @@ where
     pub async fn stop(&self) -> ExitReason {
         let supervisor = self.supervisor.actor();
         supervisor.stop_with(ExitReason::Shutdown);
-        let reason = supervisor.wait_for_exit().await;
-        // Lets go of the ended workers at once rather than with the last router.
-        self.workers.table.admit(0);
-        reason
+        supervisor.wait_for_exit().await
     }
 }
 
