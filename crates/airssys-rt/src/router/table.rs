@@ -330,16 +330,13 @@ impl<A: Actor> Table<A> {
         }
         // The copies still waiting for room are sent before the asks are let go: every live
         // worker gets its copy, whose reply is then discarded.
+        asks.retain(|(_, ask)| !ask.is_sent());
         poll_fn(|cx| {
             let mut index = 0;
             while index < asks.len() {
-                if asks[index].1.is_sent() {
-                    index += 1;
-                    continue;
-                }
                 match asks[index].1.as_mut().poll(cx) {
-                    Poll::Pending if asks[index].1.is_sent() => index += 1,
-                    Poll::Pending => return Poll::Pending,
+                    Poll::Pending if asks[index].1.is_sent() => drop(asks.swap_remove(index)),
+                    Poll::Pending => index += 1,
                     Poll::Ready(done) => {
                         let (worker, _) = asks.swap_remove(index);
                         if let Err(AskError::Full(copy)) = done {
@@ -348,7 +345,11 @@ impl<A: Actor> Table<A> {
                     }
                 }
             }
-            Poll::Ready(())
+            if asks.is_empty() {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
         })
         .await;
         for (worker, copy) in refused {
