@@ -125,7 +125,9 @@ pub enum Routing {
 
 /// A handle that routes messages to the workers of a [`Pool`].
 ///
-/// Cloning is cheap. A router keeps its pool running (see the [module docs](self)).
+/// Cloning is cheap. A router keeps its pool running (see the [module docs](self)): a pool
+/// whose workers keep a router to it runs until it is [stopped](Pool::stop), even once every
+/// other handle is gone.
 ///
 /// ```
 /// # use airssys_rt::prelude::*;
