@@ -323,6 +323,42 @@ async fn r6_broadcast_sends_a_copy_to_every_worker_and_ask_takes_the_first_reply
 }
 
 #[tokio::test]
+async fn r6_a_copy_a_full_worker_refuses_is_a_dead_letter_unless_no_worker_queued_the_message() {
+    use airssys_rt::dead_letter::DeadLetterReason;
+    use airssys_rt::mailbox::OverflowPolicy;
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let spec = PoolSpec::new(2, log.clone())
+        .mailbox(MailboxConfig::bounded(1).overflow(OverflowPolicy::Reject))
+        .broadcast();
+    let pool = start(&system, spec).await;
+    let router = pool.router();
+    let workers = router.workers();
+    let gate = Arc::new(Gate::default());
+    hold(&workers[0], &gate).await;
+    workers[0].try_tell(Job::Work(0)).unwrap();
+
+    // Worker 1 queues it; worker 0's copy is refused: a dead letter for worker 0.
+    router.tell(Job::Work(1)).await.unwrap();
+    assert_eq!(wait_handled(&log, 1).await, [(workers[1].id(), 1)]);
+    let (by, _) = router.ask(Job::Work(2)).await.unwrap();
+    assert_eq!(by, workers[1].id());
+    let letters = system.dead_letters().recent();
+    assert_eq!(letters.len(), 2);
+    assert!(letters
+        .iter()
+        .all(|l| l.target == workers[0].id() && l.reason == DeadLetterReason::DroppedNewest));
+
+    // No worker queues it: handed back, no dead letter.
+    hold(&workers[1], &gate).await;
+    workers[1].try_tell(Job::Work(3)).unwrap();
+    assert!(matches!(router.tell(Job::Work(4)).await, Err(SendError::Full(Job::Work(4)))));
+    assert!(matches!(router.try_tell(Job::Work(5)), Err(SendError::Full(Job::Work(5)))));
+    assert_eq!(system.dead_letters().count(), 2);
+    gate.open();
+}
+
+#[tokio::test]
 async fn r7_ask_returns_the_reply_of_the_worker_that_handled_it() {
     let system = ActorSystem::new();
     let log = Log::default();

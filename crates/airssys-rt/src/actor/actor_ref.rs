@@ -473,6 +473,14 @@ pin_project! {
     }
 }
 
+impl<A: Actor> AskFuture<'_, A> {
+    /// Whether the request is in the actor's mailbox (or was refused): polled until then, an
+    /// ask dropped afterwards takes nothing back.
+    pub(crate) fn is_sent(&self) -> bool {
+        self.unsent.is_none()
+    }
+}
+
 impl<A: Actor> Future for AskFuture<'_, A> {
     type Output = Result<A::Reply, AskError<A::Msg>>;
 

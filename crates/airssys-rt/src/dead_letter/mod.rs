@@ -7,10 +7,12 @@
 //!   [`DropOldest`](crate::mailbox::OverflowPolicy::DropOldest),
 //! * it was still waiting in the mailbox when its actor ended, or
 //! * it was published to a subscriber that had ended, or that was full and not to be waited
-//!   for (see [`broker`](crate::broker)).
+//!   for (see [`broker`](crate::broker)), or
+//! * it was a broadcast's copy that a worker's full mailbox refused while other workers queued
+//!   theirs (see [`router`](crate::router)).
 //!
-//! Messages refused at the door (a full `Reject` mailbox, a closed mailbox) are not dead letters:
-//! they go back to the sender inside the error.
+//! Other messages refused at the door (a full `Reject` mailbox, a closed mailbox) are not dead
+//! letters: they go back to the sender inside the error.
 //!
 //! The sink keeps a count of every dead letter and a record of the latest ones (the
 //! [history size](crate::SystemBuilder::dead_letter_history) is set on the system): which actor
@@ -86,7 +88,8 @@ use crate::actor::ActorId;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DeadLetterReason {
-    /// A full `DropNewest` mailbox dropped it on arrival.
+    /// A full `DropNewest` mailbox dropped it on arrival; or a full mailbox refused it and
+    /// nobody could take it back (a timer's message, a broadcast's copy).
     DroppedNewest,
     /// A full `DropOldest` mailbox dropped it to make room for a newer one.
     DroppedOldest,

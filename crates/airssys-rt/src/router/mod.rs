@@ -14,7 +14,10 @@
 //! * [`Routing::ConsistentHash`]: the worker a key taken from the message hashes to (set with
 //!   [`PoolSpec::consistent_hash`]); the same key goes to the same worker, and resizing moves
 //!   only the keys that must move (jump consistent hashing).
-//! * [`Routing::Broadcast`]: a copy to every worker (set with [`PoolSpec::broadcast`]).
+//! * [`Routing::Broadcast`]: a copy to every worker (set with [`PoolSpec::broadcast`]). A copy
+//!   that a worker's full mailbox refuses while others queued theirs becomes a
+//!   [dead letter](crate::dead_letter) (`DroppedNewest`); the message is handed back only
+//!   when no worker queued it.
 //!
 //! Workers are slots `0..N`. A crashed worker is restarted by the pool's supervisor and its
 //! successor takes the same slot: it rejoins the routing by itself. [`Pool::resize`] adds
@@ -69,7 +72,8 @@
 //! * An `ask` is answered by the worker that handled it; a request the worker took and did not
 //!   answer (it crashed) fails with [`AskError::Stopped`] and is not sent again.
 //! * A pool ends when it is [stopped](Pool::stop), when its supervisor gives up (more
-//!   restarts than its [intensity](PoolSpec::intensity)), or when the last [`Pool`] and
+//!   restarts than its [intensity](PoolSpec::intensity): by default, as many restarts in 5 s
+//!   as it has workers), or when the last [`Pool`] and
 //!   [`Router`] handle to it are gone. Sends then hand their messages back.
 //!
 //! The rules, with their tests, are chapter R of `docs/semantics.md`.
@@ -121,7 +125,9 @@ pub enum Routing {
 
 /// A handle that routes messages to the workers of a [`Pool`].
 ///
-/// Cloning is cheap. A router keeps its pool running (see the [module docs](self)).
+/// Cloning is cheap. A router keeps its pool running (see the [module docs](self)): a pool
+/// whose workers keep a router to it runs until it is [stopped](Pool::stop), even once every
+/// other handle is gone.
 ///
 /// ```
 /// # use airssys_rt::prelude::*;
@@ -183,7 +189,8 @@ impl<A: Actor> Router<A> {
     }
 
     /// Sends a message to the worker the routing picks (to every worker under
-    /// [`Routing::Broadcast`]), without waiting for it to be handled.
+    /// [`Routing::Broadcast`], as [`broadcast`](Self::broadcast) does), without waiting for it
+    /// to be handled.
     ///
     /// Waits only while the chosen worker's bounded mailbox is full under
     /// [`OverflowPolicy::Wait`](crate::mailbox::OverflowPolicy::Wait). Fails, with the message
@@ -236,7 +243,9 @@ impl<A: Actor> Router<A> {
     /// Times out after the system's ask timeout unless [`RouterAsk::timeout`] says otherwise;
     /// the timeout covers the whole call, retries on other workers included. Under
     /// [`Routing::Broadcast`], every live worker gets the request and the first successful
-    /// reply is returned (the others are discarded); if none succeeds, the last error is.
+    /// reply is returned (the others are discarded) once every copy is queued; a copy that a
+    /// full mailbox refused is a [dead letter](crate::dead_letter). If no worker answers, the
+    /// last error is returned.
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
@@ -253,9 +262,12 @@ impl<A: Actor> Router<A> {
     /// Sends a copy of the message to every live worker, whatever the routing; returns how
     /// many queued it.
     ///
-    /// Waits for room in a full `Wait` mailbox, as `tell` does. A worker that has ended or is
-    /// full under `Reject` gets no copy. Fails, with the message handed back, only when no
-    /// worker queued it.
+    /// Waits for room in a full `Wait` mailbox, as `tell` does. A worker that has ended gets no
+    /// copy. A copy refused by a full `Reject` mailbox has no sender to go back to: it is a
+    /// [dead letter](crate::dead_letter) with reason
+    /// [`DroppedNewest`](crate::dead_letter::DeadLetterReason::DroppedNewest), not counted as
+    /// queued. Fails, with the message handed back, only when no worker queued it; then no
+    /// copy is a dead letter.
     ///
     /// ```
     /// # use airssys_rt::prelude::*;

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use super::table::{KeyFn, Rule, Table};
 use super::{Router, Routing};
-use crate::actor::{Actor, ExitReason};
+use crate::actor::{Actor, ErasedCell, ExitReason};
 use crate::mailbox::MailboxConfig;
+use crate::signal::EndToken;
 use crate::supervisor::{
     Child, ChildKind, ChildSpec, Shutdown, Strategy, Supervisor, SupervisorError, SupervisorRef,
     SupervisorSpec,
@@ -51,8 +52,15 @@ where
     A::Args: Clone + Sync,
 {
     /// `size` workers, each started (and restarted) with a clone of `args`; round robin;
-    /// the system's default mailbox; the supervisor's default intensity (OTP's: 1 restart in
-    /// 5 s) and worker shutdown (5 s).
+    /// the system's default mailbox; worker shutdown 5 s; and an intensity of `size` restarts
+    /// (at least 1) in 5 s.
+    ///
+    /// That intensity is OTP's default (1 restart in 5 s) for each worker rather than for the
+    /// whole pool: a supervisor counts the restarts of all its children together, so OTP's
+    /// default would make a pool give up (and, started on its own, end for good) as soon as
+    /// two of its workers crashed once each within 5 s. A worker that keeps crashing still
+    /// exhausts it quickly. It is fixed when the pool starts; a resize does not change it. Set
+    /// another with [`intensity`](Self::intensity).
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
@@ -69,7 +77,7 @@ where
             routing: Routing::RoundRobin,
             rule: Some(Rule::RoundRobin),
             mailbox: None,
-            max_restarts: supervisor.max_restarts(),
+            max_restarts: u32::try_from(size).unwrap_or(u32::MAX).max(supervisor.max_restarts()),
             period: supervisor.period(),
             shutdown: Shutdown::default(),
         }
@@ -273,6 +281,21 @@ where
     fn reset(&self, system: &ActorSystem, size: usize) {
         self.table.reset(size, &self.mailbox(system), system.config().ask_timeout());
     }
+
+    /// Empties the table when the pool's supervisor ends, however it ends (stopped, giving
+    /// up, its last handle gone): routers then let go of the ended workers at once. Runs
+    /// before the end is announced, so before a parent starts the pool again.
+    fn empty_when_ended(&self, supervisor: &SupervisorRef) {
+        let table = Arc::downgrade(&self.table);
+        let empty = Box::new(move || {
+            if let Some(table) = table.upgrade() {
+                table.admit(0);
+            }
+        });
+        if let Err(empty) = supervisor.actor().cell().on_end(EndToken::next(), empty) {
+            empty();
+        }
+    }
 }
 
 /// What a pool is made of before it starts: its workers, and its supervisor's specification.
@@ -366,6 +389,7 @@ where
         let Plan { workers, supervisor, size } = spec.plan()?;
         workers.reset(system, size);
         let supervisor = Supervisor::start(system, supervisor).await?;
+        workers.empty_when_ended(&supervisor);
         Ok(Self {
             router: Router::new(Arc::clone(&workers.table), Some(supervisor.clone())),
             supervisor,
@@ -412,6 +436,7 @@ where
             async move {
                 workers.reset(&system, size);
                 let pool = Supervisor::start(&system, supervisor).await?;
+                workers.empty_when_ended(&pool);
                 Ok(Some(Child::from(pool.actor().clone())))
             }
         })
@@ -505,10 +530,7 @@ where
     pub async fn stop(&self) -> ExitReason {
         let supervisor = self.supervisor.actor();
         supervisor.stop_with(ExitReason::Shutdown);
-        let reason = supervisor.wait_for_exit().await;
-        // Lets go of the ended workers at once rather than with the last router.
-        self.workers.table.admit(0);
-        reason
+        supervisor.wait_for_exit().await
     }
 }
 

@@ -1,18 +1,21 @@
 //! The routing table: the worker in each slot, read on every send, written when a worker
 //! starts and when the pool is resized.
 
-use std::future::IntoFuture;
+use std::future::{poll_fn, Future, IntoFuture};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use tokio::time::Instant;
 
 use super::Routing;
-use crate::actor::{Actor, ActorRef};
+use crate::actor::{Actor, ActorRef, AskFuture};
+use crate::dead_letter::DeadLetterReason;
 use crate::mailbox::{MailboxConfig, OverflowPolicy};
-use crate::message::{AskError, SendError};
+use crate::message::{AskError, Envelope, SendError, Undelivered};
 
 /// Where a consistent-hashing key comes from.
 pub(super) type KeyFn<M> = Arc<dyn Fn(&M) -> u64 + Send + Sync>;
@@ -283,12 +286,76 @@ impl<A: Actor> Table<A> {
         let Some((last, others)) = live.split_last() else {
             return Err(AskError::Closed(msg));
         };
-        let mut asks = Vec::with_capacity(live.len());
+        let mut asks: Vec<(&ActorRef<A>, PinnedAsk<'_, A>)> = Vec::with_capacity(live.len());
         for worker in others {
-            asks.push(Box::pin(worker.ask(copy(&msg)).timeout(timeout).into_future()));
+            asks.push((worker, Box::pin(worker.ask(copy(&msg)).timeout(timeout).into_future())));
         }
-        asks.push(Box::pin(last.ask(msg).timeout(timeout).into_future()));
-        futures::future::select_ok(asks).await.map(|(reply, _discarded)| reply)
+        asks.push((last, Box::pin(last.ask(msg).timeout(timeout).into_future())));
+        let mut refused: Vec<(&ActorRef<A>, A::Msg)> = Vec::new();
+        let mut last_error: Option<(&ActorRef<A>, AskError<A::Msg>)> = None;
+        let first = poll_fn(|cx| {
+            let mut index = 0;
+            while index < asks.len() {
+                match asks[index].1.as_mut().poll(cx) {
+                    Poll::Pending => index += 1,
+                    Poll::Ready(done) => {
+                        let (worker, _) = asks.swap_remove(index);
+                        match done {
+                            Ok(reply) => return Poll::Ready(Ok(reply)),
+                            Err(error) => {
+                                if let Some((earlier, AskError::Full(copy))) =
+                                    last_error.replace((worker, error))
+                                {
+                                    refused.push((earlier, copy));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            match last_error.take() {
+                // Every ask has failed: the caller gets the last error (with `Full` or
+                // `Closed`, the message back; the copies refused before go with it).
+                Some((_, error)) if asks.is_empty() => Poll::Ready(Err(error)),
+                pending => {
+                    last_error = pending;
+                    Poll::Pending
+                }
+            }
+        })
+        .await;
+        let reply = first?;
+        if let Some((worker, AskError::Full(copy))) = last_error {
+            refused.push((worker, copy));
+        }
+        // The copies still waiting for room are sent before the asks are let go: every live
+        // worker gets its copy, whose reply is then discarded.
+        asks.retain(|(_, ask)| !ask.is_sent());
+        poll_fn(|cx| {
+            let mut index = 0;
+            while index < asks.len() {
+                match asks[index].1.as_mut().poll(cx) {
+                    Poll::Pending if asks[index].1.is_sent() => drop(asks.swap_remove(index)),
+                    Poll::Pending => index += 1,
+                    Poll::Ready(done) => {
+                        let (worker, _) = asks.swap_remove(index);
+                        if let Err(AskError::Full(copy)) = done {
+                            refused.push((worker, copy));
+                        }
+                    }
+                }
+            }
+            if asks.is_empty() {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await;
+        for (worker, copy) in refused {
+            dead_letter_refused(worker, copy);
+        }
+        Ok(reply)
     }
 
     /// Sends a copy to every worker, waiting for room where a `Wait` mailbox is full.
@@ -303,10 +370,10 @@ impl<A: Actor> Table<A> {
         };
         let mut tally = Tally::default();
         for worker in others.iter().filter(|worker| worker.is_alive()) {
-            tally.count(worker.tell(copy(&msg)).await.map_err(|error| error.is_full()));
+            tally.count(worker, worker.tell(copy(&msg)).await);
         }
-        let last = last.tell(msg).await;
-        tally.finish(last)
+        let sent = last.tell(msg).await;
+        tally.finish(last, sent)
     }
 
     /// [`broadcast`](Self::broadcast) without waiting.
@@ -321,40 +388,68 @@ impl<A: Actor> Table<A> {
         };
         let mut tally = Tally::default();
         for worker in others.iter().filter(|worker| worker.is_alive()) {
-            tally.count(worker.try_tell(copy(&msg)).map_err(|error| error.is_full()));
+            tally.count(worker, worker.try_tell(copy(&msg)));
         }
-        tally.finish(last.try_tell(msg))
+        tally.finish(last, last.try_tell(msg))
     }
 }
 
-/// How many workers queued a broadcast, and whether one refused for being full.
-#[derive(Default)]
-struct Tally {
+/// One copy of a broadcast `ask`.
+type PinnedAsk<'a, A> = Pin<Box<AskFuture<'a, A>>>;
+
+/// How many workers queued a broadcast, and the copies that full mailboxes refused.
+struct Tally<A: Actor> {
     queued: usize,
-    full: bool,
+    refused: Vec<(ActorRef<A>, A::Msg)>,
 }
 
-impl Tally {
-    fn count(&mut self, sent: Result<(), bool>) {
+impl<A: Actor> Default for Tally<A> {
+    fn default() -> Self {
+        Self { queued: 0, refused: Vec::new() }
+    }
+}
+
+impl<A: Actor> Tally<A> {
+    /// A worker that has ended gets no copy; a full one refuses it.
+    fn count(&mut self, worker: &ActorRef<A>, sent: Result<(), SendError<A::Msg>>) {
         match sent {
             Ok(()) => self.queued += 1,
-            Err(full) => self.full |= full,
+            Err(SendError::Full(copy)) => self.refused.push((worker.clone(), copy)),
+            Err(SendError::Closed(_)) => {}
         }
     }
 
     /// Counts the last worker's send, which had the original message: handed back if no
-    /// worker queued a copy.
-    fn finish<M>(mut self, last: Result<(), SendError<M>>) -> Result<usize, SendError<M>> {
-        match last {
-            Ok(()) => Ok(self.queued + 1),
-            Err(_) if self.queued > 0 => Ok(self.queued),
-            Err(error) => {
-                self.full |= error.is_full();
+    /// worker queued a copy. Otherwise the broadcast succeeds, and each copy a full mailbox
+    /// refused, having no sender to go back to, is a dead letter.
+    fn finish(
+        mut self,
+        last: &ActorRef<A>,
+        sent: Result<(), SendError<A::Msg>>,
+    ) -> Result<usize, SendError<A::Msg>> {
+        match sent {
+            Err(error) if self.queued == 0 => {
+                let full = error.is_full() || !self.refused.is_empty();
                 let msg = error.into_inner();
-                Err(if self.full { SendError::Full(msg) } else { SendError::Closed(msg) })
+                return Err(if full { SendError::Full(msg) } else { SendError::Closed(msg) });
             }
+            sent => self.count(last, sent),
         }
+        for (worker, copy) in self.refused {
+            dead_letter_refused(&worker, copy);
+        }
+        Ok(self.queued)
     }
+}
+
+/// Records a broadcast's copy that a full mailbox refused: a dead letter, as a full mailbox
+/// dropping it on arrival would make it.
+fn dead_letter_refused<A: Actor>(worker: &ActorRef<A>, copy: A::Msg) {
+    worker.cell().dead_letter(
+        Envelope::tell(copy),
+        DeadLetterReason::DroppedNewest,
+        Undelivered::Dropped,
+    );
 }
 
 /// `index mod count` for `index < 2 * count`, without a division.
