@@ -66,8 +66,9 @@
 //! [`ctx.actor_ref()`](crate::Context::actor_ref).
 //!
 //! A publish offers the publication to the subscribers while it holds the broker's read lock
-//! (briefly: it never waits there); a `Drop` of a message type that calls back into the same
-//! broker could then deadlock, and should not.
+//! (briefly: it never waits there). Each subscriber's `From<Publication<T>>` conversion runs
+//! there, and so may the `Drop` of its messages (one its overflow policy drops): neither may
+//! call back into the same broker, which could deadlock.
 //!
 //! ```
 //! use airssys_rt::prelude::*;
