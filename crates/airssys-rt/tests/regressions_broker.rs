@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::task::Poll;
 use std::time::Duration;
 
-use airssys_rt::broker::Delivery;
+use airssys_rt::broker::{BrokerError, Delivery, TopicProblem};
 use airssys_rt::dead_letter::DeadLetterReason;
 use airssys_rt::prelude::*;
 use tokio::sync::oneshot;
@@ -145,4 +145,48 @@ fn bug_matching_many_hashes_took_exponential_time() {
         std::mem::forget((runtime, actor, system));
     }
     assert_eq!(counted, Ok(Ok(2)));
+}
+
+/// Defect: a pattern of any length was accepted, and the trie is walked (matched, pruned,
+/// dropped) by recursion, one call per segment: a pattern of a hundred thousand segments (a
+/// 200 KB string, say from a client of a gateway) overflowed the stack of the publisher, of
+/// `unsubscribe` or of the subscriber's end, which aborts the whole process.
+#[test]
+fn bug_a_pattern_of_any_length_could_overflow_the_stack() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let system = ActorSystem::new();
+    let broker = system.broker::<u64>();
+    let actor = runtime.block_on(system.spawn::<Subscriber>(())).unwrap();
+    let too_long = vec!["*"; 100_000].join(".");
+    let subscribed = broker.subscribe(&too_long, &actor);
+    if let Ok(id) = subscribed {
+        // What the defect did: this thread's stack overflows, and the process aborts.
+        let broker = broker.clone();
+        let walk = std::thread::Builder::new().stack_size(1 << 20).spawn(move || {
+            let _ = broker.try_publish(vec!["a"; 100_000].join("."), 1);
+            let _ = broker.unsubscribe(id);
+        });
+        let _ = walk.unwrap().join();
+        panic!("a pattern of 100,000 segments was accepted");
+    }
+    let limit = airssys_rt::broker::MAX_PATTERN_SEGMENTS;
+    assert_eq!(
+        subscribed,
+        Err(BrokerError::InvalidPattern {
+            pattern: too_long.into(),
+            problem: TopicProblem::TooManySegments(limit),
+        })
+    );
+
+    // The longest pattern accepted is matched, and removed, well within a small stack.
+    let longest = vec!["*"; limit].join(".");
+    let topic = vec!["a"; limit].join(".");
+    let walk = std::thread::Builder::new().stack_size(256 << 10).spawn(move || {
+        let id = broker.subscribe(&longest, &actor).unwrap();
+        let sent = broker.try_publish(topic, 1).unwrap();
+        broker.unsubscribe(id).unwrap();
+        sent.delivered
+    });
+    assert_eq!(walk.unwrap().join().unwrap(), 1);
+    drop(runtime);
 }

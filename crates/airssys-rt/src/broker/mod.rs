@@ -20,8 +20,9 @@
 //! | `sensors.#` (`#`: zero or more segments) | `sensors`, `sensors.hall.humidity` | `alarms.hall` |
 //! | `#` | every topic | |
 //!
-//! A topic with a wildcard, an empty segment, or a pattern segment that mixes a wildcard with
-//! other characters (`temp*`) is refused with a [`BrokerError`] naming the [`TopicProblem`].
+//! A topic with a wildcard, an empty segment, a pattern segment that mixes a wildcard with
+//! other characters (`temp*`), or a pattern of more than [`MAX_PATTERN_SEGMENTS`] segments is
+//! refused with a [`BrokerError`] naming the [`TopicProblem`].
 //! Subscriptions are filed in a trie of segments: a publish walks the topic's segments, not the
 //! list of subscriptions, and tries each `#` of the trie at most once per segment, however many
 //! ways a pattern such as `#.#` could split the topic.
@@ -129,8 +130,8 @@ use crate::actor::{Actor, ActorId, ActorRef};
 use crate::dead_letter::DeadLetterReason;
 use crate::signal::EndToken;
 use sink::{Offered, Sink};
-pub use topic::TopicProblem;
 use topic::{check_pattern, check_topic, Trie};
+pub use topic::{TopicProblem, MAX_PATTERN_SEGMENTS};
 
 /// One message published to a topic, as each subscriber receives it: the topic and the
 /// payload, both shared with every other subscriber.

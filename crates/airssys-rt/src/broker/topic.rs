@@ -25,7 +25,23 @@ pub enum TopicProblem {
     /// A pattern segment mixes `*` or `#` with other characters; a wildcard is a whole segment.
     #[error("segment {0} mixes a wildcard with other characters")]
     PartialWildcard(usize),
+    /// A pattern has more segments than this, the most a pattern may have
+    /// ([`MAX_PATTERN_SEGMENTS`]).
+    #[error("it has more than {0} segments")]
+    TooManySegments(usize),
 }
+
+/// The most segments a subscription pattern may have.
+///
+/// Patterns are filed in a trie, one level per segment, and the trie is walked by recursion:
+/// the bound keeps a publish, an `unsubscribe` and a subscriber's end well within any stack.
+///
+/// ```
+/// use airssys_rt::broker::{TopicProblem, MAX_PATTERN_SEGMENTS};
+/// let problem = TopicProblem::TooManySegments(MAX_PATTERN_SEGMENTS);
+/// assert_eq!(problem.to_string(), "it has more than 128 segments");
+/// ```
+pub const MAX_PATTERN_SEGMENTS: usize = 128;
 
 const ONE: &str = "*";
 const ANY: &str = "#";
@@ -50,12 +66,16 @@ pub(crate) fn check_topic(topic: &str) -> Result<(), TopicProblem> {
     Ok(())
 }
 
-/// Checks a subscription pattern: dot-separated non-empty segments, each wildcard a whole one.
+/// Checks a subscription pattern: at most [`MAX_PATTERN_SEGMENTS`] dot-separated non-empty
+/// segments, each wildcard a whole one.
 pub(crate) fn check_pattern(pattern: &str) -> Result<(), TopicProblem> {
     if pattern.is_empty() {
         return Err(TopicProblem::Empty);
     }
     for (index, segment) in pattern.split('.').enumerate() {
+        if index == MAX_PATTERN_SEGMENTS {
+            return Err(TopicProblem::TooManySegments(MAX_PATTERN_SEGMENTS));
+        }
         if segment.is_empty() {
             return Err(TopicProblem::EmptySegment(index + 1));
         }
