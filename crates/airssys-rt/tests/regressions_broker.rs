@@ -190,3 +190,26 @@ fn bug_a_pattern_of_any_length_could_overflow_the_stack() {
     assert_eq!(walk.unwrap().join().unwrap(), 1);
     drop(runtime);
 }
+
+/// Checked (rule P7, "waited for together", which no test pinned down): two full subscribers
+/// with the same deadline cost the publish one deadline, not two, and a third with room gets
+/// the publication at once.
+#[tokio::test(start_paused = true)]
+async fn checked_full_subscribers_are_waited_for_together() {
+    let system = ActorSystem::new();
+    let broker = system.broker::<u64>();
+    let (first, _release_first) = blocked_subscriber(&system).await;
+    let (second, _release_second) = blocked_subscriber(&system).await;
+    let free = system.spawn::<Subscriber>(()).await.unwrap();
+    let within = Delivery::Deadline(Duration::from_millis(100));
+    for actor in [&first, &second, &free] {
+        broker.subscribe_with("work", actor, within).unwrap();
+    }
+    assert_eq!(broker.try_publish("work", 0).unwrap().delivered, 3);
+
+    let started = tokio::time::Instant::now();
+    let sent = broker.publish("work", 1).await.unwrap();
+    assert_eq!((sent.matched, sent.delivered, sent.missed), (3, 1, 2));
+    assert_eq!(started.elapsed(), Duration::from_millis(100));
+    assert_eq!(system.dead_letters().count(), 2);
+}
