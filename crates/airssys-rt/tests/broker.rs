@@ -6,7 +6,9 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use airssys_rt::broker::{BrokerError, Delivery, PublishReport, TopicProblem};
+use airssys_rt::broker::{
+    BrokerError, Delivery, PublishReport, TopicProblem, MAX_PATTERN_SEGMENTS,
+};
 use airssys_rt::dead_letter::DeadLetterReason;
 use airssys_rt::prelude::*;
 use common::record::Record;
@@ -210,6 +212,13 @@ async fn p2_invalid_topics_and_patterns_are_refused_and_change_nothing() {
         let refused = broker.subscribe(pattern, &actor);
         assert_eq!(refused, Err(BrokerError::InvalidPattern { pattern: pattern.into(), problem }));
     }
+    let longest = vec!["*"; MAX_PATTERN_SEGMENTS].join(".");
+    let too_long = format!("{longest}.#");
+    let refused = broker.subscribe(&too_long, &actor);
+    let problem = TopicProblem::TooManySegments(MAX_PATTERN_SEGMENTS);
+    assert_eq!(refused, Err(BrokerError::InvalidPattern { pattern: too_long.into(), problem }));
+    let id = broker.subscribe(&longest, &actor).unwrap();
+    broker.unsubscribe(id).unwrap();
     for (topic, problem) in [
         ("", TopicProblem::Empty),
         ("a..b", TopicProblem::EmptySegment(2)),

@@ -20,10 +20,12 @@
 //! | `sensors.#` (`#`: zero or more segments) | `sensors`, `sensors.hall.humidity` | `alarms.hall` |
 //! | `#` | every topic | |
 //!
-//! A topic with a wildcard, an empty segment, or a pattern segment that mixes a wildcard with
-//! other characters (`temp*`) is refused with a [`BrokerError`] naming the [`TopicProblem`].
+//! A topic with a wildcard, an empty segment, a pattern segment that mixes a wildcard with
+//! other characters (`temp*`), or a pattern of more than [`MAX_PATTERN_SEGMENTS`] segments is
+//! refused with a [`BrokerError`] naming the [`TopicProblem`].
 //! Subscriptions are filed in a trie of segments: a publish walks the topic's segments, not the
-//! list of subscriptions.
+//! list of subscriptions, and tries each `#` of the trie at most once per segment, however many
+//! ways a pattern such as `#.#` could split the topic.
 //!
 //! ## Delivery
 //!
@@ -65,8 +67,9 @@
 //! [`ctx.actor_ref()`](crate::Context::actor_ref).
 //!
 //! A publish offers the publication to the subscribers while it holds the broker's read lock
-//! (briefly: it never waits there); a `Drop` of a message type that calls back into the same
-//! broker could then deadlock, and should not.
+//! (briefly: it never waits there). Each subscriber's `From<Publication<T>>` conversion runs
+//! there, and so may the `Drop` of its messages (one its overflow policy drops): neither may
+//! call back into the same broker, which could deadlock.
 //!
 //! ```
 //! use airssys_rt::prelude::*;
@@ -113,7 +116,7 @@
 mod sink;
 mod topic;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -127,8 +130,8 @@ use crate::actor::{Actor, ActorId, ActorRef};
 use crate::dead_letter::DeadLetterReason;
 use crate::signal::EndToken;
 use sink::{Offered, Sink};
-pub use topic::TopicProblem;
 use topic::{check_pattern, check_topic, Trie};
+pub use topic::{TopicProblem, MAX_PATTERN_SEGMENTS};
 
 /// One message published to a topic, as each subscriber receives it: the topic and the
 /// payload, both shared with every other subscriber.
@@ -244,7 +247,8 @@ pub enum Delivery {
     #[default]
     Guaranteed,
     /// Wait for room at most this long, counted from the start of the publish; the subscribers
-    /// still full then miss the publication.
+    /// still full then miss the publication. A duration too long to add to the start
+    /// (`Duration::MAX`) waits as long as `Guaranteed` does.
     Deadline(Duration),
 }
 
@@ -377,9 +381,6 @@ struct Subscriber<T> {
     id: SubscriptionId,
     sink: Arc<dyn Sink<T>>,
     delivery: Delivery,
-    /// A pattern with two `#` or more can match one topic in several ways; such a subscriber
-    /// must be told apart so that it gets each publication once.
-    may_repeat: bool,
 }
 
 struct Filed {
@@ -440,7 +441,7 @@ impl<T: Send + Sync + 'static> Broker<T> {
     where
         A::Msg: From<Publication<T>>,
     {
-        let any_segments = check_pattern(pattern)
+        check_pattern(pattern)
             .map_err(|problem| BrokerError::InvalidPattern { pattern: pattern.into(), problem })?;
         let sink: Arc<dyn Sink<T>> = actor.cell().clone();
         let id = SubscriptionId::next();
@@ -459,9 +460,7 @@ impl<T: Send + Sync + 'static> Broker<T> {
             id,
             Filed { pattern: Arc::clone(&pattern), subscriber: actor.id(), delivery, end },
         );
-        table
-            .trie
-            .insert(&pattern, Subscriber { id, sink, delivery, may_repeat: any_segments > 1 });
+        table.trie.insert(&pattern, Subscriber { id, sink, delivery });
         Ok(id)
     }
 
@@ -567,7 +566,8 @@ impl<T: Send + Sync + 'static> Broker<T> {
         let mut full = Vec::new();
         self.offer_all(&publication, forced, &mut report, |sink, delivery| {
             let deadline = match delivery {
-                Delivery::Deadline(within) => Some(started + within),
+                // A deadline too far to compute is none: the publish waits as long as it takes.
+                Delivery::Deadline(within) => started.checked_add(within),
                 Delivery::BestEffort | Delivery::Guaranteed => None,
             };
             full.push((Arc::clone(sink), deadline));
@@ -575,13 +575,16 @@ impl<T: Send + Sync + 'static> Broker<T> {
         if full.is_empty() {
             return Ok(report);
         }
+        // Each guard is made here, as `join_all` collects the waits, not in the wait: a publish
+        // dropped may drop waits never polled (`join_all` stops polling early when they use up
+        // Tokio's budget), and these too must leave their dead letter.
         let waits = full.into_iter().map(|(sink, deadline)| {
-            let publication = publication.clone();
+            let awaiting = AwaitingRoom { sink, publication: Some(publication.clone()) };
             async move {
                 // Whatever ends the wait without a delivery (the deadline, or the publish being
                 // dropped) makes the publication a dead letter for this subscriber.
-                let mut awaiting = AwaitingRoom { sink: &*sink, publication: Some(publication) };
-                let delivery = sink.deliver_waiting(awaiting.publication.clone()?);
+                let mut awaiting = awaiting;
+                let delivery = awaiting.sink.deliver_waiting(awaiting.publication.clone()?);
                 let offered = match deadline {
                     None => delivery.await,
                     Some(deadline) => tokio::time::timeout_at(deadline, delivery).await.ok()?,
@@ -608,13 +611,8 @@ impl<T: Send + Sync + 'static> Broker<T> {
         report: &mut PublishReport,
         mut full: impl FnMut(&Arc<dyn Sink<T>>, Delivery),
     ) {
-        // Only ambiguous patterns (two `#` or more) need this; it allocates only for them.
-        let mut seen = HashSet::new();
         let table = self.inner.table.read();
         table.trie.for_each_match(publication.topic(), |subscriber| {
-            if subscriber.may_repeat && !seen.insert(subscriber.id) {
-                return;
-            }
             report.matched += 1;
             let delivery = forced.unwrap_or(subscriber.delivery);
             let wait_when_full = delivery != Delivery::BestEffort;
@@ -636,14 +634,8 @@ impl<T: Send + Sync + 'static> Broker<T> {
     pub fn subscriber_count(&self, topic: &str) -> Result<usize, BrokerError> {
         check_topic(topic)
             .map_err(|problem| BrokerError::InvalidTopic { topic: topic.into(), problem })?;
-        let mut seen = HashSet::new();
         let mut count = 0;
-        self.inner.table.read().trie.for_each_match(topic, |subscriber| {
-            if subscriber.may_repeat && !seen.insert(subscriber.id) {
-                return;
-            }
-            count += 1;
-        });
+        self.inner.table.read().trie.for_each_match(topic, |_| count += 1);
         Ok(count)
     }
 
@@ -671,12 +663,12 @@ impl<T: Send + Sync + 'static> Broker<T> {
 
 /// A publication still to be delivered to a full subscriber; recorded as a dead letter if
 /// dropped before it is.
-struct AwaitingRoom<'a, T: 'static> {
-    sink: &'a dyn Sink<T>,
+struct AwaitingRoom<T: 'static> {
+    sink: Arc<dyn Sink<T>>,
     publication: Option<Publication<T>>,
 }
 
-impl<T: 'static> Drop for AwaitingRoom<'_, T> {
+impl<T: 'static> Drop for AwaitingRoom<T> {
     fn drop(&mut self) {
         if let Some(publication) = self.publication.take() {
             self.sink.miss(publication, DeadLetterReason::SubscriberFull);

@@ -1,6 +1,6 @@
 //! Topic and pattern syntax, and the trie that finds the patterns matching a topic.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// What is wrong with a topic or a subscription pattern.
 ///
@@ -25,7 +25,23 @@ pub enum TopicProblem {
     /// A pattern segment mixes `*` or `#` with other characters; a wildcard is a whole segment.
     #[error("segment {0} mixes a wildcard with other characters")]
     PartialWildcard(usize),
+    /// A pattern has more segments than this, the most a pattern may have
+    /// ([`MAX_PATTERN_SEGMENTS`]).
+    #[error("it has more than {0} segments")]
+    TooManySegments(usize),
 }
+
+/// The most segments a subscription pattern may have.
+///
+/// Patterns are filed in a trie, one level per segment, and the trie is walked by recursion:
+/// the bound keeps a publish, an `unsubscribe` and a subscriber's end well within any stack.
+///
+/// ```
+/// use airssys_rt::broker::{TopicProblem, MAX_PATTERN_SEGMENTS};
+/// let problem = TopicProblem::TooManySegments(MAX_PATTERN_SEGMENTS);
+/// assert_eq!(problem.to_string(), "it has more than 128 segments");
+/// ```
+pub const MAX_PATTERN_SEGMENTS: usize = 128;
 
 const ONE: &str = "*";
 const ANY: &str = "#";
@@ -50,23 +66,24 @@ pub(crate) fn check_topic(topic: &str) -> Result<(), TopicProblem> {
     Ok(())
 }
 
-/// Checks a subscription pattern; returns how many `#` segments it has.
-pub(crate) fn check_pattern(pattern: &str) -> Result<usize, TopicProblem> {
+/// Checks a subscription pattern: at most [`MAX_PATTERN_SEGMENTS`] dot-separated non-empty
+/// segments, each wildcard a whole one.
+pub(crate) fn check_pattern(pattern: &str) -> Result<(), TopicProblem> {
     if pattern.is_empty() {
         return Err(TopicProblem::Empty);
     }
-    let mut any_segments = 0;
     for (index, segment) in pattern.split('.').enumerate() {
+        if index == MAX_PATTERN_SEGMENTS {
+            return Err(TopicProblem::TooManySegments(MAX_PATTERN_SEGMENTS));
+        }
         if segment.is_empty() {
             return Err(TopicProblem::EmptySegment(index + 1));
         }
-        if segment == ANY {
-            any_segments += 1;
-        } else if segment != ONE && segment.contains(is_wildcard_char) {
+        if segment != ANY && segment != ONE && segment.contains(is_wildcard_char) {
             return Err(TopicProblem::PartialWildcard(index + 1));
         }
     }
-    Ok(any_segments)
+    Ok(())
 }
 
 /// Subscription entries, filed by the segments of their patterns, so that finding those that
@@ -143,12 +160,28 @@ impl<E> Node<E> {
         }
     }
 
-    fn visit<'a>(&'a self, topic: Option<&str>, visit: &mut impl FnMut(&'a E)) {
+    /// Visits the entries below this node that match `topic`, the rest of the topic.
+    ///
+    /// Below a `#`, a second `#` node can be reached with the same rest of the topic in
+    /// several ways (`#.#` splits `a.b` three ways); `walked` records the `#` nodes walked
+    /// there, with the length of the rest, so that each is walked once: every entry is then
+    /// visited once, and a match costs at most (`#` nodes) x (segments) walks, not the number
+    /// of ways to split the topic, which grows exponentially with the number of `#`.
+    fn visit<'a>(
+        &'a self,
+        topic: Option<&str>,
+        below_any: bool,
+        walked: &mut HashSet<(*const Node<E>, usize)>,
+        visit: &mut impl FnMut(&'a E),
+    ) {
         if let Some(any) = &self.any {
             // `#` takes zero or more segments: what follows it may match any suffix.
             let mut suffix = topic;
             loop {
-                any.visit(suffix, visit);
+                let rest = suffix.map_or(0, |rest| rest.len() + 1);
+                if !below_any || walked.insert((&**any, rest)) {
+                    any.visit(suffix, true, walked, visit);
+                }
                 match suffix {
                     Some(rest) => suffix = split_first(rest).1,
                     None => break,
@@ -160,10 +193,10 @@ impl<E> Node<E> {
             Some(topic) => {
                 let (head, tail) = split_first(topic);
                 if let Some(child) = self.literal.get(head) {
-                    child.visit(tail, visit);
+                    child.visit(tail, below_any, walked, visit);
                 }
                 if let Some(one) = &self.one {
-                    one.visit(tail, visit);
+                    one.visit(tail, below_any, walked, visit);
                 }
             }
         }
@@ -200,10 +233,11 @@ impl<E> Trie<E> {
         self.root.remove(Some(pattern), &mut matches)
     }
 
-    /// Calls `visit` with every entry whose pattern matches `topic` (a topic [`check_topic`]
-    /// accepted). An entry whose pattern has more than one `#` may be visited more than once.
+    /// Calls `visit` once with every entry whose pattern matches `topic` (a topic
+    /// [`check_topic`] accepted), however many ways the pattern matches it. Allocates only
+    /// when the topic reaches a pattern with two `#` or more.
     pub(crate) fn for_each_match<'a>(&'a self, topic: &str, mut visit: impl FnMut(&'a E)) {
-        self.root.visit(Some(topic), &mut visit);
+        self.root.visit(Some(topic), false, &mut HashSet::new(), &mut visit);
     }
 }
 
@@ -239,6 +273,18 @@ mod tests {
     }
 
     #[test]
+    fn each_entry_is_visited_once_however_many_ways_it_matches() {
+        let mut trie = Trie::default();
+        for (entry, pattern) in ["#.#", "#.a.#", "a.#.#.a", "#.*.#", "#"].into_iter().enumerate() {
+            trie.insert(pattern, entry);
+        }
+        let mut visited = Vec::new();
+        trie.for_each_match("a.a.a.a", |entry| visited.push(*entry));
+        visited.sort_unstable();
+        assert_eq!(visited, vec![0, 1, 2, 3, 4]);
+    }
+
+    #[test]
     fn removal_prunes_empty_branches() {
         let mut trie = Trie::default();
         trie.insert("a.*.#", 1);
@@ -256,7 +302,7 @@ mod tests {
         assert_eq!(check_topic("a..b"), Err(TopicProblem::EmptySegment(2)));
         assert_eq!(check_topic("a.*"), Err(TopicProblem::WildcardInTopic(2)));
         assert_eq!(check_pattern("a.b*"), Err(TopicProblem::PartialWildcard(2)));
-        assert_eq!(check_pattern("#.a.#"), Ok(2));
+        assert_eq!(check_pattern("#.a.#"), Ok(()));
         assert_eq!(check_pattern("a."), Err(TopicProblem::EmptySegment(2)));
     }
 }
