@@ -43,10 +43,10 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use parking_lot::RwLock;
+use dashmap::mapref::entry::Entry;
+use dashmap::DashMap;
 
 use crate::actor::{Actor, ActorId, ActorRef, ErasedCell};
 use crate::mailbox::NameRefused;
@@ -61,8 +61,9 @@ use crate::system::SpawnError;
 /// ```
 #[derive(Default)]
 pub struct Registry {
-    // Read on every lookup, written on register and exit: readers share the lock.
-    names: RwLock<HashMap<Arc<str>, Arc<dyn ErasedCell>>>,
+    // Read on every lookup, written on register and exit. Sharded: a registration locks one
+    // shard, and lookups of names in the others go on (see benches/registry.rs).
+    names: DashMap<Arc<str>, Arc<dyn ErasedCell>>,
 }
 
 impl Registry {
@@ -89,10 +90,12 @@ impl Registry {
     }
 
     fn insert(&self, name: Arc<str>, cell: Arc<dyn ErasedCell>) -> Result<(), RegistryError> {
-        let mut names = self.names.write();
-        if let Some(owner) = names.get(&name) {
-            return Err(RegistryError::NameTaken { name, owner: owner.id() });
-        }
+        let vacant = match self.names.entry(Arc::clone(&name)) {
+            Entry::Occupied(owner) => {
+                return Err(RegistryError::NameTaken { name, owner: owner.get().id() })
+            }
+            Entry::Vacant(vacant) => vacant,
+        };
         // Under the table's lock: an actor that ends meanwhile either refuses the name here, or
         // hands it back when it ends and finds it in the table.
         match cell.set_name(Arc::clone(&name)) {
@@ -103,7 +106,7 @@ impl Registry {
             }
         }
         cell.hold_sender();
-        names.insert(name, cell);
+        vacant.insert(cell);
         Ok(())
     }
 
@@ -117,7 +120,7 @@ impl Registry {
     /// assert!(matches!(system.registry().unregister("nobody"), Err(RegistryError::NotRegistered(_))));
     /// ```
     pub fn unregister(&self, name: &str) -> Result<ActorId, RegistryError> {
-        let owner = self.names.write().remove(name);
+        let owner = self.names.remove(name).map(|(_, owner)| owner);
         let Some(owner) = owner else {
             return Err(RegistryError::NotRegistered(name.into()));
         };
@@ -143,9 +146,8 @@ impl Registry {
     pub fn lookup<A: Actor>(&self, name: &str) -> Result<ActorRef<A>, LookupError> {
         let cell = self
             .names
-            .read()
             .get(name)
-            .cloned()
+            .map(|owner| Arc::clone(owner.value()))
             .ok_or_else(|| LookupError::NotFound(name.to_owned()))?;
         let actual = cell.actor_type();
         // The registration holds a sender, so only another actor type makes this `None`.
@@ -162,7 +164,7 @@ impl Registry {
     /// assert!(airssys_rt::ActorSystem::new().registry().whereis("db").is_none());
     /// ```
     pub fn whereis(&self, name: &str) -> Option<ActorId> {
-        self.names.read().get(name).map(|cell| cell.id())
+        self.names.get(name).map(|cell| cell.id())
     }
 
     /// Every registered name, in no particular order (Erlang's `registered/0`).
@@ -171,7 +173,7 @@ impl Registry {
     /// assert!(airssys_rt::ActorSystem::new().registry().registered().is_empty());
     /// ```
     pub fn registered(&self) -> Vec<Arc<str>> {
-        self.names.read().keys().cloned().collect()
+        self.names.iter().map(|entry| Arc::clone(entry.key())).collect()
     }
 
     /// Registers a starting actor under the name it was spawned with.
@@ -180,31 +182,30 @@ impl Registry {
         name: &Arc<str>,
         cell: &Arc<dyn ErasedCell>,
     ) -> Result<(), SpawnError> {
-        let mut names = self.names.write();
-        if let Some(owner) = names.get(name) {
-            return Err(SpawnError::NameTaken { name: Arc::clone(name), owner: owner.id() });
+        match self.names.entry(Arc::clone(name)) {
+            Entry::Occupied(owner) => {
+                Err(SpawnError::NameTaken { name: Arc::clone(name), owner: owner.get().id() })
+            }
+            Entry::Vacant(vacant) => {
+                cell.hold_sender();
+                vacant.insert(Arc::clone(cell));
+                Ok(())
+            }
         }
-        cell.hold_sender();
-        names.insert(Arc::clone(name), Arc::clone(cell));
-        Ok(())
     }
 
     /// Releases the name of an ending actor, if it still holds it.
     pub(crate) fn release(&self, name: &str, id: ActorId) {
-        let mut names = self.names.write();
-        if names.get(name).is_some_and(|owner| owner.id() == id) {
-            let registration = names.remove(name);
-            drop(names);
-            if let Some(registration) = registration {
-                registration.release_sender();
-            }
+        let registration = self.names.remove_if(name, |_, owner| owner.id() == id);
+        if let Some((_, registration)) = registration {
+            registration.release_sender();
         }
     }
 }
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Registry").field("names", &self.names.read().len()).finish()
+        f.debug_struct("Registry").field("names", &self.names.len()).finish()
     }
 }
 
