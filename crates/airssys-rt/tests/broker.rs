@@ -367,6 +367,27 @@ async fn p5_after_unsubscribe_nothing_more_arrives() {
     assert!(actor.is_alive());
 }
 
+#[tokio::test]
+async fn p5_unsubscribe_all_cancels_every_subscription_of_one_actor() {
+    let system = ActorSystem::new();
+    let log = Record::default();
+    let broker = system.broker::<Reading>();
+    let quiet = listener(&system, 1, &log).await;
+    let other = listener(&system, 2, &log).await;
+    broker.subscribe("a.*", &quiet).unwrap();
+    broker.subscribe("#", &quiet).unwrap();
+    let kept = broker.subscribe("a.b", &other).unwrap();
+
+    assert_eq!(broker.unsubscribe_all(&quiet), 2);
+    assert_eq!(broker.unsubscribe_all(&quiet), 0);
+    let listed: Vec<_> = broker.subscriptions().into_iter().map(|s| s.id).collect();
+    assert_eq!(listed, vec![kept]);
+    assert_eq!(broker.publish("a.b", Reading(1)).await.unwrap(), report(1, 1, 0));
+    sync(&other).await;
+    sync(&quiet).await;
+    assert_eq!(log.items(), vec![got(2, "a.b", 1)]);
+}
+
 // ---------------------------------------------------------------- P6 automatic unsubscribe
 
 #[tokio::test]

@@ -66,6 +66,10 @@
 //! itself in [`pre_start`](crate::Actor::pre_start), with
 //! [`ctx.actor_ref()`](crate::Context::actor_ref).
 //!
+//! An actor that publishes with `Guaranteed` delivery to a topic it is itself subscribed to, while
+//! its own bounded mailbox is full, waits for itself forever, as a `tell` to itself would: use
+//! `BestEffort` (or an unbounded mailbox) for such self-subscriptions.
+//!
 //! A publish offers the publication to the subscribers while it holds the broker's read lock
 //! (briefly: it never waits there). Each subscriber's `From<Publication<T>>` conversion runs
 //! there, and so may the `Drop` of its messages (one its overflow policy drops): neither may
@@ -484,6 +488,29 @@ impl<T: Send + Sync + 'static> Broker<T> {
         // Outside the lock: the actor may end now, for lack of handles, and wake.
         subscriber.sink.release_sender();
         Ok(())
+    }
+
+    /// Cancels every subscription of `actor` to this broker; returns how many there were.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # fn quiet<A: Actor>(system: &ActorSystem, actor: &ActorRef<A>) where A::Msg: From<Publication<u8>> {
+    /// let cancelled = system.broker::<u8>().unsubscribe_all(actor);
+    /// assert!(system.broker::<u8>().subscriptions().iter().all(|s| s.subscriber != actor.id()));
+    /// # }
+    /// ```
+    pub fn unsubscribe_all<A: Actor>(&self, actor: &ActorRef<A>) -> usize {
+        let ids: Vec<SubscriptionId> = self
+            .inner
+            .table
+            .read()
+            .by_id
+            .iter()
+            .filter(|(_, filed)| filed.subscriber == actor.id())
+            .map(|(id, _)| *id)
+            .collect();
+        // One at a time: each may have gone meanwhile (the actor ended, or another call).
+        ids.into_iter().filter(|id| self.unsubscribe(*id).is_ok()).count()
     }
 
     /// Publishes `payload` to `topic`, with each subscription's own delivery, and reports
