@@ -74,6 +74,7 @@ pub mod broker;
 pub mod dead_letter;
 pub mod mailbox;
 pub mod message;
+pub mod monitoring;
 pub mod pg;
 pub mod registry;
 pub mod router;

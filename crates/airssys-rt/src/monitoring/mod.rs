@@ -1,0 +1,5 @@
+//! Monitoring: what an operator needs to see what the actors are doing and what failed.
+//!
+//! This module gathers the runtime's observability: what it records about failures and about
+//! the work actors do, and how that reaches the tools an operator already uses. Each concern
+//! has a submodule of its own.
