@@ -133,7 +133,7 @@ impl<A: Actor> ActorCell<A> {
         reason: DeadLetterReason,
         why: Undelivered,
     ) {
-        let Envelope { message, reply } = envelope;
+        let Envelope { message, reply, .. } = envelope;
         let was_ask = reply.is_some();
         answer_undelivered(reply, why);
         // A message's `Drop` is user code: its panic must not unwind into whoever happened

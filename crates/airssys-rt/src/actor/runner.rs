@@ -10,6 +10,7 @@ use super::{Actor, ActorCell, ActorRef, ActorState, Context, ExitReason};
 use crate::dead_letter::DeadLetterReason;
 use crate::mailbox::{MailboxConfig, Next, Signal};
 use crate::message::{answer_undelivered, Envelope, Undelivered};
+use crate::monitoring::trace::{self, ActorSpan};
 use crate::signal::ExitSignal;
 use crate::system::{ActorSystem, SpawnError};
 
@@ -24,21 +25,23 @@ pub(crate) async fn start<A: Actor>(
     let cell = Arc::new(ActorCell::<A>::new(name, mailbox, 1, system.clone()));
     let actor_ref = ActorRef::from_counted(Arc::clone(&cell));
     let slot = system.admit(cell.clone())?;
+    let span = ActorSpan::new(&cell);
     let life = Lifecycle { cell, slot };
     let mut ctx = Context::new(Arc::clone(&life.cell));
-    let actor = match guarded(&life.cell, A::pre_start(args, &mut ctx)).await {
-        Ok(Ok(actor)) => actor,
-        Ok(Err(error)) => {
-            let reason = ExitReason::failed(error);
-            life.abandon(reason.clone());
-            return Err(SpawnError::StartFailed(reason));
-        }
-        Err(reason) => {
-            life.abandon(reason.clone());
-            return Err(SpawnError::StartFailed(reason));
-        }
-    };
-    tokio::spawn(run(actor, ctx, life));
+    let actor =
+        match guarded(&life.cell, span.hook("pre_start", A::pre_start(args, &mut ctx))).await {
+            Ok(Ok(actor)) => actor,
+            Ok(Err(error)) => {
+                let reason = ExitReason::failed(error);
+                span.in_scope(|| life.abandon(reason.clone()));
+                return Err(SpawnError::StartFailed(reason));
+            }
+            Err(reason) => {
+                span.in_scope(|| life.abandon(reason.clone()));
+                return Err(SpawnError::StartFailed(reason));
+            }
+        };
+    tokio::spawn(span.run(run(actor, ctx, life)));
     Ok(actor_ref)
 }
 
@@ -58,7 +61,7 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
         if let Some(reason) = life.cell.mailbox.take_stop() {
             break 'serve reason;
         }
-        match guarded(&life.cell, actor.post_start(&mut ctx)).await {
+        match guarded(&life.cell, trace::hook("post_start", actor.post_start(&mut ctx))).await {
             Ok(Ok(())) => {}
             Ok(Err(error)) => break 'serve ExitReason::failed(error),
             Err(reason) => break 'serve reason,
@@ -75,8 +78,10 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
             })
             .await
             {
-                Next::Message(Envelope { message, reply }) => {
-                    let handling = guarded_handler(&life.cell, actor.handle(message, &mut ctx));
+                Next::Message(Envelope { message, reply, sender }) => {
+                    let handling = actor.handle(message, &mut ctx);
+                    let handling = trace::handle::<A, _>(life.cell.id, sender, handling);
+                    let handling = guarded_handler(&life.cell, handling);
                     (Work::Handle { future: handling }, reply)
                 }
                 Next::Signal(Signal::Stop(reason)) => break 'serve reason,
@@ -117,7 +122,9 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
     let reason = if life.cell.mailbox.is_killed() {
         ExitReason::Killed
     } else {
-        match guarded(&life.cell, actor.post_stop(&mut ctx, &reason)).await {
+        match guarded(&life.cell, trace::hook("post_stop", actor.post_stop(&mut ctx, &reason)))
+            .await
+        {
             Ok(Ok(())) => reason,
             Ok(Err(error)) => ExitReason::failed(error),
             Err(interrupted) => interrupted,
@@ -192,7 +199,7 @@ async fn handle_signal<A: Actor>(
                 }
                 return Some(reason);
             }
-            let handled = guarded(cell, actor.on_exit(ctx, *exit)).await;
+            let handled = guarded(cell, trace::hook("on_exit", actor.on_exit(ctx, *exit))).await;
             if from_parent {
                 // The supervisor ended without stopping this actor: it is on its own now.
                 cell.orphan();
@@ -201,9 +208,9 @@ async fn handle_signal<A: Actor>(
         }
         Signal::Down(down) => {
             drop(cell.mailbox.remove_watching(down.monitor));
-            guarded(cell, actor.on_down(ctx, *down)).await
+            guarded(cell, trace::hook("on_down", actor.on_down(ctx, *down))).await
         }
-        Signal::Idle => guarded(cell, actor.on_idle(ctx)).await,
+        Signal::Idle => guarded(cell, trace::hook("on_idle", actor.on_idle(ctx))).await,
     };
     match handled {
         Ok(Ok(())) => None,

@@ -23,6 +23,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::actor::{Actor, ExitReason};
+use crate::monitoring::trace::SenderContext;
 
 /// A `tell` or `try_tell` that could not queue its message; the message is handed back.
 ///
@@ -165,20 +166,27 @@ pub(crate) enum Undelivered {
 pub(crate) type ReplySender<R> = oneshot::Sender<Result<R, Undelivered>>;
 pub(crate) type ReplyReceiver<R> = oneshot::Receiver<Result<R, Undelivered>>;
 
-/// A message on its way through a mailbox, with the reply slot of an `ask`.
+/// A message on its way through a mailbox, with the reply slot of an `ask`, and the span it
+/// was sent from (with the feature `tracing-spans`; nothing without it).
 pub(crate) struct Envelope<A: Actor> {
     pub(crate) message: A::Msg,
     pub(crate) reply: Option<ReplySender<A::Reply>>,
+    pub(crate) sender: SenderContext,
 }
 
 impl<A: Actor> Envelope<A> {
     pub(crate) fn tell(message: A::Msg) -> Self {
-        Self { message, reply: None }
+        Self::sent_from(message, SenderContext::capture())
+    }
+
+    /// A `tell` sent on behalf of code that ran elsewhere (a timer, from where it was set).
+    pub(crate) fn sent_from(message: A::Msg, sender: SenderContext) -> Self {
+        Self { message, reply: None, sender }
     }
 
     pub(crate) fn ask(message: A::Msg) -> (Self, ReplyReceiver<A::Reply>) {
-        let (sender, receiver) = oneshot::channel();
-        (Self { message, reply: Some(sender) }, receiver)
+        let (reply, receiver) = oneshot::channel();
+        (Self { message, reply: Some(reply), sender: SenderContext::capture() }, receiver)
     }
 }
 

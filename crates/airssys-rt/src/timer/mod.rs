@@ -185,6 +185,7 @@ use crate::actor::{Actor, ActorRef, Context, ErasedCell};
 use crate::dead_letter::DeadLetterReason;
 use crate::mailbox::{Mailbox, PushError, Pushed};
 use crate::message::{Envelope, Undelivered};
+use crate::monitoring::trace::SenderContext;
 use crate::signal::EndToken;
 
 /// The shortest interval period: the resolution of Tokio's timer.
@@ -359,6 +360,8 @@ impl Timer {
 struct Armed<A: Actor> {
     timer: Arc<Timer>,
     target: ActorRef<A>,
+    /// Where the timer was set: its messages are sent from there.
+    sender: SenderContext,
 }
 
 impl<A: Actor> Drop for Armed<A> {
@@ -404,7 +407,7 @@ where
         );
         return TimerRef { timer };
     }
-    let armed = Armed { timer: Arc::clone(&timer), target };
+    let armed = Armed { timer: Arc::clone(&timer), target, sender: SenderContext::capture() };
     timer.adopt(tokio::spawn(run(armed, msg)));
     TimerRef { timer }
 }
@@ -456,7 +459,7 @@ fn after(delay: Duration) -> Instant {
 /// that had come due and was being cloned as it ran.
 async fn deliver<A: Actor>(armed: &Armed<A>, msg: A::Msg) {
     let cell = armed.target.cell();
-    let mut envelope = Envelope::tell(msg);
+    let mut envelope = Envelope::sent_from(msg, armed.sender.clone());
     let pushed = if cell.mailbox.pushes_back() {
         loop {
             // Registered before the attempt, so room made right after it is not missed.

@@ -1,0 +1,233 @@
+//! Tracing: a span per actor and per handled message, and the sender's span carried with each
+//! message, so that a request can be followed from actor to actor.
+//!
+//! Behind the cargo feature `tracing-spans` (off by default). Without it, none of what follows is
+//! compiled in: a message carries nothing more, and the actor's task holds nothing more.
+//!
+//! With it, the runtime opens [`tracing`] spans that any subscriber sees (`tracing-subscriber`'s
+//! `fmt` layer shows them as the context of every event; `tracing-opentelemetry` exports them to
+//! a trace viewer):
+//!
+//! * **`actor`** ([`ACTOR_SPAN`]): one per actor, from its spawn to its end, with the fields
+//!   `id` (the [`ActorId`](crate::ActorId) as a number), `name` (the name it was spawned with, if
+//!   any) and `actor_type` (the Rust type). It is a root span: an actor outlives the request that
+//!   happened to spawn it, so it only *follows from* the span current at the spawn. Everything
+//!   the actor's task does runs inside it, including the runtime's own events about the actor
+//!   (`actor stopped`, `actor crashed`, ...).
+//! * **`handle`** ([`HANDLE_SPAN`]): one per handled message, with the fields `message` (the
+//!   message type) and `actor` (the id of the actor handling it), and one per hook call
+//!   (`pre_start`, `post_start`, `on_exit`, `on_down`, `on_idle`, `post_stop`) with the field
+//!   `hook` (its name) instead. The handler or hook runs inside it, so the events it emits carry
+//!   it.
+//!
+//! Each message carries the span that was current where it was sent (`tell`, `try_tell`, `ask`,
+//! a broker's publication, a router; for a timer, where the timer was set). The `handle` span of
+//! a message is a **child of that span**, and *follows from* the actor's span; a message sent
+//! from no span makes its `handle` span a child of the actor's span. So a request is one tree of
+//! spans, whatever actors it goes through: the caller's span, the `handle` span of the first
+//! actor, under it the `handle` span of the message that actor sent on, and so on. A trace viewer
+//! shows it as one trace, and `fmt` prefixes an event deep in the chain with the whole path. A
+//! child rather than a mere link because a link leaves each message in the trace of its actor,
+//! a trace as long as the actor's life, where a viewer cannot follow a request.
+//!
+//! The spans are at level `INFO`, with the target `airssys_rt::monitoring::trace`: a filter such
+//! as `airssys_rt::monitoring::trace=off` turns them off at run time. A `handle` span that a
+//! filter turns off carries nothing on: the messages sent from its handler carry the actor's
+//! span instead.
+//!
+//! ```
+//! use airssys_rt::prelude::*;
+//! use tracing::Instrument;
+//!
+//! struct Echo;
+//!
+//! impl Actor for Echo {
+//!     type Msg = String;
+//!     type Reply = String;
+//!     type Args = ();
+//!     type Error = std::convert::Infallible;
+//!
+//!     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+//!         Ok(Echo)
+//!     }
+//!
+//!     async fn handle(&mut self, text: String, _: &mut Context<Self>) -> Result<String, Self::Error> {
+//!         // With `tracing-spans`, this event is inside `request:handle`.
+//!         tracing::info!(%text, "echoing");
+//!         Ok(text)
+//!     }
+//! }
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let system = ActorSystem::new();
+//! let echo = system.spawn::<Echo>(()).await?;
+//! // The request's span goes with the message: the `handle` span of `Echo` is its child.
+//! let reply = async { echo.ask("hello".to_string()).await }
+//!     .instrument(tracing::info_span!("request", id = 7))
+//!     .await?;
+//! assert_eq!(reply, "hello");
+//! # Ok(()) }
+//! ```
+//!
+//! Cost: off, nothing. On, with no subscriber (or one that filters the spans out), a send asks
+//! `tracing` for the current span and a handled message for its interest in the `handle` span,
+//! a few nanoseconds each; with a subscriber that records them, the cost is that subscriber's for
+//! one span per message.
+
+/// The name of the span each actor runs in.
+///
+/// ```
+/// assert_eq!(airssys_rt::monitoring::trace::ACTOR_SPAN, "actor");
+/// ```
+pub const ACTOR_SPAN: &str = "actor";
+
+/// The name of the span each handled message and each hook call runs in.
+///
+/// ```
+/// assert_eq!(airssys_rt::monitoring::trace::HANDLE_SPAN, "handle");
+/// ```
+pub const HANDLE_SPAN: &str = "handle";
+
+#[cfg(feature = "tracing-spans")]
+pub(crate) use on::{handle, hook, ActorSpan, SenderContext};
+
+#[cfg(not(feature = "tracing-spans"))]
+pub(crate) use off::{handle, hook, ActorSpan, SenderContext};
+
+#[cfg(feature = "tracing-spans")]
+mod on {
+    use std::future::Future;
+
+    use tracing::instrument::Instrumented;
+    use tracing::{Instrument, Span};
+
+    use crate::actor::{Actor, ActorCell, ActorId};
+
+    /// A future running inside its span.
+    type Traced<F> = Instrumented<F>;
+
+    /// The span current where a message was sent.
+    #[derive(Clone)]
+    pub(crate) struct SenderContext(Span);
+
+    impl SenderContext {
+        #[inline]
+        pub(crate) fn capture() -> Self {
+            Self(Span::current())
+        }
+    }
+
+    /// The span an actor's task runs in.
+    pub(crate) struct ActorSpan(Span);
+
+    impl ActorSpan {
+        pub(crate) fn new<A: Actor>(cell: &ActorCell<A>) -> Self {
+            let name = cell.mailbox.name();
+            let span = tracing::info_span!(
+                parent: None,
+                "actor",
+                id = cell.id.as_u64(),
+                name = name.as_deref(),
+                actor_type = std::any::type_name::<A>(),
+            );
+            span.follows_from(&Span::current());
+            Self(span)
+        }
+
+        /// Runs `work` inside the actor's span: for what the actor does outside its task.
+        pub(crate) fn in_scope<R>(&self, work: impl FnOnce() -> R) -> R {
+            self.0.in_scope(work)
+        }
+
+        /// A hook call outside the actor's task (`pre_start`), in a `handle` span under the
+        /// actor's.
+        pub(crate) fn hook<F: Future>(&self, name: &'static str, future: F) -> Traced<F> {
+            self.0.in_scope(|| hook(name, future))
+        }
+
+        /// The actor's task, inside the actor's span.
+        pub(crate) fn run<F: Future>(self, task: F) -> Traced<F> {
+            task.instrument(self.0)
+        }
+    }
+
+    /// A hook call inside the actor's task, in a `handle` span under the current one.
+    pub(crate) fn hook<F: Future>(name: &'static str, future: F) -> Traced<F> {
+        future.instrument(tracing::info_span!("handle", hook = name))
+    }
+
+    /// A handler, in a `handle` span under the sender's span, or under the actor's (current)
+    /// span if the sender was in none.
+    pub(crate) fn handle<A: Actor, F: Future>(
+        actor: ActorId,
+        sender: SenderContext,
+        future: F,
+    ) -> Traced<F> {
+        let message = std::any::type_name::<A::Msg>();
+        let span = if sender.0.is_none() {
+            tracing::info_span!("handle", message, actor = actor.as_u64())
+        } else {
+            let span =
+                tracing::info_span!(parent: &sender.0, "handle", message, actor = actor.as_u64());
+            span.follows_from(&Span::current());
+            span
+        };
+        future.instrument(span)
+    }
+}
+
+/// Without the feature: nothing carried, nothing wrapped, every call compiled away.
+#[cfg(not(feature = "tracing-spans"))]
+mod off {
+    use std::future::Future;
+
+    use crate::actor::{Actor, ActorCell, ActorId};
+
+    #[derive(Clone)]
+    pub(crate) struct SenderContext;
+
+    impl SenderContext {
+        #[inline(always)]
+        pub(crate) fn capture() -> Self {
+            Self
+        }
+    }
+
+    pub(crate) struct ActorSpan;
+
+    impl ActorSpan {
+        #[inline(always)]
+        pub(crate) fn new<A: Actor>(_cell: &ActorCell<A>) -> Self {
+            Self
+        }
+
+        #[inline(always)]
+        pub(crate) fn in_scope<R>(&self, work: impl FnOnce() -> R) -> R {
+            work()
+        }
+
+        #[inline(always)]
+        pub(crate) fn hook<F: Future>(&self, _name: &'static str, future: F) -> F {
+            future
+        }
+
+        #[inline(always)]
+        pub(crate) fn run<F: Future>(self, task: F) -> F {
+            task
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn hook<F: Future>(_name: &'static str, future: F) -> F {
+        future
+    }
+
+    #[inline(always)]
+    pub(crate) fn handle<A: Actor, F: Future>(
+        _actor: ActorId,
+        _sender: SenderContext,
+        future: F,
+    ) -> F {
+        future
+    }
+}
