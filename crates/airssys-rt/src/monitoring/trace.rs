@@ -130,7 +130,7 @@ mod on {
                 name = name.as_deref(),
                 actor_type = std::any::type_name::<A>(),
             );
-            span.follows_from(&Span::current());
+            span.follows_from(Span::current());
             Self(span)
         }
 
@@ -169,7 +169,7 @@ mod on {
         } else {
             let span =
                 tracing::info_span!(parent: &sender.0, "handle", message, actor = actor.as_u64());
-            span.follows_from(&Span::current());
+            span.follows_from(Span::current());
             span
         };
         future.instrument(span)
@@ -222,6 +222,8 @@ mod off {
         future
     }
 
+    // The same signature as with the feature: the runner calls it one way.
+    #[allow(clippy::extra_unused_type_parameters)]
     #[inline(always)]
     pub(crate) fn handle<A: Actor, F: Future>(
         _actor: ActorId,
