@@ -129,7 +129,10 @@ impl Capture {
     }
 }
 
-fn serial<S: Subscriber + for<'a> LookupSpan<'a>>(ctx: &LayerContext<'_, S>, id: &Id) -> Option<usize> {
+fn serial<S: Subscriber + for<'a> LookupSpan<'a>>(
+    ctx: &LayerContext<'_, S>,
+    id: &Id,
+) -> Option<usize> {
     ctx.span(id)?.extensions().get::<Serial>().map(|serial| serial.0)
 }
 

@@ -97,28 +97,34 @@ pub(crate) use off::{handle, hook, ActorSpan, SenderContext};
 #[cfg(feature = "tracing-spans")]
 mod on {
     use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
 
-    use tracing::instrument::Instrumented;
-    use tracing::{Instrument, Span};
+    use tracing::Span;
 
     use crate::actor::{Actor, ActorCell, ActorId};
 
-    /// A future running inside its span.
-    type Traced<F> = Instrumented<F>;
+    /// A span, or nothing when it is disabled (no subscriber, or filtered out): boxed, so that
+    /// what carries one grows by a word, and allocates nothing while nobody records spans.
+    type Held = Option<Box<Span>>;
+
+    fn hold(span: Span) -> Held {
+        (!span.is_disabled()).then(|| Box::new(span))
+    }
 
     /// The span current where a message was sent.
     #[derive(Clone)]
-    pub(crate) struct SenderContext(Span);
+    pub(crate) struct SenderContext(Held);
 
     impl SenderContext {
         #[inline]
         pub(crate) fn capture() -> Self {
-            Self(Span::current())
+            Self(hold(Span::current()))
         }
     }
 
     /// The span an actor's task runs in.
-    pub(crate) struct ActorSpan(Span);
+    pub(crate) struct ActorSpan(Held);
 
     impl ActorSpan {
         pub(crate) fn new<A: Actor>(cell: &ActorCell<A>) -> Self {
@@ -131,29 +137,30 @@ mod on {
                 actor_type = std::any::type_name::<A>(),
             );
             span.follows_from(Span::current());
-            Self(span)
+            Self(hold(span))
         }
 
         /// Runs `work` inside the actor's span: for what the actor does outside its task.
         pub(crate) fn in_scope<R>(&self, work: impl FnOnce() -> R) -> R {
-            self.0.in_scope(work)
+            let _entered = self.0.as_deref().map(Span::enter);
+            work()
         }
 
         /// A hook call outside the actor's task (`pre_start`), in a `handle` span under the
         /// actor's.
-        pub(crate) fn hook<F: Future>(&self, name: &'static str, future: F) -> Traced<F> {
-            self.0.in_scope(|| hook(name, future))
+        pub(crate) fn hook<F: Future>(&self, name: &'static str, future: F) -> InSpan<F> {
+            self.in_scope(|| hook(name, future))
         }
 
         /// The actor's task, inside the actor's span.
-        pub(crate) fn run<F: Future>(self, task: F) -> Traced<F> {
-            task.instrument(self.0)
+        pub(crate) fn run<F: Future>(self, task: F) -> InSpan<F> {
+            InSpan::new(self.0, task)
         }
     }
 
     /// A hook call inside the actor's task, in a `handle` span under the current one.
-    pub(crate) fn hook<F: Future>(name: &'static str, future: F) -> Traced<F> {
-        future.instrument(tracing::info_span!("handle", hook = name))
+    pub(crate) fn hook<F: Future>(name: &'static str, future: F) -> InSpan<F> {
+        InSpan::new(hold(tracing::info_span!("handle", hook = name)), future)
     }
 
     /// A handler, in a `handle` span under the sender's span, or under the actor's (current)
@@ -162,17 +169,56 @@ mod on {
         actor: ActorId,
         sender: SenderContext,
         future: F,
-    ) -> Traced<F> {
+    ) -> InSpan<F> {
         let message = std::any::type_name::<A::Msg>();
-        let span = if sender.0.is_none() {
-            tracing::info_span!("handle", message, actor = actor.as_u64())
-        } else {
-            let span =
-                tracing::info_span!(parent: &sender.0, "handle", message, actor = actor.as_u64());
-            span.follows_from(Span::current());
-            span
+        let span = match sender.0 {
+            None => tracing::info_span!("handle", message, actor = actor.as_u64()),
+            Some(sender) => {
+                let span = tracing::info_span!(parent: &*sender, "handle", message, actor = actor.as_u64());
+                span.follows_from(Span::current());
+                span
+            }
         };
-        future.instrument(span)
+        InSpan::new(hold(span), future)
+    }
+
+    pin_project_lite::pin_project! {
+        /// `tracing::Instrumented`, with the span boxed and left out when disabled: it sits in
+        /// every actor's task. The future is dropped inside the span too, so that what its drop
+        /// emits (an actor's task dropped by its runtime ends the actor) has the span's context.
+        pub(crate) struct InSpan<F> {
+            span: Held,
+            #[pin]
+            future: Option<F>,
+        }
+
+        impl<F> PinnedDrop for InSpan<F> {
+            fn drop(this: Pin<&mut Self>) {
+                let mut this = this.project();
+                let _entered = this.span.as_deref().map(Span::enter);
+                this.future.set(None);
+            }
+        }
+    }
+
+    impl<F> InSpan<F> {
+        fn new(span: Held, future: F) -> Self {
+            Self { span, future: Some(future) }
+        }
+    }
+
+    impl<F: Future> Future for InSpan<F> {
+        type Output = F::Output;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+            let this = self.project();
+            let _entered = this.span.as_deref().map(Span::enter);
+            match this.future.as_pin_mut() {
+                Some(future) => future.poll(cx),
+                // Only while it is being dropped, when nothing polls it.
+                None => Poll::Pending,
+            }
+        }
     }
 }
 
