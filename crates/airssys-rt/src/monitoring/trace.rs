@@ -148,7 +148,7 @@ mod on {
 
         /// A hook call outside the actor's task (`pre_start`), in a `handle` span under the
         /// actor's.
-        pub(crate) fn hook<F: Future>(&self, name: &'static str, future: F) -> InSpan<F> {
+        pub(crate) fn hook<F: Future>(&self, name: &'static str, future: F) -> Handling<F> {
             self.in_scope(|| hook(name, future))
         }
 
@@ -159,8 +159,8 @@ mod on {
     }
 
     /// A hook call inside the actor's task, in a `handle` span under the current one.
-    pub(crate) fn hook<F: Future>(name: &'static str, future: F) -> InSpan<F> {
-        InSpan::new(hold(tracing::info_span!("handle", hook = name)), future)
+    pub(crate) fn hook<F: Future>(name: &'static str, future: F) -> Handling<F> {
+        Handling { span: hold(tracing::info_span!("handle", hook = name)), future }
     }
 
     /// A handler, in a `handle` span under the sender's span, or under the actor's (current)
@@ -169,7 +169,7 @@ mod on {
         actor: ActorId,
         sender: SenderContext,
         future: F,
-    ) -> InSpan<F> {
+    ) -> Handling<F> {
         let message = std::any::type_name::<A::Msg>();
         let span = match sender.0 {
             None => tracing::info_span!("handle", message, actor = actor.as_u64()),
@@ -179,13 +179,14 @@ mod on {
                 span
             }
         };
-        InSpan::new(hold(span), future)
+        Handling { span: hold(span), future }
     }
 
     pin_project_lite::pin_project! {
-        /// `tracing::Instrumented`, with the span boxed and left out when disabled: it sits in
-        /// every actor's task. The future is dropped inside the span too, so that what its drop
-        /// emits (an actor's task dropped by its runtime ends the actor) has the span's context.
+        /// The actor's task inside the actor's span: `tracing::Instrumented`, with the span
+        /// boxed and left out when disabled, as it sits in every actor's task. The task is
+        /// dropped inside the span too, so that what its drop emits (a task dropped by its
+        /// runtime ends the actor) has the actor's context.
         pub(crate) struct InSpan<F> {
             span: Held,
             #[pin]
@@ -198,6 +199,26 @@ mod on {
                 let _entered = this.span.as_deref().map(Span::enter);
                 this.future.set(None);
             }
+        }
+    }
+
+    pin_project_lite::pin_project! {
+        /// A handler or hook inside its `handle` span. It is dropped in the actor's task, so
+        /// inside the actor's span, which is all that its drop needs.
+        pub(crate) struct Handling<F> {
+            span: Held,
+            #[pin]
+            future: F,
+        }
+    }
+
+    impl<F: Future> Future for Handling<F> {
+        type Output = F::Output;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+            let this = self.project();
+            let _entered = this.span.as_deref().map(Span::enter);
+            this.future.poll(cx)
         }
     }
 
