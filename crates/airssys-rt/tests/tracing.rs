@@ -224,6 +224,30 @@ impl Actor for Worker {
     }
 }
 
+/// Stops itself after a second without work.
+struct Sleepy;
+
+impl Actor for Sleepy {
+    type Msg = ();
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        ctx.set_idle_timeout(Some(Duration::from_secs(1)));
+        Ok(Sleepy)
+    }
+
+    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    async fn on_idle(&mut self, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+        ctx.stop();
+        Ok(())
+    }
+}
+
 /// Refuses to start.
 struct Unstartable;
 
@@ -444,6 +468,22 @@ async fn y2_each_message_and_hook_runs_in_a_handle_span_under_the_actor() {
         for (event, span) in echoes.iter().zip(&handled) {
             assert_eq!(event.span, Some(span.serial));
         }
+    });
+    system.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn y2_a_signal_hook_runs_in_a_handle_span_too() {
+    let capture = Capture::default();
+    let _recording = capture.install();
+    let system = ActorSystem::new();
+    let sleepy = system.spawn::<Sleepy>(()).await.unwrap();
+    assert_eq!(sleepy.wait_for_exit().await, ExitReason::Normal);
+    let id = sleepy.id();
+    capture.wait(|log| log.actor_span(id).is_some_and(|span| span.closed).then_some(())).await;
+    capture.log(|log| {
+        let actor = log.actor_span(id).unwrap().serial;
+        assert_eq!(log.hooks(actor), vec!["pre_start", "post_start", "on_idle", "post_stop"]);
     });
     system.shutdown().await;
 }
