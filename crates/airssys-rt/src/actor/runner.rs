@@ -80,7 +80,7 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
             {
                 Next::Message(Envelope { message, reply, sender }) => {
                     let handling = actor.handle(message, &mut ctx);
-                    let handling = trace::handle::<A, _>(life.cell.id, sender, handling);
+                    let handling = trace::handle::<A, _>(sender, handling);
                     let handling = guarded_handler(&life.cell, handling);
                     (Work::Handle { future: handling }, reply)
                 }

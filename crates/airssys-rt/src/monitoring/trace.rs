@@ -14,26 +14,29 @@
 //!   happened to spawn it, so it only *follows from* the span current at the spawn. Everything
 //!   the actor's task does runs inside it, including the runtime's own events about the actor
 //!   (`actor stopped`, `actor crashed`, ...).
-//! * **`handle`** ([`HANDLE_SPAN`]): one per handled message, with the fields `message` (the
-//!   message type) and `actor` (the id of the actor handling it), and one per hook call
-//!   (`pre_start`, `post_start`, `on_exit`, `on_down`, `on_idle`, `post_stop`) with the field
-//!   `hook` (its name) instead. The handler or hook runs inside it, so the events it emits carry
-//!   it.
+//! * **`handle`** ([`HANDLE_SPAN`]): a child of the actor's span, one per handled message, with
+//!   the field `message` (the message type), and one per hook call (`pre_start`, `post_start`,
+//!   `on_exit`, `on_down`, `on_idle`, `post_stop`) with the field `hook` (its name) instead. The
+//!   handler or hook runs inside it, so the events it emits carry it, and the actor's fields.
 //!
 //! Each message carries the span that was current where it was sent (`tell`, `try_tell`, `ask`,
-//! a broker's publication, a router; for a timer, where the timer was set). The `handle` span of
-//! a message is a **child of that span**, and *follows from* the actor's span; a message sent
-//! from no span makes its `handle` span a child of the actor's span. So a request is one tree of
-//! spans, whatever actors it goes through: the caller's span, the `handle` span of the first
-//! actor, under it the `handle` span of the message that actor sent on, and so on. A trace viewer
-//! shows it as one trace, and `fmt` prefixes an event deep in the chain with the whole path. A
-//! child rather than a mere link because a link leaves each message in the trace of its actor,
-//! a trace as long as the actor's life, where a viewer cannot follow a request.
+//! a broker's publication, a router; for a timer, where the timer was set), and the `handle` span
+//! of the message **follows from** it. So a request leaves a trail of links, whatever actors it
+//! goes through: the `handle` span of the first actor follows from the caller's span, the
+//! `handle` span of the message that actor sent on follows from that one, and so on; a trace
+//! viewer (through `tracing-opentelemetry`, where they become span links) goes from each to the
+//! one before, back to the request.
+//!
+//! A link, not a parent, because a parent is held open by its children: were each `handle` span
+//! a child of its sender's, two actors playing ping-pong, or an actor sending itself its next
+//! step, would build an endless chain of spans, none of which could close, and a subscriber such
+//! as `tracing-subscriber`'s registry would keep every one. A message holds its sender's span
+//! only until its own `handle` span is made (or until it is dropped).
 //!
 //! The spans are at level `INFO`, with the target `airssys_rt::monitoring::trace`: a filter such
 //! as `airssys_rt::monitoring::trace=off` turns them off at run time. A `handle` span that a
-//! filter turns off carries nothing on: the messages sent from its handler carry the actor's
-//! span instead.
+//! filter turns off links nothing: the messages sent from its handler carry the actor's span
+//! instead.
 //!
 //! ```
 //! use airssys_rt::prelude::*;
@@ -52,7 +55,8 @@
 //!     }
 //!
 //!     async fn handle(&mut self, text: String, _: &mut Context<Self>) -> Result<String, Self::Error> {
-//!         // With `tracing-spans`, this event is inside `request:handle`.
+//!         // With `tracing-spans`, this event is inside `actor:handle`, and that `handle`
+//!         // span follows from `request`.
 //!         tracing::info!(%text, "echoing");
 //!         Ok(text)
 //!     }
@@ -61,7 +65,7 @@
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let system = ActorSystem::new();
 //! let echo = system.spawn::<Echo>(()).await?;
-//! // The request's span goes with the message: the `handle` span of `Echo` is its child.
+//! // The request's span goes with the message: the `handle` span of `Echo` follows from it.
 //! let reply = async { echo.ask("hello".to_string()).await }
 //!     .instrument(tracing::info_span!("request", id = 7))
 //!     .await?;
@@ -102,7 +106,7 @@ mod on {
 
     use tracing::Span;
 
-    use crate::actor::{Actor, ActorCell, ActorId};
+    use crate::actor::{Actor, ActorCell};
 
     /// A span, or nothing when it is disabled (no subscriber, or filtered out): boxed, so that
     /// what carries one grows by a word, and allocates nothing while nobody records spans.
@@ -163,43 +167,14 @@ mod on {
         Handling { span: hold(tracing::info_span!("handle", hook = name)), future }
     }
 
-    /// A handler, in a `handle` span under the sender's span, or under the actor's (current)
-    /// span if the sender was in none.
-    pub(crate) fn handle<A: Actor, F: Future>(
-        actor: ActorId,
-        sender: SenderContext,
-        future: F,
-    ) -> Handling<F> {
-        let message = std::any::type_name::<A::Msg>();
-        let span = match sender.0 {
-            None => tracing::info_span!("handle", message, actor = actor.as_u64()),
-            Some(sender) => {
-                let span = tracing::info_span!(parent: &*sender, "handle", message, actor = actor.as_u64());
-                span.follows_from(Span::current());
-                span
-            }
-        };
+    /// A handler, in a `handle` span under the actor's (current) span, following from the
+    /// sender's span. The sender's span is let go here: a link holds nothing open.
+    pub(crate) fn handle<A: Actor, F: Future>(sender: SenderContext, future: F) -> Handling<F> {
+        let span = tracing::info_span!("handle", message = std::any::type_name::<A::Msg>());
+        if let Some(sender) = sender.0 {
+            span.follows_from(&*sender);
+        }
         Handling { span: hold(span), future }
-    }
-
-    pin_project_lite::pin_project! {
-        /// The actor's task inside the actor's span: `tracing::Instrumented`, with the span
-        /// boxed and left out when disabled, as it sits in every actor's task. The task is
-        /// dropped inside the span too, so that what its drop emits (a task dropped by its
-        /// runtime ends the actor) has the actor's context.
-        pub(crate) struct InSpan<F> {
-            span: Held,
-            #[pin]
-            future: Option<F>,
-        }
-
-        impl<F> PinnedDrop for InSpan<F> {
-            fn drop(this: Pin<&mut Self>) {
-                let mut this = this.project();
-                let _entered = this.span.as_deref().map(Span::enter);
-                this.future.set(None);
-            }
-        }
     }
 
     pin_project_lite::pin_project! {
@@ -219,6 +194,26 @@ mod on {
             let this = self.project();
             let _entered = this.span.as_deref().map(Span::enter);
             this.future.poll(cx)
+        }
+    }
+
+    pin_project_lite::pin_project! {
+        /// The actor's task inside the actor's span: `tracing::Instrumented`, with the span
+        /// boxed and left out when disabled, as it sits in every actor's task. The task is
+        /// dropped inside the span too, so that what its drop emits (a task dropped by its
+        /// runtime ends the actor) has the actor's context.
+        pub(crate) struct InSpan<F> {
+            span: Held,
+            #[pin]
+            future: Option<F>,
+        }
+
+        impl<F> PinnedDrop for InSpan<F> {
+            fn drop(this: Pin<&mut Self>) {
+                let mut this = this.project();
+                let _entered = this.span.as_deref().map(Span::enter);
+                this.future.set(None);
+            }
         }
     }
 
@@ -248,7 +243,7 @@ mod on {
 mod off {
     use std::future::Future;
 
-    use crate::actor::{Actor, ActorCell, ActorId};
+    use crate::actor::{Actor, ActorCell};
 
     #[derive(Clone)]
     pub(crate) struct SenderContext;
@@ -292,11 +287,7 @@ mod off {
     // The same signature as with the feature: the runner calls it one way.
     #[allow(clippy::extra_unused_type_parameters)]
     #[inline(always)]
-    pub(crate) fn handle<A: Actor, F: Future>(
-        _actor: ActorId,
-        _sender: SenderContext,
-        future: F,
-    ) -> F {
+    pub(crate) fn handle<A: Actor, F: Future>(_sender: SenderContext, future: F) -> F {
         future
     }
 }
