@@ -10,6 +10,7 @@ use super::{Actor, ActorCell, ActorRef, ActorState, Context, ExitReason};
 use crate::dead_letter::DeadLetterReason;
 use crate::mailbox::{MailboxConfig, Next, Signal};
 use crate::message::{answer_undelivered, Envelope, Undelivered};
+use crate::monitoring::stats::{self, ActorStats};
 use crate::signal::ExitSignal;
 use crate::system::{ActorSystem, SpawnError};
 
@@ -24,7 +25,8 @@ pub(crate) async fn start<A: Actor>(
     let cell = Arc::new(ActorCell::<A>::new(name, mailbox, 1, system.clone()));
     let actor_ref = ActorRef::from_counted(Arc::clone(&cell));
     let slot = system.admit(cell.clone())?;
-    let life = Lifecycle { cell, slot };
+    let stats = stats::actor_starting(system, cell.id);
+    let life = Lifecycle { cell, slot, stats };
     let mut ctx = Context::new(Arc::clone(&life.cell));
     let actor = match guarded(&life.cell, A::pre_start(args, &mut ctx)).await {
         Ok(Ok(actor)) => actor,
@@ -75,7 +77,10 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
             })
             .await
             {
-                Next::Message(Envelope { message, reply }) => {
+                Next::Message(Envelope { message, reply }, depth) => {
+                    if let Some(stats) = &life.stats {
+                        stats.on_take(depth);
+                    }
                     let handling = guarded_handler(&life.cell, actor.handle(message, &mut ctx));
                     (Work::Handle { future: handling }, reply)
                 }
@@ -89,7 +94,11 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
                 Next::Killed => break 'serve ExitReason::Killed,
                 Next::NoSenders => break 'serve ExitReason::Normal,
             };
-            let failure = match work.await {
+            let worked = work.await;
+            if let Some(stats) = &life.stats {
+                stats.on_done();
+            }
+            let failure = match worked {
                 Worked::Signal(None) => continue,
                 Worked::Signal(Some(reason)) => break 'serve reason,
                 Worked::Handle(Ok(Ok(value))) => {
@@ -278,6 +287,8 @@ struct Lifecycle<A: Actor> {
     cell: Arc<ActorCell<A>>,
     /// The actor's slot in the system's table; `ENDED` once it has left it.
     slot: usize,
+    /// Its statistics, when they are on.
+    stats: Option<Arc<ActorStats>>,
 }
 
 /// No slab grows to `usize::MAX` entries, so this never names a real slot.
@@ -316,6 +327,7 @@ impl<A: Actor> Lifecycle<A> {
         let system = &cell.system;
         system.forget(slot, cell.id, ending.name.as_ref());
         cell.signal_end(ending.relations, &reason);
+        stats::actor_ended(system, cell.id, &reason);
         cell.record_exit(reason);
         system.count_exit();
         cell.announce_exit();
@@ -328,7 +340,8 @@ impl<A: Actor> Drop for Lifecycle<A> {
         if self.slot == ENDED {
             return;
         }
-        let unfinished = Lifecycle { cell: Arc::clone(&self.cell), slot: self.slot };
+        let unfinished =
+            Lifecycle { cell: Arc::clone(&self.cell), slot: self.slot, stats: self.stats.take() };
         self.slot = ENDED;
         unfinished.abandon(ExitReason::Killed);
     }
