@@ -25,8 +25,8 @@ pub(crate) async fn start<A: Actor>(
     let cell = Arc::new(ActorCell::<A>::new(name, mailbox, 1, system.clone()));
     let actor_ref = ActorRef::from_counted(Arc::clone(&cell));
     let slot = system.admit(cell.clone())?;
-    let stats = stats::actor_starting(system, cell.id);
-    let life = Lifecycle { cell, slot, stats };
+    stats::actor_starting(system, cell.id);
+    let life = Lifecycle { cell, slot };
     let mut ctx = Context::new(Arc::clone(&life.cell));
     let actor = match guarded(&life.cell, A::pre_start(args, &mut ctx)).await {
         Ok(Ok(actor)) => actor,
@@ -55,6 +55,8 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
     let life = life;
     let mut ctx = ctx;
     let mut actor = actor;
+    // A local, not an argument: arguments are kept twice in the task's state.
+    let stats: Option<Arc<ActorStats>> = stats::of_actor(&life.cell.system, life.cell.id);
     let reason = 'serve: {
         // A stop asked for during `pre_start` ends the actor before `post_start`.
         if let Some(reason) = life.cell.mailbox.take_stop() {
@@ -78,7 +80,7 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
             .await
             {
                 Next::Message(Envelope { message, reply }, depth) => {
-                    if let Some(stats) = &life.stats {
+                    if let Some(stats) = &stats {
                         stats.on_take(depth);
                     }
                     let handling = guarded_handler(&life.cell, actor.handle(message, &mut ctx));
@@ -95,7 +97,7 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
                 Next::NoSenders => break 'serve ExitReason::Normal,
             };
             let worked = work.await;
-            if let Some(stats) = &life.stats {
+            if let Some(stats) = &stats {
                 stats.on_done();
             }
             let failure = match worked {
@@ -287,8 +289,6 @@ struct Lifecycle<A: Actor> {
     cell: Arc<ActorCell<A>>,
     /// The actor's slot in the system's table; `ENDED` once it has left it.
     slot: usize,
-    /// Its statistics, when they are on.
-    stats: Option<Arc<ActorStats>>,
 }
 
 /// No slab grows to `usize::MAX` entries, so this never names a real slot.
@@ -340,8 +340,7 @@ impl<A: Actor> Drop for Lifecycle<A> {
         if self.slot == ENDED {
             return;
         }
-        let unfinished =
-            Lifecycle { cell: Arc::clone(&self.cell), slot: self.slot, stats: self.stats.take() };
+        let unfinished = Lifecycle { cell: Arc::clone(&self.cell), slot: self.slot };
         self.slot = ENDED;
         unfinished.abandon(ExitReason::Killed);
     }

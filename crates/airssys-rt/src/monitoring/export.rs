@@ -150,10 +150,8 @@ impl MetricsExport {
             exported.insert(labels);
         }
         for ((name, actor_type), figures) in by_name {
-            let labels = vec![
-                Label::new("actor", name.to_string()),
-                Label::new("actor_type", actor_type),
-            ];
+            let labels =
+                vec![Label::new("actor", name.to_string()), Label::new("actor_type", actor_type)];
             set_figures("airssys_named_actor", &labels, &figures);
             exported.insert(labels);
         }

@@ -9,7 +9,7 @@
 //!   receives and handles, its mailbox depths, the dead letters addressed to it and a sampled
 //!   histogram of its handling times, when the system is built with
 //!   [`statistics(true)`](crate::SystemBuilder::statistics). Programs read them as snapshots;
-//!   with the cargo feature `metrics`, [`export`] hands them to the `metrics` crate facade, and
+//!   with the cargo feature `metrics`, `export` hands them to the `metrics` crate facade, and
 //!   from there to Prometheus or any other exporter.
 
 pub mod stats;

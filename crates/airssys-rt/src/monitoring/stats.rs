@@ -196,11 +196,7 @@ impl Histogram {
         let samples: u64 = self.buckets.iter().sum();
         HandlingTime {
             samples,
-            mean: if samples == 0 {
-                Duration::ZERO
-            } else {
-                Duration::from_nanos(self.total_nanos / samples)
-            },
+            mean: Duration::from_nanos(self.total_nanos.checked_div(samples).unwrap_or(0)),
             p50: self.quantile(samples, 0.50),
             p99: self.quantile(samples, 0.99),
         }
@@ -422,13 +418,16 @@ pub(crate) struct ActorFacts {
     pub(crate) mailbox_depth: usize,
 }
 
-/// The figures a new actor's task keeps, if statistics are on: registered in the side table
-/// until the actor ends.
-pub(crate) fn actor_starting(system: &ActorSystem, id: ActorId) -> Option<Arc<ActorStats>> {
-    let table = system.actor_stats_table()?;
-    let stats = Arc::new(ActorStats::new());
-    table.actors.insert(id, Arc::clone(&stats));
-    Some(stats)
+/// Gives a new actor its figures, if statistics are on: kept in the side table until it ends.
+pub(crate) fn actor_starting(system: &ActorSystem, id: ActorId) {
+    if let Some(table) = system.actor_stats_table() {
+        table.actors.insert(id, Arc::new(ActorStats::new()));
+    }
+}
+
+/// The figures an actor's task writes, if statistics are on.
+pub(crate) fn of_actor(system: &ActorSystem, id: ActorId) -> Option<Arc<ActorStats>> {
+    system.actor_stats_table()?.get(id)
 }
 
 /// Counts an actor's end, and drops its figures from the side table.
