@@ -121,9 +121,10 @@ use crate::signal::Supervision;
 pub enum Activity {
     /// Running [`pre_start`](crate::Actor::pre_start): it never ran.
     PreStart,
-    /// Running [`post_start`](crate::Actor::post_start).
+    /// Running [`post_start`](crate::Actor::post_start), or about to: a kill that comes
+    /// before `post_start` has run ends the actor there.
     PostStart,
-    /// Handling a message of this type ([`Actor::Msg`](crate::Actor::Msg)), or dropping the
+    /// Handling a message of this type ([`Actor::Msg`]), or dropping the
     /// reply to it; or killed while handling it.
     Handling {
         /// `std::any::type_name` of the actor's message type.
