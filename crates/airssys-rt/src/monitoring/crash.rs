@@ -92,6 +92,7 @@
 //!
 //! The exact rules are chapter C of `docs/semantics.md`.
 
+use std::any::Any;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
@@ -105,6 +106,7 @@ use parking_lot::Mutex;
 use crate::actor::{Actor, ActorCell, ActorId, ErasedCell, ExitReason};
 use crate::mailbox::Ending;
 use crate::signal::Supervision;
+use crate::supervisor::StartResult;
 
 /// What an actor was doing when it ended abnormally: handling a message, or running a hook.
 ///
@@ -191,10 +193,13 @@ impl Activity {
 
 impl fmt::Display for Activity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(hook) = self.hook() {
-            return write!(f, "in {hook}");
-        }
         match self {
+            Self::PreStart
+            | Self::PostStart
+            | Self::OnExit
+            | Self::OnDown
+            | Self::OnIdle
+            | Self::PostStop => write!(f, "in {}", self.hook().unwrap_or_default()),
             Self::Handling { message_type } => {
                 write!(f, "handling a message of type {message_type}")
             }
@@ -202,7 +207,7 @@ impl fmt::Display for Activity {
             Self::LinkedExit => f.write_str("ended by a linked actor's exit"),
             Self::Stopping => f.write_str("stopping"),
             Self::DroppingState => f.write_str("dropping its state"),
-            _ => f.write_str("its task was dropped"),
+            Self::TaskDropped => f.write_str("its task was dropped"),
         }
     }
 }
@@ -463,20 +468,32 @@ tokio::task_local! {
     static OFFER: RefCell<Offer>;
 }
 
-/// Runs a start function's future, offering `supervision` to the first actor it spawns.
-/// Returns the output and the actor that took the offer, if any.
-pub(crate) async fn offer_supervision<F: Future>(
-    supervision: Supervision,
-    start: F,
-) -> (F::Output, Option<Arc<dyn ErasedCell>>) {
-    let offer = RefCell::new(Offer { supervision: Some(supervision), taker: None });
-    OFFER
+/// Runs a supervisor's start function for a child (`starting`, its panic caught), offering
+/// the child its place in the tree; then gives that place to the child the function returned,
+/// and takes it from another actor that took the offer first.
+pub(crate) async fn start_in_tree<F>(supervision: Supervision, starting: F) -> F::Output
+where
+    F: Future<Output = Result<StartResult, Box<dyn Any + Send>>>,
+{
+    let offer = RefCell::new(Offer { supervision: Some(supervision.clone()), taker: None });
+    let (started, taker) = OFFER
         .scope(offer, async move {
-            let output = start.await;
+            let started = starting.await;
             let taker = OFFER.with(|offer| offer.borrow_mut().taker.take());
-            (output, taker)
+            (started, taker)
         })
-        .await
+        .await;
+    let child = match &started {
+        Ok(Ok(Some(child))) => Some(&child.cell),
+        _ => None,
+    };
+    if let Some(taker) = taker.filter(|taker| child.is_none_or(|child| child.id() != taker.id())) {
+        taker.set_supervision(None);
+    }
+    if let Some(child) = child {
+        child.set_supervision(Some(supervision));
+    }
+    started
 }
 
 /// Takes the supervisor's offer, if a start function of a supervisor is spawning this actor

@@ -36,7 +36,9 @@
 //!   [`count_children`](SupervisorRef::count_children).
 //!
 //! Every restart, give-up and escalation is logged through `tracing` with the supervisor, the
-//! child id, the reason and the restart count.
+//! child id, the reason and the restart count. A child's abnormal end, a failed start included,
+//! also leaves a [crash report](crate::monitoring::crash) with the child's path in the tree
+//! (`root/pool/worker-3`) and how many times it had been restarted.
 //!
 //! ```
 //! use airssys_rt::prelude::*;
@@ -552,17 +554,7 @@ impl Supervisor {
         let started = match catch_unwind(AssertUnwindSafe(|| start(system))) {
             Ok(starting) => {
                 let starting = AssertUnwindSafe(starting).catch_unwind();
-                let (started, taker) =
-                    crash::offer_supervision(supervision.clone(), starting).await;
-                let child =
-                    started.as_ref().ok().and_then(|started| started.as_ref().ok()?.as_ref());
-                // Another actor the start function spawned first took the child's place.
-                if let Some(taker) =
-                    taker.filter(|taker| child.is_none_or(|child| child.cell.id() != taker.id()))
-                {
-                    taker.set_supervision(None);
-                }
-                match started {
+                match crash::start_in_tree(supervision, starting).await {
                     Ok(started) => started?,
                     Err(panic) => {
                         return Err(SpawnError::StartFailed(ExitReason::from_panic(panic)))
@@ -574,7 +566,6 @@ impl Supervisor {
         slot.restarting = None;
         slot.started_at = Some(Instant::now());
         if let Some(child) = started {
-            child.cell.set_supervision(Some(supervision));
             child.cell.set_parent(ctx.id());
             ctx.link_erased(Arc::clone(&child.cell));
             let actor = child.cell.id();
