@@ -12,7 +12,7 @@ use super::{Actor, ActorId, ActorState, ExitReason};
 use crate::dead_letter::{DeadLetter, DeadLetterReason};
 use crate::mailbox::{Mailbox, MailboxConfig, NameRefused, PushError, Pushed, Signal};
 use crate::message::{answer_undelivered, Envelope, Undelivered};
-use crate::signal::{DownNotice, EndToken, ExitSignal, MonitorRef, OnEnd, Relations};
+use crate::signal::{DownNotice, EndToken, ExitSignal, MonitorRef, OnEnd, Relations, Supervision};
 use crate::system::ActorSystem;
 
 pub(crate) struct ActorCell<A: Actor> {
@@ -77,7 +77,7 @@ impl<A: Actor> ActorCell<A> {
             return;
         };
         // The idle timeout goes with them: it has nothing left to wake.
-        let Relations { links, watchers, watching, on_end, idle: _ } = *relations;
+        let Relations { links, watchers, watching, on_end, idle: _, supervision: _ } = *relations;
         for work in on_end.into_values() {
             work();
         }
@@ -229,6 +229,11 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     fn mailbox_len(&self) -> usize;
     /// Records the supervisor that started this actor.
     fn set_parent(&self, parent: ActorId);
+    /// Records (or, with `None`, forgets) the actor's place in a supervision tree.
+    fn set_supervision(&self, supervision: Option<Supervision>);
+    /// Kills the actor as its supervisor's way of stopping it (`Shutdown::BrutalKill`): an
+    /// ordered end, which is no crash.
+    fn kill_as_shutdown(&self);
 }
 
 impl<A: Actor> ErasedCell for ActorCell<A> {
@@ -322,5 +327,18 @@ impl<A: Actor> ErasedCell for ActorCell<A> {
 
     fn set_parent(&self, parent: ActorId) {
         self.parent.store(parent.as_u64(), Ordering::Release);
+    }
+
+    fn set_supervision(&self, supervision: Option<Supervision>) {
+        self.mailbox.update_supervision(|held| *held = supervision);
+    }
+
+    fn kill_as_shutdown(&self) {
+        self.mailbox.update_supervision(|held| {
+            if let Some(supervision) = held {
+                supervision.kill_ordered = true;
+            }
+        });
+        ActorCell::kill(self);
     }
 }

@@ -10,6 +10,7 @@ use super::{Actor, ActorCell, ActorRef, ActorState, Context, ExitReason};
 use crate::dead_letter::DeadLetterReason;
 use crate::mailbox::{MailboxConfig, Next, Signal};
 use crate::message::{answer_undelivered, Envelope, Undelivered};
+use crate::monitoring::crash::{self, Doing};
 use crate::monitoring::stats::{self, ActorStats};
 use crate::signal::ExitSignal;
 use crate::system::{ActorSystem, SpawnError};
@@ -26,17 +27,18 @@ pub(crate) async fn start<A: Actor>(
     let actor_ref = ActorRef::from_counted(Arc::clone(&cell));
     let slot = system.admit(cell.clone())?;
     stats::actor_starting(system, cell.id);
+    crash::accept_supervision(&cell);
     let life = Lifecycle { cell, slot };
     let mut ctx = Context::new(Arc::clone(&life.cell));
     let actor = match guarded(&life.cell, A::pre_start(args, &mut ctx)).await {
         Ok(Ok(actor)) => actor,
         Ok(Err(error)) => {
             let reason = ExitReason::failed(error);
-            life.abandon(reason.clone());
+            life.abandon(reason.clone(), Doing::PreStart);
             return Err(SpawnError::StartFailed(reason));
         }
         Err(reason) => {
-            life.abandon(reason.clone());
+            life.abandon(reason.clone(), Doing::PreStart);
             return Err(SpawnError::StartFailed(reason));
         }
     };
@@ -57,15 +59,16 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
     let mut actor = actor;
     // A local, not an argument: arguments are kept twice in the task's state.
     let stats: Option<Arc<ActorStats>> = stats::of_actor(&life.cell.system, life.cell.id);
-    let reason = 'serve: {
+    // What it was doing goes with the reason, for its crash report.
+    let (reason, doing) = 'serve: {
         // A stop asked for during `pre_start` ends the actor before `post_start`.
         if let Some(reason) = life.cell.mailbox.take_stop() {
-            break 'serve reason;
+            break 'serve (reason, Doing::Stopping);
         }
         match guarded(&life.cell, actor.post_start(&mut ctx)).await {
             Ok(Ok(())) => {}
-            Ok(Err(error)) => break 'serve ExitReason::failed(error),
-            Err(reason) => break 'serve reason,
+            Ok(Err(error)) => break 'serve (ExitReason::failed(error), Doing::PostStart),
+            Err(reason) => break 'serve (reason, Doing::PostStart),
         }
         life.cell.set_state(ActorState::Running);
         loop {
@@ -86,15 +89,15 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
                     let handling = guarded_handler(&life.cell, actor.handle(message, &mut ctx));
                     (Work::Handle { future: handling }, reply)
                 }
-                Next::Signal(Signal::Stop(reason)) => break 'serve reason,
+                Next::Signal(Signal::Stop(reason)) => break 'serve (reason, Doing::Stopping),
                 // Boxed: exit signals, down notices and idle timeouts are rare, and this keeps
                 // their handling out of the state every idle actor carries.
                 Next::Signal(signal) => {
                     let handling = on_signal(&mut actor, &mut ctx, &life.cell, signal);
                     (Work::Signal { future: handling }, None)
                 }
-                Next::Killed => break 'serve ExitReason::Killed,
-                Next::NoSenders => break 'serve ExitReason::Normal,
+                Next::Killed => break 'serve (ExitReason::Killed, Doing::Waiting),
+                Next::NoSenders => break 'serve (ExitReason::Normal, Doing::Waiting),
             };
             let worked = work.await;
             if let Some(stats) = &stats {
@@ -102,7 +105,7 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
             }
             let failure = match worked {
                 Worked::Signal(None) => continue,
-                Worked::Signal(Some(reason)) => break 'serve reason,
+                Worked::Signal(Some(ended)) => break 'serve ended,
                 Worked::Handle(Ok(Ok(value))) => {
                     // Dropping the reply (the caller may have timed out, or it was a `tell`)
                     // runs user code: a panic there is the actor's, like one in the handler.
@@ -113,35 +116,37 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
                     }));
                     match delivered {
                         Ok(()) => continue,
-                        Err(panic) => break 'serve ExitReason::from_panic(panic),
+                        Err(panic) => {
+                            break 'serve (ExitReason::from_panic(panic), Doing::Handling)
+                        }
                     }
                 }
                 Worked::Handle(Ok(Err(error))) => ExitReason::failed(error),
                 Worked::Handle(Err(failure)) => failure,
             };
             answer_undelivered(reply, Undelivered::Stopped(failure.clone()));
-            break 'serve failure;
+            break 'serve (failure, Doing::Handling);
         }
     };
 
     fail_waiting(&life.cell, &reason);
-    let reason = if life.cell.mailbox.is_killed() {
-        ExitReason::Killed
+    let (reason, doing) = if life.cell.mailbox.is_killed() {
+        (ExitReason::Killed, doing)
     } else {
         match guarded(&life.cell, actor.post_stop(&mut ctx, &reason)).await {
-            Ok(Ok(())) => reason,
-            Ok(Err(error)) => ExitReason::failed(error),
-            Err(interrupted) => interrupted,
+            Ok(Ok(())) => (reason, doing),
+            Ok(Err(error)) => (ExitReason::failed(error), Doing::PostStop),
+            Err(interrupted) => (interrupted, Doing::PostStop),
         }
     };
     // The state goes before anyone learns of the exit, so a restarted successor never meets
     // the resources of its predecessor.
-    let reason = match catch_unwind(AssertUnwindSafe(move || drop(actor))) {
-        Ok(()) => reason,
-        Err(panic) => ExitReason::from_panic(panic),
+    let (reason, doing) = match catch_unwind(AssertUnwindSafe(move || drop(actor))) {
+        Ok(()) => (reason, doing),
+        Err(panic) => (ExitReason::from_panic(panic), Doing::DroppingState),
     };
     drop(ctx);
-    life.end(reason);
+    life.end(reason, doing);
 }
 
 pin_project_lite::pin_project! {
@@ -169,7 +174,7 @@ impl<H: Future, S: Future + Unpin> Future for Work<H, S> {
     }
 }
 
-type SignalFuture<'a> = Pin<Box<dyn Future<Output = Option<ExitReason>> + Send + 'a>>;
+type SignalFuture<'a> = Pin<Box<dyn Future<Output = Option<(ExitReason, Doing)>> + Send + 'a>>;
 
 fn on_signal<'a, A: Actor>(
     actor: &'a mut A,
@@ -186,9 +191,9 @@ async fn handle_signal<A: Actor>(
     ctx: &mut Context<A>,
     cell: &ActorCell<A>,
     signal: Signal,
-) -> Option<ExitReason> {
-    let handled = match signal {
-        Signal::Stop(reason) => return Some(reason),
+) -> Option<(ExitReason, Doing)> {
+    let (handled, doing) = match signal {
+        Signal::Stop(reason) => return Some((reason, Doing::Stopping)),
         Signal::Exit(exit) => {
             drop(cell.mailbox.remove_link(exit.from));
             let from_parent = cell.parent() == Some(exit.from);
@@ -201,25 +206,25 @@ async fn handle_signal<A: Actor>(
                     }
                     return None;
                 }
-                return Some(reason);
+                return Some((reason, Doing::LinkedExit));
             }
             let handled = guarded(cell, actor.on_exit(ctx, *exit)).await;
             if from_parent {
                 // The supervisor ended without stopping this actor: it is on its own now.
                 cell.orphan();
             }
-            handled
+            (handled, Doing::OnExit)
         }
         Signal::Down(down) => {
             drop(cell.mailbox.remove_watching(down.monitor));
-            guarded(cell, actor.on_down(ctx, *down)).await
+            (guarded(cell, actor.on_down(ctx, *down)).await, Doing::OnDown)
         }
-        Signal::Idle => guarded(cell, actor.on_idle(ctx)).await,
+        Signal::Idle => (guarded(cell, actor.on_idle(ctx)).await, Doing::OnIdle),
     };
     match handled {
         Ok(Ok(())) => None,
-        Ok(Err(error)) => Some(ExitReason::failed(error)),
-        Err(reason) => Some(reason),
+        Ok(Err(error)) => Some((ExitReason::failed(error), doing)),
+        Err(reason) => Some((reason, doing)),
     }
 }
 
@@ -296,31 +301,18 @@ const ENDED: usize = usize::MAX;
 
 impl<A: Actor> Lifecycle<A> {
     /// Ends an actor whose state never came to be, or was dropped without its hooks.
-    fn abandon(self, reason: ExitReason) {
+    fn abandon(self, reason: ExitReason, doing: Doing) {
         fail_waiting(&self.cell, &reason);
-        self.end(reason);
+        self.end(reason, doing);
     }
 
-    fn end(mut self, reason: ExitReason) {
+    fn end(mut self, reason: ExitReason, doing: Doing) {
         let slot = std::mem::replace(&mut self.slot, ENDED);
         let cell = &self.cell;
         // From here on the actor takes no name, link, monitor, membership or timer: whatever
         // it has is handed over now and undone below, so nothing outlives it.
         let ending = cell.mailbox.end();
-        let name = ending.name.as_deref();
-        if reason.is_normal() {
-            tracing::debug!(actor = %cell.id, name, %reason, "actor stopped");
-        } else if reason == ExitReason::Killed {
-            tracing::warn!(actor = %cell.id, name, "actor killed");
-        } else {
-            tracing::error!(
-                actor = %cell.id,
-                name,
-                actor_type = std::any::type_name::<A>(),
-                %reason,
-                "actor crashed"
-            );
-        }
+        crash::report_end(cell, &ending, &reason, doing);
         // The name and the slot go first, so a successor can take the name as soon as anyone
         // learns of the exit; the count drops before `wait_for_exit` returns, and `shutdown`
         // returns only after every exit has been announced.
@@ -342,6 +334,6 @@ impl<A: Actor> Drop for Lifecycle<A> {
         }
         let unfinished = Lifecycle { cell: Arc::clone(&self.cell), slot: self.slot };
         self.slot = ENDED;
-        unfinished.abandon(ExitReason::Killed);
+        unfinished.abandon(ExitReason::Killed, Doing::TaskDropped);
     }
 }

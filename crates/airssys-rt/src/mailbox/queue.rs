@@ -17,7 +17,7 @@ use tokio::sync::Notify;
 
 use super::{MailboxConfig, OverflowPolicy};
 use crate::actor::{ActorId, ErasedCell, ExitReason};
-use crate::signal::{DownNotice, EndToken, ExitSignal, MonitorRef, OnEnd, Relations};
+use crate::signal::{DownNotice, EndToken, ExitSignal, MonitorRef, OnEnd, Relations, Supervision};
 use crate::timer::IdleTimer;
 
 /// A system signal: it bypasses the message lane's bound and is seen before any message.
@@ -312,6 +312,20 @@ impl<T> Mailbox<T> {
         let mut state = self.state.lock();
         state.ended = true;
         Ending { name: state.name.take(), relations: state.relations.take() }
+    }
+
+    /// The actor's place in its supervision tree, if a supervisor started it.
+    pub(crate) fn supervision(&self) -> Option<Supervision> {
+        self.state.lock().relations.as_ref()?.supervision.clone()
+    }
+
+    /// Changes the actor's place in its supervision tree; does nothing once it has ended.
+    pub(crate) fn update_supervision(&self, update: impl FnOnce(&mut Option<Supervision>)) {
+        let mut state = self.state.lock();
+        if state.ended {
+            return;
+        }
+        update(&mut state.relations.get_or_insert_with(Box::default).supervision);
     }
 
     pub(crate) fn name(&self) -> Option<Arc<str>> {

@@ -11,7 +11,13 @@
 //!   [`statistics(true)`](crate::SystemBuilder::statistics). Programs read them as snapshots;
 //!   with the cargo feature `metrics`, `export` hands them to the `metrics` crate facade, and
 //!   from there to Prometheus or any other exporter.
+//!
+//! * [`crash`]: every abnormal exit leaves a [`CrashReport`](crash::CrashReport) (which actor,
+//!   where in its supervision tree, why, after how many restarts, doing what), emitted through
+//!   `tracing` and kept in a bounded history, [`ActorSystem::crash_reports`](crate::ActorSystem::crash_reports).
+//!   Its counterpart for messages is the [dead-letter sink](crate::dead_letter).
 
+pub mod crash;
 pub mod stats;
 
 #[cfg(feature = "metrics")]

@@ -36,7 +36,9 @@
 //!   [`count_children`](SupervisorRef::count_children).
 //!
 //! Every restart, give-up and escalation is logged through `tracing` with the supervisor, the
-//! child id, the reason and the restart count.
+//! child id, the reason and the restart count. A child's abnormal end, a failed start included,
+//! also leaves a [crash report](crate::monitoring::crash) with the child's path in the tree
+//! (`root/pool/worker-3`) and how many times it had been restarted.
 //!
 //! ```
 //! use airssys_rt::prelude::*;
@@ -101,7 +103,8 @@ pub use spec::{
 use crate::actor::{Actor, ActorId, ActorRef, Context, ErasedCell, ExitReason};
 use crate::mailbox::MailboxConfig;
 use crate::message::AskError;
-use crate::signal::ExitSignal;
+use crate::monitoring::crash;
+use crate::signal::{ExitSignal, Supervision};
 use crate::system::{ActorSystem, SpawnError, SpawnOptions};
 
 /// Which children a supervisor restarts when one of them ends and must be restarted.
@@ -406,11 +409,21 @@ struct Slot {
     /// Restarts in a row without a quiet period, for the backoff.
     restarts_in_a_row: u32,
     started_at: Option<Instant>,
+    /// Attempts to start this specification so far: the restart count of the next start's
+    /// crash reports.
+    starts: u32,
 }
 
 impl Slot {
     fn new(spec: ChildSpec) -> Self {
-        Slot { spec, running: None, restarting: None, restarts_in_a_row: 0, started_at: None }
+        Slot {
+            spec,
+            running: None,
+            restarting: None,
+            restarts_in_a_row: 0,
+            started_at: None,
+            starts: 0,
+        }
     }
 
     /// The backoff delay before this child's next restart, if it has a backoff.
@@ -529,14 +542,25 @@ impl Supervisor {
         let Some(slot) = self.children.get_mut(index) else {
             return Ok(None);
         };
+        let supervision = Supervision {
+            path: Arc::from(format!("{}/{}", crash::path_of(ctx.cell()), slot.spec.id)),
+            restarts: slot.starts,
+            kill_ordered: false,
+        };
+        slot.starts = slot.starts.saturating_add(1);
         // The start function is user code: its panic is a failed start, not the supervisor's.
         let start = &slot.spec.start;
         let system = ctx.system().clone();
         let started = match catch_unwind(AssertUnwindSafe(|| start(system))) {
-            Ok(starting) => match AssertUnwindSafe(starting).catch_unwind().await {
-                Ok(started) => started?,
-                Err(panic) => return Err(SpawnError::StartFailed(ExitReason::from_panic(panic))),
-            },
+            Ok(starting) => {
+                let starting = AssertUnwindSafe(starting).catch_unwind();
+                match crash::start_in_tree(supervision, starting).await {
+                    Ok(started) => started?,
+                    Err(panic) => {
+                        return Err(SpawnError::StartFailed(ExitReason::from_panic(panic)))
+                    }
+                }
+            }
             Err(panic) => return Err(SpawnError::StartFailed(ExitReason::from_panic(panic))),
         };
         slot.restarting = None;
@@ -577,7 +601,7 @@ impl Supervisor {
             if slot.spec.shutdown == Shutdown::BrutalKill {
                 if let Some(child) = slot.running.take() {
                     ctx.unlink_erased(&*child.cell);
-                    child.cell.kill();
+                    child.cell.kill_as_shutdown();
                     killed.push(child);
                 }
                 continue;
@@ -913,7 +937,7 @@ impl Supervisor {
 async fn terminate(ctx: &mut Context<Supervisor>, child: &Child, shutdown: Shutdown) {
     ctx.unlink_erased(&*child.cell);
     match shutdown {
-        Shutdown::BrutalKill => child.cell.kill(),
+        Shutdown::BrutalKill => child.cell.kill_as_shutdown(),
         Shutdown::Timeout(limit) => {
             child.cell.stop(ExitReason::Shutdown);
             if tokio::time::timeout(limit, child.cell.exit()).await.is_ok() {

@@ -14,6 +14,7 @@
 //! | [`shutdown_timeout`](SystemBuilder::shutdown_timeout) | 5 s, as OTP's default worker shutdown | |
 //! | [`dead_letter_history`](SystemBuilder::dead_letter_history) | the latest 128 | |
 //! | [`statistics`](SystemBuilder::statistics) | off: per-actor [statistics](crate::monitoring::stats) are not kept | |
+//! | [`crash_report_history`](SystemBuilder::crash_report_history) | the latest 64 | |
 //!
 //! ```
 //! use std::time::Duration;
@@ -49,6 +50,7 @@ use crate::actor::{self, Actor, ActorId, ActorRef, ErasedCell};
 use crate::broker::Broker;
 use crate::dead_letter::DeadLetters;
 use crate::mailbox::{MailboxConfig, MailboxConfigError};
+use crate::monitoring::crash::CrashReports;
 use crate::monitoring::stats::{
     self, ActorFacts, ActorStatistics, ActorStatsTable, SystemCounters, SystemStatistics,
 };
@@ -99,6 +101,7 @@ struct SystemInner {
     /// One broker per payload type, each a `Broker<T>` keyed by `TypeId::of::<T>()`.
     brokers: Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
     dead_letters: DeadLetters,
+    crash_reports: CrashReports,
     all_stopped: Notify,
     deadlines: Arc<deadlines::Deadlines>,
     /// Always kept: they count on spawn and exit paths only.
@@ -137,6 +140,7 @@ impl ActorSystem {
     fn from_config(config: SystemConfig) -> Self {
         let dead_letters = DeadLetters::new(config.dead_letter_history);
         let actor_stats = config.statistics.then(ActorStatsTable::default);
+        let crash_reports = CrashReports::new(config.crash_report_history);
         Self {
             inner: Arc::new(SystemInner {
                 config,
@@ -148,6 +152,7 @@ impl ActorSystem {
                 groups: ProcessGroups::default(),
                 brokers: Mutex::new(HashMap::new()),
                 dead_letters,
+                crash_reports,
                 all_stopped: Notify::new(),
                 deadlines: Arc::new(deadlines::Deadlines::new()),
                 counters: SystemCounters::default(),
@@ -343,6 +348,16 @@ impl ActorSystem {
         self.inner.actor_stats.as_ref()
     }
 
+    /// The crash reports: one for every abnormal exit, the latest of them kept. See the
+    /// [`crash`](crate::monitoring::crash) module.
+    ///
+    /// ```
+    /// assert_eq!(airssys_rt::ActorSystem::new().crash_reports().count(), 0);
+    /// ```
+    pub fn crash_reports(&self) -> &CrashReports {
+        &self.inner.crash_reports
+    }
+
     /// Whether [`shutdown`](Self::shutdown) has begun; spawning then fails.
     ///
     /// ```
@@ -491,6 +506,7 @@ pub struct SystemConfig {
     shutdown_timeout: Duration,
     dead_letter_history: usize,
     statistics: bool,
+    crash_report_history: usize,
 }
 
 /// The default `ask` timeout: 5 s, as OTP's `gen_server:call`.
@@ -518,6 +534,12 @@ pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 /// assert_eq!(airssys_rt::system::DEFAULT_DEAD_LETTER_HISTORY, 128);
 /// ```
 pub const DEFAULT_DEAD_LETTER_HISTORY: usize = 128;
+/// How many crash reports are kept for inspection by default.
+///
+/// ```
+/// assert_eq!(airssys_rt::system::DEFAULT_CRASH_REPORT_HISTORY, 64);
+/// ```
+pub const DEFAULT_CRASH_REPORT_HISTORY: usize = 64;
 
 impl Default for SystemConfig {
     fn default() -> Self {
@@ -528,6 +550,7 @@ impl Default for SystemConfig {
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             dead_letter_history: DEFAULT_DEAD_LETTER_HISTORY,
             statistics: false,
+            crash_report_history: DEFAULT_CRASH_REPORT_HISTORY,
         }
     }
 }
@@ -591,6 +614,16 @@ impl SystemConfig {
     /// ```
     pub fn statistics(&self) -> bool {
         self.statistics
+    }
+
+    /// How many crash reports are kept for inspection.
+    ///
+    /// ```
+    /// # let system = airssys_rt::ActorSystem::new();
+    /// assert_eq!(system.config().crash_report_history(), airssys_rt::system::DEFAULT_CRASH_REPORT_HISTORY);
+    /// ```
+    pub fn crash_report_history(&self) -> usize {
+        self.crash_report_history
     }
 }
 
@@ -681,6 +714,18 @@ impl SystemBuilder {
     /// ```
     pub fn statistics(mut self, on: bool) -> Self {
         self.config.statistics = on;
+        self
+    }
+
+    /// How many of the latest [crash reports](crate::monitoring::crash) are kept for
+    /// inspection (0 keeps only the count).
+    ///
+    /// ```
+    /// let system = airssys_rt::ActorSystem::builder().crash_report_history(8).build().unwrap();
+    /// assert_eq!(system.config().crash_report_history(), 8);
+    /// ```
+    pub fn crash_report_history(mut self, size: usize) -> Self {
+        self.config.crash_report_history = size;
         self
     }
 
