@@ -231,3 +231,22 @@ async fn x9_the_list_holds_the_live_actors_with_statistics() {
     assert!(listed[0].actor_type.ends_with("Idle"));
     assert_eq!(listed[0].restarts, None);
 }
+
+#[tokio::test]
+async fn x9_a_supervised_actor_reports_how_often_its_specification_was_restarted() {
+    let system = with_statistics();
+    let args = ProbeArgs::new();
+    let journal = args.journal.clone();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(10, Duration::from_secs(3600))
+        .child(ChildSpec::worker::<Probe>("w", args));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    for restarts in 0..3_u64 {
+        let child: ActorRef<Probe> = supervisor.child("w").await.unwrap().unwrap();
+        assert_eq!(child.statistics().unwrap().restarts, Some(restarts));
+        child.tell(Cmd::Panic).await.unwrap();
+        journal.wait_for_count(&Event::PreStart, restarts as usize + 2).await;
+    }
+    assert_eq!(supervisor.actor().statistics().unwrap().restarts, None);
+    system.shutdown().await;
+}

@@ -126,6 +126,7 @@ impl<A: Actor> ActorRef<A> {
             actor_type: std::any::type_name::<A>(),
             state: cell.state(),
             mailbox_depth: cell.mailbox.len(),
+            restarts: cell.mailbox.supervision().map(|supervision| supervision.restarts),
         };
         crate::monitoring::stats::snapshot(&cell.system, facts)
     }

@@ -231,6 +231,8 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     fn set_parent(&self, parent: ActorId);
     /// Records (or, with `None`, forgets) the actor's place in a supervision tree.
     fn set_supervision(&self, supervision: Option<Supervision>);
+    /// Its place in its supervision tree, if it is supervised.
+    fn supervision(&self) -> Option<Supervision>;
     /// Kills the actor as its supervisor's way of stopping it (`Shutdown::BrutalKill`): an
     /// ordered end, which is no crash.
     fn kill_as_shutdown(&self);
@@ -327,6 +329,10 @@ impl<A: Actor> ErasedCell for ActorCell<A> {
 
     fn set_parent(&self, parent: ActorId) {
         self.parent.store(parent.as_u64(), Ordering::Release);
+    }
+
+    fn supervision(&self) -> Option<Supervision> {
+        self.mailbox.supervision()
     }
 
     fn set_supervision(&self, supervision: Option<Supervision>) {

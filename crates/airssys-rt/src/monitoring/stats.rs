@@ -271,8 +271,8 @@ pub struct ActorStatistics {
     /// Dead letters addressed to it: messages dropped by its mailbox's overflow policy, or left
     /// in its mailbox when it ended.
     pub dead_letters: u64,
-    /// How often its supervisor restarted it; `None` where this is not known. (Filled in from the
-    /// supervision data of supervised children; not yet recorded.)
+    /// For a supervised actor, how many times its supervisor had started its child
+    /// specification before starting it (0 for the first); `None` for an unsupervised actor.
     pub restarts: Option<u64>,
     /// Its handling times.
     pub handling_time: HandlingTime,
@@ -416,6 +416,8 @@ pub(crate) struct ActorFacts {
     pub(crate) actor_type: &'static str,
     pub(crate) state: ActorState,
     pub(crate) mailbox_depth: usize,
+    /// From its supervision data, for a supervised actor.
+    pub(crate) restarts: Option<u32>,
 }
 
 /// Gives a new actor its figures, if statistics are on: kept in the side table until it ends.
@@ -470,8 +472,7 @@ fn snapshot_of(stats: &ActorStats, facts: ActorFacts) -> ActorStatistics {
         received: handled + depth as u64,
         handled,
         dead_letters: stats.dead_letters.load(Ordering::Relaxed),
-        // The hook for the supervision data (restart count) kept in `Relations`.
-        restarts: None,
+        restarts: facts.restarts.map(u64::from),
         handling_time: stats.histogram().summary(),
     }
 }

@@ -334,6 +334,7 @@ impl ActorSystem {
                     actor_type: cell.actor_type(),
                     state: cell.state(),
                     mailbox_depth: cell.mailbox_len(),
+                    restarts: cell.supervision().map(|supervision| supervision.restarts),
                 };
                 stats::snapshot(self, facts)
             })
