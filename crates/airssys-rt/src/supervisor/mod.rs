@@ -1280,7 +1280,7 @@ impl SupervisorRef {
     /// failed, with its issues, rolled up as chapter H of the semantics says (see
     /// [`crate::monitoring::health`]). Child supervisors are asked in turn, one after the other.
     /// A supervisor that does not run (it gave up, or ended) is reported failed, with
-    /// [`HealthIssue::NotRunning`](crate::monitoring::health::HealthIssue::NotRunning).
+    /// [`HealthIssue::NotRunning`].
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
