@@ -208,6 +208,33 @@ async fn h3_a_probe_waits_behind_the_messages_queued_before_it() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn h3_a_probe_never_waits_behind_more_messages_than_were_queued_before_it() {
+    let system = ActorSystem::new();
+    let ward = Ward::new();
+    let check = every(10_000).deadline(Duration::from_secs(60));
+    let mailbox = MailboxConfig::bounded(2).overflow(OverflowPolicy::DropOldest);
+    let options = SpawnOptions::new().mailbox(mailbox);
+    let patient = ChildSpec::worker_with::<Patient>("a", options, ("a", ward.clone()));
+    let spec = SupervisorSpec::new(Strategy::OneForOne).child(patient.health_check(check));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let a = child(&supervisor, "a").await;
+    let gate = Arc::new(Notify::new());
+    a.tell(Cmd::Block(Arc::clone(&gate))).await.unwrap();
+    ward.log.wait_for_len(2).await; // started, blocked
+    a.tell(Cmd::Log(2)).await.unwrap();
+    a.tell(Cmd::Log(3)).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(11)).await; // the probe waits behind 2 and 3
+    // 2 and 3 are dropped for 4 and 5: the probe counts them in their place.
+    a.tell(Cmd::Log(4)).await.unwrap();
+    a.tell(Cmd::Log(5)).await.unwrap();
+    a.tell(Cmd::Log(6)).await.unwrap(); // drops 4
+    gate.notify_one();
+    let log = ward.log.wait_for_len(5).await;
+    assert_eq!(log, ["start a", "blocked", "msg 5", "msg 6", "check a"]);
+    system.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn h4_an_unhealthy_answer_fails_a_check_and_a_healthy_one_resets_the_count() {
     let system = ActorSystem::new();
     let ward = Ward::new();
