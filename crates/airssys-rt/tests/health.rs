@@ -224,7 +224,7 @@ async fn h3_a_probe_never_waits_behind_more_messages_than_were_queued_before_it(
     a.tell(Cmd::Log(2)).await.unwrap();
     a.tell(Cmd::Log(3)).await.unwrap();
     tokio::time::sleep(Duration::from_secs(11)).await; // the probe waits behind 2 and 3
-    // 2 and 3 are dropped for 4 and 5: the probe counts them in their place.
+                                                       // 2 and 3 are dropped for 4 and 5: the probe counts them in their place.
     a.tell(Cmd::Log(4)).await.unwrap();
     a.tell(Cmd::Log(5)).await.unwrap();
     a.tell(Cmd::Log(6)).await.unwrap(); // drops 4
