@@ -183,6 +183,9 @@ async fn h2_probes_come_every_interval_after_the_previous_outcome() {
     supervisor.terminate_child("a").await.unwrap();
     tokio::time::sleep(Duration::from_secs(100)).await;
     assert_eq!(ward.count("check a"), 3);
+    // A stopped child that waits for no restart is no failure (H7).
+    let report = supervisor.health().await;
+    assert_eq!((report.status, node(&report, "a").actor), (HealthStatus::Healthy, None));
     system.shutdown().await;
 }
 
