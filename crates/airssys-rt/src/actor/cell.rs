@@ -141,6 +141,7 @@ impl<A: Actor> ActorCell<A> {
         if catch_unwind(AssertUnwindSafe(move || drop(message))).is_err() {
             tracing::error!(actor = %self.id, "a dead letter panicked while being dropped");
         }
+        crate::monitoring::stats::dead_letter_caused(&self.system, self.id);
         self.system.dead_letters().record(DeadLetter {
             target: self.id,
             target_name: self.mailbox.name(),
@@ -224,6 +225,8 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     /// Resolves with the exit reason once the actor has ended.
     fn exit(&self) -> Pin<Box<dyn Future<Output = ExitReason> + Send + '_>>;
     fn is_supervised(&self) -> bool;
+    fn state(&self) -> ActorState;
+    fn mailbox_len(&self) -> usize;
     /// Records the supervisor that started this actor.
     fn set_parent(&self, parent: ActorId);
 }
@@ -307,6 +310,14 @@ impl<A: Actor> ErasedCell for ActorCell<A> {
 
     fn is_supervised(&self) -> bool {
         ActorCell::parent(self).is_some()
+    }
+
+    fn state(&self) -> ActorState {
+        ActorCell::state(self)
+    }
+
+    fn mailbox_len(&self) -> usize {
+        self.mailbox.len()
     }
 
     fn set_parent(&self, parent: ActorId) {

@@ -10,6 +10,7 @@ use super::{Actor, ActorCell, ActorRef, ActorState, Context, ExitReason};
 use crate::dead_letter::DeadLetterReason;
 use crate::mailbox::{MailboxConfig, Next, Signal};
 use crate::message::{answer_undelivered, Envelope, Undelivered};
+use crate::monitoring::stats::{self, ActorStats};
 use crate::signal::ExitSignal;
 use crate::system::{ActorSystem, SpawnError};
 
@@ -24,6 +25,7 @@ pub(crate) async fn start<A: Actor>(
     let cell = Arc::new(ActorCell::<A>::new(name, mailbox, 1, system.clone()));
     let actor_ref = ActorRef::from_counted(Arc::clone(&cell));
     let slot = system.admit(cell.clone())?;
+    stats::actor_starting(system, cell.id);
     let life = Lifecycle { cell, slot };
     let mut ctx = Context::new(Arc::clone(&life.cell));
     let actor = match guarded(&life.cell, A::pre_start(args, &mut ctx)).await {
@@ -53,6 +55,8 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
     let life = life;
     let mut ctx = ctx;
     let mut actor = actor;
+    // A local, not an argument: arguments are kept twice in the task's state.
+    let stats: Option<Arc<ActorStats>> = stats::of_actor(&life.cell.system, life.cell.id);
     let reason = 'serve: {
         // A stop asked for during `pre_start` ends the actor before `post_start`.
         if let Some(reason) = life.cell.mailbox.take_stop() {
@@ -75,7 +79,10 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
             })
             .await
             {
-                Next::Message(Envelope { message, reply }) => {
+                Next::Message(Envelope { message, reply }, depth) => {
+                    if let Some(stats) = &stats {
+                        stats.on_take(depth);
+                    }
                     let handling = guarded_handler(&life.cell, actor.handle(message, &mut ctx));
                     (Work::Handle { future: handling }, reply)
                 }
@@ -89,7 +96,11 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
                 Next::Killed => break 'serve ExitReason::Killed,
                 Next::NoSenders => break 'serve ExitReason::Normal,
             };
-            let failure = match work.await {
+            let worked = work.await;
+            if let Some(stats) = &stats {
+                stats.on_done();
+            }
+            let failure = match worked {
                 Worked::Signal(None) => continue,
                 Worked::Signal(Some(reason)) => break 'serve reason,
                 Worked::Handle(Ok(Ok(value))) => {
@@ -320,6 +331,7 @@ impl<A: Actor> Lifecycle<A> {
         let system = &cell.system;
         system.forget(slot, cell.id, ending.name.as_ref());
         cell.signal_end(ending.relations, &reason);
+        stats::actor_ended(system, cell.id, &reason);
         cell.record_exit(reason);
         system.count_exit();
         cell.announce_exit();

@@ -41,7 +41,8 @@ pub(crate) enum Signal {
 
 /// What the receiving actor should do next.
 pub(crate) enum Next<T> {
-    Message(T),
+    /// A message, and how many waited when it was taken (itself included).
+    Message(T, usize),
     Signal(Signal),
     /// `kill` was called: end now.
     Killed,
@@ -455,7 +456,8 @@ impl<T> Mailbox<T> {
             coop.made_progress();
             return Poll::Ready(Next::Signal(signal));
         }
-        let was_full = state.messages.len() >= self.capacity;
+        let depth = state.messages.len();
+        let was_full = depth >= self.capacity;
         if let Some(message) = state.messages.pop_front() {
             // A test of a pointer already at hand for actors never probed.
             if state.relations.as_ref().is_some_and(|relations| relations.probe.is_some()) {
@@ -466,7 +468,7 @@ impl<T> Mailbox<T> {
                 self.changed.notify_waiters();
             }
             coop.made_progress();
-            return Poll::Ready(Next::Message(message));
+            return Poll::Ready(Next::Message(message, depth));
         }
         if self.senders.load(Ordering::Acquire) == 0 && !kept() {
             return Poll::Ready(Next::NoSenders);

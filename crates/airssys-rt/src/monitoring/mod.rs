@@ -4,7 +4,18 @@
 //! the work actors do, and how that reaches the tools an operator already uses. Each concern
 //! has a submodule of its own.
 //!
+//! * [`stats`]: statistics. The system counts actors alive, started and stopped, crashes by
+//!   reason, dead letters, restarts and escalations, always; each actor counts the messages it
+//!   receives and handles, its mailbox depths, the dead letters addressed to it and a sampled
+//!   histogram of its handling times, when the system is built with
+//!   [`statistics(true)`](crate::SystemBuilder::statistics). Programs read them as snapshots;
+//!   with the cargo feature `metrics`, `export` hands them to the `metrics` crate facade, and
+//!   from there to Prometheus or any other exporter.
 //! * [`health`]: supervisors probe their children on an interval, restart those that keep
 //!   failing their checks, and report the tree as healthy, degraded or failed.
 
 pub mod health;
+pub mod stats;
+
+#[cfg(feature = "metrics")]
+pub mod export;

@@ -661,6 +661,7 @@ impl Supervisor {
             restarts = self.restarts.len(),
             "restarting child"
         );
+        ctx.system().counters().count_restart();
         let delay = self.children[index].backoff_delay();
         let (first, end) = match self.strategy {
             Strategy::OneForOne | Strategy::SimpleOneForOne => (index, index + 1),
@@ -737,6 +738,7 @@ impl Supervisor {
                     self.give_up(ctx, &id, &reason).await;
                     return;
                 }
+                ctx.system().counters().count_restart();
                 // A failed start is no quiet run: the next delay doubles.
                 self.children[index].started_at = None;
                 let delay = self.children[index].backoff_delay().unwrap_or(Duration::ZERO);
@@ -788,6 +790,7 @@ impl Supervisor {
             period = ?self.period,
             "restart intensity reached: shutting down (escalating to the parent)"
         );
+        ctx.system().counters().count_escalation();
         self.terminate_all(ctx).await;
         ctx.stop_with(ExitReason::Shutdown);
     }

@@ -13,6 +13,7 @@
 //! | [`max_actors`](SystemBuilder::max_actors) | 1,048,576, as the BEAM's default process limit | |
 //! | [`shutdown_timeout`](SystemBuilder::shutdown_timeout) | 5 s, as OTP's default worker shutdown | |
 //! | [`dead_letter_history`](SystemBuilder::dead_letter_history) | the latest 128 | |
+//! | [`statistics`](SystemBuilder::statistics) | off: per-actor [statistics](crate::monitoring::stats) are not kept | |
 //!
 //! ```
 //! use std::time::Duration;
@@ -48,6 +49,9 @@ use crate::actor::{self, Actor, ActorId, ActorRef, ErasedCell};
 use crate::broker::Broker;
 use crate::dead_letter::DeadLetters;
 use crate::mailbox::{MailboxConfig, MailboxConfigError};
+use crate::monitoring::stats::{
+    self, ActorFacts, ActorStatistics, ActorStatsTable, SystemCounters, SystemStatistics,
+};
 use crate::pg::ProcessGroups;
 pub use crate::registry::LookupError;
 use crate::registry::Registry;
@@ -97,6 +101,10 @@ struct SystemInner {
     dead_letters: DeadLetters,
     all_stopped: Notify,
     deadlines: Arc<deadlines::Deadlines>,
+    /// Always kept: they count on spawn and exit paths only.
+    counters: SystemCounters,
+    /// Per-actor statistics, when they are on.
+    actor_stats: Option<ActorStatsTable>,
 }
 
 impl Drop for SystemInner {
@@ -128,6 +136,7 @@ impl ActorSystem {
 
     fn from_config(config: SystemConfig) -> Self {
         let dead_letters = DeadLetters::new(config.dead_letter_history);
+        let actor_stats = config.statistics.then(ActorStatsTable::default);
         Self {
             inner: Arc::new(SystemInner {
                 config,
@@ -141,6 +150,8 @@ impl ActorSystem {
                 dead_letters,
                 all_stopped: Notify::new(),
                 deadlines: Arc::new(deadlines::Deadlines::new()),
+                counters: SystemCounters::default(),
+                actor_stats,
             }),
         }
     }
@@ -283,6 +294,55 @@ impl ActorSystem {
         &self.inner.dead_letters
     }
 
+    /// A snapshot of the system's statistics (always kept): actors alive, started and stopped,
+    /// crashes by reason, dead letters, restarts and escalations. See
+    /// [`monitoring::stats`](crate::monitoring::stats).
+    ///
+    /// ```
+    /// let stats = airssys_rt::ActorSystem::new().statistics();
+    /// assert_eq!(stats.crashes.total(), 0);
+    /// ```
+    pub fn statistics(&self) -> SystemStatistics {
+        let inner = &*self.inner;
+        inner.counters.snapshot(self.actor_count(), inner.dead_letters.count())
+    }
+
+    /// A snapshot of the statistics of every live actor, in no particular order; empty unless
+    /// the system was built with [`statistics(true)`](SystemBuilder::statistics).
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() {
+    /// let system = airssys_rt::ActorSystem::builder().statistics(true).build().unwrap();
+    /// assert!(system.actor_statistics().is_empty());
+    /// # }
+    /// ```
+    pub fn actor_statistics(&self) -> Vec<ActorStatistics> {
+        if self.inner.actor_stats.is_none() {
+            return Vec::new();
+        }
+        self.running_actors()
+            .iter()
+            .filter_map(|cell| {
+                let facts = ActorFacts {
+                    id: cell.id(),
+                    name: cell.name(),
+                    actor_type: cell.actor_type(),
+                    state: cell.state(),
+                    mailbox_depth: cell.mailbox_len(),
+                };
+                stats::snapshot(self, facts)
+            })
+            .collect()
+    }
+
+    pub(crate) fn counters(&self) -> &SystemCounters {
+        &self.inner.counters
+    }
+
+    pub(crate) fn actor_stats_table(&self) -> Option<&ActorStatsTable> {
+        self.inner.actor_stats.as_ref()
+    }
+
     /// Whether [`shutdown`](Self::shutdown) has begun; spawning then fails.
     ///
     /// ```
@@ -375,6 +435,7 @@ impl ActorSystem {
             inner.registry.admit(&name, &cell)?;
         }
         inner.live.fetch_add(1, Ordering::AcqRel);
+        inner.counters.count_start();
         inner.unannounced.fetch_add(1, Ordering::AcqRel);
         Ok(actors.insert(cell))
     }
@@ -429,6 +490,7 @@ pub struct SystemConfig {
     max_actors: usize,
     shutdown_timeout: Duration,
     dead_letter_history: usize,
+    statistics: bool,
 }
 
 /// The default `ask` timeout: 5 s, as OTP's `gen_server:call`.
@@ -465,6 +527,7 @@ impl Default for SystemConfig {
             max_actors: DEFAULT_MAX_ACTORS,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             dead_letter_history: DEFAULT_DEAD_LETTER_HISTORY,
+            statistics: false,
         }
     }
 }
@@ -518,6 +581,16 @@ impl SystemConfig {
     /// ```
     pub fn dead_letter_history(&self) -> usize {
         self.dead_letter_history
+    }
+
+    /// Whether per-actor statistics are kept.
+    ///
+    /// ```
+    /// # let system = airssys_rt::ActorSystem::new();
+    /// assert!(!system.config().statistics());
+    /// ```
+    pub fn statistics(&self) -> bool {
+        self.statistics
     }
 }
 
@@ -593,6 +666,21 @@ impl SystemBuilder {
     /// ```
     pub fn dead_letter_history(mut self, size: usize) -> Self {
         self.config.dead_letter_history = size;
+        self
+    }
+
+    /// Keeps per-actor [statistics](crate::monitoring::stats) (off by default): messages
+    /// received and handled, mailbox depths, handling times, dead letters. Off, they cost
+    /// nothing; on, a few relaxed stores per message and a clock read for one message in
+    /// [`SAMPLE_EVERY`](crate::monitoring::stats::SAMPLE_EVERY). System statistics are kept
+    /// either way.
+    ///
+    /// ```
+    /// let system = airssys_rt::ActorSystem::builder().statistics(true).build().unwrap();
+    /// assert!(system.config().statistics());
+    /// ```
+    pub fn statistics(mut self, on: bool) -> Self {
+        self.config.statistics = on;
         self
     }
 
