@@ -77,7 +77,8 @@ impl<A: Actor> ActorCell<A> {
             return;
         };
         // The idle timeout goes with them: it has nothing left to wake.
-        let Relations { links, watchers, watching, on_end, idle: _, supervision: _ } = *relations;
+        let Relations { links, watchers, watching, on_end, idle: _, supervision: _, probe: _ } =
+            *relations;
         for work in on_end.into_values() {
             work();
         }

@@ -185,7 +185,7 @@ fn on_signal<'a, A: Actor>(
     Box::pin(handle_signal(actor, ctx, cell, signal))
 }
 
-/// Handles an exit signal, a down notice or an idle timeout; `Some` if the actor must end.
+/// Handles an exit signal, a down notice, an idle timeout or a health probe; `Some` if the actor must end.
 async fn handle_signal<A: Actor>(
     actor: &mut A,
     ctx: &mut Context<A>,
@@ -220,6 +220,12 @@ async fn handle_signal<A: Actor>(
             (guarded(cell, actor.on_down(ctx, *down)).await, Doing::OnDown)
         }
         Signal::Idle => (guarded(cell, actor.on_idle(ctx)).await, Doing::OnIdle),
+        Signal::Probe(reply) => {
+            let check = actor.health_check(ctx);
+            return crate::monitoring::health::answer_probe(cell, check, reply)
+                .await
+                .map(|reason| (reason, Doing::HealthCheck));
+        }
     };
     match handled {
         Ok(Ok(())) => None,
@@ -229,7 +235,7 @@ async fn handle_signal<A: Actor>(
 }
 
 /// Polls a hook or handler, catching its panic and ending it early if the actor is killed.
-fn guarded<A: Actor, F: Future>(cell: &ActorCell<A>, future: F) -> Guarded<'_, A, F> {
+pub(crate) fn guarded<A: Actor, F: Future>(cell: &ActorCell<A>, future: F) -> Guarded<'_, A, F> {
     Guarded { cell, future, started: true }
 }
 
@@ -243,7 +249,7 @@ fn guarded_handler<A: Actor, F: Future>(cell: &ActorCell<A>, future: F) -> Guard
 pin_project_lite::pin_project! {
     /// A named future rather than an `async` block: it is held in every actor's task, and
     /// this way it adds one reference to the size of what it wraps.
-    struct Guarded<'a, A: Actor, F> {
+    pub(crate) struct Guarded<'a, A: Actor, F> {
         cell: &'a ActorCell<A>,
         #[pin]
         future: F,

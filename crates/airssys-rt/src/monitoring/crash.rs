@@ -138,6 +138,8 @@ pub enum Activity {
     OnDown,
     /// Running [`on_idle`](crate::Actor::on_idle).
     OnIdle,
+    /// Running [`health_check`](crate::Actor::health_check), for its supervisor's probe.
+    HealthCheck,
     /// Running [`post_stop`](crate::Actor::post_stop), whose failure replaced the reason it
     /// was ending with; or killed while running it.
     PostStop,
@@ -185,6 +187,7 @@ impl Activity {
             Self::OnExit => "on_exit",
             Self::OnDown => "on_down",
             Self::OnIdle => "on_idle",
+            Self::HealthCheck => "health_check",
             Self::PostStop => "post_stop",
             _ => return None,
         })
@@ -199,6 +202,7 @@ impl fmt::Display for Activity {
             | Self::OnExit
             | Self::OnDown
             | Self::OnIdle
+            | Self::HealthCheck
             | Self::PostStop => write!(f, "in {}", self.hook().unwrap_or_default()),
             Self::Handling { message_type } => {
                 write!(f, "handling a message of type {message_type}")
@@ -351,6 +355,7 @@ pub(crate) enum Doing {
     OnExit,
     OnDown,
     OnIdle,
+    HealthCheck,
     PostStop,
     Waiting,
     LinkedExit,
@@ -368,6 +373,7 @@ impl Doing {
             Self::OnExit => Activity::OnExit,
             Self::OnDown => Activity::OnDown,
             Self::OnIdle => Activity::OnIdle,
+            Self::HealthCheck => Activity::HealthCheck,
             Self::PostStop => Activity::PostStop,
             Self::Waiting => Activity::Waiting,
             Self::LinkedExit => Activity::LinkedExit,

@@ -16,8 +16,12 @@
 //!   where in its supervision tree, why, after how many restarts, doing what), emitted through
 //!   `tracing` and kept in a bounded history, [`ActorSystem::crash_reports`](crate::ActorSystem::crash_reports).
 //!   Its counterpart for messages is the [dead-letter sink](crate::dead_letter).
+//!
+//! * [`health`]: supervisors probe their children on an interval, restart those that keep
+//!   failing their checks, and report the tree as healthy, degraded or failed.
 
 pub mod crash;
+pub mod health;
 pub mod stats;
 
 #[cfg(feature = "metrics")]

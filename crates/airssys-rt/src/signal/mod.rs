@@ -193,6 +193,8 @@ pub(crate) struct Relations {
     pub(crate) on_end: HashMap<EndToken, OnEnd>,
     /// The idle timeout, if the actor set one (see [`crate::timer`]).
     pub(crate) idle: Option<IdleTimer>,
+    /// A health probe waiting behind messages (see [`crate::monitoring::health`]).
+    pub(crate) probe: Option<crate::monitoring::health::DeferredProbe>,
     /// Where the actor sits in its supervision tree, if a supervisor started it.
     pub(crate) supervision: Option<Supervision>,
 }
