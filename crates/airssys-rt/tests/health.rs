@@ -520,3 +520,36 @@ async fn h7_a_supervisor_that_does_not_run_is_failed() {
     assert_eq!(report.to_string(), "supervisor: failed (not running)\n");
     system.shutdown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn h8_the_system_report_rolls_up_its_root_supervisors() {
+    let system = ActorSystem::new();
+    let ward = Ward::new();
+    let named = |name: &str| airssys_rt::system::SpawnOptions::new().name(name);
+    let steady_spec = SupervisorSpec::new(Strategy::OneForOne).child(ward.patient("a"));
+    let steady = Supervisor::start_with(&system, named("steady"), steady_spec).await.unwrap();
+    let fragile_spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(0, Duration::from_secs(5))
+        .child(ward.patient("b"));
+    let fragile = Supervisor::start_with(&system, named("fragile"), fragile_spec).await.unwrap();
+    // A plain actor and a supervised subtree are no roots.
+    let _plain = system.spawn::<common::Idle>(()).await.unwrap();
+
+    let report = system.health().await;
+    assert_eq!(report.status, HealthStatus::Healthy);
+    let roots: Vec<&str> = report.children.iter().map(|node| &*node.id).collect();
+    assert_eq!(roots, ["steady", "fragile"]);
+    assert_eq!(node(&report, "steady").children.len(), 1);
+
+    child(&fragile, "b").await.tell(Cmd::Crash).await.unwrap();
+    fragile.actor().wait_for_exit().await;
+    // A root that gave up fails the system, and stays listed though it no longer runs.
+    let report = system.health().await;
+    assert_eq!(report.status, HealthStatus::Failed);
+    assert_eq!(node(&report, "fragile").status, HealthStatus::Failed);
+    assert_eq!(node(&report, "fragile").issues, [HealthIssue::NotRunning]);
+    assert_eq!(report.issues, [HealthIssue::Child("fragile".into())]);
+    assert_eq!(node(&report, "steady").status, HealthStatus::Healthy);
+    steady.actor().stop();
+    system.shutdown().await;
+}

@@ -99,6 +99,7 @@ use tokio::sync::oneshot;
 use crate::actor::{ActorId, ErasedCell};
 use crate::mailbox::Signal;
 use crate::supervisor::ChildKind;
+use crate::system::ActorSystem;
 
 /// What an actor says of itself when probed ([`Actor::health_check`](crate::Actor::health_check)).
 ///
@@ -596,4 +597,43 @@ pub(crate) async fn answer_probe<A: crate::Actor>(
         }
         Err(reason) => Some(reason),
     }
+}
+
+/// The latest root supervisors that gave up, kept for [`ActorSystem::health`].
+const FALLEN_ROOTS_KEPT: usize = 64;
+
+/// The root supervisors that gave up (no supervisor above them to escalate to), latest last.
+#[derive(Default)]
+pub(crate) struct FallenRoots(parking_lot::Mutex<std::collections::VecDeque<(ActorId, Arc<str>)>>);
+
+/// Notes that a root supervisor gave up: the system is failed from now on (H8).
+pub(crate) fn root_gave_up(system: &ActorSystem, id: ActorId, name: Option<Arc<str>>) {
+    let label = name.unwrap_or_else(|| Arc::from(id.to_string()));
+    let mut fallen = system.fallen_roots().0.lock();
+    if fallen.len() == FALLEN_ROOTS_KEPT {
+        fallen.pop_front();
+    }
+    fallen.push_back((id, label));
+}
+
+/// The health of the whole system (H8).
+pub(crate) async fn system_health(system: &ActorSystem) -> HealthReport {
+    let mut report = HealthReport::new(Arc::from("system"), None, ChildKind::Supervisor);
+    for root in system.root_supervisors() {
+        let label = root.actor().name().unwrap_or_else(|| Arc::from(root.actor().id().to_string()));
+        let mut node = root.health().await;
+        node.id = label;
+        if node.status != HealthStatus::Healthy {
+            report.flag(node.status, HealthIssue::Child(Arc::clone(&node.id)));
+        }
+        report.children.push(node);
+    }
+    let fallen: Vec<(ActorId, Arc<str>)> = system.fallen_roots().0.lock().iter().cloned().collect();
+    for (id, label) in fallen {
+        let mut node = HealthReport::new(label, Some(id), ChildKind::Supervisor);
+        node.flag(HealthStatus::Failed, HealthIssue::NotRunning);
+        report.flag(HealthStatus::Failed, HealthIssue::Child(Arc::clone(&node.id)));
+        report.children.push(node);
+    }
+    report
 }

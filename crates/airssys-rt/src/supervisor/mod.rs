@@ -809,6 +809,10 @@ impl Supervisor {
             "restart intensity reached: shutting down (escalating to the parent)"
         );
         ctx.system().counters().count_escalation();
+        if ctx.parent().is_none() {
+            // No supervisor above to escalate to: the system's health report remembers it.
+            crate::monitoring::health::root_gave_up(ctx.system(), ctx.id(), ctx.name());
+        }
         self.terminate_all(ctx).await;
         ctx.stop_with(ExitReason::Shutdown);
     }

@@ -54,7 +54,9 @@ use crate::monitoring::crash::CrashReports;
 use crate::monitoring::stats::{
     self, ActorFacts, ActorStatistics, ActorStatsTable, SystemCounters, SystemStatistics,
 };
+use crate::monitoring::health::{FallenRoots, HealthReport};
 use crate::pg::ProcessGroups;
+use crate::supervisor::{Supervisor, SupervisorRef};
 pub use crate::registry::LookupError;
 use crate::registry::Registry;
 
@@ -98,6 +100,7 @@ struct SystemInner {
     actors: Mutex<Slab<Arc<dyn ErasedCell>>>,
     registry: Registry,
     groups: ProcessGroups,
+    fallen_roots: FallenRoots,
     /// One broker per payload type, each a `Broker<T>` keyed by `TypeId::of::<T>()`.
     brokers: Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
     dead_letters: DeadLetters,
@@ -150,6 +153,7 @@ impl ActorSystem {
                 actors: Mutex::new(Slab::new()),
                 registry: Registry::default(),
                 groups: ProcessGroups::default(),
+                fallen_roots: FallenRoots::default(),
                 brokers: Mutex::new(HashMap::new()),
                 dead_letters,
                 crash_reports,
@@ -339,6 +343,45 @@ impl ActorSystem {
                 stats::snapshot(self, facts)
             })
             .collect()
+    }
+
+    /// The health of the whole system: one node per root supervisor (one that no supervisor
+    /// started), as its [`health`](crate::supervisor::SupervisorRef::health) reports it, and a
+    /// **Failed** node for each root supervisor that gave up; the system's status is the worst
+    /// of its roots'. See [`monitoring::health`](crate::monitoring::health).
+    ///
+    /// ```
+    /// use airssys_rt::monitoring::health::HealthStatus;
+    /// use airssys_rt::supervisor::{Strategy, Supervisor, SupervisorSpec};
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = airssys_rt::ActorSystem::new();
+    /// let options = airssys_rt::system::SpawnOptions::new().name("root");
+    /// let _root = Supervisor::start_with(&system, options, SupervisorSpec::new(Strategy::OneForOne)).await?;
+    /// let report = system.health().await;
+    /// assert_eq!(report.status, HealthStatus::Healthy);
+    /// assert_eq!(&*report.children[0].id, "root");
+    /// # Ok(()) }
+    /// ```
+    pub async fn health(&self) -> HealthReport {
+        crate::monitoring::health::system_health(self).await
+    }
+
+    /// The running supervisors that no supervisor started.
+    pub(crate) fn root_supervisors(&self) -> Vec<SupervisorRef> {
+        let supervisor_type = std::any::type_name::<Supervisor>();
+        let mut roots: Vec<SupervisorRef> = self
+            .running_actors()
+            .into_iter()
+            .filter(|cell| cell.actor_type() == supervisor_type && !cell.is_supervised())
+            .filter_map(ActorRef::<Supervisor>::from_erased)
+            .map(SupervisorRef::from)
+            .collect();
+        roots.sort_by_key(|root| root.actor().id());
+        roots
+    }
+
+    pub(crate) fn fallen_roots(&self) -> &FallenRoots {
+        &self.inner.fallen_roots
     }
 
     pub(crate) fn counters(&self) -> &SystemCounters {
