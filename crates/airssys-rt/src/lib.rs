@@ -99,6 +99,7 @@ pub mod prelude {
     pub use crate::broker::{Broker, BrokerError, Delivery, Publication, SubscriptionId};
     pub use crate::mailbox::{MailboxConfig, OverflowPolicy};
     pub use crate::message::{AskError, SendError};
+    pub use crate::monitoring::health::{Health, HealthCheck};
     pub use crate::router::{Pool, PoolSpec, Router, Routing};
     pub use crate::signal::{DownNotice, ExitSignal, MonitorRef};
     pub use crate::supervisor::{

@@ -106,6 +106,31 @@ impl<A: Actor> ActorRef<A> {
         self.cell.mailbox.len()
     }
 
+    /// A snapshot of the actor's [statistics](crate::monitoring::stats); `None` unless the
+    /// system keeps them ([`statistics(true)`](crate::SystemBuilder::statistics)), or once the
+    /// actor has ended.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # async fn show<A: Actor>(actor: &ActorRef<A>) {
+    /// if let Some(stats) = actor.statistics() {
+    ///     println!("{} handled, {} waiting", stats.handled, stats.mailbox_depth);
+    /// }
+    /// # }
+    /// ```
+    pub fn statistics(&self) -> Option<crate::monitoring::stats::ActorStatistics> {
+        let cell = &self.cell;
+        let facts = crate::monitoring::stats::ActorFacts {
+            id: cell.id,
+            name: cell.mailbox.name(),
+            actor_type: std::any::type_name::<A>(),
+            state: cell.state(),
+            mailbox_depth: cell.mailbox.len(),
+            restarts: cell.mailbox.supervision().map(|supervision| supervision.restarts),
+        };
+        crate::monitoring::stats::snapshot(&cell.system, facts)
+    }
+
     /// A handle that does not keep the actor alive.
     ///
     /// ```

@@ -12,7 +12,7 @@ use super::{Actor, ActorId, ActorState, ExitReason};
 use crate::dead_letter::{DeadLetter, DeadLetterReason};
 use crate::mailbox::{Mailbox, MailboxConfig, NameRefused, PushError, Pushed, Signal};
 use crate::message::{answer_undelivered, Envelope, Undelivered};
-use crate::signal::{DownNotice, EndToken, ExitSignal, MonitorRef, OnEnd, Relations};
+use crate::signal::{DownNotice, EndToken, ExitSignal, MonitorRef, OnEnd, Relations, Supervision};
 use crate::system::ActorSystem;
 
 pub(crate) struct ActorCell<A: Actor> {
@@ -77,7 +77,8 @@ impl<A: Actor> ActorCell<A> {
             return;
         };
         // The idle timeout goes with them: it has nothing left to wake.
-        let Relations { links, watchers, watching, on_end, idle: _ } = *relations;
+        let Relations { links, watchers, watching, on_end, idle: _, supervision: _, probe: _ } =
+            *relations;
         for work in on_end.into_values() {
             work();
         }
@@ -141,6 +142,7 @@ impl<A: Actor> ActorCell<A> {
         if catch_unwind(AssertUnwindSafe(move || drop(message))).is_err() {
             tracing::error!(actor = %self.id, "a dead letter panicked while being dropped");
         }
+        crate::monitoring::stats::dead_letter_caused(&self.system, self.id);
         self.system.dead_letters().record(DeadLetter {
             target: self.id,
             target_name: self.mailbox.name(),
@@ -224,8 +226,17 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     /// Resolves with the exit reason once the actor has ended.
     fn exit(&self) -> Pin<Box<dyn Future<Output = ExitReason> + Send + '_>>;
     fn is_supervised(&self) -> bool;
+    fn state(&self) -> ActorState;
+    fn mailbox_len(&self) -> usize;
     /// Records the supervisor that started this actor.
     fn set_parent(&self, parent: ActorId);
+    /// Records (or, with `None`, forgets) the actor's place in a supervision tree.
+    fn set_supervision(&self, supervision: Option<Supervision>);
+    /// Its place in its supervision tree, if it is supervised.
+    fn supervision(&self) -> Option<Supervision>;
+    /// Kills the actor as its supervisor's way of stopping it (`Shutdown::BrutalKill`): an
+    /// ordered end, which is no crash.
+    fn kill_as_shutdown(&self);
 }
 
 impl<A: Actor> ErasedCell for ActorCell<A> {
@@ -309,7 +320,32 @@ impl<A: Actor> ErasedCell for ActorCell<A> {
         ActorCell::parent(self).is_some()
     }
 
+    fn state(&self) -> ActorState {
+        ActorCell::state(self)
+    }
+
+    fn mailbox_len(&self) -> usize {
+        self.mailbox.len()
+    }
+
     fn set_parent(&self, parent: ActorId) {
         self.parent.store(parent.as_u64(), Ordering::Release);
+    }
+
+    fn supervision(&self) -> Option<Supervision> {
+        self.mailbox.supervision()
+    }
+
+    fn set_supervision(&self, supervision: Option<Supervision>) {
+        self.mailbox.update_supervision(|held| *held = supervision);
+    }
+
+    fn kill_as_shutdown(&self) {
+        self.mailbox.update_supervision(|held| {
+            if let Some(supervision) = held {
+                supervision.kill_ordered = true;
+            }
+        });
+        ActorCell::kill(self);
     }
 }

@@ -14,7 +14,8 @@
 //! ```
 //!
 //! * [`pre_start`](Actor::pre_start) runs inside `spawn`, which returns only after it succeeded:
-//!   as with OTP's `init/1`, a failed start is the spawner's error, not a crash report. Because
+//!   as with OTP's `init/1`, a failed start is the spawner's error (a
+//!   [crash report](crate::monitoring::crash) only under a supervisor). Because
 //!   the arguments are kept by whoever spawns, the same actor can be started again with the same
 //!   inputs (this is what supervisors do).
 //! * [`post_start`](Actor::post_start) runs in the actor's own task before the first message.
@@ -71,13 +72,14 @@ use std::future::Future;
 use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::monitoring::health::Health;
 use crate::signal::{DownNotice, ExitSignal};
 
 pub use actor_ref::{ActorRef, Ask, AskFuture, WeakActorRef};
 pub(crate) use cell::{ActorCell, ErasedCell};
 pub use context::Context;
 pub use exit::ExitReason;
-pub(crate) use runner::start;
+pub(crate) use runner::{guarded, start};
 
 /// The behaviour of an actor: how it starts, handles a message, and stops.
 ///
@@ -283,6 +285,53 @@ pub trait Actor: Sized + Send + 'static {
     ) -> impl Future<Output = Result<(), Self::Error>> + Send {
         let _ = ctx;
         async { Ok(()) }
+    }
+
+    /// Answers a supervisor's health probe, when the child's specification asks for checks
+    /// ([`ChildSpec::health_check`](crate::supervisor::ChildSpec::health_check)); never
+    /// called otherwise. Says [`Health::Healthy`] by default, which makes the check "answers a
+    /// ping in time".
+    ///
+    /// The probe waits in the mailbox behind the messages queued before it, so this runs
+    /// between two handlers, never during one. [`Health::Unhealthy`] is a failed check,
+    /// [`Health::Degraded`] is reported but no failure; see [`crate::monitoring::health`].
+    /// A panic here ends the actor, as in any hook.
+    ///
+    /// ```
+    /// use airssys_rt::prelude::*;
+    /// use airssys_rt::monitoring::health::Health;
+    ///
+    /// struct Batcher {
+    ///     backlog: usize,
+    /// }
+    ///
+    /// impl Actor for Batcher {
+    ///     type Msg = usize;
+    ///     type Reply = ();
+    ///     type Args = ();
+    ///     type Error = std::convert::Infallible;
+    ///
+    ///     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+    ///         Ok(Batcher { backlog: 0 })
+    ///     }
+    ///
+    ///     async fn handle(&mut self, items: usize, _: &mut Context<Self>) -> Result<(), Self::Error> {
+    ///         self.backlog += items;
+    ///         Ok(())
+    ///     }
+    ///
+    ///     async fn health_check(&mut self, _: &mut Context<Self>) -> Health {
+    ///         match self.backlog {
+    ///             0..=999 => Health::Healthy,
+    ///             1000..=9999 => Health::degraded(format!("{} items behind", self.backlog)),
+    ///             _ => Health::unhealthy("hopelessly behind"),
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    fn health_check(&mut self, ctx: &mut Context<Self>) -> impl Future<Output = Health> + Send {
+        let _ = ctx;
+        async { Health::Healthy }
     }
 
     /// Runs once when the actor ends for any reason but a kill, after its mailbox has closed.

@@ -10,6 +10,8 @@ use super::{Actor, ActorCell, ActorRef, ActorState, Context, ExitReason};
 use crate::dead_letter::DeadLetterReason;
 use crate::mailbox::{MailboxConfig, Next, Signal};
 use crate::message::{answer_undelivered, Envelope, Undelivered};
+use crate::monitoring::crash::{self, Doing};
+use crate::monitoring::stats::{self, ActorStats};
 use crate::monitoring::trace::{self, ActorSpan};
 use crate::signal::ExitSignal;
 use crate::system::{ActorSystem, SpawnError};
@@ -25,6 +27,8 @@ pub(crate) async fn start<A: Actor>(
     let cell = Arc::new(ActorCell::<A>::new(name, mailbox, 1, system.clone()));
     let actor_ref = ActorRef::from_counted(Arc::clone(&cell));
     let slot = system.admit(cell.clone())?;
+    stats::actor_starting(system, cell.id);
+    crash::accept_supervision(&cell);
     let span = ActorSpan::new(&cell);
     let life = Lifecycle { cell, slot };
     let mut ctx = Context::new(Arc::clone(&life.cell));
@@ -33,11 +37,11 @@ pub(crate) async fn start<A: Actor>(
             Ok(Ok(actor)) => actor,
             Ok(Err(error)) => {
                 let reason = ExitReason::failed(error);
-                span.in_scope(|| life.abandon(reason.clone()));
+                span.in_scope(|| life.abandon(reason.clone(), Doing::PreStart));
                 return Err(SpawnError::StartFailed(reason));
             }
             Err(reason) => {
-                span.in_scope(|| life.abandon(reason.clone()));
+                span.in_scope(|| life.abandon(reason.clone(), Doing::PreStart));
                 return Err(SpawnError::StartFailed(reason));
             }
         };
@@ -56,15 +60,18 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
     let life = life;
     let mut ctx = ctx;
     let mut actor = actor;
-    let reason = 'serve: {
+    // A local, not an argument: arguments are kept twice in the task's state.
+    let stats: Option<Arc<ActorStats>> = stats::of_actor(&life.cell.system, life.cell.id);
+    // What it was doing goes with the reason, for its crash report.
+    let (reason, doing) = 'serve: {
         // A stop asked for during `pre_start` ends the actor before `post_start`.
         if let Some(reason) = life.cell.mailbox.take_stop() {
-            break 'serve reason;
+            break 'serve (reason, Doing::Stopping);
         }
         match guarded(&life.cell, trace::hook("post_start", actor.post_start(&mut ctx))).await {
             Ok(Ok(())) => {}
-            Ok(Err(error)) => break 'serve ExitReason::failed(error),
-            Err(reason) => break 'serve reason,
+            Ok(Err(error)) => break 'serve (ExitReason::failed(error), Doing::PostStart),
+            Err(reason) => break 'serve (reason, Doing::PostStart),
         }
         life.cell.set_state(ActorState::Running);
         loop {
@@ -78,25 +85,32 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
             })
             .await
             {
-                Next::Message(Envelope { message, reply, sender }) => {
+                Next::Message(Envelope { message, reply, sender }, depth) => {
+                    if let Some(stats) = &stats {
+                        stats.on_take(depth);
+                    }
                     let handling = actor.handle(message, &mut ctx);
                     let handling = trace::handle::<A, _>(sender, handling);
                     let handling = guarded_handler(&life.cell, handling);
                     (Work::Handle { future: handling }, reply)
                 }
-                Next::Signal(Signal::Stop(reason)) => break 'serve reason,
+                Next::Signal(Signal::Stop(reason)) => break 'serve (reason, Doing::Stopping),
                 // Boxed: exit signals, down notices and idle timeouts are rare, and this keeps
                 // their handling out of the state every idle actor carries.
                 Next::Signal(signal) => {
                     let handling = on_signal(&mut actor, &mut ctx, &life.cell, signal);
                     (Work::Signal { future: handling }, None)
                 }
-                Next::Killed => break 'serve ExitReason::Killed,
-                Next::NoSenders => break 'serve ExitReason::Normal,
+                Next::Killed => break 'serve (ExitReason::Killed, Doing::Waiting),
+                Next::NoSenders => break 'serve (ExitReason::Normal, Doing::Waiting),
             };
-            let failure = match work.await {
+            let worked = work.await;
+            if let Some(stats) = &stats {
+                stats.on_done();
+            }
+            let failure = match worked {
                 Worked::Signal(None) => continue,
-                Worked::Signal(Some(reason)) => break 'serve reason,
+                Worked::Signal(Some(ended)) => break 'serve ended,
                 Worked::Handle(Ok(Ok(value))) => {
                     // Dropping the reply (the caller may have timed out, or it was a `tell`)
                     // runs user code: a panic there is the actor's, like one in the handler.
@@ -107,37 +121,39 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
                     }));
                     match delivered {
                         Ok(()) => continue,
-                        Err(panic) => break 'serve ExitReason::from_panic(panic),
+                        Err(panic) => {
+                            break 'serve (ExitReason::from_panic(panic), Doing::Handling)
+                        }
                     }
                 }
                 Worked::Handle(Ok(Err(error))) => ExitReason::failed(error),
                 Worked::Handle(Err(failure)) => failure,
             };
             answer_undelivered(reply, Undelivered::Stopped(failure.clone()));
-            break 'serve failure;
+            break 'serve (failure, Doing::Handling);
         }
     };
 
     fail_waiting(&life.cell, &reason);
-    let reason = if life.cell.mailbox.is_killed() {
-        ExitReason::Killed
+    let (reason, doing) = if life.cell.mailbox.is_killed() {
+        (ExitReason::Killed, doing)
     } else {
         match guarded(&life.cell, trace::hook("post_stop", actor.post_stop(&mut ctx, &reason)))
             .await
         {
-            Ok(Ok(())) => reason,
-            Ok(Err(error)) => ExitReason::failed(error),
-            Err(interrupted) => interrupted,
+            Ok(Ok(())) => (reason, doing),
+            Ok(Err(error)) => (ExitReason::failed(error), Doing::PostStop),
+            Err(interrupted) => (interrupted, Doing::PostStop),
         }
     };
     // The state goes before anyone learns of the exit, so a restarted successor never meets
     // the resources of its predecessor.
-    let reason = match catch_unwind(AssertUnwindSafe(move || drop(actor))) {
-        Ok(()) => reason,
-        Err(panic) => ExitReason::from_panic(panic),
+    let (reason, doing) = match catch_unwind(AssertUnwindSafe(move || drop(actor))) {
+        Ok(()) => (reason, doing),
+        Err(panic) => (ExitReason::from_panic(panic), Doing::DroppingState),
     };
     drop(ctx);
-    life.end(reason);
+    life.end(reason, doing);
 }
 
 pin_project_lite::pin_project! {
@@ -165,7 +181,7 @@ impl<H: Future, S: Future + Unpin> Future for Work<H, S> {
     }
 }
 
-type SignalFuture<'a> = Pin<Box<dyn Future<Output = Option<ExitReason>> + Send + 'a>>;
+type SignalFuture<'a> = Pin<Box<dyn Future<Output = Option<(ExitReason, Doing)>> + Send + 'a>>;
 
 fn on_signal<'a, A: Actor>(
     actor: &'a mut A,
@@ -176,15 +192,15 @@ fn on_signal<'a, A: Actor>(
     Box::pin(handle_signal(actor, ctx, cell, signal))
 }
 
-/// Handles an exit signal, a down notice or an idle timeout; `Some` if the actor must end.
+/// Handles an exit signal, a down notice, an idle timeout or a health probe; `Some` if the actor must end.
 async fn handle_signal<A: Actor>(
     actor: &mut A,
     ctx: &mut Context<A>,
     cell: &ActorCell<A>,
     signal: Signal,
-) -> Option<ExitReason> {
-    let handled = match signal {
-        Signal::Stop(reason) => return Some(reason),
+) -> Option<(ExitReason, Doing)> {
+    let (handled, doing) = match signal {
+        Signal::Stop(reason) => return Some((reason, Doing::Stopping)),
         Signal::Exit(exit) => {
             drop(cell.mailbox.remove_link(exit.from));
             let from_parent = cell.parent() == Some(exit.from);
@@ -197,30 +213,38 @@ async fn handle_signal<A: Actor>(
                     }
                     return None;
                 }
-                return Some(reason);
+                return Some((reason, Doing::LinkedExit));
             }
             let handled = guarded(cell, trace::hook("on_exit", actor.on_exit(ctx, *exit))).await;
             if from_parent {
                 // The supervisor ended without stopping this actor: it is on its own now.
                 cell.orphan();
             }
-            handled
+            (handled, Doing::OnExit)
         }
         Signal::Down(down) => {
             drop(cell.mailbox.remove_watching(down.monitor));
-            guarded(cell, trace::hook("on_down", actor.on_down(ctx, *down))).await
+            (guarded(cell, trace::hook("on_down", actor.on_down(ctx, *down))).await, Doing::OnDown)
         }
-        Signal::Idle => guarded(cell, trace::hook("on_idle", actor.on_idle(ctx))).await,
+        Signal::Idle => {
+            (guarded(cell, trace::hook("on_idle", actor.on_idle(ctx))).await, Doing::OnIdle)
+        }
+        Signal::Probe(reply) => {
+            let check = actor.health_check(ctx);
+            return crate::monitoring::health::answer_probe(cell, check, reply)
+                .await
+                .map(|reason| (reason, Doing::HealthCheck));
+        }
     };
     match handled {
         Ok(Ok(())) => None,
-        Ok(Err(error)) => Some(ExitReason::failed(error)),
-        Err(reason) => Some(reason),
+        Ok(Err(error)) => Some((ExitReason::failed(error), doing)),
+        Err(reason) => Some((reason, doing)),
     }
 }
 
 /// Polls a hook or handler, catching its panic and ending it early if the actor is killed.
-fn guarded<A: Actor, F: Future>(cell: &ActorCell<A>, future: F) -> Guarded<'_, A, F> {
+pub(crate) fn guarded<A: Actor, F: Future>(cell: &ActorCell<A>, future: F) -> Guarded<'_, A, F> {
     Guarded { cell, future, started: true }
 }
 
@@ -234,7 +258,7 @@ fn guarded_handler<A: Actor, F: Future>(cell: &ActorCell<A>, future: F) -> Guard
 pin_project_lite::pin_project! {
     /// A named future rather than an `async` block: it is held in every actor's task, and
     /// this way it adds one reference to the size of what it wraps.
-    struct Guarded<'a, A: Actor, F> {
+    pub(crate) struct Guarded<'a, A: Actor, F> {
         cell: &'a ActorCell<A>,
         #[pin]
         future: F,
@@ -292,37 +316,25 @@ const ENDED: usize = usize::MAX;
 
 impl<A: Actor> Lifecycle<A> {
     /// Ends an actor whose state never came to be, or was dropped without its hooks.
-    fn abandon(self, reason: ExitReason) {
+    fn abandon(self, reason: ExitReason, doing: Doing) {
         fail_waiting(&self.cell, &reason);
-        self.end(reason);
+        self.end(reason, doing);
     }
 
-    fn end(mut self, reason: ExitReason) {
+    fn end(mut self, reason: ExitReason, doing: Doing) {
         let slot = std::mem::replace(&mut self.slot, ENDED);
         let cell = &self.cell;
         // From here on the actor takes no name, link, monitor, membership or timer: whatever
         // it has is handed over now and undone below, so nothing outlives it.
         let ending = cell.mailbox.end();
-        let name = ending.name.as_deref();
-        if reason.is_normal() {
-            tracing::debug!(actor = %cell.id, name, %reason, "actor stopped");
-        } else if reason == ExitReason::Killed {
-            tracing::warn!(actor = %cell.id, name, "actor killed");
-        } else {
-            tracing::error!(
-                actor = %cell.id,
-                name,
-                actor_type = std::any::type_name::<A>(),
-                %reason,
-                "actor crashed"
-            );
-        }
+        crash::report_end(cell, &ending, &reason, doing);
         // The name and the slot go first, so a successor can take the name as soon as anyone
         // learns of the exit; the count drops before `wait_for_exit` returns, and `shutdown`
         // returns only after every exit has been announced.
         let system = &cell.system;
         system.forget(slot, cell.id, ending.name.as_ref());
         cell.signal_end(ending.relations, &reason);
+        stats::actor_ended(system, cell.id, &reason);
         cell.record_exit(reason);
         system.count_exit();
         cell.announce_exit();
@@ -337,6 +349,6 @@ impl<A: Actor> Drop for Lifecycle<A> {
         }
         let unfinished = Lifecycle { cell: Arc::clone(&self.cell), slot: self.slot };
         self.slot = ENDED;
-        unfinished.abandon(ExitReason::Killed);
+        unfinished.abandon(ExitReason::Killed, Doing::TaskDropped);
     }
 }

@@ -16,8 +16,10 @@
 //!
 //! The sink keeps a count of every dead letter and a record of the latest ones (the
 //! [history size](crate::SystemBuilder::dead_letter_history) is set on the system): which actor
-//! it was for, why it died and its message type. Each one is also logged with `tracing` at
-//! debug level.
+//! it was for, why it died and its message type. Each one is also emitted as a `tracing` event
+//! at debug level with target `airssys_rt::dead_letter` and the fields `actor` (the target's
+//! id), `name` (its registered name, if any), `message_type`, `reason` and `was_ask`: the
+//! counterpart, for messages, of the [crash reports](crate::monitoring::crash).
 //!
 //! ```
 //! use airssys_rt::prelude::*;
@@ -163,8 +165,10 @@ impl DeadLetters {
         tracing::debug!(
             target: "airssys_rt::dead_letter",
             actor = %letter.target,
+            name = letter.target_name.as_deref(),
             message_type = letter.message_type,
             reason = %letter.reason,
+            was_ask = letter.was_ask,
             "dead letter"
         );
         if self.history_size == 0 {

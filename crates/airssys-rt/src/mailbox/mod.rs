@@ -40,7 +40,7 @@
 
 mod queue;
 
-pub(crate) use queue::{Mailbox, NameRefused, Next, PushError, Pushed, Signal};
+pub(crate) use queue::{Ending, Mailbox, NameRefused, Next, PushError, Pushed, Signal};
 
 /// The capacity of a bounded mailbox when neither the system nor the spawn says otherwise.
 ///

@@ -17,7 +17,8 @@ use tokio::sync::Notify;
 
 use super::{MailboxConfig, OverflowPolicy};
 use crate::actor::{ActorId, ErasedCell, ExitReason};
-use crate::signal::{DownNotice, EndToken, ExitSignal, MonitorRef, OnEnd, Relations};
+use crate::monitoring::health::DeferredProbe;
+use crate::signal::{DownNotice, EndToken, ExitSignal, MonitorRef, OnEnd, Relations, Supervision};
 use crate::timer::IdleTimer;
 
 /// A system signal: it bypasses the message lane's bound and is seen before any message.
@@ -33,11 +34,15 @@ pub(crate) enum Signal {
     /// The actor's idle timeout passed. Never queued: `poll_next` makes it when the actor
     /// would otherwise park, so it never waits behind, or ahead of, anything.
     Idle,
+    /// A supervisor's health probe (see [`crate::monitoring::health`]). Queued behind the
+    /// messages waiting when it arrives: it waits in `Relations` until they are taken.
+    Probe(tokio::sync::oneshot::Sender<crate::monitoring::health::Health>),
 }
 
 /// What the receiving actor should do next.
 pub(crate) enum Next<T> {
-    Message(T),
+    /// A message, and how many waited when it was taken (itself included).
+    Message(T, usize),
     Signal(Signal),
     /// `kill` was called: end now.
     Killed,
@@ -186,6 +191,17 @@ impl<T> Mailbox<T> {
         if state.closed {
             return false;
         }
+        let signal = match signal {
+            Signal::Probe(reply) if !state.messages.is_empty() => {
+                let ahead = state.messages.len();
+                let relations = state.relations.get_or_insert_with(Box::default);
+                // A newer probe replaces one still waiting: whoever sent that has given up.
+                relations.probe = Some(DeferredProbe { ahead, reply });
+                // No wake-up: an actor with messages waiting is not parked for long.
+                return true;
+            }
+            signal => signal,
+        };
         state.queue_signal(signal);
         let receiver = state.receiver.take();
         drop(state);
@@ -311,6 +327,20 @@ impl<T> Mailbox<T> {
         let mut state = self.state.lock();
         state.ended = true;
         Ending { name: state.name.take(), relations: state.relations.take() }
+    }
+
+    /// The actor's place in its supervision tree, if a supervisor started it.
+    pub(crate) fn supervision(&self) -> Option<Supervision> {
+        self.state.lock().relations.as_ref()?.supervision.clone()
+    }
+
+    /// Changes the actor's place in its supervision tree; does nothing once it has ended.
+    pub(crate) fn update_supervision(&self, update: impl FnOnce(&mut Option<Supervision>)) {
+        let mut state = self.state.lock();
+        if state.ended {
+            return;
+        }
+        update(&mut state.relations.get_or_insert_with(Box::default).supervision);
     }
 
     pub(crate) fn name(&self) -> Option<Arc<str>> {
@@ -440,14 +470,19 @@ impl<T> Mailbox<T> {
             coop.made_progress();
             return Poll::Ready(Next::Signal(signal));
         }
-        let was_full = state.messages.len() >= self.capacity;
+        let depth = state.messages.len();
+        let was_full = depth >= self.capacity;
         if let Some(message) = state.messages.pop_front() {
+            // A test of a pointer already at hand for actors never probed.
+            if state.relations.as_ref().is_some_and(|relations| relations.probe.is_some()) {
+                state.probe_taken();
+            }
             drop(state);
             if was_full && self.overflow == OverflowPolicy::Wait {
                 self.changed.notify_waiters();
             }
             coop.made_progress();
-            return Poll::Ready(Next::Message(message));
+            return Poll::Ready(Next::Message(message, depth));
         }
         if self.senders.load(Ordering::Acquire) == 0 && !kept() {
             return Poll::Ready(Next::NoSenders);
@@ -560,10 +595,30 @@ impl<T> State<T> {
                     self.plain_stop = Some(PlainStop::Shutdown);
                     return;
                 }
-                Signal::Stop(_) | Signal::Exit(_) | Signal::Down(_) | Signal::Idle => {}
+                Signal::Stop(_)
+                | Signal::Exit(_)
+                | Signal::Down(_)
+                | Signal::Idle
+                | Signal::Probe(_) => {}
             }
         }
         self.signals.get_or_insert_with(Box::default).push_back(signal);
+    }
+
+    /// One message was taken from under a deferred probe: queues it if its turn has come.
+    #[cold]
+    fn probe_taken(&mut self) {
+        let waiting = self.messages.len();
+        let Some(relations) = self.relations.as_deref_mut() else {
+            return;
+        };
+        let Some(probe) = relations.probe.take() else {
+            return;
+        };
+        match probe.taken(waiting) {
+            Ok(signal) => self.queue_signal(signal),
+            Err(probe) => relations.probe = Some(probe),
+        }
     }
 
     fn next_signal(&mut self) -> Option<Signal> {

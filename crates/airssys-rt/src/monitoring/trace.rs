@@ -13,7 +13,7 @@
 //!   any) and `actor_type` (the Rust type). It is a root span: an actor outlives the request that
 //!   happened to spawn it, so it only *follows from* the span current at the spawn. Everything
 //!   the actor's task does runs inside it, including the runtime's own events about the actor
-//!   (`actor stopped`, `actor crashed`, ...).
+//!   (`actor stopped`, crash reports, ...).
 //! * **`handle`** ([`HANDLE_SPAN`]): a child of the actor's span, one per handled message, with
 //!   the field `message` (the message type), and one per hook call (`pre_start`, `post_start`,
 //!   `on_exit`, `on_down`, `on_idle`, `post_stop`) with the field `hook` (its name) instead. The

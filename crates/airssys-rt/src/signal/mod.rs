@@ -193,6 +193,24 @@ pub(crate) struct Relations {
     pub(crate) on_end: HashMap<EndToken, OnEnd>,
     /// The idle timeout, if the actor set one (see [`crate::timer`]).
     pub(crate) idle: Option<IdleTimer>,
+    /// A health probe waiting behind messages (see [`crate::monitoring::health`]).
+    pub(crate) probe: Option<crate::monitoring::health::DeferredProbe>,
+    /// Where the actor sits in its supervision tree, if a supervisor started it.
+    pub(crate) supervision: Option<Supervision>,
+}
+
+/// A supervised actor's place in its tree, kept in its relations by the supervisor that
+/// starts it, and read by its [crash report](crate::monitoring::crash).
+#[derive(Clone, Debug)]
+pub(crate) struct Supervision {
+    /// The supervisor's path, a slash, and the child's id: `root/pool/worker-3`.
+    pub(crate) path: Arc<str>,
+    /// How many times the supervisor had started this child's specification before the
+    /// start of this actor: 0 for the first actor of a specification.
+    pub(crate) restarts: u32,
+    /// Its supervisor is stopping it by a kill (`Shutdown::BrutalKill`): that kill is how
+    /// this child stops, not a crash.
+    pub(crate) kill_ordered: bool,
 }
 
 /// Work to run once when an actor ends, before its end is announced.

@@ -36,7 +36,9 @@
 //!   [`count_children`](SupervisorRef::count_children).
 //!
 //! Every restart, give-up and escalation is logged through `tracing` with the supervisor, the
-//! child id, the reason and the restart count.
+//! child id, the reason and the restart count. A child's abnormal end, a failed start included,
+//! also leaves a [crash report](crate::monitoring::crash) with the child's path in the tree
+//! (`root/pool/worker-3`) and how many times it had been restarted.
 //!
 //! ```
 //! use airssys_rt::prelude::*;
@@ -101,7 +103,11 @@ pub use spec::{
 use crate::actor::{Actor, ActorId, ActorRef, Context, ErasedCell, ExitReason};
 use crate::mailbox::MailboxConfig;
 use crate::message::AskError;
-use crate::signal::ExitSignal;
+use crate::monitoring::crash;
+use crate::monitoring::health::{
+    probe_loop, CheckOutcome, CheckRecord, HealthCheck, HealthIssue, HealthReport, HealthStatus,
+};
+use crate::signal::{ExitSignal, Supervision};
 use crate::system::{ActorSystem, SpawnError, SpawnOptions};
 
 /// Which children a supervisor restarts when one of them ends and must be restarted.
@@ -382,6 +388,9 @@ enum Request {
     StartDynamic(Box<dyn std::any::Any + Send>),
     /// Start the children still waiting for this restart.
     Retry(u64),
+    /// A health probe of this child came to this.
+    Checked(ActorId, CheckOutcome),
+    Health,
 }
 
 /// A supervisor's answer; read by [`SupervisorRef`]'s methods.
@@ -394,6 +403,8 @@ enum Response {
     Children(Vec<ChildInfo>),
     Count(ChildCount),
     Child(Option<Arc<dyn ErasedCell>>),
+    /// This supervisor's node, with its child supervisors' nodes still to be asked for.
+    Health(HealthReport, Vec<(usize, SupervisorRef)>),
     Failed(SupervisorError),
 }
 
@@ -406,11 +417,35 @@ struct Slot {
     /// Restarts in a row without a quiet period, for the backoff.
     restarts_in_a_row: u32,
     started_at: Option<Instant>,
+    /// Attempts to start this specification so far: the restart count of the next start's
+    /// crash reports.
+    starts: u32,
+    /// The running child's health checks, if its specification asks for them.
+    checks: CheckRecord,
+    prober: Option<Prober>,
+}
+
+/// The task probing one child; aborted when dropped.
+struct Prober(tokio::task::AbortHandle);
+
+impl Drop for Prober {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl Slot {
     fn new(spec: ChildSpec) -> Self {
-        Slot { spec, running: None, restarting: None, restarts_in_a_row: 0, started_at: None }
+        Slot {
+            spec,
+            running: None,
+            restarting: None,
+            restarts_in_a_row: 0,
+            started_at: None,
+            starts: 0,
+            checks: CheckRecord::default(),
+            prober: None,
+        }
     }
 
     /// The backoff delay before this child's next restart, if it has a backoff.
@@ -529,22 +564,38 @@ impl Supervisor {
         let Some(slot) = self.children.get_mut(index) else {
             return Ok(None);
         };
+        let supervision = Supervision {
+            path: Arc::from(format!("{}/{}", crash::path_of(ctx.cell()), slot.spec.id)),
+            restarts: slot.starts,
+            kill_ordered: false,
+        };
+        slot.starts = slot.starts.saturating_add(1);
         // The start function is user code: its panic is a failed start, not the supervisor's.
         let start = &slot.spec.start;
         let system = ctx.system().clone();
         let started = match catch_unwind(AssertUnwindSafe(|| start(system))) {
-            Ok(starting) => match AssertUnwindSafe(starting).catch_unwind().await {
-                Ok(started) => started?,
-                Err(panic) => return Err(SpawnError::StartFailed(ExitReason::from_panic(panic))),
-            },
+            Ok(starting) => {
+                let starting = AssertUnwindSafe(starting).catch_unwind();
+                match crash::start_in_tree(supervision, starting).await {
+                    Ok(started) => started?,
+                    Err(panic) => {
+                        return Err(SpawnError::StartFailed(ExitReason::from_panic(panic)))
+                    }
+                }
+            }
             Err(panic) => return Err(SpawnError::StartFailed(ExitReason::from_panic(panic))),
         };
         slot.restarting = None;
         slot.started_at = Some(Instant::now());
+        slot.checks = CheckRecord::default();
+        slot.prober = None;
         if let Some(child) = started {
             child.cell.set_parent(ctx.id());
             ctx.link_erased(Arc::clone(&child.cell));
             let actor = child.cell.id();
+            if let Some(check) = slot.spec.health {
+                slot.prober = Some(start_prober(ctx, &child, check));
+            }
             slot.running = Some(child);
             return Ok(Some(actor));
         }
@@ -577,7 +628,7 @@ impl Supervisor {
             if slot.spec.shutdown == Shutdown::BrutalKill {
                 if let Some(child) = slot.running.take() {
                     ctx.unlink_erased(&*child.cell);
-                    child.cell.kill();
+                    child.cell.kill_as_shutdown();
                     killed.push(child);
                 }
                 continue;
@@ -597,6 +648,7 @@ impl Supervisor {
             return;
         };
         drop(slot.running.take());
+        slot.prober = None;
         let spec = slot.spec.clone();
         let restart = match spec.restart {
             Restart::Permanent => true,
@@ -627,6 +679,7 @@ impl Supervisor {
             restarts = self.restarts.len(),
             "restarting child"
         );
+        ctx.system().counters().count_restart();
         let delay = self.children[index].backoff_delay();
         let (first, end) = match self.strategy {
             Strategy::OneForOne | Strategy::SimpleOneForOne => (index, index + 1),
@@ -703,6 +756,7 @@ impl Supervisor {
                     self.give_up(ctx, &id, &reason).await;
                     return;
                 }
+                ctx.system().counters().count_restart();
                 // A failed start is no quiet run: the next delay doubles.
                 self.children[index].started_at = None;
                 let delay = self.children[index].backoff_delay().unwrap_or(Duration::ZERO);
@@ -754,8 +808,70 @@ impl Supervisor {
             period = ?self.period,
             "restart intensity reached: shutting down (escalating to the parent)"
         );
+        ctx.system().counters().count_escalation();
+        if ctx.parent().is_none() {
+            // No supervisor above to escalate to: the system's health report remembers it.
+            crate::monitoring::health::root_gave_up(ctx.system(), ctx.id(), ctx.name());
+        }
         self.terminate_all(ctx).await;
         ctx.stop_with(ExitReason::Shutdown);
+    }
+
+    /// Records a health check of a child; restarts the child, as after a crash, once it has
+    /// failed too many in a row (H5).
+    async fn checked(&mut self, ctx: &mut Context<Self>, actor: ActorId, outcome: CheckOutcome) {
+        // A late outcome for a child that has since ended or been replaced counts for nothing.
+        let Some(index) = self.children.iter().position(|slot| slot.actor() == Some(actor)) else {
+            return;
+        };
+        let slot = &mut self.children[index];
+        let Some(check) = slot.spec.health else {
+            return;
+        };
+        let Some(failure) = slot.checks.record(outcome, &check) else {
+            return;
+        };
+        let Some(child) = slot.running.take() else {
+            return;
+        };
+        slot.prober = None;
+        let reason = ExitReason::failed(failure);
+        tracing::warn!(supervisor = %ctx.id(), child = &*slot.spec.id, actor = %actor, %reason, "child failed its health checks: stopping it");
+        let shutdown = slot.spec.shutdown;
+        terminate_with(ctx, &child, shutdown, reason.clone()).await;
+        drop(child);
+        self.child_ended(ctx, index, reason).await;
+    }
+
+    /// This supervisor's own node of a health report (H6, H7), and its running child
+    /// supervisors, whose nodes the caller asks them for.
+    fn health(&self) -> Response {
+        let mut node = HealthReport::new(Arc::from(""), None, ChildKind::Supervisor);
+        let now = Instant::now();
+        let recent =
+            self.restarts.iter().filter(|at| now.duration_since(**at) <= self.period).count();
+        if recent > 0 {
+            node.flag(HealthStatus::Degraded, HealthIssue::Restarted(recent));
+        }
+        let mut subtrees = Vec::new();
+        for (index, slot) in self.children.iter().enumerate() {
+            let mut child =
+                HealthReport::new(Arc::clone(&slot.spec.id), slot.actor(), slot.spec.kind);
+            if slot.running.is_none() && slot.restarting.is_some() {
+                child.flag(HealthStatus::Failed, HealthIssue::Restarting);
+            }
+            if let Some(check) = &slot.spec.health {
+                slot.checks.report(check, &mut child);
+            }
+            if let (ChildKind::Supervisor, Some(running)) = (slot.spec.kind, &slot.running) {
+                let cell = Arc::clone(&running.cell);
+                if let Some(actor) = ActorRef::<Supervisor>::from_erased(cell) {
+                    subtrees.push((index, SupervisorRef { actor }));
+                }
+            }
+            node.children.push(child);
+        }
+        Response::Health(node, subtrees)
     }
 
     async fn request(&mut self, ctx: &mut Context<Self>, request: Request) -> Response {
@@ -902,24 +1018,41 @@ impl Supervisor {
                 self.start_marked(ctx, generation).await;
                 Response::Done
             }
+            Request::Checked(actor, outcome) => {
+                self.checked(ctx, actor, outcome).await;
+                Response::Done
+            }
+            Request::Health => self.health(),
         }
     }
 }
 
 /// Stops one child as its shutdown says, and waits until it has ended.
 async fn terminate(ctx: &mut Context<Supervisor>, child: &Child, shutdown: Shutdown) {
+    terminate_with(ctx, child, shutdown, ExitReason::Shutdown).await;
+}
+
+/// [`terminate`], asking the child to stop with `reason` rather than `Shutdown`.
+async fn terminate_with(
+    ctx: &mut Context<Supervisor>,
+    child: &Child,
+    shutdown: Shutdown,
+    reason: ExitReason,
+) {
     ctx.unlink_erased(&*child.cell);
     match shutdown {
+        // An ordered stop is no crash; a kill for failed health checks is one, and is reported.
+        Shutdown::BrutalKill if reason == ExitReason::Shutdown => child.cell.kill_as_shutdown(),
         Shutdown::BrutalKill => child.cell.kill(),
         Shutdown::Timeout(limit) => {
-            child.cell.stop(ExitReason::Shutdown);
+            child.cell.stop(reason);
             if tokio::time::timeout(limit, child.cell.exit()).await.is_ok() {
                 return;
             }
             tracing::warn!(supervisor = %ctx.id(), child = %child.cell.id(), "shutdown timed out: killing");
             child.cell.kill();
         }
-        Shutdown::Infinity => child.cell.stop(ExitReason::Shutdown),
+        Shutdown::Infinity => child.cell.stop(reason),
     }
     child.cell.exit().await;
 }
@@ -1170,6 +1303,54 @@ impl SupervisorRef {
         }
     }
 
+    /// A health report of the tree below this supervisor: each node healthy, degraded or
+    /// failed, with its issues, rolled up as chapter H of the semantics says (see
+    /// [`crate::monitoring::health`]). Child supervisors are asked in turn, one after the other.
+    /// A supervisor that does not run (it gave up, or ended) is reported failed, with
+    /// [`HealthIssue::NotRunning`].
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::monitoring::health::HealthStatus;
+    /// # use airssys_rt::supervisor::{Strategy, Supervisor, SupervisorSpec};
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let supervisor = Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await?;
+    /// let report = supervisor.health().await;
+    /// assert_eq!(report.status, HealthStatus::Healthy);
+    /// println!("{report}");
+    /// supervisor.actor().stop();
+    /// supervisor.actor().wait_for_exit().await;
+    /// assert_eq!(supervisor.health().await.status, HealthStatus::Failed);
+    /// # Ok(()) }
+    /// ```
+    pub async fn health(&self) -> HealthReport {
+        let Ok(Response::Health(mut node, subtrees)) = self.call(Request::Health).await else {
+            let mut node =
+                HealthReport::new(Arc::from(""), Some(self.actor.id()), ChildKind::Supervisor);
+            node.flag(HealthStatus::Failed, HealthIssue::NotRunning);
+            return node;
+        };
+        node.actor = Some(self.actor.id());
+        let mut children = std::mem::take(&mut node.children);
+        for (index, subtree) in subtrees {
+            let Some(child) = children.get_mut(index) else {
+                continue;
+            };
+            let mut below = Box::pin(subtree.health()).await;
+            // The parent's view of the child (its checks) joins the child's own.
+            below.id = Arc::clone(&child.id);
+            below.actor = below.actor.or(child.actor);
+            below.status = below.status.max(child.status);
+            below.issues.splice(0..0, child.issues.drain(..));
+            *child = below;
+        }
+        for child in children {
+            node.adopt(child);
+        }
+        node
+    }
+
     /// The running actor of a child, as a handle of its type: `None` if it is not running or
     /// is of another type.
     ///
@@ -1187,4 +1368,19 @@ impl SupervisorRef {
         };
         Ok(cell.and_then(ActorRef::from_erased))
     }
+}
+
+/// Starts the task probing a child as `check` says; it reports each outcome to the supervisor,
+/// and ends with the child, or with the supervisor.
+fn start_prober(ctx: &Context<Supervisor>, child: &Child, check: HealthCheck) -> Prober {
+    let supervisor = ctx.weak_ref();
+    let actor = child.cell.id();
+    let cell = Arc::downgrade(&child.cell);
+    let task = tokio::spawn(probe_loop(cell, check, move |outcome| {
+        // Unbounded: a supervisor's mailbox never refuses for room.
+        supervisor.upgrade().is_some_and(|supervisor| {
+            supervisor.try_tell(SupervisorMsg(Request::Checked(actor, outcome))).is_ok()
+        })
+    }));
+    Prober(task.abort_handle())
 }

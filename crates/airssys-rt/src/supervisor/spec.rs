@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::{Supervisor, SupervisorSpec};
 use crate::actor::{Actor, ActorRef, ErasedCell};
+use crate::monitoring::health::HealthCheck;
 use crate::system::{ActorSystem, SpawnError, SpawnOptions};
 
 /// When a child that ended is started again.
@@ -139,6 +140,7 @@ pub struct ChildSpec {
     pub(crate) kind: ChildKind,
     pub(crate) significant: bool,
     pub(crate) backoff: Option<Backoff>,
+    pub(crate) health: Option<HealthCheck>,
 }
 
 impl ChildSpec {
@@ -172,6 +174,7 @@ impl ChildSpec {
             kind: ChildKind::Worker,
             significant: false,
             backoff: None,
+            health: None,
         }
     }
 
@@ -302,6 +305,22 @@ impl ChildSpec {
         self
     }
 
+    /// Has the supervisor probe the child as `check` says, and restart it after too many
+    /// failed checks in a row (see [`crate::monitoring::health`]). Off by default.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use airssys_rt::monitoring::health::HealthCheck;
+    /// # use airssys_rt::supervisor::{ChildSpec, Strategy, SupervisorSpec};
+    /// let spec = ChildSpec::supervisor("db", SupervisorSpec::new(Strategy::OneForOne)).health_check(
+    ///     HealthCheck::every(Duration::from_secs(5)).deadline(Duration::from_millis(500)).failures(2),
+    /// );
+    /// ```
+    pub fn health_check(mut self, check: HealthCheck) -> Self {
+        self.health = Some(check);
+        self
+    }
+
     /// The child's id within its supervisor.
     ///
     /// ```
@@ -321,6 +340,7 @@ impl fmt::Debug for ChildSpec {
             .field("shutdown", &self.shutdown)
             .field("kind", &self.kind)
             .field("significant", &self.significant)
+            .field("health", &self.health)
             .finish_non_exhaustive()
     }
 }
@@ -449,6 +469,7 @@ pub struct ChildTemplate {
     restart: Restart,
     shutdown: Shutdown,
     backoff: Option<Backoff>,
+    health: Option<HealthCheck>,
 }
 
 impl ChildTemplate {
@@ -478,6 +499,7 @@ impl ChildTemplate {
             restart: Restart::default(),
             shutdown: Shutdown::default(),
             backoff: None,
+            health: None,
         }
     }
 
@@ -525,6 +547,22 @@ impl ChildTemplate {
         self
     }
 
+    /// Checks the health of every dynamic child, as [`ChildSpec::health_check`].
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::monitoring::health::HealthCheck;
+    /// # use airssys_rt::supervisor::ChildTemplate;
+    /// # fn template<A: Actor<Args = ()>>() -> ChildTemplate {
+    /// ChildTemplate::worker::<A>().health_check(HealthCheck::every(Duration::from_secs(1)))
+    /// # }
+    /// ```
+    pub fn health_check(mut self, check: HealthCheck) -> Self {
+        self.health = Some(check);
+        self
+    }
+
     /// The child specification of one dynamic child, or the arguments back if they are not
     /// of the template's type.
     pub(crate) fn child(
@@ -534,6 +572,7 @@ impl ChildTemplate {
     ) -> Result<ChildSpec, Box<dyn std::any::Any + Send>> {
         let mut spec = (self.instantiate)(id, args)?.restart(self.restart).shutdown(self.shutdown);
         spec.backoff = self.backoff;
+        spec.health = self.health;
         Ok(spec)
     }
 }
@@ -545,6 +584,7 @@ impl fmt::Debug for ChildTemplate {
             .field("restart", &self.restart)
             .field("shutdown", &self.shutdown)
             .field("backoff", &self.backoff)
+            .field("health", &self.health)
             .finish_non_exhaustive()
     }
 }

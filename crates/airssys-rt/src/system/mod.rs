@@ -13,6 +13,8 @@
 //! | [`max_actors`](SystemBuilder::max_actors) | 1,048,576, as the BEAM's default process limit | |
 //! | [`shutdown_timeout`](SystemBuilder::shutdown_timeout) | 5 s, as OTP's default worker shutdown | |
 //! | [`dead_letter_history`](SystemBuilder::dead_letter_history) | the latest 128 | |
+//! | [`statistics`](SystemBuilder::statistics) | off: per-actor [statistics](crate::monitoring::stats) are not kept | |
+//! | [`crash_report_history`](SystemBuilder::crash_report_history) | the latest 64 | |
 //!
 //! ```
 //! use std::time::Duration;
@@ -48,9 +50,15 @@ use crate::actor::{self, Actor, ActorId, ActorRef, ErasedCell};
 use crate::broker::Broker;
 use crate::dead_letter::DeadLetters;
 use crate::mailbox::{MailboxConfig, MailboxConfigError};
+use crate::monitoring::crash::CrashReports;
+use crate::monitoring::health::{FallenRoots, HealthReport};
+use crate::monitoring::stats::{
+    self, ActorFacts, ActorStatistics, ActorStatsTable, SystemCounters, SystemStatistics,
+};
 use crate::pg::ProcessGroups;
 pub use crate::registry::LookupError;
 use crate::registry::Registry;
+use crate::supervisor::{Supervisor, SupervisorRef};
 
 /// The runtime's home: spawns actors and shuts them down. Cloning gives another handle to the
 /// same system.
@@ -92,11 +100,17 @@ struct SystemInner {
     actors: Mutex<Slab<Arc<dyn ErasedCell>>>,
     registry: Registry,
     groups: ProcessGroups,
+    fallen_roots: FallenRoots,
     /// One broker per payload type, each a `Broker<T>` keyed by `TypeId::of::<T>()`.
     brokers: Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
     dead_letters: DeadLetters,
+    crash_reports: CrashReports,
     all_stopped: Notify,
     deadlines: Arc<deadlines::Deadlines>,
+    /// Always kept: they count on spawn and exit paths only.
+    counters: SystemCounters,
+    /// Per-actor statistics, when they are on.
+    actor_stats: Option<ActorStatsTable>,
 }
 
 impl Drop for SystemInner {
@@ -128,6 +142,8 @@ impl ActorSystem {
 
     fn from_config(config: SystemConfig) -> Self {
         let dead_letters = DeadLetters::new(config.dead_letter_history);
+        let actor_stats = config.statistics.then(ActorStatsTable::default);
+        let crash_reports = CrashReports::new(config.crash_report_history);
         Self {
             inner: Arc::new(SystemInner {
                 config,
@@ -137,10 +153,14 @@ impl ActorSystem {
                 actors: Mutex::new(Slab::new()),
                 registry: Registry::default(),
                 groups: ProcessGroups::default(),
+                fallen_roots: FallenRoots::default(),
                 brokers: Mutex::new(HashMap::new()),
                 dead_letters,
+                crash_reports,
                 all_stopped: Notify::new(),
                 deadlines: Arc::new(deadlines::Deadlines::new()),
+                counters: SystemCounters::default(),
+                actor_stats,
             }),
         }
     }
@@ -283,6 +303,105 @@ impl ActorSystem {
         &self.inner.dead_letters
     }
 
+    /// A snapshot of the system's statistics (always kept): actors alive, started and stopped,
+    /// crashes by reason, dead letters, restarts and escalations. See
+    /// [`monitoring::stats`](crate::monitoring::stats).
+    ///
+    /// ```
+    /// let stats = airssys_rt::ActorSystem::new().statistics();
+    /// assert_eq!(stats.crashes.total(), 0);
+    /// ```
+    pub fn statistics(&self) -> SystemStatistics {
+        let inner = &*self.inner;
+        inner.counters.snapshot(self.actor_count(), inner.dead_letters.count())
+    }
+
+    /// A snapshot of the statistics of every live actor, in no particular order; empty unless
+    /// the system was built with [`statistics(true)`](SystemBuilder::statistics).
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() {
+    /// let system = airssys_rt::ActorSystem::builder().statistics(true).build().unwrap();
+    /// assert!(system.actor_statistics().is_empty());
+    /// # }
+    /// ```
+    pub fn actor_statistics(&self) -> Vec<ActorStatistics> {
+        if self.inner.actor_stats.is_none() {
+            return Vec::new();
+        }
+        self.running_actors()
+            .iter()
+            .filter_map(|cell| {
+                let facts = ActorFacts {
+                    id: cell.id(),
+                    name: cell.name(),
+                    actor_type: cell.actor_type(),
+                    state: cell.state(),
+                    mailbox_depth: cell.mailbox_len(),
+                    restarts: cell.supervision().map(|supervision| supervision.restarts),
+                };
+                stats::snapshot(self, facts)
+            })
+            .collect()
+    }
+
+    /// The health of the whole system: one node per root supervisor (one that no supervisor
+    /// started), as its [`health`](crate::supervisor::SupervisorRef::health) reports it, and a
+    /// **Failed** node for each root supervisor that gave up; the system's status is the worst
+    /// of its roots'. See [`monitoring::health`](crate::monitoring::health).
+    ///
+    /// ```
+    /// use airssys_rt::monitoring::health::HealthStatus;
+    /// use airssys_rt::supervisor::{Strategy, Supervisor, SupervisorSpec};
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = airssys_rt::ActorSystem::new();
+    /// let options = airssys_rt::system::SpawnOptions::new().name("root");
+    /// let _root = Supervisor::start_with(&system, options, SupervisorSpec::new(Strategy::OneForOne)).await?;
+    /// let report = system.health().await;
+    /// assert_eq!(report.status, HealthStatus::Healthy);
+    /// assert_eq!(&*report.children[0].id, "root");
+    /// # Ok(()) }
+    /// ```
+    pub async fn health(&self) -> HealthReport {
+        crate::monitoring::health::system_health(self).await
+    }
+
+    /// The running supervisors that no supervisor started.
+    pub(crate) fn root_supervisors(&self) -> Vec<SupervisorRef> {
+        let supervisor_type = std::any::type_name::<Supervisor>();
+        let mut roots: Vec<SupervisorRef> = self
+            .running_actors()
+            .into_iter()
+            .filter(|cell| cell.actor_type() == supervisor_type && !cell.is_supervised())
+            .filter_map(ActorRef::<Supervisor>::from_erased)
+            .map(SupervisorRef::from)
+            .collect();
+        roots.sort_by_key(|root| root.actor().id());
+        roots
+    }
+
+    pub(crate) fn fallen_roots(&self) -> &FallenRoots {
+        &self.inner.fallen_roots
+    }
+
+    pub(crate) fn counters(&self) -> &SystemCounters {
+        &self.inner.counters
+    }
+
+    pub(crate) fn actor_stats_table(&self) -> Option<&ActorStatsTable> {
+        self.inner.actor_stats.as_ref()
+    }
+
+    /// The crash reports: one for every abnormal exit, the latest of them kept. See the
+    /// [`crash`](crate::monitoring::crash) module.
+    ///
+    /// ```
+    /// assert_eq!(airssys_rt::ActorSystem::new().crash_reports().count(), 0);
+    /// ```
+    pub fn crash_reports(&self) -> &CrashReports {
+        &self.inner.crash_reports
+    }
+
     /// Whether [`shutdown`](Self::shutdown) has begun; spawning then fails.
     ///
     /// ```
@@ -375,6 +494,7 @@ impl ActorSystem {
             inner.registry.admit(&name, &cell)?;
         }
         inner.live.fetch_add(1, Ordering::AcqRel);
+        inner.counters.count_start();
         inner.unannounced.fetch_add(1, Ordering::AcqRel);
         Ok(actors.insert(cell))
     }
@@ -429,6 +549,8 @@ pub struct SystemConfig {
     max_actors: usize,
     shutdown_timeout: Duration,
     dead_letter_history: usize,
+    statistics: bool,
+    crash_report_history: usize,
 }
 
 /// The default `ask` timeout: 5 s, as OTP's `gen_server:call`.
@@ -456,6 +578,12 @@ pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 /// assert_eq!(airssys_rt::system::DEFAULT_DEAD_LETTER_HISTORY, 128);
 /// ```
 pub const DEFAULT_DEAD_LETTER_HISTORY: usize = 128;
+/// How many crash reports are kept for inspection by default.
+///
+/// ```
+/// assert_eq!(airssys_rt::system::DEFAULT_CRASH_REPORT_HISTORY, 64);
+/// ```
+pub const DEFAULT_CRASH_REPORT_HISTORY: usize = 64;
 
 impl Default for SystemConfig {
     fn default() -> Self {
@@ -465,6 +593,8 @@ impl Default for SystemConfig {
             max_actors: DEFAULT_MAX_ACTORS,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             dead_letter_history: DEFAULT_DEAD_LETTER_HISTORY,
+            statistics: false,
+            crash_report_history: DEFAULT_CRASH_REPORT_HISTORY,
         }
     }
 }
@@ -518,6 +648,26 @@ impl SystemConfig {
     /// ```
     pub fn dead_letter_history(&self) -> usize {
         self.dead_letter_history
+    }
+
+    /// Whether per-actor statistics are kept.
+    ///
+    /// ```
+    /// # let system = airssys_rt::ActorSystem::new();
+    /// assert!(!system.config().statistics());
+    /// ```
+    pub fn statistics(&self) -> bool {
+        self.statistics
+    }
+
+    /// How many crash reports are kept for inspection.
+    ///
+    /// ```
+    /// # let system = airssys_rt::ActorSystem::new();
+    /// assert_eq!(system.config().crash_report_history(), airssys_rt::system::DEFAULT_CRASH_REPORT_HISTORY);
+    /// ```
+    pub fn crash_report_history(&self) -> usize {
+        self.crash_report_history
     }
 }
 
@@ -593,6 +743,33 @@ impl SystemBuilder {
     /// ```
     pub fn dead_letter_history(mut self, size: usize) -> Self {
         self.config.dead_letter_history = size;
+        self
+    }
+
+    /// Keeps per-actor [statistics](crate::monitoring::stats) (off by default): messages
+    /// received and handled, mailbox depths, handling times, dead letters. Off, they cost
+    /// nothing; on, a few relaxed stores per message and a clock read for one message in
+    /// [`SAMPLE_EVERY`](crate::monitoring::stats::SAMPLE_EVERY). System statistics are kept
+    /// either way.
+    ///
+    /// ```
+    /// let system = airssys_rt::ActorSystem::builder().statistics(true).build().unwrap();
+    /// assert!(system.config().statistics());
+    /// ```
+    pub fn statistics(mut self, on: bool) -> Self {
+        self.config.statistics = on;
+        self
+    }
+
+    /// How many of the latest [crash reports](crate::monitoring::crash) are kept for
+    /// inspection (0 keeps only the count).
+    ///
+    /// ```
+    /// let system = airssys_rt::ActorSystem::builder().crash_report_history(8).build().unwrap();
+    /// assert_eq!(system.config().crash_report_history(), 8);
+    /// ```
+    pub fn crash_report_history(mut self, size: usize) -> Self {
+        self.config.crash_report_history = size;
         self
     }
 
