@@ -590,7 +590,7 @@ async fn y3_a_timer_sends_from_where_it_was_set() {
 }
 
 #[tokio::test]
-async fn y3_a_publication_is_handled_under_the_publishers_span() {
+async fn y3_a_publication_links_to_the_publishers_span() {
     let capture = Capture::default();
     let _recording = capture.install();
     let system = ActorSystem::new();
