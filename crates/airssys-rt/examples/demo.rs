@@ -312,11 +312,30 @@ async fn tour() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         readings.subscriptions().len()
     );
 
-    // 8. Shut everything down.
+    // 8. The supervision trees as they stand, like pstree, and the system's health.
+    println!("8. the supervision trees (system.inspect()):");
+    for tree in system.inspect().roots.iter().filter(|root| !root.children.is_empty()) {
+        for line in tree.render().lines() {
+            println!("   {line}");
+        }
+    }
+    let health = system.health().await;
+    println!("   system health: {}", health.status);
+    println!(
+        "   crash reports: {} (latest: {})",
+        system.crash_reports().count(),
+        system
+            .crash_reports()
+            .recent()
+            .last()
+            .map_or_else(|| "none".to_owned(), |report| report.to_string())
+    );
+
+    // 9. Shut everything down.
     let started = Instant::now();
     let report = system.shutdown().await;
     println!(
-        "8. shutdown in {:?}: {} stopped gracefully, {} killed; {} alive",
+        "9. shutdown in {:?}: {} stopped gracefully, {} killed; {} alive",
         started.elapsed(),
         report.stopped,
         report.killed,

@@ -226,6 +226,8 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     /// Resolves with the exit reason once the actor has ended.
     fn exit(&self) -> Pin<Box<dyn Future<Output = ExitReason> + Send + '_>>;
     fn is_supervised(&self) -> bool;
+    /// The supervisor that started it, if it is supervised.
+    fn parent(&self) -> Option<ActorId>;
     fn state(&self) -> ActorState;
     fn mailbox_len(&self) -> usize;
     /// Records the supervisor that started this actor.
@@ -314,6 +316,10 @@ impl<A: Actor> ErasedCell for ActorCell<A> {
 
     fn exit(&self) -> Pin<Box<dyn Future<Output = ExitReason> + Send + '_>> {
         Box::pin(self.wait_for_exit())
+    }
+
+    fn parent(&self) -> Option<ActorId> {
+        ActorCell::parent(self)
     }
 
     fn is_supervised(&self) -> bool {

@@ -23,9 +23,13 @@
 //! * [`trace`]: with the cargo feature `tracing-spans`, a `tracing` span per actor and per handled
 //!   message, and the sender's span carried with each message, so that a request can be
 //!   followed across actors in a trace viewer. Without the feature, none of it is compiled in.
+//!
+//! * [`inspect`]: the live actors as supervision trees, with their state, mailbox depth,
+//!   message rate and restart count, and a `pstree`-like rendering.
 
 pub mod crash;
 pub mod health;
+pub mod inspect;
 pub mod stats;
 pub mod trace;
 

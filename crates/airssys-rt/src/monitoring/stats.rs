@@ -410,6 +410,7 @@ impl ActorStatsTable {
 }
 
 /// What describes an actor besides its figures, read from its cell.
+#[derive(Clone)]
 pub(crate) struct ActorFacts {
     pub(crate) id: ActorId,
     pub(crate) name: Option<Arc<str>>,

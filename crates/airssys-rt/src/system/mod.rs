@@ -366,6 +366,22 @@ impl ActorSystem {
         crate::monitoring::health::system_health(self).await
     }
 
+    /// A view of every live actor, placed under the supervisor that started it. See
+    /// [`monitoring::inspect`](crate::monitoring::inspect); an
+    /// [`Inspector`](crate::monitoring::inspect::Inspector) adds message rates.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() {
+    /// let system = airssys_rt::ActorSystem::new();
+    /// for root in &system.inspect().roots {
+    ///     print!("{}", root.render());
+    /// }
+    /// # }
+    /// ```
+    pub fn inspect(&self) -> crate::monitoring::inspect::SystemView {
+        crate::monitoring::inspect::view_of(self)
+    }
+
     /// The running supervisors that no supervisor started.
     pub(crate) fn root_supervisors(&self) -> Vec<SupervisorRef> {
         let supervisor_type = std::any::type_name::<Supervisor>();
@@ -460,7 +476,7 @@ impl ActorSystem {
         &self.inner.deadlines
     }
 
-    fn running_actors(&self) -> Vec<Arc<dyn ErasedCell>> {
+    pub(crate) fn running_actors(&self) -> Vec<Arc<dyn ErasedCell>> {
         self.inner.actors.lock().iter().map(|(_, cell)| Arc::clone(cell)).collect()
     }
 
