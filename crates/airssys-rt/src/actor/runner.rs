@@ -328,13 +328,14 @@ impl<A: Actor> Lifecycle<A> {
         // it has is handed over now and undone below, so nothing outlives it.
         let ending = cell.mailbox.end();
         crash::report_end(cell, &ending, &reason, doing);
+        let ordered_kill = crash::is_ordered_kill(&ending, &reason);
         // The name and the slot go first, so a successor can take the name as soon as anyone
         // learns of the exit; the count drops before `wait_for_exit` returns, and `shutdown`
         // returns only after every exit has been announced.
         let system = &cell.system;
         system.forget(slot, cell.id, ending.name.as_ref());
         cell.signal_end(ending.relations, &reason);
-        stats::actor_ended(system, cell.id, &reason);
+        stats::actor_ended(system, cell.id, &reason, ordered_kill);
         cell.record_exit(reason);
         system.count_exit();
         cell.announce_exit();

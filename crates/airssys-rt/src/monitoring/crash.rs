@@ -384,6 +384,17 @@ impl Doing {
     }
 }
 
+/// Whether the actor was killed by its supervisor as its way to stop it (`BrutalKill`, C2): an
+/// ordered end, neither reported nor counted as a crash (X2).
+pub(crate) fn is_ordered_kill(ending: &Ending, reason: &ExitReason) -> bool {
+    *reason == ExitReason::Killed
+        && ending
+            .relations
+            .as_ref()
+            .and_then(|relations| relations.supervision.as_ref())
+            .is_some_and(|held| held.kill_ordered)
+}
+
 /// Logs an ending actor's end, and writes its crash report if the end is abnormal. Called
 /// once per actor, after its relations are handed over and before anyone is told.
 pub(crate) fn report_end<A: Actor>(
@@ -399,7 +410,7 @@ pub(crate) fn report_end<A: Actor>(
         tracing::debug!(actor = %cell.id, name, %reason, "actor stopped");
         return;
     }
-    if *reason == ExitReason::Killed && supervision.is_some_and(|held| held.kill_ordered) {
+    if is_ordered_kill(ending, reason) {
         tracing::debug!(actor = %cell.id, name, "actor killed by its supervisor's shutdown");
         return;
     }

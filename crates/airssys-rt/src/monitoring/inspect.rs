@@ -312,21 +312,34 @@ pub(crate) fn view_of(system: &ActorSystem) -> SystemView {
             },
         );
     }
-    // Children first, deepest ids last: attach each actor to its parent, from the latest
-    // started up, so that a parent is complete before it is attached in turn.
-    let mut ids: Vec<ActorId> = nodes.keys().copied().collect();
-    ids.sort_unstable_by(|a, b| b.cmp(a));
-    let mut roots = Vec::new();
-    for id in ids {
-        let Some(mut node) = nodes.remove(&id) else {
-            continue;
-        };
-        node.children.sort_by_key(|child| child.id);
-        match parents.get(&id).copied().flatten().and_then(|parent| nodes.get_mut(&parent)) {
-            Some(parent) => parent.children.push(node),
-            None => roots.push(node),
+    // By parent, not by id order: a start function may hand its supervisor an actor spawned
+    // before it (a lower id), so a child's id says nothing about its parent's.
+    let mut children_of: HashMap<ActorId, Vec<ActorId>> = HashMap::new();
+    let mut root_ids = Vec::new();
+    for (&id, parent) in &parents {
+        match parent.filter(|parent| nodes.contains_key(parent)) {
+            Some(parent) => children_of.entry(parent).or_default().push(id),
+            None => root_ids.push(id),
         }
     }
+    let mut roots: Vec<ActorNode> =
+        root_ids.into_iter().filter_map(|id| assemble(id, &mut nodes, &children_of)).collect();
+    // Only a cycle of parents (which no supervisor makes) leaves nodes unplaced: never lose one.
+    roots.extend(nodes.into_values());
     roots.sort_by_key(|root| root.id);
     SystemView { roots, taken_at }
+}
+
+/// Takes the node `id` out of `nodes` with its descendants attached, children in start order.
+fn assemble(
+    id: ActorId,
+    nodes: &mut HashMap<ActorId, ActorNode>,
+    children_of: &HashMap<ActorId, Vec<ActorId>>,
+) -> Option<ActorNode> {
+    let mut node = nodes.remove(&id)?;
+    for &child in children_of.get(&id).into_iter().flatten() {
+        node.children.extend(assemble(child, nodes, children_of));
+    }
+    node.children.sort_by_key(|child| child.id);
+    Some(node)
 }

@@ -278,7 +278,8 @@ pub struct ActorStatistics {
     pub handling_time: HandlingTime,
 }
 
-/// Crashes counted by reason: every abnormal exit, by the kind of its [`ExitReason`].
+/// Crashes counted by reason: every abnormal exit, by the kind of its [`ExitReason`], except a
+/// supervisor's `BrutalKill` of a child to stop it (an ordered end, not reported either).
 ///
 /// ```
 /// let crashes = airssys_rt::ActorSystem::new().statistics().crashes;
@@ -364,8 +365,9 @@ impl SystemCounters {
         self.escalations.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn count_end(&self, reason: &ExitReason) {
+    fn count_end(&self, reason: &ExitReason, ordered_kill: bool) {
         let crash = match reason {
+            _ if ordered_kill => None,
             ExitReason::Normal | ExitReason::Shutdown => None,
             ExitReason::Panicked(_) => Some(&self.panicked),
             ExitReason::Failed(_) => Some(&self.failed),
@@ -434,8 +436,13 @@ pub(crate) fn of_actor(system: &ActorSystem, id: ActorId) -> Option<Arc<ActorSta
 }
 
 /// Counts an actor's end, and drops its figures from the side table.
-pub(crate) fn actor_ended(system: &ActorSystem, id: ActorId, reason: &ExitReason) {
-    system.counters().count_end(reason);
+pub(crate) fn actor_ended(
+    system: &ActorSystem,
+    id: ActorId,
+    reason: &ExitReason,
+    ordered_kill: bool,
+) {
+    system.counters().count_end(reason, ordered_kill);
     if let Some(table) = system.actor_stats_table() {
         table.actors.remove(&id);
     }
