@@ -55,3 +55,127 @@ async fn bug_stats_brutal_kill_by_supervisor_is_not_counted_as_a_crash() {
     assert_eq!(stats.stopped, 1);
     system.shutdown().await;
 }
+
+/// Needs `tracing-spans`: `cargo test --workspace` runs it through `crates/feature-tests`.
+#[cfg(feature = "tracing-spans")]
+mod spans {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use airssys_rt::monitoring::trace::ACTOR_SPAN;
+    use airssys_rt::prelude::*;
+    use parking_lot::Mutex;
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id};
+    use tracing::Subscriber;
+    use tracing_subscriber::layer::{Context as LayerContext, SubscriberExt};
+    use tracing_subscriber::registry::LookupSpan;
+    use tracing_subscriber::{Layer, Registry};
+
+    /// The actor spans by actor id, and whether each has closed.
+    #[derive(Clone, Default)]
+    struct ActorSpans(Arc<Mutex<HashMap<u64, bool>>>);
+
+    struct ActorIdField(Option<u64>);
+
+    impl Visit for ActorIdField {
+        fn record_u64(&mut self, field: &Field, value: u64) {
+            if field.name() == "id" {
+                self.0 = Some(value);
+            }
+        }
+
+        fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
+    }
+
+    impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for ActorSpans {
+        fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
+            if attrs.metadata().name() != ACTOR_SPAN {
+                return;
+            }
+            let mut actor = ActorIdField(None);
+            attrs.record(&mut actor);
+            if let (Some(actor), Some(span)) = (actor.0, ctx.span(id)) {
+                span.extensions_mut().insert(ActorIdField(Some(actor)));
+                self.0.lock().insert(actor, false);
+            }
+        }
+
+        fn on_close(&self, id: Id, ctx: LayerContext<'_, S>) {
+            let actor = ctx.span(&id).and_then(|span| span.extensions().get::<ActorIdField>()?.0);
+            if let Some(actor) = actor {
+                self.0.lock().insert(actor, true);
+            }
+        }
+    }
+
+    /// Sets an interval on the actor it is asked to.
+    struct Setter;
+
+    impl Actor for Setter {
+        type Msg = ActorRef<Target>;
+        type Reply = ();
+        type Args = ();
+        type Error = std::convert::Infallible;
+
+        async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+            Ok(Setter)
+        }
+
+        async fn handle(
+            &mut self,
+            target: ActorRef<Target>,
+            _: &mut Context<Self>,
+        ) -> Result<(), Self::Error> {
+            drop(target.send_interval(Duration::from_secs(3600), ()));
+            Ok(())
+        }
+    }
+
+    struct Target;
+
+    impl Actor for Target {
+        type Msg = ();
+        type Reply = ();
+        type Args = ();
+        type Error = std::convert::Infallible;
+
+        async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+            Ok(Target)
+        }
+
+        async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+            Ok(())
+        }
+    }
+
+    /// Y1/Y3: an interval an actor sets on another, longer-lived actor does not hold the
+    /// setter's spans: the setter's `actor` span closes when the setter ends, not when the
+    /// interval is cancelled (which may be never).
+    #[tokio::test(start_paused = true)]
+    async fn bug_trace_interval_on_another_actor_keeps_the_setters_actor_span_open() {
+        let spans = ActorSpans::default();
+        let _recording = tracing::subscriber::set_default(Registry::default().with(spans.clone()));
+        let system = ActorSystem::new();
+        let target = system.spawn::<Target>(()).await.unwrap();
+        let setter = system.spawn::<Setter>(()).await.unwrap();
+        setter.ask(target.clone()).await.unwrap();
+        setter.stop();
+        setter.wait_for_exit().await;
+        let setter_id = setter.id().as_u64();
+        // On paused time the runtime skips ahead only once every task is idle: the setter's
+        // task has finished by then, and its span is closed unless something holds it.
+        let closed = tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                if spans.0.lock().get(&setter_id) == Some(&true) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await;
+        assert!(closed.is_ok(), "the setter's actor span is still open");
+        system.shutdown().await;
+    }
+}

@@ -20,7 +20,8 @@
 //!   handler or hook runs inside it, so the events it emits carry it, and the actor's fields.
 //!
 //! Each message carries the span that was current where it was sent (`tell`, `try_tell`, `ask`,
-//! a broker's publication, a router; for a timer, where the timer was set), and the `handle` span
+//! a broker's publication, a router; for a timer, where the timer was set, through a root span
+//! `timer` that follows from it for an interval), and the `handle` span
 //! of the message **follows from** it. So a request leaves a trail of links, whatever actors it
 //! goes through: the `handle` span of the first actor follows from the caller's span, the
 //! `handle` span of the message that actor sent on follows from that one, and so on; a trace
@@ -124,6 +125,18 @@ mod on {
         #[inline]
         pub(crate) fn capture() -> Self {
             Self(hold(Span::current()))
+        }
+
+        /// For a sender that may last forever (an interval): a root span `timer` that follows
+        /// from the current one, as the current one cannot be held open for as long (Y3).
+        pub(crate) fn capture_detached() -> Self {
+            let current = Span::current();
+            if current.is_disabled() {
+                return Self(None);
+            }
+            let timer = tracing::info_span!(parent: None, "timer");
+            timer.follows_from(&current);
+            Self(hold(timer))
         }
     }
 
@@ -251,6 +264,11 @@ mod off {
     impl SenderContext {
         #[inline(always)]
         pub(crate) fn capture() -> Self {
+            Self
+        }
+
+        #[inline(always)]
+        pub(crate) fn capture_detached() -> Self {
             Self
         }
     }

@@ -380,7 +380,12 @@ impl<A: Actor> Drop for Armed<A> {
 
 /// Sets a timer on `target`: registers its cancellation with the actor's end, then spawns the
 /// task that `run` makes.
-fn arm<A, F>(target: ActorRef<A>, msg: A::Msg, run: impl FnOnce(Armed<A>, A::Msg) -> F) -> TimerRef
+fn arm<A, F>(
+    target: ActorRef<A>,
+    msg: A::Msg,
+    sender: fn() -> SenderContext,
+    run: impl FnOnce(Armed<A>, A::Msg) -> F,
+) -> TimerRef
 where
     A: Actor,
     F: Future<Output = ()> + Send + 'static,
@@ -407,7 +412,7 @@ where
         );
         return TimerRef { timer };
     }
-    let armed = Armed { timer: Arc::clone(&timer), target, sender: SenderContext::capture() };
+    let armed = Armed { timer: Arc::clone(&timer), target, sender: sender() };
     timer.adopt(tokio::spawn(run(armed, msg)));
     TimerRef { timer }
 }
@@ -418,7 +423,7 @@ fn arm_once<A: Actor>(target: ActorRef<A>, delay: Duration, msg: A::Msg) -> Time
     // documented, in a runtime without its timer: in the task, the panic would lose the message.
     let deadline = after(delay);
     drop(tokio::time::sleep_until(deadline));
-    arm(target, msg, move |armed, msg| async move {
+    arm(target, msg, SenderContext::capture, move |armed, msg| async move {
         tokio::time::sleep_until(deadline).await;
         if !armed.timer.fire() {
             return;
@@ -436,7 +441,8 @@ where
     let period = period.clamp(MIN_PERIOD, FAR_FUTURE);
     let mut ticks = tokio::time::interval_at(Instant::now() + period, period);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
-    arm(target, msg, move |armed, msg| async move {
+    // Its ticks may go on for ever: they must not hold the setter's span open (Y3).
+    arm(target, msg, SenderContext::capture_detached, move |armed, msg| async move {
         loop {
             ticks.tick().await;
             if !armed.timer.is_active() {
