@@ -589,6 +589,52 @@ async fn y3_a_timer_sends_from_where_it_was_set() {
     system.shutdown().await;
 }
 
+/// Sets an interval on itself from inside a span of its own.
+struct Beater;
+
+impl Actor for Beater {
+    type Msg = Tick;
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Beater)
+    }
+
+    async fn post_start(&mut self, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+        let _setting = tracing::info_span!("setting the interval").entered();
+        drop(ctx.send_interval(Duration::from_secs(1), Tick));
+        Ok(())
+    }
+
+    async fn handle(&mut self, _: Tick, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn y3_an_interval_links_through_a_timer_span_to_where_it_was_set() {
+    let capture = Capture::default();
+    let _recording = capture.install();
+    let system = ActorSystem::new();
+    let _beater = system.spawn::<Beater>(()).await.unwrap();
+
+    capture.wait(|log| (log.handled("Tick").len() >= 2).then_some(())).await;
+    capture.log(|log| {
+        let setting = log.named("setting the interval").next().unwrap().serial;
+        let timer = log.named("timer").next().unwrap();
+        assert_eq!(timer.parent, None, "a root span");
+        assert_eq!(timer.follows, vec![setting]);
+        for tick in log.handled("Tick") {
+            assert_eq!(tick.follows, vec![timer.serial]);
+        }
+        // Held by the interval, the timer span holds nothing of the setter's open.
+        assert!(log.spans[setting].closed);
+    });
+    system.shutdown().await;
+}
+
 #[tokio::test]
 async fn y3_a_publication_links_to_the_publishers_span() {
     let capture = Capture::default();
