@@ -97,6 +97,14 @@ pub const BUSIEST: usize = 10;
 /// ```
 pub const RECENT_CRASHES: usize = 20;
 
+/// The shortest refresh interval [`run`] takes: a shorter one is raised to it, so that the
+/// observer never spins.
+///
+/// ```
+/// assert_eq!(airssys_rt_observer::MIN_INTERVAL, std::time::Duration::from_millis(100));
+/// ```
+pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
+
 /// What can end [`run`] early.
 ///
 /// ```
@@ -346,7 +354,8 @@ fn short_type(type_name: &'static str) -> &'static str {
 }
 
 /// Takes over the terminal and shows a live [`Observer`] of `system`, refreshed every
-/// `interval`, until `q`, `Esc` or `Ctrl-C`; then gives the terminal back as it was.
+/// `interval` (at least [`MIN_INTERVAL`]), until `q`, `Esc` or `Ctrl-C`; then gives the
+/// terminal back as it was.
 ///
 /// The terminal is put into raw mode on the alternate screen and restored on return, also
 /// when drawing fails or the observer panics. Key presses are waited for on Tokio's blocking
@@ -428,6 +437,7 @@ async fn run_on(
     system: &ActorSystem,
     interval: Duration,
 ) -> Result<(), ObserverError> {
+    let interval = interval.max(MIN_INTERVAL);
     let mut observer = Observer::new(system);
     let mut next_refresh = Instant::now();
     loop {
@@ -469,5 +479,26 @@ fn quits(key: &KeyEvent) -> bool {
         KeyCode::Char('q') | KeyCode::Esc => true,
         KeyCode::Char('c') => key.modifiers.contains(KeyModifiers::CONTROL),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn q_esc_and_ctrl_c_quit_other_keys_do_not() {
+        let key = |code, modifiers| KeyEvent::new(code, modifiers);
+        assert!(quits(&key(KeyCode::Char('q'), KeyModifiers::NONE)));
+        assert!(quits(&key(KeyCode::Esc, KeyModifiers::NONE)));
+        assert!(quits(&key(KeyCode::Char('c'), KeyModifiers::CONTROL)));
+        assert!(!quits(&key(KeyCode::Char('c'), KeyModifiers::NONE)));
+        assert!(!quits(&key(KeyCode::Down, KeyModifiers::NONE)));
+    }
+
+    #[test]
+    fn a_type_is_shown_by_its_last_path_segment() {
+        assert_eq!(short_type("my_app::workers::Worker"), "Worker");
+        assert_eq!(short_type("Worker"), "Worker");
     }
 }
