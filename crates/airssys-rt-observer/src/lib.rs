@@ -7,7 +7,9 @@
 //!
 //! * a **header** line: the actors alive now, started and crashed since the system was built,
 //!   the dead letters, the supervisor restarts, and the system's health status (`healthy`,
-//!   `degraded` or `failed`, as [`ActorSystem::health`] rolls the supervision trees up);
+//!   `degraded` or `failed`, as [`ActorSystem::health`] rolls the supervision trees up), and
+//!   below it, for a system that is not healthy, why: each node's own issues, by path
+//!   (`app/db: waiting for a restart`);
 //! * the **supervision trees**, one line per live actor, drawn like `pstree` by
 //!   [`ActorNode::render`](airssys_rt::monitoring::inspect::ActorNode::render): each actor's
 //!   label, id, type, state, mailbox depth, message rate and restart count, under the
@@ -68,7 +70,7 @@ use std::sync::{Mutex, Once};
 use std::time::Duration;
 
 use airssys_rt::monitoring::crash::CrashReport;
-use airssys_rt::monitoring::health::HealthStatus;
+use airssys_rt::monitoring::health::{HealthIssue, HealthReport, HealthStatus};
 use airssys_rt::monitoring::inspect::{ActorNode, Inspector};
 use airssys_rt::monitoring::stats::SystemStatistics;
 use airssys_rt::{ActorId, ActorSystem};
@@ -154,6 +156,9 @@ pub struct Observer {
     crashes: Vec<CrashReport>,
     statistics: SystemStatistics,
     health: Option<HealthStatus>,
+    /// `path: issue` for every issue of a node of the health report, but "a child is not
+    /// healthy", which the child's own line says better.
+    health_issues: Vec<String>,
     tree_scroll: u16,
 }
 
@@ -174,6 +179,7 @@ impl Observer {
             crashes: Vec::new(),
             statistics: SystemStatistics::default(),
             health: None,
+            health_issues: Vec::new(),
             tree_scroll: 0,
         }
     }
@@ -209,7 +215,12 @@ impl Observer {
         self.crashes =
             self.system.crash_reports().recent().into_iter().rev().take(RECENT_CRASHES).collect();
         self.statistics = self.system.statistics();
-        self.health = Some(self.system.health().await.status);
+        let health = self.system.health().await;
+        self.health = Some(health.status);
+        self.health_issues.clear();
+        for root in &health.children {
+            issues_below(root, &root.id, &mut self.health_issues);
+        }
     }
 
     /// Scrolls the supervision trees by `lines` (up if negative), never above the first line.
@@ -242,7 +253,7 @@ impl Observer {
     /// ```
     pub fn draw(&self, frame: &mut Frame<'_>) {
         let [header, middle, crashes] = Layout::vertical([
-            Constraint::Length(1),
+            Constraint::Length(2),
             Constraint::Percentage(65),
             Constraint::Fill(1),
         ])
@@ -285,7 +296,8 @@ impl Observer {
             health,
             Span::raw(" | q: quit").dim(),
         ]);
-        frame.render_widget(Paragraph::new(line), area);
+        let issues = Line::raw(self.health_issues.join("; ")).yellow();
+        frame.render_widget(Paragraph::new(vec![line, issues]), area);
     }
 
     fn draw_trees(&self, frame: &mut Frame<'_>, area: Rect) {
@@ -328,6 +340,18 @@ impl Observer {
             self.system.crash_reports().count()
         ));
         frame.render_widget(Paragraph::new(lines).block(block), area);
+    }
+}
+
+/// Adds `path: issue` for the own issues of `node` and of every node below it.
+fn issues_below(node: &HealthReport, path: &str, found: &mut Vec<String>) {
+    for issue in &node.issues {
+        if !matches!(issue, HealthIssue::Child(_)) {
+            found.push(format!("{path}: {issue}"));
+        }
+    }
+    for child in &node.children {
+        issues_below(child, &format!("{path}/{}", child.id), found);
     }
 }
 

@@ -222,8 +222,9 @@ async fn the_header_shows_the_health_status() {
 
     let root = app(&system, &["worker"]).await;
     child(&root, "worker").await;
-    let header = &screen(&mut observer).await[0];
-    assert!(header.contains("| health healthy |"), "{header}");
+    let screen_now = screen(&mut observer).await;
+    assert!(screen_now[0].contains("| health healthy |"), "{}", screen_now[0]);
+    assert_eq!(screen_now[1].trim(), "", "no issues");
 
     // A root supervisor that gives up leaves the system failed.
     let strict = SupervisorSpec::new(Strategy::OneForOne)
@@ -234,7 +235,8 @@ async fn the_header_shows_the_health_status() {
     let fragile = child(&strict, "fragile").await;
     let _ = fragile.tell(Cmd::Panic).await;
     strict.actor().wait_for_exit().await;
-    let header = &screen(&mut observer).await[0];
-    assert!(header.contains("| health failed |"), "{header}");
+    let screen = screen(&mut observer).await;
+    assert!(screen[0].contains("| health failed |"), "{}", screen[0]);
+    assert_eq!(screen[1].trim_end(), "strict: not running", "why, below the header");
     system.shutdown().await;
 }
