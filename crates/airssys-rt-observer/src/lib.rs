@@ -18,8 +18,8 @@
 //!   first ([`SystemView::busiest`](airssys_rt::monitoring::inspect::SystemView::busiest)),
 //!   with their label, id, type, depth and message rate;
 //! * the **recent crash reports**, latest first: for each abnormal exit, the actor, its path
-//!   in the tree, why it ended, what it was doing and how often it had been restarted (see
-//!   [`airssys_rt::monitoring::crash`]).
+//!   in the tree, why it ended, what it was doing, how often it had been restarted and how
+//!   long ago it ended (see [`airssys_rt::monitoring::crash`]).
 //!
 //! Message rates are messages taken per second between two refreshes; they need the system's
 //! statistics on ([`SystemBuilder::statistics`](airssys_rt::SystemBuilder::statistics)), and
@@ -67,7 +67,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, Once};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use airssys_rt::monitoring::crash::CrashReport;
 use airssys_rt::monitoring::health::{HealthIssue, HealthReport, HealthStatus};
@@ -333,8 +333,9 @@ impl Observer {
     }
 
     fn draw_crashes(&self, frame: &mut Frame<'_>, area: Rect) {
+        let now = SystemTime::now();
         let lines: Vec<Line<'_>> =
-            self.crashes.iter().map(|report| Line::raw(crash_line(report))).collect();
+            self.crashes.iter().map(|report| Line::raw(crash_line(report, now))).collect();
         let block = Block::bordered().title(format!(
             " Recent crash reports, latest first ({} in all) ",
             self.system.crash_reports().count()
@@ -355,8 +356,9 @@ fn issues_below(node: &HealthReport, path: &str, found: &mut Vec<String>) {
     }
 }
 
-/// A crash report on one line, the reason first since a narrow screen cuts the end off.
-fn crash_line(report: &CrashReport) -> String {
+/// A crash report on one line, the reason first since a narrow screen cuts the end off, and
+/// how long ago it was last.
+fn crash_line(report: &CrashReport, now: SystemTime) -> String {
     let mut line = format!(
         "{} {}: {} ({}, {}",
         report.actor,
@@ -368,7 +370,14 @@ fn crash_line(report: &CrashReport) -> String {
     if let Some(restarts) = report.restarts {
         line.push_str(&format!(", restarts {restarts}"));
     }
-    line.push(')');
+    // A report from a clock set back shows as just now.
+    let age = now.duration_since(report.at).unwrap_or_default().as_secs();
+    let age = match age {
+        0..60 => format!("{age}s"),
+        60..3600 => format!("{}m", age / 60),
+        _ => format!("{}h", age / 3600),
+    };
+    line.push_str(&format!(", {age} ago)"));
     line
 }
 

@@ -206,8 +206,9 @@ async fn recent_crash_reports_come_latest_first() {
 
     let screen = screen(&mut observer).await;
     let crashes = panel(&screen, " Recent crash reports, latest first (2 in all) ");
-    let flaky_line = format!("{} app/flaky: panicked: boom on request (Worker, handling a message of type observer::Cmd, restarts 0)", flaky.id());
+    let flaky_line = format!("{} app/flaky: panicked: boom on request (Worker, handling a message of type observer::Cmd, restarts 0, ", flaky.id());
     assert!(crashes[0].starts_with(&flaky_line), "{}", crashes.join("\n"));
+    assert!(crashes[0].contains("s ago)"), "how long ago: {}", crashes[0]);
     let lonely_line =
         format!("{} lonely: panicked: boom on request (Worker, handling", lonely.id());
     assert!(crashes[1].starts_with(&lonely_line), "{}", crashes.join("\n"));
