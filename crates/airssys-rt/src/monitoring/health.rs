@@ -619,16 +619,22 @@ pub(crate) fn root_gave_up(system: &ActorSystem, id: ActorId, name: Option<Arc<s
 /// The health of the whole system (H8).
 pub(crate) async fn system_health(system: &ActorSystem) -> HealthReport {
     let mut report = HealthReport::new(Arc::from("system"), None, ChildKind::Supervisor);
+    let mut running = Vec::new();
     for root in system.root_supervisors() {
         let label = root.actor().name().unwrap_or_else(|| Arc::from(root.actor().id().to_string()));
         let mut node = root.health().await;
         node.id = label;
+        running.push(node);
+    }
+    // Read after the roots answered: a root that gave up meanwhile is listed once, as fallen.
+    let fallen: Vec<(ActorId, Arc<str>)> = system.fallen_roots().0.lock().iter().cloned().collect();
+    running.retain(|node| !fallen.iter().any(|(id, _)| node.actor == Some(*id)));
+    for node in running {
         if node.status != HealthStatus::Healthy {
             report.flag(node.status, HealthIssue::Child(Arc::clone(&node.id)));
         }
         report.children.push(node);
     }
-    let fallen: Vec<(ActorId, Arc<str>)> = system.fallen_roots().0.lock().iter().cloned().collect();
     for (id, label) in fallen {
         let mut node = HealthReport::new(label, Some(id), ChildKind::Supervisor);
         node.flag(HealthStatus::Failed, HealthIssue::NotRunning);

@@ -1,0 +1,127 @@
+//! Regressions found by review in crash reports (chapter C) and health checks (chapter H).
+
+use std::future::{poll_fn, Future};
+use std::sync::Arc;
+use std::task::Poll;
+
+use airssys_rt::prelude::*;
+use airssys_rt::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
+use tokio::sync::Notify;
+
+/// A point a hook stops at: it says it has arrived, then waits to be let through.
+#[derive(Default)]
+struct Gate {
+    arrived: Notify,
+    through: Notify,
+}
+
+impl Gate {
+    async fn pass(&self) {
+        self.arrived.notify_one();
+        self.through.notified().await;
+    }
+}
+
+/// Waits at its gate in `pre_start`.
+struct SlowStart;
+
+impl Actor for SlowStart {
+    type Msg = ();
+    type Reply = ();
+    type Args = Arc<Gate>;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(gate: Arc<Gate>, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        gate.pass().await;
+        Ok(SlowStart)
+    }
+
+    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// Waits at its gate in `post_stop`; panics on `true`.
+struct SlowStop(Arc<Gate>);
+
+impl Actor for SlowStop {
+    type Msg = bool;
+    type Reply = ();
+    type Args = Arc<Gate>;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(gate: Arc<Gate>, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(SlowStop(gate))
+    }
+
+    async fn handle(&mut self, crash: bool, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        assert!(!crash, "asked to crash");
+        Ok(())
+    }
+
+    async fn post_stop(&mut self, _: &mut Context<Self>, _: &ExitReason) -> Result<(), Self::Error> {
+        self.0.pass().await;
+        Ok(())
+    }
+}
+
+/// Polls `future` once; `true` if it is still pending.
+async fn poll_once<F: Future + Unpin>(future: &mut F) -> bool {
+    poll_fn(|cx| Poll::Ready(std::pin::Pin::new(&mut *future).poll(cx).is_pending())).await
+}
+
+/// H8: a child supervisor still in its `pre_start` (its parent not yet recorded) is no root.
+#[tokio::test]
+async fn bug_a_starting_child_supervisor_is_listed_as_a_root() {
+    let system = ActorSystem::new();
+    let gate = Arc::new(Gate::default());
+    let pool = SupervisorSpec::new(Strategy::OneForOne)
+        .child(ChildSpec::worker::<SlowStart>("worker", Arc::clone(&gate)));
+    let root = SupervisorSpec::new(Strategy::OneForOne).child(ChildSpec::supervisor("pool", pool));
+    let starting = {
+        let system = system.clone();
+        tokio::spawn(async move {
+            let options = SpawnOptions::new().name("root");
+            Supervisor::start_with(&system, options, root).await
+        })
+    };
+    gate.arrived.notified().await;
+    // The roots are taken on the first poll; the answers wait for the tree to be started.
+    let mut health = Box::pin(system.health());
+    assert!(poll_once(&mut health).await);
+    gate.through.notify_one();
+    let root = starting.await.unwrap().unwrap();
+    let report = health.await;
+    let roots: Vec<&str> = report.children.iter().map(|node| &*node.id).collect();
+    assert_eq!(roots, ["root"], "\n{report}");
+    root.actor().stop();
+    system.shutdown().await;
+}
+
+/// H8: a root supervisor that gives up while the system's report asks it is one node, not two.
+#[tokio::test]
+async fn bug_a_root_that_gives_up_while_asked_is_listed_twice() {
+    let system = ActorSystem::new();
+    let gate = Arc::new(Gate::default());
+    // The crasher's own gate is open before it gets there.
+    let open = Arc::new(Gate::default());
+    open.through.notify_one();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(0, std::time::Duration::from_secs(5))
+        .child(ChildSpec::worker::<SlowStop>("slow", Arc::clone(&gate)))
+        .child(ChildSpec::worker::<SlowStop>("crasher", open));
+    let root =
+        Supervisor::start_with(&system, SpawnOptions::new().name("fragile"), spec).await.unwrap();
+    let crasher = root.child::<SlowStop>("crasher").await.unwrap().unwrap();
+    crasher.tell(true).await.unwrap();
+    crasher.wait_for_exit().await;
+    // The root is giving up, stopping `slow`, which waits at its gate.
+    gate.arrived.notified().await;
+    let mut health = Box::pin(system.health());
+    assert!(poll_once(&mut health).await);
+    gate.through.notify_one();
+    let report = health.await;
+    let fragile = report.children.iter().filter(|node| &*node.id == "fragile").count();
+    assert_eq!(fragile, 1, "\n{report}");
+    system.shutdown().await;
+}
