@@ -125,3 +125,57 @@ async fn bug_a_root_that_gives_up_while_asked_is_listed_twice() {
     assert_eq!(fragile, 1, "\n{report}");
     system.shutdown().await;
 }
+
+/// Never ends its `post_stop`, once it says it has begun it.
+struct StuckStop(Arc<Notify>);
+
+impl Actor for StuckStop {
+    type Msg = ();
+    type Reply = ();
+    type Args = Arc<Notify>;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(stopping: Arc<Notify>, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(StuckStop(stopping))
+    }
+
+    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    async fn post_stop(&mut self, _: &mut Context<Self>, _: &ExitReason) -> Result<(), Self::Error> {
+        self.0.notify_one();
+        std::future::pending().await
+    }
+}
+
+/// H7: a child supervisor stuck in a request (here, waiting forever for a child to stop) does
+/// not hang its parent's report, nor the system's: it is failed, as not answering.
+#[tokio::test(start_paused = true)]
+async fn bug_health_hangs_on_a_stuck_child_supervisor() {
+    use airssys_rt::monitoring::health::{HealthIssue, HealthStatus};
+    use airssys_rt::supervisor::Shutdown;
+
+    let system = ActorSystem::new();
+    let stopping = Arc::new(Notify::new());
+    let stuck = ChildSpec::worker::<StuckStop>("stuck", Arc::clone(&stopping));
+    let pool = SupervisorSpec::new(Strategy::OneForOne).child(stuck.shutdown(Shutdown::Infinity));
+    let spec = SupervisorSpec::new(Strategy::OneForOne).child(ChildSpec::supervisor("pool", pool));
+    let root = Supervisor::start_with(&system, SpawnOptions::new().name("root"), spec).await.unwrap();
+    let pool = root.child::<Supervisor>("pool").await.unwrap().unwrap();
+    let pool = airssys_rt::supervisor::SupervisorRef::from(pool);
+    let terminating = {
+        let pool = pool.clone();
+        tokio::spawn(async move { pool.terminate_child("stuck").await })
+    };
+    // The pool now waits, for good, for its child to end.
+    stopping.notified().await;
+    let report = tokio::time::timeout(std::time::Duration::from_secs(60), system.health())
+        .await
+        .expect("the report comes, though a supervisor is stuck");
+    let node = &report.children[0].children[0];
+    assert_eq!(&*node.id, "pool", "\n{report}");
+    assert_eq!(node.status, HealthStatus::Failed, "\n{report}");
+    assert!(matches!(node.issues[..], [HealthIssue::NotAnswering]), "\n{report}");
+    terminating.abort();
+}

@@ -343,6 +343,10 @@ pub enum HealthIssue {
     Restarted(usize),
     /// The supervisor does not run: it gave up, or ended.
     NotRunning,
+    /// The supervisor runs but gave no answer within the system's
+    /// [`ask_timeout`](crate::SystemBuilder::ask_timeout): it is stuck, in a request or in
+    /// stopping a child.
+    NotAnswering,
     /// One of its children is degraded or failed; the child's node says why.
     Child(Arc<str>),
 }
@@ -357,6 +361,7 @@ impl fmt::Display for HealthIssue {
             Self::Restarting => f.write_str("waiting for a restart"),
             Self::Restarted(count) => write!(f, "{count} restarts within the intensity period"),
             Self::NotRunning => f.write_str("not running"),
+            Self::NotAnswering => f.write_str("not answering"),
             Self::Child(id) => write!(f, "child {id:?} is not healthy"),
         }
     }
