@@ -59,7 +59,11 @@ impl Actor for SlowStop {
         Ok(())
     }
 
-    async fn post_stop(&mut self, _: &mut Context<Self>, _: &ExitReason) -> Result<(), Self::Error> {
+    async fn post_stop(
+        &mut self,
+        _: &mut Context<Self>,
+        _: &ExitReason,
+    ) -> Result<(), Self::Error> {
         self.0.pass().await;
         Ok(())
     }
@@ -143,7 +147,11 @@ impl Actor for StuckStop {
         Ok(())
     }
 
-    async fn post_stop(&mut self, _: &mut Context<Self>, _: &ExitReason) -> Result<(), Self::Error> {
+    async fn post_stop(
+        &mut self,
+        _: &mut Context<Self>,
+        _: &ExitReason,
+    ) -> Result<(), Self::Error> {
         self.0.notify_one();
         std::future::pending().await
     }
@@ -161,7 +169,8 @@ async fn bug_health_hangs_on_a_stuck_child_supervisor() {
     let stuck = ChildSpec::worker::<StuckStop>("stuck", Arc::clone(&stopping));
     let pool = SupervisorSpec::new(Strategy::OneForOne).child(stuck.shutdown(Shutdown::Infinity));
     let spec = SupervisorSpec::new(Strategy::OneForOne).child(ChildSpec::supervisor("pool", pool));
-    let root = Supervisor::start_with(&system, SpawnOptions::new().name("root"), spec).await.unwrap();
+    let root =
+        Supervisor::start_with(&system, SpawnOptions::new().name("root"), spec).await.unwrap();
     let pool = root.child::<Supervisor>("pool").await.unwrap().unwrap();
     let pool = airssys_rt::supervisor::SupervisorRef::from(pool);
     let terminating = {
