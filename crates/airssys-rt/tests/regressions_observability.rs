@@ -188,3 +188,45 @@ async fn bug_health_hangs_on_a_stuck_child_supervisor() {
     assert!(matches!(node.issues[..], [HealthIssue::NotAnswering]), "\n{report}");
     terminating.abort();
 }
+
+/// Answers every probe.
+struct Checked;
+
+impl Actor for Checked {
+    type Msg = ();
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Checked)
+    }
+
+    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// H2: probing ends when the child is stopped (`terminate_child`), not an interval later.
+#[tokio::test(start_paused = true)]
+async fn bug_probing_outlives_a_terminated_child() {
+    use airssys_rt::monitoring::health::HealthCheck;
+
+    let system = ActorSystem::new();
+    let check = HealthCheck::every(std::time::Duration::from_secs(3600));
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(ChildSpec::worker::<Checked>("a", ()).health_check(check));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let tasks = || tokio::runtime::Handle::current().metrics().num_alive_tasks();
+    let a = supervisor.child::<Checked>("a").await.unwrap().unwrap();
+    supervisor.terminate_child("a").await.unwrap();
+    a.wait_for_exit().await;
+    // An aborted task goes once the scheduler has run it.
+    tokio::task::yield_now().await;
+    let after_terminate = tasks();
+    // Deleting the specification drops whatever the supervisor still keeps for the child.
+    supervisor.delete_child("a").await.unwrap();
+    tokio::task::yield_now().await;
+    assert_eq!(after_terminate, tasks(), "a prober still ran after terminate_child");
+    system.shutdown().await;
+}

@@ -606,6 +606,8 @@ impl Supervisor {
         let Some(slot) = self.children.get_mut(index) else {
             return;
         };
+        // Probing ends with the child's stop (H2), not when the slot is next started or dropped.
+        slot.prober = None;
         let Some(child) = slot.running.take() else {
             return;
         };
@@ -626,6 +628,7 @@ impl Supervisor {
         for index in (first..self.children.len()).rev() {
             let slot = &mut self.children[index];
             if slot.spec.shutdown == Shutdown::BrutalKill {
+                slot.prober = None;
                 if let Some(child) = slot.running.take() {
                     ctx.unlink_erased(&*child.cell);
                     child.cell.kill_as_shutdown();
