@@ -343,6 +343,10 @@ pub enum HealthIssue {
     Restarted(usize),
     /// The supervisor does not run: it gave up, or ended.
     NotRunning,
+    /// The supervisor runs but gave no answer within the system's
+    /// [`ask_timeout`](crate::SystemBuilder::ask_timeout): it is stuck, in a request or in
+    /// stopping a child.
+    NotAnswering,
     /// One of its children is degraded or failed; the child's node says why.
     Child(Arc<str>),
 }
@@ -357,6 +361,7 @@ impl fmt::Display for HealthIssue {
             Self::Restarting => f.write_str("waiting for a restart"),
             Self::Restarted(count) => write!(f, "{count} restarts within the intensity period"),
             Self::NotRunning => f.write_str("not running"),
+            Self::NotAnswering => f.write_str("not answering"),
             Self::Child(id) => write!(f, "child {id:?} is not healthy"),
         }
     }
@@ -619,16 +624,22 @@ pub(crate) fn root_gave_up(system: &ActorSystem, id: ActorId, name: Option<Arc<s
 /// The health of the whole system (H8).
 pub(crate) async fn system_health(system: &ActorSystem) -> HealthReport {
     let mut report = HealthReport::new(Arc::from("system"), None, ChildKind::Supervisor);
+    let mut running = Vec::new();
     for root in system.root_supervisors() {
         let label = root.actor().name().unwrap_or_else(|| Arc::from(root.actor().id().to_string()));
         let mut node = root.health().await;
         node.id = label;
+        running.push(node);
+    }
+    // Read after the roots answered: a root that gave up meanwhile is listed once, as fallen.
+    let fallen: Vec<(ActorId, Arc<str>)> = system.fallen_roots().0.lock().iter().cloned().collect();
+    running.retain(|node| !fallen.iter().any(|(id, _)| node.actor == Some(*id)));
+    for node in running {
         if node.status != HealthStatus::Healthy {
             report.flag(node.status, HealthIssue::Child(Arc::clone(&node.id)));
         }
         report.children.push(node);
     }
-    let fallen: Vec<(ActorId, Arc<str>)> = system.fallen_roots().0.lock().iter().cloned().collect();
     for (id, label) in fallen {
         let mut node = HealthReport::new(label, Some(id), ChildKind::Supervisor);
         node.flag(HealthStatus::Failed, HealthIssue::NotRunning);

@@ -606,6 +606,8 @@ impl Supervisor {
         let Some(slot) = self.children.get_mut(index) else {
             return;
         };
+        // Probing ends with the child's stop (H2), not when the slot is next started or dropped.
+        slot.prober = None;
         let Some(child) = slot.running.take() else {
             return;
         };
@@ -626,6 +628,7 @@ impl Supervisor {
         for index in (first..self.children.len()).rev() {
             let slot = &mut self.children[index];
             if slot.spec.shutdown == Shutdown::BrutalKill {
+                slot.prober = None;
                 if let Some(child) = slot.running.take() {
                     ctx.unlink_erased(&*child.cell);
                     child.cell.kill_as_shutdown();
@@ -1307,7 +1310,9 @@ impl SupervisorRef {
     /// failed, with its issues, rolled up as chapter H of the semantics says (see
     /// [`crate::monitoring::health`]). Child supervisors are asked in turn, one after the other.
     /// A supervisor that does not run (it gave up, or ended) is reported failed, with
-    /// [`HealthIssue::NotRunning`].
+    /// [`HealthIssue::NotRunning`]; one that gives no answer within the system's
+    /// [`ask_timeout`](crate::SystemBuilder::ask_timeout), failed with
+    /// [`HealthIssue::NotAnswering`].
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
@@ -1325,10 +1330,17 @@ impl SupervisorRef {
     /// # Ok(()) }
     /// ```
     pub async fn health(&self) -> HealthReport {
-        let Ok(Response::Health(mut node, subtrees)) = self.call(Request::Health).await else {
+        // Bounded by the system's ask timeout, not waited for as long as it takes: a stuck
+        // supervisor is what a health report is for, and must not hang it.
+        let asked = self.actor.ask(SupervisorMsg(Request::Health)).await;
+        let Ok(SupervisorReply(Response::Health(mut node, subtrees))) = asked else {
             let mut node =
                 HealthReport::new(Arc::from(""), Some(self.actor.id()), ChildKind::Supervisor);
-            node.flag(HealthStatus::Failed, HealthIssue::NotRunning);
+            let issue = match asked {
+                Err(AskError::Timeout(_)) => HealthIssue::NotAnswering,
+                _ => HealthIssue::NotRunning,
+            };
+            node.flag(HealthStatus::Failed, issue);
             return node;
         };
         node.actor = Some(self.actor.id());

@@ -388,7 +388,13 @@ impl ActorSystem {
         let mut roots: Vec<SupervisorRef> = self
             .running_actors()
             .into_iter()
-            .filter(|cell| cell.actor_type() == supervisor_type && !cell.is_supervised())
+            // A child supervisor has its place in the tree before its `pre_start`, its parent
+            // only after: either makes it no root.
+            .filter(|cell| {
+                cell.actor_type() == supervisor_type
+                    && !cell.is_supervised()
+                    && cell.supervision().is_none()
+            })
             .filter_map(ActorRef::<Supervisor>::from_erased)
             .map(SupervisorRef::from)
             .collect();
