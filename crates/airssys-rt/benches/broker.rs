@@ -24,13 +24,9 @@
 //! subscribers share, and nothing else (the topic is given as an `Arc<str>`, as a publisher of
 //! a fixed topic would).
 
-// The counting allocator is the only unsafe code: implementing `GlobalAlloc` requires it.
-#![allow(unsafe_code)]
-
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::convert::Infallible;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,46 +34,10 @@ use airssys_rt::prelude::*;
 use tokio::runtime::Runtime;
 use tokio::sync::{mpsc, Notify};
 
-// ------------------------------------------------------------------ the counting allocator
+#[path = "support/counting.rs"]
+mod counting;
 
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-// SAFETY: every method forwards to `System` with the caller's own arguments, so `Counting`
-// upholds `GlobalAlloc`'s contract exactly as `System` does; the counter is a plain atomic and
-// never allocates. Measurement scaffolding in a bench, as in `benches/core.rs`.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        // SAFETY: the caller guarantees `layout` has a non-zero size, as `System.alloc` needs.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        // SAFETY: as for `alloc`.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from this allocator, i.e. from `System`, with this `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        // SAFETY: `ptr` came from `System` with `layout`; the caller guarantees `new_size`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-fn allocs() -> u64 {
-    ALLOCS.load(Relaxed)
-}
+use counting::allocs;
 
 // ------------------------------------------------------------------ what is measured
 

@@ -10,11 +10,6 @@
 //! with senders waiting when it is full. A pass ends when every worker has answered an `ask`
 //! sent after the last `tell`, so it counts the handling of every message.
 
-// The counting allocator is the only unsafe code: implementing `GlobalAlloc` requires it.
-#![allow(unsafe_code)]
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
 
 use airssys_rt::mailbox::MailboxConfig;
@@ -24,43 +19,10 @@ use airssys_rt::router::Router;
 use tokio::runtime::Runtime;
 use tokio::sync::{mpsc, oneshot};
 
-struct Counting;
+#[path = "support/counting.rs"]
+mod counting;
 
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-// SAFETY: every method forwards to `System` with the caller's own arguments, so `Counting`
-// upholds `GlobalAlloc`'s contract exactly as `System` does; the counter is a plain atomic.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        // SAFETY: the caller guarantees `layout` has a non-zero size, as `System.alloc` needs.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        // SAFETY: as for `alloc`.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from this allocator, i.e. from `System`, with this `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Relaxed);
-        // SAFETY: `ptr` came from `System` with `layout`; the caller guarantees `new_size`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-fn allocs() -> u64 {
-    ALLOCS.load(Relaxed)
-}
+use counting::allocs;
 
 const N: u64 = 1_000_000;
 const WARM: u64 = 100_000;
