@@ -97,16 +97,26 @@ impl<A: Actor> ActorCell<A> {
     /// Queues an envelope, sending whatever the overflow policy drops to dead letters.
     #[inline]
     pub(crate) fn push(&self, envelope: Envelope<A>) -> Result<(), PushError<Envelope<A>>> {
-        match self.mailbox.push(envelope)? {
-            Pushed::Queued => {}
+        let pushed = self.mailbox.push(envelope)?;
+        self.settle(pushed);
+        Ok(())
+    }
+
+    /// Sends to dead letters what an accepted push dropped under the overflow policy; returns
+    /// whether the pushed envelope itself is queued (`false`: `DropNewest` dropped it).
+    #[inline]
+    pub(crate) fn settle(&self, pushed: Pushed<Envelope<A>>) -> bool {
+        match pushed {
+            Pushed::Queued => true,
             Pushed::Evicted(oldest) => {
-                self.dead_letter(oldest, DeadLetterReason::DroppedOldest, Undelivered::Dropped)
+                self.dead_letter(oldest, DeadLetterReason::DroppedOldest, Undelivered::Dropped);
+                true
             }
             Pushed::DroppedNewest(newest) => {
-                self.dead_letter(newest, DeadLetterReason::DroppedNewest, Undelivered::Dropped)
+                self.dead_letter(newest, DeadLetterReason::DroppedNewest, Undelivered::Dropped);
+                false
             }
         }
-        Ok(())
     }
 
     /// Queues an envelope, waiting for room while the mailbox is full.

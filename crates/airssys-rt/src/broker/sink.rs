@@ -7,7 +7,7 @@ use std::pin::Pin;
 use super::Publication;
 use crate::actor::{Actor, ActorCell, ErasedCell};
 use crate::dead_letter::DeadLetterReason;
-use crate::mailbox::{PushError, Pushed};
+use crate::mailbox::PushError;
 use crate::message::{Envelope, Undelivered};
 
 /// What became of one offer of a publication to one subscriber.
@@ -49,15 +49,10 @@ where
     #[inline]
     fn offer(&self, publication: Publication<T>, wait_when_full: bool) -> Offered {
         match self.mailbox.push(Envelope::tell(publication.into())) {
-            Ok(Pushed::Queued) => Offered::Delivered,
-            Ok(Pushed::Evicted(oldest)) => {
-                self.dead_letter(oldest, DeadLetterReason::DroppedOldest, Undelivered::Dropped);
-                Offered::Delivered
-            }
-            Ok(Pushed::DroppedNewest(newest)) => {
-                self.dead_letter(newest, DeadLetterReason::DroppedNewest, Undelivered::Dropped);
-                Offered::Missed
-            }
+            Ok(pushed) => match self.settle(pushed) {
+                true => Offered::Delivered,
+                false => Offered::Missed,
+            },
             Err(PushError::Full(envelope)) if wait_when_full && self.mailbox.waits_when_full() => {
                 // Only the wrapper made from the publication goes: the publisher keeps the
                 // publication itself and offers it again once there is room.

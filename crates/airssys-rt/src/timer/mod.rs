@@ -486,11 +486,11 @@ async fn deliver<A: Actor>(armed: &Armed<A>, msg: A::Msg) {
         return;
     };
     match pushed {
-        Ok(Pushed::Queued) => {}
-        Ok(Pushed::Evicted(oldest)) => {
-            cell.dead_letter(oldest, DeadLetterReason::DroppedOldest, Undelivered::Dropped)
+        Ok(pushed) => {
+            cell.settle(pushed);
         }
-        Ok(Pushed::DroppedNewest(envelope)) | Err(PushError::Full(envelope)) => {
+        // A full `Reject` mailbox: nobody to hand it back to, so dropped as `DropNewest` would.
+        Err(PushError::Full(envelope)) => {
             cell.dead_letter(envelope, DeadLetterReason::DroppedNewest, Undelivered::Dropped)
         }
         Err(PushError::Closed(envelope)) => {
