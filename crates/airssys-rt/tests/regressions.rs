@@ -498,6 +498,9 @@ fn every_message_is_accounted_for_when_stop_or_kill_races_senders() {
                                 Err(AskError::Timeout(_)) => {
                                     panic!("an ask hung until its timeout")
                                 }
+                                Err(AskError::CallingSelf(_)) => {
+                                    panic!("asked from outside any actor")
+                                }
                                 Err(AskError::Full(_)) => Err(false),
                                 Err(AskError::Closed(_)) => Err(true),
                             },

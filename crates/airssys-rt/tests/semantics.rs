@@ -179,6 +179,65 @@ async fn a4_2_context_stop_ends_after_the_handler_returns() {
     assert!(journal.handled().is_empty());
 }
 
+/// Blocks in its handler until released, then stops itself with each reason in turn.
+struct OwnStopper;
+
+type StopPlan = (oneshot::Sender<()>, oneshot::Receiver<()>, Vec<ExitReason>);
+
+impl Actor for OwnStopper {
+    type Msg = StopPlan;
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(OwnStopper)
+    }
+
+    async fn handle(&mut self, plan: StopPlan, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+        let (entered, release, reasons) = plan;
+        let _ = entered.send(());
+        let _ = release.await;
+        for reason in reasons {
+            ctx.stop_with(reason);
+        }
+        Ok(())
+    }
+}
+
+/// Has the actor stop itself with `own` while `external` waits in its mailbox; its reason.
+async fn own_stop_against(external: ExitReason, own: Vec<ExitReason>) -> ExitReason {
+    let system = ActorSystem::new();
+    let actor = system.spawn::<OwnStopper>(()).await.unwrap();
+    let (entered_tx, entered) = oneshot::channel();
+    let (release, release_rx) = oneshot::channel();
+    actor.tell((entered_tx, release_rx, own)).await.unwrap();
+    entered.await.unwrap();
+    actor.stop_with(external);
+    release.send(()).unwrap();
+    actor.wait_for_exit().await
+}
+
+#[tokio::test]
+async fn a4_2_an_own_stop_goes_before_a_waiting_stop_of_any_reason() {
+    let own = || ExitReason::panicked("own");
+    for external in [ExitReason::Normal, ExitReason::Shutdown, ExitReason::panicked("theirs")] {
+        assert_eq!(own_stop_against(external.clone(), vec![own()]).await, own(), "{external}");
+    }
+    // And the other way round: a normal own stop goes before an abnormal waiting one.
+    let reason = own_stop_against(ExitReason::panicked("theirs"), vec![ExitReason::Normal]).await;
+    assert_eq!(reason, ExitReason::Normal);
+}
+
+#[tokio::test]
+async fn a4_2_the_first_own_stop_holds() {
+    let first = ExitReason::panicked("first");
+    let reasons = vec![first.clone(), ExitReason::Normal, ExitReason::panicked("third")];
+    assert_eq!(own_stop_against(ExitReason::Shutdown, reasons).await, first);
+    let reasons = vec![ExitReason::Shutdown, ExitReason::panicked("second")];
+    assert_eq!(own_stop_against(ExitReason::Normal, reasons).await, ExitReason::Shutdown);
+}
+
 #[tokio::test]
 async fn a4_3_an_error_fails_the_actor() {
     let system = ActorSystem::new();
@@ -350,6 +409,189 @@ async fn a10_handles_compare_and_hash_by_id() {
     assert_eq!(set.len(), 2);
     assert!(set.contains(&a) && set.contains(&b));
     assert_eq!(a.downgrade(), a.clone().downgrade());
+}
+
+// ------------------------------------------------ A11. user code on the way to the end
+
+/// A `tracing` layer that formats every field of every event, as a formatting subscriber
+/// does, or panics on every event.
+struct FieldFormatter {
+    panics: bool,
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for FieldFormatter {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if self.panics {
+            panic!("the subscriber panicked on purpose");
+        }
+        struct Format;
+        impl tracing::field::Visit for Format {
+            fn record_debug(&mut self, _: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                let _ = format!("{value:?}");
+            }
+        }
+        event.record(&mut Format);
+    }
+}
+
+/// Installs the layer for this thread (the tests below run on a current-thread runtime).
+fn subscriber(panics: bool) -> tracing::subscriber::DefaultGuard {
+    use tracing_subscriber::layer::SubscriberExt;
+    let subscriber = tracing_subscriber::registry().with(FieldFormatter { panics });
+    tracing::subscriber::set_default(subscriber)
+}
+
+/// An error whose `Display` and `Debug` panic, and whose `Drop` panics when asked to.
+struct Treacherous {
+    panic_on_drop: bool,
+}
+
+impl std::fmt::Display for Treacherous {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        panic!("Display panicked on purpose")
+    }
+}
+
+impl std::fmt::Debug for Treacherous {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        panic!("Debug panicked on purpose")
+    }
+}
+
+impl std::error::Error for Treacherous {}
+
+impl Drop for Treacherous {
+    fn drop(&mut self) {
+        if self.panic_on_drop {
+            panic!("Drop panicked on purpose");
+        }
+    }
+}
+
+/// A panic payload whose `Drop` panics.
+struct PanickingPayload;
+
+impl Drop for PanickingPayload {
+    fn drop(&mut self) {
+        panic!("the payload's Drop panicked on purpose");
+    }
+}
+
+/// Fails or panics with whatever its message says.
+struct Saboteur;
+
+enum Sabotage {
+    FailWith(Treacherous),
+    PanicWithPayload,
+    Panic,
+}
+
+impl Actor for Saboteur {
+    type Msg = Sabotage;
+    type Reply = ();
+    type Args = ();
+    type Error = Treacherous;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Saboteur)
+    }
+
+    async fn handle(&mut self, msg: Sabotage, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        match msg {
+            Sabotage::FailWith(error) => Err(error),
+            Sabotage::PanicWithPayload => std::panic::panic_any(PanickingPayload),
+            Sabotage::Panic => panic!("the handler panicked on purpose"),
+        }
+    }
+}
+
+/// Monitors the saboteur it is sent and passes on the reason of each notice.
+struct Watcher {
+    notices: tokio::sync::mpsc::UnboundedSender<ExitReason>,
+}
+
+impl Actor for Watcher {
+    type Msg = ActorRef<Saboteur>;
+    type Reply = ();
+    type Args = tokio::sync::mpsc::UnboundedSender<ExitReason>;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(notices: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Watcher { notices })
+    }
+
+    async fn handle(
+        &mut self,
+        target: ActorRef<Saboteur>,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
+        ctx.monitor(&target);
+        Ok(())
+    }
+
+    async fn on_down(
+        &mut self,
+        _: &mut Context<Self>,
+        down: airssys_rt::signal::DownNotice,
+    ) -> Result<(), Self::Error> {
+        let _ = self.notices.send(down.reason);
+        Ok(())
+    }
+}
+
+/// Sabotages a watched saboteur with `sabotage` and checks that its end went through all the
+/// way: the asker, the watcher, `wait_for_exit`, the crash report and the shutdown all see it.
+async fn sabotage_and_check_the_end(sabotage: Sabotage) -> ExitReason {
+    let system = ActorSystem::new();
+    let saboteur = system.spawn::<Saboteur>(()).await.unwrap();
+    let (notices, mut notice) = tokio::sync::mpsc::unbounded_channel();
+    let watcher = system.spawn::<Watcher>(notices).await.unwrap();
+    watcher.ask(saboteur.clone()).await.unwrap();
+    // A message left waiting becomes a dead letter on the way to the end.
+    let (reply, waiting) = tokio::join!(saboteur.ask(sabotage), saboteur.ask(Sabotage::Panic));
+    assert!(matches!(reply, Err(AskError::Stopped(_))));
+    assert!(matches!(waiting, Err(AskError::Stopped(_))));
+    let reason = saboteur.wait_for_exit().await;
+    assert_eq!(notice.recv().await, Some(reason.clone()), "the watcher was told");
+    assert_eq!(system.crash_reports().count(), 1, "the crash was reported");
+    assert_eq!(system.dead_letters().count(), 1, "the waiting message is a dead letter");
+    let report = system.shutdown().await;
+    assert_eq!((report.stopped, report.killed), (1, 0), "only the watcher was left");
+    assert_eq!(system.actor_count(), 0);
+    reason
+}
+
+#[tokio::test]
+async fn a11_a_panicking_display_or_debug_of_the_error_does_not_stop_the_end() {
+    let _formatting = subscriber(false);
+    let reason =
+        sabotage_and_check_the_end(Sabotage::FailWith(Treacherous { panic_on_drop: false })).await;
+    assert_eq!(reason.to_string(), "failed: <the error's Display panicked>");
+    assert_eq!(format!("{reason:?}"), "Failed(\"<the error's Display panicked>\")");
+    assert!(reason.error().is_some_and(|error| error.is::<Treacherous>()));
+}
+
+#[tokio::test]
+async fn a11_a_panicking_drop_of_the_error_does_not_stop_the_end() {
+    let _formatting = subscriber(false);
+    let reason =
+        sabotage_and_check_the_end(Sabotage::FailWith(Treacherous { panic_on_drop: true })).await;
+    // The last copy of the reason goes here: its drop panics, and goes no further.
+    drop(reason);
+}
+
+#[tokio::test]
+async fn a11_a_panic_payload_whose_drop_panics_does_not_stop_the_end() {
+    let _formatting = subscriber(false);
+    let reason = sabotage_and_check_the_end(Sabotage::PanicWithPayload).await;
+    assert_eq!(reason.panic_message(), Some("a panic with a payload that is not a string"));
+}
+
+#[tokio::test]
+async fn a11_a_panicking_tracing_subscriber_does_not_stop_the_end() {
+    let _panicking = subscriber(true);
+    let reason = sabotage_and_check_the_end(Sabotage::Panic).await;
+    assert_eq!(reason.panic_message(), Some("the handler panicked on purpose"));
 }
 
 // ---------------------------------------------------------------- M. messages and mailboxes
@@ -752,6 +994,96 @@ async fn m12_dead_letters_are_counted_and_the_latest_kept() {
     assert!(letters.windows(2).all(|w| w[0].at <= w[1].at), "oldest first");
 }
 
+// ------------------------------------------------------------------- M16. asking oneself
+
+/// Asks itself, in `pre_start` if its argument says so, and in its handler.
+struct Narcissus {
+    in_pre_start: Option<u64>,
+}
+
+enum Reflection {
+    AskSelf(u64),
+    Answer(u64),
+    /// What the ask in `pre_start` handed back.
+    PreStart,
+}
+
+/// The request an ask to oneself handed back, if it failed with `CallingSelf`.
+fn handed_back(outcome: Result<Option<u64>, AskError<Reflection>>) -> Option<u64> {
+    match outcome {
+        Err(AskError::CallingSelf(Reflection::Answer(n))) => Some(n),
+        _ => None,
+    }
+}
+
+impl Actor for Narcissus {
+    type Msg = Reflection;
+    type Reply = Option<u64>;
+    type Args = bool;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(ask_first: bool, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        let mut in_pre_start = None;
+        if ask_first {
+            in_pre_start = handed_back(ctx.actor_ref().ask(Reflection::Answer(1)).await);
+        }
+        Ok(Narcissus { in_pre_start })
+    }
+
+    async fn handle(
+        &mut self,
+        msg: Reflection,
+        ctx: &mut Context<Self>,
+    ) -> Result<Option<u64>, Self::Error> {
+        Ok(match msg {
+            Reflection::AskSelf(n) => handed_back(ctx.actor_ref().ask(Reflection::Answer(n)).await),
+            Reflection::Answer(n) => Some(n),
+            Reflection::PreStart => self.in_pre_start,
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn m16_an_actor_asking_itself_fails_at_once_with_its_request_back() {
+    let system = ActorSystem::builder().ask_timeout(Duration::from_secs(3600)).build().unwrap();
+    let actor = system.spawn::<Narcissus>(true).await.unwrap();
+    let before = tokio::time::Instant::now();
+    assert_eq!(actor.ask(Reflection::AskSelf(7)).await.unwrap(), Some(7), "handed back");
+    assert_eq!(actor.ask(Reflection::PreStart).await.unwrap(), Some(1), "in pre_start too");
+    assert_eq!(tokio::time::Instant::now(), before, "refused at once, not at the timeout");
+    assert_eq!(actor.mailbox_len(), 0, "nothing was queued");
+    assert_eq!(system.dead_letters().count(), 0);
+    assert_eq!(actor.ask(Reflection::Answer(3)).await.unwrap(), Some(3), "others may ask");
+}
+
+#[tokio::test(start_paused = true)]
+async fn m16_a_supervisor_called_from_its_own_task_fails_at_once() {
+    use airssys_rt::supervisor::{Child, ChildSpec, SupervisorError};
+    use std::sync::{Arc, OnceLock};
+    let system = ActorSystem::new();
+    let supervisor =
+        Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
+    let itself: Arc<OnceLock<SupervisorRef>> = Arc::new(OnceLock::new());
+    itself.set(supervisor.clone()).unwrap();
+    let (outcome_tx, outcome) = std::sync::mpsc::channel();
+    let calls = Arc::clone(&itself);
+    let spec = ChildSpec::new("caller", move |system: ActorSystem| {
+        let supervisor = calls.get().cloned();
+        let outcome_tx = outcome_tx.clone();
+        async move {
+            if let Some(supervisor) = supervisor {
+                let _ = outcome_tx.send(supervisor.which_children().await.map(|c| c.len()));
+            }
+            Ok(Some(Child::from(system.spawn::<Probe>(ProbeArgs::new()).await?)))
+        }
+    });
+    let before = tokio::time::Instant::now();
+    supervisor.start_child(spec).await.unwrap();
+    assert!(matches!(outcome.try_recv(), Ok(Err(SupervisorError::CallingSelf))));
+    assert_eq!(tokio::time::Instant::now(), before, "refused at once");
+    assert_eq!(supervisor.which_children().await.unwrap().len(), 1, "the child started");
+}
+
 // ---------------------------------------------------------------- S. the system
 
 #[tokio::test]
@@ -922,4 +1254,82 @@ async fn s7_shutdown_stops_gracefully_then_kills_what_remains() {
     assert!(stubborn_journal.contains(&Event::PostStop(ExitReason::Shutdown)));
     assert_eq!(stubborn.exit_reason(), Some(ExitReason::Killed));
     assert!(matches!(system.spawn::<Probe>(ProbeArgs::new()).await, Err(SpawnError::ShuttingDown)));
+}
+
+/// Shuts the system down from its handler, or from its `post_stop`, as its argument says.
+struct Quitter {
+    from_post_stop: bool,
+}
+
+impl Actor for Quitter {
+    type Msg = ();
+    type Reply = (usize, usize, bool);
+    type Args = bool;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(from_post_stop: bool, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Quitter { from_post_stop })
+    }
+
+    async fn handle(
+        &mut self,
+        _: (),
+        ctx: &mut Context<Self>,
+    ) -> Result<(usize, usize, bool), Self::Error> {
+        let report = ctx.system().shutdown().await;
+        Ok((report.stopped, report.killed, report.finished))
+    }
+
+    async fn post_stop(
+        &mut self,
+        ctx: &mut Context<Self>,
+        _: &ExitReason,
+    ) -> Result<(), Self::Error> {
+        if self.from_post_stop {
+            let report = ctx.system().shutdown().await;
+            assert!(!report.finished, "a shutdown from post_stop does not wait");
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn s8_shutdown_from_a_handler_returns_at_once_and_stops_the_caller_too() {
+    let system = ActorSystem::new();
+    let quitter = system.spawn::<Quitter>(false).await.unwrap();
+    let (other, journal) = probe(&system).await;
+    let before = tokio::time::Instant::now();
+    assert_eq!(quitter.ask(()).await.unwrap(), (0, 0, false), "returned without waiting");
+    assert!(system.is_shutting_down());
+    assert_eq!(quitter.wait_for_exit().await, ExitReason::Shutdown);
+    assert_eq!(other.wait_for_exit().await, ExitReason::Shutdown);
+    assert_eq!(journal.events().last(), Some(&Event::Dropped));
+    let report = system.shutdown().await;
+    assert_eq!((report.stopped, report.killed, report.finished), (2, 0, true));
+    assert_eq!(tokio::time::Instant::now(), before, "nobody waited for a timeout");
+}
+
+#[tokio::test(start_paused = true)]
+async fn s8_shutdown_called_again_from_post_stop_kills_nobody() {
+    let system = ActorSystem::new();
+    let quitter = system.spawn::<Quitter>(true).await.unwrap();
+    let before = tokio::time::Instant::now();
+    let report = system.shutdown().await;
+    assert_eq!((report.stopped, report.killed, report.finished), (1, 0, true));
+    assert_eq!(quitter.wait_for_exit().await, ExitReason::Shutdown, "not killed");
+    assert_eq!(tokio::time::Instant::now(), before, "nobody waited for a timeout");
+}
+
+#[tokio::test(start_paused = true)]
+async fn s7_a_shutdown_goes_on_without_its_caller_and_every_call_gets_its_report() {
+    let system = ActorSystem::new();
+    let (stuck, _) = probe(&system).await;
+    let _release = block(&stuck).await;
+    // The caller gives up at once; the shutdown goes on, and kills the stuck actor on time.
+    let abandoned = futures::FutureExt::now_or_never(system.shutdown());
+    assert!(abandoned.is_none());
+    assert_eq!(stuck.wait_for_exit().await, ExitReason::Killed);
+    let (first, second) = tokio::join!(system.shutdown(), system.shutdown());
+    assert_eq!((first.stopped, first.killed, first.finished), (0, 1, true));
+    assert_eq!(first, second);
 }

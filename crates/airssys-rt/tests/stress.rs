@@ -183,6 +183,7 @@ async fn hammer(actor: ActorRef<Tally>, sender: u64, messages: u64) -> Outcome {
                 Err(AskError::Stopped(_)) => outcome.ask_stopped += 1,
                 Err(AskError::Dropped) => outcome.ask_dropped += 1,
                 Err(AskError::Timeout(_)) => panic!("an ask hung although the actor ended"),
+                Err(AskError::CallingSelf(_)) => panic!("asked from outside any actor"),
             },
             1 => {
                 if actor.try_tell(n).is_err() {
@@ -291,4 +292,191 @@ async fn shutdown_racing_with_spawns_leaves_no_actor_behind() {
             assert_eq!(actor.wait_for_exit().await, ExitReason::Shutdown);
         }
     }
+}
+
+// ------------------------------------------- a monitor cancelled as its target ends (L9)
+
+/// Sets a monitor on each target it is sent, stops the target, and cancels the monitor with
+/// a flush while the target ends on another worker; counts notices of cancelled monitors.
+struct Canceller {
+    stopper: std::sync::mpsc::Sender<ActorRef<Target>>,
+    cancelled: std::collections::HashSet<airssys_rt::signal::MonitorRef>,
+    late_notices: u64,
+    flushed: u64,
+}
+
+enum CancellerMsg {
+    /// Monitor, stop, spin this long, flush, wait for the target's end.
+    Race(ActorRef<Target>, u32),
+    /// How many notices arrived for a monitor after its flush returned.
+    LateNotices,
+}
+
+struct Target;
+
+impl Actor for Target {
+    type Msg = ();
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Target)
+    }
+
+    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+impl Actor for Canceller {
+    type Msg = CancellerMsg;
+    type Reply = (u64, u64);
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        let (stopper, targets) = std::sync::mpsc::channel::<ActorRef<Target>>();
+        std::thread::spawn(move || {
+            for target in targets {
+                target.stop();
+            }
+        });
+        Ok(Canceller { stopper, cancelled: Default::default(), late_notices: 0, flushed: 0 })
+    }
+
+    async fn handle(
+        &mut self,
+        msg: CancellerMsg,
+        ctx: &mut Context<Self>,
+    ) -> Result<(u64, u64), Self::Error> {
+        match msg {
+            CancellerMsg::Race(target, spins) => {
+                let monitor = ctx.monitor(&target);
+                // Stopped from a plain thread, so that its task is woken on the other worker
+                // (a wake from here would queue it behind this very handler).
+                self.stopper.send(target.clone()).unwrap_or_else(|_| panic!("stopper thread"));
+                // Its end is under way once it is stopping: the notice is sent a few
+                // microseconds later. Flush somewhere around that moment.
+                let mut patience = 100_000_000u64;
+                while target.state() != ActorState::Stopping
+                    && target.state() != ActorState::Stopped
+                    && patience > 0
+                {
+                    patience -= 1;
+                    std::hint::spin_loop();
+                }
+                for _ in 0..spins {
+                    std::hint::spin_loop();
+                }
+                if ctx.demonitor_flush(monitor) {
+                    self.flushed += 1;
+                }
+                self.cancelled.insert(monitor);
+                // Once it has ended, any notice it sent waits in our signal lane, and is
+                // handled before the next message.
+                target.wait_for_exit().await;
+            }
+            CancellerMsg::LateNotices => {}
+        }
+        Ok((self.late_notices, self.flushed))
+    }
+
+    async fn on_down(
+        &mut self,
+        _: &mut Context<Self>,
+        down: airssys_rt::signal::DownNotice,
+    ) -> Result<(), Self::Error> {
+        if self.cancelled.contains(&down.monitor) {
+            self.late_notices += 1;
+        }
+        Ok(())
+    }
+}
+
+/// L9 under a race: a target ending on another worker while its watcher flushes the
+/// monitor. Whatever the interleaving, no notice of the monitor arrives once
+/// `demonitor_flush` has returned (it was dropped if it was queued, and is never queued
+/// after).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn l9_no_down_notice_after_demonitor_flush_racing_the_targets_end() {
+    const TRIES: u32 = 10_000;
+    let system = ActorSystem::new();
+    let canceller = system.spawn::<Canceller>(()).await.unwrap();
+    for i in 0..TRIES {
+        let target = system.spawn::<Target>(()).await.unwrap();
+        // Spread the flush over the target's end, from its start to after the notice is sent.
+        let spins = (i * 7919) % 100;
+        canceller.ask(CancellerMsg::Race(target, spins)).await.unwrap();
+    }
+    let (late, flushed) = canceller.ask(CancellerMsg::LateNotices).await.unwrap();
+    assert_eq!(late, 0, "{late} notices arrived after their monitor was flushed");
+    eprintln!("{flushed} of {TRIES} flushes dropped a queued notice");
+    system.shutdown().await;
+}
+
+// ------------------------------------ an actor's own stop before a queued stop (A4.2)
+
+/// Stops itself with a failure in its handler, after being told it is inside.
+struct SelfStopper;
+
+#[derive(Debug, thiserror::Error)]
+#[error("stopped itself")]
+struct OwnFailure;
+
+impl Actor for SelfStopper {
+    type Msg = oneshot::Sender<()>;
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(SelfStopper)
+    }
+
+    async fn handle(
+        &mut self,
+        inside: oneshot::Sender<()>,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
+        let _ = inside.send(());
+        tokio::task::yield_now().await;
+        ctx.stop_with(ExitReason::failed(OwnFailure));
+        Ok(())
+    }
+}
+
+/// A4.2 under a race: an external stop (`Normal`, `Shutdown` or abnormal) sent from another
+/// worker while the actor handles the message in which it stops itself. If the handler ran,
+/// the actor ends with its own reason, whichever stop was queued first; if the external stop
+/// was taken before the message, the message was never handled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a4_2_own_stop_wins_over_an_external_stop_racing_it() {
+    const TRIES: u32 = 10_000;
+    let system = ActorSystem::new();
+    let mut own = 0;
+    for i in 0..TRIES {
+        let actor = system.spawn::<SelfStopper>(()).await.unwrap();
+        let (inside_tx, inside) = oneshot::channel();
+        actor.tell(inside_tx).await.unwrap();
+        let external = match i % 3 {
+            0 => ExitReason::Normal,
+            1 => ExitReason::Shutdown,
+            _ => ExitReason::panicked("external"),
+        };
+        if i % 2 == 0 {
+            // Surely inside the handler: the external stop is queued while it runs.
+            let _ = inside.await;
+            actor.stop_with(external.clone());
+        } else {
+            // Anywhere: before the message is taken, or while it is handled.
+            actor.stop_with(external.clone());
+        }
+        let reason = actor.wait_for_exit().await;
+        let handled = reason.error().is_some_and(|error| error.is::<OwnFailure>());
+        assert!(handled || reason == external, "try {i}: ended {reason:?}, not {external:?}");
+        own += u32::from(handled);
+    }
+    assert!(own >= TRIES / 2, "every try that waited for the handler ends with the own stop");
+    system.shutdown().await;
 }

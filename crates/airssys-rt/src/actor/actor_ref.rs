@@ -512,6 +512,13 @@ impl<A: Actor> Future for AskFuture<'_, A> {
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         let cell = this.actor.cell();
+        // Asked from its own hook or handler, the actor could only answer after the wait it
+        // is in: refused before the request is queued (OTP's `calling_self`).
+        if this.room.is_none() && super::current::actor() == Some(cell.id) {
+            if let Some(envelope) = this.unsent.take() {
+                return Poll::Ready(Err(AskError::CallingSelf(envelope.message)));
+            }
+        }
         while let Some(envelope) = this.unsent.take() {
             match cell.push(envelope) {
                 Ok(()) => {}

@@ -2,7 +2,6 @@
 
 use std::any::Any;
 use std::future::Future;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -86,8 +85,7 @@ impl<A: Actor> ActorCell<A> {
             link.deliver_exit(ExitSignal { from: self.id, reason: reason.clone() });
         }
         for (monitor, watcher) in watchers {
-            let down = DownNotice { monitor, actor: self.id, reason: reason.clone() };
-            watcher.signal(Signal::Down(Box::new(down)));
+            watcher.deliver_down(DownNotice { monitor, actor: self.id, reason: reason.clone() });
         }
         for (monitor, target) in watching {
             target.remove_watcher(monitor);
@@ -149,18 +147,19 @@ impl<A: Actor> ActorCell<A> {
         answer_undelivered(reply, why);
         // A message's `Drop` is user code: its panic must not unwind into whoever happened
         // to drop it (a sender, or the ending actor).
-        if catch_unwind(AssertUnwindSafe(move || drop(message))).is_err() {
+        if super::drop_guarded(message) {
             tracing::error!(actor = %self.id, "a dead letter panicked while being dropped");
         }
         crate::monitoring::stats::dead_letter_caused(&self.system, self.id);
-        self.system.dead_letters().record(DeadLetter {
+        let letter = DeadLetter {
             target: self.id,
             target_name: self.mailbox.name(),
             reason,
             message_type: std::any::type_name::<A::Msg>(),
             was_ask,
             at: SystemTime::now(),
-        });
+        };
+        self.system.dead_letters().record(letter);
     }
 
     pub(crate) fn stop(&self, reason: ExitReason) {
@@ -213,6 +212,9 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     fn remove_link(&self, other: ActorId);
     /// Queues a linked actor's exit signal if the link still holds, and drops the link.
     fn deliver_exit(&self, exit: ExitSignal);
+    /// Queues the down notice of a monitor this actor holds, if it still holds it, and
+    /// forgets the monitor.
+    fn deliver_down(&self, down: DownNotice);
     /// Records a monitor on this actor; `false` if it has already ended.
     fn add_watcher(&self, monitor: MonitorRef, watcher: Arc<dyn ErasedCell>) -> bool;
     fn remove_watcher(&self, monitor: MonitorRef);
@@ -270,6 +272,10 @@ impl<A: Actor> ErasedCell for ActorCell<A> {
 
     fn deliver_exit(&self, exit: ExitSignal) {
         drop(self.mailbox.deliver_exit(exit));
+    }
+
+    fn deliver_down(&self, down: DownNotice) {
+        drop(self.mailbox.deliver_down(down));
     }
 
     fn add_watcher(&self, monitor: MonitorRef, watcher: Arc<dyn ErasedCell>) -> bool {

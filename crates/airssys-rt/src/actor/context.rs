@@ -178,9 +178,11 @@ impl<A: Actor> Context<A> {
     pub fn monitor<B: Actor>(&self, other: &ActorRef<B>) -> MonitorRef {
         let monitor = MonitorRef::next();
         let target: Arc<dyn ErasedCell> = other.cell().clone();
-        if target.add_watcher(monitor, self.cell.clone()) {
-            self.cell.mailbox.add_watching(monitor, target);
-        } else {
+        // Our side first: once the target holds the monitor, its end may be delivered at any
+        // moment, and delivery needs the monitor on our side.
+        self.cell.mailbox.add_watching(monitor, Arc::clone(&target));
+        if !target.add_watcher(monitor, self.cell.clone()) {
+            drop(self.cell.mailbox.remove_watching(monitor));
             self.cell.mailbox.signal(Signal::Down(Box::new(DownNotice {
                 monitor,
                 actor: other.id(),

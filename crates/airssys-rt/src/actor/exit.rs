@@ -1,5 +1,8 @@
+use std::any::Any;
 use std::error::Error;
 use std::fmt;
+use std::ops::Deref;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 /// Why an actor ended.
@@ -31,7 +34,7 @@ pub enum ExitReason {
     /// A hook or handler panicked; this is the panic message.
     Panicked(Arc<str>),
     /// A hook or handler returned this error.
-    Failed(Arc<dyn Error + Send + Sync>),
+    Failed(ActorError),
 }
 
 impl ExitReason {
@@ -43,7 +46,7 @@ impl ExitReason {
     /// assert!(reason.error().is_some());
     /// ```
     pub fn failed<E: Error + Send + Sync + 'static>(error: E) -> Self {
-        Self::Failed(Arc::new(error))
+        Self::Failed(ActorError::new(error))
     }
 
     /// An exit caused by a panic with this message.
@@ -93,20 +96,13 @@ impl ExitReason {
     /// ```
     pub fn error(&self) -> Option<&(dyn Error + Send + Sync + 'static)> {
         match self {
-            Self::Failed(error) => Some(&**error),
+            Self::Failed(error) => Some(error.get()),
             _ => None,
         }
     }
 
-    pub(crate) fn from_panic(payload: Box<dyn std::any::Any + Send>) -> Self {
-        let message: Arc<str> = if let Some(text) = payload.downcast_ref::<&'static str>() {
-            Arc::from(*text)
-        } else if let Some(text) = payload.downcast_ref::<String>() {
-            Arc::from(text.as_str())
-        } else {
-            Arc::from("a panic with a payload that is not a string")
-        };
-        Self::Panicked(message)
+    pub(crate) fn from_panic(payload: Box<dyn Any + Send>) -> Self {
+        Self::Panicked(panic_message(payload))
     }
 }
 
@@ -120,7 +116,7 @@ impl PartialEq for ExitReason {
             | (Self::Killed, Self::Killed)
             | (Self::NoSuchActor, Self::NoSuchActor) => true,
             (Self::Panicked(a), Self::Panicked(b)) => a == b,
-            (Self::Failed(a), Self::Failed(b)) => Arc::ptr_eq(a, b),
+            (Self::Failed(a), Self::Failed(b)) => Arc::ptr_eq(&a.0, &b.0),
             _ => false,
         }
     }
@@ -149,5 +145,157 @@ impl fmt::Debug for ExitReason {
             Self::Panicked(message) => f.debug_tuple("Panicked").field(message).finish(),
             Self::Failed(error) => f.debug_tuple("Failed").field(&error.to_string()).finish(),
         }
+    }
+}
+
+/// The error an actor failed with ([`ExitReason::Failed`]), shared by every copy of the reason.
+///
+/// It dereferences to the error the actor returned, so it can be displayed, inspected and
+/// downcast as that error. Its own `Display` and `Debug`, and dropping it, never panic, even
+/// when the error's do: the runtime formats and drops exit reasons on the way to ending an
+/// actor, and user code must not be able to break that way (a panicking `Display` or `Debug`
+/// shows as a note saying so; a panicking `Drop` is caught, and what it panicked with is
+/// leaked).
+///
+/// ```
+/// use airssys_rt::ExitReason;
+///
+/// #[derive(Debug, thiserror::Error)]
+/// #[error("disk full")]
+/// struct DiskFull;
+///
+/// let reason = ExitReason::failed(DiskFull);
+/// let ExitReason::Failed(error) = &reason else { unreachable!() };
+/// assert_eq!(error.to_string(), "disk full");
+/// assert!(error.downcast_ref::<DiskFull>().is_some());
+/// ```
+#[derive(Clone)]
+pub struct ActorError(Arc<dyn Contained>);
+
+impl ActorError {
+    /// Wraps `error`.
+    ///
+    /// ```
+    /// let error = airssys_rt::actor::ActorError::new(std::fmt::Error);
+    /// assert_eq!(error.to_string(), std::fmt::Error.to_string());
+    /// ```
+    pub fn new<E: Error + Send + Sync + 'static>(error: E) -> Self {
+        Self(Arc::new(Guarded(Some(error))))
+    }
+
+    /// The error the actor returned.
+    ///
+    /// ```
+    /// let error = airssys_rt::actor::ActorError::new(std::fmt::Error);
+    /// assert!(error.get().is::<std::fmt::Error>());
+    /// ```
+    pub fn get(&self) -> &(dyn Error + Send + Sync + 'static) {
+        self.0.error()
+    }
+}
+
+impl Deref for ActorError {
+    type Target = dyn Error + Send + Sync + 'static;
+
+    fn deref(&self) -> &Self::Target {
+        self.get()
+    }
+}
+
+impl fmt::Display for ActorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let error = self.get();
+        match catch_unwind(AssertUnwindSafe(|| error.to_string())) {
+            Ok(text) => f.write_str(&text),
+            Err(panic) => {
+                forget_panic(panic);
+                f.write_str("<the error's Display panicked>")
+            }
+        }
+    }
+}
+
+impl fmt::Debug for ActorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let error = self.get();
+        match catch_unwind(AssertUnwindSafe(|| format!("{error:?}"))) {
+            Ok(text) => f.write_str(&text),
+            Err(panic) => {
+                forget_panic(panic);
+                f.write_str("<the error's Debug panicked>")
+            }
+        }
+    }
+}
+
+impl Error for ActorError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.get().source()
+    }
+}
+
+/// The error behind an [`ActorError`], of whatever type.
+trait Contained: Send + Sync {
+    fn error(&self) -> &(dyn Error + Send + Sync + 'static);
+}
+
+/// Holds the error so that dropping it cannot unwind (the `Option` is `None` only while it
+/// is being dropped).
+struct Guarded<E>(Option<E>);
+
+impl<E: Error + Send + Sync + 'static> Contained for Guarded<E> {
+    fn error(&self) -> &(dyn Error + Send + Sync + 'static) {
+        match &self.0 {
+            Some(error) => error,
+            // Unreachable: only `drop` empties it, and nothing can call this after.
+            None => &Dropped,
+        }
+    }
+}
+
+impl<E> Drop for Guarded<E> {
+    fn drop(&mut self) {
+        let error = self.0.take();
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(move || drop(error))) {
+            forget_panic(panic);
+        }
+    }
+}
+
+/// Stands in for an error being dropped.
+#[derive(Debug, thiserror::Error)]
+#[error("the error was dropped")]
+struct Dropped;
+
+/// The message of a panic, from its payload; the payload is dropped without unwinding.
+pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> Arc<str> {
+    let message: Arc<str> = if let Some(text) = payload.downcast_ref::<&'static str>() {
+        Arc::from(*text)
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        Arc::from(text.as_str())
+    } else {
+        Arc::from("a panic with a payload that is not a string")
+    };
+    forget_panic(payload);
+    message
+}
+
+/// Drops `value`, which may run user code; whether that panicked (the panic goes no further).
+pub(crate) fn drop_guarded<T>(value: T) -> bool {
+    match catch_unwind(AssertUnwindSafe(move || drop(value))) {
+        Ok(()) => false,
+        Err(panic) => {
+            forget_panic(panic);
+            true
+        }
+    }
+}
+
+/// Drops a panic's payload, which is user code (`std::panic::panic_any` takes any value): if
+/// dropping it panics in turn, that second payload is leaked rather than dropped, as the
+/// standard library does, so that nothing unwinds out of here.
+pub(crate) fn forget_panic(payload: Box<dyn Any + Send>) {
+    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        std::mem::forget(again);
     }
 }

@@ -64,6 +64,7 @@
 mod actor_ref;
 mod cell;
 mod context;
+pub(crate) mod current;
 mod exit;
 mod runner;
 
@@ -78,7 +79,8 @@ use crate::signal::{DownNotice, ExitSignal};
 pub use actor_ref::{ActorRef, Ask, AskFuture, WeakActorRef};
 pub(crate) use cell::{ActorCell, ErasedCell};
 pub use context::Context;
-pub use exit::ExitReason;
+pub(crate) use exit::{drop_guarded, forget_panic};
+pub use exit::{ActorError, ExitReason};
 pub(crate) use runner::{guarded, start};
 
 /// The behaviour of an actor: how it starts, handles a message, and stops.

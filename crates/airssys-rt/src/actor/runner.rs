@@ -222,8 +222,8 @@ async fn handle_signal<A: Actor>(
             }
             (handled, Doing::OnExit)
         }
+        // Its delivery already forgot the monitor (see `Mailbox::deliver_down`).
         Signal::Down(down) => {
-            drop(cell.mailbox.remove_watching(down.monitor));
             (guarded(cell, trace::hook("on_down", actor.on_down(ctx, *down))).await, Doing::OnDown)
         }
         Signal::Idle => {
@@ -277,7 +277,10 @@ impl<A: Actor, F: Future> Future for Guarded<'_, A, F> {
             return Poll::Ready(Err(ExitReason::Killed));
         }
         *this.started = true;
-        match catch_unwind(AssertUnwindSafe(|| this.future.poll(cx))) {
+        let entered = super::current::enter(this.cell.id);
+        let polled = catch_unwind(AssertUnwindSafe(|| this.future.poll(cx)));
+        drop(entered);
+        match polled {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Err(panic) => Poll::Ready(Err(ExitReason::from_panic(panic))),
             Ok(Poll::Pending) if this.cell.mailbox.poll_killed(cx) => {
@@ -327,7 +330,14 @@ impl<A: Actor> Lifecycle<A> {
         // From here on the actor takes no name, link, monitor, membership or timer: whatever
         // it has is handed over now and undone below, so nothing outlives it.
         let ending = cell.mailbox.end();
-        crash::report_end(cell, &ending, &reason, doing);
+        // The report goes through the program's `tracing` subscriber, which is user code: a
+        // panic there must not cut the bookkeeping below short (the actor would never end).
+        let reported = catch_unwind(AssertUnwindSafe(|| {
+            crash::report_end(cell, &ending, &reason, doing);
+        }));
+        if let Err(panic) = reported {
+            super::forget_panic(panic);
+        }
         let ordered_kill = crash::is_ordered_kill(&ending, &reason);
         // The name and the slot go first, so a successor can take the name as soon as anyone
         // learns of the exit; the count drops before `wait_for_exit` returns, and `shutdown`

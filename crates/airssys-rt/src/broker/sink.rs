@@ -1,7 +1,6 @@
 //! A subscriber seen through the type of what it is sent, whatever its actor type.
 
 use std::future::Future;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 
 use super::Publication;
@@ -57,7 +56,7 @@ where
                 // Only the wrapper made from the publication goes: the publisher keeps the
                 // publication itself and offers it again once there is room.
                 let Envelope { message, .. } = envelope;
-                if catch_unwind(AssertUnwindSafe(move || drop(message))).is_err() {
+                if crate::actor::drop_guarded(message) {
                     tracing::error!(actor = %self.id, "a message panicked while being dropped");
                 }
                 Offered::Full

@@ -73,6 +73,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -162,15 +163,22 @@ impl DeadLetters {
 
     pub(crate) fn record(&self, letter: DeadLetter) {
         self.count.fetch_add(1, Ordering::Relaxed);
-        tracing::debug!(
-            target: "airssys_rt::dead_letter",
-            actor = %letter.target,
-            name = letter.target_name.as_deref(),
-            message_type = letter.message_type,
-            reason = %letter.reason,
-            was_ask = letter.was_ask,
-            "dead letter"
-        );
+        // The subscriber is user code: its panic must not unwind into a sender, or into an
+        // ending actor's bookkeeping, nor cost the letter its place in the history.
+        let traced = catch_unwind(AssertUnwindSafe(|| {
+            tracing::debug!(
+                target: "airssys_rt::dead_letter",
+                actor = %letter.target,
+                name = letter.target_name.as_deref(),
+                message_type = letter.message_type,
+                reason = %letter.reason,
+                was_ask = letter.was_ask,
+                "dead letter"
+            );
+        }));
+        if let Err(panic) = traced {
+            crate::actor::forget_panic(panic);
+        }
         if self.history_size == 0 {
             return;
         }

@@ -95,6 +95,9 @@ struct State<T> {
     /// The receiving task, present only while it is parked.
     receiver: Option<Waker>,
     closed: bool,
+    /// The first waiting signal is the actor's own stop (`stop_first`): no later stop, its
+    /// own or anyone's, goes ahead of it.
+    own_stop_first: bool,
     /// Links and monitors; `ended` once the actor's end has been signalled to them, after
     /// which a new link or monitor learns at once that the actor is gone.
     relations: Option<Box<Relations>>,
@@ -127,6 +130,7 @@ impl<T> Mailbox<T> {
                 signals: None,
                 receiver: None,
                 closed: false,
+                own_stop_first: false,
                 relations: None,
                 ended: false,
                 name,
@@ -229,34 +233,46 @@ impl<T> Mailbox<T> {
         self.state.lock().next_signal()
     }
 
-    /// Queues a stop ahead of every waiting signal: the actor's own stop, which takes effect
-    /// as soon as its current hook or handler returns. A stop already first stays first.
+    /// Queues a stop ahead of every waiting signal, stops sent by others included: the actor's
+    /// own stop, which takes effect as soon as its current hook or handler returns. If the
+    /// actor asked for a stop already (in the same hook or handler), that first one holds.
     pub(crate) fn stop_first(&self, reason: ExitReason) {
         let mut state = self.state.lock();
-        if state.closed || state.plain_stop.is_some() {
+        if state.closed || state.own_stop_first {
             return;
+        }
+        // A stop someone else sent waits behind ours, in its place before the other signals.
+        if let Some(theirs) = state.plain_stop.take() {
+            let signals = state.signals.get_or_insert_with(Box::default);
+            signals.push_front(Signal::Stop(theirs.reason()));
         }
         match reason {
             ExitReason::Normal => state.plain_stop = Some(PlainStop::Normal),
             ExitReason::Shutdown => state.plain_stop = Some(PlainStop::Shutdown),
             other => state.signals.get_or_insert_with(Box::default).push_front(Signal::Stop(other)),
         }
+        state.own_stop_first = true;
     }
 
     /// Takes the first waiting signal if it is a stop, and returns its reason.
     pub(crate) fn take_stop(&self) -> Option<ExitReason> {
         let mut state = self.state.lock();
         if let Some(stop) = state.plain_stop.take() {
+            state.own_stop_first = false;
             return Some(stop.reason());
         }
         let signals = state.signals.as_mut()?;
-        match signals.front() {
+        let reason = match signals.front() {
             Some(Signal::Stop(_)) => match signals.pop_front() {
                 Some(Signal::Stop(reason)) => Some(reason),
                 _ => None,
             },
             _ => None,
+        };
+        if reason.is_some() {
+            state.own_stop_first = false;
         }
+        reason
     }
 
     /// Records a link to `other`; `false` if this actor has already ended.
@@ -306,6 +322,25 @@ impl<T> Mailbox<T> {
         let watchers = &mut state.relations.as_mut()?.watchers;
         let position = watchers.iter().position(|(held, _)| *held == monitor)?;
         Some(watchers.swap_remove(position).1)
+    }
+
+    /// Queues the down notice of a monitor this actor holds, and forgets the monitor, in one
+    /// step: only if the monitor is still held, so that nothing arrives after a `demonitor`
+    /// has returned (as `deliver_exit` does for links).
+    pub(crate) fn deliver_down(&self, down: DownNotice) -> Option<Arc<dyn ErasedCell>> {
+        let mut state = self.state.lock();
+        let watching = &mut state.relations.as_mut()?.watching;
+        let position = watching.iter().position(|(held, _)| *held == down.monitor)?;
+        let target = watching.swap_remove(position).1;
+        if !state.closed {
+            state.queue_signal(Signal::Down(Box::new(down)));
+            let receiver = state.receiver.take();
+            drop(state);
+            if let Some(waker) = receiver {
+                waker.wake();
+            }
+        }
+        Some(target)
     }
 
     /// Records a monitor this actor holds on `target`.
@@ -622,6 +657,7 @@ impl<T> State<T> {
     }
 
     fn next_signal(&mut self) -> Option<Signal> {
+        self.own_stop_first = false;
         match self.plain_stop.take() {
             Some(stop) => Some(Signal::Stop(stop.reason())),
             None => self.signals.as_mut().and_then(|signals| signals.pop_front()),

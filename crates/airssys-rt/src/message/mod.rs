@@ -116,6 +116,10 @@ pub enum AskError<M> {
     /// was recorded as a dead letter.
     #[error("the request was dropped by the mailbox's overflow policy")]
     Dropped,
+    /// The actor asked itself, from one of its own hooks or its handler: it cannot answer
+    /// while it waits (OTP's `calling_self`). Refused at once; the request is handed back.
+    #[error("an actor cannot ask itself")]
+    CallingSelf(M),
 }
 
 impl<M> AskError<M> {
@@ -128,7 +132,9 @@ impl<M> AskError<M> {
     /// ```
     pub fn into_message(self) -> Option<M> {
         match self {
-            Self::Full(message) | Self::Closed(message) => Some(message),
+            Self::Full(message) | Self::Closed(message) | Self::CallingSelf(message) => {
+                Some(message)
+            }
             Self::Timeout(_) | Self::Stopped(_) | Self::Dropped => None,
         }
     }
@@ -152,6 +158,7 @@ impl<M> fmt::Debug for AskError<M> {
             Self::Timeout(after) => f.debug_tuple("Timeout").field(after).finish(),
             Self::Stopped(reason) => f.debug_tuple("Stopped").field(reason).finish(),
             Self::Dropped => f.write_str("Dropped"),
+            Self::CallingSelf(_) => f.write_str("CallingSelf(..)"),
         }
     }
 }

@@ -434,7 +434,10 @@ pub(crate) fn report_end<A: Actor>(
         activity: doing.activity::<A>(),
         at: SystemTime::now(),
     };
-    emit(&report);
+    // The subscriber is user code: should it panic, the report is still kept.
+    if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| emit(&report))) {
+        crate::actor::forget_panic(panic);
+    }
     cell.system.crash_reports().record(report);
 }
 

@@ -316,6 +316,10 @@ pub enum SupervisorError {
         /// The argument type the template takes.
         expected: &'static str,
     },
+    /// The supervisor was called from its own task (a child's start function): it cannot
+    /// answer while it runs that function, so the call is refused at once.
+    #[error("a supervisor cannot be called from its own task")]
+    CallingSelf,
 }
 
 /// A child as [`SupervisorRef::which_children`] reports it.
@@ -1212,6 +1216,7 @@ impl SupervisorRef {
                 Err(SupervisorError::NotRunning)
             }
             Err(AskError::Stopped(_) | AskError::Timeout(_)) => Err(SupervisorError::NotRunning),
+            Err(AskError::CallingSelf(_)) => Err(SupervisorError::CallingSelf),
         }
     }
 

@@ -39,7 +39,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -106,6 +106,10 @@ struct SystemInner {
     dead_letters: DeadLetters,
     crash_reports: CrashReports,
     all_stopped: Notify,
+    /// The outcome of the shutdown, once every actor has ended; `shutdown_done` wakes those
+    /// waiting for it.
+    shutdown_report: OnceLock<ShutdownReport>,
+    shutdown_done: Notify,
     deadlines: Arc<deadlines::Deadlines>,
     /// Always kept: they count on spawn and exit paths only.
     counters: SystemCounters,
@@ -158,6 +162,8 @@ impl ActorSystem {
                 dead_letters,
                 crash_reports,
                 all_stopped: Notify::new(),
+                shutdown_report: OnceLock::new(),
+                shutdown_done: Notify::new(),
                 deadlines: Arc::new(deadlines::Deadlines::new()),
                 counters: SystemCounters::default(),
                 actor_stats,
@@ -437,8 +443,14 @@ impl ActorSystem {
     ///
     /// New spawns are refused from the start. Every live actor is stopped with
     /// [`ExitReason::Shutdown`](crate::ExitReason::Shutdown) (it finishes its current message and
-    /// runs `post_stop`); those still running after the shutdown timeout are killed. Calling it
-    /// again waits for the same end.
+    /// runs `post_stop`); those still running after the shutdown timeout are killed. The
+    /// shutdown runs in a task of its own, so it goes on to its end even if the caller stops
+    /// waiting; calling it again waits for the same end and returns the same report.
+    ///
+    /// Called from an actor's own hook or handler, it begins the shutdown and returns at once,
+    /// without waiting (the actor is one of those it stops, and could not end while it waits):
+    /// the report then says [`finished`](ShutdownReport::finished) `false`, as Erlang's
+    /// `init:stop/0` returns before the system has stopped.
     ///
     /// # Panics
     ///
@@ -449,10 +461,28 @@ impl ActorSystem {
     /// let system = airssys_rt::ActorSystem::new();
     /// let report = system.shutdown().await;
     /// assert_eq!((report.stopped, report.killed), (0, 0));
+    /// assert!(report.finished);
     /// # }
     /// ```
     pub async fn shutdown(&self) -> ShutdownReport {
-        self.inner.shutting_down.store(true, Ordering::Release);
+        if !self.inner.shutting_down.swap(true, Ordering::AcqRel) {
+            self.begin_shutdown();
+        }
+        if crate::actor::current::actor().is_some() {
+            return ShutdownReport { stopped: 0, killed: 0, finished: false };
+        }
+        loop {
+            let mut done = pin!(self.inner.shutdown_done.notified());
+            done.as_mut().enable();
+            if let Some(report) = self.inner.shutdown_report.get() {
+                return *report;
+            }
+            done.await;
+        }
+    }
+
+    /// Stops the roots of the trees and hands the rest of the shutdown to a task.
+    fn begin_shutdown(&self) {
         let running = self.running_actors();
         let before = running.len();
         // Children before parents: supervised actors are stopped by their supervisors, in
@@ -461,10 +491,20 @@ impl ActorSystem {
             cell.stop(crate::ExitReason::Shutdown);
         }
         drop(running);
+        let system = self.clone();
+        tokio::spawn(async move {
+            let report = system.finish_shutdown(before).await;
+            let _ = system.inner.shutdown_report.set(report);
+            system.inner.shutdown_done.notify_waiters();
+        });
+    }
+
+    /// Waits for the actors to end, kills those left at the shutdown timeout, and counts.
+    async fn finish_shutdown(&self, before: usize) -> ShutdownReport {
         let timeout = self.inner.config.shutdown_timeout;
         if tokio::time::timeout(timeout, self.wait_until_empty()).await.is_ok() {
             self.inner.deadlines.close();
-            return ShutdownReport { stopped: before, killed: 0 };
+            return ShutdownReport { stopped: before, killed: 0, finished: true };
         }
         let remaining = self.running_actors();
         let killed = remaining.len();
@@ -475,7 +515,7 @@ impl ActorSystem {
         self.wait_until_empty().await;
         // No ask can be pending any more: every actor has ended and no new one can start.
         self.inner.deadlines.close();
-        ShutdownReport { stopped: before.saturating_sub(killed), killed }
+        ShutdownReport { stopped: before.saturating_sub(killed), killed, finished: true }
     }
 
     pub(crate) fn deadlines(&self) -> &Arc<deadlines::Deadlines> {
@@ -924,4 +964,8 @@ pub struct ShutdownReport {
     pub stopped: usize,
     /// Actors that had to be killed after it.
     pub killed: usize,
+    /// Whether the shutdown had ended when this report was made: `false` for a
+    /// [`shutdown`](ActorSystem::shutdown) called from an actor's own hook or handler, which
+    /// returns at once (and then counts nothing).
+    pub finished: bool,
 }

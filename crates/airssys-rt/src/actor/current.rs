@@ -1,0 +1,61 @@
+//! Which actor the running code belongs to: set while a hook or handler is polled.
+//!
+//! A thread-local rather than a task-local: it is set around each poll of an actor's hook or
+//! handler (`runner::Guarded`), which costs two writes of a plain `Cell`, whereas a task-local
+//! would wrap the whole task. It lets the runtime refuse at once what would otherwise wait on
+//! the caller itself: an actor asking itself (OTP's `calling_self`), or waiting for a system
+//! shutdown that waits for it.
+
+use std::cell::Cell;
+
+use super::ActorId;
+
+thread_local! {
+    /// The id of the actor whose hook or handler is being polled on this thread; 0: none.
+    static CURRENT: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The actor whose hook or handler is running here, if any.
+pub(crate) fn actor() -> Option<ActorId> {
+    ActorId::from_u64(CURRENT.with(Cell::get))
+}
+
+/// Marks `id` as the running actor until the returned guard is dropped, which restores the
+/// one before (a child supervisor's `pre_start` runs inside its parent's).
+pub(crate) fn enter(id: ActorId) -> Entered {
+    Entered { previous: CURRENT.with(|current| current.replace(id.as_u64())) }
+}
+
+/// Restores the running actor that was current before [`enter`], on drop (a panic
+/// included).
+pub(crate) struct Entered {
+    previous: u64,
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        CURRENT.with(|current| current.set(self.previous));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entering_nests_and_restores() {
+        let outer = ActorId::next();
+        let inner = ActorId::next();
+        assert_eq!(actor(), None);
+        {
+            let _outer = enter(outer);
+            assert_eq!(actor(), Some(outer));
+            {
+                let _inner = enter(inner);
+                assert_eq!(actor(), Some(inner));
+            }
+            assert_eq!(actor(), Some(outer));
+        }
+        assert_eq!(actor(), None);
+    }
+}
