@@ -514,7 +514,8 @@ impl<A: Actor> Future for AskFuture<'_, A> {
         let cell = this.actor.cell();
         // Asked from its own hook or handler, the actor could only answer after the wait it
         // is in: refused before the request is queued (OTP's `calling_self`).
-        if this.room.is_none() && super::current::actor() == Some(cell.id) {
+        if this.unsent.is_some() && this.room.is_none() && super::current::actor() == Some(cell.id)
+        {
             if let Some(envelope) = this.unsent.take() {
                 return Poll::Ready(Err(AskError::CallingSelf(envelope.message)));
             }
