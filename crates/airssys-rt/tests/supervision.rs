@@ -13,7 +13,7 @@ use airssys_rt::supervisor::{
 use tokio::sync::Notify;
 
 mod common;
-use common::tree::{crash, member, Cmd, Member, MemberArgs, Tree};
+use common::tree::{crash, member, statuses, Cmd, Member, MemberArgs, Tree};
 
 fn counts(count: ChildCount) -> (usize, usize, usize, usize) {
     (count.specs, count.active, count.supervisors, count.workers)
@@ -843,4 +843,54 @@ fn t19_a_specification_of_any_depth_is_let_go_without_recursion() {
     let kept = spec.clone();
     drop(spec);
     drop(kept);
+}
+
+#[tokio::test]
+async fn t19_a_child_supervisor_started_apart_keeps_order_failure_and_ignore() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let inner = |member: ChildSpec| {
+        ChildSpec::supervisor("inner", SupervisorSpec::new(Strategy::OneForOne).child(member))
+    };
+    // T1: the child supervisor's subtree has started before the next child starts.
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(tree.member("a"))
+        .child(inner(tree.member("b")))
+        .child(tree.member("c"));
+    let root = Supervisor::start(&system, spec).await.unwrap();
+    assert_eq!(tree.log.lines(), lines(&["start:a", "start:b", "start:c"]));
+    // T11: a start declared a supervisor's that says "ignore" keeps its specification.
+    let ignored = ChildSpec::new("ignored", |_| async { Ok(None) }).kind(ChildKind::Supervisor);
+    assert_eq!(root.start_child(ignored).await.unwrap(), None);
+    assert_eq!(statuses(&root).await.last(), Some(&("ignored".to_string(), ChildStatus::Stopped)));
+    // A panic in its start, in the task of its own, is a failed start like any other.
+    let panicking = ChildSpec::new("panicking", |_| async { panic!("no subtree today") })
+        .kind(ChildKind::Supervisor);
+    match root.start_child(panicking).await {
+        Err(SupervisorError::StartFailed { id, reason: SpawnError::StartFailed(reason) }) => {
+            assert_eq!((&*id, reason.is_panic()), ("panicking", true));
+        }
+        other => panic!("expected StartFailed, got {other:?}"),
+    }
+    root.actor().stop();
+    root.actor().wait_for_exit().await;
+
+    // T10: a child supervisor failing to start (its own child refused) fails the start, and
+    // the children started before it are stopped.
+    let tree = Tree::new();
+    let refusing = tree.args("b");
+    refusing.failing_starts.store(1, Ordering::SeqCst);
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(tree.member("a"))
+        .child(inner(ChildSpec::worker::<Member>("b", refusing)))
+        .child(tree.member("c"));
+    match Supervisor::start(&system, spec).await {
+        Err(SpawnError::StartFailed(reason)) => {
+            let text = reason.to_string();
+            assert!(text.contains("\"inner\"") && text.contains("\"b\""), "{text}");
+        }
+        other => panic!("expected StartFailed, got {other:?}"),
+    }
+    assert_eq!(tree.log.lines(), lines(&["start:a", "refused:b", "stop:a"]));
+    assert_eq!(system.actor_count(), 0);
 }

@@ -20,6 +20,11 @@
 //! ends; a supervisor's children are stopped by it, not by a system shutdown directly (children
 //! before parents).
 //!
+//! A tree may be any depth: a child supervisor ([`ChildKind::Supervisor`]) is started from a
+//! task of its own, which its parent waits for (and abandons, ending the child as killed, if the
+//! parent is killed meanwhile), so a level costs a task rather than stack; health reports and
+//! inspection walk the tree in loops.
+//!
 //! Beyond the static children of its specification, a supervisor offers:
 //!
 //! * [`Strategy::SimpleOneForOne`]: dynamic children of one kind, made at run time from a

@@ -271,6 +271,9 @@ impl ChildSpec {
     }
 
     /// Says what kind of child the start function starts (a custom start of a supervisor).
+    /// A [`ChildKind::Supervisor`] child is started from a task of its own, so that a tree of
+    /// any depth starts without its levels adding up on one task's stack; declare a custom
+    /// start of a supervisor so.
     ///
     /// ```
     /// # use airssys_rt::supervisor::{ChildKind, ChildSpec, Strategy, SupervisorSpec};
