@@ -894,3 +894,49 @@ async fn t19_a_child_supervisor_started_apart_keeps_order_failure_and_ignore() {
     assert_eq!(tree.log.lines(), lines(&["start:a", "refused:b", "stop:a"]));
     assert_eq!(system.actor_count(), 0);
 }
+
+#[tokio::test]
+async fn t19_a_failed_start_of_a_tree_of_any_depth_is_reported_whole() {
+    for depth in [3, DEEP] {
+        let system = ActorSystem::new();
+        let tree = Tree::new();
+        let refusing = tree.args("leaf");
+        refusing.failing_starts.store(1, Ordering::SeqCst);
+        let mut spec = SupervisorSpec::new(Strategy::OneForOne)
+            .child(ChildSpec::worker::<Member>("leaf", refusing));
+        for level in (1..depth).rev() {
+            spec = SupervisorSpec::new(Strategy::OneForOne)
+                .child(ChildSpec::supervisor(format!("level-{level}"), spec));
+        }
+        let Err(failed) = Supervisor::start(&system, spec).await else {
+            panic!("the leaf refused to start");
+        };
+        let text = failed.to_string();
+        assert_eq!(system.actor_count(), 0);
+        if depth == 3 {
+            // Word for word what the errors nested in each other say.
+            let each = "the actor failed to start: failed: child";
+            let expected = format!(
+                "{each} \"level-1\" failed to start: {each} \"level-2\" failed to start: {each} \"leaf\" failed to start: the actor failed to start: failed: member failed to start"
+            );
+            assert_eq!(text, expected);
+        } else {
+            assert_eq!(text.matches("failed to start: failed: child").count(), depth);
+        }
+    }
+    // Deeper than the tree above, where each level's error written inside the one above it
+    // used to run out of stack.
+    let mut reason = SpawnError::StartFailed(ExitReason::panicked("at the bottom"));
+    for level in (1..=4_000).rev() {
+        let id = Arc::from(format!("level-{level}"));
+        reason = SpawnError::StartFailed(ExitReason::failed(SupervisorError::StartFailed {
+            id,
+            reason,
+        }));
+    }
+    let text = reason.to_string();
+    assert!(text.starts_with("the actor failed to start: failed: child \"level-1\""), "{text}");
+    assert!(text.ends_with(
+        "child \"level-4000\" failed to start: the actor failed to start: panicked: at the bottom"
+    ));
+}

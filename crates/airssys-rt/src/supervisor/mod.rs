@@ -306,7 +306,7 @@ impl Drop for SupervisorSpec {
 #[non_exhaustive]
 pub enum SupervisorError {
     /// A child could not be started; at the supervisor's own start this fails the start.
-    #[error("child {id:?} failed to start: {reason}")]
+    #[error("child {id:?} failed to start: {}", StartFailure(.reason))]
     StartFailed {
         /// The child's id.
         id: Arc<str>,
@@ -345,6 +345,31 @@ pub enum SupervisorError {
         /// The argument type the template takes.
         expected: &'static str,
     },
+}
+
+/// Why a child failed to start, as `SpawnError`'s own text says, but with the failures of the
+/// child supervisors nested in it written one after another rather than each inside the one
+/// above: the failed start of a tree of any depth is written without running out of stack.
+struct StartFailure<'a>(&'a SpawnError);
+
+impl fmt::Display for StartFailure<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut reason = self.0;
+        loop {
+            let nested = match reason {
+                SpawnError::StartFailed(ExitReason::Failed(error)) => {
+                    error.downcast_ref::<SupervisorError>()
+                }
+                _ => None,
+            };
+            let Some(SupervisorError::StartFailed { id, reason: below }) = nested else {
+                return write!(f, "{reason}");
+            };
+            // The words of `SpawnError::StartFailed`, `ExitReason::Failed` and this error's.
+            write!(f, "the actor failed to start: failed: child {id:?} failed to start: ")?;
+            reason = below;
+        }
+    }
 }
 
 /// A child as [`SupervisorRef::which_children`] reports it.
