@@ -699,7 +699,8 @@ async fn descend(root: &SupervisorRef, levels: usize) -> SupervisorRef {
     supervisor
 }
 
-#[tokio::test(start_paused = true)]
+/// On worker threads, whose stacks the nested starts of a deep tree used to overflow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn t19_a_tree_of_any_depth_starts_reports_restarts_and_stops() {
     let system = ActorSystem::new();
     let tree = Tree::new();
