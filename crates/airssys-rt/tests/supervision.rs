@@ -1,16 +1,19 @@
 //! Chapter T of `docs/semantics.md`: supervisors, one test (or more) per rule, named after it.
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
+use airssys_rt::monitoring::health::HealthStatus;
 use airssys_rt::prelude::*;
 use airssys_rt::supervisor::{
-    AutoShutdown, Backoff, ChildCount, ChildKind, ChildSpec, ChildStatus, ChildTemplate, Restart,
-    Shutdown, Strategy, Supervisor, SupervisorError, SupervisorRef, SupervisorSpec,
+    AutoShutdown, Backoff, Child, ChildCount, ChildKind, ChildSpec, ChildStatus, ChildTemplate,
+    Restart, Shutdown, Strategy, Supervisor, SupervisorError, SupervisorRef, SupervisorSpec,
 };
+use tokio::sync::Notify;
 
 mod common;
-use common::tree::{crash, member, Cmd, Member, MemberArgs, Tree};
+use common::tree::{crash, member, statuses, Cmd, Member, MemberArgs, Tree};
 
 fn counts(count: ChildCount) -> (usize, usize, usize, usize) {
     (count.specs, count.active, count.supervisors, count.workers)
@@ -666,4 +669,275 @@ async fn t18_dynamic_children_take_the_templates_backoff() {
     let crashed = tokio::time::Instant::now();
     tree.log.wait_for("start:d", 2).await;
     assert_eq!(crashed.elapsed(), Duration::from_millis(300));
+}
+
+/// Well past where nested starts used to overflow a 2 MiB stack (under 200 levels at
+/// opt-level 1, fewer in a debug build).
+const DEEP: usize = 1_000;
+
+/// A chain of `depth` supervisors, each the only child of the one above it (`level-1` under
+/// the root, and so on), with the worker `leaf` under the deepest.
+fn chain(tree: &Tree, depth: usize, max_restarts: u32) -> SupervisorSpec {
+    let mut spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(max_restarts, Duration::from_secs(5))
+        .child(tree.member("leaf"));
+    for level in (1..depth).rev() {
+        spec = SupervisorSpec::new(Strategy::OneForOne)
+            .intensity(max_restarts, Duration::from_secs(5))
+            .child(ChildSpec::supervisor(format!("level-{level}"), spec));
+    }
+    spec
+}
+
+/// The supervisor `levels` below `root` in a [`chain`].
+async fn descend(root: &SupervisorRef, levels: usize) -> SupervisorRef {
+    let mut supervisor = root.clone();
+    for level in 1..=levels {
+        let below = supervisor.child::<Supervisor>(&format!("level-{level}")).await.unwrap();
+        supervisor = SupervisorRef::from(below.expect("a running child supervisor"));
+    }
+    supervisor
+}
+
+/// On worker threads, whose stacks the nested starts of a deep tree used to overflow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t19_a_tree_of_any_depth_starts_reports_restarts_and_stops() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let root =
+        Supervisor::start_with(&system, SpawnOptions::new().name("root"), chain(&tree, DEEP, 1))
+            .await
+            .unwrap();
+    assert_eq!(tree.log.lines(), lines(&["start:leaf"]));
+    assert_eq!(system.actor_count(), DEEP + 1);
+
+    let report = system.health().await;
+    let mut nodes = 0;
+    report.walk(&mut |_| nodes += 1);
+    assert_eq!((report.status, nodes), (HealthStatus::Healthy, DEEP + 2), "system, tree");
+    assert_eq!(report.to_string().lines().count(), DEEP + 2);
+
+    let view = system.inspect();
+    assert_eq!((view.roots.len(), view.actors().count()), (1, DEEP + 1));
+    let rendered = view.roots[0].render();
+    assert_eq!(rendered.lines().count(), DEEP + 1);
+    assert!(rendered.lines().last().is_some_and(|line| line.contains("leaf")), "{rendered}");
+
+    // The deepest worker crashes: its supervisor restarts it.
+    let deepest = descend(&root, DEEP - 1).await;
+    crash(&deepest, "leaf").await;
+    tree.log.wait_for("start:leaf", 2).await;
+    assert_eq!(root.health().await.status, HealthStatus::Degraded);
+
+    // A supervisor halfway down is killed: the subtree below it follows it (T14), and its
+    // supervisor starts it again, with the whole subtree.
+    let middle = descend(&root, DEEP / 2).await;
+    let old_below = descend(&root, DEEP / 2 + 1).await.actor().clone();
+    middle.actor().kill();
+    assert_eq!(middle.actor().wait_for_exit().await, ExitReason::Killed);
+    tree.log.wait_for("stop:leaf", 2).await;
+    tree.log.wait_for("start:leaf", 3).await;
+    // The restarted supervisor answers once its whole subtree has started; the old one's
+    // first child ends once everything below it has.
+    let restarted = descend(&root, DEEP / 2).await;
+    assert_ne!(restarted.actor().id(), middle.actor().id());
+    assert_eq!(old_below.wait_for_exit().await, ExitReason::Killed);
+    assert_eq!(system.actor_count(), DEEP + 1);
+
+    let report = system.shutdown().await;
+    assert_eq!((report.stopped, report.killed), (DEEP + 1, 0));
+    assert_eq!(tree.log.count("stop:leaf"), 3);
+    assert_eq!(system.actor_count(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn t19_a_failure_escalates_up_a_tree_of_any_depth() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    // Intensity 0 everywhere: each supervisor gives up at its child's first failure.
+    let root = Supervisor::start(&system, chain(&tree, DEEP, 0)).await.unwrap();
+    let deepest = descend(&root, DEEP - 1).await;
+    crash(&deepest, "leaf").await;
+    assert_eq!(root.actor().wait_for_exit().await, ExitReason::Shutdown);
+    assert_eq!(system.actor_count(), 0);
+    assert_eq!(tree.log.count("start:leaf"), 1, "nothing was restarted on the way up");
+}
+
+/// Says it has begun its start, then never finishes it.
+struct NeverStarts;
+
+impl Actor for NeverStarts {
+    type Msg = ();
+    type Reply = ();
+    type Args = Arc<Notify>;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(begun: Arc<Notify>, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        begun.notify_one();
+        std::future::pending().await
+    }
+
+    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// A root starting `inner` (a supervisor started by a function of its own, declared as one),
+/// whose worker `stuck` never finishes its start; every actor is named, to be found while
+/// the tree is still starting.
+fn stuck_subtree(begun: &Arc<Notify>) -> SupervisorSpec {
+    let stuck = SpawnOptions::new().name("stuck");
+    let inner = SupervisorSpec::new(Strategy::OneForOne)
+        .child(ChildSpec::worker_with::<NeverStarts>("stuck", stuck, Arc::clone(begun)));
+    let inner = ChildSpec::new("inner", move |system: ActorSystem| {
+        let inner = inner.clone();
+        async move {
+            let options = SpawnOptions::new().name("inner");
+            let supervisor = Supervisor::start_with(&system, options, inner).await?;
+            Ok(Some(Child::from(supervisor.actor().clone())))
+        }
+    })
+    .kind(ChildKind::Supervisor);
+    SupervisorSpec::new(Strategy::OneForOne).child(inner)
+}
+
+#[tokio::test(start_paused = true)]
+async fn t19_a_parent_killed_or_dropped_while_a_subtree_starts_leaves_none_of_it() {
+    for kill in [true, false] {
+        let system = ActorSystem::new();
+        let begun = Arc::new(Notify::new());
+        let spec = stuck_subtree(&begun);
+        let starting = {
+            let system = system.clone();
+            tokio::spawn(async move {
+                Supervisor::start_with(&system, SpawnOptions::new().name("root"), spec).await
+            })
+        };
+        begun.notified().await;
+        let root = system.lookup::<Supervisor>("root").unwrap();
+        let inner = system.lookup::<Supervisor>("inner").unwrap();
+        let stuck = system.lookup::<NeverStarts>("stuck").unwrap();
+        if kill {
+            root.kill();
+            assert!(matches!(
+                starting.await.unwrap(),
+                Err(SpawnError::StartFailed(ExitReason::Killed))
+            ));
+        } else {
+            starting.abort();
+            assert!(starting.await.unwrap_err().is_cancelled());
+        }
+        // The child supervisor's start, in a task of its own, goes with its parent's. Paused,
+        // time moves only once nothing else can run: the bound fails a start left running.
+        let ended = async { (inner.wait_for_exit().await, stuck.wait_for_exit().await) };
+        let ended = tokio::time::timeout(Duration::from_secs(60), ended).await;
+        assert_eq!(ended, Ok((ExitReason::Killed, ExitReason::Killed)), "kill: {kill}");
+        assert_eq!(root.wait_for_exit().await, ExitReason::Killed);
+        assert_eq!(system.actor_count(), 0);
+    }
+}
+
+#[test]
+fn t19_a_specification_of_any_depth_is_let_go_without_recursion() {
+    // No actor runs: a specification this deep goes one level after the other, or overflows.
+    let spec = chain(&Tree::new(), 100_000, 1);
+    let kept = spec.clone();
+    drop(spec);
+    drop(kept);
+}
+
+#[tokio::test]
+async fn t19_a_child_supervisor_started_apart_keeps_order_failure_and_ignore() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let inner = |member: ChildSpec| {
+        ChildSpec::supervisor("inner", SupervisorSpec::new(Strategy::OneForOne).child(member))
+    };
+    // T1: the child supervisor's subtree has started before the next child starts.
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(tree.member("a"))
+        .child(inner(tree.member("b")))
+        .child(tree.member("c"));
+    let root = Supervisor::start(&system, spec).await.unwrap();
+    assert_eq!(tree.log.lines(), lines(&["start:a", "start:b", "start:c"]));
+    // T11: a start declared a supervisor's that says "ignore" keeps its specification.
+    let ignored = ChildSpec::new("ignored", |_| async { Ok(None) }).kind(ChildKind::Supervisor);
+    assert_eq!(root.start_child(ignored).await.unwrap(), None);
+    assert_eq!(statuses(&root).await.last(), Some(&("ignored".to_string(), ChildStatus::Stopped)));
+    // A panic in its start, in the task of its own, is a failed start like any other.
+    let panicking = ChildSpec::new("panicking", |_| async { panic!("no subtree today") })
+        .kind(ChildKind::Supervisor);
+    match root.start_child(panicking).await {
+        Err(SupervisorError::StartFailed { id, reason: SpawnError::StartFailed(reason) }) => {
+            assert_eq!((&*id, reason.is_panic()), ("panicking", true));
+        }
+        other => panic!("expected StartFailed, got {other:?}"),
+    }
+    root.actor().stop();
+    root.actor().wait_for_exit().await;
+
+    // T10: a child supervisor failing to start (its own child refused) fails the start, and
+    // the children started before it are stopped.
+    let tree = Tree::new();
+    let refusing = tree.args("b");
+    refusing.failing_starts.store(1, Ordering::SeqCst);
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(tree.member("a"))
+        .child(inner(ChildSpec::worker::<Member>("b", refusing)))
+        .child(tree.member("c"));
+    match Supervisor::start(&system, spec).await {
+        Err(SpawnError::StartFailed(reason)) => {
+            let text = reason.to_string();
+            assert!(text.contains("\"inner\"") && text.contains("\"b\""), "{text}");
+        }
+        other => panic!("expected StartFailed, got {other:?}"),
+    }
+    assert_eq!(tree.log.lines(), lines(&["start:a", "refused:b", "stop:a"]));
+    assert_eq!(system.actor_count(), 0);
+}
+
+#[tokio::test]
+async fn t19_a_failed_start_of_a_tree_of_any_depth_is_reported_whole() {
+    for depth in [3, DEEP] {
+        let system = ActorSystem::new();
+        let tree = Tree::new();
+        let refusing = tree.args("leaf");
+        refusing.failing_starts.store(1, Ordering::SeqCst);
+        let mut spec = SupervisorSpec::new(Strategy::OneForOne)
+            .child(ChildSpec::worker::<Member>("leaf", refusing));
+        for level in (1..depth).rev() {
+            spec = SupervisorSpec::new(Strategy::OneForOne)
+                .child(ChildSpec::supervisor(format!("level-{level}"), spec));
+        }
+        let Err(failed) = Supervisor::start(&system, spec).await else {
+            panic!("the leaf refused to start");
+        };
+        let text = failed.to_string();
+        assert_eq!(system.actor_count(), 0);
+        if depth == 3 {
+            // Word for word what the errors nested in each other say.
+            let each = "the actor failed to start: failed: child";
+            let expected = format!(
+                "{each} \"level-1\" failed to start: {each} \"level-2\" failed to start: {each} \"leaf\" failed to start: the actor failed to start: failed: member failed to start"
+            );
+            assert_eq!(text, expected);
+        } else {
+            assert_eq!(text.matches("failed to start: failed: child").count(), depth);
+        }
+    }
+    // Deeper than the tree above, where each level's error written inside the one above it
+    // used to run out of stack.
+    let mut reason = SpawnError::StartFailed(ExitReason::panicked("at the bottom"));
+    for level in (1..=4_000).rev() {
+        let id = Arc::from(format!("level-{level}"));
+        reason = SpawnError::StartFailed(ExitReason::failed(SupervisorError::StartFailed {
+            id,
+            reason,
+        }));
+    }
+    let text = reason.to_string();
+    assert!(text.starts_with("the actor failed to start: failed: child \"level-1\""), "{text}");
+    assert!(text.ends_with(
+        "child \"level-4000\" failed to start: the actor failed to start: panicked: at the bottom"
+    ));
 }

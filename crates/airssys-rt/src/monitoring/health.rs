@@ -413,9 +413,11 @@ impl HealthReport {
     /// }
     /// ```
     pub fn walk(&self, visit: &mut impl FnMut(&HealthReport)) {
-        visit(self);
-        for child in &self.children {
-            child.walk(visit);
+        // The nodes still to visit are kept here, not on the stack: a tree may be any depth.
+        let mut pending = vec![self];
+        while let Some(node) = pending.pop() {
+            visit(node);
+            pending.extend(node.children.iter().rev());
         }
     }
 
@@ -449,7 +451,10 @@ impl HealthReport {
 impl fmt::Display for HealthReport {
     /// One line per node, indented by depth: `id: status (issues)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fn line(node: &HealthReport, depth: usize, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Depth first from a list of nodes still to write, not by recursion: a tree may be
+        // any depth.
+        let mut pending = vec![(self, 0)];
+        while let Some((node, depth)) = pending.pop() {
             let id = if node.id.is_empty() { "supervisor" } else { &node.id };
             write!(f, "{:indent$}{id}: {}", "", node.status, indent = depth * 2)?;
             let own: Vec<String> = node
@@ -462,9 +467,9 @@ impl fmt::Display for HealthReport {
                 write!(f, " ({})", own.join("; "))?;
             }
             writeln!(f)?;
-            node.children.iter().try_for_each(|child| line(child, depth + 1, f))
+            pending.extend(node.children.iter().rev().map(|child| (child, depth + 1)));
         }
-        line(self, 0, f)
+        Ok(())
     }
 }
 

@@ -108,11 +108,22 @@ impl ActorNode {
     /// ```
     pub fn render(&self) -> String {
         let mut out = String::new();
-        self.render_into(&mut out, "", "");
+        // Each actor still to write with the prefix of its own line and the prefix of the
+        // lines below it; kept here, not on the stack, as a tree may be any depth.
+        let mut pending = vec![(self, String::new(), String::new())];
+        while let Some((node, first, rest)) = pending.pop() {
+            node.render_line(&mut out, &first);
+            let last = node.children.len().saturating_sub(1);
+            for (index, child) in node.children.iter().enumerate().rev() {
+                let (branch, below) =
+                    if index == last { ("└─ ", "   ") } else { ("├─ ", "│  ") };
+                pending.push((child, format!("{rest}{branch}"), format!("{rest}{below}")));
+            }
+        }
         out
     }
 
-    fn render_into(&self, out: &mut String, first: &str, rest: &str) {
+    fn render_line(&self, out: &mut String, first: &str) {
         let short_type = self.actor_type.rsplit("::").next().unwrap_or(self.actor_type);
         let label = self.label();
         let state = match self.state {
@@ -138,12 +149,6 @@ impl ActorNode {
             let _ = write!(out, ", restarts {restarts}");
         }
         out.push('\n');
-        let last = self.children.len().saturating_sub(1);
-        for (index, child) in self.children.iter().enumerate() {
-            let (branch, below) =
-                if index == last { ("└─ ", "   ") } else { ("├─ ", "│  ") };
-            child.render_into(out, &format!("{rest}{branch}"), &format!("{rest}{below}"));
-        }
     }
 
     /// Calls `visit` on this actor, then on every actor below it, depth first.
@@ -155,9 +160,11 @@ impl ActorNode {
     /// # actors }
     /// ```
     pub fn walk<'a>(&'a self, visit: &mut impl FnMut(&'a ActorNode)) {
-        visit(self);
-        for child in &self.children {
-            child.walk(visit);
+        // The actors still to visit are kept here, not on the stack: a tree may be any depth.
+        let mut pending = vec![self];
+        while let Some(node) = pending.pop() {
+            visit(node);
+            pending.extend(node.children.iter().rev());
         }
     }
 }
@@ -256,22 +263,24 @@ impl Inspector {
 }
 
 fn with_rates(
-    node: &mut ActorNode,
+    root: &mut ActorNode,
     previous: &HashMap<ActorId, u64>,
     elapsed: Option<std::time::Duration>,
     current: &mut HashMap<ActorId, u64>,
 ) {
-    if let Some(handled) = node.handled {
-        current.insert(node.id, handled);
-        if let (Some(before), Some(elapsed)) = (previous.get(&node.id), elapsed) {
-            if !elapsed.is_zero() {
-                node.message_rate =
-                    Some(handled.saturating_sub(*before) as f64 / elapsed.as_secs_f64());
+    // Not recursive: a tree may be any depth.
+    let mut pending = vec![root];
+    while let Some(node) = pending.pop() {
+        if let Some(handled) = node.handled {
+            current.insert(node.id, handled);
+            if let (Some(before), Some(elapsed)) = (previous.get(&node.id), elapsed) {
+                if !elapsed.is_zero() {
+                    node.message_rate =
+                        Some(handled.saturating_sub(*before) as f64 / elapsed.as_secs_f64());
+                }
             }
         }
-    }
-    for child in &mut node.children {
-        with_rates(child, previous, elapsed, current);
+        pending.extend(node.children.iter_mut());
     }
 }
 
@@ -336,10 +345,24 @@ fn assemble(
     nodes: &mut HashMap<ActorId, ActorNode>,
     children_of: &HashMap<ActorId, Vec<ActorId>>,
 ) -> Option<ActorNode> {
-    let mut node = nodes.remove(&id)?;
-    for &child in children_of.get(&id).into_iter().flatten() {
-        node.children.extend(assemble(child, nodes, children_of));
+    // Built bottom up from a list rather than by recursion, as a tree may be any depth: in
+    // the reverse of a depth-first order, every actor comes after all of its descendants.
+    let mut order = Vec::new();
+    let mut pending = vec![id];
+    while let Some(next) = pending.pop() {
+        // Taken out as they are met, so that each is placed once whatever the parents say.
+        let Some(node) = nodes.remove(&next) else {
+            continue;
+        };
+        order.push(node);
+        pending.extend(children_of.get(&next).into_iter().flatten());
     }
-    node.children.sort_by_key(|child| child.id);
-    Some(node)
+    let mut built: HashMap<ActorId, ActorNode> = HashMap::with_capacity(order.len());
+    for mut node in order.into_iter().rev() {
+        let children = children_of.get(&node.id).into_iter().flatten();
+        node.children.extend(children.filter_map(|child| built.remove(child)));
+        node.children.sort_by_key(|child| child.id);
+        built.insert(node.id, node);
+    }
+    built.remove(&id)
 }

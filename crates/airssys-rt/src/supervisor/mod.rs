@@ -20,6 +20,11 @@
 //! ends; a supervisor's children are stopped by it, not by a system shutdown directly (children
 //! before parents).
 //!
+//! A tree may be any depth: a child supervisor ([`ChildKind::Supervisor`]) is started from a
+//! task of its own, which its parent waits for (and abandons, ending the child as killed, if the
+//! parent is killed meanwhile), so a level costs a task rather than stack; health reports and
+//! inspection walk the tree in loops.
+//!
 //! Beyond the static children of its specification, a supervisor offers:
 //!
 //! * [`Strategy::SimpleOneForOne`]: dynamic children of one kind, made at run time from a
@@ -87,14 +92,19 @@
 
 mod spec;
 
+use std::any::Any;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use futures::FutureExt;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 pub use spec::{
     Backoff, Child, ChildKind, ChildSpec, ChildTemplate, Restart, Shutdown, StartResult,
@@ -266,6 +276,25 @@ impl SupervisorSpec {
     }
 }
 
+impl Drop for SupervisorSpec {
+    /// Lets go of the specifications nested in this one one after another, not one inside
+    /// the other: a tree may be any depth (T19).
+    fn drop(&mut self) {
+        let mut children = std::mem::take(&mut self.children);
+        while let Some(child) = children.pop() {
+            let ChildSpec { start, subtree, .. } = child;
+            // The start function holds the subtree too: once it is gone, this may be the
+            // last hold, and the subtree's children are taken before it goes.
+            drop(start);
+            if let Some(mut subtree) = subtree {
+                if let Some(spec) = Arc::get_mut(&mut subtree) {
+                    children.append(&mut spec.children);
+                }
+            }
+        }
+    }
+}
+
 /// Why a supervisor request failed.
 ///
 /// ```
@@ -277,7 +306,7 @@ impl SupervisorSpec {
 #[non_exhaustive]
 pub enum SupervisorError {
     /// A child could not be started; at the supervisor's own start this fails the start.
-    #[error("child {id:?} failed to start: {reason}")]
+    #[error("child {id:?} failed to start: {}", StartFailure(.reason))]
     StartFailed {
         /// The child's id.
         id: Arc<str>,
@@ -320,6 +349,31 @@ pub enum SupervisorError {
     /// answer while it runs that function, so the call is refused at once.
     #[error("a supervisor cannot be called from its own task")]
     CallingSelf,
+}
+
+/// Why a child failed to start, as `SpawnError`'s own text says, but with the failures of the
+/// child supervisors nested in it written one after another rather than each inside the one
+/// above: the failed start of a tree of any depth is written without running out of stack.
+struct StartFailure<'a>(&'a SpawnError);
+
+impl fmt::Display for StartFailure<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut reason = self.0;
+        loop {
+            let nested = match reason {
+                SpawnError::StartFailed(ExitReason::Failed(error)) => {
+                    error.downcast_ref::<SupervisorError>()
+                }
+                _ => None,
+            };
+            let Some(SupervisorError::StartFailed { id, reason: below }) = nested else {
+                return write!(f, "{reason}");
+            };
+            // The words of `SpawnError::StartFailed`, `ExitReason::Failed` and this error's.
+            write!(f, "the actor failed to start: failed: child {id:?} failed to start: ")?;
+            reason = below;
+        }
+    }
 }
 
 /// A child as [`SupervisorRef::which_children`] reports it.
@@ -579,8 +633,15 @@ impl Supervisor {
         let system = ctx.system().clone();
         let started = match catch_unwind(AssertUnwindSafe(|| start(system))) {
             Ok(starting) => {
-                let starting = AssertUnwindSafe(starting).catch_unwind();
-                match crash::start_in_tree(supervision, starting).await {
+                let starting =
+                    crash::start_in_tree(supervision, AssertUnwindSafe(starting).catch_unwind());
+                // A child supervisor starts its own children before its start returns: polled
+                // here, every level of a tree would add its frames to this task's stack (T19).
+                let started = match slot.spec.kind {
+                    ChildKind::Supervisor => start_apart(starting).await,
+                    ChildKind::Worker => starting.await,
+                };
+                match started {
                     Ok(started) => started?,
                     Err(panic) => {
                         return Err(SpawnError::StartFailed(ExitReason::from_panic(panic)))
@@ -1034,6 +1095,44 @@ impl Supervisor {
     }
 }
 
+/// What a start function's future comes to, its panic caught.
+type Started = Result<StartResult, Box<dyn Any + Send>>;
+
+/// Runs a child's start in a task of its own and waits for it, so that the stack of the task
+/// waiting stays the same however deep the tree below the child goes. The task goes with the
+/// future waiting for it: a parent killed or dropped meanwhile leaves no child starting
+/// behind, as the aborted start ends the half-started child as killed.
+async fn start_apart<F>(starting: F) -> Started
+where
+    F: Future<Output = Started> + Send + 'static,
+{
+    // The child's span follows from the parent's, as when its start is polled in place.
+    let task = AbortOnDrop(tokio::spawn(starting.in_current_span()));
+    match task.await {
+        Ok(started) => started,
+        Err(failed) if failed.is_panic() => Err(failed.into_panic()),
+        // Only the runtime cancels it (it is shutting down): the child is gone with it.
+        Err(_) => Ok(Err(SpawnError::StartFailed(ExitReason::Killed))),
+    }
+}
+
+/// A task that is aborted when whoever waits for it drops it.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Stops one child as its shutdown says, and waits until it has ended.
 async fn terminate(ctx: &mut Context<Supervisor>, child: &Child, shutdown: Shutdown) {
     terminate_with(ctx, child, shutdown, ExitReason::Shutdown).await;
@@ -1070,7 +1169,10 @@ impl Actor for Supervisor {
     type Args = SupervisorSpec;
     type Error = SupervisorError;
 
-    async fn pre_start(spec: SupervisorSpec, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+    async fn pre_start(
+        mut spec: SupervisorSpec,
+        ctx: &mut Context<Self>,
+    ) -> Result<Self, Self::Error> {
         if spec.strategy == Strategy::SimpleOneForOne
             && (spec.template.is_none() || !spec.children.is_empty())
         {
@@ -1093,10 +1195,10 @@ impl Actor for Supervisor {
             strategy: spec.strategy,
             max_restarts: spec.max_restarts,
             period: spec.period,
-            children: spec.children.into_iter().map(Slot::new).collect(),
+            children: std::mem::take(&mut spec.children).into_iter().map(Slot::new).collect(),
             restarts: VecDeque::new(),
             auto_shutdown: spec.auto_shutdown,
-            template: spec.template,
+            template: spec.template.take(),
             dynamic_started: 0,
             restart_generations: 0,
             timers: HashMap::new(),
@@ -1335,37 +1437,26 @@ impl SupervisorRef {
     /// # Ok(()) }
     /// ```
     pub async fn health(&self) -> HealthReport {
-        // Bounded by the system's ask timeout, not waited for as long as it takes: a stuck
-        // supervisor is what a health report is for, and must not hang it.
-        let asked = self.actor.ask(SupervisorMsg(Request::Health)).await;
-        let Ok(SupervisorReply(Response::Health(mut node, subtrees))) = asked else {
-            let mut node =
-                HealthReport::new(Arc::from(""), Some(self.actor.id()), ChildKind::Supervisor);
-            let issue = match asked {
-                Err(AskError::Timeout(_)) => HealthIssue::NotAnswering,
-                _ => HealthIssue::NotRunning,
-            };
-            node.flag(HealthStatus::Failed, issue);
-            return node;
-        };
-        node.actor = Some(self.actor.id());
-        let mut children = std::mem::take(&mut node.children);
-        for (index, subtree) in subtrees {
-            let Some(child) = children.get_mut(index) else {
+        // Depth first, with the way down kept here rather than on the stack: a tree may be
+        // any depth (T19). Each frame is a supervisor whose child supervisors are still to be
+        // asked; a finished frame's report replaces its node in its parent's.
+        let mut above: Vec<HealthFrame> = Vec::new();
+        let mut frame = HealthFrame::asked(self, None).await;
+        loop {
+            if let Some((index, subtree)) = frame.subtrees.next() {
+                let below = HealthFrame::asked(&subtree, Some(index)).await;
+                above.push(std::mem::replace(&mut frame, below));
                 continue;
-            };
-            let mut below = Box::pin(subtree.health()).await;
-            // The parent's view of the child (its checks) joins the child's own.
-            below.id = Arc::clone(&child.id);
-            below.actor = below.actor.or(child.actor);
-            below.status = below.status.max(child.status);
-            below.issues.splice(0..0, child.issues.drain(..));
-            *child = below;
+            }
+            let (index, report) = frame.finish();
+            match (above.pop(), index) {
+                (Some(mut parent), Some(index)) => {
+                    parent.replace(index, report);
+                    frame = parent;
+                }
+                _ => return report,
+            }
         }
-        for child in children {
-            node.adopt(child);
-        }
-        node
     }
 
     /// The running actor of a child, as a handle of its type: `None` if it is not running or
@@ -1384,6 +1475,61 @@ impl SupervisorRef {
             return Err(SupervisorError::NotRunning);
         };
         Ok(cell.and_then(ActorRef::from_erased))
+    }
+}
+
+/// A supervisor's part of a health report being put together: its own node, with its
+/// children's nodes as it sees them, and its running child supervisors still to be asked.
+struct HealthFrame {
+    node: HealthReport,
+    children: Vec<HealthReport>,
+    subtrees: std::vec::IntoIter<(usize, SupervisorRef)>,
+    /// Its place among its parent's children; `None` for the supervisor asked first.
+    index: Option<usize>,
+}
+
+impl HealthFrame {
+    async fn asked(supervisor: &SupervisorRef, index: Option<usize>) -> Self {
+        // Bounded by the system's ask timeout, not waited for as long as it takes: a stuck
+        // supervisor is what a health report is for, and must not hang it.
+        let asked = supervisor.actor.ask(SupervisorMsg(Request::Health)).await;
+        let (mut node, subtrees) = match asked {
+            Ok(SupervisorReply(Response::Health(node, subtrees))) => (node, subtrees),
+            asked => {
+                let mut node = HealthReport::new(Arc::from(""), None, ChildKind::Supervisor);
+                let issue = match asked {
+                    Err(AskError::Timeout(_)) => HealthIssue::NotAnswering,
+                    _ => HealthIssue::NotRunning,
+                };
+                node.flag(HealthStatus::Failed, issue);
+                (node, Vec::new())
+            }
+        };
+        node.actor = Some(supervisor.actor.id());
+        let children = std::mem::take(&mut node.children);
+        HealthFrame { node, children, subtrees: subtrees.into_iter(), index }
+    }
+
+    /// Puts a child supervisor's own report in place of the node seen from here.
+    fn replace(&mut self, index: usize, mut below: HealthReport) {
+        let Some(child) = self.children.get_mut(index) else {
+            return;
+        };
+        // The parent's view of the child (its checks) joins the child's own.
+        below.id = Arc::clone(&child.id);
+        below.actor = below.actor.or(child.actor);
+        below.status = below.status.max(child.status);
+        below.issues.splice(0..0, child.issues.drain(..));
+        *child = below;
+    }
+
+    /// The finished report, with the children rolled up into it (H7), and its place.
+    fn finish(self) -> (Option<usize>, HealthReport) {
+        let HealthFrame { mut node, children, index, .. } = self;
+        for child in children {
+            node.adopt(child);
+        }
+        (index, node)
     }
 }
 

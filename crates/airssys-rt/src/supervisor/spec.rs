@@ -141,6 +141,9 @@ pub struct ChildSpec {
     pub(crate) significant: bool,
     pub(crate) backoff: Option<Backoff>,
     pub(crate) health: Option<HealthCheck>,
+    /// A child supervisor's specification, which its start function holds too; kept here
+    /// so that a deep tree of specifications can be let go without recursion (T19).
+    pub(crate) subtree: Option<Arc<SupervisorSpec>>,
 }
 
 impl ChildSpec {
@@ -175,6 +178,7 @@ impl ChildSpec {
             significant: false,
             backoff: None,
             health: None,
+            subtree: None,
         }
     }
 
@@ -227,13 +231,16 @@ impl ChildSpec {
     /// let subtree = ChildSpec::supervisor("pool", SupervisorSpec::new(Strategy::OneForAll));
     /// ```
     pub fn supervisor(id: impl Into<Arc<str>>, spec: SupervisorSpec) -> Self {
+        let subtree = Arc::new(spec);
+        let started = Arc::clone(&subtree);
         let mut child = Self::new(id, move |system: ActorSystem| {
-            let spec = spec.clone();
+            let spec = SupervisorSpec::clone(&started);
             async move {
                 let supervisor = Supervisor::start(&system, spec).await?;
                 Ok(Some(Child::from(supervisor.actor().clone())))
             }
         });
+        child.subtree = Some(subtree);
         child.kind = ChildKind::Supervisor;
         child.shutdown = Shutdown::Infinity;
         child
@@ -264,6 +271,9 @@ impl ChildSpec {
     }
 
     /// Says what kind of child the start function starts (a custom start of a supervisor).
+    /// A [`ChildKind::Supervisor`] child is started from a task of its own, so that a tree of
+    /// any depth starts without its levels adding up on one task's stack; declare a custom
+    /// start of a supervisor so.
     ///
     /// ```
     /// # use airssys_rt::supervisor::{ChildKind, ChildSpec, Strategy, SupervisorSpec};
