@@ -941,3 +941,17 @@ async fn t19_a_failed_start_of_a_tree_of_any_depth_is_reported_whole() {
         "child \"level-4000\" failed to start: the actor failed to start: panicked: at the bottom"
     ));
 }
+
+#[tokio::test]
+async fn t19_the_error_of_a_failed_start_of_any_depth_is_let_go_without_recursion() {
+    // Each level's `StartFailed` holds the one below it through the child's `ActorError`.
+    let mut reason = SpawnError::StartFailed(ExitReason::panicked("at the bottom"));
+    for level in (1..=100_000).rev() {
+        let id = Arc::from(format!("level-{level}"));
+        reason = SpawnError::StartFailed(ExitReason::failed(SupervisorError::StartFailed {
+            id,
+            reason,
+        }));
+    }
+    drop(reason);
+}

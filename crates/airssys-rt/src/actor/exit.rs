@@ -241,7 +241,7 @@ trait Contained: Send + Sync {
 
 /// Holds the error so that dropping it cannot unwind (the `Option` is `None` only while it
 /// is being dropped).
-struct Guarded<E>(Option<E>);
+struct Guarded<E: Send + 'static>(Option<E>);
 
 impl<E: Error + Send + Sync + 'static> Contained for Guarded<E> {
     fn error(&self) -> &(dyn Error + Send + Sync + 'static) {
@@ -253,13 +253,47 @@ impl<E: Error + Send + Sync + 'static> Contained for Guarded<E> {
     }
 }
 
-impl<E> Drop for Guarded<E> {
+impl<E: Send + 'static> Drop for Guarded<E> {
     fn drop(&mut self) {
-        let error = self.0.take();
-        if let Err(panic) = catch_unwind(AssertUnwindSafe(move || drop(error))) {
-            forget_panic(panic);
-        }
+        let mut error = self.0.take();
+        // An error may hold other actors' errors (a supervisor's failed start holds its
+        // child's, which holds its own child's...): dropped one inside the other, a deep tree's
+        // would run out of stack. Those met while one is being dropped wait their turn here.
+        let _ = DROPPING.try_with(|dropping| {
+            let Some(error) = error.take() else {
+                return;
+            };
+            if dropping.active.get() {
+                dropping.waiting.borrow_mut().push(Box::new(error));
+                return;
+            }
+            dropping.active.set(true);
+            drop_guarded(error);
+            loop {
+                // Taken out first: the list must not stay borrowed while its errors drop.
+                let next = dropping.waiting.borrow_mut().pop();
+                let Some(next) = next else {
+                    break;
+                };
+                drop_guarded(next);
+            }
+            dropping.active.set(false);
+        });
+        // Still here only if the thread is ending and its list is gone.
+        drop_guarded(error);
     }
+}
+
+/// The errors waiting to be dropped on this thread, while one is being dropped.
+struct Dropping {
+    active: std::cell::Cell<bool>,
+    waiting: std::cell::RefCell<Vec<Box<dyn Send>>>,
+}
+
+thread_local! {
+    static DROPPING: Dropping = const {
+        Dropping { active: std::cell::Cell::new(false), waiting: std::cell::RefCell::new(Vec::new()) }
+    };
 }
 
 /// Stands in for an error being dropped.
