@@ -169,14 +169,15 @@ fn bug_a_pattern_of_any_length_could_overflow_the_stack() {
         let _ = walk.unwrap().join();
         panic!("a pattern of 100,000 segments was accepted");
     }
-    let limit = airssys_rt::broker::MAX_PATTERN_SEGMENTS;
+    // Refused for its length in bytes before its segments are counted (rule P2).
     assert_eq!(
         subscribed,
         Err(BrokerError::InvalidPattern {
             pattern: too_long.into(),
-            problem: TopicProblem::TooManySegments(limit),
+            problem: TopicProblem::TooLong(airssys_rt::broker::MAX_TOPIC_BYTES),
         })
     );
+    let limit = airssys_rt::broker::MAX_PATTERN_SEGMENTS;
 
     // The longest pattern accepted is matched, and removed, well within a small stack.
     let longest = vec!["*"; limit].join(".");
