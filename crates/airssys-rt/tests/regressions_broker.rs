@@ -4,7 +4,7 @@
 
 use std::future::{poll_fn, Future};
 use std::pin::pin;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -145,6 +145,30 @@ fn bug_matching_many_hashes_took_exponential_time() {
         std::mem::forget((runtime, actor, system));
     }
     assert_eq!(counted, Ok(Ok(2)));
+}
+
+/// Defect (issue 9, defect 3): a topic had no length limit and matching it against `#.x.#` took
+/// time quadratic in its segments (2.7 s for a 32 KB topic of 16k segments), all under the
+/// broker's read lock on a Tokio worker: a subscriber ending meanwhile blocked its own worker on
+/// the write lock, and every later publish queued behind it. Now such a topic is refused before
+/// the lock is taken, and the longest topic taken is matched in linear time (rule P15).
+#[test]
+fn bug_a_long_topic_against_hash_x_hash_stalled_the_runtime() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let system = ActorSystem::new();
+    let broker = system.broker::<u64>();
+    let actor = runtime.block_on(system.spawn::<Subscriber>(())).unwrap();
+    broker.subscribe("#.x.#", &actor).unwrap();
+
+    let huge: Arc<str> = vec!["x"; 16 * 1024].join(".").into();
+    let problem = TopicProblem::TooLong(airssys_rt::broker::MAX_TOPIC_BYTES);
+    let refused = Err(BrokerError::InvalidTopic { topic: huge.clone(), problem });
+    assert_eq!(broker.try_publish(huge.clone(), 1), refused);
+    assert_eq!(broker.subscriber_count(&huge), refused.map(|_| 0));
+
+    let longest = vec!["x"; airssys_rt::broker::MAX_TOPIC_SEGMENTS].join(".");
+    assert_eq!(broker.try_publish(longest, 2).map(|report| report.delivered), Ok(1));
+    drop(runtime);
 }
 
 /// Defect: a pattern of any length was accepted, and the trie is walked (matched, pruned,
