@@ -1,6 +1,6 @@
 //! Topic and pattern syntax, and the trie that finds the patterns matching a topic.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// What is wrong with a topic or a subscription pattern.
 ///
@@ -217,34 +217,42 @@ impl<E> Node<E> {
     }
 
     /// Visits the entries below this node that match `topic`, the rest of the topic; returns
-    /// the steps taken (nodes walked and `#` suffixes tried), the work the match did.
+    /// the steps taken (nodes walked and `#` tries), the work the match did.
     ///
     /// Below a `#`, a node can be reached with the same rest of the topic in several ways
     /// (`#.#` splits `a.b` three ways). `walked` records, for each `#` node below another, the
-    /// lengths of the rests it was walked with, so that each node is walked at most once per
-    /// rest: every entry is visited once, and a match takes at most
-    /// 3 x (trie nodes) x (segments + 1) steps, neither the number of ways to split the topic
-    /// (exponential in the number of `#`) nor segments squared per `#`.
+    /// longest rest it was walked with, so that each node is walked at most once per rest:
+    /// every entry is visited once, and a match takes at most 3 x (trie nodes) x
+    /// (segments + 1) steps, neither the number of ways to split the topic (exponential in the
+    /// number of `#`) nor segments squared per `#`.
     fn visit<'a>(
         &'a self,
         topic: &[&str],
         below_any: bool,
-        walked: &mut HashSet<(*const Node<E>, usize)>,
+        walked: &mut HashMap<*const Node<E>, usize>,
         visit: &mut impl FnMut(&'a E),
     ) -> usize {
         let mut steps = 1;
         if let Some(any) = &self.any {
-            // `#` takes zero or more segments: what follows it may match any suffix. A `#` node
-            // is only tried from its parent, which is not below it, so each try runs to the
-            // end of the topic before another starts: a rest walked before means every
-            // shorter one was walked too, and the try stops there.
-            for skipped in 0..=topic.len() {
-                let rest = &topic[skipped..];
-                steps += 1;
-                if below_any && !walked.insert((&**any, rest.len())) {
-                    break;
+            // `#` takes zero or more segments: what follows it may match any suffix, shortest
+            // last. A `#` node is only tried from its parent, which is not below it, so a try
+            // walks every rest down to the ones walked before, which are all the rests up to
+            // the longest recorded: only the longer ones are new.
+            let walked_before = match below_any {
+                true => walked.insert(&**any, topic.len()),
+                false => None,
+            };
+            let new_rests = match walked_before {
+                Some(longest) if longest > topic.len() => {
+                    walked.insert(&**any, longest);
+                    0
                 }
-                steps += any.visit(rest, true, walked, visit);
+                Some(longest) => topic.len() - longest,
+                None => topic.len() + 1,
+            };
+            steps += 1;
+            for skipped in 0..new_rests {
+                steps += any.visit(&topic[skipped..], true, walked, visit);
             }
         }
         match topic.split_first() {
@@ -301,7 +309,7 @@ impl<E> Trie<E> {
         topic: &[&str],
         mut visit: impl FnMut(&'a E),
     ) -> usize {
-        self.root.visit(topic, false, &mut HashSet::new(), &mut visit)
+        self.root.visit(topic, false, &mut HashMap::new(), &mut visit)
     }
 }
 
