@@ -18,6 +18,10 @@
 //! `try_send` for the baseline) on a current-thread runtime, where no subscriber runs until the
 //! publisher yields, so what is counted is the publisher's own work.
 //!
+//! One more row times the match alone: a publish to the longest topic the broker takes
+//! (`LONG_TOPIC_SEGMENTS` segments `x`), to one subscriber of `#.x.#`, the pattern whose match
+//! took time quadratic in the topic before matching was made linear (issue 9).
+//!
 //! A counting global allocator wraps [`std::alloc::System`] and counts allocation calls on every
 //! thread (the subscribers' included) while the measured publishes run. The target is no
 //! allocation per subscriber: a publish allocates the payload's `Arc` and the publication the
@@ -47,6 +51,9 @@ const SUBSCRIBERS: usize = 10_000;
 const PUBLISHES: usize = 100;
 const REPS: usize = 5;
 const TOPIC: &str = "sensors.kitchen.temperature";
+/// The segments of the long topic: the most a topic may have.
+const LONG_TOPIC_SEGMENTS: usize = airssys_rt::broker::MAX_TOPIC_SEGMENTS;
+const LONG_TOPIC_PATTERN: &str = "#.x.#";
 
 /// What is published: a payload of some size, never cloned.
 struct Payload {
@@ -286,6 +293,41 @@ fn enqueue_only() -> (Figures, Figures) {
     })
 }
 
+/// `PUBLISHES` non-waiting publishes of the longest topic to one subscriber of `#.x.#`, on a
+/// current-thread runtime: what is timed is the match.
+fn long_topic() -> Figures {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        let system = ActorSystem::new();
+        let broker = system.broker::<Payload>();
+        let countdown = Countdown::new();
+        let actor = system.spawn::<Subscriber>(countdown.clone()).await.expect("spawn");
+        broker.subscribe(LONG_TOPIC_PATTERN, &actor).expect("subscribe");
+        let topic: Arc<str> = vec!["x"; LONG_TOPIC_SEGMENTS].join(".").into();
+        let figures = measure(|| {
+            let (broker, countdown, topic) =
+                (broker.clone(), countdown.clone(), Arc::clone(&topic));
+            async move {
+                countdown.arm(PUBLISHES);
+                let before = allocs();
+                let start = Instant::now();
+                for n in 0..PUBLISHES {
+                    let report =
+                        broker.try_publish(Arc::clone(&topic), payload(n)).expect("publish");
+                    assert_eq!(report.delivered, 1);
+                }
+                let figures = (start.elapsed(), allocs() - before);
+                countdown.wait().await;
+                figures
+            }
+        })
+        .await;
+        drop(actor);
+        system.shutdown().await;
+        figures
+    })
+}
+
 fn on_worker<F>(rt: &Runtime, f: F) -> F::Output
 where
     F: Future + Send + 'static,
@@ -317,6 +359,7 @@ fn main() {
     let tokio = on_worker(&rt, baseline());
     drop(rt);
     let (enqueue, enqueue_tokio) = enqueue_only();
+    let long = long_topic();
 
     println!();
     println!(
@@ -333,6 +376,12 @@ fn main() {
         let (time, allocations) = cells(figures);
         println!("| {name} | {time} | {allocations} |");
     }
+    println!(
+        "| airssys-rt, {LONG_TOPIC_SEGMENTS}-segment topic to 1 subscriber of `{LONG_TOPIC_PATTERN}` \
+         (`try_publish`, current thread) | {:.2} µs | {:.2} |",
+        long.per_publish.as_secs_f64() * 1e6,
+        long.allocs_per_publish
+    );
     println!();
     println!(
         "Medians of {REPS} runs of {PUBLISHES} publishes each, after two warm-ups. The first three \

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use airssys_rt::broker::{
-    BrokerError, Delivery, PublishReport, TopicProblem, MAX_PATTERN_SEGMENTS,
+    BrokerError, Delivery, PublishReport, TopicProblem, MAX_PATTERN_SEGMENTS, MAX_TOPIC_BYTES,
+    MAX_TOPIC_SEGMENTS,
 };
 use airssys_rt::dead_letter::DeadLetterReason;
 use airssys_rt::prelude::*;
@@ -235,6 +236,43 @@ async fn p2_invalid_topics_and_patterns_are_refused_and_change_nothing() {
     assert_eq!(system.dead_letters().count(), 0);
     sync(&actor).await;
     assert!(log.items().is_empty());
+}
+
+#[tokio::test]
+async fn p2_topics_and_patterns_beyond_the_limits_are_refused() {
+    let system = ActorSystem::new();
+    let log = Record::default();
+    let actor = listener(&system, 1, &log).await;
+    let broker = system.broker::<Reading>();
+    broker.subscribe("#", &actor).unwrap();
+
+    let longest = vec!["x"; MAX_TOPIC_SEGMENTS].join(".");
+    let too_many = format!("{longest}.x");
+    let heaviest = "x".repeat(MAX_TOPIC_BYTES);
+    let too_long = format!("{heaviest}y");
+    for (topic, problem) in [
+        (&too_many, TopicProblem::TooManySegments(MAX_TOPIC_SEGMENTS)),
+        (&too_long, TopicProblem::TooLong(MAX_TOPIC_BYTES)),
+    ] {
+        let expected = Err(BrokerError::InvalidTopic { topic: topic.as_str().into(), problem });
+        assert_eq!(broker.publish(topic.as_str(), Reading(1)).await, expected);
+        assert_eq!(broker.try_publish(topic.as_str(), Reading(1)), expected);
+        assert_eq!(broker.subscriber_count(topic), expected.map(|_: PublishReport| 0));
+    }
+    // A pattern is held to the same length in bytes.
+    let problem = TopicProblem::TooLong(MAX_TOPIC_BYTES);
+    let refused = broker.subscribe(&too_long, &actor);
+    assert_eq!(refused, Err(BrokerError::InvalidPattern { pattern: too_long.into(), problem }));
+    assert_eq!(broker.subscriptions().len(), 1);
+
+    // At the limits, a topic is published as any other.
+    assert_eq!(broker.publish(longest.as_str(), Reading(2)).await, Ok(report(1, 1, 0)));
+    assert_eq!(broker.publish(heaviest.as_str(), Reading(3)).await, Ok(report(1, 1, 0)));
+    let id = broker.subscribe(&heaviest, &actor).unwrap();
+    broker.unsubscribe(id).unwrap();
+    sync(&actor).await;
+    assert_eq!(log.items(), vec![got(1, &longest, 2), got(1, &heaviest, 3)]);
+    assert_eq!(system.dead_letters().count(), 0);
 }
 
 // ---------------------------------------------------------------- P3 matching
@@ -847,6 +885,36 @@ async fn p14_publications_arrive_in_publish_order() {
             })
             .collect();
         assert_eq!(values, (0..500).collect::<Vec<_>>());
+    }
+}
+
+// ---------------------------------------------------------------- P15 linear matching
+
+/// The step count itself is asserted by `p15_a_match_takes_steps_linear_in_the_topic` in
+/// `src/broker/topic.rs`; here, the patterns whose match was quadratic (or worse) in the topic
+/// reach a topic at the limits exactly once each, with and without the cheaper patterns.
+#[tokio::test]
+async fn p15_a_topic_at_the_limits_is_matched_once_per_subscription() {
+    let system = ActorSystem::new();
+    let log = Record::default();
+    let broker = system.broker::<Reading>();
+    let patterns = ["#.x.#", "#.#.#.#", "#.x.#.x.#.x.#", "x.#.x", "#.*.#.*.#", "#.y.#", "x.*"];
+    let mut actors = Vec::new();
+    for (who, pattern) in patterns.iter().enumerate() {
+        let actor = listener(&system, who as u32, &log).await;
+        broker.subscribe(pattern, &actor).unwrap();
+        actors.push(actor);
+    }
+    let topic = vec!["x"; MAX_TOPIC_SEGMENTS].join(".");
+    let matching = 5;
+    assert_eq!(broker.subscriber_count(&topic), Ok(matching));
+    assert_eq!(broker.publish(topic.as_str(), Reading(1)).await, Ok(report(5, 5, 0)));
+    for actor in &actors {
+        sync(actor).await;
+    }
+    for who in 0..patterns.len() as u32 {
+        let expected = usize::from(who < matching as u32);
+        assert_eq!(log.count(&got(who, &topic, 1)), expected, "{}", patterns[who as usize]);
     }
 }
 

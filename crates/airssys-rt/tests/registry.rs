@@ -1,11 +1,12 @@
-//! Rules N1-N8 of docs/semantics.md: the name registry.
+//! Rules N1-N9 of docs/semantics.md: the name registry.
 
 mod common;
 
 use std::sync::Arc;
 
 use airssys_rt::prelude::*;
-use airssys_rt::registry::{LookupError, RegistryError};
+use airssys_rt::registry::{LookupError, NameProblem, RegistryError, MAX_NAME_BYTES};
+use airssys_rt::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
 use common::{Cmd, Idle, Observer, Probe, ProbeArgs};
 
 async fn probe(system: &ActorSystem) -> ActorRef<Probe> {
@@ -185,4 +186,56 @@ async fn n8_a_register_racing_the_exit_never_outlives_the_actor() {
     }
     assert!(system.registry().registered().is_empty());
     assert_eq!(system.actor_count(), 0);
+}
+
+#[tokio::test]
+async fn n9_a_name_that_is_empty_too_long_or_holds_a_control_character_or_a_slash_is_refused() {
+    let system = ActorSystem::new();
+    let actor = probe(&system).await;
+    let too_long = "n".repeat(MAX_NAME_BYTES + 1);
+    let four_mib = "n".repeat(4 << 20);
+    let refused = [
+        ("", NameProblem::Empty),
+        (too_long.as_str(), NameProblem::TooLong(MAX_NAME_BYTES)),
+        (four_mib.as_str(), NameProblem::TooLong(MAX_NAME_BYTES)),
+        ("nul\0", NameProblem::ControlCharacter(3)),
+        ("tab\there", NameProblem::ControlCharacter(3)),
+        ("é\u{85}", NameProblem::ControlCharacter(2)),
+        ("root/pool", NameProblem::Slash(4)),
+    ];
+    for (name, problem) in refused {
+        assert_eq!(
+            system.registry().register(name, &actor),
+            Err(RegistryError::InvalidName(problem))
+        );
+        match system.spawn_named::<Probe>(name, ProbeArgs::new()).await {
+            Err(SpawnError::InvalidName(refused)) => assert_eq!(refused, problem),
+            other => panic!("expected InvalidName, got {:?}", other.map(|a| a.id())),
+        }
+        let options = SpawnOptions::new().name(name);
+        match system.spawn_with::<Probe>(options.clone(), ProbeArgs::new()).await {
+            Err(SpawnError::InvalidName(refused)) => assert_eq!(refused, problem),
+            other => panic!("expected InvalidName, got {:?}", other.map(|a| a.id())),
+        }
+        let spec = SupervisorSpec::new(Strategy::OneForOne);
+        match Supervisor::start_with(&system, options.clone(), spec).await {
+            Err(SpawnError::InvalidName(refused)) => assert_eq!(refused, problem),
+            other => panic!("expected InvalidName, got {:?}", other.map(|s| s.actor().id())),
+        }
+        // A supervised child named so fails to start, and so does its supervisor (T10).
+        let child = ChildSpec::worker_with::<Probe>("probe", options, ProbeArgs::new());
+        let spec = SupervisorSpec::new(Strategy::OneForOne).child(child);
+        assert!(matches!(Supervisor::start(&system, spec).await, Err(SpawnError::StartFailed(_))));
+    }
+    assert!(system.registry().registered().is_empty());
+    assert_eq!(actor.name(), None);
+    assert_eq!(system.actor_count(), 1);
+
+    // The longest name, and names beyond ASCII, are names.
+    let longest = "n".repeat(MAX_NAME_BYTES);
+    system.registry().register(longest.as_str(), &actor).unwrap();
+    let other = system.spawn_named::<Probe>("größe-ü", ProbeArgs::new()).await.unwrap();
+    assert_eq!(other.name().as_deref(), Some("größe-ü"));
+    assert_eq!(system.registry().whereis(&longest), Some(actor.id()));
+    system.shutdown().await;
 }

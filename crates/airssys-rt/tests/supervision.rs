@@ -518,6 +518,45 @@ async fn t17_a_significant_child_cannot_be_permanent() {
     ));
 }
 
+#[tokio::test]
+async fn t20_a_child_id_that_is_not_a_valid_name_is_refused() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let refused = ["", "pool/3", "a\nb", "nul\0", "\u{85}", &"x".repeat(256)];
+    for id in refused {
+        let spec = SupervisorSpec::new(Strategy::OneForOne)
+            .child(tree.member("a"))
+            .child(ChildSpec::worker::<Member>(id, tree.args("b")));
+        match Supervisor::start(&system, spec).await {
+            Err(SpawnError::StartFailed(reason)) => {
+                let text = reason.to_string();
+                assert!(text.contains("child id"), "{id:?}: {text}");
+            }
+            other => panic!("{id:?}: expected StartFailed, got {other:?}"),
+        }
+    }
+    // Refused before any child starts.
+    assert_eq!(tree.log.lines(), lines(&[]));
+    assert_eq!(system.actor_count(), 0);
+
+    let supervisor =
+        Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
+    for id in refused {
+        let started = supervisor.start_child(ChildSpec::worker::<Member>(id, tree.args("b")));
+        assert!(matches!(started.await, Err(SupervisorError::InvalidSpec(_))), "{id:?}");
+    }
+    assert!(supervisor.which_children().await.unwrap().is_empty());
+    assert_eq!(tree.log.lines(), lines(&[]));
+
+    // The longest id, and one of characters beyond ASCII, are taken.
+    let longest = "x".repeat(255);
+    for id in [longest.as_str(), "worker-ä-3"] {
+        supervisor.start_child(ChildSpec::worker::<Member>(id, tree.args("b"))).await.unwrap();
+    }
+    assert_eq!(supervisor.which_children().await.unwrap().len(), 2);
+    system.shutdown().await;
+}
+
 #[tokio::test(start_paused = true)]
 async fn t18_a_backoff_delays_restarts_exponentially_and_resets_after_quiet() {
     let system = ActorSystem::new();

@@ -21,11 +21,13 @@
 //! | `#` | every topic | |
 //!
 //! A topic with a wildcard, an empty segment, a pattern segment that mixes a wildcard with
-//! other characters (`temp*`), or a pattern of more than [`MAX_PATTERN_SEGMENTS`] segments is
+//! other characters (`temp*`), a pattern of more than [`MAX_PATTERN_SEGMENTS`] segments, a
+//! topic of more than [`MAX_TOPIC_SEGMENTS`], or either longer than [`MAX_TOPIC_BYTES`] bytes is
 //! refused with a [`BrokerError`] naming the [`TopicProblem`].
 //! Subscriptions are filed in a trie of segments: a publish walks the topic's segments, not the
-//! list of subscriptions, and tries each `#` of the trie at most once per segment, however many
-//! ways a pattern such as `#.#` could split the topic.
+//! list of subscriptions, and walks each node of the trie at most once per segment, however
+//! many ways a pattern such as `#.x.#` could split the topic: a match takes time linear in the
+//! topic, which the limits bound.
 //!
 //! ## Delivery
 //!
@@ -134,8 +136,8 @@ use crate::actor::{Actor, ActorId, ActorRef};
 use crate::dead_letter::DeadLetterReason;
 use crate::signal::EndToken;
 use sink::{Offered, Sink};
-use topic::{check_pattern, check_topic, Trie};
-pub use topic::{TopicProblem, MAX_PATTERN_SEGMENTS};
+use topic::{check_pattern, check_topic, Segments, Trie};
+pub use topic::{TopicProblem, MAX_PATTERN_SEGMENTS, MAX_TOPIC_BYTES, MAX_TOPIC_SEGMENTS};
 
 /// One message published to a topic, as each subscriber receives it: the topic and the
 /// payload, both shared with every other subscriber.
@@ -575,9 +577,12 @@ impl<T: Send + Sync + 'static> Broker<T> {
         topic: impl Into<Arc<str>>,
         payload: impl Into<Arc<T>>,
     ) -> Result<PublishReport, BrokerError> {
-        let publication = publication(topic.into(), payload.into())?;
+        let topic = topic.into();
+        let segments = segments_of(&topic)?;
+        let publication = Publication::new(Arc::clone(&topic), payload.into());
         let mut report = PublishReport::default();
-        self.offer_all(&publication, Some(Delivery::BestEffort), &mut report, |_, _| {});
+        let best_effort = Some(Delivery::BestEffort);
+        self.offer_all(&publication, &segments, best_effort, &mut report, |_, _| {});
         Ok(report)
     }
 
@@ -587,18 +592,23 @@ impl<T: Send + Sync + 'static> Broker<T> {
         payload: Arc<T>,
         forced: Option<Delivery>,
     ) -> Result<PublishReport, BrokerError> {
-        let publication = publication(topic, payload)?;
+        let publication = Publication::new(Arc::clone(&topic), payload);
         let started = Instant::now();
         let mut report = PublishReport::default();
         let mut full = Vec::new();
-        self.offer_all(&publication, forced, &mut report, |sink, delivery| {
-            let deadline = match delivery {
-                // A deadline too far to compute is none: the publish waits as long as it takes.
-                Delivery::Deadline(within) => started.checked_add(within),
-                Delivery::BestEffort | Delivery::Guaranteed => None,
-            };
-            full.push((Arc::clone(sink), deadline));
-        });
+        // In a block: the segments are not kept across the waits, and the future stays small.
+        {
+            let segments = segments_of(&topic)?;
+            self.offer_all(&publication, &segments, forced, &mut report, |sink, delivery| {
+                let deadline = match delivery {
+                    // A deadline too far to compute is none: the publish waits as long as it
+                    // takes.
+                    Delivery::Deadline(within) => started.checked_add(within),
+                    Delivery::BestEffort | Delivery::Guaranteed => None,
+                };
+                full.push((Arc::clone(sink), deadline));
+            });
+        }
         if full.is_empty() {
             return Ok(report);
         }
@@ -631,15 +641,19 @@ impl<T: Send + Sync + 'static> Broker<T> {
 
     /// Offers the publication to every matching subscriber without waiting; hands the full
     /// ones that are to be waited for to `full`.
+    ///
+    /// The topic comes checked and split: under the lock, the work is the match, linear in a
+    /// topic the limits bound, and the offers.
     fn offer_all(
         &self,
         publication: &Publication<T>,
+        segments: &Segments<'_>,
         forced: Option<Delivery>,
         report: &mut PublishReport,
         mut full: impl FnMut(&Arc<dyn Sink<T>>, Delivery),
     ) {
         let table = self.inner.table.read();
-        table.trie.for_each_match(publication.topic(), |subscriber| {
+        table.trie.for_each_match(segments.as_slice(), |subscriber| {
             report.matched += 1;
             let delivery = forced.unwrap_or(subscriber.delivery);
             let wait_when_full = delivery != Delivery::BestEffort;
@@ -659,10 +673,10 @@ impl<T: Send + Sync + 'static> Broker<T> {
     /// assert!(system.broker::<u8>().subscriber_count("a.*").is_err());
     /// ```
     pub fn subscriber_count(&self, topic: &str) -> Result<usize, BrokerError> {
-        check_topic(topic)
+        let segments = check_topic(topic)
             .map_err(|problem| BrokerError::InvalidTopic { topic: topic.into(), problem })?;
         let mut count = 0;
-        self.inner.table.read().trie.for_each_match(topic, |_| count += 1);
+        self.inner.table.read().trie.for_each_match(segments.as_slice(), |_| count += 1);
         Ok(count)
     }
 
@@ -703,11 +717,16 @@ impl<T: 'static> Drop for AwaitingRoom<T> {
     }
 }
 
-fn publication<T>(topic: Arc<str>, payload: Arc<T>) -> Result<Publication<T>, BrokerError> {
-    match check_topic(&topic) {
-        Ok(()) => Ok(Publication { shared: Arc::new(Shared { topic, payload }) }),
-        Err(problem) => Err(BrokerError::InvalidTopic { topic, problem }),
+impl<T> Publication<T> {
+    fn new(topic: Arc<str>, payload: Arc<T>) -> Self {
+        Self { shared: Arc::new(Shared { topic, payload }) }
     }
+}
+
+/// Checks and splits a published topic, before the broker's lock is taken.
+fn segments_of(topic: &Arc<str>) -> Result<Segments<'_>, BrokerError> {
+    check_topic(topic)
+        .map_err(|problem| BrokerError::InvalidTopic { topic: Arc::clone(topic), problem })
 }
 
 impl<T: 'static> BrokerInner<T> {

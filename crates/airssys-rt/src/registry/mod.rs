@@ -11,6 +11,10 @@
 //!   a panic or a wrongly typed handle.
 //! * A registration keeps its actor alive (the actor does not end for lack of handles while
 //!   it can be found by name) until it is stopped or unregistered.
+//! * A name is 1 to [`MAX_NAME_BYTES`] (255) bytes, with no control character and no `/`
+//!   (crash-report paths join names with it): another is refused with a [`NameProblem`]
+//!   ([`RegistryError::InvalidName`], or [`SpawnError::InvalidName`] when an actor is spawned
+//!   with it).
 //! * When the actor ends, its name is released before its end is announced: once
 //!   [`wait_for_exit`](crate::ActorRef::wait_for_exit) returns, or a monitor's notice or a link's
 //!   exit signal arrives, the name is free for a successor.
@@ -69,9 +73,10 @@ pub struct Registry {
 impl Registry {
     /// Registers `actor` under `name`.
     ///
-    /// Fails if the name belongs to a live actor ([`RegistryError::NameTaken`]), if the actor
-    /// already has a name ([`RegistryError::AlreadyNamed`]), or if it has stopped or is stopping
-    /// ([`RegistryError::NotAlive`]).
+    /// Fails if the name is not a valid name ([`RegistryError::InvalidName`], see
+    /// [`check_name`]), if it belongs to a live actor ([`RegistryError::NameTaken`]), if the
+    /// actor already has a name ([`RegistryError::AlreadyNamed`]), or if it has stopped or is
+    /// stopping ([`RegistryError::NotAlive`]).
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
@@ -85,8 +90,10 @@ impl Registry {
         name: impl Into<Arc<str>>,
         actor: &ActorRef<A>,
     ) -> Result<(), RegistryError> {
+        let name = name.into();
+        check_name(&name).map_err(RegistryError::InvalidName)?;
         let cell: Arc<dyn ErasedCell> = actor.cell().clone();
-        self.insert(name.into(), cell)
+        self.insert(name, cell)
     }
 
     fn insert(&self, name: Arc<str>, cell: Arc<dyn ErasedCell>) -> Result<(), RegistryError> {
@@ -209,6 +216,66 @@ impl std::fmt::Debug for Registry {
     }
 }
 
+/// The longest name an actor may have, in bytes: Erlang's limit on atoms, which name its
+/// processes.
+///
+/// ```
+/// use airssys_rt::registry::{check_name, NameProblem, MAX_NAME_BYTES};
+/// assert_eq!(check_name(&"a".repeat(MAX_NAME_BYTES + 1)), Err(NameProblem::TooLong(255)));
+/// ```
+pub const MAX_NAME_BYTES: usize = 255;
+
+/// What is wrong with a name an actor was to be registered or spawned under.
+///
+/// Positions are byte offsets into the name.
+///
+/// ```
+/// use airssys_rt::registry::NameProblem;
+/// assert_eq!(NameProblem::Slash(4).to_string(), "it holds a `/` at byte 4");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum NameProblem {
+    /// The name is the empty string.
+    #[error("it is empty")]
+    Empty,
+    /// The name is longer than this many bytes ([`MAX_NAME_BYTES`]).
+    #[error("it is longer than {0} bytes")]
+    TooLong(usize),
+    /// The name holds a control character (`char::is_control`, NUL included), which would
+    /// garble logs and crash reports.
+    #[error("it holds a control character at byte {0}")]
+    ControlCharacter(usize),
+    /// The name holds a `/`, which separates the names in a crash report's path
+    /// (`root/pool/worker-3`): it would make the path ambiguous.
+    #[error("it holds a `/` at byte {0}")]
+    Slash(usize),
+}
+
+/// Checks a name for an actor (or a supervisor's child id): 1 to [`MAX_NAME_BYTES`] bytes,
+/// no control character, no `/`.
+///
+/// ```
+/// use airssys_rt::registry::{check_name, NameProblem};
+/// assert_eq!(check_name("billing-eu"), Ok(()));
+/// assert_eq!(check_name(""), Err(NameProblem::Empty));
+/// assert_eq!(check_name("a\0b"), Err(NameProblem::ControlCharacter(1)));
+/// assert_eq!(check_name("pool/3"), Err(NameProblem::Slash(4)));
+/// ```
+pub fn check_name(name: &str) -> Result<(), NameProblem> {
+    if name.is_empty() {
+        return Err(NameProblem::Empty);
+    }
+    if name.len() > MAX_NAME_BYTES {
+        return Err(NameProblem::TooLong(MAX_NAME_BYTES));
+    }
+    match name.char_indices().find(|(_, c)| c.is_control() || *c == '/') {
+        None => Ok(()),
+        Some((at, '/')) => Err(NameProblem::Slash(at)),
+        Some((at, _)) => Err(NameProblem::ControlCharacter(at)),
+    }
+}
+
 /// Why a name could not be registered or unregistered.
 ///
 /// ```
@@ -219,6 +286,9 @@ impl std::fmt::Debug for Registry {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RegistryError {
+    /// The name is not a valid name (see [`check_name`]).
+    #[error("invalid name: {0}")]
+    InvalidName(NameProblem),
     /// Another live actor holds the name.
     #[error("the name {name:?} is already registered to actor {owner}")]
     NameTaken {

@@ -983,12 +983,10 @@ impl Supervisor {
                     }
                 }
             }
-            Request::StartChild(spec) if spec.significant && spec.restart == Restart::Permanent => {
-                Response::Failed(SupervisorError::InvalidSpec(
-                    "a significant child cannot be permanent",
-                ))
-            }
             Request::StartChild(spec) => {
+                if let Some(refusal) = spec.refusal() {
+                    return Response::Failed(SupervisorError::InvalidSpec(refusal));
+                }
                 if let Some(index) = self.position(&spec.id) {
                     let slot = &self.children[index];
                     return Response::Failed(match slot.actor() {
@@ -1183,12 +1181,8 @@ impl Actor for Supervisor {
         if spec.strategy != Strategy::SimpleOneForOne && spec.template.is_some() {
             return Err(SupervisorError::InvalidSpec("only simple_one_for_one takes a template"));
         }
-        if spec
-            .children
-            .iter()
-            .any(|child| child.significant && child.restart == Restart::Permanent)
-        {
-            return Err(SupervisorError::InvalidSpec("a significant child cannot be permanent"));
+        if let Some(refusal) = spec.children.iter().find_map(ChildSpec::refusal) {
+            return Err(SupervisorError::InvalidSpec(refusal));
         }
         ctx.trap_exit(true);
         let mut supervisor = Supervisor {

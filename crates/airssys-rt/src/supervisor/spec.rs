@@ -9,6 +9,7 @@ use std::time::Duration;
 use super::{Supervisor, SupervisorSpec};
 use crate::actor::{Actor, ActorRef, ErasedCell};
 use crate::monitoring::health::HealthCheck;
+use crate::registry::check_name;
 use crate::system::{ActorSystem, SpawnError, SpawnOptions};
 
 /// When a child that ended is started again.
@@ -116,6 +117,11 @@ type StartFn =
 ///
 /// The start function runs again on every restart, so a restarted child starts from fresh
 /// state with the same inputs.
+///
+/// The id names the child within its supervisor and in crash-report paths
+/// (`root/pool/worker-3`): it must be a valid name
+/// ([`check_name`](crate::registry::check_name)), else the supervisor refuses the child with
+/// [`InvalidSpec`](super::SupervisorError::InvalidSpec).
 ///
 /// ```
 /// use airssys_rt::prelude::*;
@@ -339,6 +345,20 @@ impl ChildSpec {
     /// ```
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// Why a supervisor cannot take this child, if it cannot.
+    ///
+    /// The id is checked as a name is: it is a segment of the crash-report path of the child
+    /// (`root/pool/worker-3`), which a `/` would make ambiguous.
+    pub(crate) fn refusal(&self) -> Option<&'static str> {
+        if check_name(&self.id).is_err() {
+            return Some("a child id must be 1 to 255 bytes, with no control character and no `/`");
+        }
+        if self.significant && self.restart == Restart::Permanent {
+            return Some("a significant child cannot be permanent");
+        }
+        None
     }
 }
 

@@ -57,7 +57,7 @@ use crate::monitoring::stats::{
 };
 use crate::pg::ProcessGroups;
 pub use crate::registry::LookupError;
-use crate::registry::Registry;
+use crate::registry::{check_name, NameProblem, Registry};
 use crate::supervisor::{Supervisor, SupervisorRef};
 
 /// The runtime's home: spawns actors and shuts them down. Cloning gives another handle to the
@@ -196,7 +196,8 @@ impl ActorSystem {
     }
 
     /// Spawns an actor registered under `name`, so that [`lookup`](Self::lookup) finds it. The
-    /// registration keeps it alive until it is stopped, and goes away when it ends.
+    /// registration keeps it alive until it is stopped, and goes away when it ends. A name that
+    /// is not valid (see [`check_name`]) fails the spawn with [`SpawnError::InvalidName`].
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
@@ -231,6 +232,9 @@ impl ActorSystem {
     ) -> Result<ActorRef<A>, SpawnError> {
         let mailbox = options.mailbox.unwrap_or(self.inner.config.mailbox);
         mailbox.validate()?;
+        if let Some(name) = &options.name {
+            check_name(name).map_err(SpawnError::InvalidName)?;
+        }
         actor::start(self, options.name, mailbox, args).await
     }
 
@@ -892,7 +896,8 @@ impl SpawnOptions {
         Self::default()
     }
 
-    /// Registers the actor under this name.
+    /// Registers the actor under this name. The spawn fails with [`SpawnError::InvalidName`]
+    /// if it is not a valid name (see [`check_name`]).
     ///
     /// ```
     /// let _ = airssys_rt::system::SpawnOptions::new().name("logger");
@@ -924,6 +929,10 @@ impl SpawnOptions {
 #[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SpawnError {
+    /// The name to register the actor under is not a valid name (see
+    /// [`check_name`]).
+    #[error("invalid name: {0}")]
+    InvalidName(NameProblem),
     /// Another live actor is registered under this name.
     #[error("the name {name:?} is already registered to actor {owner}")]
     NameTaken {
