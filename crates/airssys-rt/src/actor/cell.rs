@@ -10,7 +10,7 @@ use std::time::SystemTime;
 
 use super::{Actor, ActorId, ActorState, ExitReason};
 use crate::dead_letter::{DeadLetter, DeadLetterReason};
-use crate::mailbox::{Mailbox, MailboxConfig, NameRefused, PushError, Pushed, Signal};
+use crate::mailbox::{BudgetPolicy, Mailbox, MailboxConfig, NameRefused, PushError, Pushed, Signal};
 use crate::message::{answer_undelivered, Envelope, Undelivered};
 use crate::signal::{DownNotice, EndToken, ExitSignal, MonitorRef, OnEnd, Relations, Supervision};
 use crate::system::ActorSystem;
@@ -39,7 +39,7 @@ impl<A: Actor> ActorCell<A> {
             state: AtomicU8::new(ActorState::Starting as u8),
             traps_exits: AtomicBool::new(false),
             parent: AtomicU64::new(0),
-            mailbox: Mailbox::new(mailbox, senders, name),
+            mailbox: Mailbox::new(mailbox, senders, name, Some(system.budget())),
             system,
             exit: OnceLock::new(),
         }
@@ -97,9 +97,42 @@ impl<A: Actor> ActorCell<A> {
     /// Queues an envelope, sending whatever the overflow policy drops to dead letters.
     #[inline]
     pub(crate) fn push(&self, envelope: Envelope<A>) -> Result<(), PushError<Envelope<A>>> {
-        let pushed = self.mailbox.push(envelope)?;
-        self.settle(pushed);
-        Ok(())
+        self.enqueue(envelope).map(drop)
+    }
+
+    /// Queues an envelope as `push` does; returns whether it is queued (`false`: it went to
+    /// dead letters, dropped by the overflow policy or shed by the message budget).
+    #[inline]
+    pub(crate) fn enqueue(&self, envelope: Envelope<A>) -> Result<bool, PushError<Envelope<A>>> {
+        let pushed = match self.mailbox.push(envelope)? {
+            Pushed::OverBudget(envelope) => self.over_budget(envelope)?,
+            pushed => pushed,
+        };
+        Ok(self.settle(pushed))
+    }
+
+    /// The message budget was spent when `envelope` came. The first time, the spare credit of
+    /// every mailbox is taken back and the push tried again; what still finds no room is
+    /// refused (`Full`) or left to `settle` to shed, as the budget's policy says.
+    #[cold]
+    fn over_budget(
+        &self,
+        envelope: Envelope<A>,
+    ) -> Result<Pushed<Envelope<A>>, PushError<Envelope<A>>> {
+        let budget = self.system.budget();
+        let pushed = if budget.tighten() {
+            self.system.reclaim_budget_credit();
+            self.mailbox.push(envelope)?
+        } else {
+            Pushed::OverBudget(envelope)
+        };
+        match pushed {
+            Pushed::OverBudget(envelope) if budget.policy() == BudgetPolicy::Reject => {
+                budget.count_over(false);
+                Err(PushError::Full(envelope))
+            }
+            pushed => Ok(pushed),
+        }
     }
 
     /// Sends to dead letters what an accepted push dropped under the overflow policy; returns
@@ -114,6 +147,15 @@ impl<A: Actor> ActorCell<A> {
             }
             Pushed::DroppedNewest(newest) => {
                 self.dead_letter(newest, DeadLetterReason::DroppedNewest, Undelivered::Dropped);
+                false
+            }
+            Pushed::OverBudget(envelope) => {
+                // A timer's push comes here without passing through `over_budget`.
+                if self.system.budget().tighten() {
+                    self.system.reclaim_budget_credit();
+                }
+                self.system.budget().count_over(true);
+                self.dead_letter(envelope, DeadLetterReason::BudgetExceeded, Undelivered::Dropped);
                 false
             }
         }
@@ -249,6 +291,8 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     /// Kills the actor as its supervisor's way of stopping it (`Shutdown::BrutalKill`): an
     /// ordered end, which is no crash.
     fn kill_as_shutdown(&self);
+    /// Gives the message budget back the slots its mailbox leased and does not use.
+    fn reclaim_budget_credit(&self);
 }
 
 impl<A: Actor> ErasedCell for ActorCell<A> {
@@ -363,5 +407,9 @@ impl<A: Actor> ErasedCell for ActorCell<A> {
             }
         });
         ActorCell::kill(self);
+    }
+
+    fn reclaim_budget_credit(&self) {
+        self.mailbox.reclaim_credit();
     }
 }

@@ -15,6 +15,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
+use super::budget::Budget;
 use super::{MailboxConfig, OverflowPolicy};
 use crate::actor::{ActorId, ErasedCell, ExitReason};
 use crate::monitoring::health::DeferredProbe;
@@ -57,6 +58,9 @@ pub(crate) enum Pushed<T> {
     Evicted(T),
     /// The mailbox was full and dropped the arriving message (`DropNewest`).
     DroppedNewest(T),
+    /// Not queued: the system's message budget is spent (an unbounded mailbox). The policy
+    /// decides whether it goes back to the sender or to dead letters.
+    OverBudget(T),
 }
 
 /// A push the mailbox refused; the item is handed back.
@@ -80,6 +84,8 @@ pub(crate) struct Mailbox<T> {
     killed: AtomicBool,
     capacity: usize,
     overflow: OverflowPolicy,
+    /// The system's message budget, for an unbounded mailbox only.
+    budget: Option<Arc<Budget>>,
 }
 
 struct State<T> {
@@ -101,6 +107,9 @@ struct State<T> {
     ended: bool,
     /// The name the actor is registered under; taken when it ends.
     name: Option<Arc<str>>,
+    /// Budget slots leased and not yet used by a waiting message (unbounded mailboxes only):
+    /// kept under this lock so that most pushes and pops leave the shared counter alone.
+    credit: usize,
 }
 
 /// Why a name could not be given to an actor.
@@ -119,7 +128,13 @@ pub(crate) struct Ending {
 }
 
 impl<T> Mailbox<T> {
-    pub(crate) fn new(config: MailboxConfig, senders: usize, name: Option<Arc<str>>) -> Self {
+    /// `budget` is kept only if the mailbox is unbounded: bounded ones do not count against it.
+    pub(crate) fn new(
+        config: MailboxConfig,
+        senders: usize,
+        name: Option<Arc<str>>,
+        budget: Option<&Arc<Budget>>,
+    ) -> Self {
         Self {
             state: Mutex::new(State {
                 messages: VecDeque::new(),
@@ -130,17 +145,21 @@ impl<T> Mailbox<T> {
                 relations: None,
                 ended: false,
                 name,
+                credit: 0,
             }),
             changed: Notify::new(),
             senders: AtomicUsize::new(senders),
             killed: AtomicBool::new(false),
             capacity: config.capacity().unwrap_or(usize::MAX),
             overflow: config.overflow_policy(),
+            budget: if config.is_bounded() { None } else { budget.cloned() },
         }
     }
 
+    /// Whether a `Full` refusal is for waiting out: a bounded mailbox under `Wait`. An
+    /// unbounded one is `Full` only when the message budget is spent, which is not waited for.
     pub(crate) fn waits_when_full(&self) -> bool {
-        self.overflow == OverflowPolicy::Wait
+        self.pushes_back()
     }
 
     /// Whether a sender can be made to wait: a bounded mailbox under `Wait`.
@@ -161,6 +180,15 @@ impl<T> Mailbox<T> {
             return Err(PushError::Closed(item));
         }
         let pushed = if state.messages.len() < self.capacity {
+            if let Some(budget) = &self.budget {
+                if state.credit == 0 {
+                    state.credit = budget.lease();
+                    if state.credit == 0 {
+                        return Ok(Pushed::OverBudget(item));
+                    }
+                }
+                state.credit -= 1;
+            }
             state.messages.push_back(item);
             Pushed::Queued
         } else {
@@ -473,6 +501,9 @@ impl<T> Mailbox<T> {
         let depth = state.messages.len();
         let was_full = depth >= self.capacity;
         if let Some(message) = state.messages.pop_front() {
+            if let Some(budget) = &self.budget {
+                state.credit = budget.keep(state.credit + 1);
+            }
             // A test of a pointer already at hand for actors never probed.
             if state.relations.as_ref().is_some_and(|relations| relations.probe.is_some()) {
                 state.probe_taken();
@@ -523,11 +554,22 @@ impl<T> Mailbox<T> {
         let signals = state.signals.take();
         let receiver = state.receiver.take();
         let waiting = std::mem::take(&mut state.messages);
+        if let Some(budget) = &self.budget {
+            budget.give_back(std::mem::take(&mut state.credit) + waiting.len());
+        }
         drop(state);
         // Dropped outside the lock: they may run user code.
         drop((signals, receiver));
         self.changed.notify_waiters();
         waiting
+    }
+
+    /// Gives the budget back the slots leased and not in use, when it runs short.
+    pub(crate) fn reclaim_credit(&self) {
+        if let Some(budget) = &self.budget {
+            let mut state = self.state.lock();
+            budget.give_back(std::mem::take(&mut state.credit));
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -651,7 +693,7 @@ mod tests {
 
     #[test]
     fn signals_keep_their_order_whether_kept_inline_or_queued() {
-        let mailbox = Mailbox::<()>::new(MailboxConfig::default(), 1, None);
+        let mailbox = Mailbox::<()>::new(MailboxConfig::default(), 1, None, None);
         assert!(mailbox.signal(Signal::Stop(ExitReason::Shutdown)));
         assert!(mailbox.signal(Signal::Stop(ExitReason::Killed)));
         assert!(mailbox.signal(Signal::Stop(ExitReason::Normal)));
@@ -667,7 +709,7 @@ mod tests {
 
     #[test]
     fn a_closed_mailbox_takes_no_signal_and_forgets_those_waiting() {
-        let mailbox = Mailbox::<()>::new(MailboxConfig::default(), 1, None);
+        let mailbox = Mailbox::<()>::new(MailboxConfig::default(), 1, None, None);
         assert!(mailbox.signal(Signal::Stop(ExitReason::Normal)));
         drop(mailbox.close());
         assert!(!mailbox.signal(Signal::Stop(ExitReason::Normal)));
