@@ -134,7 +134,7 @@ async fn b2_many_senders_to_many_mailboxes_never_exceed_the_budget() {
     assert!(stats.budget_in_use as usize >= waiting && stats.budget_in_use as usize <= LIMIT);
     assert_eq!(stats.over_budget_refused as usize, 160_000 - waiting);
     for (actor, release) in actors.iter().zip(releases) {
-        release_and_drain(&actor, release).await;
+        release_and_drain(actor, release).await;
     }
 }
 
@@ -165,8 +165,10 @@ async fn b3_shed_makes_the_message_a_dead_letter() {
     assert!(matches!(actor.ask(Cmd::Echo(14)).await, Err(AskError::Dropped)));
     let letters = system.dead_letters().recent();
     assert_eq!(letters.len(), 4);
-    assert!(letters.iter().all(|letter| letter.reason == DeadLetterReason::BudgetExceeded
-        && letter.target == actor.id()));
+    assert!(letters
+        .iter()
+        .all(|letter| letter.reason == DeadLetterReason::BudgetExceeded
+            && letter.target == actor.id()));
     assert_eq!(letters.iter().filter(|letter| letter.was_ask).count(), 1);
     release_and_drain(&actor, release).await;
 }
@@ -315,7 +317,7 @@ async fn b7_one_warning_per_crossing() {
         let release = block(&actor).await;
         assert_eq!(flood(&actor, 1000), 100);
         let levels: Vec<Level> = events.0.items().into_iter().map(|(level, _)| level).collect();
-        let mut expected = vec![Level::WARN, Level::INFO].repeat(crossing - 1);
+        let mut expected = [Level::WARN, Level::INFO].repeat(crossing - 1);
         expected.push(Level::WARN);
         assert_eq!(levels, expected, "crossing {crossing}: one warning for 900 refusals");
         release_and_drain(&actor, release).await;

@@ -10,7 +10,9 @@ use std::time::SystemTime;
 
 use super::{Actor, ActorId, ActorState, ExitReason};
 use crate::dead_letter::{DeadLetter, DeadLetterReason};
-use crate::mailbox::{BudgetPolicy, Mailbox, MailboxConfig, NameRefused, PushError, Pushed, Signal};
+use crate::mailbox::{
+    BudgetPolicy, Mailbox, MailboxConfig, NameRefused, PushError, Pushed, Signal,
+};
 use crate::message::{answer_undelivered, Envelope, Undelivered};
 use crate::signal::{DownNotice, EndToken, ExitSignal, MonitorRef, OnEnd, Relations, Supervision};
 use crate::system::ActorSystem;
@@ -39,7 +41,7 @@ impl<A: Actor> ActorCell<A> {
             state: AtomicU8::new(ActorState::Starting as u8),
             traps_exits: AtomicBool::new(false),
             parent: AtomicU64::new(0),
-            mailbox: Mailbox::new(mailbox, senders, name, Some(system.budget())),
+            mailbox: Mailbox::new(mailbox, senders, name),
             system,
             exit: OnceLock::new(),
         }
@@ -104,7 +106,7 @@ impl<A: Actor> ActorCell<A> {
     /// dead letters, dropped by the overflow policy or shed by the message budget).
     #[inline]
     pub(crate) fn enqueue(&self, envelope: Envelope<A>) -> Result<bool, PushError<Envelope<A>>> {
-        let pushed = match self.mailbox.push(envelope)? {
+        let pushed = match self.mailbox.push(envelope, self.system.budget())? {
             Pushed::OverBudget(envelope) => self.over_budget(envelope)?,
             pushed => pushed,
         };
@@ -122,7 +124,7 @@ impl<A: Actor> ActorCell<A> {
         let budget = self.system.budget();
         let pushed = if budget.tighten() {
             self.system.reclaim_budget_credit();
-            self.mailbox.push(envelope)?
+            self.mailbox.push(envelope, budget)?
         } else {
             Pushed::OverBudget(envelope)
         };
@@ -410,6 +412,6 @@ impl<A: Actor> ErasedCell for ActorCell<A> {
     }
 
     fn reclaim_budget_credit(&self) {
-        self.mailbox.reclaim_credit();
+        self.mailbox.reclaim_credit(self.system.budget());
     }
 }

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use super::BudgetPolicy;
 
 /// Slots an unbounded mailbox leases at once while the budget is loose.
-pub(crate) const CHUNK: usize = 64;
+pub(crate) const CHUNK: u32 = 64;
 
 /// Keeps a hot atomic on a cache line of its own.
 #[repr(align(64))]
@@ -59,8 +59,8 @@ impl Budget {
     /// Leases slots for a mailbox that has no credit left: a chunk, or one slot while the
     /// budget is tight; 0 when it is spent.
     #[inline]
-    pub(crate) fn lease(&self) -> usize {
-        let want = if self.tight.0.load(Ordering::Relaxed) { 1 } else { CHUNK };
+    pub(crate) fn lease(&self) -> u32 {
+        let want = if self.tight.0.load(Ordering::Relaxed) { 1 } else { CHUNK as usize };
         let mut leased = self.leased.0.load(Ordering::Relaxed);
         loop {
             let granted = want.min(self.limit.saturating_sub(leased));
@@ -73,7 +73,8 @@ impl Budget {
                 Ordering::Relaxed,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => return granted,
+                // At most `CHUNK`: the cast keeps it.
+                Ok(_) => return granted as u32,
                 Err(actual) => leased = actual,
             }
         }
@@ -81,12 +82,12 @@ impl Budget {
 
     /// What a mailbox keeps of its credit after taking a message; the rest is given back.
     #[inline]
-    pub(crate) fn keep(&self, credit: usize) -> usize {
+    pub(crate) fn keep(&self, credit: u32) -> u32 {
         if self.tight.0.load(Ordering::Relaxed) {
-            self.give_back(credit);
+            self.give_back(credit as usize);
             0
         } else if credit > 2 * CHUNK {
-            self.give_back(credit - CHUNK);
+            self.give_back((credit - CHUNK) as usize);
             CHUNK
         } else {
             credit
@@ -186,7 +187,7 @@ mod tests {
         assert!(budget.is_over());
         budget.give_back(1);
         assert!(!budget.is_over());
-        assert_eq!(budget.lease(), CHUNK);
+        assert_eq!(budget.lease(), 25, "a chunk, or what is left of the budget");
         assert_eq!(budget.shed(), 1);
     }
 }

@@ -84,8 +84,6 @@ pub(crate) struct Mailbox<T> {
     killed: AtomicBool,
     capacity: usize,
     overflow: OverflowPolicy,
-    /// The system's message budget, for an unbounded mailbox only.
-    budget: Option<Arc<Budget>>,
 }
 
 struct State<T> {
@@ -108,8 +106,10 @@ struct State<T> {
     /// The name the actor is registered under; taken when it ends.
     name: Option<Arc<str>>,
     /// Budget slots leased and not yet used by a waiting message (unbounded mailboxes only):
-    /// kept under this lock so that most pushes and pops leave the shared counter alone.
-    credit: usize,
+    /// kept under this lock so that most pushes and pops leave the shared counter alone. A
+    /// `u32` (at most `2 * CHUNK`) fits in the padding after the flags: an idle actor pays
+    /// nothing for it.
+    credit: u32,
 }
 
 /// Why a name could not be given to an actor.
@@ -128,13 +128,7 @@ pub(crate) struct Ending {
 }
 
 impl<T> Mailbox<T> {
-    /// `budget` is kept only if the mailbox is unbounded: bounded ones do not count against it.
-    pub(crate) fn new(
-        config: MailboxConfig,
-        senders: usize,
-        name: Option<Arc<str>>,
-        budget: Option<&Arc<Budget>>,
-    ) -> Self {
+    pub(crate) fn new(config: MailboxConfig, senders: usize, name: Option<Arc<str>>) -> Self {
         Self {
             state: Mutex::new(State {
                 messages: VecDeque::new(),
@@ -152,12 +146,16 @@ impl<T> Mailbox<T> {
             killed: AtomicBool::new(false),
             capacity: config.capacity().unwrap_or(usize::MAX),
             overflow: config.overflow_policy(),
-            budget: if config.is_bounded() { None } else { budget.cloned() },
         }
     }
 
     /// Whether a `Full` refusal is for waiting out: a bounded mailbox under `Wait`. An
     /// unbounded one is `Full` only when the message budget is spent, which is not waited for.
+    /// Whether its messages count against the system's message budget.
+    fn is_unbounded(&self) -> bool {
+        self.capacity == usize::MAX
+    }
+
     pub(crate) fn waits_when_full(&self) -> bool {
         self.pushes_back()
     }
@@ -174,13 +172,15 @@ impl<T> Mailbox<T> {
     // Inlined into the sender's `tell`: measured, one sender into a bounded mailbox goes from
     // 9.8-10.8 to 12.4-13.4 M msg/s (`AIRSSYS_BENCH=3 cargo bench -p airssys-rt --bench core`).
     #[inline]
-    pub(crate) fn push(&self, item: T) -> Result<Pushed<T>, PushError<T>> {
+    // The budget is the system's, passed in rather than kept: a pointer in every mailbox would
+    // cost each idle actor 8 bytes.
+    pub(crate) fn push(&self, item: T, budget: &Budget) -> Result<Pushed<T>, PushError<T>> {
         let mut state = self.state.lock();
         if state.closed {
             return Err(PushError::Closed(item));
         }
         let pushed = if state.messages.len() < self.capacity {
-            if let Some(budget) = &self.budget {
+            if self.is_unbounded() {
                 if state.credit == 0 {
                     state.credit = budget.lease();
                     if state.credit == 0 {
@@ -485,6 +485,7 @@ impl<T> Mailbox<T> {
         cx: &mut Context<'_>,
         fresh: &mut bool,
         kept: impl FnOnce() -> bool,
+        budget: &Budget,
     ) -> Poll<Next<T>> {
         // Take part in Tokio's cooperative budget, so that an actor with an endless supply of
         // messages still lets the other tasks on its worker run.
@@ -501,7 +502,7 @@ impl<T> Mailbox<T> {
         let depth = state.messages.len();
         let was_full = depth >= self.capacity;
         if let Some(message) = state.messages.pop_front() {
-            if let Some(budget) = &self.budget {
+            if self.is_unbounded() {
                 state.credit = budget.keep(state.credit + 1);
             }
             // A test of a pointer already at hand for actors never probed.
@@ -547,15 +548,15 @@ impl<T> Mailbox<T> {
     }
 
     /// Refuses every later push and signal, and hands back the messages still waiting.
-    pub(crate) fn close(&self) -> VecDeque<T> {
+    pub(crate) fn close(&self, budget: &Budget) -> VecDeque<T> {
         let mut state = self.state.lock();
         state.closed = true;
         state.plain_stop = None;
         let signals = state.signals.take();
         let receiver = state.receiver.take();
         let waiting = std::mem::take(&mut state.messages);
-        if let Some(budget) = &self.budget {
-            budget.give_back(std::mem::take(&mut state.credit) + waiting.len());
+        if self.is_unbounded() {
+            budget.give_back(std::mem::take(&mut state.credit) as usize + waiting.len());
         }
         drop(state);
         // Dropped outside the lock: they may run user code.
@@ -565,10 +566,10 @@ impl<T> Mailbox<T> {
     }
 
     /// Gives the budget back the slots leased and not in use, when it runs short.
-    pub(crate) fn reclaim_credit(&self) {
-        if let Some(budget) = &self.budget {
+    pub(crate) fn reclaim_credit(&self, budget: &Budget) {
+        if self.is_unbounded() {
             let mut state = self.state.lock();
-            budget.give_back(std::mem::take(&mut state.credit));
+            budget.give_back(std::mem::take(&mut state.credit) as usize);
         }
     }
 
@@ -693,7 +694,7 @@ mod tests {
 
     #[test]
     fn signals_keep_their_order_whether_kept_inline_or_queued() {
-        let mailbox = Mailbox::<()>::new(MailboxConfig::default(), 1, None, None);
+        let mailbox = Mailbox::<()>::new(MailboxConfig::default(), 1, None);
         assert!(mailbox.signal(Signal::Stop(ExitReason::Shutdown)));
         assert!(mailbox.signal(Signal::Stop(ExitReason::Killed)));
         assert!(mailbox.signal(Signal::Stop(ExitReason::Normal)));
@@ -709,9 +710,9 @@ mod tests {
 
     #[test]
     fn a_closed_mailbox_takes_no_signal_and_forgets_those_waiting() {
-        let mailbox = Mailbox::<()>::new(MailboxConfig::default(), 1, None, None);
+        let mailbox = Mailbox::<()>::new(MailboxConfig::default(), 1, None);
         assert!(mailbox.signal(Signal::Stop(ExitReason::Normal)));
-        drop(mailbox.close());
+        drop(mailbox.close(&Budget::new(1, crate::mailbox::BudgetPolicy::Reject)));
         assert!(!mailbox.signal(Signal::Stop(ExitReason::Normal)));
         assert!(mailbox.take_signal().is_none());
     }

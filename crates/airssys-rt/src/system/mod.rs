@@ -113,8 +113,8 @@ struct SystemInner {
     counters: SystemCounters,
     /// Per-actor statistics, when they are on.
     actor_stats: Option<ActorStatsTable>,
-    /// Shared with every unbounded mailbox, which leases slots from it.
-    budget: Arc<Budget>,
+    /// Every unbounded mailbox leases slots from it.
+    budget: Budget,
 }
 
 impl Drop for SystemInner {
@@ -148,7 +148,7 @@ impl ActorSystem {
         let dead_letters = DeadLetters::new(config.dead_letter_history);
         let actor_stats = config.statistics.then(ActorStatsTable::default);
         let crash_reports = CrashReports::new(config.crash_report_history);
-        let budget = Arc::new(Budget::new(config.message_budget, config.over_budget));
+        let budget = Budget::new(config.message_budget, config.over_budget);
         Self {
             inner: Arc::new(SystemInner {
                 config,
@@ -412,7 +412,7 @@ impl ActorSystem {
         &self.inner.fallen_roots
     }
 
-    pub(crate) fn budget(&self) -> &Arc<Budget> {
+    pub(crate) fn budget(&self) -> &Budget {
         &self.inner.budget
     }
 
