@@ -12,6 +12,7 @@ use airssys_rt::mailbox::{BudgetPolicy, DEFAULT_MESSAGE_BUDGET};
 use airssys_rt::monitoring::export::MetricsExport;
 use airssys_rt::monitoring::health::{HealthIssue, HealthStatus};
 use airssys_rt::prelude::*;
+use airssys_rt::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
 use airssys_rt::system::ConfigError;
 use common::record::Record;
 use common::{block, Cmd, Observer, Probe, ProbeArgs};
@@ -75,6 +76,21 @@ async fn b1_the_budget_is_set_by_the_builder_and_bounded_mailboxes_do_not_count(
     let stats = system.statistics();
     assert_eq!((stats.budget_in_use, stats.over_budget_refused), (0, 0));
     release_and_drain(&bounded, release).await;
+}
+
+#[tokio::test]
+async fn b1_supervisors_work_on_while_the_budget_is_spent() {
+    let system = system(10, BudgetPolicy::Reject);
+    let spec = SupervisorSpec::new(Strategy::OneForOne);
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let (actor, release) = blocked_probe(&system).await;
+    flood(&actor, 100);
+    assert!(actor.try_tell(Cmd::Echo(0)).is_err(), "the budget is spent");
+    let child = ChildSpec::worker::<Probe>("late", ProbeArgs::new());
+    let started = supervisor.start_child(child).await.unwrap();
+    assert!(started.is_some(), "the supervisor took the request and started the child");
+    assert_eq!(supervisor.health().await.status, HealthStatus::Healthy);
+    release_and_drain(&actor, release).await;
 }
 
 // ---------------------------------------------------------------- B2

@@ -57,8 +57,9 @@ impl Budget {
     }
 
     /// Leases slots for a mailbox that has no credit left: a chunk, or one slot while the
-    /// budget is tight; 0 when it is spent.
-    #[inline]
+    /// budget is tight; 0 when it is spent. Out of line: it runs once per chunk, and the push
+    /// it would otherwise swell is inlined into every `tell`.
+    #[inline(never)]
     pub(crate) fn lease(&self) -> u32 {
         let want = if self.tight.0.load(Ordering::Relaxed) { 1 } else { CHUNK as usize };
         let mut leased = self.leased.0.load(Ordering::Relaxed);
@@ -83,6 +84,15 @@ impl Budget {
     /// What a mailbox keeps of its credit after taking a message; the rest is given back.
     #[inline]
     pub(crate) fn keep(&self, credit: u32) -> u32 {
+        if credit <= 2 * CHUNK && !self.tight.0.load(Ordering::Relaxed) {
+            credit
+        } else {
+            self.refund(credit)
+        }
+    }
+
+    #[inline(never)]
+    fn refund(&self, credit: u32) -> u32 {
         if self.tight.0.load(Ordering::Relaxed) {
             self.give_back(credit as usize);
             0

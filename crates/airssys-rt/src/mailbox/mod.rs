@@ -129,6 +129,9 @@ pub enum OverflowPolicy {
 pub struct MailboxConfig {
     capacity: Option<usize>,
     overflow: OverflowPolicy,
+    /// Whether an unbounded mailbox counts against the message budget: all do but a
+    /// supervisor's, which must never refuse what keeps its tree alive.
+    budgeted: bool,
 }
 
 impl MailboxConfig {
@@ -142,7 +145,7 @@ impl MailboxConfig {
     /// assert_eq!(MailboxConfig::bounded(64).capacity(), Some(64));
     /// ```
     pub const fn bounded(capacity: usize) -> Self {
-        Self { capacity: Some(capacity), overflow: OverflowPolicy::Wait }
+        Self { capacity: Some(capacity), overflow: OverflowPolicy::Wait, budgeted: true }
     }
 
     /// A mailbox with no bound of its own: sending never waits, and never drops while the
@@ -153,7 +156,7 @@ impl MailboxConfig {
     /// assert!(!MailboxConfig::unbounded().is_bounded());
     /// ```
     pub const fn unbounded() -> Self {
-        Self { capacity: None, overflow: OverflowPolicy::Wait }
+        Self { capacity: None, overflow: OverflowPolicy::Wait, budgeted: true }
     }
 
     /// Sets what happens when the mailbox is full. Has no effect on an unbounded mailbox.
@@ -186,6 +189,17 @@ impl MailboxConfig {
     /// ```
     pub const fn is_bounded(&self) -> bool {
         self.capacity.is_some()
+    }
+
+    /// Takes an unbounded mailbox out of the message budget (a supervisor's).
+    pub(crate) const fn outside_budget(mut self) -> Self {
+        self.budgeted = false;
+        self
+    }
+
+    /// Whether its messages count against the system's message budget.
+    pub(crate) const fn is_budgeted(&self) -> bool {
+        self.capacity.is_none() && self.budgeted
     }
 
     /// What happens when the mailbox is full.

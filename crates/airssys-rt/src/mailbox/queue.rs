@@ -84,6 +84,8 @@ pub(crate) struct Mailbox<T> {
     killed: AtomicBool,
     capacity: usize,
     overflow: OverflowPolicy,
+    /// Unbounded and counted against the message budget (one byte, in padding already there).
+    budgeted: bool,
 }
 
 struct State<T> {
@@ -146,15 +148,12 @@ impl<T> Mailbox<T> {
             killed: AtomicBool::new(false),
             capacity: config.capacity().unwrap_or(usize::MAX),
             overflow: config.overflow_policy(),
+            budgeted: config.is_budgeted(),
         }
     }
 
     /// Whether a `Full` refusal is for waiting out: a bounded mailbox under `Wait`. An
     /// unbounded one is `Full` only when the message budget is spent, which is not waited for.
-    /// Whether its messages count against the system's message budget.
-    fn is_unbounded(&self) -> bool {
-        self.capacity == usize::MAX
-    }
 
     pub(crate) fn waits_when_full(&self) -> bool {
         self.pushes_back()
@@ -180,7 +179,7 @@ impl<T> Mailbox<T> {
             return Err(PushError::Closed(item));
         }
         let pushed = if state.messages.len() < self.capacity {
-            if self.is_unbounded() {
+            if self.budgeted {
                 if state.credit == 0 {
                     state.credit = budget.lease();
                     if state.credit == 0 {
@@ -502,7 +501,7 @@ impl<T> Mailbox<T> {
         let depth = state.messages.len();
         let was_full = depth >= self.capacity;
         if let Some(message) = state.messages.pop_front() {
-            if self.is_unbounded() {
+            if self.budgeted {
                 state.credit = budget.keep(state.credit + 1);
             }
             // A test of a pointer already at hand for actors never probed.
@@ -555,7 +554,7 @@ impl<T> Mailbox<T> {
         let signals = state.signals.take();
         let receiver = state.receiver.take();
         let waiting = std::mem::take(&mut state.messages);
-        if self.is_unbounded() {
+        if self.budgeted {
             budget.give_back(std::mem::take(&mut state.credit) as usize + waiting.len());
         }
         drop(state);
@@ -567,7 +566,7 @@ impl<T> Mailbox<T> {
 
     /// Gives the budget back the slots leased and not in use, when it runs short.
     pub(crate) fn reclaim_credit(&self, budget: &Budget) {
-        if self.is_unbounded() {
+        if self.budgeted {
             let mut state = self.state.lock();
             budget.give_back(std::mem::take(&mut state.credit) as usize);
         }
