@@ -154,7 +154,6 @@ impl<T> Mailbox<T> {
 
     /// Whether a `Full` refusal is for waiting out: a bounded mailbox under `Wait`. An
     /// unbounded one is `Full` only when the message budget is spent, which is not waited for.
-
     pub(crate) fn waits_when_full(&self) -> bool {
         self.pushes_back()
     }

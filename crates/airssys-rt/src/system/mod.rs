@@ -15,7 +15,7 @@
 //! | [`dead_letter_history`](SystemBuilder::dead_letter_history) | the latest 128 | |
 //! | [`statistics`](SystemBuilder::statistics) | off: per-actor [statistics](crate::monitoring::stats) are not kept | |
 //! | [`crash_report_history`](SystemBuilder::crash_report_history) | the latest 64 | |
-//! | [`message_budget`](SystemBuilder::message_budget) | [`DEFAULT_MESSAGE_BUDGET`](crate::mailbox::DEFAULT_MESSAGE_BUDGET) (4,194,304) messages waiting in unbounded mailboxes, [`Reject`](crate::mailbox::BudgetPolicy::Reject) past it | [`over_budget`](SystemBuilder::over_budget) |
+//! | [`message_budget`](SystemBuilder::message_budget) | [`DEFAULT_MESSAGE_BUDGET`] (4,194,304) messages waiting in unbounded mailboxes, [`Reject`](crate::mailbox::BudgetPolicy::Reject) past it | [`over_budget`](SystemBuilder::over_budget) |
 //!
 //! ```
 //! use std::time::Duration;
@@ -354,7 +354,10 @@ impl ActorSystem {
     /// The health of the whole system: one node per root supervisor (one that no supervisor
     /// started), as its [`health`](crate::supervisor::SupervisorRef::health) reports it, and a
     /// **Failed** node for each root supervisor that gave up; the system's status is the worst
-    /// of its roots'. See [`monitoring::health`](crate::monitoring::health).
+    /// of its roots', and at least **Degraded** while the
+    /// [message budget](SystemBuilder::message_budget) is over (issue
+    /// [`OverBudget`](crate::monitoring::health::HealthIssue::OverBudget)). See
+    /// [`monitoring::health`](crate::monitoring::health).
     ///
     /// ```
     /// use airssys_rt::monitoring::health::HealthStatus;
