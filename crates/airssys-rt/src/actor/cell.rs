@@ -106,21 +106,19 @@ impl<A: Actor> ActorCell<A> {
     /// dead letters, dropped by the overflow policy or shed by the message budget).
     #[inline]
     pub(crate) fn enqueue(&self, envelope: Envelope<A>) -> Result<bool, PushError<Envelope<A>>> {
-        let pushed = match self.mailbox.push(envelope, self.system.budget())? {
-            Pushed::OverBudget(envelope) => self.over_budget(envelope)?,
-            pushed => pushed,
-        };
-        Ok(self.settle(pushed))
+        // One match, with the common case first: a queued message costs no more than before.
+        match self.mailbox.push(envelope, self.system.budget())? {
+            Pushed::Queued => Ok(true),
+            Pushed::OverBudget(envelope) => self.over_budget(envelope),
+            pushed => Ok(self.settle(pushed)),
+        }
     }
 
     /// The message budget was spent when `envelope` came. The first time, the spare credit of
     /// every mailbox is taken back and the push tried again; what still finds no room is
-    /// refused (`Full`) or left to `settle` to shed, as the budget's policy says.
+    /// refused (`Full`) or shed by `settle`, as the budget's policy says.
     #[cold]
-    fn over_budget(
-        &self,
-        envelope: Envelope<A>,
-    ) -> Result<Pushed<Envelope<A>>, PushError<Envelope<A>>> {
+    fn over_budget(&self, envelope: Envelope<A>) -> Result<bool, PushError<Envelope<A>>> {
         let budget = self.system.budget();
         let pushed = if budget.tighten() {
             self.system.reclaim_budget_credit();
@@ -133,7 +131,7 @@ impl<A: Actor> ActorCell<A> {
                 budget.count_over(false);
                 Err(PushError::Full(envelope))
             }
-            pushed => Ok(pushed),
+            pushed => Ok(self.settle(pushed)),
         }
     }
 
