@@ -553,3 +553,32 @@ async fn h8_the_system_report_rolls_up_its_root_supervisors() {
     steady.actor().stop();
     system.shutdown().await;
 }
+
+#[tokio::test]
+async fn h8_the_system_report_is_degraded_while_over_the_message_budget() {
+    let system = ActorSystem::builder().message_budget(1).build().unwrap();
+    let ward = Ward::new();
+    let named = airssys_rt::system::SpawnOptions::new().name("steady");
+    let spec = SupervisorSpec::new(Strategy::OneForOne).child(ward.patient("a"));
+    let steady = Supervisor::start_with(&system, named, spec).await.unwrap();
+    let unbounded = airssys_rt::system::SpawnOptions::new().mailbox(MailboxConfig::unbounded());
+    let flooded = system.spawn_with::<common::Probe>(unbounded, common::ProbeArgs::new()).await;
+    let flooded = flooded.unwrap();
+    let release = common::block(&flooded).await;
+    flooded.try_tell(common::Cmd::Echo(1)).unwrap();
+    assert!(flooded.try_tell(common::Cmd::Echo(2)).is_err(), "the budget of 1 is spent");
+
+    let report = system.health().await;
+    assert_eq!(report.status, HealthStatus::Degraded, "{report}");
+    assert_eq!(report.issues, [HealthIssue::OverBudget { limit: 1 }]);
+    assert_eq!(node(&report, "steady").status, HealthStatus::Healthy);
+
+    release.send(()).unwrap();
+    while flooded.mailbox_len() > 0 {
+        tokio::task::yield_now().await;
+    }
+    flooded.ask(common::Cmd::Echo(3)).await.unwrap();
+    assert_eq!(system.health().await.status, HealthStatus::Healthy);
+    steady.actor().stop();
+    system.shutdown().await;
+}

@@ -907,6 +907,23 @@ async fn m9_an_unbounded_mailbox_never_refuses() {
 }
 
 #[tokio::test]
+async fn m9_an_unbounded_mailbox_refuses_only_past_the_message_budget() {
+    let system = ActorSystem::builder().message_budget(20_000).build().unwrap();
+    let options = SpawnOptions::new().mailbox(MailboxConfig::unbounded());
+    let actor = system.spawn_with::<Probe>(options, ProbeArgs::new()).await.unwrap();
+    let release = block(&actor).await;
+    for n in 0..20_000 {
+        actor.try_tell(Cmd::Echo(n)).unwrap();
+    }
+    assert!(matches!(actor.try_tell(Cmd::Echo(20_000)), Err(SendError::Full(_))));
+    release.send(()).unwrap();
+    while actor.mailbox_len() > 0 {
+        tokio::task::yield_now().await;
+    }
+    actor.ask(Cmd::Echo(20_001)).await.unwrap();
+}
+
+#[tokio::test]
 async fn m10_stop_is_not_delayed_by_a_full_mailbox() {
     let system = ActorSystem::new();
     let actor =

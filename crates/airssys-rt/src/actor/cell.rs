@@ -9,7 +9,9 @@ use std::time::SystemTime;
 
 use super::{Actor, ActorId, ActorState, ExitReason};
 use crate::dead_letter::{DeadLetter, DeadLetterReason};
-use crate::mailbox::{Mailbox, MailboxConfig, NameRefused, PushError, Pushed, Signal};
+use crate::mailbox::{
+    BudgetPolicy, Mailbox, MailboxConfig, NameRefused, PushError, Pushed, Signal,
+};
 use crate::message::{answer_undelivered, Envelope, Undelivered};
 use crate::signal::{DownNotice, EndToken, ExitSignal, MonitorRef, OnEnd, Relations, Supervision};
 use crate::system::ActorSystem;
@@ -95,9 +97,40 @@ impl<A: Actor> ActorCell<A> {
     /// Queues an envelope, sending whatever the overflow policy drops to dead letters.
     #[inline]
     pub(crate) fn push(&self, envelope: Envelope<A>) -> Result<(), PushError<Envelope<A>>> {
-        let pushed = self.mailbox.push(envelope)?;
-        self.settle(pushed);
-        Ok(())
+        self.enqueue(envelope).map(drop)
+    }
+
+    /// Queues an envelope as `push` does; returns whether it is queued (`false`: it went to
+    /// dead letters, dropped by the overflow policy or shed by the message budget).
+    #[inline]
+    pub(crate) fn enqueue(&self, envelope: Envelope<A>) -> Result<bool, PushError<Envelope<A>>> {
+        // One match, with the common case first: a queued message costs no more than before.
+        match self.mailbox.push(envelope, self.system.budget())? {
+            Pushed::Queued => Ok(true),
+            Pushed::OverBudget(envelope) => self.over_budget(envelope),
+            pushed => Ok(self.settle(pushed)),
+        }
+    }
+
+    /// The message budget was spent when `envelope` came. The first time, the spare credit of
+    /// every mailbox is taken back and the push tried again; what still finds no room is
+    /// refused (`Full`) or shed by `settle`, as the budget's policy says.
+    #[cold]
+    fn over_budget(&self, envelope: Envelope<A>) -> Result<bool, PushError<Envelope<A>>> {
+        let budget = self.system.budget();
+        let pushed = if budget.tighten() {
+            self.system.reclaim_budget_credit();
+            self.mailbox.push(envelope, budget)?
+        } else {
+            Pushed::OverBudget(envelope)
+        };
+        match pushed {
+            Pushed::OverBudget(envelope) if budget.policy() == BudgetPolicy::Reject => {
+                budget.count_over(false);
+                Err(PushError::Full(envelope))
+            }
+            pushed => Ok(self.settle(pushed)),
+        }
     }
 
     /// Sends to dead letters what an accepted push dropped under the overflow policy; returns
@@ -112,6 +145,15 @@ impl<A: Actor> ActorCell<A> {
             }
             Pushed::DroppedNewest(newest) => {
                 self.dead_letter(newest, DeadLetterReason::DroppedNewest, Undelivered::Dropped);
+                false
+            }
+            Pushed::OverBudget(envelope) => {
+                // A timer's push comes here without passing through `over_budget`.
+                if self.system.budget().tighten() {
+                    self.system.reclaim_budget_credit();
+                }
+                self.system.budget().count_over(true);
+                self.dead_letter(envelope, DeadLetterReason::BudgetExceeded, Undelivered::Dropped);
                 false
             }
         }
@@ -251,6 +293,8 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     /// Kills the actor as its supervisor's way of stopping it (`Shutdown::BrutalKill`): an
     /// ordered end, which is no crash.
     fn kill_as_shutdown(&self);
+    /// Gives the message budget back the slots its mailbox leased and does not use.
+    fn reclaim_budget_credit(&self);
 }
 
 impl<A: Actor> ErasedCell for ActorCell<A> {
@@ -369,5 +413,9 @@ impl<A: Actor> ErasedCell for ActorCell<A> {
             }
         });
         ActorCell::kill(self);
+    }
+
+    fn reclaim_budget_credit(&self) {
+        self.mailbox.reclaim_credit(self.system.budget());
     }
 }

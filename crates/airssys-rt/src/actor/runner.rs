@@ -81,7 +81,12 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
             let cell = &life.cell;
             let mut fresh = true;
             let (work, reply) = match poll_fn(move |cx| {
-                cell.mailbox.poll_next(cx, &mut fresh, || cell.parent().is_some())
+                cell.mailbox.poll_next(
+                    cx,
+                    &mut fresh,
+                    || cell.parent().is_some(),
+                    cell.system.budget(),
+                )
             })
             .await
             {
@@ -294,7 +299,7 @@ impl<A: Actor, F: Future> Future for Guarded<'_, A, F> {
 /// Closes the mailbox and marks the actor stopping; what still waits in the mailbox becomes
 /// dead letters, and waiting asks fail.
 fn fail_waiting<A: Actor>(cell: &ActorCell<A>, reason: &ExitReason) {
-    let waiting = cell.mailbox.close();
+    let waiting = cell.mailbox.close(cell.system.budget());
     cell.set_state(ActorState::Stopping);
     for envelope in waiting {
         cell.dead_letter(

@@ -47,11 +47,9 @@ where
 {
     #[inline]
     fn offer(&self, publication: Publication<T>, wait_when_full: bool) -> Offered {
-        match self.mailbox.push(Envelope::tell(publication.into())) {
-            Ok(pushed) => match self.settle(pushed) {
-                true => Offered::Delivered,
-                false => Offered::Missed,
-            },
+        match self.enqueue(Envelope::tell(publication.into())) {
+            Ok(true) => Offered::Delivered,
+            Ok(false) => Offered::Missed,
             Err(PushError::Full(envelope)) if wait_when_full && self.mailbox.waits_when_full() => {
                 // Only the wrapper made from the publication goes: the publisher keeps the
                 // publication itself and offers it again once there is room.

@@ -9,7 +9,10 @@
 //! * it was published to a subscriber that had ended, or that was full and not to be waited
 //!   for (see [`broker`](crate::broker)), or
 //! * it was a broadcast's copy that a worker's full mailbox refused while other workers queued
-//!   theirs (see [`router`](crate::router)).
+//!   theirs (see [`router`](crate::router)), or
+//! * it was sent to an unbounded mailbox when the system's
+//!   [message budget](crate::SystemBuilder::message_budget) was spent, under
+//!   [`BudgetPolicy::Shed`](crate::mailbox::BudgetPolicy::Shed).
 //!
 //! Other messages refused at the door (a full `Reject` mailbox, a closed mailbox) are not dead
 //! letters: they go back to the sender inside the error.
@@ -103,6 +106,10 @@ pub enum DeadLetterReason {
     /// was not to wait for room (best effort, a `Reject` mailbox), or not any longer (its
     /// deadline passed).
     SubscriberFull,
+    /// The system's message budget was spent when it was sent to an unbounded mailbox, and the
+    /// budget's policy is [`Shed`](crate::mailbox::BudgetPolicy::Shed) (or it was a timer's
+    /// message, which has nobody to go back to).
+    BudgetExceeded,
 }
 
 impl fmt::Display for DeadLetterReason {
@@ -112,6 +119,7 @@ impl fmt::Display for DeadLetterReason {
             Self::DroppedOldest => "the full mailbox dropped it for a newer message",
             Self::ActorStopped => "its actor stopped before handling it",
             Self::SubscriberFull => "its subscriber's mailbox was full when it was published",
+            Self::BudgetExceeded => "the system's message budget was spent when it was sent",
         })
     }
 }

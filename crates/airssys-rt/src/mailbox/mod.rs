@@ -23,6 +23,12 @@
 //! [dead letters](crate::dead_letter); an `ask` whose request is dropped fails at once with
 //! [`AskError::Dropped`](crate::message::AskError::Dropped).
 //!
+//! The messages waiting in **unbounded** mailboxes count against the system's
+//! [message budget](crate::SystemBuilder::message_budget) ([`DEFAULT_MESSAGE_BUDGET`] unless
+//! set): past it, a send to an unbounded mailbox is refused or shed to dead letters, as the
+//! [`BudgetPolicy`] says, and the system reports itself degraded (chapter B of
+//! `docs/semantics.md`). Bounded mailboxes do not count: their capacity bounds them already.
+//!
 //! The mailbox allocates nothing until the first message arrives and keeps the room it has grown
 //! to, so sending allocates nothing in steady state. An unbounded mailbox that grew past 4096
 //! waiting messages frees that room once it empties, so a burst does not cost an idle actor its
@@ -38,6 +44,7 @@
 //! assert_eq!(MailboxConfig::default().capacity(), Some(airssys_rt::mailbox::DEFAULT_CAPACITY));
 //! ```
 
+pub(crate) mod budget;
 mod queue;
 
 pub(crate) use queue::{Ending, Mailbox, NameRefused, Next, PushError, Pushed, Signal};
@@ -48,6 +55,46 @@ pub(crate) use queue::{Ending, Mailbox, NameRefused, Next, PushError, Pushed, Si
 /// assert_eq!(airssys_rt::mailbox::DEFAULT_CAPACITY, 1024);
 /// ```
 pub const DEFAULT_CAPACITY: usize = 1024;
+
+/// How many messages may wait in all the unbounded mailboxes of a system together, unless its
+/// builder says otherwise ([`SystemBuilder::message_budget`](crate::SystemBuilder::message_budget)).
+///
+/// 4,194,304 messages: far more than a system that keeps up ever queues, and, at the few dozen
+/// bytes a small message takes in a mailbox, well under a gigabyte. What a message owns on the
+/// heap (a `String`'s text, a `Vec`'s items) is not counted: the budget is in messages.
+///
+/// ```
+/// assert_eq!(airssys_rt::mailbox::DEFAULT_MESSAGE_BUDGET, 1 << 22);
+/// ```
+pub const DEFAULT_MESSAGE_BUDGET: usize = 1 << 22;
+
+/// What a send to an unbounded mailbox does when the system's message budget is spent.
+///
+/// Signals (stop, kill, exit signals, down notices) are never refused by the budget, and
+/// bounded mailboxes are not limited by it.
+///
+/// | policy | `tell`, `try_tell` | `ask` | the message |
+/// |---|---|---|---|
+/// | [`Reject`](BudgetPolicy::Reject) (default) | `Err(Full(msg))` | `Err(Full(msg))` | returned to the sender |
+/// | [`Shed`](BudgetPolicy::Shed) | `Ok(())` | `Err(Dropped)` | a dead letter, [`BudgetExceeded`](crate::dead_letter::DeadLetterReason::BudgetExceeded) |
+///
+/// A timer's message has nobody to be returned to: it is shed under either policy.
+///
+/// ```
+/// use airssys_rt::mailbox::BudgetPolicy;
+/// assert_eq!(BudgetPolicy::default(), BudgetPolicy::Reject);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BudgetPolicy {
+    /// The message is returned to the sender with
+    /// [`SendError::Full`](crate::message::SendError::Full) or
+    /// [`AskError::Full`](crate::message::AskError::Full), at once.
+    #[default]
+    Reject,
+    /// The message is dropped and recorded as a dead letter.
+    Shed,
+}
 
 /// What a bounded mailbox does with a message that arrives when it is full.
 ///
@@ -82,6 +129,9 @@ pub enum OverflowPolicy {
 pub struct MailboxConfig {
     capacity: Option<usize>,
     overflow: OverflowPolicy,
+    /// Whether an unbounded mailbox counts against the message budget: all do but a
+    /// supervisor's, which must never refuse what keeps its tree alive.
+    budgeted: bool,
 }
 
 impl MailboxConfig {
@@ -95,17 +145,18 @@ impl MailboxConfig {
     /// assert_eq!(MailboxConfig::bounded(64).capacity(), Some(64));
     /// ```
     pub const fn bounded(capacity: usize) -> Self {
-        Self { capacity: Some(capacity), overflow: OverflowPolicy::Wait }
+        Self { capacity: Some(capacity), overflow: OverflowPolicy::Wait, budgeted: true }
     }
 
-    /// A mailbox with no bound: sending never waits and never drops.
+    /// A mailbox with no bound of its own: sending never waits, and never drops while the
+    /// system's [message budget](crate::SystemBuilder::message_budget) lasts.
     ///
     /// ```
     /// use airssys_rt::mailbox::MailboxConfig;
     /// assert!(!MailboxConfig::unbounded().is_bounded());
     /// ```
     pub const fn unbounded() -> Self {
-        Self { capacity: None, overflow: OverflowPolicy::Wait }
+        Self { capacity: None, overflow: OverflowPolicy::Wait, budgeted: true }
     }
 
     /// Sets what happens when the mailbox is full. Has no effect on an unbounded mailbox.
@@ -138,6 +189,17 @@ impl MailboxConfig {
     /// ```
     pub const fn is_bounded(&self) -> bool {
         self.capacity.is_some()
+    }
+
+    /// Takes an unbounded mailbox out of the message budget (a supervisor's).
+    pub(crate) const fn outside_budget(mut self) -> Self {
+        self.budgeted = false;
+        self
+    }
+
+    /// Whether its messages count against the system's message budget.
+    pub(crate) const fn is_budgeted(&self) -> bool {
+        self.capacity.is_none() && self.budgeted
     }
 
     /// What happens when the mailbox is full.

@@ -15,6 +15,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
+use super::budget::Budget;
 use super::{MailboxConfig, OverflowPolicy};
 use crate::actor::{ActorId, ErasedCell, ExitReason};
 use crate::monitoring::health::DeferredProbe;
@@ -57,6 +58,9 @@ pub(crate) enum Pushed<T> {
     Evicted(T),
     /// The mailbox was full and dropped the arriving message (`DropNewest`).
     DroppedNewest(T),
+    /// Not queued: the system's message budget is spent (an unbounded mailbox). The policy
+    /// decides whether it goes back to the sender or to dead letters.
+    OverBudget(T),
 }
 
 /// A push the mailbox refused; the item is handed back.
@@ -80,6 +84,8 @@ pub(crate) struct Mailbox<T> {
     killed: AtomicBool,
     capacity: usize,
     overflow: OverflowPolicy,
+    /// Unbounded and counted against the message budget (one byte, in padding already there).
+    budgeted: bool,
 }
 
 struct State<T> {
@@ -104,6 +110,11 @@ struct State<T> {
     ended: bool,
     /// The name the actor is registered under; taken when it ends.
     name: Option<Arc<str>>,
+    /// Budget slots leased and not yet used by a waiting message (unbounded mailboxes only):
+    /// kept under this lock so that most pushes and pops leave the shared counter alone. A
+    /// `u32` (at most `2 * CHUNK`) fits in the padding after the flags: an idle actor pays
+    /// nothing for it.
+    credit: u32,
 }
 
 /// Why a name could not be given to an actor.
@@ -134,17 +145,21 @@ impl<T> Mailbox<T> {
                 relations: None,
                 ended: false,
                 name,
+                credit: 0,
             }),
             changed: Notify::new(),
             senders: AtomicUsize::new(senders),
             killed: AtomicBool::new(false),
             capacity: config.capacity().unwrap_or(usize::MAX),
             overflow: config.overflow_policy(),
+            budgeted: config.is_budgeted(),
         }
     }
 
+    /// Whether a `Full` refusal is for waiting out: a bounded mailbox under `Wait`. An
+    /// unbounded one is `Full` only when the message budget is spent, which is not waited for.
     pub(crate) fn waits_when_full(&self) -> bool {
-        self.overflow == OverflowPolicy::Wait
+        self.pushes_back()
     }
 
     /// Whether a sender can be made to wait: a bounded mailbox under `Wait`.
@@ -159,12 +174,23 @@ impl<T> Mailbox<T> {
     // Inlined into the sender's `tell`: measured, one sender into a bounded mailbox goes from
     // 9.8-10.8 to 12.4-13.4 M msg/s (`AIRSSYS_BENCH=3 cargo bench -p airssys-rt --bench core`).
     #[inline]
-    pub(crate) fn push(&self, item: T) -> Result<Pushed<T>, PushError<T>> {
+    // The budget is the system's, passed in rather than kept: a pointer in every mailbox would
+    // cost each idle actor 8 bytes.
+    pub(crate) fn push(&self, item: T, budget: &Budget) -> Result<Pushed<T>, PushError<T>> {
         let mut state = self.state.lock();
         if state.closed {
             return Err(PushError::Closed(item));
         }
         let pushed = if state.messages.len() < self.capacity {
+            if self.budgeted {
+                if state.credit == 0 {
+                    state.credit = budget.lease();
+                    if state.credit == 0 {
+                        return Ok(Pushed::OverBudget(item));
+                    }
+                }
+                state.credit -= 1;
+            }
             state.messages.push_back(item);
             Pushed::Queued
         } else {
@@ -492,6 +518,7 @@ impl<T> Mailbox<T> {
         cx: &mut Context<'_>,
         fresh: &mut bool,
         kept: impl FnOnce() -> bool,
+        budget: &Budget,
     ) -> Poll<Next<T>> {
         // Take part in Tokio's cooperative budget, so that an actor with an endless supply of
         // messages still lets the other tasks on its worker run.
@@ -508,6 +535,9 @@ impl<T> Mailbox<T> {
         let depth = state.messages.len();
         let was_full = depth >= self.capacity;
         if let Some(message) = state.messages.pop_front() {
+            if self.budgeted {
+                state.credit = budget.keep(state.credit + 1);
+            }
             // A test of a pointer already at hand for actors never probed.
             if state.relations.as_ref().is_some_and(|relations| relations.probe.is_some()) {
                 state.probe_taken();
@@ -551,18 +581,29 @@ impl<T> Mailbox<T> {
     }
 
     /// Refuses every later push and signal, and hands back the messages still waiting.
-    pub(crate) fn close(&self) -> VecDeque<T> {
+    pub(crate) fn close(&self, budget: &Budget) -> VecDeque<T> {
         let mut state = self.state.lock();
         state.closed = true;
         state.plain_stop = None;
         let signals = state.signals.take();
         let receiver = state.receiver.take();
         let waiting = std::mem::take(&mut state.messages);
+        if self.budgeted {
+            budget.give_back(std::mem::take(&mut state.credit) as usize + waiting.len());
+        }
         drop(state);
         // Dropped outside the lock: they may run user code.
         drop((signals, receiver));
         self.changed.notify_waiters();
         waiting
+    }
+
+    /// Gives the budget back the slots leased and not in use, when it runs short.
+    pub(crate) fn reclaim_credit(&self, budget: &Budget) {
+        if self.budgeted {
+            let mut state = self.state.lock();
+            budget.give_back(std::mem::take(&mut state.credit) as usize);
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -705,7 +746,7 @@ mod tests {
     fn a_closed_mailbox_takes_no_signal_and_forgets_those_waiting() {
         let mailbox = Mailbox::<()>::new(MailboxConfig::default(), 1, None);
         assert!(mailbox.signal(Signal::Stop(ExitReason::Normal)));
-        drop(mailbox.close());
+        drop(mailbox.close(&Budget::new(1, crate::mailbox::BudgetPolicy::Reject)));
         assert!(!mailbox.signal(Signal::Stop(ExitReason::Normal)));
         assert!(mailbox.take_signal().is_none());
     }

@@ -13,6 +13,8 @@
 //! | `airssys_actors_started_total`, `airssys_actors_stopped_total` | counter | |
 //! | `airssys_actor_crashes_total` | counter | `reason`: `panicked`, `failed`, `killed`, `other` |
 //! | `airssys_dead_letters_total`, `airssys_restarts_total`, `airssys_escalations_total` | counter | |
+//! | `airssys_message_budget_in_use`, `airssys_message_budget_limit` | gauge | |
+//! | `airssys_over_budget_sends_total` | counter | `outcome`: `refused`, `shed` |
 //! | `airssys_actor_type_actors` | gauge | `actor_type` |
 //! | `airssys_actor_type_<figure>` | gauge | `actor_type` |
 //! | `airssys_named_actor_<figure>` | gauge | `actor`, `actor_type` |
@@ -129,6 +131,13 @@ impl MetricsExport {
         counter!("airssys_dead_letters_total").absolute(system.dead_letters);
         counter!("airssys_restarts_total").absolute(system.restarts);
         counter!("airssys_escalations_total").absolute(system.escalations);
+        gauge!("airssys_message_budget_in_use").set(system.budget_in_use as f64);
+        gauge!("airssys_message_budget_limit").set(self.system.config().message_budget() as f64);
+        for (outcome, count) in
+            [("refused", system.over_budget_refused), ("shed", system.over_budget_shed)]
+        {
+            counter!("airssys_over_budget_sends_total", "outcome" => outcome).absolute(count);
+        }
 
         let mut by_type: HashMap<&'static str, Figures> = HashMap::new();
         let mut by_name: HashMap<(Arc<str>, &'static str), Figures> = HashMap::new();

@@ -349,6 +349,13 @@ pub enum HealthIssue {
     NotAnswering,
     /// One of its children is degraded or failed; the child's node says why.
     Child(Arc<str>),
+    /// The system's [message budget](crate::SystemBuilder::message_budget) of this many
+    /// messages was spent: sends to unbounded mailboxes were refused or shed, and are until
+    /// three quarters of it are free again (B6).
+    OverBudget {
+        /// The budget, in messages.
+        limit: usize,
+    },
 }
 
 impl fmt::Display for HealthIssue {
@@ -363,6 +370,9 @@ impl fmt::Display for HealthIssue {
             Self::NotRunning => f.write_str("not running"),
             Self::NotAnswering => f.write_str("not answering"),
             Self::Child(id) => write!(f, "child {id:?} is not healthy"),
+            Self::OverBudget { limit } => {
+                write!(f, "over the message budget of {limit} queued messages")
+            }
         }
     }
 }
@@ -626,9 +636,13 @@ pub(crate) fn root_gave_up(system: &ActorSystem, id: ActorId, name: Option<Arc<s
     fallen.push_back((id, label));
 }
 
-/// The health of the whole system (H8).
+/// The health of the whole system (H8), and of its message budget (B6).
 pub(crate) async fn system_health(system: &ActorSystem) -> HealthReport {
     let mut report = HealthReport::new(Arc::from("system"), None, ChildKind::Supervisor);
+    let budget = system.budget();
+    if budget.is_over() {
+        report.flag(HealthStatus::Degraded, HealthIssue::OverBudget { limit: budget.limit() });
+    }
     let mut running = Vec::new();
     for root in system.root_supervisors() {
         let label = root.actor().name().unwrap_or_else(|| Arc::from(root.actor().id().to_string()));

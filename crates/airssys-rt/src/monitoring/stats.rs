@@ -56,6 +56,7 @@ use dashmap::DashMap;
 use tokio::time::Instant;
 
 use crate::actor::{ActorId, ActorState, ExitReason};
+use crate::mailbox::budget::Budget;
 use crate::system::ActorSystem;
 
 /// One message in this many has its handling time measured: the first one an actor takes, and
@@ -317,6 +318,7 @@ impl Crashes {
 /// let stats = system.statistics();
 /// assert_eq!((stats.alive, stats.started, stats.stopped), (0, 0, 0));
 /// assert_eq!((stats.dead_letters, stats.restarts, stats.escalations), (0, 0, 0));
+/// assert_eq!((stats.budget_in_use, stats.over_budget_refused, stats.over_budget_shed), (0, 0, 0));
 /// # }
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -337,6 +339,17 @@ pub struct SystemStatistics {
     pub restarts: u64,
     /// Supervisors that gave up because restarts came too fast, escalating to their parent.
     pub escalations: u64,
+    /// Slots of the [message budget](crate::SystemBuilder::message_budget) in use: at least the
+    /// messages waiting in unbounded mailboxes, at most the budget. Each unbounded mailbox
+    /// holds a few spare slots (at most 128) while the budget is far from spent; once it has
+    /// run short, none, and the figure is the number of messages waiting.
+    pub budget_in_use: u64,
+    /// Sends to unbounded mailboxes handed back to their sender because the budget was spent
+    /// ([`BudgetPolicy::Reject`](crate::mailbox::BudgetPolicy::Reject)).
+    pub over_budget_refused: u64,
+    /// Sends to unbounded mailboxes made dead letters because the budget was spent
+    /// ([`BudgetPolicy::Shed`](crate::mailbox::BudgetPolicy::Shed), or a timer's message).
+    pub over_budget_shed: u64,
 }
 
 /// The per-system counters, always on; they count on spawn and exit paths only.
@@ -380,7 +393,12 @@ impl SystemCounters {
         self.stopped.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn snapshot(&self, alive: usize, dead_letters: u64) -> SystemStatistics {
+    pub(crate) fn snapshot(
+        &self,
+        alive: usize,
+        dead_letters: u64,
+        budget: &Budget,
+    ) -> SystemStatistics {
         let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         SystemStatistics {
             alive: alive as u64,
@@ -395,6 +413,9 @@ impl SystemCounters {
             dead_letters,
             restarts: read(&self.restarts),
             escalations: read(&self.escalations),
+            budget_in_use: budget.in_use() as u64,
+            over_budget_refused: budget.refused(),
+            over_budget_shed: budget.shed(),
         }
     }
 }

@@ -576,9 +576,9 @@ impl Supervisor {
         options: SpawnOptions,
         spec: SupervisorSpec,
     ) -> Result<SupervisorRef, SpawnError> {
-        // Always unbounded: a supervisor must never refuse the retries and requests that keep
-        // its tree alive.
-        let options = options.mailbox(MailboxConfig::unbounded());
+        // Always unbounded, and outside the message budget: a supervisor must never refuse the
+        // retries and requests that keep its tree alive.
+        let options = options.mailbox(MailboxConfig::unbounded().outside_budget());
         let actor = system.spawn_with::<Supervisor>(options, spec).await?;
         Ok(SupervisorRef { actor })
     }

@@ -15,6 +15,7 @@
 //! | [`dead_letter_history`](SystemBuilder::dead_letter_history) | the latest 128 | |
 //! | [`statistics`](SystemBuilder::statistics) | off: per-actor [statistics](crate::monitoring::stats) are not kept | |
 //! | [`crash_report_history`](SystemBuilder::crash_report_history) | the latest 64 | |
+//! | [`message_budget`](SystemBuilder::message_budget) | [`DEFAULT_MESSAGE_BUDGET`] (4,194,304) messages waiting in unbounded mailboxes, [`Reject`](crate::mailbox::BudgetPolicy::Reject) past it | [`over_budget`](SystemBuilder::over_budget) |
 //!
 //! ```
 //! use std::time::Duration;
@@ -49,7 +50,8 @@ use tokio::sync::Notify;
 use crate::actor::{self, Actor, ActorId, ActorRef, ErasedCell};
 use crate::broker::Broker;
 use crate::dead_letter::DeadLetters;
-use crate::mailbox::{MailboxConfig, MailboxConfigError};
+use crate::mailbox::budget::Budget;
+use crate::mailbox::{BudgetPolicy, MailboxConfig, MailboxConfigError, DEFAULT_MESSAGE_BUDGET};
 use crate::monitoring::crash::CrashReports;
 use crate::monitoring::health::{FallenRoots, HealthReport};
 use crate::monitoring::stats::{
@@ -115,6 +117,8 @@ struct SystemInner {
     counters: SystemCounters,
     /// Per-actor statistics, when they are on.
     actor_stats: Option<ActorStatsTable>,
+    /// Every unbounded mailbox leases slots from it.
+    budget: Budget,
 }
 
 impl Drop for SystemInner {
@@ -148,6 +152,7 @@ impl ActorSystem {
         let dead_letters = DeadLetters::new(config.dead_letter_history);
         let actor_stats = config.statistics.then(ActorStatsTable::default);
         let crash_reports = CrashReports::new(config.crash_report_history);
+        let budget = Budget::new(config.message_budget, config.over_budget);
         Self {
             inner: Arc::new(SystemInner {
                 config,
@@ -167,6 +172,7 @@ impl ActorSystem {
                 deadlines: Arc::new(deadlines::Deadlines::new()),
                 counters: SystemCounters::default(),
                 actor_stats,
+                budget,
             }),
         }
     }
@@ -323,7 +329,7 @@ impl ActorSystem {
     /// ```
     pub fn statistics(&self) -> SystemStatistics {
         let inner = &*self.inner;
-        inner.counters.snapshot(self.actor_count(), inner.dead_letters.count())
+        inner.counters.snapshot(self.actor_count(), inner.dead_letters.count(), &inner.budget)
     }
 
     /// A snapshot of the statistics of every live actor, in no particular order; empty unless
@@ -358,7 +364,10 @@ impl ActorSystem {
     /// The health of the whole system: one node per root supervisor (one that no supervisor
     /// started), as its [`health`](crate::supervisor::SupervisorRef::health) reports it, and a
     /// **Failed** node for each root supervisor that gave up; the system's status is the worst
-    /// of its roots'. See [`monitoring::health`](crate::monitoring::health).
+    /// of its roots', and at least **Degraded** while the
+    /// [message budget](SystemBuilder::message_budget) is over (issue
+    /// [`OverBudget`](crate::monitoring::health::HealthIssue::OverBudget)). See
+    /// [`monitoring::health`](crate::monitoring::health).
     ///
     /// ```
     /// use airssys_rt::monitoring::health::HealthStatus;
@@ -414,6 +423,18 @@ impl ActorSystem {
 
     pub(crate) fn fallen_roots(&self) -> &FallenRoots {
         &self.inner.fallen_roots
+    }
+
+    pub(crate) fn budget(&self) -> &Budget {
+        &self.inner.budget
+    }
+
+    /// Takes back the spare budget credit of every mailbox: a sweep over all actors, done once
+    /// each time the budget runs short.
+    pub(crate) fn reclaim_budget_credit(&self) {
+        for cell in self.running_actors() {
+            cell.reclaim_budget_credit();
+        }
     }
 
     pub(crate) fn counters(&self) -> &SystemCounters {
@@ -617,6 +638,8 @@ pub struct SystemConfig {
     dead_letter_history: usize,
     statistics: bool,
     crash_report_history: usize,
+    message_budget: usize,
+    over_budget: BudgetPolicy,
 }
 
 /// The default `ask` timeout: 5 s, as OTP's `gen_server:call`.
@@ -661,6 +684,8 @@ impl Default for SystemConfig {
             dead_letter_history: DEFAULT_DEAD_LETTER_HISTORY,
             statistics: false,
             crash_report_history: DEFAULT_CRASH_REPORT_HISTORY,
+            message_budget: DEFAULT_MESSAGE_BUDGET,
+            over_budget: BudgetPolicy::Reject,
         }
     }
 }
@@ -734,6 +759,26 @@ impl SystemConfig {
     /// ```
     pub fn crash_report_history(&self) -> usize {
         self.crash_report_history
+    }
+
+    /// How many messages may wait in the system's unbounded mailboxes together.
+    ///
+    /// ```
+    /// # let system = airssys_rt::ActorSystem::new();
+    /// assert_eq!(system.config().message_budget(), airssys_rt::mailbox::DEFAULT_MESSAGE_BUDGET);
+    /// ```
+    pub fn message_budget(&self) -> usize {
+        self.message_budget
+    }
+
+    /// What a send to an unbounded mailbox does once the message budget is spent.
+    ///
+    /// ```
+    /// # let system = airssys_rt::ActorSystem::new();
+    /// assert_eq!(system.config().over_budget(), airssys_rt::mailbox::BudgetPolicy::Reject);
+    /// ```
+    pub fn over_budget(&self) -> BudgetPolicy {
+        self.over_budget
     }
 }
 
@@ -839,6 +884,35 @@ impl SystemBuilder {
         self
     }
 
+    /// How many messages may wait in all the unbounded mailboxes of the system together
+    /// (default [`DEFAULT_MESSAGE_BUDGET`]); past it, sends to unbounded mailboxes are refused
+    /// or shed, as [`over_budget`](Self::over_budget) says, and
+    /// [`ActorSystem::health`] reports the system degraded. Bounded mailboxes do not count
+    /// against it. Zero is refused by [`build`](Self::build).
+    ///
+    /// ```
+    /// let system = airssys_rt::ActorSystem::builder().message_budget(100_000).build().unwrap();
+    /// assert_eq!(system.config().message_budget(), 100_000);
+    /// ```
+    pub fn message_budget(mut self, messages: usize) -> Self {
+        self.config.message_budget = messages;
+        self
+    }
+
+    /// What a send to an unbounded mailbox does once the message budget is spent: handed back
+    /// to the sender ([`BudgetPolicy::Reject`], the default) or made a dead letter
+    /// ([`BudgetPolicy::Shed`]).
+    ///
+    /// ```
+    /// use airssys_rt::mailbox::BudgetPolicy;
+    /// let system = airssys_rt::ActorSystem::builder().over_budget(BudgetPolicy::Shed).build().unwrap();
+    /// assert_eq!(system.config().over_budget(), BudgetPolicy::Shed);
+    /// ```
+    pub fn over_budget(mut self, policy: BudgetPolicy) -> Self {
+        self.config.over_budget = policy;
+        self
+    }
+
     /// The system, if the settings are usable.
     ///
     /// ```
@@ -850,6 +924,9 @@ impl SystemBuilder {
         self.config.mailbox.validate()?;
         if self.config.max_actors == 0 {
             return Err(ConfigError::ZeroMaxActors);
+        }
+        if self.config.message_budget == 0 {
+            return Err(ConfigError::ZeroMessageBudget);
         }
         Ok(ActorSystem::from_config(self.config))
     }
@@ -871,6 +948,9 @@ pub enum ConfigError {
     /// A system that may run no actor.
     #[error("max_actors must be at least 1")]
     ZeroMaxActors,
+    /// A message budget that no message fits in.
+    #[error("message_budget must be at least 1")]
+    ZeroMessageBudget,
 }
 
 /// How to spawn one actor: its name and mailbox.

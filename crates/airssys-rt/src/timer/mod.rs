@@ -183,6 +183,7 @@ use tokio::time::{Instant, MissedTickBehavior, Sleep};
 
 use crate::actor::{Actor, ActorRef, Context, ErasedCell};
 use crate::dead_letter::DeadLetterReason;
+use crate::mailbox::budget::Budget;
 use crate::mailbox::{Mailbox, PushError, Pushed};
 use crate::message::{Envelope, Undelivered};
 use crate::monitoring::trace::SenderContext;
@@ -330,14 +331,19 @@ impl Timer {
     /// Queues `item` unless the timer was cancelled (then `None`, and the item is dropped).
     /// The push is the only thing done under the lock: a message dropped or evicted by it,
     /// whose `Drop` is user code, is handed back to be dealt with outside.
-    fn push<T>(&self, mailbox: &Mailbox<T>, item: T) -> Option<Result<Pushed<T>, PushError<T>>> {
+    fn push<T>(
+        &self,
+        mailbox: &Mailbox<T>,
+        item: T,
+        budget: &Budget,
+    ) -> Option<Result<Pushed<T>, PushError<T>>> {
         let sending = self.task.lock();
         if self.state.load(Ordering::Acquire) == CANCELLED {
             drop(sending);
             drop(item);
             return None;
         }
-        let pushed = mailbox.push(item);
+        let pushed = mailbox.push(item, budget);
         drop(sending);
         Some(pushed)
     }
@@ -471,7 +477,7 @@ async fn deliver<A: Actor>(armed: &Armed<A>, msg: A::Msg) {
             // Registered before the attempt, so room made right after it is not missed.
             let mut room = pin!(cell.mailbox.changed().notified());
             room.as_mut().enable();
-            match armed.timer.push(&cell.mailbox, envelope) {
+            match armed.timer.push(&cell.mailbox, envelope, cell.system.budget()) {
                 Some(Err(PushError::Full(back))) => {
                     envelope = back;
                     room.await;
@@ -480,7 +486,7 @@ async fn deliver<A: Actor>(armed: &Armed<A>, msg: A::Msg) {
             }
         }
     } else {
-        armed.timer.push(&cell.mailbox, envelope)
+        armed.timer.push(&cell.mailbox, envelope, cell.system.budget())
     };
     let Some(pushed) = pushed else {
         return;
