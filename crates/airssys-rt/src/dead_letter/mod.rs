@@ -9,7 +9,9 @@
 //! * it was published to a subscriber that had ended, or that was full and not to be waited
 //!   for (see [`broker`](crate::broker)), or
 //! * it was a broadcast's copy that a worker's full mailbox refused while other workers queued
-//!   theirs (see [`router`](crate::router)).
+//!   theirs (see [`router`](crate::router)), or
+//! * its `tell` was dropped (cancelled) before it was queued, e.g. while it waited for room in a
+//!   full mailbox.
 //!
 //! Other messages refused at the door (a full `Reject` mailbox, a closed mailbox) are not dead
 //! letters: they go back to the sender inside the error.
@@ -102,6 +104,10 @@ pub enum DeadLetterReason {
     /// was not to wait for room (best effort, a `Reject` mailbox), or not any longer (its
     /// deadline passed).
     SubscriberFull,
+    /// Its sender gave up before it was queued: a `tell` (direct, or through a
+    /// [router](crate::router)) dropped while it waited for room in a full mailbox, or before
+    /// it had sent anything (e.g. cancelled by `tokio::time::timeout` or `select!`).
+    SendCancelled,
 }
 
 impl fmt::Display for DeadLetterReason {
@@ -111,6 +117,7 @@ impl fmt::Display for DeadLetterReason {
             Self::DroppedOldest => "the full mailbox dropped it for a newer message",
             Self::ActorStopped => "its actor stopped before handling it",
             Self::SubscriberFull => "its subscriber's mailbox was full when it was published",
+            Self::SendCancelled => "its send was cancelled before it was queued",
         })
     }
 }
