@@ -63,8 +63,9 @@
 //!   then to a fresh read of the table if it changed meanwhile; only when no worker takes it
 //!   is it handed back: [`SendError::Closed`] for a `tell`, [`AskError::Closed`] for an `ask`.
 //!   A full mailbox is not skipped: under [`OverflowPolicy::Wait`] a `tell` waits for room in
-//!   the chosen worker, under `Reject` it fails with [`SendError::Full`], as a direct send
-//!   would.
+//!   the chosen worker (at most its [timeout](RouterTell::timeout), if it has one), under
+//!   `Reject` it fails with [`SendError::Full`], as a direct send would. A `tell` dropped before
+//!   its message is queued makes the message a [dead letter](crate::dead_letter).
 //! * Messages that a worker had **already queued** when it crashed, or when a shrink stopped
 //!   it, follow the ordinary rules: they become [dead letters](crate::dead_letter), and their
 //!   asks fail with [`AskError::Stopped`]. They are not moved to another worker: the crash may
