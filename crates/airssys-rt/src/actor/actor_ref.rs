@@ -168,6 +168,7 @@ impl<A: Actor> ActorRef<A> {
     /// }
     /// # }
     /// ```
+    #[inline]
     pub fn tell(&self, msg: A::Msg) -> Tell<'_, A> {
         Tell { actor: self, msg, timeout: None }
     }
@@ -457,6 +458,7 @@ impl<'a, A: Actor> IntoFuture for Tell<'a, A> {
     type Output = Result<(), SendError<A::Msg>>;
     type IntoFuture = TellFuture<'a, A>;
 
+    #[inline]
     fn into_future(self) -> Self::IntoFuture {
         let deadline = self.timeout.map(|timeout| AskDeadline {
             deadlines: self.actor.cell.system.deadlines(),
@@ -519,50 +521,77 @@ pin_project! {
 impl<A: Actor> Future for TellFuture<'_, A> {
     type Output = Result<(), SendError<A::Msg>>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+    // Kept small, so that it inlines into the sender: a tell into a mailbox with room costs
+    // what a push does. Waiting for room is the separate `poll_room`.
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.as_mut().project();
+        if this.room.is_none() {
+            let cell = this.actor.cell();
+            if !*this.gave_way {
+                // A sender that is never made to wait (an unbounded mailbox, or a policy other
+                // than `Wait`) still gives way now and then, as Tokio's own channels do, so that
+                // a sending loop cannot keep the actor it fills (often queued right behind it,
+                // on the same worker) from running. Under `Wait`, a full mailbox makes it wait
+                // anyway. It gives way before it sends: a tell cancelled there has queued
+                // nothing.
+                if !cell.mailbox.pushes_back() {
+                    ready!(tokio::task::coop::poll_proceed(cx)).made_progress();
+                }
+                *this.gave_way = true;
+            }
+            let Some(envelope) = this.unsent.take() else {
+                panic!("a `TellFuture` polled after it completed");
+            };
+            match cell.push(envelope) {
+                Ok(()) => return Poll::Ready(Ok(())),
+                Err(PushError::Full(back)) if cell.mailbox.waits_when_full() => {
+                    *this.unsent = Some(back);
+                }
+                Err(error) => return Poll::Ready(Err(send_error(error))),
+            }
+        }
+        self.poll_room(cx)
+    }
+}
+
+impl<A: Actor> TellFuture<'_, A> {
+    /// Waits for room in a full `Wait` mailbox, then queues the message; gives up when the
+    /// deadline, if there is one, has passed.
+    #[inline(never)]
+    fn poll_room(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Result<(), SendError<A::Msg>>> {
         let mut this = self.project();
         let cell = this.actor.cell();
-        if !*this.gave_way {
-            // A sender that is never made to wait (an unbounded mailbox, or a policy other
-            // than `Wait`) still gives way now and then, as Tokio's own channels do, so that a
-            // sending loop cannot keep the actor it fills (often queued right behind it, on the
-            // same worker) from running. Under `Wait`, a full mailbox makes it wait anyway. It
-            // gives way before it sends: a tell cancelled there has queued nothing.
-            if !cell.mailbox.pushes_back() {
-                ready!(tokio::task::coop::poll_proceed(cx)).made_progress();
-            }
-            *this.gave_way = true;
-        }
         let Some(mut envelope) = this.unsent.take() else {
             panic!("a `TellFuture` polled after it completed");
         };
         let sent = loop {
-            match cell.push(envelope) {
-                Ok(()) => break Ok(()),
-                Err(PushError::Full(back)) if cell.mailbox.waits_when_full() => {
-                    envelope = back;
-                    let waiting = this.room.as_mut().as_pin_mut().map(|room| room.poll(cx));
-                    match waiting {
-                        // Register for room, then try once more before sleeping on it.
-                        None => {
-                            let actor: &ActorRef<A> = this.actor;
-                            this.room.set(Some(actor.cell.mailbox.changed().notified()));
-                            if let Some(room) = this.room.as_mut().as_pin_mut() {
-                                room.enable();
-                            }
-                        }
-                        Some(Poll::Ready(())) => this.room.set(None),
-                        Some(Poll::Pending) => {
-                            let expired =
-                                this.deadline.as_mut().is_some_and(|due| due.poll_expired(cx));
-                            if expired {
-                                break Err(SendError::Full(envelope.message));
-                            }
-                            *this.unsent = Some(envelope);
-                            return Poll::Pending;
-                        }
+            let waiting = this.room.as_mut().as_pin_mut().map(|room| room.poll(cx));
+            match waiting {
+                // Register for room, then try once more before sleeping on it.
+                None => {
+                    let actor: &ActorRef<A> = this.actor;
+                    this.room.set(Some(actor.cell.mailbox.changed().notified()));
+                    if let Some(room) = this.room.as_mut().as_pin_mut() {
+                        room.enable();
                     }
                 }
+                Some(Poll::Ready(())) => this.room.set(None),
+                Some(Poll::Pending) => {
+                    let expired = this.deadline.as_mut().is_some_and(|due| due.poll_expired(cx));
+                    if expired {
+                        break Err(SendError::Full(envelope.message));
+                    }
+                    *this.unsent = Some(envelope);
+                    return Poll::Pending;
+                }
+            }
+            match cell.push(envelope) {
+                Ok(()) => break Ok(()),
+                Err(PushError::Full(back)) => envelope = back,
                 Err(error) => break Err(send_error(error)),
             }
         };
