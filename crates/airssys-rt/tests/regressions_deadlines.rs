@@ -187,7 +187,7 @@ async fn m13_a_tell_cancelled_at_its_budget_yield_has_already_delivered() {
             }
         }
         let pending = {
-            let mut tell = pin!(actor.tell(Cmd::Echo(7)));
+            let mut tell = pin!(actor.tell(Cmd::Echo(7)).into_future());
             tell.as_mut().poll(cx).is_pending()
         }; // the tell is dropped here, as by a losing select! branch
         Poll::Ready((pending, actor.mailbox_len()))

@@ -484,6 +484,103 @@ async fn r9_a_full_worker_is_not_skipped_and_a_tell_waiting_on_it_is_routed_agai
     gate.open();
 }
 
+#[tokio::test(start_paused = true)]
+async fn r9_a_routed_tell_with_a_timeout_hands_the_message_back_when_its_worker_had_no_room() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let spec = PoolSpec::new(1, log.clone()).mailbox(MailboxConfig::bounded(1));
+    let pool = start(&system, spec).await;
+    let router = pool.router();
+    let worker = router.workers()[0].clone();
+    let gate = Arc::new(Gate::default());
+    hold(&worker, &gate).await;
+    router.tell(Job::Work(0)).await.unwrap();
+    let began = tokio::time::Instant::now();
+    let sent = router.tell(Job::Work(1)).timeout(Duration::from_millis(100)).await;
+    assert!(matches!(sent, Err(SendError::Full(Job::Work(1)))));
+    assert!(began.elapsed() >= Duration::from_millis(100), "gave up early: {:?}", began.elapsed());
+    assert_eq!(worker.mailbox_len(), 1, "the message handed back was not queued");
+    assert_eq!(system.dead_letters().count(), 0, "a message handed back is no dead letter");
+    // Room within the timeout: queued as without one.
+    let waiting = tokio::spawn({
+        let router = router.clone();
+        async move { router.tell(Job::Work(2)).timeout(Duration::from_secs(60)).await.is_ok() }
+    });
+    tokio::task::yield_now().await;
+    assert!(!waiting.is_finished());
+    gate.open();
+    assert!(waiting.await.unwrap());
+    let (_, last) = router.ask(Job::Work(3)).await.unwrap();
+    assert_eq!(last, 3);
+    let numbers: Vec<u64> = handled(&log).into_iter().map(|(_, n)| n).collect();
+    assert_eq!(numbers, [0, 2, 3]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn r9_a_routed_tell_dropped_before_its_message_is_queued_becomes_a_dead_letter() {
+    use airssys_rt::dead_letter::DeadLetterReason;
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let spec = PoolSpec::new(1, log.clone()).mailbox(MailboxConfig::bounded(1));
+    let pool = start(&system, spec).await;
+    let router = pool.router();
+    let worker = router.workers()[0].clone();
+    let gate = Arc::new(Gate::default());
+    hold(&worker, &gate).await;
+    router.tell(Job::Work(0)).await.unwrap();
+    // Dropped while it waits for room in its worker.
+    let cancelled = tokio::time::timeout(Duration::from_millis(100), router.tell(Job::Work(1)));
+    assert!(cancelled.await.is_err(), "the tell should still have been waiting");
+    // Dropped before it was routed at all: a dead letter of the worker the routing picks.
+    tokio::select! {
+        biased;
+        () = std::future::ready(()) => {}
+        _ = router.tell(Job::Work(2)) => panic!("the tell branch was not to run"),
+    }
+    let letters = system.dead_letters().recent();
+    assert_eq!(letters.len(), 2);
+    assert!(letters
+        .iter()
+        .all(|l| l.target == worker.id() && l.reason == DeadLetterReason::SendCancelled));
+    gate.open();
+    router.ask(Job::Work(3)).await.unwrap();
+    let numbers: Vec<u64> = handled(&log).into_iter().map(|(_, n)| n).collect();
+    assert_eq!(numbers, [0, 3], "a cancelled message is never handled");
+}
+
+#[tokio::test(start_paused = true)]
+async fn r9_a_broadcast_tell_dropped_or_timed_out_while_waiting_accounts_for_every_copy() {
+    use airssys_rt::dead_letter::DeadLetterReason;
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let spec = PoolSpec::new(2, log.clone()).mailbox(MailboxConfig::bounded(1)).broadcast();
+    let pool = start(&system, spec).await;
+    let router = pool.router();
+    let workers = router.workers();
+    let gate = Arc::new(Gate::default());
+    hold(&workers[0], &gate).await;
+    workers[0].try_tell(Job::Work(0)).unwrap();
+
+    // Slot 0 is full: the broadcast waits there, before slot 1 has its copy. Dropped, it
+    // leaves a dead letter for each of them.
+    let cancelled = tokio::time::timeout(Duration::from_millis(100), router.tell(Job::Work(1)));
+    assert!(cancelled.await.is_err(), "the broadcast should still have been waiting");
+    let letters = system.dead_letters().recent();
+    let targets: HashSet<ActorId> = letters.iter().map(|l| l.target).collect();
+    assert_eq!(targets, workers.iter().map(|w| w.id()).collect());
+    assert!(letters.iter().all(|l| l.reason == DeadLetterReason::SendCancelled));
+    assert_eq!(workers[1].mailbox_len(), 0);
+
+    // With a timeout, the copy still without room is refused (R6) and the others go on.
+    router.tell(Job::Work(2)).timeout(Duration::from_millis(100)).await.unwrap();
+    assert_eq!(wait_handled(&log, 1).await, [(workers[1].id(), 2)]);
+    let letters = system.dead_letters().recent();
+    assert_eq!(letters.len(), 3);
+    assert_eq!(letters[2].target, workers[0].id());
+    assert_eq!(letters[2].reason, DeadLetterReason::DroppedNewest);
+    gate.open();
+}
+
 #[tokio::test]
 async fn r10_resize_adds_slots_at_the_end_and_removes_the_highest_whose_queues_become_dead_letters()
 {

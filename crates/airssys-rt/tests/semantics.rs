@@ -3,8 +3,9 @@
 mod common;
 
 use std::collections::HashSet;
-use std::future::IntoFuture;
+use std::future::{Future, IntoFuture};
 use std::sync::atomic::Ordering;
+use std::task::Poll;
 use std::time::Duration;
 
 use airssys_rt::dead_letter::DeadLetterReason;
@@ -787,7 +788,7 @@ async fn m8_1_wait_tell_waits_for_room() {
     actor.try_tell(Cmd::Echo(1)).unwrap();
     actor.try_tell(Cmd::Echo(2)).unwrap();
     assert!(matches!(actor.try_tell(Cmd::Echo(9)), Err(SendError::Full(Cmd::Echo(9)))));
-    let mut waiting = Box::pin(actor.tell(Cmd::Echo(3)));
+    let mut waiting = Box::pin(actor.tell(Cmd::Echo(3)).into_future());
     assert!((&mut waiting).now_or_never().is_none(), "tell should wait on a full mailbox");
     assert_eq!(actor.mailbox_len(), 2);
     let blocking = actor.clone();
@@ -1009,6 +1010,106 @@ async fn m12_dead_letters_are_counted_and_the_latest_kept() {
     assert_eq!(first.reason, DeadLetterReason::DroppedNewest);
     assert!(first.message_type.ends_with("Cmd"), "{}", first.message_type);
     assert!(letters.windows(2).all(|w| w[0].at <= w[1].at), "oldest first");
+}
+
+#[tokio::test(start_paused = true)]
+async fn m14_a_tell_with_a_timeout_hands_the_message_back_when_no_room_came() {
+    let system = ActorSystem::new();
+    let args = ProbeArgs::new();
+    let journal = args.journal.clone();
+    let actor = system.spawn_with::<Probe>(bounded(1, OverflowPolicy::Wait), args).await.unwrap();
+    let release = block(&actor).await;
+    actor.try_tell(Cmd::Echo(1)).unwrap();
+    let began = tokio::time::Instant::now();
+    let sent = actor.tell(Cmd::Echo(2)).timeout(Duration::from_millis(100)).await;
+    assert!(matches!(sent, Err(SendError::Full(Cmd::Echo(2)))), "{sent:?}");
+    assert!(began.elapsed() >= Duration::from_millis(100), "gave up early: {:?}", began.elapsed());
+    assert_eq!(actor.mailbox_len(), 1, "the message handed back was not queued");
+    assert_eq!(system.dead_letters().count(), 0, "a message handed back is no dead letter");
+    release.send(()).unwrap();
+    actor.ask(Cmd::Echo(3)).await.unwrap();
+    assert_eq!(journal.handled(), vec![1, 3]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn m14_a_tell_with_a_timeout_is_queued_once_there_is_room_in_time() {
+    let system = ActorSystem::new();
+    let args = ProbeArgs::new();
+    let journal = args.journal.clone();
+    let actor = system.spawn_with::<Probe>(bounded(1, OverflowPolicy::Wait), args).await.unwrap();
+    let release = block(&actor).await;
+    actor.try_tell(Cmd::Echo(1)).unwrap();
+    let mut waiting =
+        Box::pin(actor.tell(Cmd::Echo(2)).timeout(Duration::from_secs(60)).into_future());
+    assert!((&mut waiting).now_or_never().is_none(), "tell should wait on a full mailbox");
+    release.send(()).unwrap();
+    waiting.await.unwrap();
+    actor.ask(Cmd::Echo(3)).await.unwrap();
+    assert_eq!(journal.handled(), vec![1, 2, 3]);
+    // A tell that need not wait ignores its timeout, even one already passed.
+    actor.tell(Cmd::Echo(4)).timeout(Duration::ZERO).await.unwrap();
+    actor.ask(Cmd::Echo(5)).await.unwrap();
+    assert_eq!(journal.handled(), vec![1, 2, 3, 4, 5]);
+    assert_eq!(system.dead_letters().count(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn m15_a_tell_dropped_while_waiting_for_room_becomes_a_dead_letter() {
+    let system = ActorSystem::new();
+    let args = ProbeArgs::new();
+    let journal = args.journal.clone();
+    let actor = system.spawn_with::<Probe>(bounded(1, OverflowPolicy::Wait), args).await.unwrap();
+    let release = block(&actor).await;
+    actor.try_tell(Cmd::Echo(1)).unwrap();
+    let cancelled =
+        tokio::time::timeout(Duration::from_millis(100), actor.tell(Cmd::Echo(2))).await;
+    assert!(cancelled.is_err(), "the tell should still have been waiting");
+    assert_eq!(system.dead_letters().count(), 1);
+    let letter = &system.dead_letters().recent()[0];
+    assert_eq!(letter.reason, DeadLetterReason::SendCancelled);
+    assert_eq!(letter.target, actor.id());
+    assert!(!letter.was_ask);
+    assert!(letter.message_type.ends_with("Cmd"), "{}", letter.message_type);
+    // The same through `select!`, whose losing branch is dropped without being polled.
+    tokio::select! {
+        biased;
+        () = std::future::ready(()) => {}
+        _ = actor.tell(Cmd::Echo(3)) => panic!("the tell branch was not to run"),
+    }
+    assert_eq!(system.dead_letters().count(), 2);
+    release.send(()).unwrap();
+    actor.ask(Cmd::Echo(4)).await.unwrap();
+    assert_eq!(journal.handled(), vec![1, 4], "a cancelled message is never handled");
+    // A tell never awaited sent nothing: no dead letter.
+    drop(actor.tell(Cmd::Echo(5)));
+    assert_eq!(system.dead_letters().count(), 2);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn m15_a_tell_dropped_while_giving_way_becomes_a_dead_letter() {
+    let system = ActorSystem::new();
+    let options = SpawnOptions::new().mailbox(MailboxConfig::unbounded());
+    let args = ProbeArgs::new();
+    let journal = args.journal.clone();
+    let actor = system.spawn_with::<Probe>(options, args).await.unwrap();
+    // Polled once each, without ever yielding: the loop spends Tokio's budget (M13) until a
+    // tell gives way, and is then dropped.
+    let mut queued = 0;
+    loop {
+        let mut tell = std::pin::pin!(actor.tell(Cmd::Echo(queued)).into_future());
+        let polled = std::future::poll_fn(|cx| Poll::Ready(tell.as_mut().poll(cx))).await;
+        match polled {
+            Poll::Ready(sent) => sent.unwrap(),
+            Poll::Pending => break,
+        }
+        queued += 1;
+    }
+    assert_eq!(actor.mailbox_len() as u64, queued, "the cancelled tell queued nothing");
+    assert_eq!(system.dead_letters().count(), 1);
+    assert_eq!(system.dead_letters().recent()[0].reason, DeadLetterReason::SendCancelled);
+    actor.ask(Cmd::Echo(queued + 1)).await.unwrap();
+    let expected: Vec<u64> = (0..queued).chain([queued + 1]).collect();
+    assert_eq!(journal.handled(), expected);
 }
 
 // ------------------------------------------------------------------- M16. asking oneself

@@ -3,7 +3,7 @@ use std::future::{Future, IntoFuture};
 use std::hash::{Hash, Hasher};
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
-use std::task::{Context as TaskContext, Poll};
+use std::task::{ready, Context as TaskContext, Poll};
 use std::time::Duration;
 
 use pin_project_lite::pin_project;
@@ -11,6 +11,7 @@ use tokio::sync::futures::Notified;
 use tokio::time::Sleep;
 
 use super::{Actor, ActorCell, ActorId, ActorState, ErasedCell, ExitReason};
+use crate::dead_letter::DeadLetterReason;
 use crate::mailbox::PushError;
 use crate::message::{AskError, Envelope, ReplyReceiver, SendError, Undelivered};
 use crate::system::deadlines::{deadline_after, Deadline, Deadlines, Registration};
@@ -143,35 +144,33 @@ impl<A: Actor> ActorRef<A> {
     /// Sends a message without waiting for it to be handled.
     ///
     /// Waits only when a bounded mailbox under [`OverflowPolicy::Wait`] is full, until there is
-    /// room. Fails with the message handed back when the actor no longer takes messages
-    /// ([`SendError::Closed`]) or the mailbox is full under `Reject` ([`SendError::Full`]).
+    /// room, or for at most the time [`Tell::timeout`] gives. Fails with the message handed back
+    /// when the actor no longer takes messages ([`SendError::Closed`]), the mailbox is full under
+    /// `Reject` ([`SendError::Full`]), or the timeout passed before there was room
+    /// ([`SendError::Full`]). A tell dropped before its message is queued (cancelled, e.g. by
+    /// `tokio::time::timeout` or `select!`) makes the message a
+    /// [dead letter](crate::dead_letter) with reason
+    /// [`SendCancelled`](crate::dead_letter::DeadLetterReason::SendCancelled).
     ///
     /// [`OverflowPolicy::Wait`]: crate::mailbox::OverflowPolicy::Wait
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
+    /// # use std::time::Duration;
     /// # async fn send(actor: ActorRef<impl Actor<Msg = String>>) {
     /// if let Err(error) = actor.tell("hello".to_string()).await {
     ///     eprintln!("not delivered: {}", error.into_inner());
     /// }
+    /// if let Err(SendError::Full(back)) =
+    ///     actor.tell("soon".to_string()).timeout(Duration::from_millis(10)).await
+    /// {
+    ///     eprintln!("no room within 10 ms, keeping {back}");
+    /// }
     /// # }
     /// ```
-    pub async fn tell(&self, msg: A::Msg) -> Result<(), SendError<A::Msg>> {
-        // A sender that is never made to wait (an unbounded mailbox, or a policy other than
-        // `Wait`) still gives way now and then, as Tokio's own channels do, so that a sending
-        // loop cannot keep the actor it fills (often queued right behind it, on the same
-        // worker) from running. Under `Wait`, a full mailbox makes it wait anyway. It gives
-        // way before it sends: a `tell` cancelled there has sent nothing.
-        if !self.cell.mailbox.pushes_back() {
-            tokio::task::coop::consume_budget().await;
-        }
-        match self.cell.push(Envelope::tell(msg)) {
-            Ok(()) => Ok(()),
-            Err(PushError::Full(envelope)) if self.cell.mailbox.waits_when_full() => {
-                self.cell.push_waiting(envelope).await.map_err(send_error)
-            }
-            Err(error) => Err(send_error(error)),
-        }
+    #[inline]
+    pub fn tell(&self, msg: A::Msg) -> Tell<'_, A> {
+        Tell { actor: self, msg, timeout: None }
     }
 
     /// Sends a message if it can be queued at once; never waits.
@@ -203,7 +202,7 @@ impl<A: Actor> ActorRef<A> {
     /// # }
     /// ```
     pub fn blocking_tell(&self, msg: A::Msg) -> Result<(), SendError<A::Msg>> {
-        futures::executor::block_on(self.tell(msg))
+        futures::executor::block_on(self.tell(msg).into_future())
     }
 
     /// Sends a request and waits for the actor's reply.
@@ -417,6 +416,192 @@ impl<A: Actor> fmt::Debug for WeakActorRef<A> {
     }
 }
 
+/// A message on its way: await it to send it, or set a timeout for waiting for room first.
+///
+/// Made by [`ActorRef::tell`].
+///
+/// ```
+/// # use airssys_rt::prelude::*;
+/// # use std::time::Duration;
+/// # async fn send(actor: ActorRef<impl Actor<Msg = u8>>) {
+/// match actor.tell(1).timeout(Duration::from_secs(1)).await {
+///     Ok(()) => {}
+///     Err(SendError::Full(back)) => println!("no room within 1 s, keeping {back}"),
+///     Err(SendError::Closed(back)) => println!("gone, keeping {back}"),
+/// }
+/// # }
+/// ```
+#[must_use = "a tell sends nothing until it is awaited"]
+pub struct Tell<'a, A: Actor> {
+    actor: &'a ActorRef<A>,
+    msg: A::Msg,
+    timeout: Option<Duration>,
+}
+
+impl<'a, A: Actor> Tell<'a, A> {
+    /// Waits at most this long for room in a full `Wait` mailbox, then hands the message back
+    /// in [`SendError::Full`]; without it, a tell waits as long as it takes.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # async fn send(actor: ActorRef<impl Actor<Msg = u8>>) {
+    /// let _ = actor.tell(1).timeout(std::time::Duration::from_millis(50)).await;
+    /// # }
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+}
+
+impl<'a, A: Actor> IntoFuture for Tell<'a, A> {
+    type Output = Result<(), SendError<A::Msg>>;
+    type IntoFuture = TellFuture<'a, A>;
+
+    #[inline]
+    fn into_future(self) -> Self::IntoFuture {
+        let deadline = self.timeout.map(|timeout| AskDeadline {
+            deadlines: self.actor.cell.system.deadlines(),
+            timeout,
+            armed: Armed::Not,
+        });
+        TellFuture {
+            actor: self.actor,
+            unsent: Some(Envelope::tell(self.msg)),
+            gave_way: false,
+            deadline,
+            room: None,
+        }
+    }
+}
+
+pin_project! {
+    /// The future of a [`Tell`]: resolves once the message is queued, or with the message
+    /// handed back in a [`SendError`].
+    ///
+    /// Dropped before the message is queued or handed back, it makes the message a
+    /// [dead letter](crate::dead_letter) with reason
+    /// [`SendCancelled`](crate::dead_letter::DeadLetterReason::SendCancelled).
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// use airssys_rt::actor::TellFuture;
+    /// use std::future::IntoFuture;
+    /// # fn start<A: Actor<Msg = ()>>(actor: &ActorRef<A>) {
+    /// let pending: TellFuture<'_, A> = actor.tell(()).into_future();
+    /// # drop(pending); }
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct TellFuture<'a, A: Actor> {
+        actor: &'a ActorRef<A>,
+        unsent: Option<Envelope<A>>,
+        // Whether it has taken its share of Tokio's cooperative budget (M13).
+        gave_way: bool,
+        deadline: Option<AskDeadline<'a>>,
+        #[pin]
+        room: Option<Notified<'a>>,
+    }
+
+    impl<'a, A: Actor> PinnedDrop for TellFuture<'a, A> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            // The caller gave the message away and gave up before it was queued: nobody is
+            // left to hand it back to, so it is accounted for as every undelivered message is.
+            if let Some(envelope) = this.unsent.take() {
+                this.actor.cell.dead_letter(
+                    envelope,
+                    DeadLetterReason::SendCancelled,
+                    Undelivered::Dropped,
+                );
+            }
+        }
+    }
+}
+
+impl<A: Actor> Future for TellFuture<'_, A> {
+    type Output = Result<(), SendError<A::Msg>>;
+
+    // Kept small, so that it inlines into the sender: a tell into a mailbox with room costs
+    // what a push does. Waiting for room is the separate `poll_room`.
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.as_mut().project();
+        if this.room.is_none() {
+            let cell = this.actor.cell();
+            if !*this.gave_way {
+                // A sender that is never made to wait (an unbounded mailbox, or a policy other
+                // than `Wait`) still gives way now and then, as Tokio's own channels do, so that
+                // a sending loop cannot keep the actor it fills (often queued right behind it,
+                // on the same worker) from running. Under `Wait`, a full mailbox makes it wait
+                // anyway. It gives way before it sends: a tell cancelled there has queued
+                // nothing.
+                if !cell.mailbox.pushes_back() {
+                    ready!(tokio::task::coop::poll_proceed(cx)).made_progress();
+                }
+                *this.gave_way = true;
+            }
+            let Some(envelope) = this.unsent.take() else {
+                panic!("a `TellFuture` polled after it completed");
+            };
+            match cell.push(envelope) {
+                Ok(()) => return Poll::Ready(Ok(())),
+                Err(PushError::Full(back)) if cell.mailbox.waits_when_full() => {
+                    *this.unsent = Some(back);
+                }
+                Err(error) => return Poll::Ready(Err(send_error(error))),
+            }
+        }
+        self.poll_room(cx)
+    }
+}
+
+impl<A: Actor> TellFuture<'_, A> {
+    /// Waits for room in a full `Wait` mailbox, then queues the message; gives up when the
+    /// deadline, if there is one, has passed.
+    #[inline(never)]
+    fn poll_room(
+        self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Result<(), SendError<A::Msg>>> {
+        let mut this = self.project();
+        let cell = this.actor.cell();
+        let Some(mut envelope) = this.unsent.take() else {
+            panic!("a `TellFuture` polled after it completed");
+        };
+        let sent = loop {
+            let waiting = this.room.as_mut().as_pin_mut().map(|room| room.poll(cx));
+            match waiting {
+                // Register for room, then try once more before sleeping on it.
+                None => {
+                    let actor: &ActorRef<A> = this.actor;
+                    this.room.set(Some(actor.cell.mailbox.changed().notified()));
+                    if let Some(room) = this.room.as_mut().as_pin_mut() {
+                        room.enable();
+                    }
+                }
+                Some(Poll::Ready(())) => this.room.set(None),
+                Some(Poll::Pending) => {
+                    let expired = this.deadline.as_mut().is_some_and(|due| due.poll_expired(cx));
+                    if expired {
+                        break Err(SendError::Full(envelope.message));
+                    }
+                    *this.unsent = Some(envelope);
+                    return Poll::Pending;
+                }
+            }
+            match cell.push(envelope) {
+                Ok(()) => break Ok(()),
+                Err(PushError::Full(back)) => envelope = back,
+                Err(error) => break Err(send_error(error)),
+            }
+        };
+        if let Some(deadline) = this.deadline.as_mut() {
+            deadline.disarm();
+        }
+        Poll::Ready(sent)
+    }
+}
+
 /// A request on its way: await it for the reply, or set its timeout first.
 ///
 /// Made by [`ActorRef::ask`].
@@ -576,7 +761,7 @@ impl<A: Actor> Future for AskFuture<'_, A> {
     }
 }
 
-/// When an ask gives up. Armed at its first wait, with the system's shared deadlines rather
+/// When an ask, or a tell with a timeout, gives up. Armed at its first wait, with the system's shared deadlines rather
 /// than a timer of its own (see `system::deadlines`), and disarmed when it ends or is dropped.
 struct AskDeadline<'a> {
     deadlines: &'a Arc<Deadlines>,

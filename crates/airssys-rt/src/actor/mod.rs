@@ -76,7 +76,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::monitoring::health::Health;
 use crate::signal::{DownNotice, ExitSignal};
 
-pub use actor_ref::{ActorRef, Ask, AskFuture, WeakActorRef};
+pub use actor_ref::{ActorRef, Ask, AskFuture, Tell, TellFuture, WeakActorRef};
 pub(crate) use cell::{ActorCell, ErasedCell};
 pub use context::Context;
 pub(crate) use exit::{drop_guarded, forget_panic};

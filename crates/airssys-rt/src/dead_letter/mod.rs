@@ -13,6 +13,8 @@
 //! * it was sent to an unbounded mailbox when the system's
 //!   [message budget](crate::SystemBuilder::message_budget) was spent, under
 //!   [`BudgetPolicy::Shed`](crate::mailbox::BudgetPolicy::Shed).
+//! * its `tell` was dropped (cancelled) before it was queued, e.g. while it waited for room in a
+//!   full mailbox.
 //!
 //! Other messages refused at the door (a full `Reject` mailbox, a closed mailbox) are not dead
 //! letters: they go back to the sender inside the error.
@@ -110,6 +112,10 @@ pub enum DeadLetterReason {
     /// budget's policy is [`Shed`](crate::mailbox::BudgetPolicy::Shed) (or it was a timer's
     /// message, which has nobody to go back to).
     BudgetExceeded,
+    /// Its sender gave up before it was queued: a `tell` (direct, or through a
+    /// [router](crate::router)) dropped while it waited for room in a full mailbox, or before
+    /// it had sent anything (e.g. cancelled by `tokio::time::timeout` or `select!`).
+    SendCancelled,
 }
 
 impl fmt::Display for DeadLetterReason {
@@ -120,6 +126,7 @@ impl fmt::Display for DeadLetterReason {
             Self::ActorStopped => "its actor stopped before handling it",
             Self::SubscriberFull => "its subscriber's mailbox was full when it was published",
             Self::BudgetExceeded => "the system's message budget was spent when it was sent",
+            Self::SendCancelled => "its send was cancelled before it was queued",
         })
     }
 }

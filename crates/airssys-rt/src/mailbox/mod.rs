@@ -14,14 +14,16 @@
 //!
 //! | policy | `tell` | `try_tell` | `ask` | the message |
 //! |---|---|---|---|---|
-//! | [`Wait`](OverflowPolicy::Wait) (default) | waits for room | `Err(Full(msg))` | waits for room until its timeout, then `Err(Full(msg))` | delivered or returned |
+//! | [`Wait`](OverflowPolicy::Wait) (default) | waits for room (with [`.timeout(d)`](crate::actor::Tell::timeout), until `d`, then `Err(Full(msg))`) | `Err(Full(msg))` | waits for room until its timeout, then `Err(Full(msg))` | delivered or returned |
 //! | [`Reject`](OverflowPolicy::Reject) | `Err(Full(msg))` | `Err(Full(msg))` | `Err(Full(msg))` | returned to the sender |
 //! | [`DropNewest`](OverflowPolicy::DropNewest) | `Ok(())` | `Ok(())` | `Err(Dropped)` | the new message goes to dead letters |
 //! | [`DropOldest`](OverflowPolicy::DropOldest) | `Ok(())` | `Ok(())` | queued | the oldest waiting message goes to dead letters |
 //!
 //! A message that is dropped is counted and recorded in the system's
 //! [dead letters](crate::dead_letter); an `ask` whose request is dropped fails at once with
-//! [`AskError::Dropped`](crate::message::AskError::Dropped).
+//! [`AskError::Dropped`](crate::message::AskError::Dropped). So is the message of a `tell` that
+//! is itself dropped (cancelled) while it waits for room: its sender is no longer there to take
+//! it back.
 //!
 //! The messages waiting in **unbounded** mailboxes count against the system's
 //! [message budget](crate::SystemBuilder::message_budget) ([`DEFAULT_MESSAGE_BUDGET`] unless

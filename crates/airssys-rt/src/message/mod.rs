@@ -35,8 +35,9 @@ use crate::monitoring::trace::SenderContext;
 /// ```
 #[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendError<M> {
-    /// The bounded mailbox is full (`try_tell`, or any send under
-    /// [`OverflowPolicy::Reject`](crate::mailbox::OverflowPolicy::Reject)).
+    /// The bounded mailbox is full (`try_tell`, any send under
+    /// [`OverflowPolicy::Reject`](crate::mailbox::OverflowPolicy::Reject), or a `tell` whose
+    /// [timeout](crate::actor::Tell::timeout) passed while it waited for room under `Wait`).
     #[error("the actor's mailbox is full")]
     Full(M),
     /// The actor has stopped, or is stopping, and takes no more messages.

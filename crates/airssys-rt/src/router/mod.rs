@@ -63,8 +63,9 @@
 //!   then to a fresh read of the table if it changed meanwhile; only when no worker takes it
 //!   is it handed back: [`SendError::Closed`] for a `tell`, [`AskError::Closed`] for an `ask`.
 //!   A full mailbox is not skipped: under [`OverflowPolicy::Wait`] a `tell` waits for room in
-//!   the chosen worker, under `Reject` it fails with [`SendError::Full`], as a direct send
-//!   would.
+//!   the chosen worker (at most its [timeout](RouterTell::timeout), if it has one), under
+//!   `Reject` it fails with [`SendError::Full`], as a direct send would. A `tell` dropped before
+//!   its message is queued makes the message a [dead letter](crate::dead_letter).
 //! * Messages that a worker had **already queued** when it crashed, or when a shrink stopped
 //!   it, follow the ordinary rules: they become [dead letters](crate::dead_letter), and their
 //!   asks fail with [`AskError::Stopped`]. They are not moved to another worker: the crash may
@@ -87,6 +88,7 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{ready, Context as TaskContext, Poll};
 use std::time::Duration;
 
 pub use pool::{Pool, PoolError, PoolSpec};
@@ -94,7 +96,7 @@ pub use pool::{Pool, PoolError, PoolSpec};
 use crate::actor::{Actor, ActorRef};
 use crate::message::{AskError, SendError};
 use crate::supervisor::SupervisorRef;
-use table::{Rule, Table};
+use table::{Broadcast, Refused, Rule, Table};
 
 /// How a [`Router`] picks the worker for a message.
 ///
@@ -193,29 +195,27 @@ impl<A: Actor> Router<A> {
     /// to be handled.
     ///
     /// Waits only while the chosen worker's bounded mailbox is full under
-    /// [`OverflowPolicy::Wait`](crate::mailbox::OverflowPolicy::Wait). Fails, with the message
-    /// handed back, when no worker takes messages ([`SendError::Closed`]) or the chosen one
-    /// is full under `Reject` ([`SendError::Full`]).
+    /// [`OverflowPolicy::Wait`](crate::mailbox::OverflowPolicy::Wait), or for at most the time
+    /// [`RouterTell::timeout`] gives. Fails, with the message handed back, when no worker takes
+    /// messages ([`SendError::Closed`]), the chosen one is full under `Reject`, or the timeout
+    /// passed before it had room ([`SendError::Full`]). A tell dropped before its message is
+    /// queued makes it a [dead letter](crate::dead_letter) with reason
+    /// [`SendCancelled`](crate::dead_letter::DeadLetterReason::SendCancelled).
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
+    /// # use std::time::Duration;
     /// # async fn send(router: airssys_rt::router::Router<impl Actor<Msg = String>>) {
     /// if let Err(error) = router.tell("job".to_string()).await {
     ///     eprintln!("no worker took it: {}", error.into_inner());
     /// }
+    /// if let Err(error) = router.tell("urgent".to_string()).timeout(Duration::from_millis(10)).await {
+    ///     eprintln!("no room within 10 ms: {}", error.into_inner());
+    /// }
     /// # }
     /// ```
-    pub async fn tell(&self, msg: A::Msg) -> Result<(), SendError<A::Msg>> {
-        let table = self.table();
-        if let Rule::Broadcast(copy) = table.rule() {
-            return table.broadcast(*copy, msg).await.map(drop);
-        }
-        // Gives way now and then, as `ActorRef::tell` does, so that a sending loop cannot
-        // starve the workers it fills.
-        if !table.pushes_back() {
-            tokio::task::coop::consume_budget().await;
-        }
-        table.tell(msg).await
+    pub fn tell(&self, msg: A::Msg) -> RouterTell<'_, A> {
+        RouterTell { router: self, msg, timeout: None }
     }
 
     /// Sends a message if the chosen worker can queue it at once; never waits.
@@ -295,6 +295,148 @@ impl<A: Actor> fmt::Debug for Router<A> {
             .field("routing", &self.routing())
             .field("size", &self.size())
             .finish()
+    }
+}
+
+/// A message on its way through a router: await it to send it, or set a timeout for waiting
+/// for room first.
+///
+/// Made by [`Router::tell`].
+///
+/// ```
+/// # use airssys_rt::prelude::*;
+/// # use std::time::Duration;
+/// # async fn send(router: airssys_rt::router::Router<impl Actor<Msg = u8>>) {
+/// match router.tell(1).timeout(Duration::from_secs(1)).await {
+///     Ok(()) => {}
+///     Err(SendError::Full(back)) => println!("no room within 1 s, keeping {back}"),
+///     Err(SendError::Closed(back)) => println!("no worker, keeping {back}"),
+/// }
+/// # }
+/// ```
+#[must_use = "a tell sends nothing until it is awaited"]
+pub struct RouterTell<'a, A: Actor> {
+    router: &'a Router<A>,
+    msg: A::Msg,
+    timeout: Option<Duration>,
+}
+
+impl<A: Actor> RouterTell<'_, A> {
+    /// Waits at most this long for room in full `Wait` mailboxes, then hands the message back
+    /// in [`SendError::Full`] (under [`Routing::Broadcast`], the copies still without room are
+    /// refused, R6); without it, a tell waits as long as it takes.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # async fn send(router: airssys_rt::router::Router<impl Actor<Msg = u8>>) {
+    /// let _ = router.tell(1).timeout(std::time::Duration::from_millis(50)).await;
+    /// # }
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+}
+
+impl<'a, A: Actor> IntoFuture for RouterTell<'a, A> {
+    type Output = Result<(), SendError<A::Msg>>;
+    type IntoFuture = RouterTellFuture<'a, A>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let RouterTell { router, msg, timeout } = self;
+        RouterTellFuture { router, unrouted: Some(msg), timeout, gave_way: false, waiting: None }
+    }
+}
+
+/// The rest of a routed tell that has to wait for room.
+type Waiting<'a, M> = Pin<Box<dyn Future<Output = Result<(), SendError<M>>> + Send + 'a>>;
+
+/// The future of a [`RouterTell`]: resolves once the message is queued, or with the message
+/// handed back in a [`SendError`].
+///
+/// Dropped before the message is queued or handed back, it makes the message a
+/// [dead letter](crate::dead_letter) with reason
+/// [`SendCancelled`](crate::dead_letter::DeadLetterReason::SendCancelled): of the worker it
+/// waited for, or, if it had not routed it yet, of the worker the routing picks (under
+/// [`Routing::Broadcast`], of every live worker that had not had its copy).
+///
+/// ```
+/// # use airssys_rt::prelude::*;
+/// use airssys_rt::router::{Router, RouterTellFuture};
+/// use std::future::IntoFuture;
+/// # fn start<A: Actor<Msg = ()>>(router: &Router<A>) {
+/// let pending: RouterTellFuture<'_, A> = router.tell(()).into_future();
+/// # drop(pending); }
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct RouterTellFuture<'a, A: Actor> {
+    router: &'a Router<A>,
+    unrouted: Option<A::Msg>,
+    timeout: Option<Duration>,
+    /// Whether it has taken its share of Tokio's cooperative budget (M13).
+    gave_way: bool,
+    /// Boxed, as it owns the worker whose mailbox it waits on; only a tell that finds its
+    /// worker full pays for it.
+    waiting: Option<Waiting<'a, A::Msg>>,
+}
+
+// Nothing in it is pinned: the part that waits is pinned in its box.
+impl<A: Actor> Unpin for RouterTellFuture<'_, A> {}
+
+impl<A: Actor> Future for RouterTellFuture<'_, A> {
+    type Output = Result<(), SendError<A::Msg>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if this.waiting.is_none() {
+            let table = this.router.table();
+            if !this.gave_way {
+                // As `ActorRef::tell` does, so that a sending loop cannot starve the workers it
+                // fills; before routing, so that a tell cancelled here has queued nothing.
+                if !table.pushes_back() {
+                    ready!(tokio::task::coop::poll_proceed(cx)).made_progress();
+                }
+                this.gave_way = true;
+            }
+            let Some(msg) = this.unrouted.take() else {
+                panic!("a `RouterTellFuture` polled after it completed");
+            };
+            let waiting: Waiting<'_, A::Msg> = match table.rule() {
+                Rule::Broadcast(copy) => {
+                    let mut broadcast = Broadcast::new(table.workers(), *copy, msg);
+                    match broadcast.push_now(table.waits_when_full()) {
+                        None => return Poll::Ready(broadcast.finish().map(drop)),
+                        Some((slot, msg)) => {
+                            let rest = broadcast.finish_waiting(slot, msg, this.timeout);
+                            Box::pin(async move { rest.await.map(drop) })
+                        }
+                    }
+                }
+                _ => match table.offer(msg) {
+                    Ok(()) => return Poll::Ready(Ok(())),
+                    Err(Refused::Full(worker, back)) if table.waits_when_full() => {
+                        Box::pin(table.tell_waiting(worker, back, this.timeout))
+                    }
+                    Err(refused) => return Poll::Ready(Err(refused.into_send_error())),
+                },
+            };
+            this.waiting = Some(waiting);
+        }
+        let Some(waiting) = this.waiting.as_mut() else {
+            panic!("a `RouterTellFuture` polled after it completed");
+        };
+        let sent = ready!(waiting.as_mut().poll(cx));
+        this.waiting = None;
+        Poll::Ready(sent)
+    }
+}
+
+impl<A: Actor> Drop for RouterTellFuture<'_, A> {
+    fn drop(&mut self) {
+        // A message still waiting for room is in `waiting`, whose tell accounts for it.
+        if let Some(msg) = self.unrouted.take() {
+            self.router.table().cancel_unrouted(msg);
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use arc_swap::ArcSwap;
 use tokio::time::Instant;
 
 use super::Routing;
-use crate::actor::{Actor, ActorRef, AskFuture};
+use crate::actor::{Actor, ActorRef, AskFuture, Tell};
 use crate::dead_letter::DeadLetterReason;
 use crate::mailbox::{MailboxConfig, OverflowPolicy};
 use crate::message::{AskError, Envelope, SendError, Undelivered};
@@ -121,6 +121,10 @@ impl<A: Actor> Table<A> {
         self.pushes_back.load(Ordering::Relaxed)
     }
 
+    pub(super) fn waits_when_full(&self) -> bool {
+        self.waits_when_full.load(Ordering::Relaxed)
+    }
+
     pub(super) fn ask_timeout(&self) -> Duration {
         Duration::from_nanos(self.ask_timeout.load(Ordering::Relaxed))
     }
@@ -221,22 +225,46 @@ impl<A: Actor> Table<A> {
         Err(Refused::Closed(msg))
     }
 
-    pub(super) async fn tell(&self, mut msg: A::Msg) -> Result<(), SendError<A::Msg>> {
+    /// The rest of a tell whose chosen worker is full under `Wait`: waits for room there, and
+    /// routes the message again if that worker ends meanwhile. Gives up, handing the message
+    /// back as `Full`, once `timeout` has passed since it began to wait.
+    pub(super) async fn tell_waiting(
+        &self,
+        mut worker: ActorRef<A>,
+        mut msg: A::Msg,
+        timeout: Option<Duration>,
+    ) -> Result<(), SendError<A::Msg>> {
+        let deadline = Deadline::after(timeout);
         loop {
-            match self.offer(msg) {
-                Ok(()) => return Ok(()),
-                Err(Refused::Full(worker, back))
-                    if self.waits_when_full.load(Ordering::Relaxed) =>
-                {
-                    match worker.tell(back).await {
-                        // It ended while we waited: route the message again.
-                        Err(SendError::Closed(back)) => msg = back,
-                        done => return done,
+            match deadline.bound(worker.tell(msg)).await {
+                // It ended while we waited: route the message again.
+                Err(SendError::Closed(back)) => match self.offer(back) {
+                    Ok(()) => return Ok(()),
+                    Err(Refused::Full(next, back)) if self.waits_when_full() => {
+                        worker = next;
+                        msg = back;
                     }
-                }
-                Err(refused) => return Err(refused.into_send_error()),
+                    Err(refused) => return Err(refused.into_send_error()),
+                },
+                done => return done,
             }
         }
+    }
+
+    /// Accounts for a message whose tell was dropped before it was routed: a dead letter of
+    /// the worker the routing picks now (under `Broadcast`, of every live worker). A pool
+    /// without workers has nobody to address it to.
+    pub(super) fn cancel_unrouted(&self, msg: A::Msg) {
+        if let Rule::Broadcast(copy) = &self.rule {
+            drop(Broadcast::new(self.workers(), *copy, msg));
+            return;
+        }
+        let workers = self.workers.load();
+        if workers.is_empty() {
+            return;
+        }
+        let slot = self.choose(&workers, &msg);
+        cancelled(&workers[slot], msg);
     }
 
     pub(super) async fn ask(
@@ -364,16 +392,16 @@ impl<A: Actor> Table<A> {
         copy: fn(&A::Msg) -> A::Msg,
         msg: A::Msg,
     ) -> Result<usize, SendError<A::Msg>> {
-        let workers = self.workers.load_full();
-        let Some((last, others)) = workers.split_last() else {
-            return Err(SendError::Closed(msg));
-        };
-        let mut tally = Tally::default();
-        for worker in others.iter().filter(|worker| worker.is_alive()) {
-            tally.count(worker, worker.tell(copy(&msg)).await);
+        let mut broadcast = Broadcast::new(self.workers(), copy, msg);
+        // Gives way as a tell does (M13), before sending: a broadcast dropped here leaves its
+        // dead letters, as one dropped while it waits.
+        if !self.pushes_back() {
+            tokio::task::coop::consume_budget().await;
         }
-        let sent = last.tell(msg).await;
-        tally.finish(last, sent)
+        match broadcast.push_now(self.waits_when_full()) {
+            None => broadcast.finish(),
+            Some((slot, msg)) => broadcast.finish_waiting(slot, msg, None).await,
+        }
     }
 
     /// [`broadcast`](Self::broadcast) without waiting.
@@ -382,16 +410,148 @@ impl<A: Actor> Table<A> {
         copy: fn(&A::Msg) -> A::Msg,
         msg: A::Msg,
     ) -> Result<usize, SendError<A::Msg>> {
-        let workers = self.workers.load();
-        let Some((last, others)) = workers.split_last() else {
-            return Err(SendError::Closed(msg));
-        };
-        let mut tally = Tally::default();
-        for worker in others.iter().filter(|worker| worker.is_alive()) {
-            tally.count(worker, worker.try_tell(copy(&msg)));
-        }
-        tally.finish(last, last.try_tell(msg))
+        let mut broadcast = Broadcast::new(self.workers(), copy, msg);
+        // Told not to wait, it stops at no full mailbox: each one refuses its copy.
+        let _ = broadcast.push_now(false);
+        broadcast.finish()
     }
+}
+
+/// When a routed tell gives up waiting for room, if it has a timeout.
+struct Deadline(Option<(Instant, Duration)>);
+
+impl Deadline {
+    fn after(timeout: Option<Duration>) -> Self {
+        Self(timeout.map(|timeout| (Instant::now(), timeout)))
+    }
+
+    /// The tell, with what is left of the timeout.
+    fn bound<'a, A: Actor>(&self, tell: Tell<'a, A>) -> Tell<'a, A> {
+        match self.0 {
+            Some((started, timeout)) => tell.timeout(timeout.saturating_sub(started.elapsed())),
+            None => tell,
+        }
+    }
+}
+
+/// A broadcast under way: a copy for each live worker in slot order, and the message itself
+/// for the last slot. Dropped unfinished (its tell was cancelled), it makes what it had not
+/// sent yet a dead letter of each worker left.
+pub(super) struct Broadcast<A: Actor> {
+    workers: Arc<Vec<ActorRef<A>>>,
+    /// The next slot to send to.
+    next: usize,
+    /// Until the last slot takes it.
+    msg: Option<A::Msg>,
+    copy: fn(&A::Msg) -> A::Msg,
+    tally: Tally<A>,
+    /// What the last slot's send gave, once it is made.
+    last: Option<Result<(), SendError<A::Msg>>>,
+}
+
+impl<A: Actor> Broadcast<A> {
+    pub(super) fn new(
+        workers: Arc<Vec<ActorRef<A>>>,
+        copy: fn(&A::Msg) -> A::Msg,
+        msg: A::Msg,
+    ) -> Self {
+        Self { workers, next: 0, msg: Some(msg), copy, tally: Tally::default(), last: None }
+    }
+
+    /// The next slot to send to and what to send it: a copy for a live worker, the message
+    /// itself for the last slot (alive or not); `None` once every slot has had its turn.
+    fn take_next(&mut self) -> Option<(usize, A::Msg)> {
+        let count = self.workers.len();
+        while self.next < count {
+            let slot = self.next;
+            self.next += 1;
+            if slot + 1 == count {
+                return self.msg.take().map(|msg| (slot, msg));
+            }
+            if self.workers[slot].is_alive() {
+                let msg = self.msg.as_ref().map(self.copy)?;
+                return Some((slot, msg));
+            }
+        }
+        None
+    }
+
+    fn record(&mut self, slot: usize, sent: Result<(), SendError<A::Msg>>) {
+        if slot + 1 == self.workers.len() {
+            self.last = Some(sent);
+        } else {
+            self.tally.count(&self.workers[slot], sent);
+        }
+    }
+
+    /// Sends to each slot left that can queue at once. With `wait_when_full`, stops at the
+    /// first full mailbox and hands back its slot and what it is to get.
+    pub(super) fn push_now(&mut self, wait_when_full: bool) -> Option<(usize, A::Msg)> {
+        while let Some((slot, msg)) = self.take_next() {
+            match self.workers[slot].try_tell(msg) {
+                Err(SendError::Full(back)) if wait_when_full => return Some((slot, back)),
+                sent => self.record(slot, sent),
+            }
+        }
+        None
+    }
+
+    /// Sends to the slots left, waiting for room, starting with `msg` for `slot`. With a
+    /// timeout, a copy still without room when it has passed counts as refused.
+    pub(super) async fn finish_waiting(
+        mut self,
+        mut slot: usize,
+        mut msg: A::Msg,
+        timeout: Option<Duration>,
+    ) -> Result<usize, SendError<A::Msg>> {
+        let deadline = Deadline::after(timeout);
+        loop {
+            let workers = Arc::clone(&self.workers);
+            let sent = deadline.bound(workers[slot].tell(msg)).await;
+            self.record(slot, sent);
+            match self.push_now(true) {
+                Some((next, next_msg)) => (slot, msg) = (next, next_msg),
+                None => return self.finish(),
+            }
+        }
+    }
+
+    /// The outcome, once every slot has had its turn: how many queued it, or the message back
+    /// if none did (then no copy is a dead letter).
+    pub(super) fn finish(&mut self) -> Result<usize, SendError<A::Msg>> {
+        let tally = std::mem::take(&mut self.tally);
+        match self.last.take() {
+            Some(sent) => {
+                let last = &self.workers[self.workers.len() - 1];
+                tally.finish(last, sent)
+            }
+            // No slot at all.
+            None => match self.msg.take() {
+                Some(msg) => Err(SendError::Closed(msg)),
+                None => Ok(tally.queued),
+            },
+        }
+    }
+}
+
+impl<A: Actor> Drop for Broadcast<A> {
+    fn drop(&mut self) {
+        while let Some((slot, msg)) = self.take_next() {
+            cancelled(&self.workers[slot], msg);
+        }
+        for (worker, copy) in std::mem::take(&mut self.tally.refused) {
+            dead_letter_refused(&worker, copy);
+        }
+    }
+}
+
+/// Records a message whose tell was dropped before it reached `worker`.
+fn cancelled<A: Actor>(worker: &ActorRef<A>, msg: A::Msg) {
+    worker.cell().dead_letter(
+        Envelope::tell(msg),
+        DeadLetterReason::SendCancelled,
+        Undelivered::Dropped,
+    );
 }
 
 /// One copy of a broadcast `ask`.
