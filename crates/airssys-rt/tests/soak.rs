@@ -349,6 +349,15 @@ struct SlotPlan {
     mailbox: MailboxConfig,
 }
 
+const fn slot(
+    group: usize,
+    id: &'static str,
+    restart: Restart,
+    mailbox: MailboxConfig,
+) -> SlotPlan {
+    SlotPlan { group, id, restart, mailbox }
+}
+
 const fn bounded(capacity: usize, policy: OverflowPolicy) -> MailboxConfig {
     MailboxConfig::bounded(capacity).overflow(policy)
 }
@@ -363,60 +372,15 @@ const GROUPS: [(&str, Strategy, u32); 3] = [
 const GAMMA: usize = 2;
 
 const SLOTS: [SlotPlan; 9] = [
-    SlotPlan {
-        group: 0,
-        id: "a0",
-        restart: Restart::Permanent,
-        mailbox: bounded(4, OverflowPolicy::Wait),
-    },
-    SlotPlan {
-        group: 0,
-        id: "a1",
-        restart: Restart::Transient,
-        mailbox: bounded(4, OverflowPolicy::Reject),
-    },
-    SlotPlan {
-        group: 0,
-        id: "a2",
-        restart: Restart::Temporary,
-        mailbox: bounded(4, OverflowPolicy::DropNewest),
-    },
-    SlotPlan {
-        group: 1,
-        id: "b0",
-        restart: Restart::Permanent,
-        mailbox: bounded(4, OverflowPolicy::DropOldest),
-    },
-    SlotPlan {
-        group: 1,
-        id: "b1",
-        restart: Restart::Transient,
-        mailbox: MailboxConfig::unbounded(),
-    },
-    SlotPlan {
-        group: 1,
-        id: "b2",
-        restart: Restart::Permanent,
-        mailbox: bounded(2, OverflowPolicy::Wait),
-    },
-    SlotPlan {
-        group: 2,
-        id: "g0",
-        restart: Restart::Permanent,
-        mailbox: bounded(2, OverflowPolicy::Reject),
-    },
-    SlotPlan {
-        group: 2,
-        id: "g1",
-        restart: Restart::Transient,
-        mailbox: bounded(2, OverflowPolicy::DropNewest),
-    },
-    SlotPlan {
-        group: 2,
-        id: "g2",
-        restart: Restart::Temporary,
-        mailbox: bounded(2, OverflowPolicy::DropOldest),
-    },
+    slot(0, "a0", Restart::Permanent, bounded(4, OverflowPolicy::Wait)),
+    slot(0, "a1", Restart::Transient, bounded(4, OverflowPolicy::Reject)),
+    slot(0, "a2", Restart::Temporary, bounded(4, OverflowPolicy::DropNewest)),
+    slot(1, "b0", Restart::Permanent, bounded(4, OverflowPolicy::DropOldest)),
+    slot(1, "b1", Restart::Transient, MailboxConfig::unbounded()),
+    slot(1, "b2", Restart::Permanent, bounded(2, OverflowPolicy::Wait)),
+    slot(2, "g0", Restart::Permanent, bounded(2, OverflowPolicy::Reject)),
+    slot(2, "g1", Restart::Transient, bounded(2, OverflowPolicy::DropNewest)),
+    slot(2, "g2", Restart::Temporary, bounded(2, OverflowPolicy::DropOldest)),
 ];
 
 const POOL: &str = "pool";
