@@ -1,8 +1,10 @@
 //! The counting global allocator the benches share: it wraps [`std::alloc::System`] and counts
-//! allocation calls (`alloc`, `alloc_zeroed`, `realloc`) and the live bytes requested (not the
-//! allocator's own rounding and headers), on every thread, with relaxed atomics.
+//! allocation calls (`alloc`, `alloc_zeroed`, `realloc`), the live bytes requested (not the
+//! allocator's own rounding and headers) and the live blocks, on every thread, with relaxed
+//! atomics.
 //!
-//! A bench includes it with `#[path = "support/counting.rs"] mod counting;`.
+//! A bench includes it with `#[path = "support/counting.rs"] mod counting;`; the soak test
+//! (`tests/soak.rs`) with `#[path = "../benches/support/counting.rs"]`.
 
 // The only unsafe code of the benches besides `core.rs`: implementing `GlobalAlloc` requires it.
 #![allow(unsafe_code, dead_code)]
@@ -14,6 +16,7 @@ struct Counting;
 
 static ALLOCS: AtomicU64 = AtomicU64::new(0);
 static LIVE: AtomicIsize = AtomicIsize::new(0);
+static LIVE_BLOCKS: AtomicIsize = AtomicIsize::new(0);
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -29,6 +32,7 @@ unsafe impl GlobalAlloc for Counting {
         if !ptr.is_null() {
             ALLOCS.fetch_add(1, Relaxed);
             LIVE.fetch_add(layout.size() as isize, Relaxed);
+            LIVE_BLOCKS.fetch_add(1, Relaxed);
         }
         ptr
     }
@@ -39,6 +43,7 @@ unsafe impl GlobalAlloc for Counting {
         if !ptr.is_null() {
             ALLOCS.fetch_add(1, Relaxed);
             LIVE.fetch_add(layout.size() as isize, Relaxed);
+            LIVE_BLOCKS.fetch_add(1, Relaxed);
         }
         ptr
     }
@@ -47,6 +52,7 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: `ptr` came from this allocator, i.e. from `System`, with this `layout`.
         unsafe { System.dealloc(ptr, layout) };
         LIVE.fetch_sub(layout.size() as isize, Relaxed);
+        LIVE_BLOCKS.fetch_sub(1, Relaxed);
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
@@ -68,4 +74,9 @@ pub(crate) fn allocs() -> u64 {
 /// Bytes requested and not yet freed, on every thread.
 pub(crate) fn live() -> isize {
     LIVE.load(Relaxed)
+}
+
+/// Blocks allocated and not yet freed, on every thread (a `realloc` moves a block: no change).
+pub(crate) fn live_blocks() -> isize {
+    LIVE_BLOCKS.load(Relaxed)
 }
