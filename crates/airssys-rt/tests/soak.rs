@@ -505,7 +505,7 @@ impl Tally {
                 self.answered += 1;
                 ANSWERED
             }
-            Err(AskError::Full(job) | AskError::Closed(job)) => {
+            Err(AskError::Full(job) | AskError::Closed(job) | AskError::CallingSelf(job)) => {
                 return self.hand_back(ledger, job);
             }
             // Taken, or still waiting: handled later or a dead letter, the ledger will say.
