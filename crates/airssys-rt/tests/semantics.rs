@@ -1112,6 +1112,27 @@ async fn m15_a_tell_dropped_while_giving_way_becomes_a_dead_letter() {
     assert_eq!(journal.handled(), expected);
 }
 
+#[tokio::test]
+async fn m15_an_ask_dropped_while_waiting_for_room_becomes_a_dead_letter() {
+    let system = ActorSystem::new();
+    let args = ProbeArgs::new();
+    let journal = args.journal.clone();
+    let actor = system.spawn_with::<Probe>(bounded(1, OverflowPolicy::Wait), args).await.unwrap();
+    let release = block(&actor).await;
+    actor.try_tell(Cmd::Echo(1)).unwrap();
+    let mut asking = Box::pin(actor.ask(Cmd::Echo(2)).into_future());
+    assert!(asking.as_mut().now_or_never().is_none(), "it waits for room");
+    drop(asking);
+    // And one never polled.
+    drop(actor.ask(Cmd::Echo(3)).into_future());
+    assert_eq!(system.dead_letters().count(), 2);
+    let letters = system.dead_letters().recent();
+    assert!(letters.iter().all(|l| l.reason == DeadLetterReason::SendCancelled && l.was_ask));
+    release.send(()).unwrap();
+    actor.ask(Cmd::Echo(4)).await.unwrap();
+    assert_eq!(journal.handled(), vec![1, 4], "the cancelled requests were never handled");
+}
+
 // ------------------------------------------------------------------- M16. asking oneself
 
 /// Asks itself, in `pre_start` if its argument says so, and in its handler.
@@ -1124,6 +1145,8 @@ enum Reflection {
     Answer(u64),
     /// What the ask in `pre_start` handed back.
     PreStart,
+    /// Fills its own mailbox (of capacity 1), then tells itself once more.
+    TellSelf(u64),
 }
 
 /// The request an ask to oneself handed back, if it failed with `CallingSelf`.
@@ -1157,6 +1180,14 @@ impl Actor for Narcissus {
             Reflection::AskSelf(n) => handed_back(ctx.actor_ref().ask(Reflection::Answer(n)).await),
             Reflection::Answer(n) => Some(n),
             Reflection::PreStart => self.in_pre_start,
+            Reflection::TellSelf(n) => {
+                let me = ctx.actor_ref();
+                me.tell(Reflection::Answer(0)).await.unwrap_or_else(|_| panic!("room for one"));
+                match me.tell(Reflection::Answer(n)).await {
+                    Err(SendError::Full(Reflection::Answer(n))) => Some(n),
+                    _ => None,
+                }
+            }
         })
     }
 }
@@ -1172,6 +1203,17 @@ async fn m16_an_actor_asking_itself_fails_at_once_with_its_request_back() {
     assert_eq!(actor.mailbox_len(), 0, "nothing was queued");
     assert_eq!(system.dead_letters().count(), 0);
     assert_eq!(actor.ask(Reflection::Answer(3)).await.unwrap(), Some(3), "others may ask");
+}
+
+#[tokio::test(start_paused = true)]
+async fn m16_a_tell_to_itself_into_its_full_mailbox_is_handed_back_at_once() {
+    let system = ActorSystem::new();
+    let options = bounded(1, OverflowPolicy::Wait);
+    let actor = system.spawn_with::<Narcissus>(options, false).await.unwrap();
+    let before = tokio::time::Instant::now();
+    assert_eq!(actor.ask(Reflection::TellSelf(9)).await.unwrap(), Some(9), "handed back");
+    assert_eq!(tokio::time::Instant::now(), before, "at once");
+    assert_eq!(actor.ask(Reflection::Answer(3)).await.unwrap(), Some(3), "the first was queued");
 }
 
 #[tokio::test(start_paused = true)]

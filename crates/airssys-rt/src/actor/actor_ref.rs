@@ -545,6 +545,11 @@ impl<A: Actor> Future for TellFuture<'_, A> {
             };
             match cell.push(envelope) {
                 Ok(()) => return Poll::Ready(Ok(())),
+                // From its own hook or handler, an actor would wait for room that only it can
+                // make (M16): the message is handed back at once.
+                Err(PushError::Full(back)) if super::current::actor() == Some(cell.id) => {
+                    return Poll::Ready(Err(SendError::Full(back.message)));
+                }
                 Err(PushError::Full(back)) if cell.mailbox.waits_when_full() => {
                     *this.unsent = Some(back);
                 }
@@ -664,6 +669,11 @@ pin_project! {
     ///
     /// Awaiting an [`Ask`] makes one; name it to keep an ask in a struct or poll it by hand.
     ///
+    /// Dropped before its request is queued (while it waits for room in a full mailbox, or
+    /// before its first poll), it makes the request a [dead letter](crate::dead_letter) with
+    /// reason [`SendCancelled`](crate::dead_letter::DeadLetterReason::SendCancelled), as a
+    /// cancelled [`TellFuture`] does.
+    ///
     /// ```
     /// # use airssys_rt::prelude::*;
     /// use airssys_rt::actor::AskFuture;
@@ -680,6 +690,21 @@ pin_project! {
         deadline: AskDeadline<'a>,
         #[pin]
         room: Option<Notified<'a>>,
+    }
+
+    impl<'a, A: Actor> PinnedDrop for AskFuture<'a, A> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            // As for a tell (M15): the request was given away, and nobody is left to hand it
+            // back to.
+            if let Some(envelope) = this.unsent.take() {
+                this.actor.cell.dead_letter(
+                    envelope,
+                    DeadLetterReason::SendCancelled,
+                    Undelivered::Dropped,
+                );
+            }
+        }
     }
 }
 
