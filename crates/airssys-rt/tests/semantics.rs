@@ -506,54 +506,20 @@ impl Actor for Saboteur {
     }
 }
 
-/// Monitors the saboteur it is sent and passes on the reason of each notice.
-struct Watcher {
-    notices: tokio::sync::mpsc::UnboundedSender<ExitReason>,
-}
-
-impl Actor for Watcher {
-    type Msg = ActorRef<Saboteur>;
-    type Reply = ();
-    type Args = tokio::sync::mpsc::UnboundedSender<ExitReason>;
-    type Error = std::convert::Infallible;
-
-    async fn pre_start(notices: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> {
-        Ok(Watcher { notices })
-    }
-
-    async fn handle(
-        &mut self,
-        target: ActorRef<Saboteur>,
-        ctx: &mut Context<Self>,
-    ) -> Result<(), Self::Error> {
-        ctx.monitor(&target);
-        Ok(())
-    }
-
-    async fn on_down(
-        &mut self,
-        _: &mut Context<Self>,
-        down: airssys_rt::signal::DownNotice,
-    ) -> Result<(), Self::Error> {
-        let _ = self.notices.send(down.reason);
-        Ok(())
-    }
-}
-
 /// Sabotages a watched saboteur with `sabotage` and checks that its end went through all the
 /// way: the asker, the watcher, `wait_for_exit`, the crash report and the shutdown all see it.
 async fn sabotage_and_check_the_end(sabotage: Sabotage) -> ExitReason {
     let system = ActorSystem::new();
     let saboteur = system.spawn::<Saboteur>(()).await.unwrap();
-    let (notices, mut notice) = tokio::sync::mpsc::unbounded_channel();
-    let watcher = system.spawn::<Watcher>(notices).await.unwrap();
+    let (watcher, notices) =
+        common::Observer::<_, Saboteur>::spawn(&system, |_, down| down.reason.clone()).await;
     watcher.ask(saboteur.clone()).await.unwrap();
     // A message left waiting becomes a dead letter on the way to the end.
     let (reply, waiting) = tokio::join!(saboteur.ask(sabotage), saboteur.ask(Sabotage::Panic));
     assert!(matches!(reply, Err(AskError::Stopped(_))));
     assert!(matches!(waiting, Err(AskError::Stopped(_))));
     let reason = saboteur.wait_for_exit().await;
-    assert_eq!(notice.recv().await, Some(reason.clone()), "the watcher was told");
+    assert_eq!(notices.wait_for_len(1).await, vec![reason.clone()], "the watcher was told");
     assert_eq!(system.crash_reports().count(), 1, "the crash was reported");
     assert_eq!(system.dead_letters().count(), 1, "the waiting message is a dead letter");
     let report = system.shutdown().await;

@@ -1,9 +1,12 @@
 //! Many actors and many races: every message must be accounted for.
 
+mod common;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use airssys_rt::prelude::*;
+use common::Idle;
 use tokio::sync::oneshot;
 
 // ------------------------------------------------------------ 10,000 actors passing tokens
@@ -299,7 +302,7 @@ async fn shutdown_racing_with_spawns_leaves_no_actor_behind() {
 /// Sets a monitor on each target it is sent, stops the target, and cancels the monitor with
 /// a flush while the target ends on another worker; counts notices of cancelled monitors.
 struct Canceller {
-    stopper: std::sync::mpsc::Sender<ActorRef<Target>>,
+    stopper: std::sync::mpsc::Sender<ActorRef<Idle>>,
     cancelled: std::collections::HashSet<airssys_rt::signal::MonitorRef>,
     late_notices: u64,
     flushed: u64,
@@ -307,26 +310,9 @@ struct Canceller {
 
 enum CancellerMsg {
     /// Monitor, stop, spin this long, flush, wait for the target's end.
-    Race(ActorRef<Target>, u32),
+    Race(ActorRef<Idle>, u32),
     /// How many notices arrived for a monitor after its flush returned.
     LateNotices,
-}
-
-struct Target;
-
-impl Actor for Target {
-    type Msg = ();
-    type Reply = ();
-    type Args = ();
-    type Error = std::convert::Infallible;
-
-    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-        Ok(Target)
-    }
-
-    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
-        Ok(())
-    }
 }
 
 impl Actor for Canceller {
@@ -336,7 +322,7 @@ impl Actor for Canceller {
     type Error = std::convert::Infallible;
 
     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-        let (stopper, targets) = std::sync::mpsc::channel::<ActorRef<Target>>();
+        let (stopper, targets) = std::sync::mpsc::channel::<ActorRef<Idle>>();
         std::thread::spawn(move || {
             for target in targets {
                 target.stop();
@@ -404,7 +390,7 @@ async fn l9_no_down_notice_after_demonitor_flush_racing_the_targets_end() {
     let system = ActorSystem::new();
     let canceller = system.spawn::<Canceller>(()).await.unwrap();
     for i in 0..TRIES {
-        let target = system.spawn::<Target>(()).await.unwrap();
+        let target = system.spawn::<Idle>(()).await.unwrap();
         // Spread the flush over the target's end, from its start to after the notice is sent.
         let spins = (i * 7919) % 100;
         canceller.ask(CancellerMsg::Race(target, spins)).await.unwrap();

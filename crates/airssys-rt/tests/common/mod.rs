@@ -226,12 +226,13 @@ pub type Observation<T> = Arc<dyn Fn(&ActorSystem, &DownNotice) -> T + Send + Sy
 /// Monitors every probe it is sent and records, for each down notice, what `observe` sees at
 /// the moment the notice is handled: what the rest of the system looks like once an end has
 /// been announced.
-pub struct Observer<T> {
+pub struct Observer<T, W = Probe> {
     seen: record::Record<T>,
     observe: Observation<T>,
+    watched: std::marker::PhantomData<fn() -> W>,
 }
 
-impl<T: Clone + PartialEq + Send + 'static> Observer<T> {
+impl<T: Clone + PartialEq + Send + 'static, W: Actor> Observer<T, W> {
     /// Spawns an observer; returns it with the record it fills.
     pub async fn spawn(
         system: &ActorSystem,
@@ -243,19 +244,19 @@ impl<T: Clone + PartialEq + Send + 'static> Observer<T> {
     }
 }
 
-impl<T: Clone + PartialEq + Send + 'static> Actor for Observer<T> {
-    type Msg = ActorRef<Probe>;
+impl<T: Clone + PartialEq + Send + 'static, W: Actor> Actor for Observer<T, W> {
+    type Msg = ActorRef<W>;
     type Reply = ();
     type Args = (record::Record<T>, Observation<T>);
     type Error = std::convert::Infallible;
 
     async fn pre_start(args: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> {
-        Ok(Observer { seen: args.0, observe: args.1 })
+        Ok(Observer { seen: args.0, observe: args.1, watched: std::marker::PhantomData })
     }
 
     async fn handle(
         &mut self,
-        target: ActorRef<Probe>,
+        target: ActorRef<W>,
         ctx: &mut Context<Self>,
     ) -> Result<(), Self::Error> {
         ctx.monitor(&target);
