@@ -561,6 +561,48 @@ async fn a11_a_panicking_tracing_subscriber_does_not_stop_the_end() {
     assert_eq!(reason.panic_message(), Some("the handler panicked on purpose"));
 }
 
+/// A saboteur that tells the test each time it starts, so that a restart can be waited for.
+struct Announcing;
+
+impl Actor for Announcing {
+    type Msg = Treacherous;
+    type Reply = ();
+    type Args = tokio::sync::mpsc::UnboundedSender<ActorRef<Announcing>>;
+    type Error = Treacherous;
+
+    async fn pre_start(starts: Self::Args, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        let _ = starts.send(ctx.actor_ref());
+        Ok(Announcing)
+    }
+
+    async fn handle(
+        &mut self,
+        error: Treacherous,
+        _: &mut Context<Self>,
+    ) -> Result<(), Treacherous> {
+        Err(error)
+    }
+}
+
+#[tokio::test]
+async fn a11_a_supervisor_restarts_a_child_whose_error_cannot_be_displayed_or_dropped() {
+    use airssys_rt::supervisor::ChildSpec;
+    let _formatting = subscriber(false);
+    let system = ActorSystem::new();
+    let (starts_tx, mut starts) = tokio::sync::mpsc::unbounded_channel();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(ChildSpec::worker::<Announcing>("treacherous", starts_tx));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let first = starts.recv().await.unwrap();
+    let _ = first.ask(Treacherous { panic_on_drop: true }).await;
+    assert!(first.wait_for_exit().await.error().is_some());
+    let second = starts.recv().await.unwrap();
+    assert_ne!(first.id(), second.id(), "restarted as a new actor");
+    supervisor.actor().stop();
+    supervisor.actor().wait_for_exit().await;
+    assert_eq!(system.shutdown().await.killed, 0);
+}
+
 // ---------------------------------------------------------------- M. messages and mailboxes
 
 #[tokio::test]
