@@ -1,7 +1,7 @@
 //! Chapter T of `docs/semantics.md`: supervisors, one test (or more) per rule, named after it.
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use airssys_rt::monitoring::health::HealthStatus;
@@ -873,6 +873,53 @@ async fn t19_a_parent_killed_or_dropped_while_a_subtree_starts_leaves_none_of_it
         assert_eq!(ended, Ok((ExitReason::Killed, ExitReason::Killed)), "kill: {kill}");
         assert_eq!(root.wait_for_exit().await, ExitReason::Killed);
         assert_eq!(system.actor_count(), 0);
+    }
+}
+
+/// A child `inner` (a supervisor, started by a function declared one) whose start function,
+/// once `inner` has started, hands a handle to it to the test and kills the root: the
+/// finished start waits in its task for a root that will never take it.
+fn killed_once_started(started: &Arc<OnceLock<ActorRef<Supervisor>>>) -> ChildSpec {
+    let started = Arc::clone(started);
+    ChildSpec::new("inner", move |system: ActorSystem| {
+        let started = Arc::clone(&started);
+        async move {
+            let spec = SupervisorSpec::new(Strategy::OneForOne);
+            let supervisor = Supervisor::start(&system, spec).await?;
+            let _ = started.set(supervisor.actor().clone());
+            if let Ok(root) = system.lookup::<Supervisor>("root") {
+                root.kill();
+            }
+            Ok(Some(Child::from(supervisor.actor().clone())))
+        }
+    })
+    .kind(ChildKind::Supervisor)
+}
+
+#[tokio::test(start_paused = true)]
+async fn t19_a_child_started_apart_for_a_parent_killed_meanwhile_ends_killed() {
+    for at_start in [true, false] {
+        let system = ActorSystem::new();
+        let options = SpawnOptions::new().name("root");
+        let started = Arc::new(OnceLock::new());
+        let child = killed_once_started(&started);
+        if at_start {
+            let spec = SupervisorSpec::new(Strategy::OneForOne).child(child);
+            let root = Supervisor::start_with(&system, options, spec).await;
+            assert!(matches!(root, Err(SpawnError::StartFailed(ExitReason::Killed))));
+        } else {
+            let spec = SupervisorSpec::new(Strategy::OneForOne);
+            let root = Supervisor::start_with(&system, options, spec).await.unwrap();
+            let refused = root.start_child(child).await;
+            assert!(matches!(refused, Err(SupervisorError::NotRunning)), "{refused:?}");
+            assert_eq!(root.actor().wait_for_exit().await, ExitReason::Killed);
+        }
+        let inner = started.get().expect("inner started").clone();
+        // Paused, time moves only once nothing else can run: the bound fails a child left
+        // running (a handle to it, or a name, keeps it alive).
+        let ended = tokio::time::timeout(Duration::from_secs(60), inner.wait_for_exit()).await;
+        assert_eq!(ended, Ok(ExitReason::Killed), "at start: {at_start}");
+        assert_eq!(system.actor_count(), 0, "at start: {at_start}");
     }
 }
 

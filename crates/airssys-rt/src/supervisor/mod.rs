@@ -1099,18 +1099,39 @@ type Started = Result<StartResult, Box<dyn Any + Send>>;
 /// Runs a child's start in a task of its own and waits for it, so that the stack of the task
 /// waiting stays the same however deep the tree below the child goes. The task goes with the
 /// future waiting for it: a parent killed or dropped meanwhile leaves no child starting
-/// behind, as the aborted start ends the half-started child as killed.
+/// behind, as the aborted start ends the half-started child as killed, and a child whose
+/// start finished but was never taken is killed when its result is dropped (T19).
 async fn start_apart<F>(starting: F) -> Started
 where
     F: Future<Output = Started> + Send + 'static,
 {
+    let starting = async move { Unclaimed(Some(starting.await)) };
     // The child's span follows from the parent's, as when its start is polled in place.
     let task = AbortOnDrop(tokio::spawn(starting.in_current_span()));
     match task.await {
-        Ok(started) => started,
+        Ok(started) => started.claim(),
         Err(failed) if failed.is_panic() => Err(failed.into_panic()),
         // Only the runtime cancels it (it is shutting down): the child is gone with it.
         Err(_) => Ok(Err(SpawnError::StartFailed(ExitReason::Killed))),
+    }
+}
+
+/// What a child's start task came to, until its supervisor takes it: dropped untaken (the
+/// supervisor was killed or dropped after the start finished, before it polled the task
+/// again), the child it started is killed, as a start aborted halfway leaves its child.
+struct Unclaimed(Option<Started>);
+
+impl Unclaimed {
+    fn claim(mut self) -> Started {
+        self.0.take().unwrap_or(Ok(Err(SpawnError::StartFailed(ExitReason::Killed))))
+    }
+}
+
+impl Drop for Unclaimed {
+    fn drop(&mut self) {
+        if let Some(Ok(Ok(Some(child)))) = self.0.take() {
+            child.cell.kill();
+        }
     }
 }
 
