@@ -638,7 +638,7 @@ impl Supervisor {
                 // A child supervisor starts its own children before its start returns: polled
                 // here, every level of a tree would add its frames to this task's stack (T19).
                 let started = match slot.spec.kind {
-                    ChildKind::Supervisor => start_apart(starting).await,
+                    ChildKind::Supervisor => start_apart(ctx.id(), starting).await,
                     ChildKind::Worker => starting.await,
                 };
                 match started {
@@ -1101,10 +1101,14 @@ type Started = Result<StartResult, Box<dyn Any + Send>>;
 /// future waiting for it: a parent killed or dropped meanwhile leaves no child starting
 /// behind, as the aborted start ends the half-started child as killed, and a child whose
 /// start finished but was never taken is killed when its result is dropped (T19).
-async fn start_apart<F>(starting: F) -> Started
+async fn start_apart<F>(supervisor: ActorId, starting: F) -> Started
 where
     F: Future<Output = Started> + Send + 'static,
 {
+    // On the supervisor's behalf, as a worker's start polled in the supervisor's own task is:
+    // a call from the start function to the supervisor, which waits for it, is refused at
+    // once (M16) rather than waited for without end.
+    let starting = OnBehalf { actor: supervisor, future: starting };
     let starting = async move { Unclaimed(Some(starting.await)) };
     // The child's span follows from the parent's, as when its start is polled in place.
     let task = AbortOnDrop(tokio::spawn(starting.in_current_span()));
@@ -1113,6 +1117,25 @@ where
         Err(failed) if failed.is_panic() => Err(failed.into_panic()),
         // Only the runtime cancels it (it is shutting down): the child is gone with it.
         Err(_) => Ok(Err(SpawnError::StartFailed(ExitReason::Killed))),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A child's start polled as the supervisor's own code (`actor::current`).
+    struct OnBehalf<F> {
+        actor: ActorId,
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: Future> Future for OnBehalf<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let _entered = crate::actor::current::enter(*this.actor);
+        this.future.poll(cx)
     }
 }
 
