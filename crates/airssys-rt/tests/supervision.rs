@@ -1041,3 +1041,39 @@ async fn t19_the_error_of_a_failed_start_of_any_depth_is_let_go_without_recursio
     }
     drop(reason);
 }
+
+/// A tree deeper than the one above, whose report and view are handled on a thread with a
+/// stack of 256 KiB: what uses the same stack at every level passes at any depth, what recurses
+/// by level overflows it (as it would the 2 MiB of a worker thread about 8 times deeper; the
+/// tree is kept this shallow as each actor keeps its path, `root/level-1/...`, in its crash
+/// reports' supervision).
+const DEEPER: usize = 3_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t19_a_report_and_a_view_of_any_depth_are_copied_compared_shown_and_let_go() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let root = Supervisor::start(&system, chain(&tree, DEEPER, 1)).await.unwrap();
+    let report = root.health().await;
+    let view = system.inspect();
+    let handled = std::thread::Builder::new().stack_size(256 * 1024).spawn(move || {
+        let mut nodes = 0;
+        report.walk(&mut |_| nodes += 1);
+        let copy = report.clone();
+        assert!(copy == report && copy.to_string() == report.to_string());
+        let shown = format!("{report:?}");
+        assert_eq!(report.to_string().lines().count(), DEEPER + 1);
+        drop((report, copy));
+        let root = &view.roots[0];
+        let copy = root.clone();
+        assert!(&copy == root && copy.render() == root.render());
+        let shown_view = format!("{root:?}");
+        assert_eq!(root.render().lines().count(), DEEPER + 1);
+        drop((view, copy));
+        (nodes, shown.contains("leaf"), shown_view.contains("leaf"))
+    });
+    assert_eq!(handled.unwrap().join().ok(), Some((DEEPER + 1, true, true)));
+    root.actor().stop();
+    assert_eq!(root.actor().wait_for_exit().await, ExitReason::Normal);
+    assert_eq!(system.actor_count(), 0);
+}
