@@ -557,6 +557,29 @@ async fn t20_a_child_id_that_is_not_a_valid_name_is_refused() {
     system.shutdown().await;
 }
 
+/// Two children of one specification with the same id would share a crash-report path, and
+/// `terminate_child`, `restart_child` and `child` would reach only the first of them: refused
+/// as `start_child` refuses an id in use (T12), and as OTP refuses `duplicate_child_name`.
+#[tokio::test]
+async fn t20_two_children_of_one_specification_with_one_id_are_refused() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(tree.member("a"))
+        .child(tree.member("b"))
+        .child(tree.member("a"));
+    match Supervisor::start(&system, spec).await {
+        Err(SpawnError::StartFailed(reason)) => {
+            let text = reason.to_string();
+            assert!(text.contains("child id"), "{text}");
+        }
+        other => panic!("expected StartFailed, got {:?}", other.map(|s| s.actor().id())),
+    }
+    // Refused before any child starts.
+    assert_eq!(tree.log.lines(), lines(&[]));
+    assert_eq!(system.actor_count(), 0);
+}
+
 #[tokio::test(start_paused = true)]
 async fn t18_a_backoff_delays_restarts_exponentially_and_resets_after_quiet() {
     let system = ActorSystem::new();

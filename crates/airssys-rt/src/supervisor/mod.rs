@@ -93,7 +93,7 @@
 mod spec;
 
 use std::any::Any;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -1227,6 +1227,12 @@ impl Actor for Supervisor {
         }
         if let Some(refusal) = spec.children.iter().find_map(ChildSpec::refusal) {
             return Err(SupervisorError::InvalidSpec(refusal));
+        }
+        // Two children with one id would share a crash-report path, and the calls that name
+        // a child would reach only the first (OTP refuses `duplicate_child_name`).
+        let mut ids = HashSet::with_capacity(spec.children.len());
+        if !spec.children.iter().all(|child| ids.insert(&*child.id)) {
+            return Err(SupervisorError::InvalidSpec("two children have the same child id"));
         }
         ctx.trap_exit(true);
         let mut supervisor = Supervisor {
