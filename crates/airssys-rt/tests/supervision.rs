@@ -946,6 +946,49 @@ async fn t19_a_child_started_apart_for_a_parent_killed_meanwhile_ends_killed() {
     }
 }
 
+/// A child (a supervisor, its start declared one or not) whose start function, once the child
+/// has started, kills the root and then awaits something more before it returns the child:
+/// the root's end cuts the start function short, before it could hand the child over.
+fn cut_short_once_started(
+    started: &Arc<OnceLock<ActorRef<Supervisor>>>,
+    kind: ChildKind,
+) -> ChildSpec {
+    let started = Arc::clone(started);
+    ChildSpec::new("inner", move |system: ActorSystem| {
+        let started = Arc::clone(&started);
+        async move {
+            let spec = SupervisorSpec::new(Strategy::OneForOne);
+            let supervisor = Supervisor::start(&system, spec).await?;
+            let _ = started.set(supervisor.actor().clone());
+            if let Ok(root) = system.lookup::<Supervisor>("root") {
+                root.kill();
+            }
+            tokio::task::yield_now().await;
+            Ok(Some(Child::from(supervisor.actor().clone())))
+        }
+    })
+    .kind(kind)
+}
+
+#[tokio::test(start_paused = true)]
+async fn t19_a_child_whose_start_is_cut_short_by_its_parents_kill_ends_killed() {
+    for kind in [ChildKind::Supervisor, ChildKind::Worker] {
+        let system = ActorSystem::new();
+        let options = SpawnOptions::new().name("root");
+        let started = Arc::new(OnceLock::new());
+        let spec =
+            SupervisorSpec::new(Strategy::OneForOne).child(cut_short_once_started(&started, kind));
+        let root = Supervisor::start_with(&system, options, spec).await;
+        assert!(matches!(root, Err(SpawnError::StartFailed(ExitReason::Killed))));
+        let inner = started.get().expect("inner started").clone();
+        // Paused, time moves only once nothing else can run: the bound fails a child left
+        // running (the handle kept here keeps it alive otherwise, as a name would).
+        let ended = tokio::time::timeout(Duration::from_secs(60), inner.wait_for_exit()).await;
+        assert_eq!(ended, Ok(ExitReason::Killed), "{kind:?}");
+        assert_eq!(system.actor_count(), 0, "{kind:?}");
+    }
+}
+
 #[test]
 fn t19_a_specification_of_any_depth_is_let_go_without_recursion() {
     // No actor runs: a specification this deep goes one level after the other, or overflows.
