@@ -1,7 +1,7 @@
 //! Chapter T of `docs/semantics.md`: supervisors, one test (or more) per rule, named after it.
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use airssys_rt::monitoring::health::HealthStatus;
@@ -557,6 +557,29 @@ async fn t20_a_child_id_that_is_not_a_valid_name_is_refused() {
     system.shutdown().await;
 }
 
+/// Two children of one specification with the same id would share a crash-report path, and
+/// `terminate_child`, `restart_child` and `child` would reach only the first of them: refused
+/// as `start_child` refuses an id in use (T12), and as OTP refuses `duplicate_child_name`.
+#[tokio::test]
+async fn t20_two_children_of_one_specification_with_one_id_are_refused() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(tree.member("a"))
+        .child(tree.member("b"))
+        .child(tree.member("a"));
+    match Supervisor::start(&system, spec).await {
+        Err(SpawnError::StartFailed(reason)) => {
+            let text = reason.to_string();
+            assert!(text.contains("child id"), "{text}");
+        }
+        other => panic!("expected StartFailed, got {:?}", other.map(|s| s.actor().id())),
+    }
+    // Refused before any child starts.
+    assert_eq!(tree.log.lines(), lines(&[]));
+    assert_eq!(system.actor_count(), 0);
+}
+
 #[tokio::test(start_paused = true)]
 async fn t18_a_backoff_delays_restarts_exponentially_and_resets_after_quiet() {
     let system = ActorSystem::new();
@@ -876,6 +899,96 @@ async fn t19_a_parent_killed_or_dropped_while_a_subtree_starts_leaves_none_of_it
     }
 }
 
+/// A child `inner` (a supervisor, started by a function declared one) whose start function,
+/// once `inner` has started, hands a handle to it to the test and kills the root: the
+/// finished start waits in its task for a root that will never take it.
+fn killed_once_started(started: &Arc<OnceLock<ActorRef<Supervisor>>>) -> ChildSpec {
+    let started = Arc::clone(started);
+    ChildSpec::new("inner", move |system: ActorSystem| {
+        let started = Arc::clone(&started);
+        async move {
+            let spec = SupervisorSpec::new(Strategy::OneForOne);
+            let supervisor = Supervisor::start(&system, spec).await?;
+            let _ = started.set(supervisor.actor().clone());
+            if let Ok(root) = system.lookup::<Supervisor>("root") {
+                root.kill();
+            }
+            Ok(Some(Child::from(supervisor.actor().clone())))
+        }
+    })
+    .kind(ChildKind::Supervisor)
+}
+
+#[tokio::test(start_paused = true)]
+async fn t19_a_child_started_apart_for_a_parent_killed_meanwhile_ends_killed() {
+    for at_start in [true, false] {
+        let system = ActorSystem::new();
+        let options = SpawnOptions::new().name("root");
+        let started = Arc::new(OnceLock::new());
+        let child = killed_once_started(&started);
+        if at_start {
+            let spec = SupervisorSpec::new(Strategy::OneForOne).child(child);
+            let root = Supervisor::start_with(&system, options, spec).await;
+            assert!(matches!(root, Err(SpawnError::StartFailed(ExitReason::Killed))));
+        } else {
+            let spec = SupervisorSpec::new(Strategy::OneForOne);
+            let root = Supervisor::start_with(&system, options, spec).await.unwrap();
+            let refused = root.start_child(child).await;
+            assert!(matches!(refused, Err(SupervisorError::NotRunning)), "{refused:?}");
+            assert_eq!(root.actor().wait_for_exit().await, ExitReason::Killed);
+        }
+        let inner = started.get().expect("inner started").clone();
+        // Paused, time moves only once nothing else can run: the bound fails a child left
+        // running (a handle to it, or a name, keeps it alive).
+        let ended = tokio::time::timeout(Duration::from_secs(60), inner.wait_for_exit()).await;
+        assert_eq!(ended, Ok(ExitReason::Killed), "at start: {at_start}");
+        assert_eq!(system.actor_count(), 0, "at start: {at_start}");
+    }
+}
+
+/// A child (a supervisor, its start declared one or not) whose start function, once the child
+/// has started, kills the root and then awaits something more before it returns the child:
+/// the root's end cuts the start function short, before it could hand the child over.
+fn cut_short_once_started(
+    started: &Arc<OnceLock<ActorRef<Supervisor>>>,
+    kind: ChildKind,
+) -> ChildSpec {
+    let started = Arc::clone(started);
+    ChildSpec::new("inner", move |system: ActorSystem| {
+        let started = Arc::clone(&started);
+        async move {
+            let spec = SupervisorSpec::new(Strategy::OneForOne);
+            let supervisor = Supervisor::start(&system, spec).await?;
+            let _ = started.set(supervisor.actor().clone());
+            if let Ok(root) = system.lookup::<Supervisor>("root") {
+                root.kill();
+            }
+            tokio::task::yield_now().await;
+            Ok(Some(Child::from(supervisor.actor().clone())))
+        }
+    })
+    .kind(kind)
+}
+
+#[tokio::test(start_paused = true)]
+async fn t19_a_child_whose_start_is_cut_short_by_its_parents_kill_ends_killed() {
+    for kind in [ChildKind::Supervisor, ChildKind::Worker] {
+        let system = ActorSystem::new();
+        let options = SpawnOptions::new().name("root");
+        let started = Arc::new(OnceLock::new());
+        let spec =
+            SupervisorSpec::new(Strategy::OneForOne).child(cut_short_once_started(&started, kind));
+        let root = Supervisor::start_with(&system, options, spec).await;
+        assert!(matches!(root, Err(SpawnError::StartFailed(ExitReason::Killed))));
+        let inner = started.get().expect("inner started").clone();
+        // Paused, time moves only once nothing else can run: the bound fails a child left
+        // running (the handle kept here keeps it alive otherwise, as a name would).
+        let ended = tokio::time::timeout(Duration::from_secs(60), inner.wait_for_exit()).await;
+        assert_eq!(ended, Ok(ExitReason::Killed), "{kind:?}");
+        assert_eq!(system.actor_count(), 0, "{kind:?}");
+    }
+}
+
 #[test]
 fn t19_a_specification_of_any_depth_is_let_go_without_recursion() {
     // No actor runs: a specification this deep goes one level after the other, or overflows.
@@ -993,4 +1106,40 @@ async fn t19_the_error_of_a_failed_start_of_any_depth_is_let_go_without_recursio
         }));
     }
     drop(reason);
+}
+
+/// A tree deeper than the one above, whose report and view are handled on a thread with a
+/// stack of 256 KiB: what uses the same stack at every level passes at any depth, what recurses
+/// by level overflows it (as it would the 2 MiB of a worker thread about 8 times deeper; the
+/// tree is kept this shallow as each actor keeps its path, `root/level-1/...`, in its crash
+/// reports' supervision).
+const DEEPER: usize = 3_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t19_a_report_and_a_view_of_any_depth_are_copied_compared_shown_and_let_go() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let root = Supervisor::start(&system, chain(&tree, DEEPER, 1)).await.unwrap();
+    let report = root.health().await;
+    let view = system.inspect();
+    let handled = std::thread::Builder::new().stack_size(256 * 1024).spawn(move || {
+        let mut nodes = 0;
+        report.walk(&mut |_| nodes += 1);
+        let copy = report.clone();
+        assert!(copy == report && copy.to_string() == report.to_string());
+        let shown = format!("{report:?}");
+        assert_eq!(report.to_string().lines().count(), DEEPER + 1);
+        drop((report, copy));
+        let root = &view.roots[0];
+        let copy = root.clone();
+        assert!(&copy == root && copy.render() == root.render());
+        let shown_view = format!("{root:?}");
+        assert_eq!(root.render().lines().count(), DEEPER + 1);
+        drop((view, copy));
+        (nodes, shown.contains("leaf"), shown_view.contains("leaf"))
+    });
+    assert_eq!(handled.unwrap().join().ok(), Some((DEEPER + 1, true, true)));
+    root.actor().stop();
+    assert_eq!(root.actor().wait_for_exit().await, ExitReason::Normal);
+    assert_eq!(system.actor_count(), 0);
 }

@@ -484,6 +484,18 @@ struct Offer {
     taker: Option<Arc<dyn ErasedCell>>,
 }
 
+impl Drop for Offer {
+    /// Still taken here, the offer goes with a start cut short (its supervisor was killed,
+    /// or its own start dropped) after the child had taken its place: the start function
+    /// never handed the child over, so its supervisor never linked to it. It is killed, as a
+    /// child cut short in its own `pre_start` is, rather than left running on its own (T19).
+    fn drop(&mut self) {
+        if let Some(taker) = self.taker.take() {
+            taker.kill();
+        }
+    }
+}
+
 tokio::task_local! {
     static OFFER: RefCell<Offer>;
 }

@@ -98,6 +98,7 @@ use tokio::sync::oneshot;
 
 use crate::actor::{ActorId, ErasedCell};
 use crate::mailbox::Signal;
+use crate::monitoring::tree;
 use crate::supervisor::ChildKind;
 use crate::system::ActorSystem;
 
@@ -394,7 +395,10 @@ impl fmt::Display for HealthIssue {
 /// ```
 ///
 /// [`SupervisorRef::health`]: crate::supervisor::SupervisorRef::health
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Cloning, comparing, showing (`Debug` lists the nodes depth first, each with its depth) and
+/// dropping a report take the same stack at any depth of the tree.
+#[derive(Eq)]
 #[non_exhaustive]
 pub struct HealthReport {
     /// The child id within its supervisor (empty for the supervisor asked).
@@ -455,6 +459,68 @@ impl HealthReport {
             self.flag(HealthStatus::Degraded, HealthIssue::Child(Arc::clone(&child.id)));
         }
         self.children.push(child);
+    }
+}
+
+impl tree::Node for HealthReport {
+    const NAME: &'static str = "HealthReport";
+
+    fn children(&self) -> &[Self] {
+        &self.children
+    }
+
+    fn children_mut(&mut self) -> &mut Vec<Self> {
+        &mut self.children
+    }
+
+    fn bare(&self) -> Self {
+        Self {
+            id: Arc::clone(&self.id),
+            actor: self.actor,
+            kind: self.kind,
+            status: self.status,
+            issues: self.issues.clone(),
+            children: Vec::with_capacity(self.children.len()),
+        }
+    }
+
+    fn same(&self, other: &Self) -> bool {
+        (&self.id, self.actor, self.kind, self.status, &self.issues)
+            == (&other.id, other.actor, other.kind, other.status, &other.issues)
+    }
+
+    fn fields(&self, shown: &mut fmt::DebugStruct<'_, '_>) {
+        shown
+            .field("id", &self.id)
+            .field("actor", &self.actor)
+            .field("kind", &self.kind)
+            .field("status", &self.status)
+            .field("issues", &self.issues);
+    }
+}
+
+// Not derived: the derived impls recurse by level (T19).
+impl Clone for HealthReport {
+    fn clone(&self) -> Self {
+        tree::copy(self)
+    }
+}
+
+impl PartialEq for HealthReport {
+    fn eq(&self, other: &Self) -> bool {
+        tree::equal(self, other)
+    }
+}
+
+impl fmt::Debug for HealthReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        tree::show(self, f)
+    }
+}
+
+impl Drop for HealthReport {
+    fn drop(&mut self) {
+        tree::let_go(self);
     }
 }
 

@@ -47,6 +47,7 @@ use tokio::time::Instant;
 
 use crate::actor::{ActorId, ActorState};
 use crate::monitoring::stats::{self, ActorFacts};
+use crate::monitoring::tree;
 use crate::system::ActorSystem;
 
 /// One live actor in a [`SystemView`], with the actors it supervises.
@@ -56,7 +57,9 @@ use crate::system::ActorSystem;
 /// println!("{} is {:?} with {} waiting", node.id, node.state, node.mailbox_depth);
 /// # }
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Cloning, comparing, showing (`Debug` lists the actors depth first, each with its depth) and
+/// dropping a node take the same stack at any depth of the tree.
 #[non_exhaustive]
 pub struct ActorNode {
     /// Its id.
@@ -81,6 +84,78 @@ pub struct ActorNode {
     pub restarts: Option<u32>,
     /// The actors it supervises, in start order.
     pub children: Vec<ActorNode>,
+}
+
+impl tree::Node for ActorNode {
+    const NAME: &'static str = "ActorNode";
+
+    fn children(&self) -> &[Self] {
+        &self.children
+    }
+
+    fn children_mut(&mut self) -> &mut Vec<Self> {
+        &mut self.children
+    }
+
+    fn bare(&self) -> Self {
+        Self {
+            id: self.id,
+            name: self.name.clone(),
+            child_id: self.child_id.clone(),
+            actor_type: self.actor_type,
+            state: self.state,
+            mailbox_depth: self.mailbox_depth,
+            handled: self.handled,
+            message_rate: self.message_rate,
+            restarts: self.restarts,
+            children: Vec::with_capacity(self.children.len()),
+        }
+    }
+
+    fn same(&self, other: &Self) -> bool {
+        (self.id, &self.name, &self.child_id, self.actor_type, self.state)
+            == (other.id, &other.name, &other.child_id, other.actor_type, other.state)
+            && (self.mailbox_depth, self.handled, self.message_rate, self.restarts)
+                == (other.mailbox_depth, other.handled, other.message_rate, other.restarts)
+    }
+
+    fn fields(&self, shown: &mut std::fmt::DebugStruct<'_, '_>) {
+        shown
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("child_id", &self.child_id)
+            .field("actor_type", &self.actor_type)
+            .field("state", &self.state)
+            .field("mailbox_depth", &self.mailbox_depth)
+            .field("handled", &self.handled)
+            .field("message_rate", &self.message_rate)
+            .field("restarts", &self.restarts);
+    }
+}
+
+// Not derived: the derived impls recurse by level (T19).
+impl Clone for ActorNode {
+    fn clone(&self) -> Self {
+        tree::copy(self)
+    }
+}
+
+impl PartialEq for ActorNode {
+    fn eq(&self, other: &Self) -> bool {
+        tree::equal(self, other)
+    }
+}
+
+impl std::fmt::Debug for ActorNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        tree::show(self, f)
+    }
+}
+
+impl Drop for ActorNode {
+    fn drop(&mut self) {
+        tree::let_go(self);
+    }
 }
 
 impl ActorNode {

@@ -32,6 +32,7 @@ pub mod health;
 pub mod inspect;
 pub mod stats;
 pub mod trace;
+mod tree;
 
 #[cfg(feature = "metrics")]
 pub mod export;

@@ -93,7 +93,7 @@
 mod spec;
 
 use std::any::Any;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -638,7 +638,7 @@ impl Supervisor {
                 // A child supervisor starts its own children before its start returns: polled
                 // here, every level of a tree would add its frames to this task's stack (T19).
                 let started = match slot.spec.kind {
-                    ChildKind::Supervisor => start_apart(starting).await,
+                    ChildKind::Supervisor => start_apart(ctx.id(), starting).await,
                     ChildKind::Worker => starting.await,
                 };
                 match started {
@@ -1099,18 +1099,62 @@ type Started = Result<StartResult, Box<dyn Any + Send>>;
 /// Runs a child's start in a task of its own and waits for it, so that the stack of the task
 /// waiting stays the same however deep the tree below the child goes. The task goes with the
 /// future waiting for it: a parent killed or dropped meanwhile leaves no child starting
-/// behind, as the aborted start ends the half-started child as killed.
-async fn start_apart<F>(starting: F) -> Started
+/// behind, as the aborted start ends the half-started child as killed, and a child whose
+/// start finished but was never taken is killed when its result is dropped (T19).
+async fn start_apart<F>(supervisor: ActorId, starting: F) -> Started
 where
     F: Future<Output = Started> + Send + 'static,
 {
+    // On the supervisor's behalf, as a worker's start polled in the supervisor's own task is:
+    // a call from the start function to the supervisor, which waits for it, is refused at
+    // once (M16) rather than waited for without end.
+    let starting = OnBehalf { actor: supervisor, future: starting };
+    let starting = async move { Unclaimed(Some(starting.await)) };
     // The child's span follows from the parent's, as when its start is polled in place.
     let task = AbortOnDrop(tokio::spawn(starting.in_current_span()));
     match task.await {
-        Ok(started) => started,
+        Ok(started) => started.claim(),
         Err(failed) if failed.is_panic() => Err(failed.into_panic()),
         // Only the runtime cancels it (it is shutting down): the child is gone with it.
         Err(_) => Ok(Err(SpawnError::StartFailed(ExitReason::Killed))),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A child's start polled as the supervisor's own code (`actor::current`).
+    struct OnBehalf<F> {
+        actor: ActorId,
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: Future> Future for OnBehalf<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let _entered = crate::actor::current::enter(*this.actor);
+        this.future.poll(cx)
+    }
+}
+
+/// What a child's start task came to, until its supervisor takes it: dropped untaken (the
+/// supervisor was killed or dropped after the start finished, before it polled the task
+/// again), the child it started is killed, as a start aborted halfway leaves its child.
+struct Unclaimed(Option<Started>);
+
+impl Unclaimed {
+    fn claim(mut self) -> Started {
+        self.0.take().unwrap_or(Ok(Err(SpawnError::StartFailed(ExitReason::Killed))))
+    }
+}
+
+impl Drop for Unclaimed {
+    fn drop(&mut self) {
+        if let Some(Ok(Ok(Some(child)))) = self.0.take() {
+            child.cell.kill();
+        }
     }
 }
 
@@ -1183,6 +1227,12 @@ impl Actor for Supervisor {
         }
         if let Some(refusal) = spec.children.iter().find_map(ChildSpec::refusal) {
             return Err(SupervisorError::InvalidSpec(refusal));
+        }
+        // Two children with one id would share a crash-report path, and the calls that name
+        // a child would reach only the first (OTP refuses `duplicate_child_name`).
+        let mut ids = HashSet::with_capacity(spec.children.len());
+        if !spec.children.iter().all(|child| ids.insert(&*child.id)) {
+            return Err(SupervisorError::InvalidSpec("two children have the same child id"));
         }
         ctx.trap_exit(true);
         let mut supervisor = Supervisor {
