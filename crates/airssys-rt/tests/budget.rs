@@ -342,3 +342,23 @@ async fn b7_one_warning_per_crossing() {
     let (_, warning) = &events.0.items()[0];
     assert!(warning.contains("message budget"), "{warning}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn b3_a_timer_message_is_queued_while_only_spare_slots_fill_the_budget() {
+    let system = system(128, BudgetPolicy::Reject);
+    // Two actors took a message each: each keeps the 64 slots it leased, and the budget is
+    // all spare slots, with no message waiting.
+    for _ in 0..2 {
+        let bystander = system.spawn::<Probe>(ProbeArgs::new()).await.unwrap();
+        bystander.ask(Cmd::Echo(0)).await.unwrap();
+        std::mem::forget(bystander);
+    }
+    assert_eq!(system.statistics().budget_in_use, 128);
+    let (actor, journal) = common::probe(&system).await;
+    let _timer = actor.send_after(Duration::from_secs(1), Cmd::Echo(7));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(system.dead_letters().count(), 0, "{:?}", system.dead_letters().recent());
+    assert_eq!(journal.handled(), vec![7]);
+    assert_eq!(system.statistics().over_budget_shed, 0);
+    assert_eq!(system.health().await.status, HealthStatus::Healthy);
+}

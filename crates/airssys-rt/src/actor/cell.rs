@@ -118,8 +118,7 @@ impl<A: Actor> ActorCell<A> {
     #[cold]
     fn over_budget(&self, envelope: Envelope<A>) -> Result<bool, PushError<Envelope<A>>> {
         let budget = self.system.budget();
-        let pushed = if budget.tighten() {
-            self.system.reclaim_budget_credit();
+        let pushed = if self.reclaim_spent_budget() {
             self.mailbox.push(envelope, budget)?
         } else {
             Pushed::OverBudget(envelope)
@@ -130,6 +129,20 @@ impl<A: Actor> ActorCell<A> {
                 Err(PushError::Full(envelope))
             }
             pushed => Ok(self.settle(pushed)),
+        }
+    }
+
+    /// A push found the message budget spent: the first time since it was last loose, the
+    /// budget turns tight and the spare credit of every mailbox is taken back. `true` if so:
+    /// the budget may have been spent by spare slots alone, and the push is worth trying again
+    /// before anything is refused or shed (B2, B3).
+    #[cold]
+    pub(crate) fn reclaim_spent_budget(&self) -> bool {
+        if self.system.budget().tighten() {
+            self.system.reclaim_budget_credit();
+            true
+        } else {
+            false
         }
     }
 
@@ -148,10 +161,6 @@ impl<A: Actor> ActorCell<A> {
                 false
             }
             Pushed::OverBudget(envelope) => {
-                // A timer's push comes here without passing through `over_budget`.
-                if self.system.budget().tighten() {
-                    self.system.reclaim_budget_credit();
-                }
                 self.system.budget().count_over(true);
                 self.dead_letter(envelope, DeadLetterReason::BudgetExceeded, Undelivered::Dropped);
                 false

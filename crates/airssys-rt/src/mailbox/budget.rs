@@ -139,8 +139,8 @@ impl Budget {
     pub(crate) fn count_over(&self, shed: bool) {
         let counter = if shed { &self.shed } else { &self.refused };
         counter.fetch_add(1, Ordering::Relaxed);
-        // Set tight too: a shed timer message may be the first to find the budget spent, and
-        // only a tight budget turns the flag off again.
+        // Set tight too: the sweep that ran before may have turned it loose again, and only a
+        // tight budget turns the flag off again.
         self.tight.0.store(true, Ordering::Relaxed);
         if !self.over.swap(true, Ordering::Relaxed) {
             tracing::warn!(
