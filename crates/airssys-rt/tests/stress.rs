@@ -480,3 +480,88 @@ async fn a4_2_own_stop_wins_over_an_external_stop_racing_it() {
     assert!(own >= TRIES / 2, "every try that waited for the handler ends with the own stop");
     system.shutdown().await;
 }
+
+// ------------------------------------------------------------ the message budget under a flood
+
+/// One round: senders flood a few unbounded mailboxes past a small message budget while one
+/// actor is killed and another stopped; then every actor ends.
+async fn budget_round(policy: airssys_rt::mailbox::BudgetPolicy, round: u64) -> u64 {
+    const LIMIT: usize = 100;
+    let system = ActorSystem::builder()
+        .mailbox(MailboxConfig::unbounded())
+        .message_budget(LIMIT)
+        .over_budget(policy)
+        .build()
+        .unwrap();
+    let handled = Arc::new(AtomicU64::new(0));
+    let mut actors = Vec::new();
+    for _ in 0..6 {
+        actors.push(system.spawn::<Tally>(handled.clone()).await.unwrap());
+    }
+    let mut senders = Vec::new();
+    for sender in 0..4u64 {
+        let actors = actors.clone();
+        senders.push(tokio::spawn(async move {
+            let mut total = Outcome::default();
+            for i in 0..3000u64 {
+                let actor = &actors[(i % 6) as usize];
+                let n = sender * 1_000_000 + i;
+                total.sent += 1;
+                let sent = match i % 50 {
+                    0..=24 => actor.try_tell(n).is_ok(),
+                    25..=48 => actor.tell(n).await.is_ok(),
+                    _ => match actor.ask(n).timeout(std::time::Duration::from_secs(60)).await {
+                        Ok(_) | Err(AskError::Stopped(_) | AskError::Dropped) => true,
+                        Err(AskError::Full(_) | AskError::Closed(_)) => false,
+                        Err(other) => panic!("{other}"),
+                    },
+                };
+                if !sent {
+                    total.returned += 1;
+                }
+            }
+            total
+        }));
+    }
+    for _ in 0..(round % 40) {
+        tokio::task::yield_now().await;
+    }
+    actors[0].kill();
+    actors[1].stop();
+    let mut total = Outcome::default();
+    for sender in senders {
+        let outcome = sender.await.unwrap();
+        total.sent += outcome.sent;
+        total.returned += outcome.returned;
+    }
+    for actor in &actors {
+        actor.stop();
+        actor.wait_for_exit().await;
+    }
+    let handled = handled.load(Ordering::Relaxed);
+    let dead = system.dead_letters().count();
+    assert_eq!(handled + total.returned + dead, total.sent, "{policy:?} round {round}");
+    let stats = system.statistics();
+    assert_eq!(stats.budget_in_use, 0, "{policy:?} round {round}: every slot given back");
+    assert_eq!(
+        system.health().await.status,
+        airssys_rt::monitoring::health::HealthStatus::Healthy,
+        "{policy:?} round {round}: nothing waits, so the budget is not over"
+    );
+    stats.over_budget_refused + stats.over_budget_shed
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b2_a_flood_past_the_budget_gives_every_slot_back() {
+    let mut over = 0;
+    for round in 0..200 {
+        for policy in [
+            airssys_rt::mailbox::BudgetPolicy::Reject,
+            airssys_rt::mailbox::BudgetPolicy::Shed,
+        ] {
+            over += budget_round(policy, round).await;
+        }
+    }
+    assert!(over > 0, "the floods went past the budget");
+    eprintln!("over budget: {over}");
+}
