@@ -555,10 +555,9 @@ async fn budget_round(policy: airssys_rt::mailbox::BudgetPolicy, round: u64) -> 
 async fn b2_a_flood_past_the_budget_gives_every_slot_back() {
     let mut over = 0;
     for round in 0..200 {
-        for policy in [
-            airssys_rt::mailbox::BudgetPolicy::Reject,
-            airssys_rt::mailbox::BudgetPolicy::Shed,
-        ] {
+        for policy in
+            [airssys_rt::mailbox::BudgetPolicy::Reject, airssys_rt::mailbox::BudgetPolicy::Shed]
+        {
             over += budget_round(policy, round).await;
         }
     }

@@ -2,6 +2,7 @@
 //! starts and when the pool is resized.
 
 use std::future::{poll_fn, Future, IntoFuture};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -263,8 +264,18 @@ impl<A: Actor> Table<A> {
         if workers.is_empty() {
             return;
         }
-        let slot = self.choose(&workers, &msg);
-        cancelled(&workers[slot], msg);
+        // The key is the user's, run here from a `Drop`, maybe as the sender unwinds: caught,
+        // its panic cannot become a second one, which aborts the process. The message then
+        // goes to the first slot, and the panic on unless one is already under way.
+        match catch_unwind(AssertUnwindSafe(|| self.choose(&workers, &msg))) {
+            Ok(slot) => cancelled(&workers[slot], msg),
+            Err(panic) => {
+                cancelled(&workers[0], msg);
+                if !std::thread::panicking() {
+                    resume_unwind(panic);
+                }
+            }
+        }
     }
 
     pub(super) async fn ask(
@@ -536,11 +547,25 @@ impl<A: Actor> Broadcast<A> {
 
 impl<A: Actor> Drop for Broadcast<A> {
     fn drop(&mut self) {
-        while let Some((slot, msg)) = self.take_next() {
-            cancelled(&self.workers[slot], msg);
+        // The copy is the user's: it may panic here, even as the broadcast unwinds from its
+        // panic, and a second panic while unwinding aborts the process. Caught, it ends the
+        // copies; the original still goes to the last slot, and the panic goes on afterwards
+        // unless one is already under way.
+        let copies = catch_unwind(AssertUnwindSafe(|| {
+            while let Some((slot, msg)) = self.take_next() {
+                cancelled(&self.workers[slot], msg);
+            }
+        }));
+        if let Some((last, msg)) = self.workers.last().zip(self.msg.take()) {
+            cancelled(last, msg);
         }
         for (worker, copy) in std::mem::take(&mut self.tally.refused) {
             dead_letter_refused(&worker, copy);
+        }
+        if let Err(panic) = copies {
+            if !std::thread::panicking() {
+                resume_unwind(panic);
+            }
         }
     }
 }
