@@ -203,6 +203,54 @@ async fn b3_a_timer_message_over_budget_is_shed_under_either_policy() {
     release_and_drain(&actor, release).await;
 }
 
+/// Takes publications of numbers, and does nothing with them.
+struct Reader;
+
+struct Published(#[allow(dead_code)] Publication<u64>);
+
+impl From<Publication<u64>> for Published {
+    fn from(publication: Publication<u64>) -> Self {
+        Published(publication)
+    }
+}
+
+impl Actor for Reader {
+    type Msg = Published;
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Reader)
+    }
+
+    async fn handle(&mut self, _: Published, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn b3_a_publication_over_budget_is_shed_under_either_policy() {
+    for policy in [BudgetPolicy::Reject, BudgetPolicy::Shed] {
+        let system = system(10, policy);
+        let subscriber = system.spawn::<Reader>(()).await.unwrap();
+        let broker = system.broker::<u64>();
+        broker.subscribe("readings", &subscriber).unwrap();
+        let (actor, release) = blocked_probe(&system).await;
+        assert_eq!(flood(&actor, 10), 10);
+        let report = broker.publish("readings", 1).await.unwrap();
+        assert_eq!((report.matched, report.delivered, report.missed), (1, 0, 1));
+        // Nobody to hand it back to: shed as a timer's message is, and counted so.
+        let letters = system.dead_letters().recent();
+        assert_eq!(letters.len(), 1, "{policy:?}");
+        assert_eq!(letters[0].target, subscriber.id());
+        assert_eq!(letters[0].reason, DeadLetterReason::BudgetExceeded, "{policy:?}");
+        let stats = system.statistics();
+        assert_eq!((stats.over_budget_refused, stats.over_budget_shed), (0, 1), "{policy:?}");
+        release_and_drain(&actor, release).await;
+    }
+}
+
 // ---------------------------------------------------------------- B4
 
 #[tokio::test]

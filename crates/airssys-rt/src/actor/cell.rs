@@ -112,6 +112,23 @@ impl<A: Actor> ActorCell<A> {
         }
     }
 
+    /// Queues an envelope that has no sender to go back to (a publication), as `enqueue` does,
+    /// except that past the message budget it is shed under either policy, as a timer's
+    /// message is (B3): a dead letter, counted as shed, never `Full`.
+    pub(crate) fn enqueue_unreturnable(
+        &self,
+        envelope: Envelope<A>,
+    ) -> Result<bool, PushError<Envelope<A>>> {
+        match self.mailbox.push(envelope, self.system.budget())? {
+            Pushed::Queued => Ok(true),
+            Pushed::OverBudget(envelope) if self.reclaim_spent_budget() => {
+                let pushed = self.mailbox.push(envelope, self.system.budget())?;
+                Ok(self.settle(pushed))
+            }
+            pushed => Ok(self.settle(pushed)),
+        }
+    }
+
     /// The message budget was spent when `envelope` came. The first time, the spare credit of
     /// every mailbox is taken back and the push tried again; what still finds no room is
     /// refused (`Full`) or shed by `settle`, as the budget's policy says.
