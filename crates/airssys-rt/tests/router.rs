@@ -616,6 +616,33 @@ async fn r9_a_routed_tell_dropped_as_its_task_unwinds_does_not_abort_on_a_panick
     pool.stop().await;
 }
 
+#[tokio::test]
+async fn r9_a_routed_ask_dropped_before_its_request_is_queued_becomes_a_dead_letter() {
+    use airssys_rt::dead_letter::DeadLetterReason;
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let pool = start(&system, PoolSpec::new(1, log.clone())).await;
+    let router = pool.router();
+    let worker = router.workers()[0].clone();
+    // Never polled, as a direct ask's future may be (M15): the request is a dead letter of
+    // the worker the routing picks, not dropped silently.
+    drop(router.ask(Job::Work(1)).into_future());
+    tokio::select! {
+        biased;
+        () = std::future::ready(()) => {}
+        _ = router.ask(Job::Work(2)) => panic!("the ask branch was not to run"),
+    }
+    let letters = system.dead_letters().recent();
+    assert_eq!(letters.len(), 2, "{letters:?}");
+    assert!(letters.iter().all(|l| l.target == worker.id()
+        && l.reason == DeadLetterReason::SendCancelled
+        && l.was_ask));
+    router.ask(Job::Work(3)).await.unwrap();
+    let numbers: Vec<u64> = handled(&log).into_iter().map(|(_, n)| n).collect();
+    assert_eq!(numbers, [3]);
+    pool.stop().await;
+}
+
 #[tokio::test(start_paused = true)]
 async fn r9_a_broadcast_tell_dropped_or_timed_out_while_waiting_accounts_for_every_copy() {
     use airssys_rt::dead_letter::DeadLetterReason;

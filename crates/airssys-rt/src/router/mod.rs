@@ -96,7 +96,7 @@ pub use pool::{Pool, PoolError, PoolSpec};
 use crate::actor::{Actor, ActorRef};
 use crate::message::{AskError, SendError};
 use crate::supervisor::SupervisorRef;
-use table::{Broadcast, Refused, Rule, Table};
+use table::{Broadcast, Refused, Rule, Sent, Table};
 
 /// How a [`Router`] picks the worker for a message.
 ///
@@ -435,7 +435,7 @@ impl<A: Actor> Drop for RouterTellFuture<'_, A> {
     fn drop(&mut self) {
         // A message still waiting for room is in `waiting`, whose tell accounts for it.
         if let Some(msg) = self.unrouted.take() {
-            self.router.table().cancel_unrouted(msg);
+            self.router.table().cancel_unrouted(msg, Sent::Tell);
         }
     }
 }
@@ -483,6 +483,28 @@ impl<'a, A: Actor> IntoFuture for RouterAsk<'a, A> {
 
     fn into_future(self) -> Self::IntoFuture {
         let RouterAsk { router, msg, timeout } = self;
-        Box::pin(router.table().ask(msg, timeout))
+        // Held so that an ask dropped before its first poll, which routes it, leaves its dead
+        // letter as a direct one does (M15); once routed, the worker's ask accounts for it.
+        let mut unrouted = Unrouted { router, msg: Some(msg) };
+        Box::pin(async move {
+            match unrouted.msg.take() {
+                Some(msg) => router.table().ask(msg, timeout).await,
+                None => unreachable!("an ask's message is taken only here, once"),
+            }
+        })
+    }
+}
+
+/// The request of a routed ask not yet polled.
+struct Unrouted<'a, A: Actor> {
+    router: &'a Router<A>,
+    msg: Option<A::Msg>,
+}
+
+impl<A: Actor> Drop for Unrouted<'_, A> {
+    fn drop(&mut self) {
+        if let Some(msg) = self.msg.take() {
+            self.router.table().cancel_unrouted(msg, Sent::Ask);
+        }
     }
 }

@@ -255,9 +255,11 @@ impl<A: Actor> Table<A> {
     /// Accounts for a message whose tell was dropped before it was routed: a dead letter of
     /// the worker the routing picks now (under `Broadcast`, of every live worker). A pool
     /// without workers has nobody to address it to.
-    pub(super) fn cancel_unrouted(&self, msg: A::Msg) {
+    pub(super) fn cancel_unrouted(&self, msg: A::Msg, sent: Sent) {
         if let Rule::Broadcast(copy) = &self.rule {
-            drop(Broadcast::new(self.workers(), *copy, msg));
+            let mut broadcast = Broadcast::new(self.workers(), *copy, msg);
+            broadcast.sent = sent;
+            drop(broadcast);
             return;
         }
         let workers = self.workers.load();
@@ -268,9 +270,9 @@ impl<A: Actor> Table<A> {
         // its panic cannot become a second one, which aborts the process. The message then
         // goes to the first slot, and the panic on unless one is already under way.
         match catch_unwind(AssertUnwindSafe(|| self.choose(&workers, &msg))) {
-            Ok(slot) => cancelled(&workers[slot], msg),
+            Ok(slot) => cancelled(&workers[slot], msg, sent),
             Err(panic) => {
-                cancelled(&workers[0], msg);
+                cancelled(&workers[0], msg, sent);
                 if !std::thread::panicking() {
                     resume_unwind(panic);
                 }
@@ -458,6 +460,8 @@ pub(super) struct Broadcast<A: Actor> {
     tally: Tally<A>,
     /// What the last slot's send gave, once it is made.
     last: Option<Result<(), SendError<A::Msg>>>,
+    /// As what the copies not sent are dead letters, if it is dropped unfinished.
+    pub(super) sent: Sent,
 }
 
 impl<A: Actor> Broadcast<A> {
@@ -466,7 +470,15 @@ impl<A: Actor> Broadcast<A> {
         copy: fn(&A::Msg) -> A::Msg,
         msg: A::Msg,
     ) -> Self {
-        Self { workers, next: 0, msg: Some(msg), copy, tally: Tally::default(), last: None }
+        Self {
+            workers,
+            next: 0,
+            msg: Some(msg),
+            copy,
+            tally: Tally::default(),
+            last: None,
+            sent: Sent::Tell,
+        }
     }
 
     /// The next slot to send to and what to send it: a copy for a live worker, the message
@@ -553,11 +565,11 @@ impl<A: Actor> Drop for Broadcast<A> {
         // unless one is already under way.
         let copies = catch_unwind(AssertUnwindSafe(|| {
             while let Some((slot, msg)) = self.take_next() {
-                cancelled(&self.workers[slot], msg);
+                cancelled(&self.workers[slot], msg, self.sent);
             }
         }));
         if let Some((last, msg)) = self.workers.last().zip(self.msg.take()) {
-            cancelled(last, msg);
+            cancelled(last, msg, self.sent);
         }
         for (worker, copy) in std::mem::take(&mut self.tally.refused) {
             dead_letter_refused(&worker, copy);
@@ -570,13 +582,21 @@ impl<A: Actor> Drop for Broadcast<A> {
     }
 }
 
-/// Records a message whose tell was dropped before it reached `worker`.
-fn cancelled<A: Actor>(worker: &ActorRef<A>, msg: A::Msg) {
-    worker.cell().dead_letter(
-        Envelope::tell(msg),
-        DeadLetterReason::SendCancelled,
-        Undelivered::Dropped,
-    );
+/// What a message was sent with: its dead letter says whether it was an ask.
+#[derive(Clone, Copy)]
+pub(super) enum Sent {
+    Tell,
+    Ask,
+}
+
+/// Records a message whose tell or ask was dropped before it reached `worker`.
+fn cancelled<A: Actor>(worker: &ActorRef<A>, msg: A::Msg, sent: Sent) {
+    let envelope = match sent {
+        Sent::Tell => Envelope::tell(msg),
+        // Its reply is never awaited: the caller has dropped the ask.
+        Sent::Ask => Envelope::ask(msg).0,
+    };
+    worker.cell().dead_letter(envelope, DeadLetterReason::SendCancelled, Undelivered::Dropped);
 }
 
 /// One copy of a broadcast `ask`.
