@@ -564,3 +564,86 @@ async fn b2_a_flood_past_the_budget_gives_every_slot_back() {
     assert!(over > 0, "the floods went past the budget");
     eprintln!("over budget: {over}");
 }
+
+// ------------------------------------------------------------ timeouts racing room
+
+/// A `Tally` that takes its time over every message, so that senders wait for room.
+struct Slow(Arc<AtomicU64>);
+
+impl Actor for Slow {
+    type Msg = u64;
+    type Reply = u64;
+    type Args = Arc<AtomicU64>;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(
+        handled: Arc<AtomicU64>,
+        _: &mut Context<Self>,
+    ) -> Result<Self, Self::Error> {
+        Ok(Slow(handled))
+    }
+
+    async fn handle(&mut self, n: u64, _: &mut Context<Self>) -> Result<u64, Self::Error> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        if n % 3 == 0 {
+            tokio::time::sleep(std::time::Duration::from_micros(500)).await;
+        }
+        Ok(n)
+    }
+}
+
+/// Senders into a one-slot `Wait` mailbox, with timeouts and cancellations racing the room the
+/// actor makes: every message is handled, handed back or a dead letter, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn m14_m15_timeouts_and_cancellations_racing_room_lose_nothing() {
+    use std::time::Duration;
+    for round in 0..5u64 {
+        let system = ActorSystem::new();
+        let handled = Arc::new(AtomicU64::new(0));
+        let options = SpawnOptions::new().mailbox(MailboxConfig::bounded(1));
+        let actor = system.spawn_with::<Slow>(options, handled.clone()).await.unwrap();
+        let mut senders = Vec::new();
+        for sender in 0..4u64 {
+            let actor = actor.clone();
+            senders.push(tokio::spawn(async move {
+                let mut rng = fastrand::Rng::with_seed(round * 10 + sender);
+                let mut returned = 0u64;
+                for i in 0..500u64 {
+                    let n = sender * 1_000_000 + i;
+                    let wait = Duration::from_micros(rng.u64(0..2_000));
+                    match rng.u8(0..3) {
+                        0 => {
+                            if actor.tell(n).timeout(wait).await.is_err() {
+                                returned += 1;
+                            }
+                        }
+                        1 => match tokio::time::timeout(wait, actor.tell(n)).await {
+                            Ok(Ok(())) | Err(_) => {}
+                            Ok(Err(_)) => returned += 1,
+                        },
+                        _ => match tokio::time::timeout(wait, actor.ask(n)).await {
+                            Ok(Ok(_) | Err(AskError::Timeout(_) | AskError::Stopped(_))) => {}
+                            Ok(Err(AskError::Full(_) | AskError::Closed(_))) => returned += 1,
+                            Ok(Err(other)) => panic!("{other}"),
+                            Err(_) => {}
+                        },
+                    }
+                }
+                returned
+            }));
+        }
+        let mut returned = 0;
+        for sender in senders {
+            returned += sender.await.unwrap();
+        }
+        actor.stop();
+        actor.wait_for_exit().await;
+        let handled = handled.load(Ordering::Relaxed);
+        let dead = system.dead_letters().count();
+        assert_eq!(
+            handled + returned + dead,
+            2_000,
+            "round {round}: {handled} + {returned} + {dead}"
+        );
+    }
+}
