@@ -647,3 +647,78 @@ async fn m14_m15_timeouts_and_cancellations_racing_room_lose_nothing() {
         );
     }
 }
+
+/// Blocks in its handler until released, taking nothing else meanwhile.
+struct Stuck;
+
+impl Actor for Stuck {
+    type Msg = Option<(oneshot::Sender<()>, oneshot::Receiver<()>)>;
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Stuck)
+    }
+
+    async fn handle(
+        &mut self,
+        block: Option<(oneshot::Sender<()>, oneshot::Receiver<()>)>,
+        _: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
+        if let Some((entered, release)) = block {
+            let _ = entered.send(());
+            let _ = release.await;
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b2_once_spent_the_budget_counts_exactly_the_messages_waiting() {
+    const LIMIT: usize = 2_000;
+    for round in 0..50u64 {
+        let system = ActorSystem::builder()
+            .mailbox(MailboxConfig::unbounded())
+            .message_budget(LIMIT)
+            .build()
+            .unwrap();
+        let mut actors = Vec::new();
+        let mut releases = Vec::new();
+        for _ in 0..16 {
+            let actor = system.spawn::<Stuck>(()).await.unwrap();
+            let (release, held) = oneshot::channel();
+            let (entered, inside) = oneshot::channel();
+            actor.tell(Some((entered, held))).await.unwrap();
+            inside.await.unwrap();
+            actors.push(actor);
+            releases.push(release);
+        }
+        let actors = Arc::new(actors);
+        let mut senders = Vec::new();
+        for sender in 0..4usize {
+            let actors = Arc::clone(&actors);
+            senders.push(tokio::spawn(async move {
+                let mut queued = 0;
+                for i in 0..1_000usize {
+                    if actors[(i * 7 + sender) % actors.len()].try_tell(None).is_ok() {
+                        queued += 1;
+                    }
+                }
+                queued
+            }));
+        }
+        let mut queued = 0;
+        for sender in senders {
+            queued += sender.await.unwrap();
+        }
+        let waiting: usize = actors.iter().map(|actor| actor.mailbox_len()).sum();
+        assert_eq!(waiting, queued);
+        let stats = system.statistics();
+        if stats.over_budget_refused > 0 {
+            assert_eq!(waiting, LIMIT, "round {round}: refused with room left");
+            assert_eq!(stats.budget_in_use as usize, waiting, "round {round}: spare slots kept");
+        }
+        drop(releases);
+    }
+}
