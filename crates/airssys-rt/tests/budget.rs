@@ -410,3 +410,44 @@ async fn b3_a_timer_message_is_queued_while_only_spare_slots_fill_the_budget() {
     assert_eq!(system.statistics().over_budget_shed, 0);
     assert_eq!(system.health().await.status, HealthStatus::Healthy);
 }
+
+/// Panics on every event with target `airssys_rt::budget`: a subscriber is user code.
+struct PanicsOnBudgetEvents;
+
+impl<S: Subscriber> Layer<S> for PanicsOnBudgetEvents {
+    fn on_event(&self, event: &Event<'_>, _: LayerContext<'_, S>) {
+        if event.metadata().target() == "airssys_rt::budget" {
+            panic!("the subscriber panicked on purpose");
+        }
+    }
+}
+
+#[tokio::test]
+async fn b7_a_subscriber_that_panics_on_the_budget_events_stops_no_actor_and_no_sender() {
+    let _guard =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(PanicsOnBudgetEvents));
+    let system = system(100, BudgetPolicy::Reject);
+    let args = ProbeArgs::new();
+    let journal = args.journal.clone();
+    let actor = system.spawn::<Probe>(args).await.unwrap();
+    for crossing in 0..2 {
+        let release = block(&actor).await;
+        assert_eq!(flood(&actor, 100), 100);
+        // The warning of the crossing is emitted in the sender.
+        assert!(matches!(actor.try_tell(Cmd::Echo(0)), Err(SendError::Full(_))));
+        if crossing == 0 {
+            // Taking the messages brings the budget back: the info event is emitted in the
+            // actor, as it takes one.
+            release_and_drain(&actor, release).await;
+            assert!(actor.is_alive(), "the actor runs on");
+        } else {
+            // Its end gives the slots back: the info event is emitted on its way to the end.
+            actor.stop();
+            release.send(()).unwrap();
+            assert_eq!(actor.wait_for_exit().await, ExitReason::Normal);
+            assert!(journal.events().contains(&common::Event::PostStop(ExitReason::Normal)));
+        }
+        assert_eq!(system.health().await.status, HealthStatus::Healthy);
+    }
+    assert_eq!(system.statistics().budget_in_use, 0);
+}
