@@ -643,6 +643,25 @@ async fn r9_a_routed_ask_dropped_before_its_request_is_queued_becomes_a_dead_let
     pool.stop().await;
 }
 
+#[tokio::test]
+async fn r9_a_broadcast_dropped_before_it_is_polled_leaves_a_dead_letter_per_worker() {
+    use airssys_rt::dead_letter::DeadLetterReason;
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let pool = start(&system, PoolSpec::new(3, log.clone())).await;
+    let router = pool.router();
+    // `Router::broadcast` does what a broadcast tell does (R6), cancelled before it sent
+    // anything included: a copy for each live worker is a dead letter, none is lost silently.
+    drop(router.broadcast(Job::Work(1)));
+    let letters = system.dead_letters().recent();
+    let targets: HashSet<ActorId> = letters.iter().map(|l| l.target).collect();
+    assert_eq!(targets, ids(router).into_iter().collect(), "{letters:?}");
+    assert!(letters.iter().all(|l| l.reason == DeadLetterReason::SendCancelled));
+    assert_eq!(router.broadcast(Job::Work(2)).await.unwrap(), 3);
+    assert_eq!(wait_handled(&log, 3).await.len(), 3);
+    pool.stop().await;
+}
+
 #[tokio::test(start_paused = true)]
 async fn r9_a_broadcast_tell_dropped_or_timed_out_while_waiting_accounts_for_every_copy() {
     use airssys_rt::dead_letter::DeadLetterReason;

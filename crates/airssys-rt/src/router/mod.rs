@@ -267,7 +267,9 @@ impl<A: Actor> Router<A> {
     /// [dead letter](crate::dead_letter) with reason
     /// [`DroppedNewest`](crate::dead_letter::DeadLetterReason::DroppedNewest), not counted as
     /// queued. Fails, with the message handed back, only when no worker queued it; then no
-    /// copy is a dead letter.
+    /// copy is a dead letter. Dropped before every copy is sent (even before its first poll),
+    /// it makes those not sent dead letters with reason
+    /// [`SendCancelled`](crate::dead_letter::DeadLetterReason::SendCancelled), as a tell does.
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
@@ -275,11 +277,14 @@ impl<A: Actor> Router<A> {
     /// let reached = router.broadcast("flush").await.unwrap_or(0);
     /// # }
     /// ```
-    pub async fn broadcast(&self, msg: A::Msg) -> Result<usize, SendError<A::Msg>>
+    pub fn broadcast(
+        &self,
+        msg: A::Msg,
+    ) -> impl Future<Output = Result<usize, SendError<A::Msg>>> + Send + '_
     where
         A::Msg: Clone,
     {
-        self.table().broadcast(<A::Msg as Clone>::clone, msg).await
+        self.table().broadcast(<A::Msg as Clone>::clone, msg)
     }
 }
 

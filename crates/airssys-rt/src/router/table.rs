@@ -400,20 +400,24 @@ impl<A: Actor> Table<A> {
     }
 
     /// Sends a copy to every worker, waiting for room where a `Wait` mailbox is full.
-    pub(super) async fn broadcast(
+    ///
+    /// The broadcast is made at once, not at the first poll: dropped before it, the future
+    /// still leaves its dead letters (M15), as one dropped while it waits.
+    pub(super) fn broadcast(
         &self,
         copy: fn(&A::Msg) -> A::Msg,
         msg: A::Msg,
-    ) -> Result<usize, SendError<A::Msg>> {
+    ) -> impl Future<Output = Result<usize, SendError<A::Msg>>> + Send + '_ {
         let mut broadcast = Broadcast::new(self.workers(), copy, msg);
-        // Gives way as a tell does (M13), before sending: a broadcast dropped here leaves its
-        // dead letters, as one dropped while it waits.
-        if !self.pushes_back() {
-            tokio::task::coop::consume_budget().await;
-        }
-        match broadcast.push_now(self.waits_when_full()) {
-            None => broadcast.finish(),
-            Some((slot, msg)) => broadcast.finish_waiting(slot, msg, None).await,
+        async move {
+            // Gives way as a tell does (M13), before sending.
+            if !self.pushes_back() {
+                tokio::task::coop::consume_budget().await;
+            }
+            match broadcast.push_now(self.waits_when_full()) {
+                None => broadcast.finish(),
+                Some((slot, msg)) => broadcast.finish_waiting(slot, msg, None).await,
+            }
         }
     }
 
