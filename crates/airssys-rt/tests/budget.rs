@@ -203,6 +203,54 @@ async fn b3_a_timer_message_over_budget_is_shed_under_either_policy() {
     release_and_drain(&actor, release).await;
 }
 
+/// Takes publications of numbers, and does nothing with them.
+struct Reader;
+
+struct Published(#[allow(dead_code)] Publication<u64>);
+
+impl From<Publication<u64>> for Published {
+    fn from(publication: Publication<u64>) -> Self {
+        Published(publication)
+    }
+}
+
+impl Actor for Reader {
+    type Msg = Published;
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Reader)
+    }
+
+    async fn handle(&mut self, _: Published, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn b3_a_publication_over_budget_is_shed_under_either_policy() {
+    for policy in [BudgetPolicy::Reject, BudgetPolicy::Shed] {
+        let system = system(10, policy);
+        let subscriber = system.spawn::<Reader>(()).await.unwrap();
+        let broker = system.broker::<u64>();
+        broker.subscribe("readings", &subscriber).unwrap();
+        let (actor, release) = blocked_probe(&system).await;
+        assert_eq!(flood(&actor, 10), 10);
+        let report = broker.publish("readings", 1).await.unwrap();
+        assert_eq!((report.matched, report.delivered, report.missed), (1, 0, 1));
+        // Nobody to hand it back to: shed as a timer's message is, and counted so.
+        let letters = system.dead_letters().recent();
+        assert_eq!(letters.len(), 1, "{policy:?}");
+        assert_eq!(letters[0].target, subscriber.id());
+        assert_eq!(letters[0].reason, DeadLetterReason::BudgetExceeded, "{policy:?}");
+        let stats = system.statistics();
+        assert_eq!((stats.over_budget_refused, stats.over_budget_shed), (0, 1), "{policy:?}");
+        release_and_drain(&actor, release).await;
+    }
+}
+
 // ---------------------------------------------------------------- B4
 
 #[tokio::test]
@@ -341,4 +389,65 @@ async fn b7_one_warning_per_crossing() {
     }
     let (_, warning) = &events.0.items()[0];
     assert!(warning.contains("message budget"), "{warning}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn b3_a_timer_message_is_queued_while_only_spare_slots_fill_the_budget() {
+    let system = system(128, BudgetPolicy::Reject);
+    // Two actors took a message each: each keeps the 64 slots it leased, and the budget is
+    // all spare slots, with no message waiting.
+    for _ in 0..2 {
+        let bystander = system.spawn::<Probe>(ProbeArgs::new()).await.unwrap();
+        bystander.ask(Cmd::Echo(0)).await.unwrap();
+        std::mem::forget(bystander);
+    }
+    assert_eq!(system.statistics().budget_in_use, 128);
+    let (actor, journal) = common::probe(&system).await;
+    let _timer = actor.send_after(Duration::from_secs(1), Cmd::Echo(7));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(system.dead_letters().count(), 0, "{:?}", system.dead_letters().recent());
+    assert_eq!(journal.handled(), vec![7]);
+    assert_eq!(system.statistics().over_budget_shed, 0);
+    assert_eq!(system.health().await.status, HealthStatus::Healthy);
+}
+
+/// Panics on every event with target `airssys_rt::budget`: a subscriber is user code.
+struct PanicsOnBudgetEvents;
+
+impl<S: Subscriber> Layer<S> for PanicsOnBudgetEvents {
+    fn on_event(&self, event: &Event<'_>, _: LayerContext<'_, S>) {
+        if event.metadata().target() == "airssys_rt::budget" {
+            panic!("the subscriber panicked on purpose");
+        }
+    }
+}
+
+#[tokio::test]
+async fn b7_a_subscriber_that_panics_on_the_budget_events_stops_no_actor_and_no_sender() {
+    let _guard =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(PanicsOnBudgetEvents));
+    let system = system(100, BudgetPolicy::Reject);
+    let args = ProbeArgs::new();
+    let journal = args.journal.clone();
+    let actor = system.spawn::<Probe>(args).await.unwrap();
+    for crossing in 0..2 {
+        let release = block(&actor).await;
+        assert_eq!(flood(&actor, 100), 100);
+        // The warning of the crossing is emitted in the sender.
+        assert!(matches!(actor.try_tell(Cmd::Echo(0)), Err(SendError::Full(_))));
+        if crossing == 0 {
+            // Taking the messages brings the budget back: the info event is emitted in the
+            // actor, as it takes one.
+            release_and_drain(&actor, release).await;
+            assert!(actor.is_alive(), "the actor runs on");
+        } else {
+            // Its end gives the slots back: the info event is emitted on its way to the end.
+            actor.stop();
+            release.send(()).unwrap();
+            assert_eq!(actor.wait_for_exit().await, ExitReason::Normal);
+            assert!(journal.events().contains(&common::Event::PostStop(ExitReason::Normal)));
+        }
+        assert_eq!(system.health().await.status, HealthStatus::Healthy);
+    }
+    assert_eq!(system.statistics().budget_in_use, 0);
 }

@@ -2,6 +2,7 @@
 //! after it.
 
 use std::collections::{HashMap, HashSet};
+use std::future::IntoFuture;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -322,6 +323,51 @@ async fn r6_broadcast_sends_a_copy_to_every_worker_and_ask_takes_the_first_reply
     assert_eq!(other.router().broadcast(Job::Work(10)).await.unwrap(), 1);
 }
 
+/// A message whose `Clone` panics: the user's copy, run by a broadcast.
+struct Brittle;
+
+impl Clone for Brittle {
+    fn clone(&self) -> Self {
+        panic!("this message cannot be copied")
+    }
+}
+
+/// A worker of `Brittle` messages that handles nothing of note.
+struct Sink;
+
+impl Actor for Sink {
+    type Msg = Brittle;
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Sink)
+    }
+
+    async fn handle(&mut self, _: Brittle, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn r6_a_broadcast_whose_copy_panics_fails_its_sender_only() {
+    let system = ActorSystem::new();
+    let pool = Pool::<Sink>::start(&system, PoolSpec::new(3, ()).broadcast()).await.unwrap();
+    // The copy panics for the first worker; what the broadcast had not sent yet must be
+    // accounted for without copying again: a second panic while unwinding aborts the process.
+    let router = pool.router().clone();
+    let told = tokio::spawn(async move { router.tell(Brittle).await.is_ok() }).await;
+    assert!(told.is_err_and(|error| error.is_panic()), "the sender's task panicked");
+    let router = pool.router().clone();
+    let told = tokio::spawn(async move { router.broadcast(Brittle).await.is_ok() }).await;
+    assert!(told.is_err_and(|error| error.is_panic()), "the sender's task panicked");
+    // The original, never sent, is a dead letter of the last worker each time.
+    assert_eq!(system.dead_letters().count(), 2);
+    pool.router().workers()[0].ask(Brittle).await.unwrap();
+    pool.stop().await;
+}
+
 #[tokio::test]
 async fn r6_a_copy_a_full_worker_refuses_is_a_dead_letter_unless_no_worker_queued_the_message() {
     use airssys_rt::dead_letter::DeadLetterReason;
@@ -546,6 +592,74 @@ async fn r9_a_routed_tell_dropped_before_its_message_is_queued_becomes_a_dead_le
     router.ask(Job::Work(3)).await.unwrap();
     let numbers: Vec<u64> = handled(&log).into_iter().map(|(_, n)| n).collect();
     assert_eq!(numbers, [0, 3], "a cancelled message is never handled");
+}
+
+#[tokio::test]
+async fn r9_a_routed_tell_dropped_as_its_task_unwinds_does_not_abort_on_a_panicking_key() {
+    let system = ActorSystem::new();
+    let key = |job: &Job| match job {
+        Job::Work(n) => *n,
+        _ => panic!("no key for this job"),
+    };
+    let pool = start(&system, PoolSpec::new(2, Log::default()).consistent_hash(key)).await;
+    let router = pool.router().clone();
+    // The tell is dropped unsent as the task unwinds: routing it for its dead letter runs the
+    // key, which panics again; that second panic must not abort the process.
+    let unwound = tokio::spawn(async move {
+        let _pending = router.tell(Job::Crash).into_future();
+        panic!("the sender fails before it awaits its tell");
+    })
+    .await;
+    assert!(unwound.is_err_and(|error| error.is_panic()));
+    let (_, n) = pool.router().ask(Job::Work(7)).await.unwrap();
+    assert_eq!(n, 7);
+    pool.stop().await;
+}
+
+#[tokio::test]
+async fn r9_a_routed_ask_dropped_before_its_request_is_queued_becomes_a_dead_letter() {
+    use airssys_rt::dead_letter::DeadLetterReason;
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let pool = start(&system, PoolSpec::new(1, log.clone())).await;
+    let router = pool.router();
+    let worker = router.workers()[0].clone();
+    // Never polled, as a direct ask's future may be (M15): the request is a dead letter of
+    // the worker the routing picks, not dropped silently.
+    drop(router.ask(Job::Work(1)).into_future());
+    tokio::select! {
+        biased;
+        () = std::future::ready(()) => {}
+        _ = router.ask(Job::Work(2)) => panic!("the ask branch was not to run"),
+    }
+    let letters = system.dead_letters().recent();
+    assert_eq!(letters.len(), 2, "{letters:?}");
+    assert!(letters.iter().all(|l| l.target == worker.id()
+        && l.reason == DeadLetterReason::SendCancelled
+        && l.was_ask));
+    router.ask(Job::Work(3)).await.unwrap();
+    let numbers: Vec<u64> = handled(&log).into_iter().map(|(_, n)| n).collect();
+    assert_eq!(numbers, [3]);
+    pool.stop().await;
+}
+
+#[tokio::test]
+async fn r9_a_broadcast_dropped_before_it_is_polled_leaves_a_dead_letter_per_worker() {
+    use airssys_rt::dead_letter::DeadLetterReason;
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let pool = start(&system, PoolSpec::new(3, log.clone())).await;
+    let router = pool.router();
+    // `Router::broadcast` does what a broadcast tell does (R6), cancelled before it sent
+    // anything included: a copy for each live worker is a dead letter, none is lost silently.
+    drop(router.broadcast(Job::Work(1)));
+    let letters = system.dead_letters().recent();
+    let targets: HashSet<ActorId> = letters.iter().map(|l| l.target).collect();
+    assert_eq!(targets, ids(router).into_iter().collect(), "{letters:?}");
+    assert!(letters.iter().all(|l| l.reason == DeadLetterReason::SendCancelled));
+    assert_eq!(router.broadcast(Job::Work(2)).await.unwrap(), 3);
+    assert_eq!(wait_handled(&log, 3).await.len(), 3);
+    pool.stop().await;
 }
 
 #[tokio::test(start_paused = true)]

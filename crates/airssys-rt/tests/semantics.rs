@@ -1093,6 +1093,42 @@ async fn m15_a_tell_dropped_while_waiting_for_room_becomes_a_dead_letter() {
     assert_eq!(system.dead_letters().count(), 2);
 }
 
+#[test]
+fn m15_a_send_whose_timeout_panics_without_a_runtime_still_leaves_a_dead_letter() {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let system = runtime.block_on(async { ActorSystem::new() });
+    let actor = runtime.block_on(async {
+        let actor =
+            system.spawn_with::<Probe>(bounded(1, OverflowPolicy::Wait), ProbeArgs::new()).await;
+        let actor = actor.unwrap();
+        std::mem::forget(block(&actor).await);
+        actor.try_tell(Cmd::Echo(1)).unwrap();
+        actor
+    });
+    // Awaited on a plain thread, a send that must wait for room needs Tokio's timer for its
+    // timeout, and panics (as documented); the message it held is not lost with the panic.
+    let sender = actor.clone();
+    let sent = std::thread::spawn(move || {
+        let tell = sender.tell(Cmd::Echo(2)).timeout(Duration::from_millis(10));
+        let told = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            futures::executor::block_on(tell.into_future())
+        }));
+        let ask = sender.ask(Cmd::Echo(3)).timeout(Duration::from_millis(10));
+        let asked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            futures::executor::block_on(ask.into_future())
+        }));
+        (told.is_err(), asked.is_err())
+    })
+    .join()
+    .unwrap();
+    assert_eq!(sent, (true, true), "both panicked without a runtime");
+    let letters = system.dead_letters().recent();
+    assert_eq!(letters.len(), 2, "{letters:?}");
+    assert!(letters.iter().all(|l| l.reason == DeadLetterReason::SendCancelled));
+    assert_eq!(letters.iter().filter(|l| l.was_ask).count(), 1);
+    drop(actor);
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn m15_a_tell_dropped_while_giving_way_becomes_a_dead_letter() {
     let system = ActorSystem::new();

@@ -466,3 +466,245 @@ async fn a4_2_own_stop_wins_over_an_external_stop_racing_it() {
     assert!(own >= TRIES / 2, "every try that waited for the handler ends with the own stop");
     system.shutdown().await;
 }
+
+// ------------------------------------------------------------ the message budget under a flood
+
+/// One round: senders flood a few unbounded mailboxes past a small message budget while one
+/// actor is killed and another stopped; then every actor ends.
+async fn budget_round(policy: airssys_rt::mailbox::BudgetPolicy, round: u64) -> u64 {
+    const LIMIT: usize = 100;
+    let system = ActorSystem::builder()
+        .mailbox(MailboxConfig::unbounded())
+        .message_budget(LIMIT)
+        .over_budget(policy)
+        .build()
+        .unwrap();
+    let handled = Arc::new(AtomicU64::new(0));
+    let mut actors = Vec::new();
+    for _ in 0..6 {
+        actors.push(system.spawn::<Tally>(handled.clone()).await.unwrap());
+    }
+    let mut senders = Vec::new();
+    for sender in 0..4u64 {
+        let actors = actors.clone();
+        senders.push(tokio::spawn(async move {
+            let mut total = Outcome::default();
+            for i in 0..3000u64 {
+                let actor = &actors[(i % 6) as usize];
+                let n = sender * 1_000_000 + i;
+                total.sent += 1;
+                let sent = match i % 50 {
+                    0..=24 => actor.try_tell(n).is_ok(),
+                    25..=48 => actor.tell(n).await.is_ok(),
+                    _ => match actor.ask(n).timeout(std::time::Duration::from_secs(60)).await {
+                        Ok(_) | Err(AskError::Stopped(_) | AskError::Dropped) => true,
+                        Err(AskError::Full(_) | AskError::Closed(_)) => false,
+                        Err(other) => panic!("{other}"),
+                    },
+                };
+                if !sent {
+                    total.returned += 1;
+                }
+            }
+            total
+        }));
+    }
+    for _ in 0..(round % 40) {
+        tokio::task::yield_now().await;
+    }
+    actors[0].kill();
+    actors[1].stop();
+    let mut total = Outcome::default();
+    for sender in senders {
+        let outcome = sender.await.unwrap();
+        total.sent += outcome.sent;
+        total.returned += outcome.returned;
+    }
+    for actor in &actors {
+        actor.stop();
+        actor.wait_for_exit().await;
+    }
+    let handled = handled.load(Ordering::Relaxed);
+    let dead = system.dead_letters().count();
+    assert_eq!(handled + total.returned + dead, total.sent, "{policy:?} round {round}");
+    let stats = system.statistics();
+    assert_eq!(stats.budget_in_use, 0, "{policy:?} round {round}: every slot given back");
+    assert_eq!(
+        system.health().await.status,
+        airssys_rt::monitoring::health::HealthStatus::Healthy,
+        "{policy:?} round {round}: nothing waits, so the budget is not over"
+    );
+    stats.over_budget_refused + stats.over_budget_shed
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b2_a_flood_past_the_budget_gives_every_slot_back() {
+    let mut over = 0;
+    for round in 0..200 {
+        for policy in
+            [airssys_rt::mailbox::BudgetPolicy::Reject, airssys_rt::mailbox::BudgetPolicy::Shed]
+        {
+            over += budget_round(policy, round).await;
+        }
+    }
+    assert!(over > 0, "the floods went past the budget");
+    eprintln!("over budget: {over}");
+}
+
+// ------------------------------------------------------------ timeouts racing room
+
+/// A `Tally` that takes its time over every message, so that senders wait for room.
+struct Slow(Arc<AtomicU64>);
+
+impl Actor for Slow {
+    type Msg = u64;
+    type Reply = u64;
+    type Args = Arc<AtomicU64>;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(
+        handled: Arc<AtomicU64>,
+        _: &mut Context<Self>,
+    ) -> Result<Self, Self::Error> {
+        Ok(Slow(handled))
+    }
+
+    async fn handle(&mut self, n: u64, _: &mut Context<Self>) -> Result<u64, Self::Error> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        if n % 3 == 0 {
+            tokio::time::sleep(std::time::Duration::from_micros(500)).await;
+        }
+        Ok(n)
+    }
+}
+
+/// Senders into a one-slot `Wait` mailbox, with timeouts and cancellations racing the room the
+/// actor makes: every message is handled, handed back or a dead letter, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn m14_m15_timeouts_and_cancellations_racing_room_lose_nothing() {
+    use std::time::Duration;
+    for round in 0..5u64 {
+        let system = ActorSystem::new();
+        let handled = Arc::new(AtomicU64::new(0));
+        let options = SpawnOptions::new().mailbox(MailboxConfig::bounded(1));
+        let actor = system.spawn_with::<Slow>(options, handled.clone()).await.unwrap();
+        let mut senders = Vec::new();
+        for sender in 0..4u64 {
+            let actor = actor.clone();
+            senders.push(tokio::spawn(async move {
+                let mut rng = fastrand::Rng::with_seed(round * 10 + sender);
+                let mut returned = 0u64;
+                for i in 0..500u64 {
+                    let n = sender * 1_000_000 + i;
+                    let wait = Duration::from_micros(rng.u64(0..2_000));
+                    match rng.u8(0..3) {
+                        0 => {
+                            if actor.tell(n).timeout(wait).await.is_err() {
+                                returned += 1;
+                            }
+                        }
+                        1 => match tokio::time::timeout(wait, actor.tell(n)).await {
+                            Ok(Ok(())) | Err(_) => {}
+                            Ok(Err(_)) => returned += 1,
+                        },
+                        _ => match tokio::time::timeout(wait, actor.ask(n)).await {
+                            Ok(Ok(_) | Err(AskError::Timeout(_) | AskError::Stopped(_))) => {}
+                            Ok(Err(AskError::Full(_) | AskError::Closed(_))) => returned += 1,
+                            Ok(Err(other)) => panic!("{other}"),
+                            Err(_) => {}
+                        },
+                    }
+                }
+                returned
+            }));
+        }
+        let mut returned = 0;
+        for sender in senders {
+            returned += sender.await.unwrap();
+        }
+        actor.stop();
+        actor.wait_for_exit().await;
+        let handled = handled.load(Ordering::Relaxed);
+        let dead = system.dead_letters().count();
+        assert_eq!(
+            handled + returned + dead,
+            2_000,
+            "round {round}: {handled} + {returned} + {dead}"
+        );
+    }
+}
+
+/// Blocks in its handler until released, taking nothing else meanwhile.
+struct Stuck;
+
+impl Actor for Stuck {
+    type Msg = Option<(oneshot::Sender<()>, oneshot::Receiver<()>)>;
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Stuck)
+    }
+
+    async fn handle(
+        &mut self,
+        block: Option<(oneshot::Sender<()>, oneshot::Receiver<()>)>,
+        _: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
+        if let Some((entered, release)) = block {
+            let _ = entered.send(());
+            let _ = release.await;
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn b2_once_spent_the_budget_counts_exactly_the_messages_waiting() {
+    const LIMIT: usize = 2_000;
+    for round in 0..50u64 {
+        let system = ActorSystem::builder()
+            .mailbox(MailboxConfig::unbounded())
+            .message_budget(LIMIT)
+            .build()
+            .unwrap();
+        let mut actors = Vec::new();
+        let mut releases = Vec::new();
+        for _ in 0..16 {
+            let actor = system.spawn::<Stuck>(()).await.unwrap();
+            let (release, held) = oneshot::channel();
+            let (entered, inside) = oneshot::channel();
+            actor.tell(Some((entered, held))).await.unwrap();
+            inside.await.unwrap();
+            actors.push(actor);
+            releases.push(release);
+        }
+        let actors = Arc::new(actors);
+        let mut senders = Vec::new();
+        for sender in 0..4usize {
+            let actors = Arc::clone(&actors);
+            senders.push(tokio::spawn(async move {
+                let mut queued = 0;
+                for i in 0..1_000usize {
+                    if actors[(i * 7 + sender) % actors.len()].try_tell(None).is_ok() {
+                        queued += 1;
+                    }
+                }
+                queued
+            }));
+        }
+        let mut queued = 0;
+        for sender in senders {
+            queued += sender.await.unwrap();
+        }
+        let waiting: usize = actors.iter().map(|actor| actor.mailbox_len()).sum();
+        assert_eq!(waiting, queued);
+        let stats = system.statistics();
+        if stats.over_budget_refused > 0 {
+            assert_eq!(waiting, LIMIT, "round {round}: refused with room left");
+            assert_eq!(stats.budget_in_use as usize, waiting, "round {round}: spare slots kept");
+        }
+        drop(releases);
+    }
+}

@@ -442,6 +442,12 @@ impl<'a, A: Actor> Tell<'a, A> {
     /// Waits at most this long for room in a full `Wait` mailbox, then hands the message back
     /// in [`SendError::Full`]; without it, a tell waits as long as it takes.
     ///
+    /// # Panics
+    ///
+    /// When it has to wait and is awaited outside a Tokio runtime with its timer enabled, as
+    /// an ask does (the timeout needs Tokio's clock); the message is then a dead letter, as
+    /// for a cancelled tell.
+    ///
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # async fn send(actor: ActorRef<impl Actor<Msg = u8>>) {
@@ -586,12 +592,16 @@ impl<A: Actor> TellFuture<'_, A> {
                 }
                 Some(Poll::Ready(())) => this.room.set(None),
                 Some(Poll::Pending) => {
-                    let expired = this.deadline.as_mut().is_some_and(|due| due.poll_expired(cx));
-                    if expired {
-                        break Err(SendError::Full(envelope.message));
-                    }
+                    // Put back before the deadline is looked at: without a Tokio timer it
+                    // panics, and the message must still be there for the drop to account for.
                     *this.unsent = Some(envelope);
-                    return Poll::Pending;
+                    if !this.deadline.as_mut().is_some_and(|due| due.poll_expired(cx)) {
+                        return Poll::Pending;
+                    }
+                    let Some(back) = this.unsent.take() else {
+                        panic!("a `TellFuture` lost its message");
+                    };
+                    break Err(SendError::Full(back.message));
                 }
             }
             match cell.push(envelope) {
@@ -750,12 +760,19 @@ impl<A: Actor> Future for AskFuture<'_, A> {
                             *this.unsent = Some(envelope);
                         }
                         Some(Poll::Pending) => {
-                            if this.deadline.poll_expired(cx) {
-                                this.deadline.disarm();
-                                return Poll::Ready(Err(AskError::Full(envelope.message)));
-                            }
+                            // Put back first, as a tell does: should the deadline panic (no
+                            // Tokio timer here), the drop still accounts for the request.
                             *this.unsent = Some(envelope);
-                            return Poll::Pending;
+                            if !this.deadline.poll_expired(cx) {
+                                return Poll::Pending;
+                            }
+                            this.deadline.disarm();
+                            return match this.unsent.take() {
+                                Some(envelope) => {
+                                    Poll::Ready(Err(AskError::Full(envelope.message)))
+                                }
+                                None => panic!("an `AskFuture` lost its request"),
+                            };
                         }
                     }
                 }

@@ -112,14 +112,30 @@ impl<A: Actor> ActorCell<A> {
         }
     }
 
+    /// Queues an envelope that has no sender to go back to (a publication), as `enqueue` does,
+    /// except that past the message budget it is shed under either policy, as a timer's
+    /// message is (B3): a dead letter, counted as shed, never `Full`.
+    pub(crate) fn enqueue_unreturnable(
+        &self,
+        envelope: Envelope<A>,
+    ) -> Result<bool, PushError<Envelope<A>>> {
+        match self.mailbox.push(envelope, self.system.budget())? {
+            Pushed::Queued => Ok(true),
+            Pushed::OverBudget(envelope) if self.reclaim_spent_budget() => {
+                let pushed = self.mailbox.push(envelope, self.system.budget())?;
+                Ok(self.settle(pushed))
+            }
+            pushed => Ok(self.settle(pushed)),
+        }
+    }
+
     /// The message budget was spent when `envelope` came. The first time, the spare credit of
     /// every mailbox is taken back and the push tried again; what still finds no room is
     /// refused (`Full`) or shed by `settle`, as the budget's policy says.
     #[cold]
     fn over_budget(&self, envelope: Envelope<A>) -> Result<bool, PushError<Envelope<A>>> {
         let budget = self.system.budget();
-        let pushed = if budget.tighten() {
-            self.system.reclaim_budget_credit();
+        let pushed = if self.reclaim_spent_budget() {
             self.mailbox.push(envelope, budget)?
         } else {
             Pushed::OverBudget(envelope)
@@ -130,6 +146,20 @@ impl<A: Actor> ActorCell<A> {
                 Err(PushError::Full(envelope))
             }
             pushed => Ok(self.settle(pushed)),
+        }
+    }
+
+    /// A push found the message budget spent: the first time since it was last loose, the
+    /// budget turns tight and the spare credit of every mailbox is taken back. `true` if so:
+    /// the budget may have been spent by spare slots alone, and the push is worth trying again
+    /// before anything is refused or shed (B2, B3).
+    #[cold]
+    pub(crate) fn reclaim_spent_budget(&self) -> bool {
+        if self.system.budget().tighten() {
+            self.system.reclaim_budget_credit();
+            true
+        } else {
+            false
         }
     }
 
@@ -148,10 +178,6 @@ impl<A: Actor> ActorCell<A> {
                 false
             }
             Pushed::OverBudget(envelope) => {
-                // A timer's push comes here without passing through `over_budget`.
-                if self.system.budget().tighten() {
-                    self.system.reclaim_budget_credit();
-                }
                 self.system.budget().count_over(true);
                 self.dead_letter(envelope, DeadLetterReason::BudgetExceeded, Undelivered::Dropped);
                 false

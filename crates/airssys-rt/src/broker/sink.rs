@@ -47,7 +47,9 @@ where
 {
     #[inline]
     fn offer(&self, publication: Publication<T>, wait_when_full: bool) -> Offered {
-        match self.enqueue(Envelope::tell(publication.into())) {
+        // Refused, a publication has no sender to go back to: past the message budget it is
+        // shed, whatever the budget's policy (B3).
+        match self.enqueue_unreturnable(Envelope::tell(publication.into())) {
             Ok(true) => Offered::Delivered,
             Ok(false) => Offered::Missed,
             Err(PushError::Full(envelope)) if wait_when_full && self.mailbox.waits_when_full() => {

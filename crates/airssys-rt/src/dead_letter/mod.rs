@@ -110,7 +110,7 @@ pub enum DeadLetterReason {
     SubscriberFull,
     /// The system's message budget was spent when it was sent to an unbounded mailbox, and the
     /// budget's policy is [`Shed`](crate::mailbox::BudgetPolicy::Shed) (or it was a timer's
-    /// message, which has nobody to go back to).
+    /// message or a publication, which has nobody to go back to).
     BudgetExceeded,
     /// Its sender gave up before it was queued: a `tell` (direct, or through a
     /// [router](crate::router)) dropped while it waited for room in a full mailbox, or before

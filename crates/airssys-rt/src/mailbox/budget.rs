@@ -11,6 +11,7 @@
 //! the message is taken, so the count is exact while it matters. It turns loose again when the
 //! count falls to three quarters of the limit.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use super::BudgetPolicy;
@@ -115,14 +116,23 @@ impl Budget {
         if now <= self.low_water() && self.tight.0.load(Ordering::Relaxed) {
             self.tight.0.store(false, Ordering::Relaxed);
             if self.over.swap(false, Ordering::Relaxed) {
-                tracing::info!(
-                    target: "airssys_rt::budget",
-                    in_use = now,
-                    limit = self.limit,
-                    "queued messages are back under the message budget"
-                );
+                self.recovered(now);
             }
         }
+    }
+
+    /// Reports that the budget has recovered. From a mailbox's lock, in an actor taking a
+    /// message or ending: the subscriber is user code, and its panic must go no further (A11).
+    #[cold]
+    fn recovered(&self, in_use: usize) {
+        traced(|| {
+            tracing::info!(
+                target: "airssys_rt::budget",
+                in_use,
+                limit = self.limit,
+                "queued messages are back under the message budget"
+            );
+        });
     }
 
     fn low_water(&self) -> usize {
@@ -139,17 +149,20 @@ impl Budget {
     pub(crate) fn count_over(&self, shed: bool) {
         let counter = if shed { &self.shed } else { &self.refused };
         counter.fetch_add(1, Ordering::Relaxed);
-        // Set tight too: a shed timer message may be the first to find the budget spent, and
-        // only a tight budget turns the flag off again.
+        // Set tight too: the sweep that ran before may have turned it loose again, and only a
+        // tight budget turns the flag off again.
         self.tight.0.store(true, Ordering::Relaxed);
         if !self.over.swap(true, Ordering::Relaxed) {
-            tracing::warn!(
-                target: "airssys_rt::budget",
-                limit = self.limit,
-                policy = ?self.policy,
-                "queued messages reached the message budget: sends to unbounded mailboxes are \
-                 refused or shed until three quarters of it are free"
-            );
+            // In a sender, or a timer's task: a panicking subscriber must not unwind there.
+            traced(|| {
+                tracing::warn!(
+                    target: "airssys_rt::budget",
+                    limit = self.limit,
+                    policy = ?self.policy,
+                    "queued messages reached the message budget: sends to unbounded mailboxes \
+                     are refused or shed until three quarters of it are free"
+                );
+            });
         }
     }
 
@@ -167,6 +180,14 @@ impl Budget {
 
     pub(crate) fn shed(&self) -> u64 {
         self.shed.load(Ordering::Relaxed)
+    }
+}
+
+/// Emits an event through the program's `tracing` subscriber, which is user code: a panic
+/// there is caught and goes no further.
+fn traced(event: impl FnOnce()) {
+    if let Err(panic) = catch_unwind(AssertUnwindSafe(event)) {
+        crate::actor::forget_panic(panic);
     }
 }
 

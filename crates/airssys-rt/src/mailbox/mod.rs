@@ -80,7 +80,8 @@ pub const DEFAULT_MESSAGE_BUDGET: usize = 1 << 22;
 /// | [`Reject`](BudgetPolicy::Reject) (default) | `Err(Full(msg))` | `Err(Full(msg))` | returned to the sender |
 /// | [`Shed`](BudgetPolicy::Shed) | `Ok(())` | `Err(Dropped)` | a dead letter, [`BudgetExceeded`](crate::dead_letter::DeadLetterReason::BudgetExceeded) |
 ///
-/// A timer's message has nobody to be returned to: it is shed under either policy.
+/// A timer's message or a publication has nobody to be returned to: it is shed under either
+/// policy.
 ///
 /// ```
 /// use airssys_rt::mailbox::BudgetPolicy;

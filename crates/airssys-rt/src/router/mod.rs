@@ -96,7 +96,7 @@ pub use pool::{Pool, PoolError, PoolSpec};
 use crate::actor::{Actor, ActorRef};
 use crate::message::{AskError, SendError};
 use crate::supervisor::SupervisorRef;
-use table::{Broadcast, Refused, Rule, Table};
+use table::{Broadcast, Refused, Rule, Sent, Table};
 
 /// How a [`Router`] picks the worker for a message.
 ///
@@ -267,7 +267,9 @@ impl<A: Actor> Router<A> {
     /// [dead letter](crate::dead_letter) with reason
     /// [`DroppedNewest`](crate::dead_letter::DeadLetterReason::DroppedNewest), not counted as
     /// queued. Fails, with the message handed back, only when no worker queued it; then no
-    /// copy is a dead letter.
+    /// copy is a dead letter. Dropped before every copy is sent (even before its first poll),
+    /// it makes those not sent dead letters with reason
+    /// [`SendCancelled`](crate::dead_letter::DeadLetterReason::SendCancelled), as a tell does.
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
@@ -275,11 +277,14 @@ impl<A: Actor> Router<A> {
     /// let reached = router.broadcast("flush").await.unwrap_or(0);
     /// # }
     /// ```
-    pub async fn broadcast(&self, msg: A::Msg) -> Result<usize, SendError<A::Msg>>
+    pub fn broadcast(
+        &self,
+        msg: A::Msg,
+    ) -> impl Future<Output = Result<usize, SendError<A::Msg>>> + Send + '_
     where
         A::Msg: Clone,
     {
-        self.table().broadcast(<A::Msg as Clone>::clone, msg).await
+        self.table().broadcast(<A::Msg as Clone>::clone, msg)
     }
 }
 
@@ -435,7 +440,7 @@ impl<A: Actor> Drop for RouterTellFuture<'_, A> {
     fn drop(&mut self) {
         // A message still waiting for room is in `waiting`, whose tell accounts for it.
         if let Some(msg) = self.unrouted.take() {
-            self.router.table().cancel_unrouted(msg);
+            self.router.table().cancel_unrouted(msg, Sent::Tell);
         }
     }
 }
@@ -483,6 +488,28 @@ impl<'a, A: Actor> IntoFuture for RouterAsk<'a, A> {
 
     fn into_future(self) -> Self::IntoFuture {
         let RouterAsk { router, msg, timeout } = self;
-        Box::pin(router.table().ask(msg, timeout))
+        // Held so that an ask dropped before its first poll, which routes it, leaves its dead
+        // letter as a direct one does (M15); once routed, the worker's ask accounts for it.
+        let mut unrouted = Unrouted { router, msg: Some(msg) };
+        Box::pin(async move {
+            match unrouted.msg.take() {
+                Some(msg) => router.table().ask(msg, timeout).await,
+                None => unreachable!("an ask's message is taken only here, once"),
+            }
+        })
+    }
+}
+
+/// The request of a routed ask not yet polled.
+struct Unrouted<'a, A: Actor> {
+    router: &'a Router<A>,
+    msg: Option<A::Msg>,
+}
+
+impl<A: Actor> Drop for Unrouted<'_, A> {
+    fn drop(&mut self) {
+        if let Some(msg) = self.msg.take() {
+            self.router.table().cancel_unrouted(msg, Sent::Ask);
+        }
     }
 }

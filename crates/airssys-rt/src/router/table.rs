@@ -2,6 +2,7 @@
 //! starts and when the pool is resized.
 
 use std::future::{poll_fn, Future, IntoFuture};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -254,17 +255,29 @@ impl<A: Actor> Table<A> {
     /// Accounts for a message whose tell was dropped before it was routed: a dead letter of
     /// the worker the routing picks now (under `Broadcast`, of every live worker). A pool
     /// without workers has nobody to address it to.
-    pub(super) fn cancel_unrouted(&self, msg: A::Msg) {
+    pub(super) fn cancel_unrouted(&self, msg: A::Msg, sent: Sent) {
         if let Rule::Broadcast(copy) = &self.rule {
-            drop(Broadcast::new(self.workers(), *copy, msg));
+            let mut broadcast = Broadcast::new(self.workers(), *copy, msg);
+            broadcast.sent = sent;
+            drop(broadcast);
             return;
         }
         let workers = self.workers.load();
         if workers.is_empty() {
             return;
         }
-        let slot = self.choose(&workers, &msg);
-        cancelled(&workers[slot], msg);
+        // The key is the user's, run here from a `Drop`, maybe as the sender unwinds: caught,
+        // its panic cannot become a second one, which aborts the process. The message then
+        // goes to the first slot, and the panic on unless one is already under way.
+        match catch_unwind(AssertUnwindSafe(|| self.choose(&workers, &msg))) {
+            Ok(slot) => cancelled(&workers[slot], msg, sent),
+            Err(panic) => {
+                cancelled(&workers[0], msg, sent);
+                if !std::thread::panicking() {
+                    resume_unwind(panic);
+                }
+            }
+        }
     }
 
     pub(super) async fn ask(
@@ -387,20 +400,24 @@ impl<A: Actor> Table<A> {
     }
 
     /// Sends a copy to every worker, waiting for room where a `Wait` mailbox is full.
-    pub(super) async fn broadcast(
+    ///
+    /// The broadcast is made at once, not at the first poll: dropped before it, the future
+    /// still leaves its dead letters (M15), as one dropped while it waits.
+    pub(super) fn broadcast(
         &self,
         copy: fn(&A::Msg) -> A::Msg,
         msg: A::Msg,
-    ) -> Result<usize, SendError<A::Msg>> {
+    ) -> impl Future<Output = Result<usize, SendError<A::Msg>>> + Send + '_ {
         let mut broadcast = Broadcast::new(self.workers(), copy, msg);
-        // Gives way as a tell does (M13), before sending: a broadcast dropped here leaves its
-        // dead letters, as one dropped while it waits.
-        if !self.pushes_back() {
-            tokio::task::coop::consume_budget().await;
-        }
-        match broadcast.push_now(self.waits_when_full()) {
-            None => broadcast.finish(),
-            Some((slot, msg)) => broadcast.finish_waiting(slot, msg, None).await,
+        async move {
+            // Gives way as a tell does (M13), before sending.
+            if !self.pushes_back() {
+                tokio::task::coop::consume_budget().await;
+            }
+            match broadcast.push_now(self.waits_when_full()) {
+                None => broadcast.finish(),
+                Some((slot, msg)) => broadcast.finish_waiting(slot, msg, None).await,
+            }
         }
     }
 
@@ -447,6 +464,8 @@ pub(super) struct Broadcast<A: Actor> {
     tally: Tally<A>,
     /// What the last slot's send gave, once it is made.
     last: Option<Result<(), SendError<A::Msg>>>,
+    /// As what the copies not sent are dead letters, if it is dropped unfinished.
+    pub(super) sent: Sent,
 }
 
 impl<A: Actor> Broadcast<A> {
@@ -455,7 +474,15 @@ impl<A: Actor> Broadcast<A> {
         copy: fn(&A::Msg) -> A::Msg,
         msg: A::Msg,
     ) -> Self {
-        Self { workers, next: 0, msg: Some(msg), copy, tally: Tally::default(), last: None }
+        Self {
+            workers,
+            next: 0,
+            msg: Some(msg),
+            copy,
+            tally: Tally::default(),
+            last: None,
+            sent: Sent::Tell,
+        }
     }
 
     /// The next slot to send to and what to send it: a copy for a live worker, the message
@@ -536,22 +563,44 @@ impl<A: Actor> Broadcast<A> {
 
 impl<A: Actor> Drop for Broadcast<A> {
     fn drop(&mut self) {
-        while let Some((slot, msg)) = self.take_next() {
-            cancelled(&self.workers[slot], msg);
+        // The copy is the user's: it may panic here, even as the broadcast unwinds from its
+        // panic, and a second panic while unwinding aborts the process. Caught, it ends the
+        // copies; the original still goes to the last slot, and the panic goes on afterwards
+        // unless one is already under way.
+        let copies = catch_unwind(AssertUnwindSafe(|| {
+            while let Some((slot, msg)) = self.take_next() {
+                cancelled(&self.workers[slot], msg, self.sent);
+            }
+        }));
+        if let Some((last, msg)) = self.workers.last().zip(self.msg.take()) {
+            cancelled(last, msg, self.sent);
         }
         for (worker, copy) in std::mem::take(&mut self.tally.refused) {
             dead_letter_refused(&worker, copy);
         }
+        if let Err(panic) = copies {
+            if !std::thread::panicking() {
+                resume_unwind(panic);
+            }
+        }
     }
 }
 
-/// Records a message whose tell was dropped before it reached `worker`.
-fn cancelled<A: Actor>(worker: &ActorRef<A>, msg: A::Msg) {
-    worker.cell().dead_letter(
-        Envelope::tell(msg),
-        DeadLetterReason::SendCancelled,
-        Undelivered::Dropped,
-    );
+/// What a message was sent with: its dead letter says whether it was an ask.
+#[derive(Clone, Copy)]
+pub(super) enum Sent {
+    Tell,
+    Ask,
+}
+
+/// Records a message whose tell or ask was dropped before it reached `worker`.
+fn cancelled<A: Actor>(worker: &ActorRef<A>, msg: A::Msg, sent: Sent) {
+    let envelope = match sent {
+        Sent::Tell => Envelope::tell(msg),
+        // Its reply is never awaited: the caller has dropped the ask.
+        Sent::Ask => Envelope::ask(msg).0,
+    };
+    worker.cell().dead_letter(envelope, DeadLetterReason::SendCancelled, Undelivered::Dropped);
 }
 
 /// One copy of a broadcast `ask`.

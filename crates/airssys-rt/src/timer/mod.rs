@@ -488,6 +488,14 @@ async fn deliver<A: Actor>(armed: &Armed<A>, msg: A::Msg) {
     } else {
         armed.timer.push(&cell.mailbox, envelope, cell.system.budget())
     };
+    // As for a tell (B3): a budget spent by spare slots alone has them taken back, and the
+    // push is tried again, still under the timer's lock, before the message is shed.
+    let pushed = match pushed {
+        Some(Ok(Pushed::OverBudget(envelope))) if cell.reclaim_spent_budget() => {
+            armed.timer.push(&cell.mailbox, envelope, cell.system.budget())
+        }
+        pushed => pushed,
+    };
     let Some(pushed) = pushed else {
         return;
     };
