@@ -1493,3 +1493,89 @@ async fn s7_a_shutdown_goes_on_without_its_caller_and_every_call_gets_its_report
     assert_eq!((first.stopped, first.killed, first.finished), (0, 1, true));
     assert_eq!(first, second);
 }
+
+/// An actor whose hooks are plain functions returning a future, as the trait allows: the
+/// part before the future (`eager`) panics when asked to, outside any `async` block.
+struct Eager(EagerIn);
+
+#[derive(Clone, Copy, PartialEq)]
+enum EagerIn {
+    PreStart,
+    Handle,
+    PostStop,
+}
+
+impl Actor for Eager {
+    type Msg = ();
+    type Reply = ();
+    type Args = EagerIn;
+    type Error = std::convert::Infallible;
+
+    #[allow(clippy::manual_async_fn)]
+    fn pre_start(
+        args: EagerIn,
+        ctx: &mut Context<Self>,
+    ) -> impl Future<Output = Result<Self, Self::Error>> + Send {
+        assert!(args != EagerIn::PreStart, "eager panic in pre_start");
+        if args == EagerIn::PostStop {
+            ctx.stop();
+        }
+        async move { Ok(Eager(args)) }
+    }
+
+    #[allow(clippy::manual_async_fn)]
+    fn handle(
+        &mut self,
+        _: (),
+        _: &mut Context<Self>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        panic!("eager panic in handle");
+        #[allow(unreachable_code)]
+        async {
+            Ok(())
+        }
+    }
+
+    #[allow(clippy::manual_async_fn)]
+    fn post_stop(
+        &mut self,
+        _: &mut Context<Self>,
+        _: &ExitReason,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        assert!(self.0 != EagerIn::PostStop, "eager panic in post_stop");
+        async { Ok(()) }
+    }
+}
+
+#[tokio::test]
+async fn a2_a_panic_before_pre_start_s_future_fails_the_spawn() {
+    let system = ActorSystem::new();
+    // Caught or not, the panic must not reach the spawner (A8).
+    let spawned =
+        std::panic::AssertUnwindSafe(system.spawn::<Eager>(EagerIn::PreStart)).catch_unwind().await;
+    match spawned {
+        Ok(Err(SpawnError::StartFailed(reason))) => {
+            assert_eq!(reason, ExitReason::panicked("eager panic in pre_start"))
+        }
+        Ok(other) => panic!("expected StartFailed, got {other:?}"),
+        Err(_) => panic!("the panic of pre_start reached the spawner"),
+    }
+    assert_eq!(system.actor_count(), 0);
+}
+
+#[tokio::test]
+async fn a4_4_a_panic_before_the_handler_s_future_ends_the_actor_with_its_message() {
+    let system = ActorSystem::new();
+    let actor = system.spawn::<Eager>(EagerIn::Handle).await.unwrap();
+    let asked = actor.ask(()).await;
+    let expected = ExitReason::panicked("eager panic in handle");
+    assert!(matches!(&asked, Err(AskError::Stopped(reason)) if *reason == expected), "{asked:?}");
+    assert_eq!(actor.wait_for_exit().await, expected);
+}
+
+#[tokio::test]
+async fn a5_a_panic_before_post_stop_s_future_replaces_the_reason() {
+    let system = ActorSystem::new();
+    let actor = system.spawn::<Eager>(EagerIn::PostStop).await.unwrap();
+    assert_eq!(actor.wait_for_exit().await, ExitReason::panicked("eager panic in post_stop"));
+}

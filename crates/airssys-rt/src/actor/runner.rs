@@ -33,7 +33,9 @@ pub(crate) async fn start<A: Actor>(
     let life = Lifecycle { cell, slot };
     let mut ctx = Context::new(Arc::clone(&life.cell));
     let actor =
-        match guarded(&life.cell, span.hook("pre_start", A::pre_start(args, &mut ctx))).await {
+        match guarded(&life.cell, span.hook("pre_start", lazy(|| A::pre_start(args, &mut ctx))))
+            .await
+        {
             Ok(Ok(actor)) => actor,
             Ok(Err(error)) => {
                 let reason = ExitReason::failed(error);
@@ -68,7 +70,9 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
         if let Some(reason) = life.cell.mailbox.take_stop() {
             break 'serve (reason, Doing::Stopping);
         }
-        match guarded(&life.cell, trace::hook("post_start", actor.post_start(&mut ctx))).await {
+        match guarded(&life.cell, trace::hook("post_start", lazy(|| actor.post_start(&mut ctx))))
+            .await
+        {
             Ok(Ok(())) => {}
             Ok(Err(error)) => break 'serve (ExitReason::failed(error), Doing::PostStart),
             Err(reason) => break 'serve (reason, Doing::PostStart),
@@ -94,7 +98,7 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
                     if let Some(stats) = &stats {
                         stats.on_take(depth);
                     }
-                    let handling = actor.handle(message, &mut ctx);
+                    let handling = lazy(|| actor.handle(message, &mut ctx));
                     let handling = trace::handle::<A, _>(sender, handling);
                     let handling = guarded_handler(&life.cell, handling);
                     (Work::Handle { future: handling }, reply)
@@ -143,8 +147,11 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
     let (reason, doing) = if life.cell.mailbox.is_killed() {
         (ExitReason::Killed, doing)
     } else {
-        match guarded(&life.cell, trace::hook("post_stop", actor.post_stop(&mut ctx, &reason)))
-            .await
+        match guarded(
+            &life.cell,
+            trace::hook("post_stop", lazy(|| actor.post_stop(&mut ctx, &reason))),
+        )
+        .await
         {
             Ok(Ok(())) => (reason, doing),
             Ok(Err(error)) => (ExitReason::failed(error), Doing::PostStop),
@@ -220,7 +227,8 @@ async fn handle_signal<A: Actor>(
                 }
                 return Some((reason, Doing::LinkedExit));
             }
-            let handled = guarded(cell, trace::hook("on_exit", actor.on_exit(ctx, *exit))).await;
+            let handled =
+                guarded(cell, trace::hook("on_exit", lazy(|| actor.on_exit(ctx, *exit)))).await;
             if from_parent {
                 // The supervisor ended without stopping this actor: it is on its own now.
                 cell.orphan();
@@ -228,14 +236,16 @@ async fn handle_signal<A: Actor>(
             (handled, Doing::OnExit)
         }
         // Its delivery already forgot the monitor (see `Mailbox::deliver_down`).
-        Signal::Down(down) => {
-            (guarded(cell, trace::hook("on_down", actor.on_down(ctx, *down))).await, Doing::OnDown)
-        }
-        Signal::Idle => {
-            (guarded(cell, trace::hook("on_idle", actor.on_idle(ctx))).await, Doing::OnIdle)
-        }
+        Signal::Down(down) => (
+            guarded(cell, trace::hook("on_down", lazy(|| actor.on_down(ctx, *down)))).await,
+            Doing::OnDown,
+        ),
+        Signal::Idle => (
+            guarded(cell, trace::hook("on_idle", lazy(|| actor.on_idle(ctx)))).await,
+            Doing::OnIdle,
+        ),
         Signal::Probe(reply) => {
-            let check = actor.health_check(ctx);
+            let check = lazy(|| actor.health_check(ctx));
             return crate::monitoring::health::answer_probe(cell, check, reply)
                 .await
                 .map(|reason| (reason, Doing::HealthCheck));
@@ -245,6 +255,40 @@ async fn handle_signal<A: Actor>(
         Ok(Ok(())) => None,
         Ok(Err(error)) => Some((ExitReason::failed(error), doing)),
         Err(reason) => Some((reason, doing)),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A hook or handler called at its first poll rather than before: the trait lets it be a
+    /// plain function that does work (and may panic) before it returns its future, and that
+    /// work must run inside `Guarded` too, where a panic is caught and the actor is current.
+    #[project = LazyProjection]
+    pub(crate) enum Lazy<M, F> {
+        Make { make: Option<M> },
+        Run { #[pin] future: F },
+    }
+}
+
+/// Defers `make` (the call of a hook or handler) to the first poll.
+pub(crate) fn lazy<M: FnOnce() -> F, F: Future>(make: M) -> Lazy<M, F> {
+    Lazy::Make { make: Some(make) }
+}
+
+impl<M: FnOnce() -> F, F: Future> Future for Lazy<M, F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        if let LazyProjection::Make { make } = self.as_mut().project() {
+            let Some(make) = make.take() else {
+                panic!("a hook polled after its call panicked");
+            };
+            let future = make();
+            self.set(Lazy::Run { future });
+        }
+        match self.project() {
+            LazyProjection::Run { future } => future.poll(cx),
+            LazyProjection::Make { .. } => unreachable!("set to `Run` above"),
+        }
     }
 }
 
