@@ -1579,3 +1579,24 @@ async fn a5_a_panic_before_post_stop_s_future_replaces_the_reason() {
     let actor = system.spawn::<Eager>(EagerIn::PostStop).await.unwrap();
     assert_eq!(actor.wait_for_exit().await, ExitReason::panicked("eager panic in post_stop"));
 }
+
+#[test]
+fn s7_a_shutdown_whose_task_s_runtime_is_gone_still_finishes() {
+    let paused =
+        || tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build();
+    let actors = paused().unwrap();
+    let system = actors.block_on(async { ActorSystem::new() });
+    let (actor, _) = actors.block_on(probe(&system));
+    // The first caller gives up at once, and its runtime, which holds the shutdown's task,
+    // is dropped with it.
+    let first = paused().unwrap();
+    first.block_on(async { assert!(system.shutdown().now_or_never().is_none()) });
+    drop(first);
+    let report = actors.block_on(async {
+        assert_eq!(actor.wait_for_exit().await, ExitReason::Shutdown);
+        // Paused time: a shutdown that can no longer finish shows as this timeout at once.
+        tokio::time::timeout(Duration::from_secs(3600), system.shutdown()).await
+    });
+    let report = report.expect("the shutdown never finished");
+    assert_eq!((report.stopped, report.killed, report.finished), (1, 0, true));
+}

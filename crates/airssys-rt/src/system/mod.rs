@@ -112,6 +112,11 @@ struct SystemInner {
     /// waiting for it.
     shutdown_report: OnceLock<ShutdownReport>,
     shutdown_done: Notify,
+    /// The actors the shutdown found running when it began, for its report.
+    shutdown_before: AtomicUsize,
+    /// The shutdown's task was dropped unfinished (its runtime shut down): the next caller
+    /// of `shutdown` takes it up again on its own runtime.
+    shutdown_orphaned: AtomicBool,
     deadlines: Arc<deadlines::Deadlines>,
     /// Always kept: they count on spawn and exit paths only.
     counters: SystemCounters,
@@ -169,6 +174,8 @@ impl ActorSystem {
                 all_stopped: Notify::new(),
                 shutdown_report: OnceLock::new(),
                 shutdown_done: Notify::new(),
+                shutdown_before: AtomicUsize::new(0),
+                shutdown_orphaned: AtomicBool::new(false),
                 deadlines: Arc::new(deadlines::Deadlines::new()),
                 counters: SystemCounters::default(),
                 actor_stats,
@@ -502,6 +509,9 @@ impl ActorSystem {
             if let Some(report) = self.inner.shutdown_report.get() {
                 return *report;
             }
+            if self.inner.shutdown_orphaned.swap(false, Ordering::AcqRel) {
+                self.spawn_finisher();
+            }
             done.await;
         }
     }
@@ -516,9 +526,17 @@ impl ActorSystem {
             cell.stop(crate::ExitReason::Shutdown);
         }
         drop(running);
-        let system = self.clone();
+        self.inner.shutdown_before.store(before, Ordering::Release);
+        self.spawn_finisher();
+    }
+
+    /// Runs the rest of the shutdown in a task of its own, on the caller's runtime.
+    fn spawn_finisher(&self) {
+        let finisher = Finisher { system: self.clone() };
         tokio::spawn(async move {
-            let report = system.finish_shutdown(before).await;
+            let system = &finisher.system;
+            let report =
+                system.finish_shutdown(system.inner.shutdown_before.load(Ordering::Acquire)).await;
             let _ = system.inner.shutdown_report.set(report);
             system.inner.shutdown_done.notify_waiters();
         });
@@ -604,6 +622,23 @@ impl ActorSystem {
     pub(crate) fn count_announced(&self) {
         if self.inner.unannounced.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.inner.all_stopped.notify_waiters();
+        }
+    }
+}
+
+/// The shutdown's task. Should its runtime drop it unfinished, whoever waits for the report,
+/// or calls `shutdown` next, runs the rest on their own runtime (S7): else they would wait
+/// for ever.
+struct Finisher {
+    system: ActorSystem,
+}
+
+impl Drop for Finisher {
+    fn drop(&mut self) {
+        let inner = &self.system.inner;
+        if inner.shutdown_report.get().is_none() {
+            inner.shutdown_orphaned.store(true, Ordering::Release);
+            inner.shutdown_done.notify_waiters();
         }
     }
 }
