@@ -1600,3 +1600,40 @@ fn s7_a_shutdown_whose_task_s_runtime_is_gone_still_finishes() {
     let report = report.expect("the shutdown never finished");
     assert_eq!((report.stopped, report.killed, report.finished), (1, 0, true));
 }
+
+/// An actor that shuts down a second system it was given, and reports what it got.
+struct SystemOwner {
+    owned: ActorSystem,
+}
+
+impl Actor for SystemOwner {
+    type Msg = ();
+    type Reply = (usize, usize, bool);
+    type Args = ActorSystem;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(owned: ActorSystem, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(SystemOwner { owned })
+    }
+
+    async fn handle(
+        &mut self,
+        _: (),
+        _: &mut Context<Self>,
+    ) -> Result<(usize, usize, bool), Self::Error> {
+        let report = self.owned.shutdown().await;
+        Ok((report.stopped, report.killed, report.finished))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn s8_an_actor_shutting_down_another_system_waits_for_its_end() {
+    let system = ActorSystem::new();
+    let owned = ActorSystem::new();
+    let (inner, _) = probe(&owned).await;
+    let owner = system.spawn::<SystemOwner>(owned.clone()).await.unwrap();
+    // The caller is none of the actors of `owned`: nothing keeps it from waiting.
+    assert_eq!(owner.ask(()).await.unwrap(), (1, 0, true));
+    assert_eq!(inner.exit_reason(), Some(ExitReason::Shutdown));
+    assert!(!system.is_shutting_down());
+}

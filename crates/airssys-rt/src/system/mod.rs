@@ -479,10 +479,11 @@ impl ActorSystem {
     /// shutdown runs in a task of its own, so it goes on to its end even if the caller stops
     /// waiting; calling it again waits for the same end and returns the same report.
     ///
-    /// Called from an actor's own hook or handler, it begins the shutdown and returns at once,
-    /// without waiting (the actor is one of those it stops, and could not end while it waits):
-    /// the report then says [`finished`](ShutdownReport::finished) `false`, as Erlang's
-    /// `init:stop/0` returns before the system has stopped.
+    /// Called from the own hook or handler of one of this system's actors, it begins the
+    /// shutdown and returns at once, without waiting (the actor is one of those it stops, and
+    /// could not end while it waits): the report then says
+    /// [`finished`](ShutdownReport::finished) `false`, as Erlang's `init:stop/0` returns before
+    /// the system has stopped. An actor of another system waits, as any caller does.
     ///
     /// # Panics
     ///
@@ -500,7 +501,9 @@ impl ActorSystem {
         if !self.inner.shutting_down.swap(true, Ordering::AcqRel) {
             self.begin_shutdown();
         }
-        if crate::actor::current::actor().is_some() {
+        // Only an actor of this system waits on itself: one of another system (which may own
+        // this one) waits for the end like any caller.
+        if crate::actor::current::actor().is_some_and(|id| self.runs(id)) {
             return ShutdownReport { stopped: 0, killed: 0, finished: false };
         }
         loop {
@@ -514,6 +517,12 @@ impl ActorSystem {
             }
             done.await;
         }
+    }
+
+    /// Whether `id` is one of this system's live actors. A walk of the table: only a
+    /// shutdown called from inside an actor asks.
+    fn runs(&self, id: crate::actor::ActorId) -> bool {
+        self.inner.actors.lock().iter().any(|(_, cell)| cell.id() == id)
     }
 
     /// Stops the roots of the trees and hands the rest of the shutdown to a task.
