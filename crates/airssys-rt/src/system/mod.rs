@@ -512,8 +512,11 @@ impl ActorSystem {
             if let Some(report) = self.inner.shutdown_report.get() {
                 return *report;
             }
+            // Its task was dropped unfinished: this caller carries it on, in its own future
+            // (a task spawned on a runtime that is itself shutting down would be dropped at
+            // once, and taken up again, for ever).
             if self.inner.shutdown_orphaned.swap(false, Ordering::AcqRel) {
-                self.spawn_finisher();
+                return self.finish(Finisher { system: self.clone() }).await;
             }
             done.await;
         }
@@ -541,14 +544,23 @@ impl ActorSystem {
 
     /// Runs the rest of the shutdown in a task of its own, on the caller's runtime.
     fn spawn_finisher(&self) {
+        // Made here, not in the task: a task dropped before its first poll drops it too.
         let finisher = Finisher { system: self.clone() };
         tokio::spawn(async move {
-            let system = &finisher.system;
-            let report =
-                system.finish_shutdown(system.inner.shutdown_before.load(Ordering::Acquire)).await;
-            let _ = system.inner.shutdown_report.set(report);
-            system.inner.shutdown_done.notify_waiters();
+            let system = finisher.system.clone();
+            system.finish(finisher).await;
         });
+    }
+
+    /// Finishes the shutdown and publishes its report. Dropped before the end, it leaves the
+    /// rest to the next caller (see `Finisher`).
+    async fn finish(&self, finisher: Finisher) -> ShutdownReport {
+        let before = self.inner.shutdown_before.load(Ordering::Acquire);
+        let report = self.finish_shutdown(before).await;
+        let report = *self.inner.shutdown_report.get_or_init(|| report);
+        self.inner.shutdown_done.notify_waiters();
+        drop(finisher);
+        report
     }
 
     /// Waits for the actors to end, kills those left at the shutdown timeout, and counts.
@@ -635,9 +647,9 @@ impl ActorSystem {
     }
 }
 
-/// The shutdown's task. Should its runtime drop it unfinished, whoever waits for the report,
-/// or calls `shutdown` next, runs the rest on their own runtime (S7): else they would wait
-/// for ever.
+/// Whoever finishes the shutdown (its task, or a caller that took it up). Should it be dropped
+/// unfinished (the task's runtime shut down, the caller gave up), whoever waits for the
+/// report, or calls `shutdown` next, carries it on (S7): else they would wait for ever.
 struct Finisher {
     system: ActorSystem,
 }
