@@ -1637,3 +1637,44 @@ async fn s8_an_actor_shutting_down_another_system_waits_for_its_end() {
     assert_eq!(inner.exit_reason(), Some(ExitReason::Shutdown));
     assert!(!system.is_shutting_down());
 }
+
+/// A message whose `Drop` panics, unless handled (the handler forgets it).
+struct Bomb;
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        panic!("a waiting message panicked on drop");
+    }
+}
+
+struct Hoarder;
+
+impl Actor for Hoarder {
+    type Msg = Bomb;
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Hoarder)
+    }
+
+    async fn handle(&mut self, bomb: Bomb, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        std::mem::forget(bomb);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a11_a_panicking_subscriber_and_dead_letters_panicking_on_drop_do_not_stop_the_end() {
+    let _panicking = subscriber(true);
+    let system = ActorSystem::new();
+    let hoarder = system.spawn::<Hoarder>(()).await.unwrap();
+    for _ in 0..3 {
+        assert!(hoarder.try_tell(Bomb).is_ok());
+    }
+    // The stop is seen before the waiting messages, which become dead letters.
+    hoarder.stop();
+    assert_eq!(hoarder.wait_for_exit().await, ExitReason::Normal);
+    assert_eq!(system.dead_letters().count(), 3, "every waiting message is a dead letter");
+}
