@@ -1678,3 +1678,63 @@ async fn a11_a_panicking_subscriber_and_dead_letters_panicking_on_drop_do_not_st
     assert_eq!(hoarder.wait_for_exit().await, ExitReason::Normal);
     assert_eq!(system.dead_letters().count(), 3, "every waiting message is a dead letter");
 }
+
+/// Panics when dropped: held across an await by a handler that is then killed.
+struct PanicsOnDrop;
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("a handler's local panicked on drop");
+    }
+}
+
+/// Its handler holds a `PanicsOnDrop` and waits for ever; its state's `Drop` panics too.
+struct HeldUp;
+
+impl Drop for HeldUp {
+    fn drop(&mut self) {
+        panic!("the state panicked on drop");
+    }
+}
+
+impl Actor for HeldUp {
+    type Msg = oneshot::Sender<()>;
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(HeldUp)
+    }
+
+    async fn handle(
+        &mut self,
+        inside: oneshot::Sender<()>,
+        _: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
+        let _held = PanicsOnDrop;
+        let _ = inside.send(());
+        std::future::pending::<()>().await;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a11_a_killed_handler_whose_locals_panic_on_drop_does_not_stop_the_end() {
+    let system = ActorSystem::new();
+    let actor = system.spawn::<HeldUp>(()).await.unwrap();
+    let (inside_tx, inside) = oneshot::channel();
+    actor.tell(inside_tx).await.unwrap();
+    inside.await.unwrap();
+    actor.kill();
+    // The handler's panic on drop is caught; the state is dropped as every end drops it, and
+    // its panic is the reason (rather than a second panic while unwinding: an abort).
+    assert_eq!(actor.wait_for_exit().await, ExitReason::panicked("the state panicked on drop"));
+    let reports = system.crash_reports().recent();
+    assert_eq!(reports.len(), 1);
+    assert!(
+        matches!(reports[0].activity, airssys_rt::monitoring::crash::Activity::DroppingState),
+        "{:?}",
+        reports[0].activity
+    );
+}

@@ -294,14 +294,14 @@ impl<M: FnOnce() -> F, F: Future> Future for Lazy<M, F> {
 
 /// Polls a hook or handler, catching its panic and ending it early if the actor is killed.
 pub(crate) fn guarded<A: Actor, F: Future>(cell: &ActorCell<A>, future: F) -> Guarded<'_, A, F> {
-    Guarded { cell, future, started: true }
+    Guarded { cell, future: Some(future), started: true }
 }
 
 /// [`guarded`] for a message handler: its first step runs even if a kill came meanwhile, so
 /// that a message taken from the mailbox is handled (up to its first await), never lost
 /// between the mailbox and the handler. Hooks get no such step: a killed actor runs none.
 fn guarded_handler<A: Actor, F: Future>(cell: &ActorCell<A>, future: F) -> Guarded<'_, A, F> {
-    Guarded { cell, future, started: false }
+    Guarded { cell, future: Some(future), started: false }
 }
 
 pin_project_lite::pin_project! {
@@ -309,8 +309,9 @@ pin_project_lite::pin_project! {
     /// this way it adds one reference to the size of what it wraps.
     pub(crate) struct Guarded<'a, A: Actor, F> {
         cell: &'a ActorCell<A>,
+        // `None` once dropped early: after a kill, so that the drop runs under `catch_unwind`.
         #[pin]
-        future: F,
+        future: Option<F>,
         started: bool,
     }
 }
@@ -322,22 +323,36 @@ impl<A: Actor, F: Future> Future for Guarded<'_, A, F> {
         let this = self.project();
         // Once killed, not one more step runs, whatever woke it (a handler's first step
         // excepted, see `guarded_handler`).
+        let mut future = this.future;
         if *this.started && this.cell.mailbox.is_killed() {
-            return Poll::Ready(Err(ExitReason::Killed));
+            return Poll::Ready(Err(killed(future)));
         }
         *this.started = true;
         let entered = super::current::enter(this.cell.id);
-        let polled = catch_unwind(AssertUnwindSafe(|| this.future.poll(cx)));
+        let polled = catch_unwind(AssertUnwindSafe(|| match future.as_mut().as_pin_mut() {
+            Some(future) => future.poll(cx),
+            None => panic!("a hook or handler polled after it was killed"),
+        }));
         drop(entered);
         match polled {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Err(panic) => Poll::Ready(Err(ExitReason::from_panic(panic))),
             Ok(Poll::Pending) if this.cell.mailbox.poll_killed(cx) => {
-                Poll::Ready(Err(ExitReason::Killed))
+                Poll::Ready(Err(killed(future)))
             }
             Ok(Poll::Pending) => Poll::Pending,
         }
     }
+}
+
+/// Drops a killed hook or handler where it stands. Its locals are user code: their `Drop`
+/// must not unwind out of the actor's task (A11), where the drop of the state, should it
+/// panic too, would abort the process.
+fn killed<F>(mut future: Pin<&mut Option<F>>) -> ExitReason {
+    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| future.set(None))) {
+        super::forget_panic(panic);
+    }
+    ExitReason::Killed
 }
 
 /// Closes the mailbox and marks the actor stopping; what still waits in the mailbox becomes
