@@ -70,9 +70,12 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
         if let Some(reason) = life.cell.mailbox.take_stop() {
             break 'serve (reason, Doing::Stopping);
         }
-        match guarded(&life.cell, trace::hook("post_start", lazy(|| actor.post_start(&mut ctx))))
-            .await
-        {
+        let (state, context) = (&mut actor, &mut ctx);
+        let hook = match call(&life.cell, move || state.post_start(context)) {
+            Ok(hook) => hook,
+            Err(reason) => break 'serve (reason, Doing::PostStart),
+        };
+        match guarded(&life.cell, trace::hook("post_start", hook)).await {
             Ok(Ok(())) => {}
             Ok(Err(error)) => break 'serve (ExitReason::failed(error), Doing::PostStart),
             Err(reason) => break 'serve (reason, Doing::PostStart),
@@ -98,7 +101,17 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
                     if let Some(stats) = &stats {
                         stats.on_take(depth);
                     }
-                    let handling = lazy(|| actor.handle(message, &mut ctx));
+                    let (state, context) = (&mut actor, &mut ctx);
+                    let handling = match call(&life.cell, move || state.handle(message, context)) {
+                        Ok(handling) => handling,
+                        Err(failure) => {
+                            if let Some(stats) = &stats {
+                                stats.on_done();
+                            }
+                            answer_undelivered(reply, Undelivered::Stopped(failure.clone()));
+                            break 'serve (failure, Doing::Handling);
+                        }
+                    };
                     let handling = trace::handle::<A, _>(sender, handling);
                     let handling = guarded_handler(&life.cell, handling);
                     (Work::Handle { future: handling }, reply)
@@ -147,11 +160,8 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
     let (reason, doing) = if life.cell.mailbox.is_killed() {
         (ExitReason::Killed, doing)
     } else {
-        match guarded(
-            &life.cell,
-            trace::hook("post_stop", lazy(|| actor.post_stop(&mut ctx, &reason))),
-        )
-        .await
+        match guarded(&life.cell, trace::hook("post_stop", actor.post_stop(&mut ctx, &reason)))
+            .await
         {
             Ok(Ok(())) => (reason, doing),
             Ok(Err(error)) => (ExitReason::failed(error), Doing::PostStop),
@@ -294,52 +304,54 @@ impl<M: FnOnce() -> F, F: Future> Future for Lazy<M, F> {
 
 /// Polls a hook or handler, catching its panic and ending it early if the actor is killed.
 pub(crate) fn guarded<A: Actor, F: Future>(cell: &ActorCell<A>, future: F) -> Guarded<'_, A, F> {
-    Guarded { cell, future: Some(future), started: true }
+    Guarded::Polling { cell, future, started: true }
 }
 
 /// [`guarded`] for a message handler: its first step runs even if a kill came meanwhile, so
 /// that a message taken from the mailbox is handled (up to its first await), never lost
 /// between the mailbox and the handler. Hooks get no such step: a killed actor runs none.
 fn guarded_handler<A: Actor, F: Future>(cell: &ActorCell<A>, future: F) -> Guarded<'_, A, F> {
-    Guarded { cell, future: Some(future), started: false }
+    Guarded::Polling { cell, future, started: false }
 }
 
 pin_project_lite::pin_project! {
     /// A named future rather than an `async` block: it is held in every actor's task, and
-    /// this way it adds one reference to the size of what it wraps.
-    pub(crate) struct Guarded<'a, A: Actor, F> {
-        cell: &'a ActorCell<A>,
-        // `None` once dropped early: after a kill, so that the drop runs under `catch_unwind`.
-        #[pin]
-        future: Option<F>,
-        started: bool,
+    /// this way it adds one reference to the size of what it wraps. An enum, so that a hook
+    /// or handler cut short by a kill is dropped in place, under `catch_unwind` (`Dropped`
+    /// takes no room: it uses the reference's niche).
+    #[project = GuardedProjection]
+    pub(crate) enum Guarded<'a, A: Actor, F> {
+        Polling {
+            cell: &'a ActorCell<A>,
+            #[pin]
+            future: F,
+            started: bool,
+        },
+        Dropped,
     }
 }
 
 impl<A: Actor, F: Future> Future for Guarded<'_, A, F> {
     type Output = Result<F::Output, ExitReason>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let this = self.project();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let GuardedProjection::Polling { cell, future, started } = self.as_mut().project() else {
+            panic!("a hook or handler polled after it was killed");
+        };
+        let cell: &ActorCell<A> = cell;
         // Once killed, not one more step runs, whatever woke it (a handler's first step
         // excepted, see `guarded_handler`).
-        let mut future = this.future;
-        if *this.started && this.cell.mailbox.is_killed() {
-            return Poll::Ready(Err(killed(future)));
+        if *started && cell.mailbox.is_killed() {
+            return Poll::Ready(Err(killed(self)));
         }
-        *this.started = true;
-        let entered = super::current::enter(this.cell.id);
-        let polled = catch_unwind(AssertUnwindSafe(|| match future.as_mut().as_pin_mut() {
-            Some(future) => future.poll(cx),
-            None => panic!("a hook or handler polled after it was killed"),
-        }));
+        *started = true;
+        let entered = super::current::enter(cell.id);
+        let polled = catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
         drop(entered);
         match polled {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Err(panic) => Poll::Ready(Err(ExitReason::from_panic(panic))),
-            Ok(Poll::Pending) if this.cell.mailbox.poll_killed(cx) => {
-                Poll::Ready(Err(killed(future)))
-            }
+            Ok(Poll::Pending) if cell.mailbox.poll_killed(cx) => Poll::Ready(Err(killed(self))),
             Ok(Poll::Pending) => Poll::Pending,
         }
     }
@@ -348,11 +360,21 @@ impl<A: Actor, F: Future> Future for Guarded<'_, A, F> {
 /// Drops a killed hook or handler where it stands. Its locals are user code: their `Drop`
 /// must not unwind out of the actor's task (A11), where the drop of the state, should it
 /// panic too, would abort the process.
-fn killed<F>(mut future: Pin<&mut Option<F>>) -> ExitReason {
-    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| future.set(None))) {
+fn killed<A: Actor, F>(mut guarded: Pin<&mut Guarded<'_, A, F>>) -> ExitReason {
+    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| guarded.set(Guarded::Dropped))) {
         super::forget_panic(panic);
     }
     ExitReason::Killed
+}
+
+/// Calls a hook or handler as `Guarded` polls it: its panic caught (as the reason), the actor
+/// current. The trait lets it be a plain function that works, and may panic, before it
+/// returns its future.
+fn call<A: Actor, F>(cell: &ActorCell<A>, make: impl FnOnce() -> F) -> Result<F, ExitReason> {
+    let entered = super::current::enter(cell.id);
+    let made = catch_unwind(AssertUnwindSafe(make));
+    drop(entered);
+    made.map_err(ExitReason::from_panic)
 }
 
 /// Closes the mailbox and marks the actor stopping; what still waits in the mailbox becomes
