@@ -71,7 +71,7 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
             break 'serve (reason, Doing::Stopping);
         }
         let (state, context) = (&mut actor, &mut ctx);
-        let hook = match call(&life.cell, move || state.post_start(context)) {
+        let hook = match call(move || state.post_start(context)) {
             Ok(hook) => hook,
             Err(reason) => break 'serve (reason, Doing::PostStart),
         };
@@ -102,7 +102,7 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
                         stats.on_take(depth);
                     }
                     let (state, context) = (&mut actor, &mut ctx);
-                    let handling = match call(&life.cell, move || state.handle(message, context)) {
+                    let handling = match call(move || state.handle(message, context)) {
                         Ok(handling) => handling,
                         Err(failure) => {
                             if let Some(stats) = &stats {
@@ -367,14 +367,13 @@ fn killed<A: Actor, F>(mut guarded: Pin<&mut Guarded<'_, A, F>>) -> ExitReason {
     ExitReason::Killed
 }
 
-/// Calls a hook or handler as `Guarded` polls it: its panic caught (as the reason), the actor
-/// current. The trait lets it be a plain function that works, and may panic, before it
-/// returns its future.
-fn call<A: Actor, F>(cell: &ActorCell<A>, make: impl FnOnce() -> F) -> Result<F, ExitReason> {
-    let entered = super::current::enter(cell.id);
-    let made = catch_unwind(AssertUnwindSafe(make));
-    drop(entered);
-    made.map_err(ExitReason::from_panic)
+/// Calls a hook or handler, catching a panic (as the reason): the trait lets it be a plain
+/// function that works, and may panic, before it returns its future. Done in place rather
+/// than with `lazy` where the task awaits it directly: `lazy` would make every actor's task
+/// larger. The actor is not made current (M16): that part cannot wait for anything, and the
+/// handler's path is kept to what it costs.
+fn call<F>(make: impl FnOnce() -> F) -> Result<F, ExitReason> {
+    catch_unwind(AssertUnwindSafe(make)).map_err(ExitReason::from_panic)
 }
 
 /// Closes the mailbox and marks the actor stopping; what still waits in the mailbox becomes
