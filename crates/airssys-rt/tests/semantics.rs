@@ -1741,3 +1741,28 @@ async fn a11_a_killed_handler_whose_locals_panic_on_drop_does_not_stop_the_end()
         reports[0].activity
     );
 }
+
+#[tokio::test]
+async fn a11_a_panicking_subscriber_does_not_stop_a_supervisor_from_restarting() {
+    use airssys_rt::supervisor::{Child, ChildSpec};
+    let _panicking = subscriber(true);
+    let system = ActorSystem::new();
+    let supervisor =
+        Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
+    let (started_tx, mut started) = tokio::sync::mpsc::unbounded_channel();
+    let spec = ChildSpec::new("worker", move |system: ActorSystem| {
+        let started_tx = started_tx.clone();
+        async move {
+            let worker = system.spawn::<Probe>(ProbeArgs::new()).await?;
+            let _ = started_tx.send(worker.clone());
+            Ok(Some(Child::from(worker)))
+        }
+    });
+    supervisor.start_child(spec).await.unwrap();
+    let first = started.recv().await.unwrap();
+    let _ = first.ask(Cmd::Panic).await;
+    // The end of the child reaches the supervisor, which restarts it.
+    let second = started.recv().await.unwrap();
+    assert_ne!(first.id(), second.id());
+    assert!(supervisor.actor().is_alive());
+}
