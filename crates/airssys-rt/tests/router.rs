@@ -844,3 +844,32 @@ async fn r13_a_pool_in_a_users_tree_is_restarted_with_it_and_its_router_follows(
     root.actor().wait_for_exit().await;
     assert!(matches!(router.tell(Job::Work(20)).await, Err(SendError::Closed(_))));
 }
+
+#[tokio::test]
+async fn r6_a_refused_copy_of_a_broadcast_ask_given_up_is_still_a_dead_letter() {
+    use airssys_rt::dead_letter::DeadLetterReason;
+    use airssys_rt::mailbox::OverflowPolicy;
+    use futures::FutureExt;
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let spec = PoolSpec::new(2, log.clone())
+        .mailbox(MailboxConfig::bounded(1).overflow(OverflowPolicy::Reject))
+        .broadcast();
+    let pool = start(&system, spec).await;
+    let router = pool.router();
+    let workers = router.workers();
+    let gate = Arc::new(Gate::default());
+    // Worker 0 refuses its copy (full); worker 1 queues its own, and holds back the reply.
+    hold(&workers[0], &gate).await;
+    workers[0].try_tell(Job::Work(0)).unwrap();
+    hold(&workers[1], &gate).await;
+    // The caller gives up while it waits for the reply (a timeout, a `select!`).
+    assert!(std::future::IntoFuture::into_future(router.ask(Job::Work(1)))
+        .now_or_never()
+        .is_none());
+    let letters = system.dead_letters().recent();
+    assert_eq!(letters.len(), 1, "worker 0's refused copy is accounted for");
+    assert_eq!(letters[0].target, workers[0].id());
+    assert_eq!(letters[0].reason, DeadLetterReason::DroppedNewest);
+    gate.open();
+}

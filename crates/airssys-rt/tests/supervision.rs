@@ -1143,3 +1143,44 @@ async fn t19_a_report_and_a_view_of_any_depth_are_copied_compared_shown_and_let_
     assert_eq!(root.actor().wait_for_exit().await, ExitReason::Normal);
     assert_eq!(system.actor_count(), 0);
 }
+
+/// A child that, in its `pre_start`, asks its own supervisor for its children: that start runs
+/// inside the supervisor's task, so the supervisor could never answer.
+struct AsksItsSupervisor;
+
+impl Actor for AsksItsSupervisor {
+    type Msg = ();
+    type Reply = ();
+    type Args = (SupervisorRef, std::sync::mpsc::Sender<Result<usize, SupervisorError>>);
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(
+        (supervisor, outcome): Self::Args,
+        _: &mut Context<Self>,
+    ) -> Result<Self, Self::Error> {
+        let _ = outcome.send(supervisor.which_children().await.map(|children| children.len()));
+        Ok(AsksItsSupervisor)
+    }
+
+    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn m16_a_supervisor_called_from_a_child_s_pre_start_fails_at_once() {
+    let system = ActorSystem::new();
+    let supervisor =
+        Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
+    let (outcome_tx, outcome) = std::sync::mpsc::channel();
+    let itself = supervisor.clone();
+    let spec = ChildSpec::new("asker", move |system: ActorSystem| {
+        let args = (itself.clone(), outcome_tx.clone());
+        async move { Ok(Some(Child::from(system.spawn::<AsksItsSupervisor>(args).await?))) }
+    });
+    let before = tokio::time::Instant::now();
+    supervisor.start_child(spec).await.unwrap();
+    let asked = outcome.try_recv();
+    assert!(matches!(asked, Ok(Err(SupervisorError::CallingSelf))), "{asked:?}");
+    assert_eq!(tokio::time::Instant::now(), before, "refused at once");
+}

@@ -553,7 +553,7 @@ impl<A: Actor> Future for TellFuture<'_, A> {
                 Ok(()) => return Poll::Ready(Ok(())),
                 // From its own hook or handler, an actor would wait for room that only it can
                 // make (M16): the message is handed back at once.
-                Err(PushError::Full(back)) if super::current::actor() == Some(cell.id) => {
+                Err(PushError::Full(back)) if super::current::is_running(cell.id) => {
                     return Poll::Ready(Err(SendError::Full(back.message)));
                 }
                 Err(PushError::Full(back)) if cell.mailbox.waits_when_full() => {
@@ -734,8 +734,7 @@ impl<A: Actor> Future for AskFuture<'_, A> {
         let cell = this.actor.cell();
         // Asked from its own hook or handler, the actor could only answer after the wait it
         // is in: refused before the request is queued (OTP's `calling_self`).
-        if this.unsent.is_some() && this.room.is_none() && super::current::actor() == Some(cell.id)
-        {
+        if this.unsent.is_some() && this.room.is_none() && super::current::is_running(cell.id) {
             if let Some(envelope) = this.unsent.take() {
                 return Poll::Ready(Err(AskError::CallingSelf(envelope.message)));
             }

@@ -216,7 +216,9 @@ impl<A: Actor> ActorCell<A> {
         // A message's `Drop` is user code: its panic must not unwind into whoever happened
         // to drop it (a sender, or the ending actor).
         if super::drop_guarded(message) {
-            tracing::error!(actor = %self.id, "a dead letter panicked while being dropped");
+            super::trace_guarded(|| {
+                tracing::error!(actor = %self.id, "a dead letter panicked while being dropped");
+            });
         }
         crate::monitoring::stats::dead_letter_caused(&self.system, self.id);
         let letter = DeadLetter {

@@ -6,13 +6,17 @@
 //! the caller itself: an actor asking itself (OTP's `calling_self`), or waiting for a system
 //! shutdown that waits for it.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use super::ActorId;
 
 thread_local! {
     /// The id of the actor whose hook or handler is being polled on this thread; 0: none.
     static CURRENT: Cell<u64> = const { Cell::new(0) };
+    /// The actors whose polls enclose the current one's, outermost first: empty but while an
+    /// actor is started from inside another's hook or handler (a child's `pre_start` inside
+    /// its supervisor's), so the common poll never touches it.
+    static ENCLOSING: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The actor whose hook or handler is running here, if any.
@@ -20,10 +24,22 @@ pub(crate) fn actor() -> Option<ActorId> {
     ActorId::from_u64(CURRENT.with(Cell::get))
 }
 
+/// Whether `id`'s hook or handler is being polled here: it is the running actor, or one whose
+/// poll encloses the running one's and so waits on it (a supervisor starting a child). Either
+/// way, `id` cannot answer until the code running here is done.
+pub(crate) fn is_running(id: ActorId) -> bool {
+    let id = id.as_u64();
+    CURRENT.with(Cell::get) == id || ENCLOSING.with(|enclosing| enclosing.borrow().contains(&id))
+}
+
 /// Marks `id` as the running actor until the returned guard is dropped, which restores the
 /// one before (a child supervisor's `pre_start` runs inside its parent's).
 pub(crate) fn enter(id: ActorId) -> Entered {
-    Entered { previous: CURRENT.with(|current| current.replace(id.as_u64())) }
+    let previous = CURRENT.with(|current| current.replace(id.as_u64()));
+    if previous != 0 {
+        ENCLOSING.with(|enclosing| enclosing.borrow_mut().push(previous));
+    }
+    Entered { previous }
 }
 
 /// Restores the running actor that was current before [`enter`], on drop (a panic
@@ -34,6 +50,9 @@ pub(crate) struct Entered {
 
 impl Drop for Entered {
     fn drop(&mut self) {
+        if self.previous != 0 {
+            ENCLOSING.with(|enclosing| enclosing.borrow_mut().pop());
+        }
         CURRENT.with(|current| current.set(self.previous));
     }
 }
@@ -53,9 +72,12 @@ mod tests {
             {
                 let _inner = enter(inner);
                 assert_eq!(actor(), Some(inner));
+                assert!(is_running(outer) && is_running(inner));
             }
+            assert!(is_running(outer) && !is_running(inner));
             assert_eq!(actor(), Some(outer));
         }
         assert_eq!(actor(), None);
+        assert!(!is_running(outer));
     }
 }

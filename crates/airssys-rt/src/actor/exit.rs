@@ -325,6 +325,15 @@ pub(crate) fn drop_guarded<T>(value: T) -> bool {
     }
 }
 
+/// Runs `emit`, a `tracing` call: the program's subscriber is user code, and its panic goes no
+/// further (it may come while a panic of other user code is being handled, where it must not
+/// unwind either).
+pub(crate) fn trace_guarded(emit: impl FnOnce()) {
+    if let Err(panic) = catch_unwind(AssertUnwindSafe(emit)) {
+        forget_panic(panic);
+    }
+}
+
 /// Drops a panic's payload, which is user code (`std::panic::panic_any` takes any value): if
 /// dropping it panics in turn, that second payload is leaked rather than dropped, as the
 /// standard library does, so that nothing unwinds out of here.

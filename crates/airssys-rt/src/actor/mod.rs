@@ -79,7 +79,7 @@ use crate::signal::{DownNotice, ExitSignal};
 pub use actor_ref::{ActorRef, Ask, AskFuture, Tell, TellFuture, WeakActorRef};
 pub(crate) use cell::{ActorCell, ErasedCell};
 pub use context::Context;
-pub(crate) use exit::{drop_guarded, forget_panic};
+pub(crate) use exit::{drop_guarded, forget_panic, trace_guarded};
 pub use exit::{ActorError, ExitReason};
 pub(crate) use runner::{guarded, start};
 

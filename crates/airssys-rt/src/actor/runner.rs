@@ -33,7 +33,9 @@ pub(crate) async fn start<A: Actor>(
     let life = Lifecycle { cell, slot };
     let mut ctx = Context::new(Arc::clone(&life.cell));
     let actor =
-        match guarded(&life.cell, span.hook("pre_start", A::pre_start(args, &mut ctx))).await {
+        match guarded(&life.cell, span.hook("pre_start", lazy(|| A::pre_start(args, &mut ctx))))
+            .await
+        {
             Ok(Ok(actor)) => actor,
             Ok(Err(error)) => {
                 let reason = ExitReason::failed(error);
@@ -68,7 +70,12 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
         if let Some(reason) = life.cell.mailbox.take_stop() {
             break 'serve (reason, Doing::Stopping);
         }
-        match guarded(&life.cell, trace::hook("post_start", actor.post_start(&mut ctx))).await {
+        let (state, context) = (&mut actor, &mut ctx);
+        let hook = match call(move || state.post_start(context)) {
+            Ok(hook) => hook,
+            Err(reason) => break 'serve (reason, Doing::PostStart),
+        };
+        match guarded(&life.cell, trace::hook("post_start", hook)).await {
             Ok(Ok(())) => {}
             Ok(Err(error)) => break 'serve (ExitReason::failed(error), Doing::PostStart),
             Err(reason) => break 'serve (reason, Doing::PostStart),
@@ -94,7 +101,17 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
                     if let Some(stats) = &stats {
                         stats.on_take(depth);
                     }
-                    let handling = actor.handle(message, &mut ctx);
+                    let (state, context) = (&mut actor, &mut ctx);
+                    let handling = match call(move || state.handle(message, context)) {
+                        Ok(handling) => handling,
+                        Err(failure) => {
+                            if let Some(stats) = &stats {
+                                stats.on_done();
+                            }
+                            answer_undelivered(reply, Undelivered::Stopped(failure.clone()));
+                            break 'serve (failure, Doing::Handling);
+                        }
+                    };
                     let handling = trace::handle::<A, _>(sender, handling);
                     let handling = guarded_handler(&life.cell, handling);
                     (Work::Handle { future: handling }, reply)
@@ -220,7 +237,8 @@ async fn handle_signal<A: Actor>(
                 }
                 return Some((reason, Doing::LinkedExit));
             }
-            let handled = guarded(cell, trace::hook("on_exit", actor.on_exit(ctx, *exit))).await;
+            let handled =
+                guarded(cell, trace::hook("on_exit", lazy(|| actor.on_exit(ctx, *exit)))).await;
             if from_parent {
                 // The supervisor ended without stopping this actor: it is on its own now.
                 cell.orphan();
@@ -228,14 +246,16 @@ async fn handle_signal<A: Actor>(
             (handled, Doing::OnExit)
         }
         // Its delivery already forgot the monitor (see `Mailbox::deliver_down`).
-        Signal::Down(down) => {
-            (guarded(cell, trace::hook("on_down", actor.on_down(ctx, *down))).await, Doing::OnDown)
-        }
-        Signal::Idle => {
-            (guarded(cell, trace::hook("on_idle", actor.on_idle(ctx))).await, Doing::OnIdle)
-        }
+        Signal::Down(down) => (
+            guarded(cell, trace::hook("on_down", lazy(|| actor.on_down(ctx, *down)))).await,
+            Doing::OnDown,
+        ),
+        Signal::Idle => (
+            guarded(cell, trace::hook("on_idle", lazy(|| actor.on_idle(ctx)))).await,
+            Doing::OnIdle,
+        ),
         Signal::Probe(reply) => {
-            let check = actor.health_check(ctx);
+            let check = lazy(|| actor.health_check(ctx));
             return crate::monitoring::health::answer_probe(cell, check, reply)
                 .await
                 .map(|reason| (reason, Doing::HealthCheck));
@@ -248,52 +268,112 @@ async fn handle_signal<A: Actor>(
     }
 }
 
+pin_project_lite::pin_project! {
+    /// A hook or handler called at its first poll rather than before: the trait lets it be a
+    /// plain function that does work (and may panic) before it returns its future, and that
+    /// work must run inside `Guarded` too, where a panic is caught and the actor is current.
+    #[project = LazyProjection]
+    pub(crate) enum Lazy<M, F> {
+        Make { make: Option<M> },
+        Run { #[pin] future: F },
+    }
+}
+
+/// Defers `make` (the call of a hook or handler) to the first poll.
+pub(crate) fn lazy<M: FnOnce() -> F, F: Future>(make: M) -> Lazy<M, F> {
+    Lazy::Make { make: Some(make) }
+}
+
+impl<M: FnOnce() -> F, F: Future> Future for Lazy<M, F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        if let LazyProjection::Make { make } = self.as_mut().project() {
+            let Some(make) = make.take() else {
+                panic!("a hook polled after its call panicked");
+            };
+            let future = make();
+            self.set(Lazy::Run { future });
+        }
+        match self.project() {
+            LazyProjection::Run { future } => future.poll(cx),
+            LazyProjection::Make { .. } => unreachable!("set to `Run` above"),
+        }
+    }
+}
+
 /// Polls a hook or handler, catching its panic and ending it early if the actor is killed.
 pub(crate) fn guarded<A: Actor, F: Future>(cell: &ActorCell<A>, future: F) -> Guarded<'_, A, F> {
-    Guarded { cell, future, started: true }
+    Guarded::Polling { cell, future, started: true }
 }
 
 /// [`guarded`] for a message handler: its first step runs even if a kill came meanwhile, so
 /// that a message taken from the mailbox is handled (up to its first await), never lost
 /// between the mailbox and the handler. Hooks get no such step: a killed actor runs none.
 fn guarded_handler<A: Actor, F: Future>(cell: &ActorCell<A>, future: F) -> Guarded<'_, A, F> {
-    Guarded { cell, future, started: false }
+    Guarded::Polling { cell, future, started: false }
 }
 
 pin_project_lite::pin_project! {
     /// A named future rather than an `async` block: it is held in every actor's task, and
-    /// this way it adds one reference to the size of what it wraps.
-    pub(crate) struct Guarded<'a, A: Actor, F> {
-        cell: &'a ActorCell<A>,
-        #[pin]
-        future: F,
-        started: bool,
+    /// this way it adds one reference to the size of what it wraps. An enum, so that a hook
+    /// or handler cut short by a kill is dropped in place, under `catch_unwind` (`Dropped`
+    /// takes no room: it uses the reference's niche).
+    #[project = GuardedProjection]
+    pub(crate) enum Guarded<'a, A: Actor, F> {
+        Polling {
+            cell: &'a ActorCell<A>,
+            #[pin]
+            future: F,
+            started: bool,
+        },
+        Dropped,
     }
 }
 
 impl<A: Actor, F: Future> Future for Guarded<'_, A, F> {
     type Output = Result<F::Output, ExitReason>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let this = self.project();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let GuardedProjection::Polling { cell, future, started } = self.as_mut().project() else {
+            panic!("a hook or handler polled after it was killed");
+        };
+        let cell: &ActorCell<A> = cell;
         // Once killed, not one more step runs, whatever woke it (a handler's first step
         // excepted, see `guarded_handler`).
-        if *this.started && this.cell.mailbox.is_killed() {
-            return Poll::Ready(Err(ExitReason::Killed));
+        if *started && cell.mailbox.is_killed() {
+            return Poll::Ready(Err(killed(self)));
         }
-        *this.started = true;
-        let entered = super::current::enter(this.cell.id);
-        let polled = catch_unwind(AssertUnwindSafe(|| this.future.poll(cx)));
+        *started = true;
+        let entered = super::current::enter(cell.id);
+        let polled = catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
         drop(entered);
         match polled {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Err(panic) => Poll::Ready(Err(ExitReason::from_panic(panic))),
-            Ok(Poll::Pending) if this.cell.mailbox.poll_killed(cx) => {
-                Poll::Ready(Err(ExitReason::Killed))
-            }
+            Ok(Poll::Pending) if cell.mailbox.poll_killed(cx) => Poll::Ready(Err(killed(self))),
             Ok(Poll::Pending) => Poll::Pending,
         }
     }
+}
+
+/// Drops a killed hook or handler where it stands. Its locals are user code: their `Drop`
+/// must not unwind out of the actor's task (A11), where the drop of the state, should it
+/// panic too, would abort the process.
+fn killed<A: Actor, F>(mut guarded: Pin<&mut Guarded<'_, A, F>>) -> ExitReason {
+    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| guarded.set(Guarded::Dropped))) {
+        super::forget_panic(panic);
+    }
+    ExitReason::Killed
+}
+
+/// Calls a hook or handler, catching a panic (as the reason): the trait lets it be a plain
+/// function that works, and may panic, before it returns its future. Done in place rather
+/// than with `lazy` where the task awaits it directly: `lazy` would make every actor's task
+/// larger. The actor is not made current (M16): that part cannot wait for anything, and the
+/// handler's path is kept to what it costs.
+fn call<F>(make: impl FnOnce() -> F) -> Result<F, ExitReason> {
+    catch_unwind(AssertUnwindSafe(make)).map_err(ExitReason::from_panic)
 }
 
 /// Closes the mailbox and marks the actor stopping; what still waits in the mailbox becomes

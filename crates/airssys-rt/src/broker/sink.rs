@@ -57,7 +57,9 @@ where
                 // publication itself and offers it again once there is room.
                 let Envelope { message, .. } = envelope;
                 if crate::actor::drop_guarded(message) {
-                    tracing::error!(actor = %self.id, "a message panicked while being dropped");
+                    crate::actor::trace_guarded(|| {
+                        tracing::error!(actor = %self.id, "a message panicked while being dropped");
+                    });
                 }
                 Offered::Full
             }

@@ -332,8 +332,9 @@ impl<A: Actor> Table<A> {
             asks.push((worker, Box::pin(worker.ask(copy(&msg)).timeout(timeout).into_future())));
         }
         asks.push((last, Box::pin(last.ask(msg).timeout(timeout).into_future())));
-        let mut refused: Vec<(&ActorRef<A>, A::Msg)> = Vec::new();
-        let mut last_error: Option<(&ActorRef<A>, AskError<A::Msg>)> = None;
+        // Held by a guard: should the caller give up midway, the copies refused so far are
+        // dead letters all the same (M15, R6).
+        let mut refusals = Refusals { copies: Vec::new(), last: None };
         let first = poll_fn(|cx| {
             let mut index = 0;
             while index < asks.len() {
@@ -345,30 +346,31 @@ impl<A: Actor> Table<A> {
                             Ok(reply) => return Poll::Ready(Ok(reply)),
                             Err(error) => {
                                 if let Some((earlier, AskError::Full(copy))) =
-                                    last_error.replace((worker, error))
+                                    refusals.last.replace((worker, error))
                                 {
-                                    refused.push((earlier, copy));
+                                    refusals.copies.push((earlier, copy));
                                 }
                             }
                         }
                     }
                 }
             }
-            match last_error.take() {
+            match refusals.last.take() {
                 // Every ask has failed: the caller gets the last error (with `Full` or
-                // `Closed`, the message back; the copies refused before go with it).
-                Some((_, error)) if asks.is_empty() => Poll::Ready(Err(error)),
+                // `Closed`, the message back; the copies refused before go with it, as no
+                // worker queued the message: R6).
+                Some((_, error)) if asks.is_empty() => {
+                    refusals.copies.clear();
+                    Poll::Ready(Err(error))
+                }
                 pending => {
-                    last_error = pending;
+                    refusals.last = pending;
                     Poll::Pending
                 }
             }
         })
         .await;
         let reply = first?;
-        if let Some((worker, AskError::Full(copy))) = last_error {
-            refused.push((worker, copy));
-        }
         // The copies still waiting for room are sent before the asks are let go: every live
         // worker gets its copy, whose reply is then discarded.
         asks.retain(|(_, ask)| !ask.is_sent());
@@ -381,7 +383,7 @@ impl<A: Actor> Table<A> {
                     Poll::Ready(done) => {
                         let (worker, _) = asks.swap_remove(index);
                         if let Err(AskError::Full(copy)) = done {
-                            refused.push((worker, copy));
+                            refusals.copies.push((worker, copy));
                         }
                     }
                 }
@@ -393,9 +395,7 @@ impl<A: Actor> Table<A> {
             }
         })
         .await;
-        for (worker, copy) in refused {
-            dead_letter_refused(worker, copy);
-        }
+        drop(refusals);
         Ok(reply)
     }
 
@@ -605,6 +605,25 @@ fn cancelled<A: Actor>(worker: &ActorRef<A>, msg: A::Msg, sent: Sent) {
 
 /// One copy of a broadcast `ask`.
 type PinnedAsk<'a, A> = Pin<Box<AskFuture<'a, A>>>;
+
+/// The copies of a broadcast ask that full mailboxes refused: dead letters once dropped
+/// (`last` too, if it is a refusal), unless taken back first.
+struct Refusals<'a, A: Actor> {
+    copies: Vec<(&'a ActorRef<A>, A::Msg)>,
+    /// The latest failure, kept to be returned should every ask fail.
+    last: Option<(&'a ActorRef<A>, AskError<A::Msg>)>,
+}
+
+impl<A: Actor> Drop for Refusals<'_, A> {
+    fn drop(&mut self) {
+        for (worker, copy) in self.copies.drain(..) {
+            dead_letter_refused(worker, copy);
+        }
+        if let Some((worker, AskError::Full(copy))) = self.last.take() {
+            dead_letter_refused(worker, copy);
+        }
+    }
+}
 
 /// How many workers queued a broadcast, and the copies that full mailboxes refused.
 struct Tally<A: Actor> {

@@ -730,7 +730,11 @@ impl Supervisor {
             self.children.remove(index);
         }
         if !restart || ctx.system().is_shutting_down() {
-            tracing::debug!(supervisor = %ctx.id(), child = &*spec.id, %reason, "child ended");
+            // Every event of a supervisor goes through `trace_guarded`: the subscriber is user
+            // code, and its panic must not end the supervisor as it learns of an end (A11).
+            crate::actor::trace_guarded(
+                || tracing::debug!(supervisor = %ctx.id(), child = &*spec.id, %reason, "child ended"),
+            );
             if spec.significant && !restart {
                 self.significant_ended(ctx, &spec.id);
             }
@@ -740,13 +744,15 @@ impl Supervisor {
             self.give_up(ctx, &spec.id, &reason).await;
             return;
         }
-        tracing::warn!(
-            supervisor = %ctx.id(),
-            child = &*spec.id,
-            %reason,
-            restarts = self.restarts.len(),
-            "restarting child"
-        );
+        crate::actor::trace_guarded(|| {
+            tracing::warn!(
+                supervisor = %ctx.id(),
+                child = &*spec.id,
+                %reason,
+                restarts = self.restarts.len(),
+                "restarting child"
+            )
+        });
         ctx.system().counters().count_restart();
         let delay = self.children[index].backoff_delay();
         let (first, end) = match self.strategy {
@@ -792,7 +798,9 @@ impl Supervisor {
 
     /// Has the children marked with `generation` started after `delay`.
     fn restart_later(&mut self, ctx: &mut Context<Self>, generation: u64, delay: Duration) {
-        tracing::info!(supervisor = %ctx.id(), ?delay, "restart backed off");
+        crate::actor::trace_guarded(
+            || tracing::info!(supervisor = %ctx.id(), ?delay, "restart backed off"),
+        );
         // A weak handle: a pending restart does not keep the supervisor alive. `tell` waits
         // for room rather than lose the retry, should the mailbox be bounded.
         let supervisor = ctx.weak_ref();
@@ -818,7 +826,9 @@ impl Supervisor {
             }
             if let Err(error) = self.start_slot(ctx, index).await {
                 let id = Arc::clone(&self.children[index].spec.id);
-                tracing::error!(supervisor = %ctx.id(), child = &*id, %error, "restart failed");
+                crate::actor::trace_guarded(
+                    || tracing::error!(supervisor = %ctx.id(), child = &*id, %error, "restart failed"),
+                );
                 if !self.count_restart() {
                     let reason = ExitReason::failed(error);
                     self.give_up(ctx, &id, &reason).await;
@@ -861,21 +871,25 @@ impl Supervisor {
             }),
         };
         if end {
-            tracing::info!(supervisor = %ctx.id(), child, "significant child ended: auto-shutdown");
+            crate::actor::trace_guarded(
+                || tracing::info!(supervisor = %ctx.id(), child, "significant child ended: auto-shutdown"),
+            );
             ctx.stop_with(ExitReason::Shutdown);
         }
     }
 
     async fn give_up(&mut self, ctx: &mut Context<Self>, child: &str, reason: &ExitReason) {
-        tracing::error!(
-            supervisor = %ctx.id(),
-            child,
-            %reason,
-            restarts = self.restarts.len(),
-            max_restarts = self.max_restarts,
-            period = ?self.period,
-            "restart intensity reached: shutting down (escalating to the parent)"
-        );
+        crate::actor::trace_guarded(|| {
+            tracing::error!(
+                supervisor = %ctx.id(),
+                child,
+                %reason,
+                restarts = self.restarts.len(),
+                max_restarts = self.max_restarts,
+                period = ?self.period,
+                "restart intensity reached: shutting down (escalating to the parent)"
+            )
+        });
         ctx.system().counters().count_escalation();
         if ctx.parent().is_none() {
             // No supervisor above to escalate to: the system's health report remembers it.
@@ -904,7 +918,9 @@ impl Supervisor {
         };
         slot.prober = None;
         let reason = ExitReason::failed(failure);
-        tracing::warn!(supervisor = %ctx.id(), child = &*slot.spec.id, actor = %actor, %reason, "child failed its health checks: stopping it");
+        crate::actor::trace_guarded(
+            || tracing::warn!(supervisor = %ctx.id(), child = &*slot.spec.id, actor = %actor, %reason, "child failed its health checks: stopping it"),
+        );
         let shutdown = slot.spec.shutdown;
         terminate_with(ctx, &child, shutdown, reason.clone()).await;
         drop(child);
@@ -1197,7 +1213,9 @@ async fn terminate_with(
             if tokio::time::timeout(limit, child.cell.exit()).await.is_ok() {
                 return;
             }
-            tracing::warn!(supervisor = %ctx.id(), child = %child.cell.id(), "shutdown timed out: killing");
+            crate::actor::trace_guarded(
+                || tracing::warn!(supervisor = %ctx.id(), child = %child.cell.id(), "shutdown timed out: killing"),
+            );
             child.cell.kill();
         }
         Shutdown::Infinity => child.cell.stop(reason),
@@ -1278,7 +1296,9 @@ impl Actor for Supervisor {
             ctx.stop_with(exit.reason);
         } else {
             // Another linked actor: OTP's supervisor ignores it too.
-            tracing::debug!(supervisor = %ctx.id(), from = %exit.from, reason = %exit.reason, "exit of a non-child ignored");
+            crate::actor::trace_guarded(
+                || tracing::debug!(supervisor = %ctx.id(), from = %exit.from, reason = %exit.reason, "exit of a non-child ignored"),
+            );
         }
         Ok(())
     }

@@ -112,6 +112,11 @@ struct SystemInner {
     /// waiting for it.
     shutdown_report: OnceLock<ShutdownReport>,
     shutdown_done: Notify,
+    /// The actors the shutdown found running when it began, for its report.
+    shutdown_before: AtomicUsize,
+    /// The shutdown's task was dropped unfinished (its runtime shut down): the next caller
+    /// of `shutdown` takes it up again on its own runtime.
+    shutdown_orphaned: AtomicBool,
     deadlines: Arc<deadlines::Deadlines>,
     /// Always kept: they count on spawn and exit paths only.
     counters: SystemCounters,
@@ -169,6 +174,8 @@ impl ActorSystem {
                 all_stopped: Notify::new(),
                 shutdown_report: OnceLock::new(),
                 shutdown_done: Notify::new(),
+                shutdown_before: AtomicUsize::new(0),
+                shutdown_orphaned: AtomicBool::new(false),
                 deadlines: Arc::new(deadlines::Deadlines::new()),
                 counters: SystemCounters::default(),
                 actor_stats,
@@ -472,10 +479,11 @@ impl ActorSystem {
     /// shutdown runs in a task of its own, so it goes on to its end even if the caller stops
     /// waiting; calling it again waits for the same end and returns the same report.
     ///
-    /// Called from an actor's own hook or handler, it begins the shutdown and returns at once,
-    /// without waiting (the actor is one of those it stops, and could not end while it waits):
-    /// the report then says [`finished`](ShutdownReport::finished) `false`, as Erlang's
-    /// `init:stop/0` returns before the system has stopped.
+    /// Called from the own hook or handler of one of this system's actors, it begins the
+    /// shutdown and returns at once, without waiting (the actor is one of those it stops, and
+    /// could not end while it waits): the report then says
+    /// [`finished`](ShutdownReport::finished) `false`, as Erlang's `init:stop/0` returns before
+    /// the system has stopped. An actor of another system waits, as any caller does.
     ///
     /// # Panics
     ///
@@ -493,7 +501,9 @@ impl ActorSystem {
         if !self.inner.shutting_down.swap(true, Ordering::AcqRel) {
             self.begin_shutdown();
         }
-        if crate::actor::current::actor().is_some() {
+        // Only an actor of this system waits on itself: one of another system (which may own
+        // this one) waits for the end like any caller.
+        if crate::actor::current::actor().is_some_and(|id| self.runs(id)) {
             return ShutdownReport { stopped: 0, killed: 0, finished: false };
         }
         loop {
@@ -502,8 +512,20 @@ impl ActorSystem {
             if let Some(report) = self.inner.shutdown_report.get() {
                 return *report;
             }
+            // Its task was dropped unfinished: this caller carries it on, in its own future
+            // (a task spawned on a runtime that is itself shutting down would be dropped at
+            // once, and taken up again, for ever).
+            if self.inner.shutdown_orphaned.swap(false, Ordering::AcqRel) {
+                return self.finish(Finisher { system: self.clone() }).await;
+            }
             done.await;
         }
+    }
+
+    /// Whether `id` is one of this system's live actors. A walk of the table: only a
+    /// shutdown called from inside an actor asks.
+    fn runs(&self, id: crate::actor::ActorId) -> bool {
+        self.inner.actors.lock().iter().any(|(_, cell)| cell.id() == id)
     }
 
     /// Stops the roots of the trees and hands the rest of the shutdown to a task.
@@ -516,12 +538,29 @@ impl ActorSystem {
             cell.stop(crate::ExitReason::Shutdown);
         }
         drop(running);
-        let system = self.clone();
+        self.inner.shutdown_before.store(before, Ordering::Release);
+        self.spawn_finisher();
+    }
+
+    /// Runs the rest of the shutdown in a task of its own, on the caller's runtime.
+    fn spawn_finisher(&self) {
+        // Made here, not in the task: a task dropped before its first poll drops it too.
+        let finisher = Finisher { system: self.clone() };
         tokio::spawn(async move {
-            let report = system.finish_shutdown(before).await;
-            let _ = system.inner.shutdown_report.set(report);
-            system.inner.shutdown_done.notify_waiters();
+            let system = finisher.system.clone();
+            system.finish(finisher).await;
         });
+    }
+
+    /// Finishes the shutdown and publishes its report. Dropped before the end, it leaves the
+    /// rest to the next caller (see `Finisher`).
+    async fn finish(&self, finisher: Finisher) -> ShutdownReport {
+        let before = self.inner.shutdown_before.load(Ordering::Acquire);
+        let report = self.finish_shutdown(before).await;
+        let report = *self.inner.shutdown_report.get_or_init(|| report);
+        self.inner.shutdown_done.notify_waiters();
+        drop(finisher);
+        report
     }
 
     /// Waits for the actors to end, kills those left at the shutdown timeout, and counts.
@@ -604,6 +643,23 @@ impl ActorSystem {
     pub(crate) fn count_announced(&self) {
         if self.inner.unannounced.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.inner.all_stopped.notify_waiters();
+        }
+    }
+}
+
+/// Whoever finishes the shutdown (its task, or a caller that took it up). Should it be dropped
+/// unfinished (the task's runtime shut down, the caller gave up), whoever waits for the
+/// report, or calls `shutdown` next, carries it on (S7): else they would wait for ever.
+struct Finisher {
+    system: ActorSystem,
+}
+
+impl Drop for Finisher {
+    fn drop(&mut self) {
+        let inner = &self.system.inner;
+        if inner.shutdown_report.get().is_none() {
+            inner.shutdown_orphaned.store(true, Ordering::Release);
+            inner.shutdown_done.notify_waiters();
         }
     }
 }
