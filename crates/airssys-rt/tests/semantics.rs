@@ -1654,9 +1654,6 @@ async fn a4_4_a_panic_before_the_handler_s_future_ends_the_actor_with_its_messag
 }
 
 #[tokio::test]
-#[ignore = "finding: a post_stop written as a plain fn that panics before returning its future \
-            unwinds out of the actor's task (ends Killed, or aborts if the state's Drop panics \
-            too); catching it in place grows every idle actor's task from 256 to 384 B"]
 async fn a5_a_panic_before_post_stop_s_future_replaces_the_reason() {
     let system = ActorSystem::new();
     let actor = system.spawn::<Eager>(EagerIn::PostStop).await.unwrap();

@@ -160,9 +160,17 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
     let (reason, doing) = if life.cell.mailbox.is_killed() {
         (ExitReason::Killed, doing)
     } else {
-        match guarded(&life.cell, trace::hook("post_stop", actor.post_stop(&mut ctx, &reason)))
-            .await
-        {
+        let outcome = {
+            let (state, context, ending, cell) = (&mut actor, &mut ctx, &reason, &life.cell);
+            // Called under `catch_unwind`: a `post_stop` may panic before it returns its future.
+            match call(move || {
+                guarded(cell, trace::hook("post_stop", state.post_stop(context, ending)))
+            }) {
+                Ok(hook) => hook.await,
+                Err(panicked) => Err(panicked),
+            }
+        };
+        match outcome {
             Ok(Ok(())) => (reason, doing),
             Ok(Err(error)) => (ExitReason::failed(error), Doing::PostStop),
             Err(interrupted) => (interrupted, Doing::PostStop),
