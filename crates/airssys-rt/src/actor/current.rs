@@ -29,7 +29,11 @@ pub(crate) fn actor() -> Option<ActorId> {
 /// way, `id` cannot answer until the code running here is done.
 pub(crate) fn is_running(id: ActorId) -> bool {
     let id = id.as_u64();
-    CURRENT.with(Cell::get) == id || ENCLOSING.with(|enclosing| enclosing.borrow().contains(&id))
+    let current = CURRENT.with(Cell::get);
+    // Nothing encloses when no actor runs here: the common case (a caller outside any actor)
+    // reads one `Cell`.
+    current != 0
+        && (current == id || ENCLOSING.with(|enclosing| enclosing.borrow().contains(&id)))
 }
 
 /// Marks `id` as the running actor until the returned guard is dropped, which restores the
