@@ -32,8 +32,7 @@ pub(crate) fn is_running(id: ActorId) -> bool {
     let current = CURRENT.with(Cell::get);
     // Nothing encloses when no actor runs here: the common case (a caller outside any actor)
     // reads one `Cell`.
-    current != 0
-        && (current == id || ENCLOSING.with(|enclosing| enclosing.borrow().contains(&id)))
+    current != 0 && (current == id || ENCLOSING.with(|enclosing| enclosing.borrow().contains(&id)))
 }
 
 /// Marks `id` as the running actor until the returned guard is dropped, which restores the
