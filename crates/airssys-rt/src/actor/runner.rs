@@ -425,12 +425,7 @@ impl<A: Actor> Lifecycle<A> {
         let ending = cell.mailbox.end();
         // The report goes through the program's `tracing` subscriber, which is user code: a
         // panic there must not cut the bookkeeping below short (the actor would never end).
-        let reported = catch_unwind(AssertUnwindSafe(|| {
-            crash::report_end(cell, &ending, &reason, doing);
-        }));
-        if let Err(panic) = reported {
-            super::forget_panic(panic);
-        }
+        super::trace_guarded(|| crash::report_end(cell, &ending, &reason, doing));
         let ordered_kill = crash::is_ordered_kill(&ending, &reason);
         // The name and the slot go first, so a successor can take the name as soon as anyone
         // learns of the exit; the count drops before `wait_for_exit` returns, and `shutdown`

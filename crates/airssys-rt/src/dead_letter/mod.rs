@@ -78,7 +78,6 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -180,7 +179,7 @@ impl DeadLetters {
         self.count.fetch_add(1, Ordering::Relaxed);
         // The subscriber is user code: its panic must not unwind into a sender, or into an
         // ending actor's bookkeeping, nor cost the letter its place in the history.
-        let traced = catch_unwind(AssertUnwindSafe(|| {
+        crate::actor::trace_guarded(|| {
             tracing::debug!(
                 target: "airssys_rt::dead_letter",
                 actor = %letter.target,
@@ -190,10 +189,7 @@ impl DeadLetters {
                 was_ask = letter.was_ask,
                 "dead letter"
             );
-        }));
-        if let Err(panic) = traced {
-            crate::actor::forget_panic(panic);
-        }
+        });
         if self.history_size == 0 {
             return;
         }

@@ -11,7 +11,6 @@
 //! the message is taken, so the count is exact while it matters. It turns loose again when the
 //! count falls to three quarters of the limit.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use super::BudgetPolicy;
@@ -125,7 +124,7 @@ impl Budget {
     /// message or ending: the subscriber is user code, and its panic must go no further (A11).
     #[cold]
     fn recovered(&self, in_use: usize) {
-        traced(|| {
+        crate::actor::trace_guarded(|| {
             tracing::info!(
                 target: "airssys_rt::budget",
                 in_use,
@@ -154,7 +153,7 @@ impl Budget {
         self.tight.0.store(true, Ordering::Relaxed);
         if !self.over.swap(true, Ordering::Relaxed) {
             // In a sender, or a timer's task: a panicking subscriber must not unwind there.
-            traced(|| {
+            crate::actor::trace_guarded(|| {
                 tracing::warn!(
                     target: "airssys_rt::budget",
                     limit = self.limit,
@@ -180,14 +179,6 @@ impl Budget {
 
     pub(crate) fn shed(&self) -> u64 {
         self.shed.load(Ordering::Relaxed)
-    }
-}
-
-/// Emits an event through the program's `tracing` subscriber, which is user code: a panic
-/// there is caught and goes no further.
-fn traced(event: impl FnOnce()) {
-    if let Err(panic) = catch_unwind(AssertUnwindSafe(event)) {
-        crate::actor::forget_panic(panic);
     }
 }
 

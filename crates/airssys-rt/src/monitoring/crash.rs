@@ -435,9 +435,7 @@ pub(crate) fn report_end<A: Actor>(
         at: SystemTime::now(),
     };
     // The subscriber is user code: should it panic, the report is still kept.
-    if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| emit(&report))) {
-        crate::actor::forget_panic(panic);
-    }
+    crate::actor::trace_guarded(|| emit(&report));
     cell.system.crash_reports().record(report);
 }
 
