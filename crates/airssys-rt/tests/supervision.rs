@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use airssys_rt::monitoring::health::HealthStatus;
 use airssys_rt::prelude::*;
+use airssys_rt::registry::check_name;
 use airssys_rt::supervisor::{
     AutoShutdown, Backoff, Child, ChildCount, ChildKind, ChildSpec, ChildStatus, ChildTemplate,
     Restart, Shutdown, Strategy, Supervisor, SupervisorError, SupervisorRef, SupervisorSpec,
@@ -543,7 +544,12 @@ async fn t20_a_child_id_that_is_not_a_valid_name_is_refused() {
         Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
     for id in refused {
         let started = supervisor.start_child(ChildSpec::worker::<Member>(id, tree.args("b")));
-        assert!(matches!(started.await, Err(SupervisorError::InvalidSpec(_))), "{id:?}");
+        match started.await {
+            Err(SupervisorError::InvalidChildId { id: refused, problem }) => {
+                assert_eq!((&*refused, Err(problem)), (id, check_name(id)));
+            }
+            other => panic!("{id:?}: expected InvalidChildId, got {other:?}"),
+        }
     }
     assert!(supervisor.which_children().await.unwrap().is_empty());
     assert_eq!(tree.log.lines(), lines(&[]));
@@ -571,7 +577,7 @@ async fn t20_two_children_of_one_specification_with_one_id_are_refused() {
     match Supervisor::start(&system, spec).await {
         Err(SpawnError::StartFailed(reason)) => {
             let text = reason.to_string();
-            assert!(text.contains("child id"), "{text}");
+            assert!(text.ends_with("two children have the child id \"a\""), "{text}");
         }
         other => panic!("expected StartFailed, got {:?}", other.map(|s| s.actor().id())),
     }

@@ -339,6 +339,18 @@ pub enum SupervisorError {
     /// The specification cannot be used: the reason says why.
     #[error("invalid supervisor specification: {0}")]
     InvalidSpec(&'static str),
+    /// A child id that is not a valid name (T20): it is a segment of the child's crash-report
+    /// path (`root/pool/worker-3`).
+    #[error("invalid child id {id:?}: {problem}")]
+    InvalidChildId {
+        /// The id refused.
+        id: Arc<str>,
+        /// What is wrong with it.
+        problem: crate::registry::NameProblem,
+    },
+    /// Two children of one specification have this id (OTP's `duplicate_child_name`).
+    #[error("two children have the child id {0:?}")]
+    DuplicateChildId(Arc<str>),
     /// `start_dynamic` with arguments of another type than the template's.
     #[error("the template takes arguments of type {expected}")]
     WrongArgs {
@@ -1001,7 +1013,7 @@ impl Supervisor {
             }
             Request::StartChild(spec) => {
                 if let Some(refusal) = spec.refusal() {
-                    return Response::Failed(SupervisorError::InvalidSpec(refusal));
+                    return Response::Failed(refusal);
                 }
                 if let Some(index) = self.position(&spec.id) {
                     let slot = &self.children[index];
@@ -1244,13 +1256,13 @@ impl Actor for Supervisor {
             return Err(SupervisorError::InvalidSpec("only simple_one_for_one takes a template"));
         }
         if let Some(refusal) = spec.children.iter().find_map(ChildSpec::refusal) {
-            return Err(SupervisorError::InvalidSpec(refusal));
+            return Err(refusal);
         }
         // Two children with one id would share a crash-report path, and the calls that name
         // a child would reach only the first (OTP refuses `duplicate_child_name`).
         let mut ids = HashSet::with_capacity(spec.children.len());
-        if !spec.children.iter().all(|child| ids.insert(&*child.id)) {
-            return Err(SupervisorError::InvalidSpec("two children have the same child id"));
+        if let Some(twice) = spec.children.iter().find(|child| !ids.insert(&*child.id)) {
+            return Err(SupervisorError::DuplicateChildId(Arc::clone(&twice.id)));
         }
         ctx.trap_exit(true);
         let mut supervisor = Supervisor {

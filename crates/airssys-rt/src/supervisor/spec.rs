@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Supervisor, SupervisorSpec};
+use super::{Supervisor, SupervisorError, SupervisorSpec};
 use crate::actor::{Actor, ActorRef, ErasedCell};
 use crate::monitoring::health::HealthCheck;
 use crate::registry::check_name;
@@ -351,12 +351,12 @@ impl ChildSpec {
     ///
     /// The id is checked as a name is: it is a segment of the crash-report path of the child
     /// (`root/pool/worker-3`), which a `/` would make ambiguous.
-    pub(crate) fn refusal(&self) -> Option<&'static str> {
-        if check_name(&self.id).is_err() {
-            return Some("a child id must be 1 to 255 bytes, with no control character and no `/`");
+    pub(crate) fn refusal(&self) -> Option<SupervisorError> {
+        if let Err(problem) = check_name(&self.id) {
+            return Some(SupervisorError::InvalidChildId { id: Arc::clone(&self.id), problem });
         }
         if self.significant && self.restart == Restart::Permanent {
-            return Some("a significant child cannot be permanent");
+            return Some(SupervisorError::InvalidSpec("a significant child cannot be permanent"));
         }
         None
     }
