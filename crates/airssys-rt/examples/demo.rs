@@ -1,5 +1,6 @@
 //! A tour of airssys-rt: many actors, many messages, one crash on purpose, a pool of workers
-//! behind a router, sensors publishing on a topic from timers, and a clean shutdown.
+//! behind a router, sensors publishing on a topic from timers, a clean shutdown, then a flood
+//! held at the message budget and a tell that gives up.
 //!
 //! Run it with `cargo run --release -p airssys-rt --example demo`.
 
@@ -37,6 +38,25 @@ impl Actor for Worker {
             Work::Crash => panic!("worker asked to crash (total was {})", self.total),
         }
         Ok(self.total)
+    }
+}
+
+/// A consumer that takes a millisecond over each message: a flood outruns it.
+struct Slow;
+
+impl Actor for Slow {
+    type Msg = u64;
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Slow)
+    }
+
+    async fn handle(&mut self, _: u64, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        Ok(())
     }
 }
 
@@ -342,5 +362,49 @@ async fn tour() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         system.actor_count()
     );
     drop(workers);
+    under_pressure().await
+}
+
+/// A flood held at the message budget, and a tell that gives up and hands its message back.
+async fn under_pressure() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    const BUDGET: usize = 10_000;
+    const FLOOD: u64 = 100_000;
+    let system = ActorSystem::builder().message_budget(BUDGET).build()?;
+    let unbounded = SpawnOptions::new().mailbox(MailboxConfig::unbounded());
+    let sink = system.spawn_with::<Slow>(unbounded, ()).await?;
+    let mut handed_back = 0;
+    for n in 0..FLOOD {
+        if let Err(SendError::Full(_)) = sink.tell(n).await {
+            handed_back += 1;
+        }
+    }
+    let health = system.health().await;
+    println!(
+        "10. {FLOOD} tells into an unbounded mailbox of a slow actor, message budget {BUDGET}: \
+         {} queued, {handed_back} handed back to the sender; system health: {} ({})",
+        sink.mailbox_len(),
+        health.status,
+        health.issues.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    );
+    let one_slot = SpawnOptions::new().mailbox(MailboxConfig::bounded(1));
+    let busy = system.spawn_with::<Slow>(one_slot, ()).await?;
+    busy.tell(1).await?;
+    busy.tell(2).await?;
+    let waited = Instant::now();
+    match busy.tell(3).timeout(Duration::from_millis(5)).await {
+        Err(SendError::Full(back)) => println!(
+            "    a tell into a full mailbox with a 5 ms timeout gave up after {:?} and handed back message {back}",
+            waited.elapsed()
+        ),
+        other => println!("    the tell with a timeout: {other:?}"),
+    }
+    sink.kill();
+    let report = system.shutdown().await;
+    println!(
+        "    shut down: {} stopped, {} killed; {} dead letters (the flood still queued when the sink was killed)",
+        report.stopped,
+        report.killed,
+        system.dead_letters().count()
+    );
     Ok(())
 }
