@@ -41,7 +41,7 @@ impl Actor for Worker {
     }
 }
 
-/// A consumer that takes a millisecond over each message: a flood outruns it.
+/// A consumer that takes as many milliseconds over a message as it says: a flood outruns it.
 struct Slow;
 
 impl Actor for Slow {
@@ -54,8 +54,8 @@ impl Actor for Slow {
         Ok(Slow)
     }
 
-    async fn handle(&mut self, _: u64, _: &mut Context<Self>) -> Result<(), Self::Error> {
-        tokio::time::sleep(Duration::from_millis(1)).await;
+    async fn handle(&mut self, millis: u64, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        tokio::time::sleep(Duration::from_millis(millis)).await;
         Ok(())
     }
 }
@@ -373,8 +373,8 @@ async fn under_pressure() -> Result<(), Box<dyn std::error::Error + Send + Sync>
     let unbounded = SpawnOptions::new().mailbox(MailboxConfig::unbounded());
     let sink = system.spawn_with::<Slow>(unbounded, ()).await?;
     let mut handed_back = 0;
-    for n in 0..FLOOD {
-        if let Err(SendError::Full(_)) = sink.tell(n).await {
+    for _ in 0..FLOOD {
+        if let Err(SendError::Full(_)) = sink.tell(1).await {
             handed_back += 1;
         }
     }
@@ -388,12 +388,12 @@ async fn under_pressure() -> Result<(), Box<dyn std::error::Error + Send + Sync>
     );
     let one_slot = SpawnOptions::new().mailbox(MailboxConfig::bounded(1));
     let busy = system.spawn_with::<Slow>(one_slot, ()).await?;
+    busy.tell(50).await?;
     busy.tell(1).await?;
-    busy.tell(2).await?;
     let waited = Instant::now();
-    match busy.tell(3).timeout(Duration::from_millis(5)).await {
+    match busy.tell(2).timeout(Duration::from_millis(5)).await {
         Err(SendError::Full(back)) => println!(
-            "    a tell into a full mailbox with a 5 ms timeout gave up after {:?} and handed back message {back}",
+            "    a tell into a full mailbox with a 5 ms timeout gave up after {:?} and handed back its message ({back})",
             waited.elapsed()
         ),
         other => println!("    the tell with a timeout: {other:?}"),
