@@ -1324,6 +1324,44 @@ async fn m16_a_supervisor_called_from_a_child_supervisors_start_fails_at_once() 
     assert_eq!(supervisor.which_children().await.unwrap().len(), 1, "the child started");
 }
 
+/// A child supervisor's own child supervisor starts in a task of its own too (T19): its start
+/// function runs on behalf of every supervisor awaiting it, not only the nearest. A call from
+/// it to the grandparent supervisor, which waits (through its child's start) for this start,
+/// fails at once as it does when the tree's starts are polled in place.
+#[tokio::test(start_paused = true)]
+async fn m16_a_supervisor_called_from_a_grandchild_supervisors_start_fails_at_once() {
+    use airssys_rt::supervisor::{Child, ChildKind, ChildSpec, SupervisorError};
+    use std::sync::{Arc, OnceLock};
+    let system = ActorSystem::new();
+    let supervisor =
+        Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
+    let itself: Arc<OnceLock<SupervisorRef>> = Arc::new(OnceLock::new());
+    itself.set(supervisor.clone()).unwrap();
+    let (outcome_tx, outcome) = std::sync::mpsc::channel();
+    let calls = Arc::clone(&itself);
+    let inner = ChildSpec::new("inner", move |system: ActorSystem| {
+        let supervisor = calls.get().cloned();
+        let outcome_tx = outcome_tx.clone();
+        async move {
+            if let Some(supervisor) = supervisor {
+                let _ = outcome_tx.send(supervisor.which_children().await.map(|c| c.len()));
+            }
+            let subtree = Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne));
+            Ok(Some(Child::from(subtree.await?.actor().clone())))
+        }
+    })
+    .kind(ChildKind::Supervisor);
+    let outer =
+        ChildSpec::supervisor("outer", SupervisorSpec::new(Strategy::OneForOne).child(inner));
+    let before = tokio::time::Instant::now();
+    // Paused, time moves only once nothing else can run: the bound fails a call left waiting.
+    let started = tokio::time::timeout(Duration::from_secs(3600), supervisor.start_child(outer));
+    assert!(matches!(started.await, Ok(Ok(Some(_)))), "the start went on");
+    assert!(matches!(outcome.try_recv(), Ok(Err(SupervisorError::CallingSelf))));
+    assert_eq!(tokio::time::Instant::now(), before, "refused at once");
+    assert_eq!(supervisor.which_children().await.unwrap().len(), 1, "the child started");
+}
+
 // ---------------------------------------------------------------- S. the system
 
 #[tokio::test]

@@ -60,6 +60,50 @@ impl Drop for Entered {
     }
 }
 
+/// The running actor and those whose polls enclose it, outermost first: the actors that the
+/// code running here keeps waiting. Taken by a supervisor that hands a start to a task of its
+/// own (T19), so that the task runs on behalf of all of them, as the start polled in place
+/// would.
+pub(crate) fn chain() -> Vec<ActorId> {
+    let current = CURRENT.with(Cell::get);
+    let mut chain: Vec<ActorId> = ENCLOSING.with(|enclosing| {
+        enclosing.borrow().iter().filter_map(|&id| ActorId::from_u64(id)).collect()
+    });
+    chain.extend(ActorId::from_u64(current));
+    chain
+}
+
+/// Marks the last of `chain` as the running actor, and the others as enclosing it, until the
+/// returned guard is dropped, which restores what was here before.
+pub(crate) fn enter_chain(chain: &[ActorId]) -> EnteredChain {
+    let depth = ENCLOSING.with(|enclosing| enclosing.borrow().len());
+    let previous = CURRENT.with(Cell::get);
+    if let Some((last, outer)) = chain.split_last() {
+        ENCLOSING.with(|enclosing| {
+            let mut enclosing = enclosing.borrow_mut();
+            if previous != 0 {
+                enclosing.push(previous);
+            }
+            enclosing.extend(outer.iter().map(|id| id.as_u64()));
+        });
+        CURRENT.with(|current| current.set(last.as_u64()));
+    }
+    EnteredChain { previous, depth }
+}
+
+/// Restores what [`enter_chain`] replaced, on drop (a panic included).
+pub(crate) struct EnteredChain {
+    previous: u64,
+    depth: usize,
+}
+
+impl Drop for EnteredChain {
+    fn drop(&mut self) {
+        ENCLOSING.with(|enclosing| enclosing.borrow_mut().truncate(self.depth));
+        CURRENT.with(|current| current.set(self.previous));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
