@@ -1881,3 +1881,70 @@ async fn a11_a_panicking_subscriber_does_not_stop_a_supervisor_from_restarting()
     assert_ne!(first.id(), second.id());
     assert!(supervisor.actor().is_alive());
 }
+
+/// Shuts down the system it is given from its `pre_start`, and reports what it got.
+struct ShutsDownAtStart;
+
+impl Actor for ShutsDownAtStart {
+    type Msg = ();
+    type Reply = ();
+    type Args = (ActorSystem, std::sync::mpsc::Sender<(usize, usize, bool)>);
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(
+        (system, report_tx): Self::Args,
+        _: &mut Context<Self>,
+    ) -> Result<Self, Self::Error> {
+        let report = system.shutdown().await;
+        let _ = report_tx.send((report.stopped, report.killed, report.finished));
+        Ok(ShutsDownAtStart)
+    }
+
+    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// Spawns, from its handler, a `ShutsDownAtStart` in another system, aimed at its own.
+struct SpawnsElsewhere {
+    other: ActorSystem,
+    report_tx: std::sync::mpsc::Sender<(usize, usize, bool)>,
+}
+
+impl Actor for SpawnsElsewhere {
+    type Msg = ();
+    type Reply = ();
+    type Args = (ActorSystem, std::sync::mpsc::Sender<(usize, usize, bool)>);
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(
+        (other, report_tx): Self::Args,
+        _: &mut Context<Self>,
+    ) -> Result<Self, Self::Error> {
+        Ok(SpawnsElsewhere { other, report_tx })
+    }
+
+    async fn handle(&mut self, _: (), ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+        let args = (ctx.system().clone(), self.report_tx.clone());
+        let _ = self.other.spawn::<ShutsDownAtStart>(args).await;
+        Ok(())
+    }
+}
+
+/// The actor whose `pre_start` calls the shutdown is of another system, but it is started
+/// from the handler of one of this system's actors, which awaits that start: the shutdown
+/// cannot end while the call waits, so it begins and returns at once, as from that handler.
+#[tokio::test(start_paused = true)]
+async fn s8_a_shutdown_called_from_a_start_that_an_actor_of_the_system_awaits_returns_at_once() {
+    let system = ActorSystem::new();
+    let other = ActorSystem::new();
+    let (report_tx, report) = std::sync::mpsc::channel();
+    let spawner = system.spawn::<SpawnsElsewhere>((other.clone(), report_tx)).await.unwrap();
+    let before = tokio::time::Instant::now();
+    let _ = spawner.ask(()).await;
+    assert_eq!(report.try_recv(), Ok((0, 0, false)), "begun, not waited for");
+    assert_eq!(tokio::time::Instant::now(), before, "at once, not at the shutdown timeout");
+    assert_eq!(spawner.wait_for_exit().await, ExitReason::Shutdown, "stopped, not killed");
+    assert!(system.shutdown().await.finished);
+    other.shutdown().await;
+}
