@@ -1138,10 +1138,8 @@ where
     // once (M16) rather than waited for without end.
     // On behalf of every actor whose poll encloses this one too (the supervisor's own
     // supervisor, awaiting its start from a task of its own): each of them waits for this start.
-    let mut chain = crate::actor::current::chain();
-    if chain.last() != Some(&supervisor) {
-        chain.push(supervisor);
-    }
+    let chain = crate::actor::current::chain();
+    debug_assert!(crate::actor::current::is_running(supervisor), "started from its own poll");
     let starting = OnBehalf { chain, future: starting };
     let starting = async move { Unclaimed(Some(starting.await)) };
     // The child's span follows from the parent's, as when its start is polled in place.
@@ -1157,7 +1155,7 @@ where
 pin_project_lite::pin_project! {
     /// A child's start polled as the supervisor's own code (`actor::current`).
     struct OnBehalf<F> {
-        chain: Vec<ActorId>,
+        chain: crate::actor::current::Chain,
         #[pin]
         future: F,
     }
