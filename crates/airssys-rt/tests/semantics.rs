@@ -1324,6 +1324,44 @@ async fn m16_a_supervisor_called_from_a_child_supervisors_start_fails_at_once() 
     assert_eq!(supervisor.which_children().await.unwrap().len(), 1, "the child started");
 }
 
+/// A child supervisor's own child supervisor starts in a task of its own too (T19): its start
+/// function runs on behalf of every supervisor awaiting it, not only the nearest. A call from
+/// it to the grandparent supervisor, which waits (through its child's start) for this start,
+/// fails at once as it does when the tree's starts are polled in place.
+#[tokio::test(start_paused = true)]
+async fn m16_a_supervisor_called_from_a_grandchild_supervisors_start_fails_at_once() {
+    use airssys_rt::supervisor::{Child, ChildKind, ChildSpec, SupervisorError};
+    use std::sync::{Arc, OnceLock};
+    let system = ActorSystem::new();
+    let supervisor =
+        Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
+    let itself: Arc<OnceLock<SupervisorRef>> = Arc::new(OnceLock::new());
+    itself.set(supervisor.clone()).unwrap();
+    let (outcome_tx, outcome) = std::sync::mpsc::channel();
+    let calls = Arc::clone(&itself);
+    let inner = ChildSpec::new("inner", move |system: ActorSystem| {
+        let supervisor = calls.get().cloned();
+        let outcome_tx = outcome_tx.clone();
+        async move {
+            if let Some(supervisor) = supervisor {
+                let _ = outcome_tx.send(supervisor.which_children().await.map(|c| c.len()));
+            }
+            let subtree = Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne));
+            Ok(Some(Child::from(subtree.await?.actor().clone())))
+        }
+    })
+    .kind(ChildKind::Supervisor);
+    let outer =
+        ChildSpec::supervisor("outer", SupervisorSpec::new(Strategy::OneForOne).child(inner));
+    let before = tokio::time::Instant::now();
+    // Paused, time moves only once nothing else can run: the bound fails a call left waiting.
+    let started = tokio::time::timeout(Duration::from_secs(3600), supervisor.start_child(outer));
+    assert!(matches!(started.await, Ok(Ok(Some(_)))), "the start went on");
+    assert!(matches!(outcome.try_recv(), Ok(Err(SupervisorError::CallingSelf))));
+    assert_eq!(tokio::time::Instant::now(), before, "refused at once");
+    assert_eq!(supervisor.which_children().await.unwrap().len(), 1, "the child started");
+}
+
 // ---------------------------------------------------------------- S. the system
 
 #[tokio::test]
@@ -1842,4 +1880,71 @@ async fn a11_a_panicking_subscriber_does_not_stop_a_supervisor_from_restarting()
     let second = started.recv().await.unwrap();
     assert_ne!(first.id(), second.id());
     assert!(supervisor.actor().is_alive());
+}
+
+/// Shuts down the system it is given from its `pre_start`, and reports what it got.
+struct ShutsDownAtStart;
+
+impl Actor for ShutsDownAtStart {
+    type Msg = ();
+    type Reply = ();
+    type Args = (ActorSystem, std::sync::mpsc::Sender<(usize, usize, bool)>);
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(
+        (system, report_tx): Self::Args,
+        _: &mut Context<Self>,
+    ) -> Result<Self, Self::Error> {
+        let report = system.shutdown().await;
+        let _ = report_tx.send((report.stopped, report.killed, report.finished));
+        Ok(ShutsDownAtStart)
+    }
+
+    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// Spawns, from its handler, a `ShutsDownAtStart` in another system, aimed at its own.
+struct SpawnsElsewhere {
+    other: ActorSystem,
+    report_tx: std::sync::mpsc::Sender<(usize, usize, bool)>,
+}
+
+impl Actor for SpawnsElsewhere {
+    type Msg = ();
+    type Reply = ();
+    type Args = (ActorSystem, std::sync::mpsc::Sender<(usize, usize, bool)>);
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(
+        (other, report_tx): Self::Args,
+        _: &mut Context<Self>,
+    ) -> Result<Self, Self::Error> {
+        Ok(SpawnsElsewhere { other, report_tx })
+    }
+
+    async fn handle(&mut self, _: (), ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+        let args = (ctx.system().clone(), self.report_tx.clone());
+        let _ = self.other.spawn::<ShutsDownAtStart>(args).await;
+        Ok(())
+    }
+}
+
+/// The actor whose `pre_start` calls the shutdown is of another system, but it is started
+/// from the handler of one of this system's actors, which awaits that start: the shutdown
+/// cannot end while the call waits, so it begins and returns at once, as from that handler.
+#[tokio::test(start_paused = true)]
+async fn s8_a_shutdown_called_from_a_start_that_an_actor_of_the_system_awaits_returns_at_once() {
+    let system = ActorSystem::new();
+    let other = ActorSystem::new();
+    let (report_tx, report) = std::sync::mpsc::channel();
+    let spawner = system.spawn::<SpawnsElsewhere>((other.clone(), report_tx)).await.unwrap();
+    let before = tokio::time::Instant::now();
+    let _ = spawner.ask(()).await;
+    assert_eq!(report.try_recv(), Ok((0, 0, false)), "begun, not waited for");
+    assert_eq!(tokio::time::Instant::now(), before, "at once, not at the shutdown timeout");
+    assert_eq!(spawner.wait_for_exit().await, ExitReason::Shutdown, "stopped, not killed");
+    assert!(system.shutdown().await.finished);
+    other.shutdown().await;
 }

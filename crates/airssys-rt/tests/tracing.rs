@@ -761,3 +761,40 @@ async fn y5_the_runtimes_events_about_an_actor_are_inside_its_span() {
     });
     system.shutdown().await;
 }
+
+/// A layer that panics when the span of one hook closes.
+struct PanicsOnClose(&'static str);
+
+impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for PanicsOnClose {
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
+        let mut fields = BTreeMap::new();
+        attrs.record(&mut Fields(&mut fields));
+        if fields.get("hook").map(String::as_str) == Some(self.0) {
+            if let Some(span) = ctx.span(id) {
+                span.extensions_mut().insert(Serial(0));
+            }
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: LayerContext<'_, S>) {
+        if serial(&ctx, &id).is_some() {
+            panic!("the subscriber panicked on purpose as a span closed");
+        }
+    }
+}
+
+/// A11: the subscriber is user code; its panic as the `handle` span of `post_stop` closes
+/// (after the hook returned) must not unwind out of the actor's task, which would end it as
+/// killed, its state dropped in the unwinding, rather than with the reason it had.
+#[tokio::test]
+async fn a11_a_subscriber_panicking_as_the_post_stop_span_closes_does_not_change_the_end() {
+    let _recording =
+        tracing::subscriber::set_default(Registry::default().with(PanicsOnClose("post_stop")));
+    let system = ActorSystem::new();
+    let worker = system.spawn::<Worker>(()).await.unwrap();
+    assert_eq!(worker.ask(WorkerMsg::Echo(1)).await.unwrap(), 1);
+    worker.stop();
+    assert_eq!(worker.wait_for_exit().await, ExitReason::Normal);
+    assert_eq!(system.statistics().crashes.total(), 0, "no crash");
+    system.shutdown().await;
+}

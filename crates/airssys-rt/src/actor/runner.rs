@@ -344,7 +344,7 @@ impl<A: Actor, F: Future> Future for Guarded<'_, A, F> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let GuardedProjection::Polling { cell, future, started } = self.as_mut().project() else {
-            panic!("a hook or handler polled after it was killed");
+            panic!("a hook or handler polled after it ended");
         };
         let cell: &ActorCell<A> = cell;
         // Once killed, not one more step runs, whatever woke it (a handler's first step
@@ -356,9 +356,18 @@ impl<A: Actor, F: Future> Future for Guarded<'_, A, F> {
         let entered = super::current::enter(cell.id);
         let polled = catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
         drop(entered);
+        // Done, the future is dropped here too, not where the task drops `Guarded`: what it
+        // still holds (its `handle` span, whose close goes to the subscriber, or a hand-written
+        // future's fields) is user code, and must not unwind out of the actor's task (A11).
         match polled {
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Err(panic) => Poll::Ready(Err(ExitReason::from_panic(panic))),
+            Ok(Poll::Ready(output)) => {
+                drop_guarded(self);
+                Poll::Ready(Ok(output))
+            }
+            Err(panic) => {
+                drop_guarded(self);
+                Poll::Ready(Err(ExitReason::from_panic(panic)))
+            }
             Ok(Poll::Pending) if cell.mailbox.poll_killed(cx) => Poll::Ready(Err(killed(self))),
             Ok(Poll::Pending) => Poll::Pending,
         }
@@ -368,11 +377,16 @@ impl<A: Actor, F: Future> Future for Guarded<'_, A, F> {
 /// Drops a killed hook or handler where it stands. Its locals are user code: their `Drop`
 /// must not unwind out of the actor's task (A11), where the drop of the state, should it
 /// panic too, would abort the process.
-fn killed<A: Actor, F>(mut guarded: Pin<&mut Guarded<'_, A, F>>) -> ExitReason {
+fn killed<A: Actor, F>(guarded: Pin<&mut Guarded<'_, A, F>>) -> ExitReason {
+    drop_guarded(guarded);
+    ExitReason::Killed
+}
+
+/// Drops a hook or handler in place, under `catch_unwind`: a panic there goes no further.
+fn drop_guarded<A: Actor, F>(mut guarded: Pin<&mut Guarded<'_, A, F>>) {
     if let Err(panic) = catch_unwind(AssertUnwindSafe(|| guarded.set(Guarded::Dropped))) {
         super::forget_panic(panic);
     }
-    ExitReason::Killed
 }
 
 /// Calls a hook or handler, catching a panic (as the reason): the trait lets it be a plain

@@ -110,13 +110,23 @@ impl Budget {
         if slots == 0 {
             return;
         }
-        let before = self.leased.0.fetch_sub(slots, Ordering::Relaxed);
+        let before = self.leased.0.fetch_sub(slots, Ordering::SeqCst);
         let now = before - slots;
-        if now <= self.low_water() && self.tight.0.load(Ordering::Relaxed) {
-            self.tight.0.store(false, Ordering::Relaxed);
-            if self.over.swap(false, Ordering::Relaxed) {
-                self.recovered(now);
-            }
+        if now <= self.low_water() {
+            self.recover(now);
+        }
+    }
+
+    /// Turns the budget loose and ends its crossing, three quarters of it being free. The flag
+    /// is looked at on its own, not only while the budget is tight: a `count_over` racing this
+    /// may have set it after a give-back turned the budget loose (B6: it stayed set for ever,
+    /// the system `Degraded` with nothing queued).
+    fn recover(&self, now: usize) {
+        if self.tight.0.load(Ordering::SeqCst) {
+            self.tight.0.store(false, Ordering::SeqCst);
+        }
+        if self.over.load(Ordering::SeqCst) && self.over.swap(false, Ordering::SeqCst) {
+            self.recovered(now);
         }
     }
 
@@ -150,8 +160,8 @@ impl Budget {
         counter.fetch_add(1, Ordering::Relaxed);
         // Set tight too: the sweep that ran before may have turned it loose again, and only a
         // tight budget turns the flag off again.
-        self.tight.0.store(true, Ordering::Relaxed);
-        if !self.over.swap(true, Ordering::Relaxed) {
+        self.tight.0.store(true, Ordering::SeqCst);
+        if !self.over.swap(true, Ordering::SeqCst) {
             // In a sender, or a timer's task: a panicking subscriber must not unwind there.
             crate::actor::trace_guarded(|| {
                 tracing::warn!(
@@ -162,6 +172,12 @@ impl Budget {
                      are refused or shed until three quarters of it are free"
                 );
             });
+        }
+        // The slots may all have come back between the refusal and the flag, with no give-back
+        // left to see it: look again.
+        let now = self.leased.0.load(Ordering::SeqCst);
+        if now <= self.low_water() {
+            self.recover(now);
         }
     }
 

@@ -1136,7 +1136,11 @@ where
     // On the supervisor's behalf, as a worker's start polled in the supervisor's own task is:
     // a call from the start function to the supervisor, which waits for it, is refused at
     // once (M16) rather than waited for without end.
-    let starting = OnBehalf { actor: supervisor, future: starting };
+    // On behalf of every actor whose poll encloses this one too (the supervisor's own
+    // supervisor, awaiting its start from a task of its own): each of them waits for this start.
+    let chain = crate::actor::current::chain();
+    debug_assert!(crate::actor::current::is_running(supervisor), "started from its own poll");
+    let starting = OnBehalf { chain, future: starting };
     let starting = async move { Unclaimed(Some(starting.await)) };
     // The child's span follows from the parent's, as when its start is polled in place.
     let task = AbortOnDrop(tokio::spawn(starting.in_current_span()));
@@ -1151,7 +1155,7 @@ where
 pin_project_lite::pin_project! {
     /// A child's start polled as the supervisor's own code (`actor::current`).
     struct OnBehalf<F> {
-        actor: ActorId,
+        chain: crate::actor::current::Chain,
         #[pin]
         future: F,
     }
@@ -1162,7 +1166,7 @@ impl<F: Future> Future for OnBehalf<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let _entered = crate::actor::current::enter(*this.actor);
+        let _entered = crate::actor::current::enter_chain(this.chain);
         this.future.poll(cx)
     }
 }

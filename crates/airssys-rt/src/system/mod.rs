@@ -502,8 +502,9 @@ impl ActorSystem {
             self.begin_shutdown();
         }
         // Only an actor of this system waits on itself: one of another system (which may own
-        // this one) waits for the end like any caller.
-        if crate::actor::current::actor().is_some_and(|id| self.runs(id)) {
+        // this one) waits for the end like any caller. The actors whose polls enclose the
+        // running one's count too: they await it (a start from one of this system's handlers).
+        if crate::actor::current::any_waiting(|id| self.runs(id)) {
             return ShutdownReport { stopped: 0, killed: 0, finished: false };
         }
         loop {
