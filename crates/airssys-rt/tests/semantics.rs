@@ -1260,32 +1260,64 @@ async fn m16_a_tell_to_itself_into_its_full_mailbox_is_handed_back_at_once() {
     assert_eq!(actor.ask(Reflection::Answer(3)).await.unwrap(), Some(3), "the first was queued");
 }
 
-#[tokio::test(start_paused = true)]
-async fn m16_a_supervisor_called_from_its_own_task_fails_at_once() {
-    use airssys_rt::supervisor::{Child, ChildSpec, SupervisorError};
-    use std::sync::{Arc, OnceLock};
-    let system = ActorSystem::new();
-    let supervisor =
-        Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
-    let itself: Arc<OnceLock<SupervisorRef>> = Arc::new(OnceLock::new());
-    itself.set(supervisor.clone()).unwrap();
+/// What a start function's call to `supervisor` gave: its children, or why not.
+type CallOutcome =
+    std::sync::mpsc::Receiver<Result<usize, airssys_rt::supervisor::SupervisorError>>;
+
+/// A child whose start function first calls `supervisor` (asks for its children) and reports
+/// the outcome, then starts a probe worker, or, for `ChildKind::Supervisor`, a subtree (which
+/// starts in a task of its own, T19).
+fn calling_child(
+    id: &str,
+    supervisor: &SupervisorRef,
+    kind: airssys_rt::supervisor::ChildKind,
+) -> (airssys_rt::supervisor::ChildSpec, CallOutcome) {
+    use airssys_rt::supervisor::{Child, ChildKind, ChildSpec};
     let (outcome_tx, outcome) = std::sync::mpsc::channel();
-    let calls = Arc::clone(&itself);
-    let spec = ChildSpec::new("caller", move |system: ActorSystem| {
-        let supervisor = calls.get().cloned();
-        let outcome_tx = outcome_tx.clone();
+    let supervisor = supervisor.clone();
+    let spec = ChildSpec::new(id, move |system: ActorSystem| {
+        let (supervisor, outcome_tx) = (supervisor.clone(), outcome_tx.clone());
         async move {
-            if let Some(supervisor) = supervisor {
-                let _ = outcome_tx.send(supervisor.which_children().await.map(|c| c.len()));
-            }
-            Ok(Some(Child::from(system.spawn::<Probe>(ProbeArgs::new()).await?)))
+            let _ = outcome_tx.send(supervisor.which_children().await.map(|c| c.len()));
+            let child = match kind {
+                ChildKind::Supervisor => {
+                    let spec = SupervisorSpec::new(Strategy::OneForOne);
+                    Child::from(Supervisor::start(&system, spec).await?.actor().clone())
+                }
+                _ => Child::from(system.spawn::<Probe>(ProbeArgs::new()).await?),
+            };
+            Ok(Some(child))
         }
-    });
+    })
+    .kind(kind);
+    (spec, outcome)
+}
+
+/// Starts `child` under `supervisor` and checks that the call its start made was refused at
+/// once with `CallingSelf` and that the start went on. On paused time, time moves only once
+/// nothing else can run: the one-hour bound fails a call left waiting.
+async fn refused_at_once(
+    supervisor: &SupervisorRef,
+    child: airssys_rt::supervisor::ChildSpec,
+    outcome: CallOutcome,
+) {
+    use airssys_rt::supervisor::SupervisorError;
     let before = tokio::time::Instant::now();
-    supervisor.start_child(spec).await.unwrap();
+    let started = tokio::time::timeout(Duration::from_secs(3600), supervisor.start_child(child));
+    assert!(matches!(started.await, Ok(Ok(Some(_)))), "the start went on");
     assert!(matches!(outcome.try_recv(), Ok(Err(SupervisorError::CallingSelf))));
     assert_eq!(tokio::time::Instant::now(), before, "refused at once");
     assert_eq!(supervisor.which_children().await.unwrap().len(), 1, "the child started");
+}
+
+#[tokio::test(start_paused = true)]
+async fn m16_a_supervisor_called_from_its_own_task_fails_at_once() {
+    let system = ActorSystem::new();
+    let supervisor =
+        Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
+    let (child, outcome) =
+        calling_child("caller", &supervisor, airssys_rt::supervisor::ChildKind::Worker);
+    refused_at_once(&supervisor, child, outcome).await;
 }
 
 /// A child declared a supervisor (`ChildKind::Supervisor`) starts in a task of its own (T19),
@@ -1294,34 +1326,12 @@ async fn m16_a_supervisor_called_from_its_own_task_fails_at_once() {
 /// for that start.
 #[tokio::test(start_paused = true)]
 async fn m16_a_supervisor_called_from_a_child_supervisors_start_fails_at_once() {
-    use airssys_rt::supervisor::{Child, ChildKind, ChildSpec, SupervisorError};
-    use std::sync::{Arc, OnceLock};
     let system = ActorSystem::new();
     let supervisor =
         Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
-    let itself: Arc<OnceLock<SupervisorRef>> = Arc::new(OnceLock::new());
-    itself.set(supervisor.clone()).unwrap();
-    let (outcome_tx, outcome) = std::sync::mpsc::channel();
-    let calls = Arc::clone(&itself);
-    let spec = ChildSpec::new("subtree", move |system: ActorSystem| {
-        let supervisor = calls.get().cloned();
-        let outcome_tx = outcome_tx.clone();
-        async move {
-            if let Some(supervisor) = supervisor {
-                let _ = outcome_tx.send(supervisor.which_children().await.map(|c| c.len()));
-            }
-            let subtree = Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne));
-            Ok(Some(Child::from(subtree.await?.actor().clone())))
-        }
-    })
-    .kind(ChildKind::Supervisor);
-    let before = tokio::time::Instant::now();
-    // Paused, time moves only once nothing else can run: the bound fails a call left waiting.
-    let started = tokio::time::timeout(Duration::from_secs(3600), supervisor.start_child(spec));
-    assert!(matches!(started.await, Ok(Ok(Some(_)))), "the start went on");
-    assert!(matches!(outcome.try_recv(), Ok(Err(SupervisorError::CallingSelf))));
-    assert_eq!(tokio::time::Instant::now(), before, "refused at once");
-    assert_eq!(supervisor.which_children().await.unwrap().len(), 1, "the child started");
+    let (child, outcome) =
+        calling_child("subtree", &supervisor, airssys_rt::supervisor::ChildKind::Supervisor);
+    refused_at_once(&supervisor, child, outcome).await;
 }
 
 /// A child supervisor's own child supervisor starts in a task of its own too (T19): its start
@@ -1330,36 +1340,14 @@ async fn m16_a_supervisor_called_from_a_child_supervisors_start_fails_at_once() 
 /// fails at once as it does when the tree's starts are polled in place.
 #[tokio::test(start_paused = true)]
 async fn m16_a_supervisor_called_from_a_grandchild_supervisors_start_fails_at_once() {
-    use airssys_rt::supervisor::{Child, ChildKind, ChildSpec, SupervisorError};
-    use std::sync::{Arc, OnceLock};
+    use airssys_rt::supervisor::{ChildKind, ChildSpec};
     let system = ActorSystem::new();
     let supervisor =
         Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
-    let itself: Arc<OnceLock<SupervisorRef>> = Arc::new(OnceLock::new());
-    itself.set(supervisor.clone()).unwrap();
-    let (outcome_tx, outcome) = std::sync::mpsc::channel();
-    let calls = Arc::clone(&itself);
-    let inner = ChildSpec::new("inner", move |system: ActorSystem| {
-        let supervisor = calls.get().cloned();
-        let outcome_tx = outcome_tx.clone();
-        async move {
-            if let Some(supervisor) = supervisor {
-                let _ = outcome_tx.send(supervisor.which_children().await.map(|c| c.len()));
-            }
-            let subtree = Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne));
-            Ok(Some(Child::from(subtree.await?.actor().clone())))
-        }
-    })
-    .kind(ChildKind::Supervisor);
+    let (inner, outcome) = calling_child("inner", &supervisor, ChildKind::Supervisor);
     let outer =
         ChildSpec::supervisor("outer", SupervisorSpec::new(Strategy::OneForOne).child(inner));
-    let before = tokio::time::Instant::now();
-    // Paused, time moves only once nothing else can run: the bound fails a call left waiting.
-    let started = tokio::time::timeout(Duration::from_secs(3600), supervisor.start_child(outer));
-    assert!(matches!(started.await, Ok(Ok(Some(_)))), "the start went on");
-    assert!(matches!(outcome.try_recv(), Ok(Err(SupervisorError::CallingSelf))));
-    assert_eq!(tokio::time::Instant::now(), before, "refused at once");
-    assert_eq!(supervisor.which_children().await.unwrap().len(), 1, "the child started");
+    refused_at_once(&supervisor, outer, outcome).await;
 }
 
 // ---------------------------------------------------------------- S. the system

@@ -11,7 +11,6 @@ use tokio::sync::futures::Notified;
 use tokio::time::Sleep;
 
 use super::{Actor, ActorCell, ActorId, ActorState, ErasedCell, ExitReason};
-use crate::dead_letter::DeadLetterReason;
 use crate::mailbox::PushError;
 use crate::message::{AskError, Envelope, ReplyReceiver, SendError, Undelivered};
 use crate::system::deadlines::{deadline_after, Deadline, Deadlines, Registration};
@@ -514,11 +513,7 @@ pin_project! {
             // The caller gave the message away and gave up before it was queued: nobody is
             // left to hand it back to, so it is accounted for as every undelivered message is.
             if let Some(envelope) = this.unsent.take() {
-                this.actor.cell.dead_letter(
-                    envelope,
-                    DeadLetterReason::SendCancelled,
-                    Undelivered::Dropped,
-                );
+                this.actor.cell.cancelled(envelope);
             }
         }
     }
@@ -708,11 +703,7 @@ pin_project! {
             // As for a tell (M15): the request was given away, and nobody is left to hand it
             // back to.
             if let Some(envelope) = this.unsent.take() {
-                this.actor.cell.dead_letter(
-                    envelope,
-                    DeadLetterReason::SendCancelled,
-                    Undelivered::Dropped,
-                );
+                this.actor.cell.cancelled(envelope);
             }
         }
     }

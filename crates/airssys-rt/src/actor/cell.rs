@@ -204,6 +204,12 @@ impl<A: Actor> ActorCell<A> {
         }
     }
 
+    /// Records a message whose sender gave up before it was queued (M15): nobody is left to
+    /// hand it back to.
+    pub(crate) fn cancelled(&self, envelope: Envelope<A>) {
+        self.dead_letter(envelope, DeadLetterReason::SendCancelled, Undelivered::Dropped);
+    }
+
     pub(crate) fn dead_letter(
         &self,
         envelope: Envelope<A>,

@@ -600,7 +600,7 @@ fn cancelled<A: Actor>(worker: &ActorRef<A>, msg: A::Msg, sent: Sent) {
         // Its reply is never awaited: the caller has dropped the ask.
         Sent::Ask => Envelope::ask(msg).0,
     };
-    worker.cell().dead_letter(envelope, DeadLetterReason::SendCancelled, Undelivered::Dropped);
+    worker.cell().cancelled(envelope);
 }
 
 /// One copy of a broadcast `ask`.
