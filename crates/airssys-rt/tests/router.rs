@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use airssys_rt::mailbox::MailboxConfig;
+use airssys_rt::dead_letter::DeadLetterReason;
+use airssys_rt::mailbox::{MailboxConfig, OverflowPolicy};
 use airssys_rt::prelude::*;
 use airssys_rt::router::{Pool, PoolError, PoolSpec, Router, Routing};
 use airssys_rt::supervisor::{ChildStatus, Shutdown};
@@ -872,4 +873,149 @@ async fn r6_a_refused_copy_of_a_broadcast_ask_given_up_is_still_a_dead_letter() 
     assert_eq!(letters[0].target, workers[0].id());
     assert_eq!(letters[0].reason, DeadLetterReason::DroppedNewest);
     gate.open();
+}
+
+// ------------------------------------------------------ copies refused, crash loops, give-ups
+
+fn rejecting(size: usize, log: &Log) -> PoolSpec<Worker> {
+    PoolSpec::new(size, log.clone())
+        .mailbox(MailboxConfig::bounded(1).overflow(OverflowPolicy::Reject))
+}
+
+/// Worker 0 busy, its one-message mailbox full.
+async fn fill_first(pool: &Pool<Worker>, gate: &Arc<Gate>) -> ActorRef<Worker> {
+    let first = pool.router().workers()[0].clone();
+    hold(&first, gate).await;
+    first.try_tell(Job::Work(0)).expect("fills the mailbox");
+    first
+}
+
+fn dropped_for(system: &ActorSystem, worker: &ActorRef<Worker>) -> usize {
+    system
+        .dead_letters()
+        .recent()
+        .iter()
+        .filter(|letter| letter.target == worker.id())
+        .filter(|letter| letter.reason == DeadLetterReason::DroppedNewest)
+        .count()
+}
+
+#[tokio::test]
+async fn r6_a_broadcast_tell_makes_a_copy_refused_by_a_full_worker_a_dead_letter() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let pool = Pool::start(&system, rejecting(2, &log).broadcast()).await.unwrap();
+    let gate = Arc::new(Gate::default());
+    let first = fill_first(&pool, &gate).await;
+    let router = pool.router();
+
+    router.tell(Job::Work(1)).await.unwrap();
+    assert_eq!(system.dead_letters().count(), 1, "the refused copy is a dead letter");
+    assert_eq!(dropped_for(&system, &first), 1);
+    wait_handled(&log, 1).await;
+    router.try_tell(Job::Work(2)).unwrap();
+    assert_eq!(dropped_for(&system, &first), 2);
+    gate.open();
+    let all = wait_handled(&log, 3).await;
+    assert_eq!(all.iter().filter(|(by, _)| *by == first.id()).count(), 1, "{all:?}");
+}
+
+#[tokio::test]
+async fn r6_router_broadcast_makes_a_refused_copy_a_dead_letter_or_hands_the_message_back() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    // The full worker is the last slot: it is the one offered the original message.
+    let pool = Pool::start(&system, rejecting(2, &log)).await.unwrap();
+    let gate = Arc::new(Gate::default());
+    let last = pool.router().workers()[1].clone();
+    hold(&last, &gate).await;
+    last.try_tell(Job::Work(0)).unwrap();
+
+    assert_eq!(pool.router().broadcast(Job::Work(1)).await.unwrap(), 1);
+    assert_eq!(system.dead_letters().count(), 1);
+    assert_eq!(dropped_for(&system, &last), 1);
+    wait_handled(&log, 1).await;
+
+    // No worker queued it: the message is handed back, and nothing is a dead letter.
+    let first = pool.router().workers()[0].clone();
+    hold(&first, &gate).await;
+    first.try_tell(Job::Work(0)).unwrap();
+    let refused = pool.router().broadcast(Job::Work(2)).await;
+    assert!(matches!(refused, Err(SendError::Full(Job::Work(2)))));
+    assert_eq!(system.dead_letters().count(), 1);
+    gate.open();
+}
+
+#[tokio::test]
+async fn r6_a_broadcast_ask_makes_a_copy_refused_by_a_full_worker_a_dead_letter() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let pool = Pool::start(&system, rejecting(2, &log).broadcast()).await.unwrap();
+    let gate = Arc::new(Gate::default());
+    let first = fill_first(&pool, &gate).await;
+    let second = pool.router().workers()[1].id();
+
+    assert_eq!(pool.router().ask(Job::Work(1)).await.unwrap(), (second, 1));
+    assert_eq!(dropped_for(&system, &first), 1, "the refused copy is a dead letter");
+    gate.open();
+}
+
+#[tokio::test]
+async fn r6_a_broadcast_ask_returns_only_once_every_copy_is_queued() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let spec = PoolSpec::new(2, log.clone()).mailbox(MailboxConfig::bounded(1)).broadcast();
+    let pool = Pool::start(&system, spec).await.unwrap();
+    let gate = Arc::new(Gate::default());
+    let first = fill_first(&pool, &gate).await;
+    let second = pool.router().workers()[1].id();
+
+    // Worker 1 answers while worker 0's copy still waits for room: the ask returns only once
+    // that copy is queued.
+    let router = pool.router().clone();
+    let ask = tokio::spawn(async move { router.ask(Job::Work(1)).await });
+    wait_handled(&log, 1).await;
+    assert!(!ask.is_finished());
+    gate.open();
+    assert_eq!(ask.await.unwrap().unwrap(), (second, 1));
+    let all = wait_handled(&log, 3).await;
+    assert!(all.contains(&(first.id(), 1)), "worker 0 got its copy: {all:?}");
+    assert_eq!(system.dead_letters().count(), 0);
+}
+
+#[tokio::test]
+async fn r8_one_crash_per_worker_does_not_end_a_pool_of_default_intensity() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let pool = Pool::<Worker>::start(&system, PoolSpec::new(3, log.clone())).await.unwrap();
+    let router = pool.router();
+    for slot in 0..3 {
+        let worker = router.workers()[slot].clone();
+        worker.tell(Job::Crash).await.unwrap();
+        worker.wait_for_exit().await;
+        // The supervisor has handled the crash (restarted the worker or given up) before it
+        // answers this.
+        let _ = pool.supervisor().count_children().await;
+    }
+    assert!(pool.supervisor().actor().is_alive(), "one crash per worker is no crash loop");
+    assert_eq!(pool.supervisor().count_children().await.unwrap().active, 3);
+    for k in 0..3 {
+        router.ask(Job::Work(k)).timeout(Duration::from_secs(5)).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn r12_a_pool_whose_supervisor_gave_up_routes_to_no_ended_worker() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let spec = PoolSpec::new(2, log.clone()).intensity(0, Duration::from_secs(5));
+    let pool = Pool::<Worker>::start(&system, spec).await.unwrap();
+    let router = pool.router().clone();
+    let worker = router.workers()[0].clone();
+    worker.tell(Job::Crash).await.unwrap();
+    assert_eq!(pool.supervisor().actor().wait_for_exit().await, ExitReason::Shutdown);
+
+    // As after `Pool::stop`: the ended workers are let go of, not kept by every router.
+    assert_eq!((router.size(), pool.size()), (0, 0));
+    assert!(matches!(router.tell(Job::Work(1)).await, Err(SendError::Closed(Job::Work(1)))));
 }
