@@ -2,11 +2,12 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use airssys_rt::monitoring::inspect::Inspector;
 use airssys_rt::prelude::*;
-use airssys_rt::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
+use airssys_rt::supervisor::{Child, ChildSpec, Strategy, Supervisor, SupervisorSpec};
 use airssys_rt::system::SpawnOptions;
 use common::{block, Cmd, Event, Idle, Probe, ProbeArgs};
 
@@ -143,5 +144,34 @@ async fn i4_an_actor_labelled_by_its_id_shows_it_once() {
     let text = system.inspect().roots[0].render();
     assert!(text.starts_with(&format!("{} Idle ", idle.id())), "{text}");
     assert_eq!(text.matches(&idle.id().to_string()).count(), 1, "{text}");
+    system.shutdown().await;
+}
+
+// ------------------------------------------------------------ I1, an adopted child
+
+/// I1: an actor a supervisor's start function hands over (spawned before the supervisor, so
+/// with a lower id) is still placed under that supervisor, not listed as a root.
+#[tokio::test]
+async fn i1_an_adopted_child_with_a_lower_id_is_placed_under_its_supervisor() {
+    let system = ActorSystem::new();
+    let adopted = system.spawn::<Idle>(()).await.unwrap();
+    let handed = Arc::new(adopted.clone());
+    let spec = SupervisorSpec::new(Strategy::OneForOne).child(ChildSpec::new(
+        "adopted",
+        move |_system: ActorSystem| {
+            let handed = Arc::clone(&handed);
+            async move { Ok(Some(Child::from((*handed).clone()))) }
+        },
+    ));
+    let root = Supervisor::start(&system, spec).await.unwrap();
+    assert!(adopted.id() < root.actor().id());
+
+    let view = system.inspect();
+    let roots: Vec<ActorId> = view.roots.iter().map(|node| node.id).collect();
+    assert_eq!(roots, [root.actor().id()], "the adopted actor is no root");
+    let children: Vec<ActorId> = view.roots[0].children.iter().map(|node| node.id).collect();
+    assert_eq!(children, [adopted.id()]);
+    assert_eq!(view.roots[0].children[0].label(), "adopted");
+    assert_eq!(view.actors().count(), system.actor_count());
     system.shutdown().await;
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use airssys_rt::mailbox::{MailboxConfig, OverflowPolicy};
 use airssys_rt::monitoring::stats::SAMPLE_EVERY;
 use airssys_rt::prelude::*;
+use airssys_rt::supervisor::{ChildSpec, Shutdown, Strategy, Supervisor, SupervisorSpec};
 use common::{block, Cmd, Event, Hook, Probe, ProbeArgs};
 
 fn with_statistics() -> ActorSystem {
@@ -248,5 +249,28 @@ async fn x9_a_supervised_actor_reports_how_often_its_specification_was_restarted
         journal.wait_for_count(&Event::PreStart, restarts as usize + 2).await;
     }
     assert_eq!(supervisor.actor().statistics().unwrap().restarts, None);
+    system.shutdown().await;
+}
+
+// ------------------------------------------------------------ X2, a supervisor's brutal kill
+
+/// X2 with C2: a supervisor's `BrutalKill` of a child to stop it is the child's ordinary way
+/// to stop, not a crash: it is neither reported nor counted in `crashes`.
+#[tokio::test]
+async fn x2_a_brutal_kill_by_a_supervisor_is_not_counted_as_a_crash() {
+    let system = ActorSystem::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne).child(
+        ChildSpec::worker::<Probe>("brutal", ProbeArgs::new()).shutdown(Shutdown::BrutalKill),
+    );
+    let root = Supervisor::start(&system, spec).await.unwrap();
+    let child: ActorRef<Probe> = root.child("brutal").await.unwrap().unwrap();
+    root.terminate_child("brutal").await.unwrap();
+    assert_eq!(child.wait_for_exit().await, ExitReason::Killed);
+
+    assert_eq!(system.crash_reports().count(), 0);
+    let stats = system.statistics();
+    assert_eq!(stats.crashes.killed, 0, "an ordered kill is no crash");
+    assert_eq!(stats.crashes.total(), system.crash_reports().count());
+    assert_eq!(stats.stopped, 1);
     system.shutdown().await;
 }

@@ -798,3 +798,70 @@ async fn a11_a_subscriber_panicking_as_the_post_stop_span_closes_does_not_change
     assert_eq!(system.statistics().crashes.total(), 0, "no crash");
     system.shutdown().await;
 }
+
+// ---------------------------------------------------------------- Y1, an interval on another actor
+
+/// Sets an interval on the actor it is asked to.
+struct Setter;
+
+impl Actor for Setter {
+    type Msg = ActorRef<Target>;
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Setter)
+    }
+
+    async fn handle(
+        &mut self,
+        target: ActorRef<Target>,
+        _: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
+        drop(target.send_interval(Duration::from_secs(3600), ()));
+        Ok(())
+    }
+}
+
+struct Target;
+
+impl Actor for Target {
+    type Msg = ();
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Target)
+    }
+
+    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// Y1/Y3: an interval an actor sets on another, longer-lived actor does not hold the setter's
+/// spans: the setter's `actor` span closes when the setter ends, not when the interval is
+/// cancelled (which may be never).
+#[tokio::test(start_paused = true)]
+async fn y1_an_interval_set_on_another_actor_does_not_keep_the_setters_span_open() {
+    let capture = Capture::default();
+    let _recording = capture.install();
+    let system = ActorSystem::new();
+    let target = system.spawn::<Target>(()).await.unwrap();
+    let setter = system.spawn::<Setter>(()).await.unwrap();
+    setter.ask(target.clone()).await.unwrap();
+    setter.stop();
+    setter.wait_for_exit().await;
+    let id = setter.id();
+    // On paused time the clock skips ahead only once every task is idle: the setter's task has
+    // finished by then, and its span is closed unless something holds it.
+    let closed = tokio::time::timeout(
+        Duration::from_secs(60),
+        capture.wait(|log| log.actor_span(id).is_some_and(|span| span.closed).then_some(())),
+    )
+    .await;
+    assert!(closed.is_ok(), "the setter's actor span is still open");
+    system.shutdown().await;
+}
