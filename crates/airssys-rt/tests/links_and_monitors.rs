@@ -6,6 +6,11 @@ use std::time::Duration;
 use airssys_rt::prelude::*;
 use airssys_rt::signal::{DownNotice, ExitSignal, MonitorRef};
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::timeout;
+
+mod common;
+use common::linked::{helpers, spin, Wide};
+use common::{Observer, Probe, ProbeArgs};
 
 /// What a `Node` saw of other actors' ends.
 #[derive(Debug, PartialEq)]
@@ -469,4 +474,142 @@ async fn l11_links_hear_of_an_end_only_after_post_stop() {
     slow.stop();
     assert_eq!(seen.recv().await, Some(Seen::Exit(ExitSignal::new(slow.id(), ExitReason::Normal))));
     assert_eq!(started.elapsed(), Duration::from_secs(10));
+}
+
+// ---------------------------------------------------------------- races found in review
+
+/// Generous bound on anything that might hang.
+const LIMIT: Duration = Duration::from_secs(20);
+
+enum PeerOp {
+    Link(ActorRef<Wide>),
+    /// Tells `entered`, waits for `go`, then unlinks.
+    UnlinkLater(ActorRef<Wide>, oneshot::Sender<()>, oneshot::Receiver<()>),
+    LinkPeer(ActorRef<Peer>),
+    UnlinkPeer(ActorRef<Peer>),
+    Ping,
+}
+
+/// Does not trap exits.
+struct Peer;
+
+impl Actor for Peer {
+    type Msg = PeerOp;
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Peer)
+    }
+
+    async fn handle(&mut self, op: PeerOp, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+        match op {
+            PeerOp::Link(other) => ctx.link(&other),
+            PeerOp::UnlinkLater(other, entered, go) => {
+                let _ = entered.send(());
+                let _ = go.await;
+                ctx.unlink(&other);
+            }
+            PeerOp::LinkPeer(other) => ctx.link(&other),
+            PeerOp::UnlinkPeer(other) => ctx.unlink(&other),
+            PeerOp::Ping => {}
+        }
+        Ok(())
+    }
+}
+
+/// L6: after `unlink` returns, the end of the other actor does not affect the caller. (The
+/// defect it proves gone:
+/// `signal_end` takes the ending actor's links under its lock, then signals each one later,
+/// outside it; `unlink` that runs in between finds no link to remove on the other side and no
+/// queued exit to drop, and the exit signal lands afterwards: a non-trapping caller died.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn l6_an_unlink_racing_the_others_end_leaves_the_caller_alive() {
+    let system = ActorSystem::new();
+    // The ending actor signals these before the peer: that is the window.
+    let helpers = helpers(&system, 500).await;
+    let peer = system.spawn::<Peer>(()).await.unwrap();
+    for round in 0..100u64 {
+        let wide = system.spawn::<Wide>(helpers.clone()).await.unwrap();
+        peer.ask(PeerOp::Link(wide.clone())).await.unwrap();
+        let (entered_tx, entered_rx) = oneshot::channel();
+        let (go_tx, go_rx) = oneshot::channel();
+        let unlinking = tokio::spawn({
+            let peer = peer.clone();
+            let wide = wide.clone();
+            async move { peer.ask(PeerOp::UnlinkLater(wide, entered_tx, go_rx)).await }
+        });
+        entered_rx.await.unwrap();
+        wide.tell(()).await.unwrap();
+        spin(round % 60 * 5);
+        let _ = go_tx.send(());
+        timeout(LIMIT, unlinking).await.unwrap().unwrap().unwrap();
+        // The exit signal, if any, is queued before the end is announced.
+        timeout(LIMIT, wide.wait_for_exit()).await.unwrap();
+        if let Err(error) = peer.ask(PeerOp::Ping).await {
+            panic!(
+                "round {round}: the peer unlinked, then died of the unlinked actor's end: {:?}",
+                error.to_string()
+            );
+        }
+    }
+}
+
+/// L1 / L6: two actors linking and unlinking each other at the same time: no deadlock, and every link
+/// ends in a consistent state (both still alive, nothing stale left).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn l6_concurrent_links_and_unlinks_neither_deadlock_nor_leave_a_link() {
+    let system = ActorSystem::new();
+    let a = system.spawn::<Peer>(()).await.unwrap();
+    let b = system.spawn::<Peer>(()).await.unwrap();
+    let run = |x: ActorRef<Peer>, y: ActorRef<Peer>| async move {
+        for _ in 0..20_000 {
+            x.ask(PeerOp::LinkPeer(y.clone())).await.unwrap();
+            x.ask(PeerOp::UnlinkPeer(y.clone())).await.unwrap();
+        }
+    };
+    let one = tokio::spawn(run(a.clone(), b.clone()));
+    let two = tokio::spawn(run(b.clone(), a.clone()));
+    timeout(LIMIT, async {
+        one.await.unwrap();
+        two.await.unwrap()
+    })
+    .await
+    .unwrap();
+    // Unlinked: stopping one abnormally leaves the other.
+    a.stop_with(ExitReason::panicked("a"));
+    a.wait_for_exit().await;
+    b.ask(PeerOp::Ping).await.unwrap();
+}
+
+/// L7 / L8: a monitor set while its target ends delivers exactly one notice (the real reason,
+/// or `NoSuchActor`), never none and never two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn l8_a_monitor_racing_the_targets_end_gives_exactly_one_notice() {
+    let system = ActorSystem::new();
+    let (watcher, downs) = Observer::<DownNotice>::spawn(&system, |_, down| down.clone()).await;
+    for round in 0..2000u64 {
+        // Every notice of the previous round has come: a late second one would show here.
+        downs.clear();
+        let target = system.spawn::<Probe>(ProbeArgs::new()).await.unwrap();
+        let monitoring = watcher.ask(target.clone());
+        let stopping = async {
+            spin(round % 20);
+            target.stop_with(ExitReason::panicked("target"));
+        };
+        let (monitored, ()) = tokio::join!(monitoring, stopping);
+        monitored.unwrap();
+        target.wait_for_exit().await;
+        let seen = timeout(LIMIT, downs.wait_for_len(1)).await.unwrap();
+        assert_eq!(seen[0].actor, target.id(), "round {round}: {seen:?}");
+        assert!(
+            seen[0].reason == ExitReason::panicked("target")
+                || seen[0].reason == ExitReason::NoSuchActor
+        );
+        watcher.ask(target.clone()).await.unwrap(); // NoSuchActor, at once
+        let seen = timeout(LIMIT, downs.wait_for_len(2)).await.unwrap();
+        assert_eq!(seen.len(), 2, "round {round}: a second notice of the first monitor");
+        assert_eq!(seen[1].reason, ExitReason::NoSuchActor, "round {round}: {seen:?}");
+    }
 }

@@ -3,8 +3,10 @@
 mod common;
 
 use std::collections::HashSet;
-use std::future::{Future, IntoFuture};
-use std::sync::atomic::Ordering;
+use std::future::{poll_fn, Future, IntoFuture};
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -12,8 +14,9 @@ use airssys_rt::dead_letter::DeadLetterReason;
 use airssys_rt::mailbox::DEFAULT_CAPACITY;
 use airssys_rt::prelude::*;
 use airssys_rt::system::{ConfigError, LookupError};
-use common::{block, probe, Cmd, Event, Hook, Probe, ProbeArgs, ProbeError};
+use common::{block, probe, Cmd, Event, Hook, Journal, Probe, ProbeArgs, ProbeError};
 use futures::FutureExt;
+use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
 fn bounded(capacity: usize, policy: OverflowPolicy) -> SpawnOptions {
@@ -1935,4 +1938,1139 @@ async fn s8_a_shutdown_called_from_a_start_that_an_actor_of_the_system_awaits_re
     assert_eq!(spawner.wait_for_exit().await, ExitReason::Shutdown, "stopped, not killed");
     assert!(system.shutdown().await.finished);
     other.shutdown().await;
+}
+
+// =============================================================================================
+// Races, orders and edge cases found in review (chapters A, M and S). Where a comment describes a
+// defect, it is the defect as it was found; the test, named after what it asserts, proves it
+// gone. Races loop on a multi-thread runtime.
+
+/// Turns a hang into a failure (on Tokio's clock: with paused time it is virtual), so that a
+/// lost wake-up shows up as a red test, not a stuck run.
+async fn within<F: Future>(what: &str, limit: Duration, future: F) -> F::Output {
+    match tokio::time::timeout(limit, future).await {
+        Ok(output) => output,
+        Err(_) => panic!("{what}: hung for {limit:?} (lost wake-up?)"),
+    }
+}
+
+/// The limit of `within` when nothing should take long.
+const HANG: Duration = Duration::from_secs(30);
+
+fn multi_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn unbounded() -> SpawnOptions {
+    SpawnOptions::new().mailbox(MailboxConfig::unbounded())
+}
+
+/// A6 / M5: "the rest of that hook or handler does not run". `guarded` polls the handler
+/// before it looks at the kill flag, so a kill that lands while the handler is parked, followed
+/// by anything that wakes the handler, lets the handler run to completion and reply `Ok`.
+#[tokio::test(flavor = "current_thread")]
+async fn a6_a_killed_handler_does_not_resume_whatever_wakes_it() {
+    let system = ActorSystem::new();
+    let (actor, _) = probe(&system).await;
+    let (entered_tx, entered_rx) = oneshot::channel();
+    let (release_tx, release_rx) = oneshot::channel();
+    let asker = actor.clone();
+    let request = tokio::spawn(async move {
+        asker.ask(Cmd::Block { entered: entered_tx, release: release_rx }).await
+    });
+    entered_rx.await.unwrap(); // the handler is parked on `release`
+    actor.kill();
+    let _ = release_tx.send(()); // an unrelated wake-up arriving after the kill
+    let result = request.await.unwrap();
+    assert_eq!(actor.wait_for_exit().await, ExitReason::Killed);
+    assert!(
+        matches!(result, Err(AskError::Stopped(ExitReason::Killed))),
+        "the handler resumed after the kill and replied: {result:?}"
+    );
+}
+
+/// A5 / A6: post_stop runs for every reason but a kill. `run` decides "was it a kill?" by comparing
+/// the reason with `ExitReason::Killed`, so `stop_with(ExitReason::Killed)` (a stop, not a kill)
+/// skips post_stop.
+#[tokio::test]
+async fn a6_a_stop_with_the_reason_killed_still_runs_post_stop() {
+    let system = ActorSystem::new();
+    let (actor, journal) = probe(&system).await;
+    actor.stop_with(ExitReason::Killed);
+    assert_eq!(actor.wait_for_exit().await, ExitReason::Killed);
+    assert!(
+        journal.contains(&Event::PostStop(ExitReason::Killed)),
+        "post_stop did not run for a graceful stop: {:?}",
+        journal.events()
+    );
+}
+
+/// M6: waiting asks are answered at once when the mailbox closes, before post_stop, with the
+/// reason the actor was ending with then; a failing post_stop changes only the final reason.
+#[tokio::test]
+async fn m6_a_waiting_ask_gets_the_reason_at_close_even_if_post_stop_changes_it() {
+    let system = ActorSystem::new();
+    let actor = system.spawn::<Probe>(ProbeArgs::new().failing_in(Hook::PostStop)).await.unwrap();
+    let release = block(&actor).await;
+    let asker = actor.clone();
+    let waiting = tokio::spawn(async move { asker.ask(Cmd::Echo(5)).await });
+    until_queued(&actor, 1).await;
+    actor.stop();
+    release.send(()).unwrap();
+    let result = waiting.await.unwrap();
+    let ended_with = actor.wait_for_exit().await;
+    assert!(ended_with.error().is_some(), "post_stop failed, so the actor ended Failed");
+    assert!(
+        matches!(&result, Err(AskError::Stopped(ExitReason::Normal))),
+        "the ask got {result:?}, the actor was ending Normal when its mailbox closed"
+    );
+}
+
+/// An actor that calls `Context::stop` in `pre_start` and records whether `post_start` ran.
+struct StopsInPreStart {
+    journal: Journal,
+}
+
+impl Actor for StopsInPreStart {
+    type Msg = ();
+    type Reply = ();
+    type Args = Journal;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(journal: Journal, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        ctx.stop();
+        Ok(StopsInPreStart { journal })
+    }
+
+    async fn post_start(&mut self, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        self.journal.push(Event::PostStart);
+        Ok(())
+    }
+
+    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// A4.2: `Context::stop` in a hook ends the actor "as soon as that hook returns". A stop asked
+/// for in pre_start is only looked at after post_start, so post_start still runs.
+#[tokio::test]
+async fn a4_2_a_stop_asked_for_in_pre_start_ends_the_actor_before_post_start() {
+    let system = ActorSystem::new();
+    let journal = Journal::default();
+    let actor = system.spawn::<StopsInPreStart>(journal.clone()).await.unwrap();
+    assert_eq!(actor.wait_for_exit().await, ExitReason::Normal);
+    assert!(
+        !journal.contains(&Event::PostStart),
+        "post_start ran although pre_start had stopped the actor"
+    );
+}
+
+/// A9: once the last strong handle is gone, the actor drains its mailbox and ends; a weak
+/// handle cannot bring a strong one back meanwhile.
+#[tokio::test]
+async fn a9_no_strong_handle_comes_back_once_the_last_is_gone() {
+    let system = ActorSystem::new();
+    let (actor, journal) = probe(&system).await;
+    let weak = actor.downgrade();
+    let release = block(&actor).await;
+    actor.tell(Cmd::Echo(1)).await.unwrap();
+    drop(actor);
+    assert!(weak.is_alive(), "still handling its messages");
+    assert!(weak.upgrade().is_none());
+    let _ = release.send(());
+    journal.wait_for(Event::Dropped).await;
+    assert_eq!(journal.handled(), vec![1], "the queued message was still handled");
+}
+
+/// A7: "its state is then Stopped". `set_exit_reason` publishes the reason before it stores
+/// `Stopped`, so an observer that sees the reason can still read `Stopping`.
+#[test]
+fn a7_the_state_is_stopped_once_the_exit_reason_is_visible() {
+    let rt = multi_thread();
+    rt.block_on(async {
+        let system = ActorSystem::new();
+        for round in 0..2_000 {
+            let (actor, _) = probe(&system).await;
+            let watcher = actor.clone();
+            let watch = tokio::task::spawn_blocking(move || loop {
+                if watcher.exit_reason().is_some() {
+                    return watcher.state();
+                }
+                std::hint::spin_loop();
+            });
+            tokio::task::yield_now().await;
+            actor.stop();
+            let seen = within("watcher", HANG, watch).await.unwrap();
+            assert_eq!(
+                seen,
+                ActorState::Stopped,
+                "round {round}: exit reason visible, state {seen:?}"
+            );
+        }
+    });
+}
+
+/// An actor that, when its state is dropped, records whether its exit reason was already visible.
+struct Watched {
+    me: Arc<Mutex<Option<ActorRef<Watched>>>>,
+    exit_visible_at_drop: Arc<Mutex<Option<bool>>>,
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        let visible = self.me.lock().as_ref().map(|me| me.exit_reason().is_some());
+        *self.exit_visible_at_drop.lock() = visible;
+    }
+}
+
+type WatchedArgs = (Arc<Mutex<Option<ActorRef<Watched>>>>, Arc<Mutex<Option<bool>>>);
+
+impl Actor for Watched {
+    type Msg = ();
+    type Reply = ();
+    type Args = WatchedArgs;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(
+        (me, seen): WatchedArgs,
+        _: &mut Context<Self>,
+    ) -> Result<Self, Self::Error> {
+        Ok(Watched { me, exit_visible_at_drop: seen })
+    }
+
+    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// A7 on the `Lifecycle::drop` path: when the runtime drops the actor's task, `life` (the last
+/// parameter of `run`) is dropped first, so the exit reason becomes visible, the name is
+/// released and the count drops before the actor's state is dropped.
+#[test]
+fn a7_a_runtime_drop_drops_the_state_before_the_exit_is_visible() {
+    let system = ActorSystem::new();
+    let me = Arc::new(Mutex::new(None));
+    let seen = Arc::new(Mutex::new(None));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let actor =
+            system.spawn_named::<Watched>("watched", (me.clone(), seen.clone())).await.unwrap();
+        actor.ask(()).await.unwrap(); // the actor's task is now parked in its message loop
+        *me.lock() = Some(actor);
+    });
+    drop(rt);
+    // The system stays consistent on this path (checked and fine):
+    assert_eq!(system.actor_count(), 0);
+    assert!(matches!(system.lookup::<Watched>("watched"), Err(LookupError::NotFound(_))));
+    let actor = me.lock().take().unwrap();
+    assert_eq!(actor.exit_reason(), Some(ExitReason::Killed));
+    // ...and in the order A7 promises: the state went before the exit was visible.
+    assert_eq!(*seen.lock(), Some(false), "the exit reason was visible before the state dropped");
+}
+
+/// S7: a spawn that passes `admit`'s `shutting_down` check just before `shutdown` sets it is
+/// missing from shutdown's snapshot: it is not stopped, so shutdown either returns with it still
+/// running (it was not yet counted) or waits the whole timeout and kills it (it was counted).
+#[test]
+fn s7_a_spawn_racing_shutdown_is_refused_or_stopped_gracefully() {
+    let rt = multi_thread();
+    rt.block_on(async {
+        for round in 0..20_000 {
+            let system =
+                ActorSystem::builder().shutdown_timeout(Duration::from_secs(1)).build().unwrap();
+            let barrier = Arc::new(tokio::sync::Barrier::new(2));
+            let (spawn_system, spawn_barrier) = (system.clone(), barrier.clone());
+            let spawner = tokio::spawn(async move {
+                spawn_barrier.wait().await;
+                spawn_system.spawn_named::<Probe>("late", ProbeArgs::new()).await
+            });
+            barrier.wait().await;
+            let report = system.shutdown().await;
+            let spawned = spawner.await.unwrap();
+            if let Ok(actor) = spawned {
+                let reason = actor.exit_reason();
+                assert_eq!(
+                    reason,
+                    Some(ExitReason::Shutdown),
+                    "round {round}: an actor spawned during shutdown ended {reason:?}, \
+                     report {report:?}, count now {}",
+                    system.actor_count()
+                );
+                assert_eq!((report.stopped, report.killed), (1, 0), "round {round}");
+            }
+        }
+    });
+}
+
+/// S5: "Spawning when [actor_count] equals max_actors returns TooManyActors and changes
+/// nothing". `admit` bumps `live` before its name check, so a spawn that will fail with
+/// NameTaken briefly occupies a slot and makes a concurrent, legitimate spawn fail.
+#[test]
+fn s5_a_refused_spawn_takes_no_slot_from_a_concurrent_one() {
+    let rt = multi_thread();
+    rt.block_on(async {
+        let system = ActorSystem::builder().max_actors(2).build().unwrap();
+        let _holder = system.spawn_named::<Probe>("taken", ProbeArgs::new()).await.unwrap();
+        for round in 0..20_000 {
+            let barrier = Arc::new(tokio::sync::Barrier::new(2));
+            let (dup_system, dup_barrier) = (system.clone(), barrier.clone());
+            let duplicate = tokio::spawn(async move {
+                dup_barrier.wait().await;
+                dup_system.spawn_named::<Probe>("taken", ProbeArgs::new()).await.map(drop)
+            });
+            barrier.wait().await;
+            let legit = system.spawn::<Probe>(ProbeArgs::new()).await;
+            // Refused either way: NameTaken, or TooManyActors if the legitimate spawn came first.
+            assert!(duplicate.await.unwrap().is_err());
+            match legit {
+                Ok(actor) => {
+                    actor.stop();
+                    actor.wait_for_exit().await;
+                    // Not racing the count-after-exit bug below: wait for the count itself.
+                    while system.actor_count() != 1 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+                Err(error) => panic!("round {round}: only 1 of 2 slots in use, yet {error:?}"),
+            }
+        }
+    });
+}
+
+/// S5: actor_count counts actors "not yet ended". `Lifecycle::end` publishes the exit reason
+/// (waking `wait_for_exit`) before `count_exit`, so right after `wait_for_exit` returns the ended
+/// actor still counts, and a restart at the limit fails with TooManyActors.
+#[test]
+fn s5_an_ended_actor_no_longer_counts_once_wait_for_exit_returns() {
+    let rt = multi_thread();
+    rt.block_on(async {
+        let system = ActorSystem::builder().max_actors(1).build().unwrap();
+        for round in 0..5_000 {
+            let (actor, _) = probe(&system).await;
+            actor.stop();
+            actor.wait_for_exit().await;
+            let count = system.actor_count();
+            let restarted = system.spawn::<Probe>(ProbeArgs::new()).await;
+            assert!(
+                count == 0 && restarted.is_ok(),
+                "round {round}: after wait_for_exit, actor_count = {count}, restart: {:?}",
+                restarted.map(drop)
+            );
+            let restarted = restarted.unwrap();
+            restarted.stop();
+            restarted.wait_for_exit().await;
+            while system.actor_count() != 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+    });
+}
+
+/// S3 / S4: as in OTP, a name is held until the actor has ended, `post_stop` included.
+#[tokio::test(start_paused = true)]
+async fn s3_s4_a_stopping_actor_holds_its_name_until_it_has_ended() {
+    let system = ActorSystem::new();
+    let args = ProbeArgs { slow_stop: Some(Duration::from_secs(60)), ..ProbeArgs::new() };
+    let journal = args.journal.clone();
+    let actor = system.spawn_named::<Probe>("slow", args).await.unwrap();
+    actor.stop();
+    journal.wait_for(Event::PostStop(ExitReason::Normal)).await;
+    assert!(!actor.is_alive(), "state is {:?}", actor.state());
+    assert!(system.lookup::<Probe>("slow").is_ok());
+    assert!(matches!(
+        system.spawn_named::<Probe>("slow", ProbeArgs::new()).await,
+        Err(SpawnError::NameTaken { .. })
+    ));
+    actor.wait_for_exit().await;
+    assert!(matches!(system.lookup::<Probe>("slow"), Err(LookupError::NotFound(_))));
+    assert!(system.spawn_named::<Probe>("slow", ProbeArgs::new()).await.is_ok());
+}
+
+/// A reply whose drop panics.
+struct ReplyBomb;
+
+impl Drop for ReplyBomb {
+    fn drop(&mut self) {
+        panic!("bomb reply dropped");
+    }
+}
+
+/// An actor that replies with a `ReplyBomb` and records its post_stop.
+struct BombThrower {
+    journal: Journal,
+}
+
+impl Actor for BombThrower {
+    type Msg = ();
+    type Reply = ReplyBomb;
+    type Args = Journal;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(journal: Journal, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(BombThrower { journal })
+    }
+
+    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<ReplyBomb, Self::Error> {
+        Ok(ReplyBomb)
+    }
+
+    async fn post_stop(
+        &mut self,
+        _: &mut Context<Self>,
+        r: &ExitReason,
+    ) -> Result<(), Self::Error> {
+        self.journal.push(Event::PostStop(r.clone()));
+        Ok(())
+    }
+}
+
+/// A4.4 / A5: user code dropped outside `guarded` (the reply of a `tell`, dropped in
+/// `handle_messages`; likewise a message's drop in `fail_waiting`) panics through `run`; the task
+/// dies, `Lifecycle::drop` ends the actor as `Killed`, and post_stop never runs.
+#[tokio::test]
+async fn a4_4_a_panic_dropping_a_reply_ends_the_actor_panicked_after_post_stop() {
+    let system = ActorSystem::new();
+    let journal = Journal::default();
+    let actor = system.spawn::<BombThrower>(journal.clone()).await.unwrap();
+    actor.tell(()).await.unwrap();
+    let reason = actor.wait_for_exit().await;
+    assert!(
+        reason.is_panic() && journal.contains(&Event::PostStop(reason.clone())),
+        "ended {reason:?}, journal {:?}",
+        journal.events()
+    );
+}
+
+// Races and orders that only a loop on a multi-thread runtime shows.
+
+/// Lost wake-ups on the `Wait` path: many senders on a mailbox of one, tells and asks mixed.
+#[test]
+fn m8_1_wait_senders_are_always_woken() {
+    let rt = multi_thread();
+    rt.block_on(async {
+        for _ in 0..50 {
+            let system = ActorSystem::new();
+            let args = ProbeArgs::new();
+            let journal = args.journal.clone();
+            let actor =
+                system.spawn_with::<Probe>(bounded(1, OverflowPolicy::Wait), args).await.unwrap();
+            let mut senders = Vec::new();
+            for s in 0..4u64 {
+                let actor = actor.clone();
+                senders.push(tokio::spawn(async move {
+                    for i in 0..300 {
+                        let n = s * 10_000 + i;
+                        if i % 5 == 0 {
+                            assert_eq!(actor.ask(Cmd::Echo(n)).await.unwrap(), n);
+                        } else {
+                            actor.tell(Cmd::Echo(n)).await.unwrap();
+                        }
+                    }
+                }));
+            }
+            let blocking = actor.clone();
+            let plain = tokio::task::spawn_blocking(move || {
+                for i in 0..300 {
+                    blocking.blocking_tell(Cmd::Echo(90_000 + i)).unwrap();
+                }
+            });
+            within("wait senders", HANG, async {
+                for sender in senders {
+                    sender.await.unwrap();
+                }
+                plain.await.unwrap();
+            })
+            .await;
+            within("final ask", HANG, actor.ask(Cmd::Echo(u64::MAX)).into_future()).await.unwrap();
+            assert_eq!(journal.handled().len(), 4 * 300 + 300 + 1);
+        }
+    });
+}
+
+/// M7 / M11: stop or kill racing concurrent tell / try_tell / ask: every accepted message is handled or
+/// dead-lettered, every refused one is handed back, and no ask waits for its timeout.
+#[test]
+fn m11_every_accepted_message_is_handled_or_a_dead_letter_when_stop_or_kill_races_senders() {
+    let rt = multi_thread();
+    rt.block_on(async {
+        for round in 0..300u64 {
+            let system =
+                ActorSystem::builder().ask_timeout(Duration::from_secs(20)).build().unwrap();
+            let policy = [OverflowPolicy::Wait, OverflowPolicy::Reject, OverflowPolicy::DropOldest]
+                [(round % 3) as usize];
+            let args = ProbeArgs::new();
+            let journal = args.journal.clone();
+            let actor = system.spawn_with::<Probe>(bounded(8, policy), args).await.unwrap();
+            let accepted = Arc::new(AtomicU64::new(0));
+            let asks_dropped = Arc::new(AtomicU64::new(0));
+            let mut senders = Vec::new();
+            for s in 0..3u64 {
+                let (actor, accepted, asks_dropped) =
+                    (actor.clone(), accepted.clone(), asks_dropped.clone());
+                senders.push(tokio::spawn(async move {
+                    for i in 0..200u64 {
+                        let n = s * 1_000 + i;
+                        let outcome = match i % 3 {
+                            0 => actor.tell(Cmd::Echo(n)).await.map_err(|e| e.is_closed()),
+                            1 => actor.try_tell(Cmd::Echo(n)).map_err(|e| e.is_closed()),
+                            _ => match actor.ask(Cmd::Echo(n)).await {
+                                Ok(_) | Err(AskError::Stopped(_)) => Ok(()),
+                                Err(AskError::Dropped) => {
+                                    asks_dropped.fetch_add(1, Ordering::SeqCst);
+                                    Ok(())
+                                }
+                                Err(AskError::Timeout(_)) => {
+                                    panic!("an ask hung until its timeout")
+                                }
+                                Err(AskError::CallingSelf(_)) => {
+                                    panic!("asked from outside any actor")
+                                }
+                                Err(AskError::Full(_)) => Err(false),
+                                Err(AskError::Closed(_)) => Err(true),
+                            },
+                        };
+                        match outcome {
+                            Ok(()) => {
+                                accepted.fetch_add(1, Ordering::SeqCst);
+                            }
+                            Err(true) => return,
+                            Err(false) => tokio::task::yield_now().await,
+                        }
+                    }
+                }));
+            }
+            for _ in 0..(round % 7) {
+                tokio::task::yield_now().await;
+            }
+            if round % 2 == 0 {
+                actor.stop();
+            } else {
+                actor.kill();
+            }
+            within("senders", HANG, async {
+                for sender in senders {
+                    sender.await.unwrap();
+                }
+            })
+            .await;
+            actor.wait_for_exit().await;
+            let handled = journal.handled().len() as u64;
+            let dead = system.dead_letters().count();
+            assert_eq!(
+                accepted.load(Ordering::SeqCst),
+                handled + dead,
+                "round {round} ({policy:?}): accepted != handled + dead letters"
+            );
+            let _ = asks_dropped;
+        }
+    });
+}
+
+/// A4.6 / A9: sender counting under concurrent clone / drop / upgrade / lookup: the actor never ends while a
+/// strong handle exists, and ends Normal once the last one (and its name) is gone.
+#[test]
+fn a4_6_concurrent_handles_never_end_an_actor_early_or_keep_it_forever() {
+    let rt = multi_thread();
+    rt.block_on(async {
+        for round in 0..200 {
+            let system = ActorSystem::new();
+            let (actor, journal) = probe(&system).await;
+            let weak = actor.downgrade();
+            let mut workers = Vec::new();
+            for w in 0..4u64 {
+                let (mine, weak) = (actor.clone(), weak.clone());
+                workers.push(tokio::spawn(async move {
+                    for i in 0..50 {
+                        let extra = mine.clone();
+                        if let Some(up) = weak.upgrade() {
+                            up.tell(Cmd::Echo(w * 100 + i)).await.unwrap();
+                        }
+                        drop(extra);
+                        assert_eq!(mine.ask(Cmd::Echo(0)).await.unwrap(), 0, "ended early");
+                    }
+                }));
+            }
+            drop(actor);
+            for worker in workers {
+                worker.await.unwrap();
+            }
+            within("last handle gone", HANG, journal.wait_for(Event::PostStop(ExitReason::Normal)))
+                .await;
+            assert!(weak.upgrade().is_none(), "round {round}");
+        }
+    });
+}
+
+/// S3: a named actor keeps running without handles, and `lookup` handles count as senders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_a_named_actor_outlives_its_handles_and_ends_on_stop() {
+    let system = ActorSystem::new();
+    let id = system.spawn_named::<Probe>("n", ProbeArgs::new()).await.unwrap().id();
+    for _ in 0..100 {
+        let found = system.lookup::<Probe>("n").unwrap();
+        assert_eq!(found.id(), id);
+        assert_eq!(found.ask(Cmd::Echo(1)).await.unwrap(), 1);
+    }
+    let found = system.lookup::<Probe>("n").unwrap();
+    found.stop();
+    assert_eq!(found.wait_for_exit().await, ExitReason::Normal);
+    assert!(matches!(system.lookup::<Probe>("n"), Err(LookupError::NotFound(_))));
+}
+
+/// An actor whose pre_start never finishes on its own.
+struct Stuck;
+
+impl Actor for Stuck {
+    type Msg = ();
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        std::future::pending::<()>().await;
+        Ok(Stuck)
+    }
+
+    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// S3 / S5: a spawn cancelled during pre_start gives back its slot and its name.
+#[tokio::test(start_paused = true)]
+async fn s5_a_spawn_cancelled_in_pre_start_gives_back_its_slot_and_name() {
+    let system = ActorSystem::new();
+    let cancelled =
+        tokio::time::timeout(Duration::from_millis(10), system.spawn_named::<Stuck>("s", ())).await;
+    assert!(cancelled.is_err());
+    assert_eq!(system.actor_count(), 0);
+    assert!(matches!(system.lookup::<Stuck>("s"), Err(LookupError::NotFound(_))));
+    assert_eq!(system.shutdown().await.killed, 0);
+}
+
+/// S7 / A6: a kill during pre_start interrupts it and fails the spawn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s7_shutdown_kills_an_actor_stuck_in_pre_start_and_fails_its_spawn() {
+    let system =
+        ActorSystem::builder().shutdown_timeout(Duration::from_millis(50)).build().unwrap();
+    let spawner = {
+        let system = system.clone();
+        tokio::spawn(async move { system.spawn::<Stuck>(()).await.map(drop) })
+    };
+    while system.actor_count() == 0 {
+        tokio::task::yield_now().await;
+    }
+    let report = within("shutdown", HANG, system.shutdown()).await;
+    assert_eq!((report.stopped, report.killed), (0, 1));
+    assert!(matches!(spawner.await.unwrap(), Err(SpawnError::StartFailed(ExitReason::Killed))));
+}
+
+/// S7: "each finishes its current message".
+#[tokio::test]
+async fn s7_shutdown_lets_the_current_message_finish() {
+    let system = ActorSystem::new();
+    let (actor, journal) = probe(&system).await;
+    let (entered_tx, entered_rx) = oneshot::channel();
+    let (release_tx, release_rx) = oneshot::channel();
+    let asker = actor.clone();
+    let request = tokio::spawn(async move {
+        asker.ask(Cmd::Block { entered: entered_tx, release: release_rx }).await
+    });
+    entered_rx.await.unwrap();
+    let shutdown = {
+        let system = system.clone();
+        tokio::spawn(async move { system.shutdown().await })
+    };
+    while !system.is_shutting_down() {
+        tokio::task::yield_now().await;
+    }
+    release_tx.send(()).unwrap();
+    assert_eq!(request.await.unwrap().unwrap(), 0);
+    let report = shutdown.await.unwrap();
+    assert_eq!((report.stopped, report.killed), (1, 0));
+    assert!(journal.contains(&Event::PostStop(ExitReason::Shutdown)));
+}
+
+/// A7: wait_for_exit from many tasks while the actor ends: all are woken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a7_wait_for_exit_wakes_every_waiter() {
+    let system = ActorSystem::new();
+    for _ in 0..200 {
+        let (actor, _) = probe(&system).await;
+        let woken = Arc::new(AtomicUsize::new(0));
+        let mut waiters = Vec::new();
+        for _ in 0..4 {
+            let (actor, woken) = (actor.clone(), woken.clone());
+            waiters.push(tokio::spawn(async move {
+                actor.wait_for_exit().await;
+                woken.fetch_add(1, Ordering::SeqCst);
+            }));
+        }
+        actor.stop();
+        within("wait_for_exit", HANG, async {
+            for waiter in waiters {
+                waiter.await.unwrap();
+            }
+        })
+        .await;
+        assert_eq!(woken.load(Ordering::SeqCst), 4);
+    }
+}
+
+/// M13: `blocking_tell` works from a thread that has never seen a Tokio runtime, whatever the
+/// mailbox (the cooperative-budget step of `tell` must not need one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn m13_blocking_tell_works_from_a_thread_without_a_runtime() {
+    let system = ActorSystem::new();
+    for mailbox in [MailboxConfig::unbounded(), MailboxConfig::bounded(2)] {
+        let args = ProbeArgs::new();
+        let journal = args.journal.clone();
+        let actor =
+            system.spawn_with::<Probe>(SpawnOptions::new().mailbox(mailbox), args).await.unwrap();
+        let sender = actor.clone();
+        let sent = std::thread::spawn(move || {
+            (0..100).map(|n| sender.blocking_tell(Cmd::Echo(n))).collect::<Result<Vec<_>, _>>()
+        });
+        let sent = tokio::task::spawn_blocking(move || sent.join()).await.unwrap().unwrap();
+        assert!(sent.is_ok());
+        actor.ask(Cmd::Echo(100)).await.unwrap();
+        assert_eq!(journal.handled(), (0..=100).collect::<Vec<_>>());
+    }
+}
+
+/// A4.2: a stop asked for in a handler ends the actor as soon as the handler returns, before
+/// an exit signal already waiting: `on_exit` does not run after `ctx.stop()`. (The defect it
+/// proves gone: the stop was queued behind the waiting signals.)
+#[tokio::test]
+async fn a4_2_a_stop_in_a_handler_goes_before_a_waiting_exit_signal() {
+    let system = ActorSystem::new();
+    let args = ProbeArgs::new().trapping_exits();
+    let journal = args.journal.clone();
+    let stopper = system.spawn::<Probe>(args).await.unwrap();
+    let (other, _) = probe(&system).await;
+    stopper.ask(Cmd::Link(other.clone())).await.unwrap();
+    let (entered_tx, entered_rx) = oneshot::channel();
+    let (release_tx, release_rx) = oneshot::channel();
+    let blocked = tokio::spawn({
+        let stopper = stopper.clone();
+        async move { stopper.ask(Cmd::BlockThenStop { entered: entered_tx, release: release_rx }).await }
+    });
+    entered_rx.await.unwrap();
+    other.stop();
+    other.wait_for_exit().await; // its exit signal waits in the stopper's signal lane
+    release_tx.send(()).unwrap();
+    within("the blocked ask", HANG, blocked).await.unwrap().unwrap();
+    assert_eq!(within("exit", HANG, stopper.wait_for_exit()).await, ExitReason::Normal);
+    let events = journal.events();
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Exit(..))),
+        "on_exit ran after ctx.stop(): {events:?}"
+    );
+    assert!(journal.contains(&Event::PostStop(ExitReason::Normal)));
+}
+
+/// A6: "a kill ends the actor at once if it is idle": an actor killed right after `spawn`
+/// returned (idle, its task not yet polled) does not run `post_start`. (The defect it proves
+/// gone: `run` checked for a kill before `post_stop` but not before `post_start`.)
+#[tokio::test]
+async fn a6_a_kill_right_after_spawn_skips_post_start() {
+    struct Hooked(Arc<AtomicBool>);
+    impl Actor for Hooked {
+        type Msg = ();
+        type Reply = ();
+        type Args = Arc<AtomicBool>;
+        type Error = std::convert::Infallible;
+        async fn pre_start(
+            ran: Arc<AtomicBool>,
+            _: &mut Context<Self>,
+        ) -> Result<Self, Self::Error> {
+            Ok(Hooked(ran))
+        }
+        async fn post_start(&mut self, _: &mut Context<Self>) -> Result<(), Self::Error> {
+            self.0.store(true, Ordering::SeqCst);
+            Ok(())
+        }
+        async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+            Ok(())
+        }
+    }
+    let system = ActorSystem::new();
+    let ran = Arc::new(AtomicBool::new(false));
+    let actor = system.spawn::<Hooked>(Arc::clone(&ran)).await.unwrap();
+    actor.kill();
+    let reason = within("exit", HANG, actor.wait_for_exit()).await;
+    assert_eq!(reason, ExitReason::Killed);
+    assert!(!ran.load(Ordering::SeqCst), "post_start ran after the actor was killed");
+}
+
+// ---------------------------------------------------------------- M4. ask deadlines, M15. budget
+
+/// M4 / "respawned if its runtime dropped it". The reaper lives on the runtime of the first
+/// ask that registered. An ask registered from another runtime while that reaper is alive does
+/// not start a reaper of its own (`ensure_reaper` sees `reaper_running`). When the reaper's
+/// runtime is then dropped, `ReaperRunning::drop` clears the flag, but nothing starts a new
+/// reaper until some *later* ask registers: the pending ask never times out.
+#[test]
+fn m4_an_ask_times_out_after_the_runtime_of_the_reaper_is_dropped() {
+    let actors = multi_thread();
+    let system = ActorSystem::new();
+    let (actor, _) = actors.block_on(probe(&system));
+    let _release = actors.block_on(block(&actor)); // nothing gets a reply from now on
+
+    // A current-thread runtime, driven by its own thread, starts the reaper.
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let (dropped_tx, dropped_rx) = mpsc::channel();
+    let first_asker = actor.clone();
+    let other = std::thread::spawn(move || {
+        let rt = current_thread();
+        rt.block_on(async {
+            let first = first_asker.ask(Cmd::Echo(1)).timeout(ms(10)).await;
+            assert!(matches!(first, Err(AskError::Timeout(_))), "{first:?}");
+            ready_tx.send(()).unwrap();
+            let _ = stop_rx.await; // keeps driving the reaper until told to stop
+        });
+        drop(rt);
+        dropped_tx.send(()).unwrap();
+    });
+    ready_rx.recv().unwrap();
+
+    actors.block_on(async {
+        let mut ask = pin!(actor.ask(Cmd::Echo(2)).timeout(Duration::from_secs(1)).into_future());
+        // First poll: sent, no reply, registered with the reaper of the other runtime.
+        assert!(poll_fn(|cx| Poll::Ready(ask.as_mut().poll(cx).is_pending())).await);
+        stop_tx.send(()).unwrap();
+        tokio::task::spawn_blocking(move || dropped_rx.recv().unwrap()).await.unwrap();
+        let result = within("ask with a 1 s timeout", Duration::from_secs(10), ask).await;
+        assert!(matches!(result, Err(AskError::Timeout(_))), "{result:?}");
+    });
+    other.join().unwrap();
+}
+
+/// M4 / S2. Same root cause without any runtime being dropped: the reaper sits on a runtime
+/// that is alive but not being driven (a current-thread runtime between `block_on` calls), so
+/// asks from the runtime where the actors live never time out. Before 224095d every ask had its
+/// own timer on the runtime that polled it.
+#[test]
+fn m4_asks_time_out_while_another_runtime_that_asked_is_idle() {
+    let actors = multi_thread();
+    let system = ActorSystem::new();
+    let (actor, _) = actors.block_on(probe(&system));
+    let _release = actors.block_on(block(&actor));
+
+    let idle = current_thread();
+    idle.block_on(async {
+        let first = actor.ask(Cmd::Echo(1)).timeout(ms(10)).await;
+        assert!(matches!(first, Err(AskError::Timeout(_))), "{first:?}");
+    });
+    // `idle` stays alive but is not driven any more.
+
+    actors.block_on(async {
+        let result = within("ask with a 50 ms timeout", Duration::from_secs(5), async {
+            actor.ask(Cmd::Echo(2)).timeout(ms(50)).await
+        })
+        .await;
+        assert!(matches!(result, Err(AskError::Timeout(_))), "{result:?}");
+    });
+    drop(idle);
+}
+
+/// M4: `ask` outside a runtime panics (documented). Defect it proves gone: `ensure_reaper` panics in `tokio::spawn`
+/// *after* it set `reaper_running`: the flag stays set for good, so no reaper ever runs again
+/// and no ask of the system ever times out (and the panicking ask's entry is leaked: it was
+/// inserted before the panic and its `AskDeadline` never learned its registration).
+#[test]
+fn m4_an_ask_outside_a_runtime_disables_no_later_timeout() {
+    let rt = multi_thread();
+    let system = ActorSystem::new();
+    let (actor, _) = rt.block_on(probe(&system));
+    let _release = rt.block_on(block(&actor));
+
+    let outside = actor.clone();
+    let panicked = std::thread::spawn(move || {
+        let _ =
+            futures::executor::block_on(outside.ask(Cmd::Echo(1)).timeout(ms(10)).into_future());
+    })
+    .join();
+    assert!(panicked.is_err(), "an ask outside a runtime is documented to panic");
+
+    rt.block_on(async {
+        let result = within("ask with a 50 ms timeout", Duration::from_secs(5), async {
+            actor.ask(Cmd::Echo(2)).timeout(ms(50)).await
+        })
+        .await;
+        assert!(matches!(result, Err(AskError::Timeout(_))), "{result:?}");
+    });
+}
+
+/// M4: `ask` is documented to panic "when awaited outside a Tokio runtime with its timer enabled,
+/// as `tokio::time::sleep` does". On a runtime without the timer it now neither panics nor
+/// times out: the reaper task panics in `sleep_until` (caught by Tokio, its flag cleared), the
+/// ask stays pending forever.
+#[test]
+fn m4_an_ask_on_a_runtime_without_timer_panics_or_times_out() {
+    let (done_tx, done_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap(); // no timer
+        rt.block_on(async {
+            let system = ActorSystem::new();
+            let (actor, _) = probe(&system).await;
+            let _release = block(&actor).await;
+            let asker = actor.clone();
+            let ask = tokio::spawn(async move {
+                asker.ask(Cmd::Echo(1)).timeout(ms(10)).await.map_err(|e| e.to_string())
+            });
+            // Either outcome is acceptable: the documented panic, or a timeout.
+            let outcome = match ask.await {
+                Ok(result) => format!("returned {result:?}"),
+                Err(error) => format!("panicked: {}", error.is_panic()),
+            };
+            done_tx.send(outcome).unwrap();
+        });
+    });
+    match done_rx.recv_timeout(Duration::from_secs(5)) {
+        Ok(outcome) => println!("ask without a timer: {outcome}"),
+        Err(_) => panic!("an ask with a 10 ms timeout on a runtime without timer hung for 5 s"),
+    }
+}
+
+/// M15 / M13 (d90f530). `tell` queues the message and only then awaits `consume_budget`; when the
+/// budget is spent that await is `Pending`, so a `tell` that is dropped there (a losing
+/// `select!` branch, a timeout) has delivered its message although it never completed, and a
+/// `SendError` carrying the message back is lost with it. Tokio's channels check the budget
+/// before they commit (a cancelled `Sender::send` sent nothing).
+#[tokio::test(flavor = "current_thread")]
+async fn m15_a_tell_cancelled_at_its_budget_yield_has_delivered_nothing() {
+    let system = ActorSystem::new();
+    let actor = system.spawn_with::<Probe>(unbounded(), ProbeArgs::new()).await.unwrap();
+    let (pending, queued) = poll_fn(|cx| {
+        // Spend this task's budget, as a loop of sends would.
+        loop {
+            let mut spend = pin!(tokio::task::coop::consume_budget());
+            if spend.as_mut().poll(cx).is_pending() {
+                break;
+            }
+        }
+        let pending = {
+            let mut tell = pin!(actor.tell(Cmd::Echo(7)).into_future());
+            tell.as_mut().poll(cx).is_pending()
+        }; // the tell is dropped here, as by a losing select! branch
+        Poll::Ready((pending, actor.mailbox_len()))
+    })
+    .await;
+    assert!(pending, "precondition: the tell yielded on the spent budget");
+    assert_eq!(queued, 0, "a tell that never completed (and was cancelled) delivered its message");
+}
+
+/// A7: "its state is dropped before its exit reason becomes visible ... this holds too when the
+/// runtime drops the actor's task". `run(life, actor, ctx)` relies on `life` being dropped last,
+/// which holds for a task suspended inside `run` (locals drop in reverse order), but a task the
+/// runtime drops before its first poll drops `run`'s captured arguments in declaration order:
+/// `life` first, so the exit is announced while the actor's state still exists.
+/// (Pre-existing: fails at 5fabfd5 too; the diff kept the parameter order.)
+#[test]
+fn a7_a_runtime_drop_before_the_first_poll_drops_the_state_before_the_exit_is_visible() {
+    let system = ActorSystem::new();
+    let me = std::sync::Arc::new(parking_lot::Mutex::new(None));
+    let seen = std::sync::Arc::new(parking_lot::Mutex::new(None));
+    let rt = current_thread();
+    rt.block_on(async {
+        // `spawn` returns right after `tokio::spawn(run(..))`; `block_on` returns before the
+        // actor's task is ever polled.
+        let actor = system.spawn::<Watched>((me.clone(), seen.clone())).await.unwrap();
+        *me.lock() = Some(actor);
+    });
+    drop(rt);
+    let actor = me.lock().take().unwrap();
+    assert_eq!(actor.exit_reason(), Some(ExitReason::Killed));
+    assert_eq!(*seen.lock(), Some(false), "the exit was visible before the state was dropped");
+}
+
+/// Waker that owns a pending ask of the same system, as a task of a hand-written executor
+/// owns its future: dropping the last reference drops that ask.
+struct OwnsAsk(
+    #[allow(dead_code)]
+    parking_lot::Mutex<Option<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>>>,
+);
+
+impl std::task::Wake for OwnsAsk {
+    fn wake(self: std::sync::Arc<Self>) {}
+}
+
+/// M4, "lock held while waking": `Deadlines::poll_expired` replaces an entry's waker (an ask
+/// polled by another task than before) with the deadlines lock held, so the old waker is
+/// dropped under it. A waker whose drop reaches an ask of the same system (`AskDeadline::drop`
+/// -> `cancel` -> the same non-reentrant lock) deadlocks the thread. `register` likewise
+/// clones the waker under the lock.
+#[test]
+fn m4_a_waker_replaced_by_an_ask_timeout_is_dropped_outside_its_lock() {
+    let (done_tx, done_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = current_thread();
+        rt.block_on(async {
+            let system = ActorSystem::new();
+            let (actor, _) = probe(&system).await;
+            let _release = block(&actor).await;
+            let actor: &'static ActorRef<Probe> = Box::leak(Box::new(actor));
+            let noop = std::task::Waker::noop();
+            let mut inner =
+                Box::pin(actor.ask(Cmd::Echo(1)).timeout(Duration::from_secs(60)).into_future());
+            assert!(inner.as_mut().poll(&mut std::task::Context::from_waker(noop)).is_pending());
+            let inner: std::pin::Pin<Box<dyn Future<Output = ()> + Send>> =
+                Box::pin(async move { drop(inner.await) });
+            let first = std::task::Waker::from(std::sync::Arc::new(OwnsAsk(
+                parking_lot::Mutex::new(Some(inner)),
+            )));
+            let mut outer =
+                Box::pin(actor.ask(Cmd::Echo(2)).timeout(Duration::from_secs(60)).into_future());
+            assert!(outer.as_mut().poll(&mut std::task::Context::from_waker(&first)).is_pending());
+            drop(first); // the deadlines entry now holds the last reference
+                         // Polled by another task: the old waker is replaced, and dropped.
+            let _ = outer.as_mut().poll(&mut std::task::Context::from_waker(noop));
+            done_tx.send(()).unwrap();
+        });
+    });
+    done_rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("deadlock: a waker dropped under the deadlines lock re-entered it");
+}
+
+// What was checked and found correct.
+
+/// M4: deadlines under load (multi-thread, real time): many concurrent asks with more than
+/// `MAX_LANES` distinct timeouts (so some take the per-ask `Sleep` fallback), some completed,
+/// some dropped midway, all to actors that never reply. Every awaited ask must time out, never
+/// before its timeout and not much after.
+#[test]
+fn m4_timeouts_under_load_fire_neither_early_nor_late_nor_never() {
+    let rt = multi_thread();
+    rt.block_on(async {
+        let system = ActorSystem::new();
+        // Unbounded: about 1,400 requests pile up behind the blocked handler.
+        let stuck = system.spawn_with::<Probe>(unbounded(), ProbeArgs::new()).await.unwrap();
+        let _release = block(&stuck).await;
+        let echo = system.spawn_with::<Probe>(unbounded(), ProbeArgs::new()).await.unwrap();
+        let mut tasks = Vec::new();
+        for task in 0..64u64 {
+            let (stuck, echo) = (stuck.clone(), echo.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut rng = fastrand::Rng::with_seed(task);
+                for round in 0..30u64 {
+                    let timeout = ms(20 + rng.u64(0..24) * 3);
+                    match rng.u8(0..4) {
+                        0 => {
+                            assert_eq!(
+                                echo.ask(Cmd::Echo(round)).timeout(timeout).await.unwrap(),
+                                round
+                            );
+                        }
+                        1 => {
+                            // Dropped after it registered.
+                            let _ = tokio::time::timeout(ms(rng.u64(1..10)), async {
+                                stuck.ask(Cmd::Echo(round)).timeout(timeout).await
+                            })
+                            .await;
+                        }
+                        _ => {
+                            let start = tokio::time::Instant::now();
+                            let result = within("ask", Duration::from_secs(10), async {
+                                stuck.ask(Cmd::Echo(round)).timeout(timeout).await
+                            })
+                            .await;
+                            let took = start.elapsed();
+                            assert!(
+                                matches!(result, Err(AskError::Timeout(t)) if t == timeout),
+                                "{result:?}"
+                            );
+                            assert!(took >= timeout, "timed out early: {took:?} < {timeout:?}");
+                            assert!(
+                                took < timeout + Duration::from_secs(1),
+                                "timed out late: {took:?} for {timeout:?}"
+                            );
+                        }
+                    }
+                }
+            }));
+        }
+        for task in tasks {
+            within("asking task", Duration::from_secs(60), task).await.unwrap();
+        }
+    });
+}
+
+/// M4 on paused time: each timeout fires exactly at its deadline (Tokio's millisecond resolution),
+/// for the shared lanes, the `Sleep` fallback (more than 16 distinct timeouts pending), a zero
+/// timeout, and a deadline earlier than the one the reaper sleeps on.
+#[tokio::test(start_paused = true)]
+async fn m4_timeouts_fire_exactly_on_time_on_a_paused_clock() {
+    let system = ActorSystem::new();
+    let (stuck, _) = probe(&system).await;
+    let _release = block(&stuck).await;
+    let mut asks = Vec::new();
+    // Long ones first, so the reaper sleeps long and must be woken for the shorter ones.
+    for timeout in (0..40u64).rev().map(|i| ms(i * 7)) {
+        let stuck = stuck.clone();
+        asks.push(tokio::spawn(async move {
+            let start = tokio::time::Instant::now();
+            let result = stuck.ask(Cmd::Echo(0)).timeout(timeout).await;
+            assert!(matches!(result, Err(AskError::Timeout(_))), "{result:?}");
+            (timeout, start.elapsed())
+        }));
+    }
+    for ask in asks {
+        let (timeout, took) = within("ask", Duration::from_secs(60), ask).await.unwrap();
+        assert!(took >= timeout && took <= timeout + ms(1), "{timeout:?} fired after {took:?}");
+    }
+}
+
+/// A4.1: signals keep their order whether the first is kept inline (`plain_stop`) or boxed: the
+/// first stop wins, through the public API.
+#[tokio::test]
+async fn a4_1_of_two_stops_sent_the_first_gives_the_reason() {
+    let system = ActorSystem::new();
+    for (first, second) in [
+        (ExitReason::Shutdown, ExitReason::panicked("second")),
+        (ExitReason::panicked("first"), ExitReason::Normal),
+        (ExitReason::Normal, ExitReason::Shutdown),
+    ] {
+        let (actor, _) = probe(&system).await;
+        let release = block(&actor).await;
+        actor.stop_with(first.clone());
+        actor.stop_with(second);
+        let _ = release.send(());
+        assert_eq!(within("exit", Duration::from_secs(5), actor.wait_for_exit()).await, first);
+    }
+}
+
+/// A5: a stop sent right after `spawn` returns races `run`'s `take_signal` before `post_start`;
+/// either way the actor ends with that reason, post_stop runs, and shutdown reports it.
+#[test]
+fn a5_a_stop_racing_the_start_ends_with_its_reason_after_post_stop() {
+    let rt = multi_thread();
+    rt.block_on(async {
+        let system = ActorSystem::new();
+        for round in 0..5_000 {
+            let (actor, journal) = probe(&system).await;
+            actor.stop_with(ExitReason::Shutdown);
+            let reason = within("exit", Duration::from_secs(5), actor.wait_for_exit()).await;
+            assert_eq!(reason, ExitReason::Shutdown, "round {round}");
+            assert!(
+                journal.contains(&Event::PostStop(ExitReason::Shutdown)),
+                "round {round}: {:?}",
+                journal.events()
+            );
+        }
+        assert_eq!(system.actor_count(), 0);
+        let report = system.shutdown().await;
+        assert_eq!((report.stopped, report.killed), (0, 0));
+    });
 }

@@ -1,6 +1,6 @@
 //! Chapter T of `docs/semantics.md`: supervisors, one test (or more) per rule, named after it.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -11,11 +11,14 @@ use airssys_rt::supervisor::{
     AutoShutdown, Backoff, Child, ChildCount, ChildKind, ChildSpec, ChildStatus, ChildTemplate,
     Restart, Shutdown, Strategy, Supervisor, SupervisorError, SupervisorRef, SupervisorSpec,
 };
-use tokio::sync::Notify;
+use parking_lot::Mutex;
+use tokio::sync::{oneshot, Notify};
 use tokio::time::{timeout, Instant};
 
 mod common;
+use common::linked::{helpers, spin, Wide};
 use common::tree::{backoff, crash, member, status, statuses, Cmd, Member, MemberArgs, Tree};
+use common::{Event as ProbeEvent, Journal, Probe, ProbeArgs};
 
 fn counts(count: ChildCount) -> (usize, usize, usize, usize) {
     (count.specs, count.active, count.supervisors, count.workers)
@@ -1675,4 +1678,348 @@ async fn t18_a_cancelled_backoff_timer_is_aborted() {
         after - before
     );
     system.shutdown().await;
+}
+
+// =============================================================================================
+// Parents, children and races with a child's own end, found in review (T6, T8, T14, T15).
+
+/// Generous bound on anything that might hang.
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// A child spec whose start function tells `entered`, then waits for `release` before
+/// answering "ignore": it keeps the supervisor busy for as long as the test wants.
+fn blocking_spec(id: &'static str) -> (ChildSpec, oneshot::Receiver<()>, oneshot::Sender<()>) {
+    let (entered_tx, entered_rx) = oneshot::channel();
+    let (release_tx, release_rx) = oneshot::channel::<()>();
+    let gates = Arc::new(Mutex::new(Some((entered_tx, release_rx))));
+    let spec = ChildSpec::new(id, move |_system: ActorSystem| {
+        let gates = gates.lock().take();
+        async move {
+            if let Some((entered, release)) = gates {
+                let _ = entered.send(());
+                let _ = release.await;
+            }
+            Ok(None)
+        }
+    });
+    (spec, entered_rx, release_tx)
+}
+
+enum ParentOp {
+    Link(ActorRef<Supervisor>),
+    Die,
+}
+
+/// Links to a supervisor, as a parent would, and can end abnormally.
+struct Parent;
+
+impl Actor for Parent {
+    type Msg = ParentOp;
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Parent)
+    }
+
+    async fn handle(&mut self, op: ParentOp, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+        match op {
+            ParentOp::Link(supervisor) => ctx.link(&supervisor),
+            ParentOp::Die => ctx.stop_with(ExitReason::panicked("parent died")),
+        }
+        Ok(())
+    }
+}
+
+/// T14: `terminate_child` unlinking a child while the child is ending on its own (the race of
+/// `l6_an_unlink_racing_the_others_end_leaves_the_caller_alive`) leaves the supervisor running.
+/// (The defect it proves gone: the stale exit signal came from an actor that was no longer a
+/// child, which `on_exit` took for its parent's: the supervisor stopped all its children and
+/// ended with the child's reason.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t14_terminate_child_racing_the_childs_own_end_leaves_the_supervisor_running() {
+    let system = ActorSystem::new();
+    let helpers = helpers(&system, 500).await;
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(u32::MAX, Duration::from_secs(1))
+        .child(ChildSpec::new("w", move |system: ActorSystem| {
+            let helpers = helpers.clone();
+            async move {
+                let wide = system.spawn::<Wide>(helpers).await?;
+                Ok(Some(Child::from(wide)))
+            }
+        }));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    for round in 0..100u64 {
+        let child = match timeout(LIMIT, supervisor.child::<Wide>("w")).await.unwrap() {
+            Ok(Some(child)) => child,
+            Ok(None) => {
+                timeout(LIMIT, supervisor.restart_child("w")).await.unwrap().unwrap();
+                continue;
+            }
+            Err(error) => panic!("round {round}: supervisor gone: {error}"),
+        };
+        let terminating = tokio::spawn({
+            let supervisor = supervisor.clone();
+            async move { supervisor.terminate_child("w").await }
+        });
+        spin(round % 60 * 5);
+        let _ = child.tell(()).await;
+        let terminated = timeout(LIMIT, terminating).await.unwrap().unwrap();
+        timeout(LIMIT, child.wait_for_exit()).await.unwrap();
+        match timeout(LIMIT, supervisor.count_children()).await.unwrap() {
+            Ok(_) => {}
+            Err(SupervisorError::NotRunning) => panic!(
+                "round {round}: the supervisor ended ({:?}) after terminate_child ({terminated:?}) \
+                 raced the child's own end",
+                supervisor.actor().exit_reason()
+            ),
+            Err(other) => panic!("round {round}: {other}"),
+        }
+        // Terminated (or restarted, then terminated): start it again for the next round.
+        match timeout(LIMIT, supervisor.restart_child("w")).await.unwrap() {
+            Ok(_) | Err(SupervisorError::Running(_)) => {}
+            Err(other) => panic!("round {round}: {other}"),
+        }
+    }
+}
+
+/// T14 / OTP: a supervisor that gets its parent's exit signal terminates at once. Its
+/// `stop_with` was once queued behind a child's exit signal that was already waiting, so it
+/// restarted that child first, during its own shutdown (and counted the restart).
+#[tokio::test]
+async fn t14_a_supervisor_restarts_no_child_after_its_parents_exit() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let inner = SupervisorSpec::new(Strategy::OneForOne).child(tree.member("c"));
+    let root = Supervisor::start(
+        &system,
+        SupervisorSpec::new(Strategy::OneForOne).child(ChildSpec::supervisor("inner", inner)),
+    )
+    .await
+    .unwrap();
+    let supervisor = SupervisorRef::from(root.child::<Supervisor>("inner").await.unwrap().unwrap());
+    let child = supervisor.child::<Member>("c").await.unwrap().unwrap();
+
+    // Keep the supervisor busy while both exit signals arrive: the parent's first.
+    let (blocker, entered, release) = blocking_spec("blocker");
+    let busy = tokio::spawn({
+        let supervisor = supervisor.clone();
+        async move { supervisor.start_child(blocker).await }
+    });
+    entered.await.unwrap();
+    root.actor().kill();
+    root.actor().wait_for_exit().await;
+    child.tell(Cmd::Crash).await.unwrap();
+    child.wait_for_exit().await;
+    drop(child);
+    release.send(()).unwrap();
+    let _ = timeout(LIMIT, busy).await.unwrap();
+
+    let reason = timeout(LIMIT, supervisor.actor().wait_for_exit()).await.unwrap();
+    assert_eq!(reason, ExitReason::Killed);
+    assert_eq!(
+        tree.log.count("start:c"),
+        1,
+        "restarted after the parent's exit: {:?}",
+        tree.log.lines()
+    );
+}
+
+/// T14, as in OTP: a supervisor ignores the exit of a linked actor that is neither its parent nor one of
+/// its children (such as a user process that linked to it, or a child it already unlinked).
+#[tokio::test]
+async fn t14_a_supervisor_ignores_the_exit_of_a_linked_non_parent() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne).child(tree.member("c"));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let parent = system.spawn::<Parent>(()).await.unwrap();
+    parent.ask(ParentOp::Link(supervisor.actor().clone())).await.unwrap();
+    parent.tell(ParentOp::Die).await.unwrap();
+    parent.wait_for_exit().await;
+    // Queued behind the exit signal: answered only if the supervisor went on.
+    assert_eq!(supervisor.count_children().await.unwrap().active, 1);
+    assert!(supervisor.actor().is_alive());
+}
+
+/// Drops slowly once armed: stands for any slow drop in the supervisor's state.
+struct SlowDrop(Arc<AtomicBool>);
+
+impl Drop for SlowDrop {
+    fn drop(&mut self) {
+        if self.0.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// T15: a killed supervisor's children are linked to it and end with `Killed` (OTP: they get
+/// the `killed` exit signal), not `Normal` for lack of strong handles. (The defect it proves
+/// gone: the supervisor's state, which holds each child's only sender, was dropped before its
+/// links were told, so a child that ran in between ended `Normal` (A4.6) and told its own links
+/// and monitors `Normal`: the failure did not propagate. The slow drop only widens the window.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t15_children_of_a_killed_supervisor_end_killed_not_for_lack_of_handles() {
+    let system = ActorSystem::new();
+    let journals = [Journal::default(), Journal::default(), Journal::default()];
+    let args = |i: usize| ProbeArgs { journal: journals[i].clone(), ..ProbeArgs::new() };
+    let armed = Arc::new(AtomicBool::new(false));
+    let slow = SlowDrop(Arc::clone(&armed));
+    let slow_args = args(2);
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(ChildSpec::worker::<Probe>("a", args(0)))
+        .child(ChildSpec::worker::<Probe>("b", args(1)))
+        .child(ChildSpec::new("slow", move |system: ActorSystem| {
+            let _ = &slow;
+            let args = slow_args.clone();
+            async move { Ok(Some(Child::from(system.spawn::<Probe>(args).await?))) }
+        }));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    armed.store(true, Ordering::SeqCst);
+    supervisor.actor().kill();
+    for (name, journal) in ["a", "b", "slow"].into_iter().zip(&journals) {
+        timeout(LIMIT, journal.wait_for(ProbeEvent::Dropped)).await.unwrap();
+        let ends: Vec<ProbeEvent> =
+            journal.events().into_iter().filter(|e| matches!(e, ProbeEvent::PostStop(_))).collect();
+        assert_eq!(ends, [ProbeEvent::PostStop(ExitReason::Killed)], "{name} ended otherwise");
+    }
+}
+
+/// T15 with T13: a child that traps exits survives its supervisor's kill (it only gets an exit
+/// signal) and is then on its own: a system shutdown stops it gracefully (`post_stop` runs), as
+/// any unsupervised actor. (The defect it proves gone: it stayed marked supervised, so the
+/// shutdown never stopped it, waited the whole shutdown timeout and killed it.)
+#[tokio::test(start_paused = true)]
+async fn t15_a_shutdown_stops_a_child_that_survived_its_supervisors_kill() {
+    let system = ActorSystem::new();
+    let args = ProbeArgs::new().trapping_exits();
+    let journal = args.journal.clone();
+    let spec =
+        SupervisorSpec::new(Strategy::OneForOne).child(ChildSpec::worker::<Probe>("t", args));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let child = supervisor.child::<Probe>("t").await.unwrap().unwrap();
+    supervisor.actor().kill();
+    supervisor.actor().wait_for_exit().await;
+    assert!(child.is_alive());
+    let started = tokio::time::Instant::now();
+    let report = timeout(LIMIT, system.shutdown()).await.unwrap();
+    let waited = started.elapsed();
+    assert_eq!(child.wait_for_exit().await, ExitReason::Shutdown, "waited {waited:?}");
+    assert_eq!(report.killed, 0);
+    assert!(journal.contains(&ProbeEvent::PostStop(ExitReason::Shutdown)));
+}
+
+/// T6, as in OTP: give up when more than MaxR restarts fall within MaxT; a restart exactly MaxT ago
+/// still counts; one older does not.
+#[tokio::test(start_paused = true)]
+async fn t6_a_restart_exactly_the_period_ago_counts_and_an_older_one_does_not() {
+    async fn crash(supervisor: &SupervisorRef) {
+        let child = loop {
+            if let Some(child) = supervisor.child::<Member>("c").await.unwrap() {
+                break child;
+            }
+            tokio::task::yield_now().await;
+        };
+        child.tell(Cmd::Crash).await.unwrap();
+        child.wait_for_exit().await;
+    }
+    async fn running(supervisor: &SupervisorRef) -> bool {
+        // A round trip: the exit signal is handled before this request.
+        supervisor.count_children().await.is_ok()
+    }
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(2, Duration::from_secs(10))
+        .child(tree.member("c"));
+
+    // Two restarts within the period are allowed, the third gives up.
+    let supervisor = Supervisor::start(&system, spec.clone()).await.unwrap();
+    crash(&supervisor).await;
+    assert!(running(&supervisor).await);
+    tokio::time::advance(Duration::from_secs(1)).await;
+    crash(&supervisor).await;
+    assert!(running(&supervisor).await);
+    tokio::time::advance(Duration::from_secs(1)).await;
+    crash(&supervisor).await;
+    assert!(!running(&supervisor).await);
+    assert_eq!(supervisor.actor().wait_for_exit().await, ExitReason::Shutdown);
+
+    // Restarts at 0 and 10 s, then one at exactly 10 s after the second (20 s): the one at 0 is
+    // more than 10 s old and no longer counts, the one at 10 s does (exactly MaxT ago).
+    let supervisor = Supervisor::start(&system, spec.clone()).await.unwrap();
+    crash(&supervisor).await;
+    tokio::time::advance(Duration::from_secs(10)).await;
+    crash(&supervisor).await;
+    tokio::time::advance(Duration::from_secs(10)).await;
+    crash(&supervisor).await;
+    assert!(running(&supervisor).await, "only 2 restarts within any 10 s");
+    crash(&supervisor).await;
+    assert!(!running(&supervisor).await, "3 restarts within 10 s (10 s, 20 s, 20 s)");
+}
+
+/// T8: a restart whose start fails "is tried again", even when the supervisor's mailbox is
+/// full. (The defect it proves gone: the retry was a `try_tell` to the supervisor itself; with
+/// a bounded mailbox that held a waiting request, the retry was refused, silently, and the
+/// child stayed `Restarting` for good. `start_with` now forces an unbounded mailbox, and
+/// retries wait for room.)
+#[tokio::test]
+async fn t8_a_retry_after_a_failed_restart_is_not_lost_to_a_full_mailbox() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let starts = Arc::new(AtomicUsize::new(0));
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(10, Duration::from_secs(5))
+        .child(ChildSpec::new("c", {
+            let args = tree.args("c");
+            move |system: ActorSystem| {
+                let args = args.clone();
+                // The first restart (the second start) fails.
+                let attempt = starts.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if attempt == 1 {
+                        return Err(SpawnError::StartFailed(ExitReason::panicked("refused")));
+                    }
+                    Ok(Some(Child::from(system.spawn::<Member>(args).await?)))
+                }
+            }
+        }));
+    let options = SpawnOptions::new().mailbox(MailboxConfig::bounded(1));
+    let supervisor = Supervisor::start_with(&system, options, spec).await.unwrap();
+    let child = supervisor.child::<Member>("c").await.unwrap().unwrap();
+
+    let (blocker, entered, release) = blocking_spec("blocker");
+    let busy = tokio::spawn({
+        let supervisor = supervisor.clone();
+        async move { supervisor.start_child(blocker).await }
+    });
+    entered.await.unwrap();
+    // One request waits in the (bounded) message lane while the child's exit is handled.
+    let waiting = tokio::spawn({
+        let supervisor = supervisor.clone();
+        async move { supervisor.count_children().await }
+    });
+    while supervisor.actor().mailbox_len() == 0 {
+        tokio::task::yield_now().await;
+    }
+    child.tell(Cmd::Crash).await.unwrap();
+    child.wait_for_exit().await;
+    release.send(()).unwrap();
+    let _ = timeout(LIMIT, busy).await.unwrap().unwrap();
+    timeout(LIMIT, waiting).await.unwrap().unwrap().unwrap();
+    // The retry comes from a timer task, which waits for room in the mailbox: it arrives.
+    let retried = timeout(LIMIT, async {
+        loop {
+            let children = supervisor.which_children().await.unwrap();
+            let c = children.iter().find(|info| &*info.id == "c").unwrap();
+            if c.status == ChildStatus::Running {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(retried.is_ok(), "never retried; starts: {:?}", tree.log.lines());
 }

@@ -1,6 +1,9 @@
-//! A configurable test actor that records what happens to it.
+//! The shared test actors: `Probe`, configurable, which records in its journal what happens to
+//! it (hooks, messages, the exit signals and down notices it gets); `Observer`, which watches
+//! actors of any type and records what it sees when each ends; `Idle`, which does nothing.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+pub mod linked;
 pub mod record;
 pub mod tree;
 
@@ -26,6 +29,10 @@ pub enum Event {
     Handled(u64),
     PostStop(ExitReason),
     Dropped,
+    /// An exit signal, handed to `on_exit` (so only while it traps exits).
+    Exit(ActorId, ExitReason),
+    /// A down notice of one of its monitors.
+    Down(ActorId, ExitReason),
 }
 
 /// What happened to a probe, in order.
@@ -54,6 +61,8 @@ pub struct ProbeArgs {
     pub panic_in: Option<Hook>,
     /// `post_stop` awaits this long first (on Tokio's clock).
     pub slow_stop: Option<Duration>,
+    /// Traps exits from `pre_start` on (L3).
+    pub trap_exit: bool,
     /// Counts handlers running at once, to catch overlap.
     pub inside: Arc<AtomicUsize>,
     pub max_inside: Arc<AtomicUsize>,
@@ -69,6 +78,10 @@ impl ProbeArgs {
     }
     pub fn panicking_in(mut self, hook: Hook) -> Self {
         self.panic_in = Some(hook);
+        self
+    }
+    pub fn trapping_exits(mut self) -> Self {
+        self.trap_exit = true;
         self
     }
 }
@@ -89,6 +102,13 @@ pub enum Cmd {
     /// Waits this long on Tokio's clock before replying 0.
     Sleep(Duration),
     StopSelf,
+    /// As `Block`, then stops itself (`Context::stop`) as the handler returns.
+    BlockThenStop {
+        entered: oneshot::Sender<()>,
+        release: oneshot::Receiver<()>,
+    },
+    Link(ActorRef<Probe>),
+    Monitor(ActorRef<Probe>),
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -123,8 +143,11 @@ impl Actor for Probe {
     type Args = ProbeArgs;
     type Error = ProbeError;
 
-    async fn pre_start(args: ProbeArgs, _ctx: &mut Context<Self>) -> Result<Self, ProbeError> {
+    async fn pre_start(args: ProbeArgs, ctx: &mut Context<Self>) -> Result<Self, ProbeError> {
         args.journal.push(Event::PreStart);
+        if args.trap_exit {
+            ctx.trap_exit(true);
+        }
         if args.panic_in == Some(Hook::PreStart) {
             panic!("injected panic in PreStart");
         }
@@ -170,7 +193,39 @@ impl Actor for Probe {
                 ctx.stop();
                 Ok(0)
             }
+            Cmd::BlockThenStop { entered, release } => {
+                let _ = entered.send(());
+                let _ = release.await;
+                ctx.stop();
+                Ok(0)
+            }
+            Cmd::Link(other) => {
+                ctx.link(&other);
+                Ok(0)
+            }
+            Cmd::Monitor(other) => {
+                ctx.monitor(&other);
+                Ok(0)
+            }
         }
+    }
+
+    async fn on_exit(
+        &mut self,
+        _ctx: &mut Context<Self>,
+        exit: ExitSignal,
+    ) -> Result<(), ProbeError> {
+        self.args.journal.push(Event::Exit(exit.from, exit.reason));
+        Ok(())
+    }
+
+    async fn on_down(
+        &mut self,
+        _ctx: &mut Context<Self>,
+        down: DownNotice,
+    ) -> Result<(), ProbeError> {
+        self.args.journal.push(Event::Down(down.actor, down.reason));
+        Ok(())
     }
 
     async fn post_stop(
