@@ -15,6 +15,9 @@ use airssys_rt::supervisor::{Child, ChildTemplate, Shutdown, StartResult};
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
+mod common;
+use common::Observer;
+
 // ------------------------------------------------------------------ the faulty actor
 
 /// Where a fault is injected.
@@ -252,46 +255,14 @@ async fn c1_the_report_is_written_before_links_monitors_and_the_supervisor_hear_
     supervisor.start_child(ChildSpec::worker::<Faulty>("worker", Faults::new())).await.unwrap();
     let first = next_child(&supervisor, "worker", None).await;
 
-    /// Records how many reports there were when its monitor fired.
-    struct Watcher {
-        seen: oneshot::Sender<u64>,
-        system: ActorSystem,
-    }
-    struct WatcherOf(Option<Watcher>);
-    impl Actor for WatcherOf {
-        type Msg = ActorRef<Faulty>;
-        type Reply = ();
-        type Args = Watcher;
-        type Error = std::convert::Infallible;
-        async fn pre_start(watcher: Watcher, _: &mut Context<Self>) -> Result<Self, Self::Error> {
-            Ok(WatcherOf(Some(watcher)))
-        }
-        async fn handle(
-            &mut self,
-            target: ActorRef<Faulty>,
-            ctx: &mut Context<Self>,
-        ) -> Result<(), Self::Error> {
-            ctx.monitor(&target);
-            Ok(())
-        }
-        async fn on_down(
-            &mut self,
-            _: &mut Context<Self>,
-            _: DownNotice,
-        ) -> Result<(), Self::Error> {
-            if let Some(watcher) = self.0.take() {
-                let _ = watcher.seen.send(watcher.system.crash_reports().count());
-            }
-            Ok(())
-        }
-    }
-    let (seen, count_at_down) = oneshot::channel();
-    let watcher =
-        system.spawn::<WatcherOf>(Watcher { seen, system: system.clone() }).await.unwrap();
+    // Records how many reports there were when its monitor fired.
+    let (watcher, count_at_down) =
+        Observer::<u64, Faulty>::spawn(&system, |system, _| system.crash_reports().count()).await;
     watcher.ask(first.clone()).await.unwrap();
 
     first.tell(Job::Panic).await.unwrap();
-    assert_eq!(count_at_down.await.unwrap(), 1, "the down notice came before the report");
+    let count_at_down = count_at_down.wait_for_len(1).await[0];
+    assert_eq!(count_at_down, 1, "the down notice came before the report");
     let second = next_child(&supervisor, "worker", Some(first.id())).await;
     // The restarted child's report count starts from a history that already had the first.
     assert_eq!(report_of(&system, first.id()).restarts, Some(0));
