@@ -157,7 +157,7 @@ async fn b2_many_senders_to_many_mailboxes_never_exceed_the_budget() {
 // ---------------------------------------------------------------- B3
 
 #[tokio::test(start_paused = true)]
-async fn b3_reject_hands_the_message_back_at_once() {
+async fn b3_1_reject_hands_the_message_back_at_once() {
     let system = system(10, BudgetPolicy::Reject);
     let (actor, release) = blocked_probe(&system).await;
     assert_eq!(flood(&actor, 10), 10);
@@ -173,7 +173,7 @@ async fn b3_reject_hands_the_message_back_at_once() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn b3_shed_makes_the_message_a_dead_letter() {
+async fn b3_2_shed_makes_the_message_a_dead_letter() {
     let system = system(10, BudgetPolicy::Shed);
     let (actor, release) = blocked_probe(&system).await;
     assert_eq!(flood(&actor, 12), 12, "shed sends return Ok");
