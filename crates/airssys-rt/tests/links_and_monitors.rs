@@ -10,7 +10,7 @@ use tokio::time::timeout;
 
 mod common;
 use common::linked::{helpers, spin, Wide};
-use common::{Observer, Probe, ProbeArgs};
+use common::{Cmd, Event as ProbeEvent, Journal, Observer, Probe, ProbeArgs};
 
 /// What a `Node` saw of other actors' ends.
 #[derive(Debug, PartialEq)]
@@ -611,5 +611,60 @@ async fn l8_a_monitor_racing_the_targets_end_gives_exactly_one_notice() {
         let seen = timeout(LIMIT, downs.wait_for_len(2)).await.unwrap();
         assert_eq!(seen.len(), 2, "round {round}: a second notice of the first monitor");
         assert_eq!(seen[1].reason, ExitReason::NoSuchActor, "round {round}: {seen:?}");
+    }
+}
+
+// ---------------------------------------------------------------- L11, told once ended
+
+/// L11: a linked actor and a watcher are told of an end only once the actor has ended: after
+/// its `post_stop` (slow here) and the drop of its state. The three probes write to one journal,
+/// so its order is the order of the facts.
+#[tokio::test(start_paused = true)]
+async fn l11_links_and_monitors_are_told_after_post_stop_and_the_drop_of_the_state() {
+    let system = ActorSystem::new();
+    let journal = Journal::default();
+    let sharing = |args: ProbeArgs| ProbeArgs { journal: journal.clone(), ..args };
+    let slow = ProbeArgs { slow_stop: Some(Duration::from_secs(10)), ..ProbeArgs::new() };
+    let target = system.spawn::<Probe>(sharing(slow)).await.unwrap();
+    let partner = system.spawn::<Probe>(sharing(ProbeArgs::new().trapping_exits())).await.unwrap();
+    let watcher = system.spawn::<Probe>(sharing(ProbeArgs::new())).await.unwrap();
+    target.ask(Cmd::Link(partner.clone())).await.unwrap();
+    watcher.ask(Cmd::Monitor(target.clone())).await.unwrap();
+    let before = journal.events().len();
+    target.stop();
+    let id = target.id();
+    timeout(LIMIT, journal.wait_for(ProbeEvent::Exit(id, ExitReason::Normal))).await.unwrap();
+    timeout(LIMIT, journal.wait_for(ProbeEvent::Down(id, ExitReason::Normal))).await.unwrap();
+    let events = journal.events().split_off(before);
+    assert_eq!(events.len(), 4, "{events:?}");
+    assert_eq!(
+        events[..2],
+        [ProbeEvent::PostStop(ExitReason::Normal), ProbeEvent::Dropped],
+        "told before the end: {events:?}"
+    );
+}
+
+/// L11: "before `wait_for_exit` returns": by then the watcher's notice waits in its signal lane,
+/// so a `demonitor_flush` made right after drops it (L9) and says so. (A link's exit signal
+/// cannot be caught in the lane this way: an unlink drops it without saying whether it did.)
+#[tokio::test]
+async fn l11_a_watcher_is_told_before_wait_for_exit_returns() {
+    let system = ActorSystem::new();
+    for reason in [ExitReason::Normal, ExitReason::panicked("ended")] {
+        let (watcher, mut seen) = node(&system).await;
+        let (target, _) = node(&system).await;
+        let monitor = monitor(&watcher, &target).await;
+        let (entered_tx, entered) = oneshot::channel();
+        let (go, go_rx) = oneshot::channel();
+        let flushing = watcher.ask(Op::FlushLater(monitor, entered_tx, go_rx));
+        let (answer, ()) = tokio::join!(flushing, async {
+            entered.await.unwrap();
+            target.stop_with(reason.clone());
+            target.wait_for_exit().await;
+            go.send(()).unwrap();
+        });
+        assert_eq!(answer.unwrap(), Answer::Flushed(true), "{reason}: not told yet");
+        assert_eq!(watcher.ask(Op::Ping).await.unwrap(), Answer::Done);
+        assert!(seen.try_recv().is_err());
     }
 }

@@ -18,7 +18,7 @@ use tokio::time::{timeout, Instant};
 mod common;
 use common::linked::{helpers, spin, Wide};
 use common::tree::{backoff, crash, member, status, statuses, Cmd, Member, MemberArgs, Tree};
-use common::{Event as ProbeEvent, Journal, Probe, ProbeArgs};
+use common::{Cmd as ProbeCmd, Event as ProbeEvent, Journal, Probe, ProbeArgs};
 
 fn counts(count: ChildCount) -> (usize, usize, usize, usize) {
     (count.specs, count.active, count.supervisors, count.workers)
@@ -2022,4 +2022,62 @@ async fn t8_a_retry_after_a_failed_restart_is_not_lost_to_a_full_mailbox() {
     })
     .await;
     assert!(retried.is_ok(), "never retried; starts: {:?}", tree.log.lines());
+}
+
+// ---------------------------------------------------------------- T15, kept alive by whom
+
+/// T15: a supervised actor is kept alive by its supervisor, not by handles: with every handle
+/// of the test gone, it runs on, and ends only when its supervisor stops it.
+#[tokio::test(flavor = "current_thread")]
+async fn t15_a_supervised_child_does_not_end_for_lack_of_handles() {
+    let system = ActorSystem::new();
+    let args = ProbeArgs::new();
+    let journal = args.journal.clone();
+    let spec =
+        SupervisorSpec::new(Strategy::OneForOne).child(ChildSpec::worker::<Probe>("p", args));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let child = supervisor.child::<Probe>("p").await.unwrap().unwrap();
+    let weak = child.downgrade();
+    drop(child);
+    // Dropping the last handle would have woken the child to end (A4.6) before the supervisor
+    // gets this request, on this one thread.
+    assert_eq!(statuses(&supervisor).await, status(&[("p", ChildStatus::Running)]));
+    assert!(weak.is_alive(), "ended: {:?}", journal.events());
+    supervisor.terminate_child("p").await.unwrap();
+    journal.wait_for(ProbeEvent::Dropped).await;
+    let ends: Vec<ProbeEvent> = journal
+        .events()
+        .into_iter()
+        .filter(|event| matches!(event, ProbeEvent::PostStop(_)))
+        .collect();
+    assert_eq!(ends, [ProbeEvent::PostStop(ExitReason::Shutdown)], "stopped by its supervisor");
+}
+
+/// T15: a child that survives its supervisor's end without being stopped (it traps exits, and
+/// the supervisor was killed) is on its own: it gets the exit signal and goes on, a handle
+/// keeps it alive, and once the last handle is gone it ends `Normal`, as any unsupervised
+/// actor (A4.6).
+#[tokio::test]
+async fn t15_a_child_that_survived_its_supervisors_kill_lives_on_its_handles() {
+    let system = ActorSystem::new();
+    let args = ProbeArgs::new().trapping_exits();
+    let journal = args.journal.clone();
+    let spec =
+        SupervisorSpec::new(Strategy::OneForOne).child(ChildSpec::worker::<Probe>("t", args));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let child = supervisor.child::<Probe>("t").await.unwrap().unwrap();
+    let parent = supervisor.actor().id();
+    supervisor.actor().kill();
+    supervisor.actor().wait_for_exit().await;
+    drop(supervisor);
+    journal.wait_for(ProbeEvent::Exit(parent, ExitReason::Killed)).await;
+    assert_eq!(child.ask(ProbeCmd::Echo(7)).await.unwrap(), 7, "it survived the exit signal");
+    assert!(!journal.contains(&ProbeEvent::PostStop(ExitReason::Normal)));
+    drop(child);
+    journal.wait_for(ProbeEvent::Dropped).await;
+    assert!(
+        journal.contains(&ProbeEvent::PostStop(ExitReason::Normal)),
+        "not ended for lack of handles: {:?}",
+        journal.events()
+    );
 }

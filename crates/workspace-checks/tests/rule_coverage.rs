@@ -93,7 +93,11 @@ fn rule_like_prefix(name: &str) -> Option<&str> {
 #[test]
 fn every_rule_has_a_test_named_after_it_and_every_rule_like_test_name_is_a_rule() {
     let ids = rule_ids(&semantics());
-    assert!(ids.len() > 100, "only {} rule ids found: is the semantics' format changed?", ids.len());
+    assert!(
+        ids.len() > 100,
+        "only {} rule ids found: is the semantics' format changed?",
+        ids.len()
+    );
     let tests = test_fns();
     let uncovered: Vec<&str> = ids
         .iter()
