@@ -477,6 +477,7 @@ async fn l11_links_hear_of_an_end_only_after_post_stop() {
 }
 
 // ---------------------------------------------------------------- races found in review
+// Where a comment describes a defect, it is the defect as it was found; the test proves it gone.
 
 /// Generous bound on anything that might hang.
 const LIMIT: Duration = Duration::from_secs(20);

@@ -1681,7 +1681,8 @@ async fn t18_a_cancelled_backoff_timer_is_aborted() {
 }
 
 // =============================================================================================
-// Parents, children and races with a child's own end, found in review (T6, T8, T14, T15).
+// Parents, children and races with a child's own end, found in review (T6, T8, T14, T15). Where a
+// comment describes a defect, it is the defect as it was found; the test proves it gone.
 
 /// Generous bound on anything that might hang.
 const LIMIT: Duration = Duration::from_secs(20);
