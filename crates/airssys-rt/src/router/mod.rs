@@ -326,6 +326,17 @@ pub struct RouterTell<'a, A: Actor> {
     timeout: Option<Duration>,
 }
 
+// The message's type, not its value: a message need not be `Debug`.
+impl<A: Actor> fmt::Debug for RouterTell<'_, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RouterTell")
+            .field("router", self.router)
+            .field("message_type", &std::any::type_name::<A::Msg>())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
 impl<A: Actor> RouterTell<'_, A> {
     /// Waits at most this long for room in full `Wait` mailboxes, then hands the message back
     /// in [`SendError::Full`] (under [`Routing::Broadcast`], the copies still without room are
@@ -387,6 +398,19 @@ pub struct RouterTellFuture<'a, A: Actor> {
 
 // Nothing in it is pinned: the part that waits is pinned in its box.
 impl<A: Actor> Unpin for RouterTellFuture<'_, A> {}
+
+// Whether it still holds its message and waits on a full worker; not the message itself.
+impl<A: Actor> fmt::Debug for RouterTellFuture<'_, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RouterTellFuture")
+            .field("router", self.router)
+            .field("message_type", &std::any::type_name::<A::Msg>())
+            .field("timeout", &self.timeout)
+            .field("unrouted", &self.unrouted.is_some())
+            .field("waiting", &self.waiting.is_some())
+            .finish()
+    }
+}
 
 impl<A: Actor> Future for RouterTellFuture<'_, A> {
     type Output = Result<(), SendError<A::Msg>>;
@@ -465,6 +489,17 @@ pub struct RouterAsk<'a, A: Actor> {
     router: &'a Router<A>,
     msg: A::Msg,
     timeout: Duration,
+}
+
+// The message's type, not its value: a message need not be `Debug`.
+impl<A: Actor> fmt::Debug for RouterAsk<'_, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RouterAsk")
+            .field("router", self.router)
+            .field("message_type", &std::any::type_name::<A::Msg>())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 impl<A: Actor> RouterAsk<'_, A> {
