@@ -64,6 +64,11 @@
 
 // A user's input must never reach a panic in the library; tests may unwrap freely.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+// Per crate root, not in `[workspace.lints]`: test, bench and example targets all see every
+// dev-dependency, so the lint would flag in each one the dev-dependencies only others use.
+#![cfg_attr(not(test), deny(unused_crate_dependencies))]
+// As Tokio does: an example may define a function it never calls (the point is its body).
+#![doc(test(attr(deny(warnings), allow(dead_code, unused_variables))))]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, Once};

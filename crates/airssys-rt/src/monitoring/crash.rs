@@ -90,7 +90,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The exact rules are chapter C of `docs/semantics.md`.
+//! The exact rules are chapter C of [`semantics`](crate::semantics).
 
 use std::any::Any;
 use std::cell::RefCell;

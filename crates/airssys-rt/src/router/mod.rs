@@ -77,7 +77,7 @@
 //!   as it has workers), or when the last [`Pool`] and
 //!   [`Router`] handle to it are gone. Sends then hand their messages back.
 //!
-//! The rules, with their tests, are chapter R of `docs/semantics.md`.
+//! The rules, with their tests, are chapter R of [`semantics`](crate::semantics).
 //!
 //! [`OverflowPolicy::Wait`]: crate::mailbox::OverflowPolicy::Wait
 
