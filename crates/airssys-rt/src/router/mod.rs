@@ -247,6 +247,11 @@ impl<A: Actor> Router<A> {
     /// full mailbox refused is a [dead letter](crate::dead_letter). If no worker answers, the
     /// last error is returned.
     ///
+    /// # Panics
+    ///
+    /// When awaited outside a Tokio runtime with its timer enabled, as
+    /// [`ActorRef::ask`](crate::ActorRef::ask): the timeout needs Tokio's clock.
+    ///
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use std::time::Duration;

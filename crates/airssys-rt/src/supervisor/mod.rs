@@ -592,6 +592,10 @@ impl Supervisor {
     /// Spawns a supervisor and starts its children; fails, with every child it started
     /// stopped again, if one of them fails to start.
     ///
+    /// # Panics
+    ///
+    /// Outside a Tokio runtime: the supervisor and its children run as Tokio tasks.
+    ///
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use airssys_rt::supervisor::{Strategy, Supervisor, SupervisorSpec};
@@ -610,6 +614,10 @@ impl Supervisor {
 
     /// [`start`](Self::start) with spawn options (a name). A supervisor's mailbox is always
     /// unbounded, whatever the options say.
+    ///
+    /// # Panics
+    ///
+    /// Outside a Tokio runtime: the supervisor and its children run as Tokio tasks.
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
@@ -1383,6 +1391,11 @@ impl fmt::Debug for Supervisor {
 ///
 /// Calls wait as long as the supervisor takes (stopping a child may take its shutdown time),
 /// and fail with [`SupervisorError::NotRunning`] if the supervisor has ended.
+///
+/// # Panics
+///
+/// Every call, when awaited outside a Tokio runtime with its timer enabled: each is an
+/// [`ask`](crate::ActorRef::ask) of the supervisor.
 ///
 /// ```
 /// # use airssys_rt::prelude::*;
