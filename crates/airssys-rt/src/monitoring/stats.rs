@@ -128,7 +128,7 @@ impl ActorStats {
         if depth > self.highest_depth.load(Ordering::Relaxed) {
             self.highest_depth.store(depth, Ordering::Relaxed);
         }
-        if taken % SAMPLE_EVERY == 0 {
+        if taken.is_multiple_of(SAMPLE_EVERY) {
             self.sample_started.store(self.nanos_since_epoch() + 1, Ordering::Relaxed);
         }
     }
