@@ -11,6 +11,8 @@
 // As Tokio does: an example may define a function it never calls (the point is its body).
 #![doc(test(attr(deny(warnings), allow(dead_code, unused_variables))))]
 
+pub mod imports;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
