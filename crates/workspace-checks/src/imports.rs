@@ -256,8 +256,7 @@ fn ends_item(line: &str) -> bool {
 fn is_attached(line: &str, indent: usize) -> bool {
     let trimmed = line.trim_start();
     indentation(line) == indent
-        && ((trimmed.starts_with("//") && !trimmed.starts_with("//!"))
-            || trimmed.starts_with("#["))
+        && ((trimmed.starts_with("//") && !trimmed.starts_with("//!")) || trimmed.starts_with("#["))
 }
 
 fn indentation(line: &str) -> usize {
@@ -301,9 +300,7 @@ fn classify(path: &str, local: &HashSet<String>) -> ImportGroup {
         "std" | "core" | "alloc" => ImportGroup::Std,
         "crate" | "super" | "self" | "Self" | "$crate" => ImportGroup::Local,
         // A module the file declares, or a type or variant of it (`use Kind::*` in a body).
-        name if local.contains(name) || name.starts_with(char::is_uppercase) => {
-            ImportGroup::Local
-        }
+        name if local.contains(name) || name.starts_with(char::is_uppercase) => ImportGroup::Local,
         _ => ImportGroup::ThirdParty,
     }
 }

@@ -70,7 +70,10 @@ fn s3_2_no_system_time_timestamps_are_chrono() {
             }
         }
     }
-    report(&format!("§3.2 timestamps are chrono::DateTime<Utc>, never std::time::{needle}"), &found);
+    report(
+        &format!("§3.2 timestamps are chrono::DateTime<Utc>, never std::time::{needle}"),
+        &found,
+    );
 }
 
 // ---------------------------------------------------------------- §4.3

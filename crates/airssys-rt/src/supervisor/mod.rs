@@ -509,7 +509,9 @@ impl fmt::Debug for SupervisorReply {
                 write!(f, "SupervisorReply::Children({} children)", children.len())
             }
             Response::Count(_) => write!(f, "SupervisorReply::Count(..)"),
-            Response::Child(cell) => write!(f, "SupervisorReply::Child({:?})", cell.as_ref().map(|cell| cell.id())),
+            Response::Child(cell) => {
+                write!(f, "SupervisorReply::Child({:?})", cell.as_ref().map(|cell| cell.id()))
+            }
             Response::Health(..) => write!(f, "SupervisorReply::Health(..)"),
             Response::Failed(error) => write!(f, "SupervisorReply::Failed({error})"),
         }
