@@ -64,16 +64,22 @@
 
 // A user's input must never reach a panic in the library; tests may unwrap freely.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+// Per crate root, not in `[workspace.lints]`: test, bench and example targets all see every
+// dev-dependency, so the lint would flag in each one the dev-dependencies only others use.
+#![cfg_attr(not(test), deny(unused_crate_dependencies))]
+// As Tokio does: an example may define a function it never calls (the point is its body).
+#![doc(test(attr(deny(warnings), allow(dead_code, unused_variables))))]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, Once};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use airssys_rt::monitoring::crash::CrashReport;
 use airssys_rt::monitoring::health::{HealthIssue, HealthReport, HealthStatus};
 use airssys_rt::monitoring::inspect::{ActorNode, Inspector};
 use airssys_rt::monitoring::stats::SystemStatistics;
 use airssys_rt::{ActorId, ActorSystem};
+use chrono::{DateTime, Utc};
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::crossterm::execute;
@@ -333,7 +339,7 @@ impl Observer {
     }
 
     fn draw_crashes(&self, frame: &mut Frame<'_>, area: Rect) {
-        let now = SystemTime::now();
+        let now = Utc::now();
         let lines: Vec<Line<'_>> =
             self.crashes.iter().map(|report| Line::raw(crash_line(report, now))).collect();
         let block = Block::bordered().title(format!(
@@ -358,7 +364,7 @@ fn issues_below(node: &HealthReport, path: &str, found: &mut Vec<String>) {
 
 /// A crash report on one line, the reason first since a narrow screen cuts the end off, and
 /// how long ago it was last.
-fn crash_line(report: &CrashReport, now: SystemTime) -> String {
+fn crash_line(report: &CrashReport, now: DateTime<Utc>) -> String {
     let mut line = format!(
         "{} {}: {} ({}, {}",
         report.actor,
@@ -371,7 +377,7 @@ fn crash_line(report: &CrashReport, now: SystemTime) -> String {
         line.push_str(&format!(", restarts {restarts}"));
     }
     // A report from a clock set back shows as just now.
-    let age = now.duration_since(report.at).unwrap_or_default().as_secs();
+    let age = now.signed_duration_since(report.at).num_seconds().max(0);
     let age = match age {
         0..60 => format!("{age}s"),
         60..3600 => format!("{}m", age / 60),

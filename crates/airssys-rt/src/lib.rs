@@ -63,11 +63,35 @@
 //! ```
 //!
 //! The exact guarantees (ordering, what happens to queued messages when an actor stops, what
-//! `ask` returns in every failure) are written down in `docs/semantics.md`, and each of them is
-//! covered by a test.
+//! `ask` returns in every failure) are written down rule by rule in [`semantics`], and each of
+//! them is covered by a test named after the rule.
+//!
+//! # Tokio
+//!
+//! The runtime runs on the caller's Tokio runtime, which must have its timer enabled
+//! (`#[tokio::main]`, `#[tokio::test]`, or a `Builder` with `enable_time`). Calls that start
+//! tasks or wait (spawning, `ask`, a `tell` to a full mailbox, timers, shutdown) panic when made
+//! outside one; each says so in its `# Panics` section.
+//!
+//! # Feature flags
+//!
+//! Both are off by default; the default build carries no code for them.
+//!
+//! - `metrics`: exports the statistics through the [`metrics`](https://docs.rs/metrics) crate's
+//!   facade (`monitoring::export`), so any `metrics` recorder (Prometheus, StatsD, ...) can
+//!   publish them.
+//! - `tracing-spans`: a `tracing` span per actor and per handled message, and the sender's span
+//!   carried with each message (see [`monitoring::trace`]).
 
 // A user's input must never reach a panic in the library; tests may unwrap freely.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+// Per crate root, not in `[workspace.lints]`: test, bench and example targets all see every
+// dev-dependency, so the lint would flag in each one the dev-dependencies only others use.
+#![cfg_attr(not(test), deny(unused_crate_dependencies))]
+// As Tokio does: an example may define a function it never calls (the point is its body).
+#![doc(test(attr(deny(warnings), allow(dead_code, unused_variables))))]
+// The "Available on crate feature ..." badges on docs.rs, which builds with `--cfg docsrs`.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod actor;
 pub mod broker;
@@ -82,6 +106,9 @@ pub mod signal;
 pub mod supervisor;
 pub mod system;
 pub mod timer;
+
+#[doc = include_str!("../docs/semantics.md")]
+pub mod semantics {}
 
 pub use actor::{Actor, ActorId, ActorRef, ActorState, Context, ExitReason, WeakActorRef};
 pub use system::{ActorSystem, SystemBuilder};

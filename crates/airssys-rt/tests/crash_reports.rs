@@ -339,7 +339,7 @@ async fn c2_a_killed_exit_signal_is_reported_for_the_linked_actor_too() {
 #[tokio::test]
 async fn c3_a_report_names_the_actor_and_the_reason() {
     let system = ActorSystem::new();
-    let before = std::time::SystemTime::now();
+    let before = chrono::Utc::now();
     let options = SpawnOptions::new().name("named");
     let named = system.spawn_with::<Faulty>(options, Faults::new()).await.unwrap();
     named.tell(Job::Fail).await.unwrap();

@@ -155,7 +155,7 @@ impl Actor for Tally {
 
     async fn handle(&mut self, n: u64, _: &mut Context<Self>) -> Result<u64, Self::Error> {
         self.handled.fetch_add(1, Ordering::Relaxed);
-        if n % 7 == 0 {
+        if n.is_multiple_of(7) {
             tokio::task::yield_now().await;
         }
         Ok(n)
@@ -571,7 +571,7 @@ impl Actor for Slow {
 
     async fn handle(&mut self, n: u64, _: &mut Context<Self>) -> Result<u64, Self::Error> {
         self.0.fetch_add(1, Ordering::Relaxed);
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             tokio::time::sleep(std::time::Duration::from_micros(500)).await;
         }
         Ok(n)

@@ -5,6 +5,14 @@
 //! groups, `mod.rs` contents, timestamps) and the coverage of `docs/semantics.md` by tests. This
 //! library holds what they share: finding the workspace and reading its Rust sources.
 
+// Per crate root, not in `[workspace.lints]`: test, bench and example targets all see every
+// dev-dependency, so the lint would flag in each one the dev-dependencies only others use.
+#![cfg_attr(not(test), deny(unused_crate_dependencies))]
+// As Tokio does: an example may define a function it never calls (the point is its body).
+#![doc(test(attr(deny(warnings), allow(dead_code, unused_variables))))]
+
+pub mod imports;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 

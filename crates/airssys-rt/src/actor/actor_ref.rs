@@ -437,6 +437,17 @@ pub struct Tell<'a, A: Actor> {
     timeout: Option<Duration>,
 }
 
+// The message's type, not its value: a message need not be `Debug`.
+impl<A: Actor> fmt::Debug for Tell<'_, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tell")
+            .field("actor", self.actor)
+            .field("message_type", &std::any::type_name::<A::Msg>())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
 impl<'a, A: Actor> Tell<'a, A> {
     /// Waits at most this long for room in a full `Wait` mailbox, then hands the message back
     /// in [`SendError::Full`]; without it, a tell waits as long as it takes.
@@ -632,6 +643,17 @@ pub struct Ask<'a, A: Actor> {
     actor: &'a ActorRef<A>,
     msg: A::Msg,
     timeout: Duration,
+}
+
+// The message's type, not its value: a message need not be `Debug`.
+impl<A: Actor> fmt::Debug for Ask<'_, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ask")
+            .field("actor", self.actor)
+            .field("message_type", &std::any::type_name::<A::Msg>())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 impl<'a, A: Actor> Ask<'a, A> {

@@ -5,7 +5,8 @@ use std::future::Future;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::SystemTime;
+
+use chrono::Utc;
 
 use super::{Actor, ActorId, ActorState, ExitReason};
 use crate::dead_letter::{DeadLetter, DeadLetterReason};
@@ -233,7 +234,7 @@ impl<A: Actor> ActorCell<A> {
             reason,
             message_type: std::any::type_name::<A::Msg>(),
             was_ask,
-            at: SystemTime::now(),
+            at: Utc::now(),
         };
         self.system.dead_letters().record(letter);
     }

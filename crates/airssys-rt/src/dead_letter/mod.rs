@@ -80,8 +80,8 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::SystemTime;
 
+use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 
 use crate::actor::ActorId;
@@ -151,8 +151,8 @@ pub struct DeadLetter {
     pub message_type: &'static str,
     /// Whether it was an `ask` (whose caller was answered with an error at once).
     pub was_ask: bool,
-    /// When it was recorded.
-    pub at: SystemTime,
+    /// When it was recorded (wall-clock, UTC).
+    pub at: DateTime<Utc>,
 }
 
 /// The system's dead-letter sink: a count and the latest records.

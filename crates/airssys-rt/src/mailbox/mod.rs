@@ -29,7 +29,7 @@
 //! [message budget](crate::SystemBuilder::message_budget) ([`DEFAULT_MESSAGE_BUDGET`] unless
 //! set): past it, a send to an unbounded mailbox is refused or shed to dead letters, as the
 //! [`BudgetPolicy`] says, and the system reports itself degraded (chapter B of
-//! `docs/semantics.md`). Bounded mailboxes do not count: their capacity bounds them already.
+//! [`semantics`](crate::semantics)). Bounded mailboxes do not count: their capacity bounds them already.
 //!
 //! The mailbox allocates nothing until the first message arrives and keeps the room it has grown
 //! to, so sending allocates nothing in steady state. An unbounded mailbox that grew past 4096

@@ -90,7 +90,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The exact rules are chapter C of `docs/semantics.md`.
+//! The exact rules are chapter C of [`semantics`](crate::semantics).
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -99,8 +99,8 @@ use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::SystemTime;
 
+use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 
 use crate::actor::{Actor, ActorCell, ActorId, ErasedCell, ExitReason};
@@ -252,8 +252,8 @@ pub struct CrashReport {
     pub restarts: Option<u32>,
     /// What it was doing.
     pub activity: Activity,
-    /// When it ended.
-    pub at: SystemTime,
+    /// When it ended (wall-clock, UTC).
+    pub at: DateTime<Utc>,
 }
 
 impl CrashReport {
@@ -432,7 +432,7 @@ pub(crate) fn report_end<A: Actor>(
         reason: reason.clone(),
         restarts: supervision.map(|held| held.restarts),
         activity: doing.activity::<A>(),
-        at: SystemTime::now(),
+        at: Utc::now(),
     };
     // The subscriber is user code: should it panic, the report is still kept.
     crate::actor::trace_guarded(|| emit(&report));

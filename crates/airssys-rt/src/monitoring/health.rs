@@ -38,7 +38,7 @@
 //! [`SupervisorRef::health`] walks the tree below a supervisor and reports each node as
 //! [`HealthStatus::Healthy`], [`Degraded`](HealthStatus::Degraded) or
 //! [`Failed`](HealthStatus::Failed), with the [`HealthIssue`]s that made it so. Chapter H of
-//! `docs/semantics.md` states the rules exactly.
+//! [`semantics`](crate::semantics) states the rules exactly.
 //!
 //! ```
 //! use std::time::Duration;

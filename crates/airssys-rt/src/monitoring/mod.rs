@@ -35,4 +35,5 @@ pub mod trace;
 mod tree;
 
 #[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub mod export;

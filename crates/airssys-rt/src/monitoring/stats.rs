@@ -18,7 +18,7 @@
 //! snapshot may lag the actor by the message it is handling; a reply to an `ask` is sent after
 //! the figures for that message are written, so a snapshot taken after it sees them.
 //!
-//! The rules are stated in `docs/semantics.md`, chapter "X. Statistics and metrics".
+//! The rules are stated in [`semantics`](crate::semantics), chapter "X. Statistics and metrics".
 //!
 //! ```
 //! use airssys_rt::prelude::*;
@@ -128,7 +128,7 @@ impl ActorStats {
         if depth > self.highest_depth.load(Ordering::Relaxed) {
             self.highest_depth.store(depth, Ordering::Relaxed);
         }
-        if taken % SAMPLE_EVERY == 0 {
+        if taken.is_multiple_of(SAMPLE_EVERY) {
             self.sample_started.store(self.nanos_since_epoch() + 1, Ordering::Relaxed);
         }
     }

@@ -77,7 +77,7 @@
 //!   as it has workers), or when the last [`Pool`] and
 //!   [`Router`] handle to it are gone. Sends then hand their messages back.
 //!
-//! The rules, with their tests, are chapter R of `docs/semantics.md`.
+//! The rules, with their tests, are chapter R of [`semantics`](crate::semantics).
 //!
 //! [`OverflowPolicy::Wait`]: crate::mailbox::OverflowPolicy::Wait
 
@@ -247,6 +247,11 @@ impl<A: Actor> Router<A> {
     /// full mailbox refused is a [dead letter](crate::dead_letter). If no worker answers, the
     /// last error is returned.
     ///
+    /// # Panics
+    ///
+    /// When awaited outside a Tokio runtime with its timer enabled, as
+    /// [`ActorRef::ask`](crate::ActorRef::ask): the timeout needs Tokio's clock.
+    ///
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use std::time::Duration;
@@ -326,6 +331,17 @@ pub struct RouterTell<'a, A: Actor> {
     timeout: Option<Duration>,
 }
 
+// The message's type, not its value: a message need not be `Debug`.
+impl<A: Actor> fmt::Debug for RouterTell<'_, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RouterTell")
+            .field("router", self.router)
+            .field("message_type", &std::any::type_name::<A::Msg>())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
 impl<A: Actor> RouterTell<'_, A> {
     /// Waits at most this long for room in full `Wait` mailboxes, then hands the message back
     /// in [`SendError::Full`] (under [`Routing::Broadcast`], the copies still without room are
@@ -387,6 +403,19 @@ pub struct RouterTellFuture<'a, A: Actor> {
 
 // Nothing in it is pinned: the part that waits is pinned in its box.
 impl<A: Actor> Unpin for RouterTellFuture<'_, A> {}
+
+// Whether it still holds its message and waits on a full worker; not the message itself.
+impl<A: Actor> fmt::Debug for RouterTellFuture<'_, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RouterTellFuture")
+            .field("router", self.router)
+            .field("message_type", &std::any::type_name::<A::Msg>())
+            .field("timeout", &self.timeout)
+            .field("unrouted", &self.unrouted.is_some())
+            .field("waiting", &self.waiting.is_some())
+            .finish()
+    }
+}
 
 impl<A: Actor> Future for RouterTellFuture<'_, A> {
     type Output = Result<(), SendError<A::Msg>>;
@@ -465,6 +494,17 @@ pub struct RouterAsk<'a, A: Actor> {
     router: &'a Router<A>,
     msg: A::Msg,
     timeout: Duration,
+}
+
+// The message's type, not its value: a message need not be `Debug`.
+impl<A: Actor> fmt::Debug for RouterAsk<'_, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RouterAsk")
+            .field("router", self.router)
+            .field("message_type", &std::any::type_name::<A::Msg>())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 impl<A: Actor> RouterAsk<'_, A> {

@@ -463,6 +463,26 @@ enum Request {
     Health,
 }
 
+// The request's kind and the child it names: specs and dynamic arguments hold closures and
+// values of the user's types, which need not be `Debug`.
+impl fmt::Debug for SupervisorMsg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Request::StartChild(_) => write!(f, "SupervisorMsg::StartChild(..)"),
+            Request::Terminate(id) => write!(f, "SupervisorMsg::Terminate({id:?})"),
+            Request::Restart(id) => write!(f, "SupervisorMsg::Restart({id:?})"),
+            Request::Delete(id) => write!(f, "SupervisorMsg::Delete({id:?})"),
+            Request::Which => write!(f, "SupervisorMsg::Which"),
+            Request::Count => write!(f, "SupervisorMsg::Count"),
+            Request::Child(id) => write!(f, "SupervisorMsg::Child({id:?})"),
+            Request::StartDynamic(_) => write!(f, "SupervisorMsg::StartDynamic(..)"),
+            Request::Retry(generation) => write!(f, "SupervisorMsg::Retry({generation})"),
+            Request::Checked(child, _) => write!(f, "SupervisorMsg::Checked({child}, ..)"),
+            Request::Health => write!(f, "SupervisorMsg::Health"),
+        }
+    }
+}
+
 /// A supervisor's answer; read by [`SupervisorRef`]'s methods.
 pub struct SupervisorReply(Response);
 
@@ -476,6 +496,26 @@ enum Response {
     /// This supervisor's node, with its child supervisors' nodes still to be asked for.
     Health(HealthReport, Vec<(usize, SupervisorRef)>),
     Failed(SupervisorError),
+}
+
+// The answer's kind and its plain values; a child's cell and a health tree are left out.
+impl fmt::Debug for SupervisorReply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Response::Started(id) => write!(f, "SupervisorReply::Started({id:?})"),
+            Response::StartedDynamic(_) => write!(f, "SupervisorReply::StartedDynamic(..)"),
+            Response::Done => write!(f, "SupervisorReply::Done"),
+            Response::Children(children) => {
+                write!(f, "SupervisorReply::Children({} children)", children.len())
+            }
+            Response::Count(_) => write!(f, "SupervisorReply::Count(..)"),
+            Response::Child(cell) => {
+                write!(f, "SupervisorReply::Child({:?})", cell.as_ref().map(|cell| cell.id()))
+            }
+            Response::Health(..) => write!(f, "SupervisorReply::Health(..)"),
+            Response::Failed(error) => write!(f, "SupervisorReply::Failed({error})"),
+        }
+    }
 }
 
 struct Slot {
@@ -554,6 +594,10 @@ impl Supervisor {
     /// Spawns a supervisor and starts its children; fails, with every child it started
     /// stopped again, if one of them fails to start.
     ///
+    /// # Panics
+    ///
+    /// Outside a Tokio runtime: the supervisor and its children run as Tokio tasks.
+    ///
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use airssys_rt::supervisor::{Strategy, Supervisor, SupervisorSpec};
@@ -572,6 +616,10 @@ impl Supervisor {
 
     /// [`start`](Self::start) with spawn options (a name). A supervisor's mailbox is always
     /// unbounded, whatever the options say.
+    ///
+    /// # Panics
+    ///
+    /// Outside a Tokio runtime: the supervisor and its children run as Tokio tasks.
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
@@ -1345,6 +1393,11 @@ impl fmt::Debug for Supervisor {
 ///
 /// Calls wait as long as the supervisor takes (stopping a child may take its shutdown time),
 /// and fail with [`SupervisorError::NotRunning`] if the supervisor has ended.
+///
+/// # Panics
+///
+/// Every call, when awaited outside a Tokio runtime with its timer enabled: each is an
+/// [`ask`](crate::ActorRef::ask) of the supervisor.
 ///
 /// ```
 /// # use airssys_rt::prelude::*;

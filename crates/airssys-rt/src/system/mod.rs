@@ -198,6 +198,10 @@ impl ActorSystem {
     ///
     /// Returns once [`pre_start`](Actor::pre_start) has succeeded.
     ///
+    /// # Panics
+    ///
+    /// Outside a Tokio runtime: the actor runs as a Tokio task.
+    ///
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # async fn spawn<A: Actor<Args = ()>>(system: &ActorSystem) -> Result<(), SpawnError> {
@@ -211,6 +215,10 @@ impl ActorSystem {
     /// Spawns an actor registered under `name`, so that [`lookup`](Self::lookup) finds it. The
     /// registration keeps it alive until it is stopped, and goes away when it ends. A name that
     /// is not valid (see [`check_name`]) fails the spawn with [`SpawnError::InvalidName`].
+    ///
+    /// # Panics
+    ///
+    /// Outside a Tokio runtime: the actor runs as a Tokio task.
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
@@ -228,6 +236,10 @@ impl ActorSystem {
     }
 
     /// Spawns an actor with the given options.
+    ///
+    /// # Panics
+    ///
+    /// Outside a Tokio runtime: the actor runs as a Tokio task.
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
@@ -375,6 +387,10 @@ impl ActorSystem {
     /// [message budget](SystemBuilder::message_budget) is over (issue
     /// [`OverBudget`](crate::monitoring::health::HealthIssue::OverBudget)). See
     /// [`monitoring::health`](crate::monitoring::health).
+    ///
+    /// # Panics
+    ///
+    /// Outside a Tokio runtime with its timer enabled: each supervisor is asked, with a timeout.
     ///
     /// ```
     /// use airssys_rt::monitoring::health::HealthStatus;

@@ -12,7 +12,7 @@
 //! [`tell`](ActorRef::tell)'s is. A timer is a sender of its own: the ticks of one interval
 //! arrive in order, and there is no order between a timer's message and other senders'.
 //!
-//! The exact rules (`K1`, `K2`, ... in `docs/semantics.md`):
+//! The exact rules (`K1`, `K2`, ... in [`semantics`](crate::semantics)):
 //!
 //! * **Firing.** A one-shot timer sends its message once, no earlier than `delay` after it was
 //!   set, on Tokio's clock (so `tokio::time::pause` and `advance` drive it in tests). An

@@ -1,0 +1,189 @@
+//! The AirsSys workspace standards that a check can hold, over every `.rs` file of the
+//! workspace: §2.1 imports in three groups, §3.2 no `SystemTime` (timestamps are
+//! `chrono::DateTime<Utc>`), §4.3 no implementation in a `mod.rs`. A failure names each file
+//! and line that breaks the rule.
+
+use airssys_workspace_checks::imports::group_violations;
+use airssys_workspace_checks::{rust_sources, Source};
+
+/// The `mod.rs` files that still hold implementation, while it moves out. The list only
+/// shrinks: a file listed here that no longer holds code (or no longer exists) fails the check
+/// too, so that its entry is deleted with the code.
+const KNOWN_EXCEPTIONS: &[&str] = &[
+    "crates/airssys-rt/src/actor/mod.rs",
+    "crates/airssys-rt/src/broker/mod.rs",
+    "crates/airssys-rt/src/dead_letter/mod.rs",
+    "crates/airssys-rt/src/mailbox/mod.rs",
+    "crates/airssys-rt/src/message/mod.rs",
+    "crates/airssys-rt/src/pg/mod.rs",
+    "crates/airssys-rt/src/registry/mod.rs",
+    "crates/airssys-rt/src/router/mod.rs",
+    "crates/airssys-rt/src/signal/mod.rs",
+    "crates/airssys-rt/src/supervisor/mod.rs",
+    "crates/airssys-rt/src/system/mod.rs",
+    "crates/airssys-rt/src/timer/mod.rs",
+    "crates/airssys-rt/tests/common/mod.rs",
+];
+
+/// Every `.rs` file of the workspace: sources, tests, benches and examples of each crate.
+fn workspace_sources() -> Vec<Source> {
+    let sources = rust_sources("crates");
+    assert!(
+        sources.iter().any(|source| source.path.ends_with("airssys-rt/src/lib.rs")),
+        "the workspace's sources were not found"
+    );
+    sources
+}
+
+fn report(rule: &str, found: &[String]) {
+    assert!(found.is_empty(), "{rule}:\n{}", found.join("\n"));
+}
+
+// ---------------------------------------------------------------- §2.1
+
+#[test]
+fn s2_1_imports_are_in_three_groups_std_third_party_this_crate() {
+    let mut found = Vec::new();
+    for source in workspace_sources() {
+        for (line, problem) in group_violations(&source.text) {
+            found.push(format!("{}:{line}: {problem}", source.path));
+        }
+    }
+    report(
+        "§2.1 imports in three groups (fix: `cargo run -p airssys-workspace-checks --bin \
+         group-imports && cargo fmt --all`)",
+        &found,
+    );
+}
+
+// ---------------------------------------------------------------- §3.2
+
+#[test]
+fn s3_2_no_system_time_timestamps_are_chrono() {
+    // Spelled in two halves so that this file does not find itself.
+    let needle = concat!("System", "Time");
+    let mut found = Vec::new();
+    for source in workspace_sources() {
+        for (index, line) in source.text.lines().enumerate() {
+            if line.contains(needle) && !line.trim_start().starts_with("//") {
+                found.push(format!("{}:{}: {}", source.path, index + 1, line.trim()));
+            }
+        }
+    }
+    report(
+        &format!("§3.2 timestamps are chrono::DateTime<Utc>, never std::time::{needle}"),
+        &found,
+    );
+}
+
+// ---------------------------------------------------------------- §4.3
+
+#[test]
+fn s4_3_a_mod_rs_holds_no_implementation() {
+    let mut found = Vec::new();
+    let mut with_code = Vec::new();
+    for source in workspace_sources() {
+        if !source.path.ends_with("/mod.rs") {
+            continue;
+        }
+        let code = implementation_lines(&source.text);
+        if code.is_empty() {
+            continue;
+        }
+        with_code.push(source.path.clone());
+        if !KNOWN_EXCEPTIONS.contains(&source.path.as_str()) {
+            let (line, text) = &code[0];
+            found.push(format!(
+                "{}:{line}: `{text}` ({} implementation lines in all)",
+                source.path,
+                code.len()
+            ));
+        }
+    }
+    for listed in KNOWN_EXCEPTIONS {
+        if !with_code.iter().any(|path| path == listed) {
+            found.push(format!(
+                "{listed}: listed in KNOWN_EXCEPTIONS but holds no implementation (or is gone): \
+                 delete its entry"
+            ));
+        }
+    }
+    report("§4.3 a mod.rs holds only module docs, declarations and re-exports", &found);
+}
+
+#[test]
+fn s4_3_the_check_sees_items_and_skips_cfg_test() {
+    let text = "//! Docs.\n\nmod inner;\npub use inner::Thing;\n\n#[cfg(test)]\nmod tests {\n    \
+                fn helper() {}\n}\n\npub(crate) const LIMIT: usize = 3;\nimpl Thing {}\n";
+    let found: Vec<usize> = implementation_lines(text).into_iter().map(|(line, _)| line).collect();
+    assert_eq!(found, [11, 12]);
+    assert!(implementation_lines("//! Docs.\npub mod a;\npub use a::B;\n").is_empty());
+}
+
+/// The 1-based lines of a source that start an item other than a module declaration or a
+/// `use`: `fn`, `struct`, `enum`, `union`, `impl`, `trait`, `const`, `static`, `type`,
+/// `macro_rules!`, at any depth, except in an item under `#[cfg(test)]`.
+fn implementation_lines(text: &str) -> Vec<(usize, String)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut found = Vec::new();
+    let mut index = 0;
+    while index < lines.len() {
+        let line = lines[index];
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("#[cfg(test)]") {
+            index = end_of_item(&lines, index) + 1;
+            continue;
+        }
+        if !trimmed.starts_with("//") && starts_implementation(trimmed) {
+            found.push((index + 1, trimmed.to_owned()));
+        }
+        index += 1;
+    }
+    found
+}
+
+/// The index of the last line of the item that the attribute at `attribute` applies to: a
+/// one-line item ends with `;`, a braced one at the `}` at the attribute's indentation.
+fn end_of_item(lines: &[&str], attribute: usize) -> usize {
+    let indent = lines[attribute].len() - lines[attribute].trim_start().len();
+    let closing = format!("{}}}", " ".repeat(indent));
+    let mut index = attribute + 1;
+    while index < lines.len() {
+        let line = lines[index];
+        if line.trim_end() == closing || (index == attribute + 1 && line.trim_end().ends_with(';'))
+        {
+            return index;
+        }
+        index += 1;
+    }
+    lines.len()
+}
+
+fn starts_implementation(line: &str) -> bool {
+    let mut words = line.split_whitespace().peekable();
+    if words.peek().is_some_and(|word| word.starts_with("pub")) {
+        let visibility = words.next().unwrap_or_default();
+        // `pub(in path)` is two words.
+        if visibility.starts_with("pub(in") {
+            words.next();
+        }
+    }
+    while let Some(word) = words.next() {
+        match word {
+            "async" | "unsafe" | "default" | "extern" => {}
+            "const" => {
+                // `const fn` goes on to `fn`; a `const` item is implementation itself.
+                if !words.peek().is_some_and(|next| matches!(*next, "fn" | "unsafe" | "async")) {
+                    return true;
+                }
+            }
+            "fn" | "struct" | "enum" | "union" | "trait" | "static" | "type" => return true,
+            _ if word.starts_with("impl") && (word == "impl" || word.starts_with("impl<")) => {
+                return true
+            }
+            _ if word.starts_with("\"") => {} // the ABI of `extern "C"`
+            _ => return word.starts_with("macro_rules!"),
+        }
+    }
+    false
+}
