@@ -42,7 +42,7 @@ fn report(rule: &str, found: &[String]) {
 // ---------------------------------------------------------------- §2.1
 
 #[test]
-fn s2_1_imports_are_in_three_groups_std_third_party_this_crate() {
+fn standard_2_1_imports_are_in_three_groups_std_third_party_this_crate() {
     let mut found = Vec::new();
     for source in workspace_sources() {
         for (line, problem) in group_violations(&source.text) {
@@ -59,7 +59,7 @@ fn s2_1_imports_are_in_three_groups_std_third_party_this_crate() {
 // ---------------------------------------------------------------- §3.2
 
 #[test]
-fn s3_2_no_system_time_timestamps_are_chrono() {
+fn standard_3_2_no_system_time_timestamps_are_chrono() {
     // Spelled in two halves so that this file does not find itself.
     let needle = concat!("System", "Time");
     let mut found = Vec::new();
@@ -79,7 +79,7 @@ fn s3_2_no_system_time_timestamps_are_chrono() {
 // ---------------------------------------------------------------- §4.3
 
 #[test]
-fn s4_3_a_mod_rs_holds_no_implementation() {
+fn standard_4_3_a_mod_rs_holds_no_implementation() {
     let mut found = Vec::new();
     let mut with_code = Vec::new();
     for source in workspace_sources() {
@@ -112,7 +112,7 @@ fn s4_3_a_mod_rs_holds_no_implementation() {
 }
 
 #[test]
-fn s4_3_the_check_sees_items_and_skips_cfg_test() {
+fn standard_4_3_the_check_sees_items_and_skips_cfg_test() {
     let text = "//! Docs.\n\nmod inner;\npub use inner::Thing;\n\n#[cfg(test)]\nmod tests {\n    \
                 fn helper() {}\n}\n\npub(crate) const LIMIT: usize = 3;\nimpl Thing {}\n";
     let found: Vec<usize> = implementation_lines(text).into_iter().map(|(line, _)| line).collect();
