@@ -12,7 +12,8 @@
 //!
 //! A supervisor gives up when restarts come too fast: more than
 //! [`max_restarts`](SupervisorSpec::intensity) within its `period` (OTP's default: 1 in 5 s).
-//! It then stops all its children and ends with [`ExitReason::Shutdown`]; its own supervisor
+//! It then stops all its children and ends with
+//! [`ExitReason::Shutdown`](crate::ExitReason::Shutdown); its own supervisor
 //! sees that end and applies its strategy in turn: failures escalate up the tree. A restart
 //! whose start fails counts as a restart too.
 //!

@@ -28,6 +28,11 @@ use crate::timer::TimerRef;
 /// The supervisor actor. Start one with [`Supervisor::start`], or as a child with
 /// [`ChildSpec::supervisor`](super::ChildSpec::supervisor); talk to it through a
 /// [`SupervisorRef`].
+///
+/// Its message type ([`Actor::Msg`]) is its own: only a [`SupervisorMsg`], which a
+/// [`SupervisorRef`] makes, converts into it, and the notes the supervisor sends itself stay
+/// out of anyone else's reach. An `ActorRef<Supervisor>` serves for its id, its state and its
+/// end.
 pub struct Supervisor {
     pub(super) strategy: Strategy,
     pub(super) max_restarts: u32,
