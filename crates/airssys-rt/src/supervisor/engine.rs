@@ -242,11 +242,11 @@ impl Supervisor {
         generation
     }
 
-    /// Cancels the timer of a pending restart that no child waits for any more.
+    /// Aborts the timer of a pending restart that no child waits for any more.
     pub(super) fn release_generation(&mut self, generation: u64) {
         if !self.children.iter().any(|slot| slot.restarting == Some(generation)) {
             if let Some(timer) = self.timers.remove(&generation) {
-                timer.cancel();
+                timer.abort();
             }
         }
     }
@@ -256,11 +256,21 @@ impl Supervisor {
         crate::actor::trace_guarded(
             || tracing::info!(supervisor = %ctx.id(), ?delay, "restart backed off"),
         );
-        // A timer on the supervisor itself: cancelled when it ends (T18), and, as every timer,
-        // it holds a sender on it until it fires (K6).
-        let timer = ctx.send_after(delay, Mail::note(Note::Retry(generation)));
-        if let Some(previous) = self.timers.insert(generation, timer) {
-            previous.cancel();
+        // Not `Context::send_after`: a timer of `timer` holds a sender on its actor (K6), and a
+        // pending restart must not keep alive a supervisor that nobody holds any more (A9):
+        // dropped with its last handle, it ends at once, not once its child's backoff is over
+        // (and after restarting the child only to stop it). `timer` has no timer that holds
+        // its actor weakly; this one does. `tell` waits for room rather than lose the retry,
+        // should the mailbox be bounded.
+        let supervisor = ctx.weak_ref();
+        let timer = tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            if let Some(supervisor) = supervisor.upgrade() {
+                let _ = supervisor.tell(Mail::note(Note::Retry(generation))).await;
+            }
+        });
+        if let Some(previous) = self.timers.insert(generation, timer.abort_handle()) {
+            previous.abort();
         }
     }
 

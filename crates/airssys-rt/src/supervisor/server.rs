@@ -9,6 +9,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::time::Duration;
 
+use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 use super::admin::{Request, Response};
@@ -23,7 +24,6 @@ use crate::mailbox::MailboxConfig;
 use crate::monitoring::health::CheckOutcome;
 use crate::signal::ExitSignal;
 use crate::system::{ActorSystem, SpawnError, SpawnOptions};
-use crate::timer::TimerRef;
 
 /// The supervisor actor. Start one with [`Supervisor::start`], or as a child with
 /// [`ChildSpec::supervisor`](super::ChildSpec::supervisor); talk to it through a
@@ -45,9 +45,9 @@ pub struct Supervisor {
     /// Dynamic children started so far: the number in the next one's id.
     pub(super) dynamic_started: u64,
     pub(super) restart_generations: u64,
-    /// Pending delayed restarts by generation; cancelled when no child waits for them any
-    /// more, and when the supervisor ends.
-    pub(super) timers: HashMap<u64, TimerRef>,
+    /// Pending delayed restarts by generation; aborted when no child waits for them any more,
+    /// and when the supervisor ends.
+    pub(super) timers: HashMap<u64, AbortHandle>,
 }
 
 impl Supervisor {
@@ -216,7 +216,7 @@ impl Actor for Supervisor {
         // Before the children stop, which may take their shutdown time: a restart falling due
         // meanwhile would only be a dead letter.
         for (_, timer) in self.timers.drain() {
-            timer.cancel();
+            timer.abort();
         }
         self.terminate_all(ctx).await;
         Ok(())
