@@ -1,16 +1,215 @@
-//! Child specifications: what a supervisor starts, and how it treats it.
+//! Specifications: a supervisor's (strategy, intensity, children) and each child's (what the
+//! supervisor starts, and how it treats it).
 
+use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Supervisor, SupervisorError, SupervisorSpec};
-use crate::actor::{Actor, ActorRef, ErasedCell};
+use super::{Child, Supervisor, SupervisorError};
+use crate::actor::Actor;
 use crate::monitoring::health::HealthCheck;
 use crate::registry::check_name;
 use crate::system::{ActorSystem, SpawnError, SpawnOptions};
+
+/// Which children a supervisor restarts when one of them ends and must be restarted.
+///
+/// ```
+/// use airssys_rt::supervisor::Strategy;
+/// let strategy = Strategy::RestForOne;
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Strategy {
+    /// Only the child that ended.
+    OneForOne,
+    /// All children: the others are stopped first, in reverse start order.
+    OneForAll,
+    /// The child that ended and those started after it.
+    RestForOne,
+    /// Dynamic children of one kind, made at run time from the supervisor's
+    /// [`ChildTemplate`] by [`SupervisorRef::start_dynamic`](super::SupervisorRef::start_dynamic);
+    /// restarted one for one.
+    SimpleOneForOne,
+}
+
+/// When a supervisor ends by itself because of its significant children
+/// ([`ChildSpec::significant`]), as OTP's `auto_shutdown`.
+///
+/// ```
+/// use airssys_rt::supervisor::AutoShutdown;
+/// assert_eq!(AutoShutdown::default(), AutoShutdown::Never);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum AutoShutdown {
+    /// Never: significant children are ordinary children.
+    #[default]
+    Never,
+    /// When any significant child ends by itself without being restarted.
+    AnySignificant,
+    /// When every significant child has ended by itself without being restarted.
+    AllSignificant,
+}
+
+/// A supervisor's configuration: strategy, restart intensity, children.
+///
+/// ```
+/// use std::time::Duration;
+/// use airssys_rt::supervisor::{Strategy, SupervisorSpec};
+/// let spec = SupervisorSpec::new(Strategy::OneForAll).intensity(3, Duration::from_secs(10));
+/// assert_eq!(spec.max_restarts(), 3);
+/// ```
+#[derive(Clone, Debug)]
+pub struct SupervisorSpec {
+    pub(super) strategy: Strategy,
+    pub(super) max_restarts: u32,
+    pub(super) period: Duration,
+    pub(super) children: Vec<ChildSpec>,
+    pub(super) auto_shutdown: AutoShutdown,
+    pub(super) template: Option<ChildTemplate>,
+}
+
+impl SupervisorSpec {
+    /// A supervisor with this strategy, OTP's default intensity (1 restart in 5 s) and no
+    /// children yet.
+    ///
+    /// ```
+    /// # use airssys_rt::supervisor::{Strategy, SupervisorSpec};
+    /// let spec = SupervisorSpec::new(Strategy::OneForOne);
+    /// assert_eq!((spec.max_restarts(), spec.period().as_secs()), (1, 5));
+    /// ```
+    pub fn new(strategy: Strategy) -> Self {
+        Self {
+            strategy,
+            max_restarts: 1,
+            period: Duration::from_secs(5),
+            children: Vec::new(),
+            auto_shutdown: AutoShutdown::Never,
+            template: None,
+        }
+    }
+
+    /// At most `max_restarts` restarts within any `period`; one more and the supervisor gives
+    /// up.
+    ///
+    /// ```
+    /// # use airssys_rt::supervisor::{Strategy, SupervisorSpec};
+    /// let spec = SupervisorSpec::new(Strategy::OneForOne).intensity(0, std::time::Duration::from_secs(1));
+    /// ```
+    pub fn intensity(mut self, max_restarts: u32, period: Duration) -> Self {
+        self.max_restarts = max_restarts;
+        self.period = period;
+        self
+    }
+
+    /// Adds a child, started after those added before it.
+    ///
+    /// ```
+    /// # use airssys_rt::supervisor::{ChildSpec, Strategy, SupervisorSpec};
+    /// let spec = SupervisorSpec::new(Strategy::OneForOne)
+    ///     .child(ChildSpec::supervisor("inner", SupervisorSpec::new(Strategy::OneForAll)));
+    /// ```
+    pub fn child(mut self, child: ChildSpec) -> Self {
+        self.children.push(child);
+        self
+    }
+
+    /// Sets when the supervisor ends because its significant children did.
+    ///
+    /// ```
+    /// # use airssys_rt::supervisor::{AutoShutdown, Strategy, SupervisorSpec};
+    /// let spec = SupervisorSpec::new(Strategy::OneForOne).auto_shutdown(AutoShutdown::AllSignificant);
+    /// ```
+    pub fn auto_shutdown(mut self, auto_shutdown: AutoShutdown) -> Self {
+        self.auto_shutdown = auto_shutdown;
+        self
+    }
+
+    /// The template of a [`Strategy::SimpleOneForOne`] supervisor's dynamic children.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::supervisor::{ChildTemplate, Strategy, SupervisorSpec};
+    /// # fn spec<A: Actor<Args = u32>>() -> SupervisorSpec {
+    /// SupervisorSpec::new(Strategy::SimpleOneForOne).template(ChildTemplate::worker::<A>())
+    /// # }
+    /// ```
+    pub fn template(mut self, template: ChildTemplate) -> Self {
+        self.template = Some(template);
+        self
+    }
+
+    /// The strategy.
+    ///
+    /// ```
+    /// # use airssys_rt::supervisor::{Strategy, SupervisorSpec};
+    /// assert_eq!(SupervisorSpec::new(Strategy::OneForAll).strategy(), Strategy::OneForAll);
+    /// ```
+    pub fn strategy(&self) -> Strategy {
+        self.strategy
+    }
+
+    /// The most restarts within a period.
+    ///
+    /// ```
+    /// # use airssys_rt::supervisor::{Strategy, SupervisorSpec};
+    /// assert_eq!(SupervisorSpec::new(Strategy::OneForAll).max_restarts(), 1);
+    /// ```
+    pub fn max_restarts(&self) -> u32 {
+        self.max_restarts
+    }
+
+    /// The period over which restarts are counted.
+    ///
+    /// ```
+    /// # use airssys_rt::supervisor::{Strategy, SupervisorSpec};
+    /// assert_eq!(SupervisorSpec::new(Strategy::OneForAll).period().as_secs(), 5);
+    /// ```
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+
+    /// Why a supervisor cannot start from this specification, if it cannot.
+    pub(super) fn refusal(&self) -> Option<SupervisorError> {
+        let dynamic = self.strategy == Strategy::SimpleOneForOne;
+        if dynamic && (self.template.is_none() || !self.children.is_empty()) {
+            return Some(SupervisorError::InvalidSpec(
+                "simple_one_for_one needs a template and no static children",
+            ));
+        }
+        if !dynamic && self.template.is_some() {
+            return Some(SupervisorError::InvalidSpec("only simple_one_for_one takes a template"));
+        }
+        if let Some(refusal) = self.children.iter().find_map(ChildSpec::refusal) {
+            return Some(refusal);
+        }
+        // Two children with one id would share a crash-report path, and the calls that name
+        // a child would reach only the first (OTP refuses `duplicate_child_name`).
+        let mut ids = HashSet::with_capacity(self.children.len());
+        let twice = self.children.iter().find(|child| !ids.insert(&*child.id))?;
+        Some(SupervisorError::DuplicateChildId(Arc::clone(&twice.id)))
+    }
+}
+
+impl Drop for SupervisorSpec {
+    /// Lets go of the specifications nested in this one one after another, not one inside
+    /// the other: a tree may be any depth (T19).
+    fn drop(&mut self) {
+        let mut children = std::mem::take(&mut self.children);
+        while let Some(child) = children.pop() {
+            let ChildSpec { start, subtree, .. } = child;
+            // The start function holds the subtree too: once it is gone, this may be the
+            // last hold, and the subtree's children are taken before it goes.
+            drop(start);
+            if let Some(mut subtree) = subtree {
+                if let Some(spec) = Arc::get_mut(&mut subtree) {
+                    children.append(&mut spec.children);
+                }
+            }
+        }
+    }
+}
 
 /// When a child that ended is started again.
 ///
@@ -66,44 +265,6 @@ pub enum ChildKind {
     Worker,
     /// A supervisor: a subtree.
     Supervisor,
-}
-
-/// A started child, as a start function returns it.
-///
-/// Made from any `ActorRef`: `Child::from(actor_ref)`. The supervisor holds it as a strong
-/// handle, so a child lives until the supervisor stops it (or it ends on its own).
-///
-/// ```
-/// # use airssys_rt::prelude::*;
-/// # use airssys_rt::supervisor::Child;
-/// # fn wrap<A: Actor>(actor: ActorRef<A>) -> Child {
-/// Child::from(actor)
-/// # }
-/// ```
-pub struct Child {
-    pub(crate) cell: Arc<dyn ErasedCell>,
-}
-
-impl<A: Actor> From<ActorRef<A>> for Child {
-    fn from(actor: ActorRef<A>) -> Self {
-        let cell: Arc<dyn ErasedCell> = actor.cell().clone();
-        // The supervisor's own hold replaces the handle's.
-        cell.hold_sender();
-        drop(actor);
-        Child { cell }
-    }
-}
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        self.cell.release_sender();
-    }
-}
-
-impl fmt::Debug for Child {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Child").field("id", &self.cell.id()).finish()
-    }
 }
 
 /// What a start function returns: the started child, `None` for "ignore" (the specification

@@ -1,0 +1,493 @@
+//! The administration calls (OTP's `handle_call`): what a [`SupervisorRef`] asks, the
+//! protocol it asks in ([`SupervisorMsg`], [`SupervisorReply`]), and how the supervisor
+//! answers each call.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::engine::Slot;
+use super::placement::ErasedChild;
+use super::server::Mail;
+use super::{ChildKind, ChildSpec, Restart, Strategy, Supervisor, SupervisorError};
+use crate::actor::{Actor, ActorId, ActorRef, Context};
+use crate::message::AskError;
+use crate::monitoring::health::HealthReport;
+
+/// A child as [`SupervisorRef::which_children`] reports it.
+///
+/// ```
+/// # use airssys_rt::supervisor::{ChildInfo, ChildStatus};
+/// fn running(children: &[ChildInfo]) -> usize {
+///     children.iter().filter(|c| c.status == ChildStatus::Running).count()
+/// }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ChildInfo {
+    /// Its id.
+    pub id: Arc<str>,
+    /// The running actor, if any.
+    pub actor: Option<ActorId>,
+    /// Running, restarting or stopped.
+    pub status: ChildStatus,
+    /// Worker or supervisor.
+    pub kind: ChildKind,
+}
+
+/// Whether a child has a running actor.
+///
+/// ```
+/// use airssys_rt::supervisor::ChildStatus;
+/// assert_ne!(ChildStatus::Running, ChildStatus::Stopped);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChildStatus {
+    /// It has a running actor.
+    Running,
+    /// Its restart failed and will be tried again.
+    Restarting,
+    /// It has none: terminated, ignored at start, or ended without a restart.
+    Stopped,
+}
+
+/// The counts [`SupervisorRef::count_children`] reports.
+///
+/// ```
+/// # use airssys_rt::supervisor::ChildCount;
+/// fn idle(count: &ChildCount) -> usize { count.specs - count.active }
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ChildCount {
+    /// Child specifications.
+    pub specs: usize,
+    /// Children with a running actor.
+    pub active: usize,
+    /// Specifications of supervisors.
+    pub supervisors: usize,
+    /// Specifications of workers.
+    pub workers: usize,
+}
+
+/// A request to a supervisor; made by [`SupervisorRef`]'s methods.
+pub struct SupervisorMsg(pub(super) Request);
+
+impl fmt::Debug for SupervisorMsg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("SupervisorMsg").field(&self.0).finish()
+    }
+}
+
+/// The administration calls. The supervisor's notes to itself are not among them: they are
+/// [`Note`](super::server::Note)s, which only the supervisor makes.
+pub(super) enum Request {
+    StartChild(ChildSpec),
+    Terminate(Arc<str>),
+    Restart(Arc<str>),
+    Delete(Arc<str>),
+    Which,
+    Count,
+    Child(Arc<str>),
+    StartDynamic(Box<dyn Any + Send>),
+    Health,
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Request::StartChild(spec) => f.debug_tuple("StartChild").field(&spec.id).finish(),
+            Request::Terminate(id) => f.debug_tuple("Terminate").field(id).finish(),
+            Request::Restart(id) => f.debug_tuple("Restart").field(id).finish(),
+            Request::Delete(id) => f.debug_tuple("Delete").field(id).finish(),
+            Request::Which => f.write_str("Which"),
+            Request::Count => f.write_str("Count"),
+            Request::Child(id) => f.debug_tuple("Child").field(id).finish(),
+            // The arguments are of the template's type, unknown here.
+            Request::StartDynamic(_) => f.debug_tuple("StartDynamic").finish_non_exhaustive(),
+            Request::Health => f.write_str("Health"),
+        }
+    }
+}
+
+/// A supervisor's answer; read by [`SupervisorRef`]'s methods.
+pub struct SupervisorReply(pub(super) Response);
+
+impl fmt::Debug for SupervisorReply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("SupervisorReply").field(&self.0).finish()
+    }
+}
+
+#[derive(Debug)]
+pub(super) enum Response {
+    Started(Option<ActorId>),
+    StartedDynamic(ChildInfo),
+    Done,
+    Children(Vec<ChildInfo>),
+    Count(ChildCount),
+    Child(Option<ErasedChild>),
+    /// This supervisor's node, with its child supervisors' nodes still to be asked for.
+    Health(HealthReport, Vec<(usize, SupervisorRef)>),
+    Failed(SupervisorError),
+}
+
+impl Supervisor {
+    /// Answers one administration call.
+    pub(super) async fn answer(&mut self, ctx: &mut Context<Self>, request: Request) -> Response {
+        let answer = match request {
+            Request::StartChild(spec) => self.start_child(ctx, spec).await,
+            Request::StartDynamic(args) => self.start_dynamic(ctx, args).await,
+            Request::Terminate(id) => self.terminate_child(ctx, id).await,
+            Request::Restart(id) => self.restart_child(ctx, id).await,
+            Request::Delete(id) => self.delete_child(id),
+            Request::Which => Ok(Response::Children(self.which_children())),
+            Request::Count => Ok(Response::Count(self.count_children())),
+            Request::Child(id) => Ok(Response::Child(self.running_child(&id))),
+            Request::Health => Ok(self.health_node()),
+        };
+        answer.unwrap_or_else(Response::Failed)
+    }
+
+    fn position(&self, id: &str) -> Option<usize> {
+        self.children.iter().position(|slot| &*slot.spec.id == id)
+    }
+
+    /// The child with this id, if it neither runs nor waits for a restart (what
+    /// `restart_child` and `delete_child` act on).
+    fn stopped_child(&self, id: Arc<str>) -> Result<usize, SupervisorError> {
+        let Some(index) = self.position(&id) else {
+            return Err(SupervisorError::NotFound(id));
+        };
+        let slot = &self.children[index];
+        if slot.running.is_some() {
+            return Err(SupervisorError::Running(id));
+        }
+        if slot.restarting.is_some() {
+            return Err(SupervisorError::Restarting(id));
+        }
+        Ok(index)
+    }
+
+    async fn start_child(
+        &mut self,
+        ctx: &mut Context<Self>,
+        spec: ChildSpec,
+    ) -> Result<Response, SupervisorError> {
+        if self.strategy == Strategy::SimpleOneForOne {
+            return Err(SupervisorError::InvalidSpec(
+                "a simple_one_for_one supervisor starts children with start_dynamic",
+            ));
+        }
+        if let Some(refusal) = spec.refusal() {
+            return Err(refusal);
+        }
+        if let Some(index) = self.position(&spec.id) {
+            let id = Arc::clone(&spec.id);
+            return Err(match self.children[index].actor() {
+                Some(actor) => SupervisorError::AlreadyStarted { id, actor },
+                None => SupervisorError::AlreadyPresent(id),
+            });
+        }
+        let id = Arc::clone(&spec.id);
+        self.children.push(Slot::new(spec));
+        let index = self.children.len() - 1;
+        match self.start_slot(ctx, index).await {
+            Ok(Some(actor)) => Ok(Response::Started(Some(actor))),
+            Ok(None) => {
+                // Ignored: the specification stays, but a temporary one would never run, and
+                // goes (as in OTP's code).
+                if self.children[index].spec.restart == Restart::Temporary {
+                    self.children.pop();
+                }
+                Ok(Response::Started(None))
+            }
+            Err(reason) => {
+                self.children.pop();
+                Err(SupervisorError::StartFailed { id, reason })
+            }
+        }
+    }
+
+    async fn start_dynamic(
+        &mut self,
+        ctx: &mut Context<Self>,
+        args: Box<dyn Any + Send>,
+    ) -> Result<Response, SupervisorError> {
+        let Some(template) = &self.template else {
+            return Err(SupervisorError::InvalidSpec(
+                "start_dynamic needs a simple_one_for_one supervisor with a template",
+            ));
+        };
+        self.dynamic_started += 1;
+        let id: Arc<str> = Arc::from(format!("dynamic-{}", self.dynamic_started));
+        let expected = template.args_type;
+        let Ok(spec) = template.child(Arc::clone(&id), args) else {
+            return Err(SupervisorError::WrongArgs { expected });
+        };
+        let kind = spec.kind;
+        self.children.push(Slot::new(spec));
+        let index = self.children.len() - 1;
+        match self.start_slot(ctx, index).await {
+            Ok(Some(actor)) => {
+                let status = ChildStatus::Running;
+                Ok(Response::StartedDynamic(ChildInfo { id, actor: Some(actor), status, kind }))
+            }
+            Ok(None) => {
+                // An ignored dynamic child keeps nothing: there is nothing to restart.
+                self.children.pop();
+                let status = ChildStatus::Stopped;
+                Ok(Response::StartedDynamic(ChildInfo { id, actor: None, status, kind }))
+            }
+            Err(reason) => {
+                self.children.pop();
+                Err(SupervisorError::StartFailed { id, reason })
+            }
+        }
+    }
+
+    async fn terminate_child(
+        &mut self,
+        ctx: &mut Context<Self>,
+        id: Arc<str>,
+    ) -> Result<Response, SupervisorError> {
+        let Some(index) = self.position(&id) else {
+            return Err(SupervisorError::NotFound(id));
+        };
+        self.terminate_slot(ctx, index).await;
+        if let Some(generation) = self.children[index].restarting.take() {
+            self.release_generation(generation);
+        }
+        if self.children[index].spec.restart == Restart::Temporary
+            || self.strategy == Strategy::SimpleOneForOne
+        {
+            self.children.remove(index);
+        }
+        Ok(Response::Done)
+    }
+
+    async fn restart_child(
+        &mut self,
+        ctx: &mut Context<Self>,
+        id: Arc<str>,
+    ) -> Result<Response, SupervisorError> {
+        let index = self.stopped_child(Arc::clone(&id))?;
+        match self.start_slot(ctx, index).await {
+            Ok(_) => Ok(Response::Started(self.children[index].actor())),
+            Err(reason) => Err(SupervisorError::StartFailed { id, reason }),
+        }
+    }
+
+    fn delete_child(&mut self, id: Arc<str>) -> Result<Response, SupervisorError> {
+        let index = self.stopped_child(id)?;
+        self.children.remove(index);
+        Ok(Response::Done)
+    }
+
+    fn which_children(&self) -> Vec<ChildInfo> {
+        let info = |slot: &Slot| ChildInfo {
+            id: Arc::clone(&slot.spec.id),
+            actor: slot.actor(),
+            status: match (&slot.running, slot.restarting) {
+                (Some(_), _) => ChildStatus::Running,
+                (None, Some(_)) => ChildStatus::Restarting,
+                (None, None) => ChildStatus::Stopped,
+            },
+            kind: slot.spec.kind,
+        };
+        self.children.iter().map(info).collect()
+    }
+
+    fn count_children(&self) -> ChildCount {
+        let supervisors =
+            self.children.iter().filter(|slot| slot.spec.kind == ChildKind::Supervisor).count();
+        ChildCount {
+            specs: self.children.len(),
+            active: self.children.iter().filter(|slot| slot.running.is_some()).count(),
+            supervisors,
+            workers: self.children.len() - supervisors,
+        }
+    }
+
+    fn running_child(&self, id: &str) -> Option<ErasedChild> {
+        let index = self.position(id)?;
+        self.children[index].running.as_ref().map(|child| child.erased())
+    }
+}
+
+/// A handle to a supervisor, with OTP's administration calls.
+///
+/// Calls wait as long as the supervisor takes (stopping a child may take its shutdown time),
+/// and fail with [`SupervisorError::NotRunning`] if the supervisor has ended.
+///
+/// # Panics
+///
+/// Every call, when awaited outside a Tokio runtime with its timer enabled: each is an
+/// [`ask`](crate::ActorRef::ask) of the supervisor.
+///
+/// ```
+/// # use airssys_rt::prelude::*;
+/// # use airssys_rt::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
+/// # struct Worker;
+/// # impl Actor for Worker {
+/// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
+/// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
+/// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// # }
+/// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let system = ActorSystem::new();
+/// let supervisor = Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await?;
+/// supervisor.start_child(ChildSpec::worker::<Worker>("w", ())).await?;
+/// supervisor.terminate_child("w").await?;
+/// supervisor.restart_child("w").await?;
+/// supervisor.terminate_child("w").await?;
+/// supervisor.delete_child("w").await?;
+/// assert!(supervisor.which_children().await?.is_empty());
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct SupervisorRef {
+    pub(super) actor: ActorRef<Supervisor>,
+}
+
+impl From<ActorRef<Supervisor>> for SupervisorRef {
+    fn from(actor: ActorRef<Supervisor>) -> Self {
+        Self { actor }
+    }
+}
+
+/// Long enough to never end a supervisor call, which waits as OTP's does: as long as it takes.
+const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+impl SupervisorRef {
+    /// The supervisor's actor handle.
+    ///
+    /// ```
+    /// # fn id(s: &airssys_rt::supervisor::SupervisorRef) -> airssys_rt::ActorId { s.actor().id() }
+    /// ```
+    pub fn actor(&self) -> &ActorRef<Supervisor> {
+        &self.actor
+    }
+
+    async fn call(&self, request: Request) -> Result<Response, SupervisorError> {
+        match self.actor.ask(Mail::from(SupervisorMsg(request))).timeout(FOREVER).await {
+            Ok(SupervisorReply(Response::Failed(error))) => Err(error),
+            Ok(SupervisorReply(response)) => Ok(response),
+            Err(AskError::Full(_) | AskError::Closed(_) | AskError::Dropped) => {
+                Err(SupervisorError::NotRunning)
+            }
+            Err(AskError::Stopped(_) | AskError::Timeout(_)) => Err(SupervisorError::NotRunning),
+            Err(AskError::CallingSelf(_)) => Err(SupervisorError::CallingSelf),
+        }
+    }
+
+    /// Adds a child and starts it; returns its actor, or `None` if its start said "ignore".
+    ///
+    /// ```
+    /// # use airssys_rt::supervisor::{ChildSpec, SupervisorRef, SupervisorError};
+    /// # async fn add(s: &SupervisorRef, spec: ChildSpec) -> Result<(), SupervisorError> {
+    /// let actor = s.start_child(spec).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_child(&self, spec: ChildSpec) -> Result<Option<ActorId>, SupervisorError> {
+        match self.call(Request::StartChild(spec)).await? {
+            Response::Started(actor) => Ok(actor),
+            _ => Err(SupervisorError::NotRunning),
+        }
+    }
+
+    /// Starts one more dynamic child of a [`Strategy::SimpleOneForOne`] supervisor from its
+    /// template, with these arguments (kept to restart it). Returns the child, with the id
+    /// to terminate it by.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::supervisor::{SupervisorRef, SupervisorError};
+    /// # async fn add<A: Actor<Args = u16>>(s: &SupervisorRef) -> Result<(), SupervisorError> {
+    /// let child = s.start_dynamic::<A>(8080).await?;
+    /// s.terminate_child(&child.id).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_dynamic<A: Actor>(
+        &self,
+        args: A::Args,
+    ) -> Result<ChildInfo, SupervisorError> {
+        match self.call(Request::StartDynamic(Box::new(args))).await? {
+            Response::StartedDynamic(child) => Ok(child),
+            _ => Err(SupervisorError::NotRunning),
+        }
+    }
+
+    /// Stops a child, keeping its specification (a temporary child's goes with it).
+    ///
+    /// ```
+    /// # async fn stop(s: &airssys_rt::supervisor::SupervisorRef) { let _ = s.terminate_child("w").await; }
+    /// ```
+    pub async fn terminate_child(&self, id: &str) -> Result<(), SupervisorError> {
+        self.call(Request::Terminate(id.into())).await.map(drop)
+    }
+
+    /// Starts a stopped child again from its specification.
+    ///
+    /// ```
+    /// # async fn again(s: &airssys_rt::supervisor::SupervisorRef) { let _ = s.restart_child("w").await; }
+    /// ```
+    pub async fn restart_child(&self, id: &str) -> Result<Option<ActorId>, SupervisorError> {
+        match self.call(Request::Restart(id.into())).await? {
+            Response::Started(actor) => Ok(actor),
+            _ => Err(SupervisorError::NotRunning),
+        }
+    }
+
+    /// Removes the specification of a child that is not running.
+    ///
+    /// ```
+    /// # async fn forget(s: &airssys_rt::supervisor::SupervisorRef) { let _ = s.delete_child("w").await; }
+    /// ```
+    pub async fn delete_child(&self, id: &str) -> Result<(), SupervisorError> {
+        self.call(Request::Delete(id.into())).await.map(drop)
+    }
+
+    /// Every child, in start order.
+    ///
+    /// ```
+    /// # async fn list(s: &airssys_rt::supervisor::SupervisorRef) { let _ = s.which_children().await; }
+    /// ```
+    pub async fn which_children(&self) -> Result<Vec<ChildInfo>, SupervisorError> {
+        match self.call(Request::Which).await? {
+            Response::Children(children) => Ok(children),
+            _ => Err(SupervisorError::NotRunning),
+        }
+    }
+
+    /// How many children there are, and of which kind.
+    ///
+    /// ```
+    /// # async fn count(s: &airssys_rt::supervisor::SupervisorRef) { let _ = s.count_children().await; }
+    /// ```
+    pub async fn count_children(&self) -> Result<ChildCount, SupervisorError> {
+        match self.call(Request::Count).await? {
+            Response::Count(count) => Ok(count),
+            _ => Err(SupervisorError::NotRunning),
+        }
+    }
+
+    /// The running actor of a child, as a handle of its type: `None` if it is not running or
+    /// is of another type.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # async fn talk<A: Actor<Msg = ()>>(s: &airssys_rt::supervisor::SupervisorRef) {
+    /// if let Ok(Some(worker)) = s.child::<A>("w").await {
+    ///     let _ = worker.tell(()).await;
+    /// }
+    /// # }
+    /// ```
+    pub async fn child<A: Actor>(&self, id: &str) -> Result<Option<ActorRef<A>>, SupervisorError> {
+        let Response::Child(child) = self.call(Request::Child(id.into())).await? else {
+            return Err(SupervisorError::NotRunning);
+        };
+        Ok(child.and_then(ErasedChild::typed))
+    }
+}

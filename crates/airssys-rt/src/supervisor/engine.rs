@@ -1,0 +1,371 @@
+//! The restart engine: what a supervisor does when a child ends. Its restart type says whether
+//! the child is restarted, the strategy which children go with it, the intensity whether the
+//! supervisor gives up (and escalates to its own supervisor) instead; children stop in reverse
+//! start order and start in start order, after their backoff if they have one.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::health::Prober;
+use super::placement::{self, Child};
+use super::server::{Mail, Note};
+use super::{AutoShutdown, ChildSpec, Restart, Shutdown, Strategy, Supervisor, SupervisorError};
+use crate::actor::{ActorId, Context, ExitReason};
+use crate::monitoring::health::CheckRecord;
+use crate::system::SpawnError;
+
+/// One child of a supervisor: its specification, and what the supervisor knows of it.
+pub(super) struct Slot {
+    pub(super) spec: ChildSpec,
+    pub(super) running: Option<Child>,
+    /// The pending restart this child waits for, if any: a generation, so that a restart
+    /// cancelled by an administration call, or superseded, never starts it.
+    pub(super) restarting: Option<u64>,
+    /// Restarts in a row without a quiet period, for the backoff.
+    restarts_in_a_row: u32,
+    started_at: Option<Instant>,
+    /// Attempts to start this specification so far: the restart count of the next start's
+    /// crash reports.
+    starts: u32,
+    /// The running child's health checks, if its specification asks for them.
+    pub(super) checks: CheckRecord,
+    pub(super) prober: Option<Prober>,
+}
+
+impl Slot {
+    pub(super) fn new(spec: ChildSpec) -> Self {
+        Slot {
+            spec,
+            running: None,
+            restarting: None,
+            restarts_in_a_row: 0,
+            started_at: None,
+            starts: 0,
+            checks: CheckRecord::default(),
+            prober: None,
+        }
+    }
+
+    /// The backoff delay before this child's next restart, if it has a backoff.
+    fn backoff_delay(&mut self) -> Option<Duration> {
+        let backoff = self.spec.backoff?;
+        let quiet = self.started_at.is_some_and(|at| at.elapsed() >= backoff.resets_after());
+        self.restarts_in_a_row = if quiet { 1 } else { self.restarts_in_a_row.saturating_add(1) };
+        Some(backoff.jittered(self.restarts_in_a_row)).filter(|delay| !delay.is_zero())
+    }
+
+    pub(super) fn actor(&self) -> Option<ActorId> {
+        self.running.as_ref().map(Child::id)
+    }
+}
+
+impl Supervisor {
+    /// Starts the children of the specification, in order; if one fails, stops those started
+    /// and says which failed.
+    pub(super) async fn start_all(
+        &mut self,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), SupervisorError> {
+        for index in 0..self.children.len() {
+            if let Err(reason) = self.start_slot(ctx, index).await {
+                let id = Arc::clone(&self.children[index].spec.id);
+                self.terminate_all(ctx).await;
+                return Err(SupervisorError::StartFailed { id, reason });
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a restart; `false` if that is one too many for the intensity.
+    fn count_restart(&mut self) -> bool {
+        let now = Instant::now();
+        self.restarts.push_back(now);
+        while self.restarts.front().is_some_and(|at| now.duration_since(*at) > self.period) {
+            self.restarts.pop_front();
+        }
+        self.restarts.len() <= self.max_restarts as usize
+    }
+
+    /// Starts one child; its actor, or `None` if its start said "ignore".
+    pub(super) async fn start_slot(
+        &mut self,
+        ctx: &mut Context<Self>,
+        index: usize,
+    ) -> Result<Option<ActorId>, SpawnError> {
+        let Some(slot) = self.children.get_mut(index) else {
+            return Ok(None);
+        };
+        let restarts = slot.starts;
+        slot.starts = slot.starts.saturating_add(1);
+        let started = placement::start(ctx, &slot.spec, restarts).await?;
+        slot.restarting = None;
+        slot.started_at = Some(Instant::now());
+        slot.checks = CheckRecord::default();
+        slot.prober = None;
+        let Some(child) = started else {
+            return Ok(None);
+        };
+        placement::adopt(ctx, &child);
+        let actor = child.id();
+        if let Some(check) = slot.spec.health {
+            slot.prober = Some(Prober::start(ctx, &child, check));
+        }
+        slot.running = Some(child);
+        Ok(Some(actor))
+    }
+
+    pub(super) async fn terminate_slot(&mut self, ctx: &mut Context<Self>, index: usize) {
+        let Some(slot) = self.children.get_mut(index) else {
+            return;
+        };
+        // Probing ends with the child's stop (H2), not when the slot is next started or dropped.
+        slot.prober = None;
+        let Some(child) = slot.running.take() else {
+            return;
+        };
+        let shutdown = slot.spec.shutdown;
+        placement::terminate(ctx, &child, shutdown).await;
+    }
+
+    /// Stops every running child, the last started first.
+    pub(super) async fn terminate_all(&mut self, ctx: &mut Context<Self>) {
+        self.terminate_from(ctx, 0).await;
+    }
+
+    /// Stops the running children at `first` and after, the last started first. A run of
+    /// `BrutalKill` children next to each other is killed in that order and then waited for
+    /// together: nothing of theirs runs after a kill, so only the waiting is shared.
+    async fn terminate_from(&mut self, ctx: &mut Context<Self>, first: usize) {
+        let mut killed: Vec<Child> = Vec::new();
+        for index in (first..self.children.len()).rev() {
+            let slot = &mut self.children[index];
+            if slot.spec.shutdown == Shutdown::BrutalKill {
+                slot.prober = None;
+                if let Some(child) = slot.running.take() {
+                    placement::kill_for_shutdown(ctx, &child);
+                    killed.push(child);
+                }
+                continue;
+            }
+            for child in killed.drain(..) {
+                child.ended().await;
+            }
+            self.terminate_slot(ctx, index).await;
+        }
+        for child in killed {
+            child.ended().await;
+        }
+    }
+
+    /// A child ended (or was stopped for failed health checks): restarts it, and the children
+    /// its strategy takes with it, or gives up if that is one restart too many.
+    pub(super) async fn child_ended(
+        &mut self,
+        ctx: &mut Context<Self>,
+        index: usize,
+        reason: ExitReason,
+    ) {
+        let Some(slot) = self.children.get_mut(index) else {
+            return;
+        };
+        drop(slot.running.take());
+        slot.prober = None;
+        let spec = slot.spec.clone();
+        let restart = match spec.restart {
+            Restart::Permanent => true,
+            Restart::Transient => !reason.is_normal(),
+            Restart::Temporary => false,
+        };
+        // A temporary child's specification goes with it; so does a dynamic child's that is
+        // not restarted (as OTP's simple_one_for_one keeps no stopped children).
+        let dynamic = self.strategy == Strategy::SimpleOneForOne;
+        if spec.restart == Restart::Temporary || (dynamic && !restart) {
+            self.children.remove(index);
+        }
+        if !restart || ctx.system().is_shutting_down() {
+            // Every event of a supervisor goes through `trace_guarded`: the subscriber is user
+            // code, and its panic must not end the supervisor as it learns of an end (A11).
+            crate::actor::trace_guarded(
+                || tracing::debug!(supervisor = %ctx.id(), child = &*spec.id, %reason, "child ended"),
+            );
+            if spec.significant && !restart {
+                self.significant_ended(ctx, &spec.id);
+            }
+            return;
+        }
+        if !self.count_restart() {
+            self.give_up(ctx, &spec.id, &reason).await;
+            return;
+        }
+        crate::actor::trace_guarded(|| {
+            tracing::warn!(
+                supervisor = %ctx.id(),
+                child = &*spec.id,
+                %reason,
+                restarts = self.restarts.len(),
+                "restarting child"
+            )
+        });
+        ctx.system().counters().count_restart();
+        let delay = self.children[index].backoff_delay();
+        let (first, end) = match self.strategy {
+            Strategy::OneForOne | Strategy::SimpleOneForOne => (index, index + 1),
+            Strategy::OneForAll => (0, self.children.len()),
+            Strategy::RestForOne => (index, self.children.len()),
+        };
+        if end - first > 1 {
+            self.terminate_from(ctx, first).await;
+            self.drop_temporary_from(first);
+        }
+        let generation = self.mark_restarting(first, self.children.len().min(end));
+        match delay {
+            Some(delay) => self.restart_later(ctx, generation, delay),
+            None => self.start_marked(ctx, generation).await,
+        }
+    }
+
+    /// Marks the children in `first..end` that do not run as waiting for one new restart.
+    fn mark_restarting(&mut self, first: usize, end: usize) -> u64 {
+        self.restart_generations += 1;
+        let generation = self.restart_generations;
+        let mut superseded = Vec::new();
+        for slot in self.children.get_mut(first..end).into_iter().flatten() {
+            if slot.running.is_none() {
+                superseded.extend(slot.restarting.replace(generation));
+            }
+        }
+        for old in superseded {
+            self.release_generation(old);
+        }
+        generation
+    }
+
+    /// Aborts the timer of a pending restart that no child waits for any more.
+    pub(super) fn release_generation(&mut self, generation: u64) {
+        if !self.children.iter().any(|slot| slot.restarting == Some(generation)) {
+            if let Some(timer) = self.timers.remove(&generation) {
+                timer.abort();
+            }
+        }
+    }
+
+    /// Has the children marked with `generation` started after `delay`.
+    fn restart_later(&mut self, ctx: &mut Context<Self>, generation: u64, delay: Duration) {
+        crate::actor::trace_guarded(
+            || tracing::info!(supervisor = %ctx.id(), ?delay, "restart backed off"),
+        );
+        // Not `Context::send_after`: a timer of `timer` holds a sender on its actor (K6), and a
+        // pending restart must not keep alive a supervisor that nobody holds any more (A9):
+        // dropped with its last handle, it ends at once, not once its child's backoff is over
+        // (and after restarting the child only to stop it). `timer` has no timer that holds
+        // its actor weakly; this one does. `tell` waits for room rather than lose the retry,
+        // should the mailbox be bounded.
+        let supervisor = ctx.weak_ref();
+        let timer = tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            if let Some(supervisor) = supervisor.upgrade() {
+                let _ = supervisor.tell(Mail::note(Note::Retry(generation))).await;
+            }
+        });
+        if let Some(previous) = self.timers.insert(generation, timer.abort_handle()) {
+            previous.abort();
+        }
+    }
+
+    /// The timer of the restart `generation` fired.
+    pub(super) async fn retry(&mut self, ctx: &mut Context<Self>, generation: u64) {
+        if ctx.system().is_shutting_down() {
+            return;
+        }
+        self.timers.remove(&generation);
+        self.start_marked(ctx, generation).await;
+    }
+
+    /// Starts, in order, the children still marked with `generation`. A failed start counts as
+    /// a restart, and the rest are tried again (after the child's backoff, if it has one).
+    async fn start_marked(&mut self, ctx: &mut Context<Self>, generation: u64) {
+        let mut index = 0;
+        while index < self.children.len() {
+            if self.children[index].restarting != Some(generation) {
+                index += 1;
+                continue;
+            }
+            if let Err(error) = self.start_slot(ctx, index).await {
+                let id = Arc::clone(&self.children[index].spec.id);
+                crate::actor::trace_guarded(
+                    || tracing::error!(supervisor = %ctx.id(), child = &*id, %error, "restart failed"),
+                );
+                if !self.count_restart() {
+                    let reason = ExitReason::failed(error);
+                    self.give_up(ctx, &id, &reason).await;
+                    return;
+                }
+                ctx.system().counters().count_restart();
+                // A failed start is no quiet run: the next delay doubles.
+                self.children[index].started_at = None;
+                let delay = self.children[index].backoff_delay().unwrap_or(Duration::ZERO);
+                self.restart_later(ctx, generation, delay);
+                return;
+            }
+            index += 1;
+        }
+    }
+
+    /// Removes the temporary children at `first` and after: stopped by a group restart,
+    /// they are not started again.
+    fn drop_temporary_from(&mut self, first: usize) {
+        let mut index = first;
+        while index < self.children.len() {
+            if self.children[index].spec.restart == Restart::Temporary
+                && self.children[index].running.is_none()
+            {
+                self.children.remove(index);
+            } else {
+                index += 1;
+            }
+        }
+    }
+
+    /// A significant child ended by itself for good: end too, as the auto-shutdown says.
+    fn significant_ended(&mut self, ctx: &mut Context<Self>, child: &str) {
+        let end = match self.auto_shutdown {
+            AutoShutdown::Never => false,
+            AutoShutdown::AnySignificant => true,
+            // A child waiting out its backoff is still alive to its supervisor.
+            AutoShutdown::AllSignificant => !self.children.iter().any(|slot| {
+                slot.spec.significant && (slot.running.is_some() || slot.restarting.is_some())
+            }),
+        };
+        if end {
+            crate::actor::trace_guarded(
+                || tracing::info!(supervisor = %ctx.id(), child, "significant child ended: auto-shutdown"),
+            );
+            ctx.stop_with(ExitReason::Shutdown);
+        }
+    }
+
+    /// Restarts came too fast: stops every child and ends, which its own supervisor hears of
+    /// as any child's end (escalation).
+    async fn give_up(&mut self, ctx: &mut Context<Self>, child: &str, reason: &ExitReason) {
+        crate::actor::trace_guarded(|| {
+            tracing::error!(
+                supervisor = %ctx.id(),
+                child,
+                %reason,
+                restarts = self.restarts.len(),
+                max_restarts = self.max_restarts,
+                period = ?self.period,
+                "restart intensity reached: shutting down (escalating to the parent)"
+            )
+        });
+        ctx.system().counters().count_escalation();
+        if placement::parent(ctx).is_none() {
+            // No supervisor above to escalate to: the system's health report remembers it.
+            crate::monitoring::health::root_gave_up(ctx.system(), ctx.id(), ctx.name());
+        }
+        self.terminate_all(ctx).await;
+        ctx.stop_with(ExitReason::Shutdown);
+    }
+}

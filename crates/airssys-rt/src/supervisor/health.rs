@@ -1,0 +1,210 @@
+//! What a supervisor does for health: it probes the children whose specification asks for it,
+//! restarts one that fails too many checks in a row (H5), and answers for its part of a
+//! health report (H6, H7), which [`SupervisorRef::health`] puts together down the tree.
+
+use std::sync::Arc;
+
+use tokio::time::Instant;
+
+use super::admin::{Request, Response};
+use super::placement::{self, Child};
+use super::server::{Mail, Note};
+use super::{ChildKind, Supervisor, SupervisorMsg, SupervisorRef, SupervisorReply};
+use crate::actor::{ActorId, Context, ExitReason};
+use crate::message::AskError;
+use crate::monitoring::health::{
+    CheckOutcome, HealthCheck, HealthIssue, HealthReport, HealthStatus,
+};
+
+/// The task probing one child; aborted when dropped.
+pub(super) struct Prober(tokio::task::AbortHandle);
+
+impl Prober {
+    /// Starts the task probing a child as `check` says; it reports each outcome to the
+    /// supervisor, and ends with the child, or with the supervisor.
+    pub(super) fn start(ctx: &Context<Supervisor>, child: &Child, check: HealthCheck) -> Self {
+        let supervisor = ctx.weak_ref();
+        let actor = child.id();
+        let task = tokio::spawn(child.probing(check, move |outcome| {
+            // Unbounded: a supervisor's mailbox never refuses for room.
+            supervisor.upgrade().is_some_and(|supervisor| {
+                supervisor.try_tell(Mail::note(Note::Checked(actor, outcome))).is_ok()
+            })
+        }));
+        Prober(task.abort_handle())
+    }
+}
+
+impl Drop for Prober {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Supervisor {
+    /// Records a health check of a child; restarts the child, as after a crash, once it has
+    /// failed too many in a row (H5).
+    pub(super) async fn checked(
+        &mut self,
+        ctx: &mut Context<Self>,
+        actor: ActorId,
+        outcome: CheckOutcome,
+    ) {
+        // A late outcome for a child that has since ended or been replaced counts for nothing.
+        let Some(index) = self.children.iter().position(|slot| slot.actor() == Some(actor)) else {
+            return;
+        };
+        let slot = &mut self.children[index];
+        let Some(check) = slot.spec.health else {
+            return;
+        };
+        let Some(failure) = slot.checks.record(outcome, &check) else {
+            return;
+        };
+        let Some(child) = slot.running.take() else {
+            return;
+        };
+        slot.prober = None;
+        let reason = ExitReason::failed(failure);
+        crate::actor::trace_guarded(
+            || tracing::warn!(supervisor = %ctx.id(), child = &*slot.spec.id, actor = %actor, %reason, "child failed its health checks: stopping it"),
+        );
+        let shutdown = slot.spec.shutdown;
+        placement::terminate_with(ctx, &child, shutdown, reason.clone()).await;
+        drop(child);
+        self.child_ended(ctx, index, reason).await;
+    }
+
+    /// This supervisor's own node of a health report (H6, H7), and its running child
+    /// supervisors, whose nodes the caller asks them for.
+    pub(super) fn health_node(&self) -> Response {
+        let mut node = HealthReport::new(Arc::from(""), None, ChildKind::Supervisor);
+        let now = Instant::now();
+        let recent =
+            self.restarts.iter().filter(|at| now.duration_since(**at) <= self.period).count();
+        if recent > 0 {
+            node.flag(HealthStatus::Degraded, HealthIssue::Restarted(recent));
+        }
+        let mut subtrees = Vec::new();
+        for (index, slot) in self.children.iter().enumerate() {
+            let mut child =
+                HealthReport::new(Arc::clone(&slot.spec.id), slot.actor(), slot.spec.kind);
+            if slot.running.is_none() && slot.restarting.is_some() {
+                child.flag(HealthStatus::Failed, HealthIssue::Restarting);
+            }
+            if let Some(check) = &slot.spec.health {
+                slot.checks.report(check, &mut child);
+            }
+            if let (ChildKind::Supervisor, Some(running)) = (slot.spec.kind, &slot.running) {
+                if let Some(actor) = running.handle::<Supervisor>() {
+                    subtrees.push((index, SupervisorRef { actor }));
+                }
+            }
+            node.children.push(child);
+        }
+        Response::Health(node, subtrees)
+    }
+}
+
+impl SupervisorRef {
+    /// A health report of the tree below this supervisor: each node healthy, degraded or
+    /// failed, with its issues, rolled up as chapter H of the semantics says (see
+    /// [`crate::monitoring::health`]). Child supervisors are asked in turn, one after the other.
+    /// A supervisor that does not run (it gave up, or ended) is reported failed, with
+    /// [`HealthIssue::NotRunning`]; one that gives no answer within the system's
+    /// [`ask_timeout`](crate::SystemBuilder::ask_timeout), failed with
+    /// [`HealthIssue::NotAnswering`].
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::monitoring::health::HealthStatus;
+    /// # use airssys_rt::supervisor::{Strategy, Supervisor, SupervisorSpec};
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let supervisor = Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await?;
+    /// let report = supervisor.health().await;
+    /// assert_eq!(report.status, HealthStatus::Healthy);
+    /// println!("{report}");
+    /// supervisor.actor().stop();
+    /// supervisor.actor().wait_for_exit().await;
+    /// assert_eq!(supervisor.health().await.status, HealthStatus::Failed);
+    /// # Ok(()) }
+    /// ```
+    pub async fn health(&self) -> HealthReport {
+        // Depth first, with the way down kept here rather than on the stack: a tree may be
+        // any depth (T19). Each frame is a supervisor whose child supervisors are still to be
+        // asked; a finished frame's report replaces its node in its parent's.
+        let mut above: Vec<HealthFrame> = Vec::new();
+        let mut frame = HealthFrame::asked(self, None).await;
+        loop {
+            if let Some((index, subtree)) = frame.subtrees.next() {
+                let below = HealthFrame::asked(&subtree, Some(index)).await;
+                above.push(std::mem::replace(&mut frame, below));
+                continue;
+            }
+            let (index, report) = frame.finish();
+            match (above.pop(), index) {
+                (Some(mut parent), Some(index)) => {
+                    parent.replace(index, report);
+                    frame = parent;
+                }
+                _ => return report,
+            }
+        }
+    }
+}
+
+/// A supervisor's part of a health report being put together: its own node, with its
+/// children's nodes as it sees them, and its running child supervisors still to be asked.
+struct HealthFrame {
+    node: HealthReport,
+    children: Vec<HealthReport>,
+    subtrees: std::vec::IntoIter<(usize, SupervisorRef)>,
+    /// Its place among its parent's children; `None` for the supervisor asked first.
+    index: Option<usize>,
+}
+
+impl HealthFrame {
+    async fn asked(supervisor: &SupervisorRef, index: Option<usize>) -> Self {
+        // Bounded by the system's ask timeout, not waited for as long as it takes: a stuck
+        // supervisor is what a health report is for, and must not hang it.
+        let asked = supervisor.actor.ask(Mail::from(SupervisorMsg(Request::Health))).await;
+        let (mut node, subtrees) = match asked {
+            Ok(SupervisorReply(Response::Health(node, subtrees))) => (node, subtrees),
+            asked => {
+                let mut node = HealthReport::new(Arc::from(""), None, ChildKind::Supervisor);
+                let issue = match asked {
+                    Err(AskError::Timeout(_)) => HealthIssue::NotAnswering,
+                    _ => HealthIssue::NotRunning,
+                };
+                node.flag(HealthStatus::Failed, issue);
+                (node, Vec::new())
+            }
+        };
+        node.actor = Some(supervisor.actor.id());
+        let children = std::mem::take(&mut node.children);
+        HealthFrame { node, children, subtrees: subtrees.into_iter(), index }
+    }
+
+    /// Puts a child supervisor's own report in place of the node seen from here.
+    fn replace(&mut self, index: usize, mut below: HealthReport) {
+        let Some(child) = self.children.get_mut(index) else {
+            return;
+        };
+        // The parent's view of the child (its checks) joins the child's own.
+        below.id = Arc::clone(&child.id);
+        below.actor = below.actor.or(child.actor);
+        below.status = below.status.max(child.status);
+        below.issues.splice(0..0, child.issues.drain(..));
+        *child = below;
+    }
+
+    /// The finished report, with the children rolled up into it (H7), and its place.
+    fn finish(self) -> (Option<usize>, HealthReport) {
+        let HealthFrame { mut node, children, index, .. } = self;
+        for child in children {
+            node.adopt(child);
+        }
+        (index, node)
+    }
+}
