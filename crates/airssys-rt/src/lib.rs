@@ -69,19 +69,25 @@
 // A user's input must never reach a panic in the library; tests may unwrap freely.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod actor;
-pub mod broker;
-pub mod dead_letter;
-pub mod mailbox;
-pub mod message;
-pub mod monitoring;
-pub mod pg;
-pub mod registry;
-pub mod router;
-pub mod signal;
+// The layers, each importing only those below it: vocabulary -> kernel -> supervision and the
+// services -> routing -> telemetry views -> the prelude. The folders say which layer a file is
+// in; `crates/workspace-checks/tests/layering.rs` checks the imports. The public paths stay
+// one level deep (`airssys_rt::actor`, `airssys_rt::broker`, ...) whatever the folder.
+mod kernel;
+mod routing;
+mod services;
+mod vocabulary;
+
 pub mod supervisor;
-pub mod system;
-pub mod timer;
+pub mod telemetry;
+
+pub use kernel::{actor, dead_letter, mailbox, message, registry, signal, system};
+pub use routing::router;
+pub use services::{broker, pg, timer};
+
+/// The old name of [`telemetry`]: every `airssys_rt::monitoring::...` path still resolves.
+#[doc(hidden)]
+pub use telemetry as monitoring;
 
 pub use actor::{Actor, ActorId, ActorRef, ActorState, Context, ExitReason, WeakActorRef};
 pub use system::{ActorSystem, SystemBuilder};
@@ -99,7 +105,7 @@ pub mod prelude {
     pub use crate::broker::{Broker, BrokerError, Delivery, Publication, SubscriptionId};
     pub use crate::mailbox::{MailboxConfig, OverflowPolicy};
     pub use crate::message::{AskError, SendError};
-    pub use crate::monitoring::health::{Health, HealthCheck};
+    pub use crate::telemetry::health::{Health, HealthCheck};
     pub use crate::router::{Pool, PoolSpec, Router, Routing};
     pub use crate::signal::{DownNotice, ExitSignal, MonitorRef};
     pub use crate::supervisor::{
