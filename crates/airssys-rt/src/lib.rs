@@ -105,12 +105,12 @@ pub mod prelude {
     pub use crate::broker::{Broker, BrokerError, Delivery, Publication, SubscriptionId};
     pub use crate::mailbox::{MailboxConfig, OverflowPolicy};
     pub use crate::message::{AskError, SendError};
-    pub use crate::telemetry::health::{Health, HealthCheck};
     pub use crate::router::{Pool, PoolSpec, Router, Routing};
     pub use crate::signal::{DownNotice, ExitSignal, MonitorRef};
     pub use crate::supervisor::{
         ChildSpec, Restart, Strategy, Supervisor, SupervisorRef, SupervisorSpec,
     };
     pub use crate::system::{ActorSystem, SpawnError, SpawnOptions};
+    pub use crate::telemetry::health::{Health, HealthCheck};
     pub use crate::timer::TimerRef;
 }

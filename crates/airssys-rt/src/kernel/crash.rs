@@ -103,10 +103,9 @@ use std::time::SystemTime;
 
 use parking_lot::Mutex;
 
-use crate::kernel::actor::{Actor, ActorCell, ActorId, ErasedCell, ExitReason};
+use crate::kernel::actor::placement::StartResult;
+use crate::kernel::actor::{Actor, ActorCell, ActorId, ErasedCell, ExitReason, Supervision};
 use crate::kernel::mailbox::Ending;
-use crate::kernel::signal::Supervision;
-use crate::supervisor::StartResult;
 
 /// What an actor was doing when it ended abnormally: handling a message, or running a hook.
 ///
@@ -389,9 +388,9 @@ impl Doing {
 pub(crate) fn is_ordered_kill(ending: &Ending, reason: &ExitReason) -> bool {
     *reason == ExitReason::Killed
         && ending
-            .relations
+            .attachments
             .as_ref()
-            .and_then(|relations| relations.supervision.as_ref())
+            .and_then(|attachments| attachments.supervision.as_ref())
             .is_some_and(|held| held.kill_ordered)
 }
 
@@ -405,7 +404,7 @@ pub(crate) fn report_end<A: Actor>(
 ) {
     let name = ending.name.as_deref();
     let supervision =
-        ending.relations.as_ref().and_then(|relations| relations.supervision.as_ref());
+        ending.attachments.as_ref().and_then(|attachments| attachments.supervision.as_ref());
     if reason.is_normal() {
         tracing::debug!(actor = %cell.id, name, %reason, "actor stopped");
         return;

@@ -110,15 +110,16 @@ pub use spec::{
     Backoff, Child, ChildKind, ChildSpec, ChildTemplate, Restart, Shutdown, StartResult,
 };
 
+use crate::actor::{probe_loop, Supervision};
 use crate::actor::{Actor, ActorId, ActorRef, Context, ErasedCell, ExitReason};
 use crate::mailbox::MailboxConfig;
 use crate::message::AskError;
 use crate::monitoring::crash;
-use crate::monitoring::health::{
-    probe_loop, CheckOutcome, CheckRecord, HealthCheck, HealthIssue, HealthReport, HealthStatus,
-};
-use crate::signal::{ExitSignal, Supervision};
+use crate::signal::ExitSignal;
 use crate::system::{ActorSystem, SpawnError, SpawnOptions};
+use crate::vocabulary::{
+    CheckOutcome, CheckRecord, FallenRoots, HealthCheck, HealthIssue, HealthReport, HealthStatus,
+};
 
 /// Which children a supervisor restarts when one of them ends and must be restarted.
 ///
@@ -905,7 +906,7 @@ impl Supervisor {
         ctx.system().counters().count_escalation();
         if ctx.parent().is_none() {
             // No supervisor above to escalate to: the system's health report remembers it.
-            crate::monitoring::health::root_gave_up(ctx.system(), ctx.id(), ctx.name());
+            ctx.system().extension::<FallenRoots>().note(ctx.id(), ctx.name());
         }
         self.terminate_all(ctx).await;
         ctx.stop_with(ExitReason::Shutdown);

@@ -7,10 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Supervisor, SupervisorError, SupervisorSpec};
-use crate::actor::{Actor, ActorRef, ErasedCell};
-use crate::monitoring::health::HealthCheck;
+use crate::actor::Actor;
 use crate::registry::check_name;
-use crate::system::{ActorSystem, SpawnError, SpawnOptions};
+use crate::system::{ActorSystem, SpawnOptions};
+use crate::vocabulary::HealthCheck;
+
+// Kept by the kernel and the vocabulary, which the tree reports to; named here as always.
+pub use crate::kernel::actor::placement::{Child, StartResult};
+pub use crate::vocabulary::ChildKind;
 
 /// When a child that ended is started again.
 ///
@@ -53,62 +57,6 @@ impl Default for Shutdown {
         Self::Timeout(Duration::from_secs(5))
     }
 }
-
-/// Whether a child is a worker or a supervisor.
-///
-/// ```
-/// use airssys_rt::supervisor::ChildKind;
-/// assert_ne!(ChildKind::Worker, ChildKind::Supervisor);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ChildKind {
-    /// Any actor that is not a supervisor.
-    Worker,
-    /// A supervisor: a subtree.
-    Supervisor,
-}
-
-/// A started child, as a start function returns it.
-///
-/// Made from any `ActorRef`: `Child::from(actor_ref)`. The supervisor holds it as a strong
-/// handle, so a child lives until the supervisor stops it (or it ends on its own).
-///
-/// ```
-/// # use airssys_rt::prelude::*;
-/// # use airssys_rt::supervisor::Child;
-/// # fn wrap<A: Actor>(actor: ActorRef<A>) -> Child {
-/// Child::from(actor)
-/// # }
-/// ```
-pub struct Child {
-    pub(crate) cell: Arc<dyn ErasedCell>,
-}
-
-impl<A: Actor> From<ActorRef<A>> for Child {
-    fn from(actor: ActorRef<A>) -> Self {
-        let cell: Arc<dyn ErasedCell> = actor.cell().clone();
-        // The supervisor's own hold replaces the handle's.
-        cell.hold_sender();
-        drop(actor);
-        Child { cell }
-    }
-}
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        self.cell.release_sender();
-    }
-}
-
-impl fmt::Debug for Child {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Child").field("id", &self.cell.id()).finish()
-    }
-}
-
-/// What a start function returns: the started child, `None` for "ignore" (the specification
-/// stays, without a running child, as OTP's `ignore`), or why it could not start.
-pub type StartResult = Result<Option<Child>, SpawnError>;
 
 type StartFn =
     Arc<dyn Fn(ActorSystem) -> Pin<Box<dyn Future<Output = StartResult> + Send>> + Send + Sync>;

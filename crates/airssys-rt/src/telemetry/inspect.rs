@@ -43,12 +43,31 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
+
 use tokio::time::Instant;
 
 use crate::kernel::actor::{ActorId, ActorState};
 use crate::kernel::stats::{self, ActorFacts};
-use crate::telemetry::tree;
 use crate::kernel::system::ActorSystem;
+use crate::vocabulary::tree;
+
+impl ActorSystem {
+    /// A view of every live actor, placed under the supervisor that started it. See
+    /// [`monitoring::inspect`](crate::monitoring::inspect); an
+    /// [`Inspector`](crate::monitoring::inspect::Inspector) adds message rates.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() {
+    /// let system = airssys_rt::ActorSystem::new();
+    /// for root in &system.inspect().roots {
+    ///     print!("{}", root.render());
+    /// }
+    /// # }
+    /// ```
+    pub fn inspect(&self) -> SystemView {
+        view_of(self)
+    }
+}
 
 /// One live actor in a [`SystemView`], with the actors it supervises.
 ///
@@ -360,7 +379,7 @@ fn with_rates(
 }
 
 /// A view of `system` now, without rates.
-pub(crate) fn view_of(system: &ActorSystem) -> SystemView {
+fn view_of(system: &ActorSystem) -> SystemView {
     let taken_at = Instant::now();
     let cells = system.running_actors();
     let mut parents: HashMap<ActorId, Option<ActorId>> = HashMap::with_capacity(cells.len());

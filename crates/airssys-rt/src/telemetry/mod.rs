@@ -29,7 +29,6 @@
 
 pub mod health;
 pub mod inspect;
-mod tree;
 
 // Written by the kernel as the actors run; shown here with the views over them.
 pub use crate::kernel::{crash, stats, trace};

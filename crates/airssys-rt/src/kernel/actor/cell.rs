@@ -7,13 +7,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
+use super::Supervision;
 use super::{Actor, ActorId, ActorState, ExitReason};
 use crate::kernel::dead_letter::{DeadLetter, DeadLetterReason};
+use crate::kernel::mailbox::Attachments;
 use crate::kernel::mailbox::{
     BudgetPolicy, Mailbox, MailboxConfig, NameRefused, PushError, Pushed, Signal,
 };
 use crate::kernel::message::{answer_undelivered, Envelope, Undelivered};
-use crate::kernel::signal::{DownNotice, EndToken, ExitSignal, MonitorRef, OnEnd, Relations, Supervision};
+use crate::kernel::signal::{DownNotice, EndToken, ExitSignal, MonitorRef, OnEnd, Relations};
 use crate::kernel::system::ActorSystem;
 
 pub(crate) struct ActorCell<A: Actor> {
@@ -73,14 +75,14 @@ impl<A: Actor> ActorCell<A> {
 
     /// Tells every linked and monitoring actor that this one ended, and undoes what must not
     /// outlive it (memberships, subscriptions, timers).
-    pub(crate) fn signal_end(&self, relations: Option<Box<Relations>>, reason: &ExitReason) {
-        let Some(relations) = relations else {
+    pub(crate) fn signal_end(&self, attachments: Option<Box<Attachments>>, reason: &ExitReason) {
+        let Some(attachments) = attachments else {
             return;
         };
         // The idle timeout goes with them: it has nothing left to wake.
-        let Relations { links, watchers, watching, on_end, idle: _, supervision: _, probe: _ } =
-            *relations;
-        for work in on_end.into_values() {
+        let Attachments { relations, end_work, idle: _, supervision: _, probe: _ } = *attachments;
+        let Relations { links, watchers, watching } = relations;
+        for work in end_work.into_values() {
             work();
         }
         for link in links.into_values() {

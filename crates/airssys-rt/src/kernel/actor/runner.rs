@@ -7,14 +7,14 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use super::{Actor, ActorCell, ActorRef, ActorState, Context, ExitReason};
+use crate::kernel::crash::{self, Doing};
 use crate::kernel::dead_letter::DeadLetterReason;
 use crate::kernel::mailbox::{MailboxConfig, Next, Signal};
 use crate::kernel::message::{answer_undelivered, Envelope, Undelivered};
-use crate::kernel::crash::{self, Doing};
-use crate::kernel::stats::{self, ActorStats};
-use crate::kernel::trace::{self, ActorSpan};
 use crate::kernel::signal::ExitSignal;
+use crate::kernel::stats::{self, ActorStats};
 use crate::kernel::system::{ActorSystem, SpawnError};
+use crate::kernel::trace::{self, ActorSpan};
 
 /// Creates an actor: runs `pre_start` in the caller's task (so `spawn` returns only once the
 /// actor is ready, as `gen_server:start_link` does), then gives it a task of its own.
@@ -264,7 +264,7 @@ async fn handle_signal<A: Actor>(
         ),
         Signal::Probe(reply) => {
             let check = lazy(|| actor.health_check(ctx));
-            return crate::telemetry::health::answer_probe(cell, check, reply)
+            return super::answer_probe(cell, check, reply)
                 .await
                 .map(|reason| (reason, Doing::HealthCheck));
         }
@@ -446,7 +446,7 @@ impl<A: Actor> Lifecycle<A> {
         // returns only after every exit has been announced.
         let system = &cell.system;
         system.forget(slot, cell.id, ending.name.as_ref());
-        cell.signal_end(ending.relations, &reason);
+        cell.signal_end(ending.attachments, &reason);
         stats::actor_ended(system, cell.id, &reason, ordered_kill);
         cell.record_exit(reason);
         system.count_exit();

@@ -46,9 +46,11 @@
 //! assert_eq!(MailboxConfig::default().capacity(), Some(airssys_rt::mailbox::DEFAULT_CAPACITY));
 //! ```
 
+mod attachments;
 pub(crate) mod budget;
 mod queue;
 
+pub(crate) use attachments::Attachments;
 pub(crate) use queue::{Ending, Mailbox, NameRefused, Next, PushError, Pushed, Signal};
 
 /// The capacity of a bounded mailbox when neither the system nor the spawn says otherwise.

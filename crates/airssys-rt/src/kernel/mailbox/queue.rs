@@ -15,12 +15,13 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
+use super::attachments::Attachments;
 use super::budget::Budget;
 use super::{MailboxConfig, OverflowPolicy};
-use crate::kernel::actor::{ActorId, ErasedCell, ExitReason};
-use crate::telemetry::health::DeferredProbe;
-use crate::kernel::signal::{DownNotice, EndToken, ExitSignal, MonitorRef, OnEnd, Relations, Supervision};
-use crate::services::timer::IdleTimer;
+use crate::kernel::actor::{
+    ActorId, DeferredProbe, ErasedCell, ExitReason, IdleTimer, Supervision,
+};
+use crate::kernel::signal::{DownNotice, EndToken, ExitSignal, MonitorRef, OnEnd};
 
 /// A system signal: it bypasses the message lane's bound and is seen before any message.
 #[derive(Debug)]
@@ -36,8 +37,8 @@ pub(crate) enum Signal {
     /// would otherwise park, so it never waits behind, or ahead of, anything.
     Idle,
     /// A supervisor's health probe (see [`crate::monitoring::health`]). Queued behind the
-    /// messages waiting when it arrives: it waits in `Relations` until they are taken.
-    Probe(tokio::sync::oneshot::Sender<crate::telemetry::health::Health>),
+    /// messages waiting when it arrives: it waits in the `Attachments` until they are taken.
+    Probe(tokio::sync::oneshot::Sender<crate::vocabulary::Health>),
 }
 
 /// What the receiving actor should do next.
@@ -104,9 +105,10 @@ struct State<T> {
     /// The first waiting signal is the actor's own stop (`stop_first`): no later stop, its
     /// own or anyone's, goes ahead of it.
     own_stop_first: bool,
-    /// Links and monitors; `ended` once the actor's end has been signalled to them, after
-    /// which a new link or monitor learns at once that the actor is gone.
-    relations: Option<Box<Relations>>,
+    /// Links, monitors and the rest few actors have; `ended` once the actor's end has been
+    /// signalled to its links and monitors, after which a new link or monitor learns at once
+    /// that the actor is gone.
+    attachments: Option<Box<Attachments>>,
     ended: bool,
     /// The name the actor is registered under; taken when it ends.
     name: Option<Arc<str>>,
@@ -125,11 +127,11 @@ pub(crate) enum NameRefused {
     Named(Arc<str>),
 }
 
-/// What an ending actor hands over, once: its name, to be unregistered, and its relations,
-/// to be told.
+/// What an ending actor hands over, once: its name, to be unregistered, and its attachments:
+/// links and monitors to be told, end work to be run.
 pub(crate) struct Ending {
     pub(crate) name: Option<Arc<str>>,
-    pub(crate) relations: Option<Box<Relations>>,
+    pub(crate) attachments: Option<Box<Attachments>>,
 }
 
 impl<T> Mailbox<T> {
@@ -142,7 +144,7 @@ impl<T> Mailbox<T> {
                 receiver: None,
                 closed: false,
                 own_stop_first: false,
-                relations: None,
+                attachments: None,
                 ended: false,
                 name,
                 credit: 0,
@@ -224,9 +226,9 @@ impl<T> Mailbox<T> {
         let signal = match signal {
             Signal::Probe(reply) if !state.messages.is_empty() => {
                 let ahead = state.messages.len();
-                let relations = state.relations.get_or_insert_with(Box::default);
+                let attachments = state.attachments.get_or_insert_with(Box::default);
                 // A newer probe replaces one still waiting: whoever sent that has given up.
-                relations.probe = Some(DeferredProbe { ahead, reply });
+                attachments.probe = Some(DeferredProbe { ahead, reply });
                 // No wake-up: an actor with messages waiting is not parked for long.
                 return true;
             }
@@ -307,7 +309,7 @@ impl<T> Mailbox<T> {
         if state.ended {
             return false;
         }
-        let relations = state.relations.get_or_insert_with(Box::default);
+        let relations = &mut state.attachments.get_or_insert_with(Box::default).relations;
         relations.links.entry(other.id()).or_insert(other);
         true
     }
@@ -316,7 +318,7 @@ impl<T> Mailbox<T> {
     /// link is still there, so that nothing arrives after an `unlink` has returned.
     pub(crate) fn deliver_exit(&self, exit: ExitSignal) -> Option<Arc<dyn ErasedCell>> {
         let mut state = self.state.lock();
-        let link = state.relations.as_mut()?.links.remove(&exit.from)?;
+        let link = state.attachments.as_mut()?.relations.links.remove(&exit.from)?;
         if !state.closed {
             state.queue_signal(Signal::Exit(Box::new(exit)));
             let receiver = state.receiver.take();
@@ -330,7 +332,7 @@ impl<T> Mailbox<T> {
 
     pub(crate) fn remove_link(&self, other: ActorId) -> Option<Arc<dyn ErasedCell>> {
         let mut state = self.state.lock();
-        state.relations.as_mut()?.links.remove(&other)
+        state.attachments.as_mut()?.relations.links.remove(&other)
     }
 
     /// Records a monitor on this actor; `false` if it has already ended.
@@ -339,13 +341,18 @@ impl<T> Mailbox<T> {
         if state.ended {
             return false;
         }
-        state.relations.get_or_insert_with(Box::default).watchers.push((monitor, watcher));
+        state
+            .attachments
+            .get_or_insert_with(Box::default)
+            .relations
+            .watchers
+            .push((monitor, watcher));
         true
     }
 
     pub(crate) fn remove_watcher(&self, monitor: MonitorRef) -> Option<Arc<dyn ErasedCell>> {
         let mut state = self.state.lock();
-        let watchers = &mut state.relations.as_mut()?.watchers;
+        let watchers = &mut state.attachments.as_mut()?.relations.watchers;
         let position = watchers.iter().position(|(held, _)| *held == monitor)?;
         Some(watchers.swap_remove(position).1)
     }
@@ -355,7 +362,7 @@ impl<T> Mailbox<T> {
     /// has returned (as `deliver_exit` does for links).
     pub(crate) fn deliver_down(&self, down: DownNotice) -> Option<Arc<dyn ErasedCell>> {
         let mut state = self.state.lock();
-        let watching = &mut state.relations.as_mut()?.watching;
+        let watching = &mut state.attachments.as_mut()?.relations.watching;
         let position = watching.iter().position(|(held, _)| *held == down.monitor)?;
         let target = watching.swap_remove(position).1;
         if !state.closed {
@@ -372,12 +379,17 @@ impl<T> Mailbox<T> {
     /// Records a monitor this actor holds on `target`.
     pub(crate) fn add_watching(&self, monitor: MonitorRef, target: Arc<dyn ErasedCell>) {
         let mut state = self.state.lock();
-        state.relations.get_or_insert_with(Box::default).watching.push((monitor, target));
+        state
+            .attachments
+            .get_or_insert_with(Box::default)
+            .relations
+            .watching
+            .push((monitor, target));
     }
 
     pub(crate) fn remove_watching(&self, monitor: MonitorRef) -> Option<Arc<dyn ErasedCell>> {
         let mut state = self.state.lock();
-        let watching = &mut state.relations.as_mut()?.watching;
+        let watching = &mut state.attachments.as_mut()?.relations.watching;
         let position = watching.iter().position(|(held, _)| *held == monitor)?;
         Some(watching.swap_remove(position).1)
     }
@@ -387,12 +399,12 @@ impl<T> Mailbox<T> {
     pub(crate) fn end(&self) -> Ending {
         let mut state = self.state.lock();
         state.ended = true;
-        Ending { name: state.name.take(), relations: state.relations.take() }
+        Ending { name: state.name.take(), attachments: state.attachments.take() }
     }
 
     /// The actor's place in its supervision tree, if a supervisor started it.
     pub(crate) fn supervision(&self) -> Option<Supervision> {
-        self.state.lock().relations.as_ref()?.supervision.clone()
+        self.state.lock().attachments.as_ref()?.supervision.clone()
     }
 
     /// Changes the actor's place in its supervision tree; does nothing once it has ended.
@@ -401,7 +413,7 @@ impl<T> Mailbox<T> {
         if state.ended {
             return;
         }
-        update(&mut state.relations.get_or_insert_with(Box::default).supervision);
+        update(&mut state.attachments.get_or_insert_with(Box::default).supervision);
     }
 
     pub(crate) fn name(&self) -> Option<Arc<str>> {
@@ -436,7 +448,7 @@ impl<T> Mailbox<T> {
         if state.closed || state.ended {
             return Err(work);
         }
-        state.relations.get_or_insert_with(Box::default).on_end.insert(token, work);
+        state.attachments.get_or_insert_with(Box::default).end_work.insert(token, work);
         Ok(())
     }
 
@@ -444,15 +456,15 @@ impl<T> Mailbox<T> {
     /// about to).
     pub(crate) fn cancel_on_end(&self, token: EndToken) -> bool {
         let mut state = self.state.lock();
-        let Some(relations) = state.relations.as_mut() else {
+        let Some(attachments) = state.attachments.as_mut() else {
             return false;
         };
-        let Some(work) = relations.on_end.remove(&token) else {
+        let Some(work) = attachments.end_work.remove(&token) else {
             return false;
         };
         // A burst of timers must not leave a long-lived actor its room for good.
-        if relations.on_end.is_empty() && relations.on_end.capacity() > RETAINED_END_WORK {
-            relations.on_end = HashMap::new();
+        if attachments.end_work.is_empty() && attachments.end_work.capacity() > RETAINED_END_WORK {
+            attachments.end_work = HashMap::new();
         }
         drop(state);
         drop(work);
@@ -464,9 +476,9 @@ impl<T> Mailbox<T> {
     pub(crate) fn set_idle_timeout(&self, timeout: Option<Duration>) {
         let mut state = self.state.lock();
         let replaced = match timeout {
-            None => state.relations.as_mut().and_then(|relations| relations.idle.take()),
+            None => state.attachments.as_mut().and_then(|attachments| attachments.idle.take()),
             Some(_) if state.closed || state.ended => None,
-            Some(timeout) => match &mut state.relations.get_or_insert_with(Box::default).idle {
+            Some(timeout) => match &mut state.attachments.get_or_insert_with(Box::default).idle {
                 Some(idle) => {
                     idle.set_timeout(timeout);
                     None
@@ -480,13 +492,13 @@ impl<T> Mailbox<T> {
 
     pub(crate) fn idle_timeout(&self) -> Option<Duration> {
         let state = self.state.lock();
-        state.relations.as_ref()?.idle.as_ref().map(IdleTimer::timeout)
+        state.attachments.as_ref()?.idle.as_ref().map(IdleTimer::timeout)
     }
 
     /// How many pieces of end work are recorded.
     #[cfg(test)]
     pub(crate) fn end_work_len(&self) -> usize {
-        self.state.lock().relations.as_ref().map_or(0, |relations| relations.on_end.len())
+        self.state.lock().attachments.as_ref().map_or(0, |attachments| attachments.end_work.len())
     }
 
     /// Removes the exit signals from `from` still waiting in the signal lane.
@@ -539,7 +551,7 @@ impl<T> Mailbox<T> {
                 state.credit = budget.keep(state.credit + 1);
             }
             // A test of a pointer already at hand for actors never probed.
-            if state.relations.as_ref().is_some_and(|relations| relations.probe.is_some()) {
+            if state.attachments.as_ref().is_some_and(|attachments| attachments.probe.is_some()) {
                 state.probe_taken();
             }
             drop(state);
@@ -559,7 +571,9 @@ impl<T> Mailbox<T> {
         }
         // Only here, on the way to parking, and only for an actor that set an idle timeout:
         // the others pay one test of a pointer they already have.
-        if let Some(idle) = state.relations.as_mut().and_then(|relations| relations.idle.as_mut()) {
+        if let Some(idle) =
+            state.attachments.as_mut().and_then(|attachments| attachments.idle.as_mut())
+        {
             if idle.poll_expired(fresh, cx) {
                 coop.made_progress();
                 return Poll::Ready(Next::Signal(Signal::Idle));
@@ -685,15 +699,15 @@ impl<T> State<T> {
     #[cold]
     fn probe_taken(&mut self) {
         let waiting = self.messages.len();
-        let Some(relations) = self.relations.as_deref_mut() else {
+        let Some(attachments) = self.attachments.as_deref_mut() else {
             return;
         };
-        let Some(probe) = relations.probe.take() else {
+        let Some(probe) = attachments.probe.take() else {
             return;
         };
         match probe.taken(waiting) {
             Ok(signal) => self.queue_signal(signal),
-            Err(probe) => relations.probe = Some(probe),
+            Err(probe) => attachments.probe = Some(probe),
         }
     }
 

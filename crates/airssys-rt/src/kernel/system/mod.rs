@@ -34,9 +34,8 @@
 //! ```
 
 pub(crate) mod deadlines;
+mod extensions;
 
-use std::any::{Any, TypeId};
-use std::collections::HashMap;
 use std::fmt;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -48,19 +47,18 @@ use slab::Slab;
 use tokio::sync::Notify;
 
 use crate::kernel::actor::{self, Actor, ActorId, ActorRef, ErasedCell};
-use crate::services::broker::Broker;
+use crate::kernel::crash::CrashReports;
 use crate::kernel::dead_letter::DeadLetters;
 use crate::kernel::mailbox::budget::Budget;
-use crate::kernel::mailbox::{BudgetPolicy, MailboxConfig, MailboxConfigError, DEFAULT_MESSAGE_BUDGET};
-use crate::kernel::crash::CrashReports;
-use crate::telemetry::health::{FallenRoots, HealthReport};
+use crate::kernel::mailbox::{
+    BudgetPolicy, MailboxConfig, MailboxConfigError, DEFAULT_MESSAGE_BUDGET,
+};
+pub use crate::kernel::registry::LookupError;
+use crate::kernel::registry::{check_name, NameProblem, Registry};
 use crate::kernel::stats::{
     self, ActorFacts, ActorStatistics, ActorStatsTable, SystemCounters, SystemStatistics,
 };
-use crate::services::pg::ProcessGroups;
-pub use crate::kernel::registry::LookupError;
-use crate::kernel::registry::{check_name, NameProblem, Registry};
-use crate::supervisor::{Supervisor, SupervisorRef};
+use extensions::Extensions;
 
 /// The runtime's home: spawns actors and shuts them down. Cloning gives another handle to the
 /// same system.
@@ -101,10 +99,8 @@ struct SystemInner {
     shutting_down: AtomicBool,
     actors: Mutex<Slab<Arc<dyn ErasedCell>>>,
     registry: Registry,
-    groups: ProcessGroups,
-    fallen_roots: FallenRoots,
-    /// One broker per payload type, each a `Broker<T>` keyed by `TypeId::of::<T>()`.
-    brokers: Mutex<HashMap<TypeId, Box<dyn Any + Send + Sync>>>,
+    /// The services' state, and any a program keeps per system.
+    extensions: Extensions,
     dead_letters: DeadLetters,
     crash_reports: CrashReports,
     all_stopped: Notify,
@@ -166,9 +162,7 @@ impl ActorSystem {
                 shutting_down: AtomicBool::new(false),
                 actors: Mutex::new(Slab::new()),
                 registry: Registry::default(),
-                groups: ProcessGroups::default(),
-                fallen_roots: FallenRoots::default(),
-                brokers: Mutex::new(HashMap::new()),
+                extensions: Extensions::default(),
                 dead_letters,
                 crash_reports,
                 all_stopped: Notify::new(),
@@ -279,35 +273,6 @@ impl ActorSystem {
         &self.inner.registry
     }
 
-    /// The system's process groups.
-    ///
-    /// ```
-    /// let system = airssys_rt::ActorSystem::new();
-    /// assert!(system.groups().member_ids("workers").is_empty());
-    /// ```
-    pub fn groups(&self) -> &ProcessGroups {
-        &self.inner.groups
-    }
-
-    /// The system's publish-subscribe broker for payloads of type `T`: every call returns a
-    /// handle to the same broker. See the [`broker`](crate::broker) module.
-    ///
-    /// ```
-    /// let system = airssys_rt::ActorSystem::new();
-    /// let readings = system.broker::<f64>();
-    /// assert_eq!(readings.subscriber_count("sensors.hall.temperature"), Ok(0));
-    /// ```
-    pub fn broker<T: Send + Sync + 'static>(&self) -> Broker<T> {
-        let mut brokers = self.inner.brokers.lock();
-        let broker = brokers
-            .entry(TypeId::of::<T>())
-            .or_insert_with(|| Box::new(Broker::<T>::new()))
-            .downcast_ref::<Broker<T>>()
-            .cloned();
-        // The entry under `TypeId::of::<T>()` is always a `Broker<T>`; the fallback is never used.
-        broker.unwrap_or_else(Broker::new)
-    }
-
     /// How many actors are alive (started and not yet ended).
     ///
     /// ```
@@ -368,68 +333,8 @@ impl ActorSystem {
             .collect()
     }
 
-    /// The health of the whole system: one node per root supervisor (one that no supervisor
-    /// started), as its [`health`](crate::supervisor::SupervisorRef::health) reports it, and a
-    /// **Failed** node for each root supervisor that gave up; the system's status is the worst
-    /// of its roots', and at least **Degraded** while the
-    /// [message budget](SystemBuilder::message_budget) is over (issue
-    /// [`OverBudget`](crate::monitoring::health::HealthIssue::OverBudget)). See
-    /// [`monitoring::health`](crate::monitoring::health).
-    ///
-    /// ```
-    /// use airssys_rt::monitoring::health::HealthStatus;
-    /// use airssys_rt::supervisor::{Strategy, Supervisor, SupervisorSpec};
-    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let system = airssys_rt::ActorSystem::new();
-    /// let options = airssys_rt::system::SpawnOptions::new().name("root");
-    /// let _root = Supervisor::start_with(&system, options, SupervisorSpec::new(Strategy::OneForOne)).await?;
-    /// let report = system.health().await;
-    /// assert_eq!(report.status, HealthStatus::Healthy);
-    /// assert_eq!(&*report.children[0].id, "root");
-    /// # Ok(()) }
-    /// ```
-    pub async fn health(&self) -> HealthReport {
-        crate::telemetry::health::system_health(self).await
-    }
-
-    /// A view of every live actor, placed under the supervisor that started it. See
-    /// [`monitoring::inspect`](crate::monitoring::inspect); an
-    /// [`Inspector`](crate::monitoring::inspect::Inspector) adds message rates.
-    ///
-    /// ```
-    /// # #[tokio::main] async fn main() {
-    /// let system = airssys_rt::ActorSystem::new();
-    /// for root in &system.inspect().roots {
-    ///     print!("{}", root.render());
-    /// }
-    /// # }
-    /// ```
-    pub fn inspect(&self) -> crate::telemetry::inspect::SystemView {
-        crate::telemetry::inspect::view_of(self)
-    }
-
-    /// The running supervisors that no supervisor started.
-    pub(crate) fn root_supervisors(&self) -> Vec<SupervisorRef> {
-        let supervisor_type = std::any::type_name::<Supervisor>();
-        let mut roots: Vec<SupervisorRef> = self
-            .running_actors()
-            .into_iter()
-            // A child supervisor has its place in the tree before its `pre_start`, its parent
-            // only after: either makes it no root.
-            .filter(|cell| {
-                cell.actor_type() == supervisor_type
-                    && !cell.is_supervised()
-                    && cell.supervision().is_none()
-            })
-            .filter_map(ActorRef::<Supervisor>::from_erased)
-            .map(SupervisorRef::from)
-            .collect();
-        roots.sort_by_key(|root| root.actor().id());
-        roots
-    }
-
-    pub(crate) fn fallen_roots(&self) -> &FallenRoots {
-        &self.inner.fallen_roots
+    fn extensions(&self) -> &Extensions {
+        &self.inner.extensions
     }
 
     pub(crate) fn budget(&self) -> &Budget {

@@ -10,11 +10,11 @@ use super::{Router, Routing};
 use crate::kernel::actor::{Actor, ErasedCell, ExitReason};
 use crate::kernel::mailbox::MailboxConfig;
 use crate::kernel::signal::EndToken;
+use crate::kernel::system::{ActorSystem, SpawnError, SpawnOptions};
 use crate::supervisor::{
     Child, ChildKind, ChildSpec, Shutdown, Strategy, Supervisor, SupervisorError, SupervisorRef,
     SupervisorSpec,
 };
-use crate::kernel::system::{ActorSystem, SpawnError, SpawnOptions};
 
 /// How to start a [`Pool`]: how many workers, their start arguments, the routing, and how the
 /// pool's supervisor treats them.

@@ -119,6 +119,7 @@
 //! # Ok(()) }
 //! ```
 
+mod per_system;
 mod sink;
 mod topic;
 

@@ -46,6 +46,8 @@
 //! # Ok(()) }
 //! ```
 
+mod per_system;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -171,30 +171,25 @@
 
 use std::fmt;
 use std::future::Future;
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Weak};
-use std::task::Context as TaskContext;
 use std::time::Duration;
 
 use parking_lot::Mutex;
 use tokio::task::{AbortHandle, JoinHandle};
-use tokio::time::{Instant, MissedTickBehavior, Sleep};
+use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::kernel::actor::{Actor, ActorRef, Context, ErasedCell};
+use crate::kernel::actor::{instant_after, Actor, ActorRef, Context, ErasedCell, FAR_FUTURE};
 use crate::kernel::dead_letter::DeadLetterReason;
 use crate::kernel::mailbox::budget::Budget;
 use crate::kernel::mailbox::{Mailbox, PushError, Pushed};
 use crate::kernel::message::{Envelope, Undelivered};
-use crate::kernel::trace::SenderContext;
 use crate::kernel::signal::EndToken;
+use crate::kernel::trace::SenderContext;
 
 /// The shortest interval period: the resolution of Tokio's timer.
 const MIN_PERIOD: Duration = Duration::from_millis(1);
-
-/// About 30 years: "never" for a timer, far enough from `Instant`'s limits that adding it
-/// cannot overflow (Tokio's own far future).
-const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 
 /// Names one timer, to cancel it or ask whether it is still active.
 ///
@@ -427,7 +422,7 @@ fn arm_once<A: Actor>(target: ActorRef<A>, delay: Duration, msg: A::Msg) -> Time
     // From the call, not from the task's first poll. The sleep itself is made in the task:
     // one moved in would take room in the task twice. One made and dropped here panics, as
     // documented, in a runtime without its timer: in the task, the panic would lose the message.
-    let deadline = after(delay);
+    let deadline = instant_after(delay);
     drop(tokio::time::sleep_until(deadline));
     arm(target, msg, SenderContext::capture, move |armed, msg| async move {
         tokio::time::sleep_until(deadline).await;
@@ -457,12 +452,6 @@ where
             deliver(&armed, msg.clone()).await;
         }
     })
-}
-
-/// The instant `delay` from now; "never" rather than an overflow for a huge delay.
-fn after(delay: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(delay).unwrap_or(now + FAR_FUTURE)
 }
 
 /// Sends a timer's message as a `tell` would, with nobody to hand a refused message back to:
@@ -639,76 +628,6 @@ impl<A: Actor> Context<A> {
         A::Msg: Clone,
     {
         arm_interval(self.actor_ref(), period, msg)
-    }
-
-    /// Sets (`Some`) or clears (`None`) this actor's idle timeout: once it has gone this long
-    /// without handling a message or a signal, [`Actor::on_idle`] runs, and the timeout starts
-    /// again. See the [`timer`](crate::timer) module for the exact rules.
-    ///
-    /// Ignored once the actor is ending (in `post_stop`).
-    ///
-    /// ```
-    /// # use airssys_rt::prelude::*;
-    /// # use std::time::Duration;
-    /// # struct Quiet;
-    /// # impl Actor for Quiet {
-    /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
-    /// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
-    /// async fn pre_start(_: (), ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
-    ///     ctx.set_idle_timeout(Some(Duration::from_secs(60)));
-    ///     assert_eq!(ctx.idle_timeout(), Some(Duration::from_secs(60)));
-    ///     ctx.set_idle_timeout(None);
-    ///     assert_eq!(ctx.idle_timeout(), None);
-    ///     Ok(Quiet)
-    /// }
-    /// # }
-    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
-    /// # ActorSystem::new().spawn::<Quiet>(()).await.unwrap();
-    /// # }
-    /// ```
-    pub fn set_idle_timeout(&mut self, timeout: Option<Duration>) {
-        self.cell().mailbox.set_idle_timeout(timeout);
-    }
-
-    /// This actor's idle timeout, if it set one.
-    ///
-    /// ```
-    /// # use airssys_rt::prelude::*;
-    /// # fn quiet<A: Actor>(ctx: &Context<A>) -> bool { ctx.idle_timeout().is_none() }
-    /// ```
-    pub fn idle_timeout(&self) -> Option<Duration> {
-        self.cell().mailbox.idle_timeout()
-    }
-}
-
-/// An actor's idle timeout: kept with its rarely used relations, so that the actors that never
-/// set one carry nothing for it.
-pub(crate) struct IdleTimer {
-    timeout: Duration,
-    /// Boxed and pinned once, when the timeout is set; reset in place at each idle period.
-    sleep: Pin<Box<Sleep>>,
-}
-
-impl IdleTimer {
-    pub(crate) fn new(timeout: Duration) -> Self {
-        Self { timeout, sleep: Box::pin(tokio::time::sleep(timeout)) }
-    }
-
-    pub(crate) fn timeout(&self) -> Duration {
-        self.timeout
-    }
-
-    /// Takes effect at the start of the next idle period.
-    pub(crate) fn set_timeout(&mut self, timeout: Duration) {
-        self.timeout = timeout;
-    }
-
-    /// Whether the timeout has passed; `fresh` starts a new idle period now.
-    pub(crate) fn poll_expired(&mut self, fresh: bool, cx: &mut TaskContext<'_>) -> bool {
-        if fresh {
-            self.sleep.as_mut().reset(after(self.timeout));
-        }
-        self.sleep.as_mut().poll(cx).is_ready()
     }
 }
 
