@@ -6,6 +6,7 @@
 //! module only gives the layers below the services one place to take them from.
 
 mod child;
+mod dead_letter;
 mod exit;
 mod health;
 mod id;
@@ -13,6 +14,7 @@ mod signals;
 pub(crate) mod tree;
 
 pub use child::ChildKind;
+pub use dead_letter::{DeadLetter, DeadLetterReason};
 pub(crate) use exit::{drop_guarded, forget_panic, trace_guarded};
 pub use exit::{ActorError, ExitReason};
 pub(crate) use health::{CheckOutcome, CheckRecord, FallenRoots};
