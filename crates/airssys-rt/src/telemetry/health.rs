@@ -105,7 +105,7 @@ impl ActorSystem {
     /// started), as its [`health`](crate::supervisor::SupervisorRef::health) reports it, and a
     /// **Failed** node for each root supervisor that gave up; the system's status is the worst
     /// of its roots', and at least **Degraded** while the
-    /// [message budget](SystemBuilder::message_budget) is over (issue
+    /// [message budget](crate::SystemBuilder::message_budget) is over (issue
     /// [`OverBudget`](crate::monitoring::health::HealthIssue::OverBudget)). See
     /// [`monitoring::health`](crate::monitoring::health).
     ///

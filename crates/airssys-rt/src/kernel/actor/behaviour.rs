@@ -43,7 +43,7 @@ use crate::vocabulary::Health;
 pub trait Actor: Sized + Send + 'static {
     /// The messages this actor handles; usually an enum with a variant per request.
     type Msg: Send + 'static;
-    /// What [`handle`](Actor::handle) returns: the reply an [`ask`](ActorRef::ask) receives. A
+    /// What [`handle`](Actor::handle) returns: the reply an [`ask`](crate::ActorRef::ask) receives. A
     /// `tell` discards it.
     type Reply: Send + 'static;
     /// What the actor is started from; kept by the spawner so it can start it again.

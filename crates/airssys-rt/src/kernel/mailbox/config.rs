@@ -51,7 +51,7 @@ pub enum BudgetPolicy {
 
 /// What a bounded mailbox does with a message that arrives when it is full.
 ///
-/// See the [module documentation](self) for the table of what each sending call returns.
+/// See the [module documentation](crate::mailbox) for the table of what each sending call returns.
 ///
 /// ```
 /// use airssys_rt::mailbox::OverflowPolicy;

@@ -1,7 +1,7 @@
 //! Messages: what sending returns, and how a request finds its way back.
 //!
-//! An actor has one message type, [`Actor::Msg`] (usually an enum), and one
-//! reply type, [`Actor::Reply`]. A message is moved into the mailbox as it
+//! An actor has one message type, [`crate::Actor::Msg`] (usually an enum), and one
+//! reply type, [`crate::Actor::Reply`]. A message is moved into the mailbox as it
 //! is; nothing is cloned, boxed or serialised on the way. [`ask`](crate::ActorRef::ask) adds a
 //! one-shot reply slot next to the message, so the handler simply returns its reply and the
 //! runtime delivers it to the caller; nobody writes a reply channel by hand.

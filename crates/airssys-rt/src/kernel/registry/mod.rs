@@ -13,7 +13,7 @@
 //!   it can be found by name) until it is stopped or unregistered.
 //! * A name is 1 to [`MAX_NAME_BYTES`] (255) bytes, with no control character and no `/`
 //!   (crash-report paths join names with it): another is refused with a [`NameProblem`]
-//!   ([`RegistryError::InvalidName`], or [`SpawnError::InvalidName`] when an actor is spawned
+//!   ([`RegistryError::InvalidName`], or [`crate::system::SpawnError::InvalidName`] when an actor is spawned
 //!   with it).
 //! * When the actor ends, its name is released before its end is announced: once
 //!   [`wait_for_exit`](crate::ActorRef::wait_for_exit) returns, or a monitor's notice or a link's

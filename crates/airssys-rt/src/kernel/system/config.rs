@@ -208,7 +208,7 @@ impl SystemBuilder {
     }
 
     /// The most actors alive at once; spawning past it fails with
-    /// [`SpawnError::TooManyActors`].
+    /// [`crate::system::SpawnError::TooManyActors`].
     ///
     /// ```
     /// let system = airssys_rt::ActorSystem::builder().max_actors(2_000_000).build().unwrap();

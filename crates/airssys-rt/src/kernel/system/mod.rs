@@ -15,7 +15,7 @@
 //! | [`dead_letter_history`](SystemBuilder::dead_letter_history) | the latest 128 | |
 //! | [`statistics`](SystemBuilder::statistics) | off: per-actor [statistics](crate::monitoring::stats) are not kept | |
 //! | [`crash_report_history`](SystemBuilder::crash_report_history) | the latest 64 | |
-//! | [`message_budget`](SystemBuilder::message_budget) | [`DEFAULT_MESSAGE_BUDGET`] (4,194,304) messages waiting in unbounded mailboxes, [`Reject`](crate::mailbox::BudgetPolicy::Reject) past it | [`over_budget`](SystemBuilder::over_budget) |
+//! | [`message_budget`](SystemBuilder::message_budget) | [`crate::mailbox::DEFAULT_MESSAGE_BUDGET`] (4,194,304) messages waiting in unbounded mailboxes, [`Reject`](crate::mailbox::BudgetPolicy::Reject) past it | [`over_budget`](SystemBuilder::over_budget) |
 //!
 //! ```
 //! use std::time::Duration;

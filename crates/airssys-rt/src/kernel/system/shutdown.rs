@@ -1,6 +1,6 @@
 //! What a shutdown reports.
 
-/// What [`ActorSystem::shutdown`] had to do.
+/// What [`crate::ActorSystem::shutdown`] had to do.
 ///
 /// ```
 /// # #[tokio::main] async fn main() {
@@ -16,7 +16,7 @@ pub struct ShutdownReport {
     /// Actors that had to be killed after it.
     pub killed: usize,
     /// Whether the shutdown had ended when this report was made: `false` for a
-    /// [`shutdown`](ActorSystem::shutdown) called from an actor's own hook or handler, which
+    /// [`shutdown`](crate::ActorSystem::shutdown) called from an actor's own hook or handler, which
     /// returns at once (and then counts nothing).
     pub finished: bool,
 }

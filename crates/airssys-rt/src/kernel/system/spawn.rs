@@ -30,7 +30,7 @@ impl SpawnOptions {
     }
 
     /// Registers the actor under this name. The spawn fails with [`SpawnError::InvalidName`]
-    /// if it is not a valid name (see [`check_name`]).
+    /// if it is not a valid name (see [`crate::registry::check_name`]).
     ///
     /// ```
     /// let _ = airssys_rt::system::SpawnOptions::new().name("logger");
@@ -63,7 +63,7 @@ impl SpawnOptions {
 #[non_exhaustive]
 pub enum SpawnError {
     /// The name to register the actor under is not a valid name (see
-    /// [`check_name`]).
+    /// [`crate::registry::check_name`]).
     #[error("invalid name: {0}")]
     InvalidName(NameProblem),
     /// Another live actor is registered under this name.

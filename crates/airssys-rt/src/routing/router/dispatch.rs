@@ -16,8 +16,8 @@ use crate::supervisor::SupervisorRef;
 /// How a [`Router`] picks the worker for a message.
 ///
 /// [`ConsistentHash`](Routing::ConsistentHash) and [`Broadcast`](Routing::Broadcast) need more
-/// than a name (a key, a way to copy messages): set them with [`PoolSpec::consistent_hash`] and
-/// [`PoolSpec::broadcast`].
+/// than a name (a key, a way to copy messages): set them with [`crate::router::PoolSpec::consistent_hash`] and
+/// [`crate::router::PoolSpec::broadcast`].
 ///
 /// ```
 /// use airssys_rt::router::Routing;
@@ -40,10 +40,10 @@ pub enum Routing {
     Broadcast,
 }
 
-/// A handle that routes messages to the workers of a [`Pool`].
+/// A handle that routes messages to the workers of a [`crate::router::Pool`].
 ///
-/// Cloning is cheap. A router keeps its pool running (see the [module docs](self)): a pool
-/// whose workers keep a router to it runs until it is [stopped](Pool::stop), even once every
+/// Cloning is cheap. A router keeps its pool running (see the [module docs](crate::router)): a pool
+/// whose workers keep a router to it runs until it is [stopped](crate::router::Pool::stop), even once every
 /// other handle is gone.
 ///
 /// ```

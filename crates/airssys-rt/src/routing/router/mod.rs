@@ -61,17 +61,17 @@
 //! * **Nothing is lost.** A message routed to a worker that has just ended (its mailbox is
 //!   closed, and its successor not yet in place) is offered to the next slots in turn, and
 //!   then to a fresh read of the table if it changed meanwhile; only when no worker takes it
-//!   is it handed back: [`SendError::Closed`] for a `tell`, [`AskError::Closed`] for an `ask`.
+//!   is it handed back: [`crate::message::SendError::Closed`] for a `tell`, [`crate::message::AskError::Closed`] for an `ask`.
 //!   A full mailbox is not skipped: under [`OverflowPolicy::Wait`] a `tell` waits for room in
 //!   the chosen worker (at most its [timeout](RouterTell::timeout), if it has one), under
-//!   `Reject` it fails with [`SendError::Full`], as a direct send would. A `tell` dropped before
+//!   `Reject` it fails with [`crate::message::SendError::Full`], as a direct send would. A `tell` dropped before
 //!   its message is queued makes the message a [dead letter](crate::dead_letter).
 //! * Messages that a worker had **already queued** when it crashed, or when a shrink stopped
 //!   it, follow the ordinary rules: they become [dead letters](crate::dead_letter), and their
-//!   asks fail with [`AskError::Stopped`]. They are not moved to another worker: the crash may
+//!   asks fail with [`crate::message::AskError::Stopped`]. They are not moved to another worker: the crash may
 //!   have been caused by one of them.
 //! * An `ask` is answered by the worker that handled it; a request the worker took and did not
-//!   answer (it crashed) fails with [`AskError::Stopped`] and is not sent again.
+//!   answer (it crashed) fails with [`crate::message::AskError::Stopped`] and is not sent again.
 //! * A pool ends when it is [stopped](Pool::stop), when its supervisor gives up (more
 //!   restarts than its [intensity](PoolSpec::intensity): by default, as many restarts in 5 s
 //!   as it has workers), or when the last [`Pool`] and

@@ -46,13 +46,13 @@
 //! [`OverflowPolicy`](crate::mailbox::OverflowPolicy) still applies: only a `Wait` mailbox is
 //! waited for (a full `Reject` mailbox misses the publication), `DropNewest` and `DropOldest`
 //! drop as they always do. A publication that reaches no mailbox is never dropped silently: it
-//! is a [dead letter](crate::dead_letter), with [`SubscriberFull`](DeadLetterReason::SubscriberFull)
-//! when the subscriber was full, [`ActorStopped`](DeadLetterReason::ActorStopped) when it has
+//! is a [dead letter](crate::dead_letter), with [`SubscriberFull`](crate::dead_letter::DeadLetterReason::SubscriberFull)
+//! when the subscriber was full, [`ActorStopped`](crate::dead_letter::DeadLetterReason::ActorStopped) when it has
 //! ended or is ending. [`PublishReport`] counts what happened.
 //!
 //! ## Sharing, not copying
 //!
-//! The payload is moved into an [`Arc`] once per publish (unless it is given as one), and put
+//! The payload is moved into an [`std::sync::Arc`] once per publish (unless it is given as one), and put
 //! with the topic into one shared allocation; each subscriber receives a [`Publication`] that
 //! points to it, one reference count more. A publish to ten thousand subscribers allocates
 //! nothing per subscriber, and `T` need not be `Clone`.

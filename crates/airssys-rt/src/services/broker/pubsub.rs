@@ -114,7 +114,7 @@ impl<T: fmt::Debug> fmt::Debug for Publication<T> {
 
 /// What a publish does when a subscriber's mailbox is full.
 ///
-/// See the [module documentation](self) for the table.
+/// See the [module documentation](crate::broker) for the table.
 ///
 /// ```
 /// use airssys_rt::broker::Delivery;
@@ -238,7 +238,7 @@ pub enum BrokerError {
 /// handle to the same broker.
 ///
 /// Reached through [`ActorSystem::broker`](crate::ActorSystem::broker); see the
-/// [module documentation](self) for the rules.
+/// [module documentation](crate::broker) for the rules.
 ///
 /// ```
 /// let system = airssys_rt::ActorSystem::new();
@@ -394,7 +394,7 @@ impl<T: Send + Sync + 'static> Broker<T> {
 
     /// Publishes `payload` to `topic`, with each subscription's own delivery, and reports
     /// what happened. Waits (with `Guaranteed` and `Deadline` subscribers) as the
-    /// [module documentation](self) says.
+    /// [module documentation](crate::broker) says.
     ///
     /// `topic` and `payload` may be given already shared (`Arc<str>`, `Arc<T>`), which saves
     /// their allocation. Fails only with [`BrokerError::InvalidTopic`], having sent nothing.

@@ -1,15 +1,15 @@
 //! Timers: a message later, a message every period, and an idle timeout.
 //!
-//! A **timer** sends one message to an actor after a delay ([`send_after`](ActorRef::send_after),
+//! A **timer** sends one message to an actor after a delay ([`send_after`](crate::ActorRef::send_after),
 //! Erlang's `erlang:send_after/3`), or a copy of one message every period
-//! ([`send_interval`](ActorRef::send_interval), Erlang's `timer:send_interval/3`). An actor sets
-//! timers on itself through its [`Context`] ([`Context::send_after`],
-//! [`Context::send_interval`]); anyone holding an [`ActorRef`] can set them on that actor. Each
+//! ([`send_interval`](crate::ActorRef::send_interval), Erlang's `timer:send_interval/3`). An actor sets
+//! timers on itself through its [`crate::Context`] ([`crate::Context::send_after`],
+//! [`crate::Context::send_interval`]); anyone holding an [`crate::ActorRef`] can set them on that actor. Each
 //! call returns a [`TimerRef`] that can [`cancel`](TimerRef::cancel) the timer.
 //!
 //! The message of a timer is an ordinary message: it goes through the actor's mailbox, is
 //! handled by [`handle`](crate::Actor::handle) like any other, and its reply is discarded, as a
-//! [`tell`](ActorRef::tell)'s is. A timer is a sender of its own: the ticks of one interval
+//! [`tell`](crate::ActorRef::tell)'s is. A timer is a sender of its own: the ticks of one interval
 //! arrive in order, and there is no order between a timer's message and other senders'.
 //!
 //! The exact rules (`K1`, `K2`, ... in `docs/semantics.md`):
@@ -25,7 +25,7 @@
 //!   the mailbox. Dropping a `TimerRef` does **not** cancel its timer (as in Erlang, where the
 //!   timer reference is only a name): keep the `TimerRef` to cancel an interval.
 //! * **Bound to the destination.** When an actor ends, every timer set on it is cancelled before
-//!   its end is announced: once [`wait_for_exit`](ActorRef::wait_for_exit) returns, none is
+//!   its end is announced: once [`wait_for_exit`](crate::ActorRef::wait_for_exit) returns, none is
 //!   active, none sends anything, and their tasks are aborted (Tokio frees them at its next
 //!   turn). Their pending messages were never sent and are dropped with them (they are not
 //!   dead letters). A timer set on an actor that has ended, or is
@@ -37,7 +37,7 @@
 //!   mailbox it waits for room; under `DropNewest` and `DropOldest` it is treated as any
 //!   message; under `Reject`, having no sender to go back to, it becomes a dead letter
 //!   (`DroppedNewest`). While an interval's tick waits for room, the ticks that come due are
-//!   skipped, not sent in a burst afterwards ([`MissedTickBehavior::Skip`]); cancelling the
+//!   skipped, not sent in a burst afterwards ([`tokio::time::MissedTickBehavior::Skip`]); cancelling the
 //!   interval drops the tick that waits. A message that fires as its actor is ending becomes a
 //!   dead letter (`ActorStopped`), like one that was waiting in the mailbox.
 //! * **Keeping the actor alive.** While it is active, a timer holds a sender on its actor: an
@@ -101,8 +101,8 @@
 //! ## The idle timeout
 //!
 //! An actor that wants to act when nothing happens, as a `gen_server` does with the timeout of
-//! its callbacks, sets an **idle timeout** with [`Context::set_idle_timeout`] and implements
-//! [`Actor::on_idle`]:
+//! its callbacks, sets an **idle timeout** with [`crate::Context::set_idle_timeout`] and implements
+//! [`crate::Actor::on_idle`]:
 //!
 //! * `on_idle` runs once the actor has gone the timeout without handling a message or a
 //!   signal: counted from the moment it last finished one (or finished starting) and found its
