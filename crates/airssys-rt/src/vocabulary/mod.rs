@@ -10,7 +10,11 @@ mod dead_letter;
 mod exit;
 mod health;
 mod id;
+mod mailbox_config;
+mod message_errors;
+mod names;
 mod signals;
+mod spawn_errors;
 pub(crate) mod tree;
 
 pub use child::ChildKind;
@@ -20,4 +24,11 @@ pub use exit::{ActorError, ExitReason};
 pub(crate) use health::{CheckOutcome, CheckRecord, FallenRoots};
 pub use health::{Health, HealthCheck, HealthCheckFailed, HealthIssue, HealthReport, HealthStatus};
 pub use id::{ActorId, ActorState};
+pub use mailbox_config::{
+    BudgetPolicy, MailboxConfig, MailboxConfigError, OverflowPolicy, DEFAULT_CAPACITY,
+    DEFAULT_MESSAGE_BUDGET,
+};
+pub use message_errors::{AskError, SendError};
+pub use names::{check_name, LookupError, NameProblem, RegistryError, MAX_NAME_BYTES};
 pub use signals::{DownNotice, ExitSignal, MonitorRef};
+pub use spawn_errors::{ConfigError, SpawnError};

@@ -48,12 +48,11 @@
 
 mod attachments;
 pub(crate) mod budget;
-mod config;
 mod queue;
 
-pub(crate) use attachments::Attachments;
-pub use config::{
+pub use crate::vocabulary::{
     BudgetPolicy, MailboxConfig, MailboxConfigError, OverflowPolicy, DEFAULT_CAPACITY,
     DEFAULT_MESSAGE_BUDGET,
 };
+pub(crate) use attachments::Attachments;
 pub(crate) use queue::{Ending, Mailbox, NameRefused, Next, PushError, Pushed, Signal};

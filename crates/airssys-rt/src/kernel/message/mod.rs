@@ -18,7 +18,6 @@
 //! ```
 
 mod envelope;
-mod errors;
 
+pub use crate::vocabulary::{AskError, SendError};
 pub(crate) use envelope::{answer_undelivered, Envelope, ReplyReceiver, Undelivered};
-pub use errors::{AskError, SendError};

@@ -47,8 +47,7 @@
 //! # Ok(()) }
 //! ```
 
-mod names;
 mod table;
 
-pub use names::{check_name, LookupError, NameProblem, RegistryError, MAX_NAME_BYTES};
+pub use crate::vocabulary::{check_name, LookupError, NameProblem, RegistryError, MAX_NAME_BYTES};
 pub use table::Registry;

@@ -2,10 +2,8 @@
 
 use std::time::Duration;
 
-use super::ActorSystem;
-use crate::kernel::mailbox::{
-    BudgetPolicy, MailboxConfig, MailboxConfigError, DEFAULT_MESSAGE_BUDGET,
-};
+use super::{ActorSystem, ConfigError};
+use crate::kernel::mailbox::{BudgetPolicy, MailboxConfig, DEFAULT_MESSAGE_BUDGET};
 
 /// The settings of an [`ActorSystem`].
 ///
@@ -314,25 +312,4 @@ impl SystemBuilder {
         }
         Ok(ActorSystem::from_config(self.config))
     }
-}
-
-/// Settings the [`SystemBuilder`] refuses.
-///
-/// ```
-/// use airssys_rt::mailbox::MailboxConfig;
-/// let refused = airssys_rt::ActorSystem::builder().mailbox(MailboxConfig::bounded(0)).build();
-/// assert!(refused.is_err());
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// The default mailbox cannot be used.
-    #[error("invalid default mailbox: {0}")]
-    InvalidMailbox(#[from] MailboxConfigError),
-    /// A system that may run no actor.
-    #[error("max_actors must be at least 1")]
-    ZeroMaxActors,
-    /// A message budget that no message fits in.
-    #[error("message_budget must be at least 1")]
-    ZeroMessageBudget,
 }

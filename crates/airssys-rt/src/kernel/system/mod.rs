@@ -41,10 +41,11 @@ mod shutdown;
 mod spawn;
 
 pub use crate::kernel::registry::LookupError;
+pub use crate::vocabulary::{ConfigError, SpawnError};
 pub use actor_system::ActorSystem;
 pub use config::{
-    ConfigError, SystemBuilder, SystemConfig, DEFAULT_ASK_TIMEOUT, DEFAULT_CRASH_REPORT_HISTORY,
+    SystemBuilder, SystemConfig, DEFAULT_ASK_TIMEOUT, DEFAULT_CRASH_REPORT_HISTORY,
     DEFAULT_DEAD_LETTER_HISTORY, DEFAULT_MAX_ACTORS, DEFAULT_SHUTDOWN_TIMEOUT,
 };
 pub use shutdown::ShutdownReport;
-pub use spawn::{SpawnError, SpawnOptions};
+pub use spawn::SpawnOptions;

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::kernel::actor::ExitReason;
+use super::ExitReason;
 
 /// A `tell` or `try_tell` that could not queue its message; the message is handed back.
 ///

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::kernel::actor::ActorId;
+use super::ActorId;
 
 /// The longest name an actor may have, in bytes: Erlang's limit on atoms, which name its
 /// processes.
