@@ -4,6 +4,9 @@
 //! the work actors do, and how that reaches the tools an operator already uses. Each concern
 //! has a submodule of its own.
 //!
+//! It was called `monitoring`, a name that in an Erlang runtime belongs to monitors (see
+//! [`signal`](crate::signal)); `airssys_rt::monitoring::...` paths still compile.
+//!
 //! * [`stats`]: statistics. The system counts actors alive, started and stopped, crashes by
 //!   reason, dead letters, restarts and escalations, always; each actor counts the messages it
 //!   receives and handles, its mailbox depths, the dead letters addressed to it and a sampled
