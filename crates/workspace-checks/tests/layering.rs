@@ -304,12 +304,12 @@ impl std::fmt::Display for Violation {
         match self.to {
             Some(to) => write!(
                 f,
-                "{}:{}: {} (rank {}) -> {} (rank {}) through `crate::{}`",
+                "{}:{}: {} (rank {}) -> {} (rank {}) through `{}`",
                 self.file, self.line, self.from.unit, self.from.rank, to.unit, to.rank, self.path
             ),
             None => write!(
                 f,
-                "{}:{}: `crate::{}` names no known layer: add it to place_of_path",
+                "{}:{}: `{}` names no known layer: add it to place_of_path",
                 self.file, self.line, self.path
             ),
         }
@@ -325,13 +325,27 @@ fn check(sources: &[Source]) -> (BTreeMap<&'static str, BTreeSet<&'static str>>,
             violations.push(Violation {
                 file: source.path.clone(),
                 line: 1,
-                path: String::from("(a file in no layer's folder)"),
+                path: String::from("(its folder, which is in no layer: add it to place_of_file)"),
                 from: ROOT,
                 to: None,
             });
             continue;
         };
-        for (line, segments) in crate_paths(&code_only(&source.text)) {
+        let code = code_only(&source.text);
+        // `super::` stays within a file's own module and its parent, both in its folder's
+        // layer; `super::super::` could climb out of it unseen, so it is refused outright.
+        for (index, text) in code.lines().enumerate() {
+            if text.contains("super::super") {
+                violations.push(Violation {
+                    file: source.path.clone(),
+                    line: index + 1,
+                    path: String::from("super::super (name the item by its crate:: path)"),
+                    from,
+                    to: None,
+                });
+            }
+        }
+        for (line, segments) in crate_paths(&code) {
             let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
             let to = place_of_path(&segments);
             if let Some(to) = to {
@@ -345,7 +359,7 @@ fn check(sources: &[Source]) -> (BTreeMap<&'static str, BTreeSet<&'static str>>,
             violations.push(Violation {
                 file: source.path.clone(),
                 line,
-                path: segments.join("::"),
+                path: format!("crate::{}", segments.join("::")),
                 from,
                 to,
             });
@@ -448,6 +462,14 @@ fn services_do_not_use_each_other_but_supervision_may_use_timers() {
     // The kernel's own share of telemetry, named through its public alias, stays the kernel's.
     assert_eq!(place_of_path(&["monitoring", "crash", "CrashReport"]), Some(KERNEL));
     assert_eq!(place_of_path(&["telemetry", "inspect"]), Some(TELEMETRY));
+}
+
+#[test]
+fn climbing_out_of_a_folder_with_super_super_is_caught() {
+    let sources = [source("kernel/actor/cell.rs", "use super::super::services::timer;\n")];
+    let (_, violations) = check(&sources);
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(violations[0].to, None);
 }
 
 #[test]
