@@ -1,3 +1,6 @@
+//! Why an actor ended, the error it failed with, and the guarded drop of what a user handed in
+//! (a panic in its `Drop` must not take the runtime down).
+
 use std::any::Any;
 use std::error::Error;
 use std::fmt;
