@@ -48,7 +48,7 @@ use std::time::Duration;
 
 use metrics::{counter, gauge, Label};
 
-use super::stats::{self, ActorStatistics, Histogram};
+use crate::kernel::stats::{self, ActorStatistics, Histogram};
 use crate::kernel::system::ActorSystem;
 
 /// Sets the `metrics` facade's metrics from a system's statistics; see the

@@ -131,7 +131,6 @@ impl ActorSystem {
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
 
     use super::*;
 
@@ -164,49 +163,5 @@ mod tests {
         assert_eq!(extensions.get_or_default::<Numbered<33>>().0.load(Ordering::Relaxed), 66);
         assert_eq!(extensions.get_or_default::<Numbered<16>>().0.load(Ordering::Relaxed), 32);
         assert_eq!(format!("{extensions:?}"), "Extensions { count: 34 }");
-    }
-
-    /// Made by `Default`, which asks for another extension: no lock is held while it runs.
-    struct Nested(usize);
-
-    impl Default for Nested {
-        fn default() -> Self {
-            NESTED_SYSTEM.with(|system| {
-                let system = system.get().expect("set by the test");
-                Nested(system.extension::<Counter>().0.fetch_add(1, Ordering::Relaxed) + 1)
-            })
-        }
-    }
-
-    thread_local! {
-        static NESTED_SYSTEM: OnceLock<ActorSystem> = const { OnceLock::new() };
-    }
-
-    #[test]
-    fn a_default_may_ask_for_another_extension() {
-        let system = ActorSystem::new();
-        NESTED_SYSTEM.with(|slot| slot.set(system.clone()).ok());
-        assert_eq!(system.extension::<Nested>().0, 1);
-        assert_eq!(system.extension::<Counter>().0.load(Ordering::Relaxed), 1);
-    }
-
-    #[test]
-    fn racing_callers_all_get_the_one_value_stored() {
-        let system = ActorSystem::new();
-        let seen: Vec<usize> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..8)
-                .map(|_| {
-                    let system = system.clone();
-                    scope.spawn(move || {
-                        let counter = system.extension::<Arc<Counter>>();
-                        counter.0.fetch_add(1, Ordering::Relaxed);
-                        Arc::as_ptr(counter) as usize
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|handle| handle.join().expect("no panic")).collect()
-        });
-        assert!(seen.windows(2).all(|pair| pair[0] == pair[1]));
-        assert_eq!(system.extension::<Arc<Counter>>().0.load(Ordering::Relaxed), 8);
     }
 }
