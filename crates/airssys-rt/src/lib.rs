@@ -85,7 +85,7 @@ pub use kernel::{actor, dead_letter, mailbox, message, registry, signal, system}
 pub use routing::router;
 pub use services::{broker, pg, timer};
 
-/// The old name of [`telemetry`]: every `airssys_rt::monitoring::...` path still resolves.
+/// The old name of [`telemetry`]: every `airssys_rt::telemetry::...` path still resolves.
 #[doc(hidden)]
 pub use telemetry as monitoring;
 

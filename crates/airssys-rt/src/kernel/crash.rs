@@ -49,7 +49,7 @@
 //!
 //! ```
 //! use airssys_rt::prelude::*;
-//! use airssys_rt::monitoring::crash::Activity;
+//! use airssys_rt::telemetry::crash::Activity;
 //!
 //! struct Worker;
 //!
@@ -110,7 +110,7 @@ use crate::kernel::mailbox::Ending;
 /// What an actor was doing when it ended abnormally: handling a message, or running a hook.
 ///
 /// ```
-/// use airssys_rt::monitoring::crash::Activity;
+/// use airssys_rt::telemetry::crash::Activity;
 ///
 /// let handling = Activity::Handling { message_type: "my_app::Command" };
 /// assert_eq!(handling.message_type(), Some("my_app::Command"));
@@ -162,7 +162,7 @@ impl Activity {
     /// The type of the message being handled, if it was handling one.
     ///
     /// ```
-    /// use airssys_rt::monitoring::crash::Activity;
+    /// use airssys_rt::telemetry::crash::Activity;
     /// assert_eq!(Activity::OnIdle.message_type(), None);
     /// ```
     pub fn message_type(&self) -> Option<&'static str> {
@@ -175,7 +175,7 @@ impl Activity {
     /// The name of the hook it was running, if it was running one.
     ///
     /// ```
-    /// use airssys_rt::monitoring::crash::Activity;
+    /// use airssys_rt::telemetry::crash::Activity;
     /// assert_eq!(Activity::PreStart.hook(), Some("pre_start"));
     /// assert_eq!(Activity::Waiting.hook(), None);
     /// ```
@@ -220,7 +220,7 @@ impl fmt::Display for Activity {
 /// See the [module documentation](self) for when one is written.
 ///
 /// ```
-/// use airssys_rt::monitoring::crash::CrashReport;
+/// use airssys_rt::telemetry::crash::CrashReport;
 ///
 /// fn alert(report: &CrashReport) -> String {
 ///     match report.restarts {
@@ -259,7 +259,7 @@ impl CrashReport {
     /// The panic message, if it panicked.
     ///
     /// ```
-    /// # use airssys_rt::monitoring::crash::CrashReport;
+    /// # use airssys_rt::telemetry::crash::CrashReport;
     /// fn panicked(report: &CrashReport) -> bool {
     ///     report.panic_message().is_some()
     /// }

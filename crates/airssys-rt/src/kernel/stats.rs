@@ -63,7 +63,7 @@ use crate::kernel::system::ActorSystem;
 /// every 32nd after it.
 ///
 /// ```
-/// assert_eq!(airssys_rt::monitoring::stats::SAMPLE_EVERY, 32);
+/// assert_eq!(airssys_rt::telemetry::stats::SAMPLE_EVERY, 32);
 /// ```
 pub const SAMPLE_EVERY: u64 = 32;
 
@@ -211,7 +211,7 @@ impl Histogram {
 /// message in [`SAMPLE_EVERY`] is measured.
 ///
 /// ```
-/// let none = airssys_rt::monitoring::stats::HandlingTime::default();
+/// let none = airssys_rt::telemetry::stats::HandlingTime::default();
 /// assert_eq!(none.samples, 0);
 /// assert!(none.p99.is_zero());
 /// ```
@@ -303,7 +303,7 @@ impl Crashes {
     /// All crashes.
     ///
     /// ```
-    /// assert_eq!(airssys_rt::monitoring::stats::Crashes::default().total(), 0);
+    /// assert_eq!(airssys_rt::telemetry::stats::Crashes::default().total(), 0);
     /// ```
     pub fn total(&self) -> u64 {
         self.panicked + self.failed + self.killed + self.other

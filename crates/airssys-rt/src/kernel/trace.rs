@@ -34,8 +34,8 @@
 //! as `tracing-subscriber`'s registry would keep every one. A message holds its sender's span
 //! only until its own `handle` span is made (or until it is dropped).
 //!
-//! The spans are at level `INFO`, with the target `airssys_rt::monitoring::trace`: a filter such
-//! as `airssys_rt::monitoring::trace=off` turns them off at run time. A `handle` span that a
+//! The spans are at level `INFO`, with the target `airssys_rt::telemetry::trace`: a filter such
+//! as `airssys_rt::telemetry::trace=off` turns them off at run time. A `handle` span that a
 //! filter turns off links nothing: the messages sent from its handler carry the actor's span
 //! instead.
 //!
@@ -82,14 +82,14 @@
 /// The name of the span each actor runs in.
 ///
 /// ```
-/// assert_eq!(airssys_rt::monitoring::trace::ACTOR_SPAN, "actor");
+/// assert_eq!(airssys_rt::telemetry::trace::ACTOR_SPAN, "actor");
 /// ```
 pub const ACTOR_SPAN: &str = "actor";
 
 /// The name of the span each handled message and each hook call runs in.
 ///
 /// ```
-/// assert_eq!(airssys_rt::monitoring::trace::HANDLE_SPAN, "handle");
+/// assert_eq!(airssys_rt::telemetry::trace::HANDLE_SPAN, "handle");
 /// ```
 pub const HANDLE_SPAN: &str = "handle";
 

@@ -30,7 +30,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use airssys_rt::monitoring::export::MetricsExport;
+//! use airssys_rt::telemetry::export::MetricsExport;
 //!
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let system = airssys_rt::ActorSystem::builder().statistics(true).build()?;
@@ -57,7 +57,7 @@ use crate::kernel::system::ActorSystem;
 /// ```
 /// # #[tokio::main] async fn main() {
 /// let system = airssys_rt::ActorSystem::new();
-/// let mut export = airssys_rt::monitoring::export::MetricsExport::new(&system);
+/// let mut export = airssys_rt::telemetry::export::MetricsExport::new(&system);
 /// export.export(); // no recorder installed: the facade discards them
 /// # }
 /// ```
@@ -102,7 +102,7 @@ impl MetricsExport {
     ///
     /// ```
     /// let system = airssys_rt::ActorSystem::new();
-    /// let _export = airssys_rt::monitoring::export::MetricsExport::new(&system);
+    /// let _export = airssys_rt::telemetry::export::MetricsExport::new(&system);
     /// ```
     pub fn new(system: &ActorSystem) -> Self {
         Self { system: system.clone(), exported: HashSet::new() }
@@ -112,7 +112,7 @@ impl MetricsExport {
     ///
     /// ```
     /// let system = airssys_rt::ActorSystem::new();
-    /// airssys_rt::monitoring::export::MetricsExport::new(&system).export();
+    /// airssys_rt::telemetry::export::MetricsExport::new(&system).export();
     /// ```
     pub fn export(&mut self) {
         let system = self.system.statistics();
@@ -186,7 +186,7 @@ impl MetricsExport {
     /// ```
     /// # #[tokio::main] async fn main() {
     /// let system = airssys_rt::ActorSystem::new();
-    /// let export = airssys_rt::monitoring::export::MetricsExport::new(&system);
+    /// let export = airssys_rt::telemetry::export::MetricsExport::new(&system);
     /// let task = export.spawn(std::time::Duration::from_secs(1));
     /// drop(task); // stops it
     /// # }
@@ -228,7 +228,7 @@ fn set_figures(prefix: &str, labels: &[Label], figures: &Figures) {
 /// ```
 /// # #[tokio::main] async fn main() {
 /// let system = airssys_rt::ActorSystem::new();
-/// let task = airssys_rt::monitoring::export::MetricsExport::new(&system)
+/// let task = airssys_rt::telemetry::export::MetricsExport::new(&system)
 ///     .spawn(std::time::Duration::from_secs(1));
 /// task.stop();
 /// # }
@@ -245,7 +245,7 @@ impl ExportTask {
     /// ```
     /// # #[tokio::main] async fn main() {
     /// # let system = airssys_rt::ActorSystem::new();
-    /// let task = airssys_rt::monitoring::export::MetricsExport::new(&system)
+    /// let task = airssys_rt::telemetry::export::MetricsExport::new(&system)
     ///     .spawn(std::time::Duration::from_secs(1));
     /// task.stop();
     /// # }

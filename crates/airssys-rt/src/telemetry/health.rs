@@ -12,7 +12,7 @@
 //! ```
 //! # use std::time::Duration;
 //! # use airssys_rt::supervisor::{ChildSpec, Strategy, SupervisorSpec};
-//! use airssys_rt::monitoring::health::HealthCheck;
+//! use airssys_rt::telemetry::health::HealthCheck;
 //! let spec = ChildSpec::supervisor("db", SupervisorSpec::new(Strategy::OneForOne)).health_check(
 //!     HealthCheck::every(Duration::from_secs(10)).deadline(Duration::from_secs(1)).failures(3),
 //! );
@@ -43,7 +43,7 @@
 //! ```
 //! use std::time::Duration;
 //! use airssys_rt::prelude::*;
-//! use airssys_rt::monitoring::health::{Health, HealthCheck, HealthStatus};
+//! use airssys_rt::telemetry::health::{Health, HealthCheck, HealthStatus};
 //! use airssys_rt::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
 //!
 //! struct Connection {
@@ -106,11 +106,11 @@ impl ActorSystem {
     /// **Failed** node for each root supervisor that gave up; the system's status is the worst
     /// of its roots', and at least **Degraded** while the
     /// [message budget](crate::SystemBuilder::message_budget) is over (issue
-    /// [`OverBudget`](crate::monitoring::health::HealthIssue::OverBudget)). See
-    /// [`monitoring::health`](crate::monitoring::health).
+    /// [`OverBudget`](crate::telemetry::health::HealthIssue::OverBudget)). See
+    /// [`telemetry::health`](crate::telemetry::health).
     ///
     /// ```
-    /// use airssys_rt::monitoring::health::HealthStatus;
+    /// use airssys_rt::telemetry::health::HealthStatus;
     /// use airssys_rt::supervisor::{Strategy, Supervisor, SupervisorSpec};
     /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let system = airssys_rt::ActorSystem::new();

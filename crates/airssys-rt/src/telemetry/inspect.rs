@@ -53,8 +53,8 @@ use crate::vocabulary::tree;
 
 impl ActorSystem {
     /// A view of every live actor, placed under the supervisor that started it. See
-    /// [`monitoring::inspect`](crate::monitoring::inspect); an
-    /// [`Inspector`](crate::monitoring::inspect::Inspector) adds message rates.
+    /// [`telemetry::inspect`](crate::telemetry::inspect); an
+    /// [`Inspector`](crate::telemetry::inspect::Inspector) adds message rates.
     ///
     /// ```
     /// # #[tokio::main] async fn main() {
@@ -72,7 +72,7 @@ impl ActorSystem {
 /// One live actor in a [`SystemView`], with the actors it supervises.
 ///
 /// ```
-/// # fn show(node: &airssys_rt::monitoring::inspect::ActorNode) {
+/// # fn show(node: &airssys_rt::telemetry::inspect::ActorNode) {
 /// println!("{} is {:?} with {} waiting", node.id, node.state, node.mailbox_depth);
 /// # }
 /// ```
@@ -181,7 +181,7 @@ impl ActorNode {
     /// The short label of the actor: its child id, else its name, else its id.
     ///
     /// ```
-    /// # fn label(node: &airssys_rt::monitoring::inspect::ActorNode) -> String { node.label() }
+    /// # fn label(node: &airssys_rt::telemetry::inspect::ActorNode) -> String { node.label() }
     /// ```
     pub fn label(&self) -> String {
         match (&self.child_id, &self.name) {
@@ -196,7 +196,7 @@ impl ActorNode {
     /// for an actor labelled by its id).
     ///
     /// ```
-    /// # fn print(node: &airssys_rt::monitoring::inspect::ActorNode) {
+    /// # fn print(node: &airssys_rt::telemetry::inspect::ActorNode) {
     /// print!("{}", node.render());
     /// # }
     /// ```
@@ -248,7 +248,7 @@ impl ActorNode {
     /// Calls `visit` on this actor, then on every actor below it, depth first.
     ///
     /// ```
-    /// # fn count(node: &airssys_rt::monitoring::inspect::ActorNode) -> usize {
+    /// # fn count(node: &airssys_rt::telemetry::inspect::ActorNode) -> usize {
     /// let mut actors = 0;
     /// node.walk(&mut |_| actors += 1);
     /// # actors }
@@ -312,7 +312,7 @@ impl SystemView {
 /// ```
 /// # #[tokio::main] async fn main() {
 /// let system = airssys_rt::ActorSystem::builder().statistics(true).build().unwrap();
-/// let mut inspector = airssys_rt::monitoring::inspect::Inspector::new(&system);
+/// let mut inspector = airssys_rt::telemetry::inspect::Inspector::new(&system);
 /// let first = inspector.inspect();
 /// let later = inspector.inspect();
 /// assert!(later.taken_at >= first.taken_at);
@@ -330,7 +330,7 @@ impl Inspector {
     ///
     /// ```
     /// let system = airssys_rt::ActorSystem::new();
-    /// let _inspector = airssys_rt::monitoring::inspect::Inspector::new(&system);
+    /// let _inspector = airssys_rt::telemetry::inspect::Inspector::new(&system);
     /// ```
     pub fn new(system: &ActorSystem) -> Self {
         Inspector { system: system.clone(), previous: HashMap::new(), previous_at: None }
@@ -340,7 +340,7 @@ impl Inspector {
     ///
     /// ```
     /// # let system = airssys_rt::ActorSystem::new();
-    /// # let mut inspector = airssys_rt::monitoring::inspect::Inspector::new(&system);
+    /// # let mut inspector = airssys_rt::telemetry::inspect::Inspector::new(&system);
     /// let view = inspector.inspect();
     /// ```
     pub fn inspect(&mut self) -> SystemView {

@@ -5,7 +5,7 @@
 //! has a submodule of its own.
 //!
 //! It was called `monitoring`, a name that in an Erlang runtime belongs to monitors (see
-//! [`signal`](crate::signal)); `airssys_rt::monitoring::...` paths still compile.
+//! [`signal`](crate::signal)); `airssys_rt::telemetry::...` paths still compile.
 //!
 //! * [`stats`]: statistics. The system counts actors alive, started and stopped, crashes by
 //!   reason, dead letters, restarts and escalations, always; each actor counts the messages it

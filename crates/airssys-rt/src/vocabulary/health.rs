@@ -12,7 +12,7 @@ use super::{ActorId, ChildKind, ExitReason};
 /// What an actor says of itself when probed ([`Actor::health_check`](crate::Actor::health_check)).
 ///
 /// ```
-/// use airssys_rt::monitoring::health::Health;
+/// use airssys_rt::telemetry::health::Health;
 /// assert!(Health::Healthy.is_healthy());
 /// assert_eq!(Health::unhealthy("disk full").reason(), Some("disk full"));
 /// ```
@@ -31,7 +31,7 @@ impl Health {
     /// Degraded, for this reason.
     ///
     /// ```
-    /// # use airssys_rt::monitoring::health::Health;
+    /// # use airssys_rt::telemetry::health::Health;
     /// assert!(!Health::degraded("slow").is_healthy());
     /// ```
     pub fn degraded(reason: impl Into<Arc<str>>) -> Self {
@@ -41,7 +41,7 @@ impl Health {
     /// Unhealthy, for this reason.
     ///
     /// ```
-    /// # use airssys_rt::monitoring::health::Health;
+    /// # use airssys_rt::telemetry::health::Health;
     /// assert!(matches!(Health::unhealthy("stuck"), Health::Unhealthy(_)));
     /// ```
     pub fn unhealthy(reason: impl Into<Arc<str>>) -> Self {
@@ -51,7 +51,7 @@ impl Health {
     /// Whether this is [`Health::Healthy`].
     ///
     /// ```
-    /// # use airssys_rt::monitoring::health::Health;
+    /// # use airssys_rt::telemetry::health::Health;
     /// assert!(Health::default().is_healthy());
     /// ```
     pub fn is_healthy(&self) -> bool {
@@ -61,7 +61,7 @@ impl Health {
     /// The reason given, if degraded or unhealthy.
     ///
     /// ```
-    /// # use airssys_rt::monitoring::health::Health;
+    /// # use airssys_rt::telemetry::health::Health;
     /// assert_eq!(Health::degraded("slow").reason(), Some("slow"));
     /// ```
     pub fn reason(&self) -> Option<&str> {
@@ -78,7 +78,7 @@ impl Health {
 ///
 /// ```
 /// use std::time::Duration;
-/// use airssys_rt::monitoring::health::HealthCheck;
+/// use airssys_rt::telemetry::health::HealthCheck;
 /// let check = HealthCheck::every(Duration::from_secs(5));
 /// assert_eq!(check.deadline_time(), Duration::from_secs(5));
 /// assert_eq!(check.max_failures(), 3);
@@ -96,7 +96,7 @@ impl HealthCheck {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// # use airssys_rt::monitoring::health::HealthCheck;
+    /// # use airssys_rt::telemetry::health::HealthCheck;
     /// let check = HealthCheck::every(Duration::from_secs(30));
     /// assert_eq!(check.interval(), Duration::from_secs(30));
     /// ```
@@ -109,7 +109,7 @@ impl HealthCheck {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// # use airssys_rt::monitoring::health::HealthCheck;
+    /// # use airssys_rt::telemetry::health::HealthCheck;
     /// let check = HealthCheck::every(Duration::from_secs(30)).deadline(Duration::from_secs(2));
     /// assert_eq!(check.deadline_time(), Duration::from_secs(2));
     /// ```
@@ -122,7 +122,7 @@ impl HealthCheck {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// # use airssys_rt::monitoring::health::HealthCheck;
+    /// # use airssys_rt::telemetry::health::HealthCheck;
     /// let check = HealthCheck::every(Duration::from_secs(30)).failures(0);
     /// assert_eq!(check.max_failures(), 1);
     /// ```
@@ -135,7 +135,7 @@ impl HealthCheck {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// # use airssys_rt::monitoring::health::HealthCheck;
+    /// # use airssys_rt::telemetry::health::HealthCheck;
     /// assert_eq!(HealthCheck::every(Duration::ZERO).interval(), Duration::from_millis(1));
     /// ```
     pub fn interval(&self) -> Duration {
@@ -146,7 +146,7 @@ impl HealthCheck {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// # use airssys_rt::monitoring::health::HealthCheck;
+    /// # use airssys_rt::telemetry::health::HealthCheck;
     /// assert_eq!(HealthCheck::every(Duration::from_secs(1)).deadline_time(), Duration::from_secs(1));
     /// ```
     pub fn deadline_time(&self) -> Duration {
@@ -157,7 +157,7 @@ impl HealthCheck {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// # use airssys_rt::monitoring::health::HealthCheck;
+    /// # use airssys_rt::telemetry::health::HealthCheck;
     /// assert_eq!(HealthCheck::every(Duration::from_secs(1)).failures(5).max_failures(), 5);
     /// ```
     pub fn max_failures(&self) -> u32 {
@@ -169,7 +169,7 @@ impl HealthCheck {
 /// and restarted after, when it failed its health checks.
 ///
 /// ```
-/// use airssys_rt::monitoring::health::HealthCheckFailed;
+/// use airssys_rt::telemetry::health::HealthCheckFailed;
 /// use airssys_rt::ExitReason;
 /// let reason = ExitReason::failed(HealthCheckFailed { failures: 3, last: "no answer within 1s".into() });
 /// assert!(HealthCheckFailed::of(&reason).is_some());
@@ -188,7 +188,7 @@ impl HealthCheckFailed {
     /// The health check failure an exit reason carries, if it is one.
     ///
     /// ```
-    /// # use airssys_rt::monitoring::health::HealthCheckFailed;
+    /// # use airssys_rt::telemetry::health::HealthCheckFailed;
     /// assert!(HealthCheckFailed::of(&airssys_rt::ExitReason::Normal).is_none());
     /// ```
     pub fn of(reason: &ExitReason) -> Option<&Self> {
@@ -199,7 +199,7 @@ impl HealthCheckFailed {
 /// The state of one node of a [`HealthReport`].
 ///
 /// ```
-/// use airssys_rt::monitoring::health::HealthStatus;
+/// use airssys_rt::telemetry::health::HealthStatus;
 /// assert!(HealthStatus::Healthy < HealthStatus::Degraded);
 /// assert!(HealthStatus::Degraded < HealthStatus::Failed);
 /// ```
@@ -227,7 +227,7 @@ impl fmt::Display for HealthStatus {
 /// Why a node of a [`HealthReport`] is not healthy.
 ///
 /// ```
-/// use airssys_rt::monitoring::health::HealthIssue;
+/// use airssys_rt::telemetry::health::HealthIssue;
 /// let issue = HealthIssue::FailingChecks { failures: 1, of: 3, last: "unhealthy: stuck".into() };
 /// assert_eq!(issue.to_string(), "failed 1 of 3 health checks in a row (last: unhealthy: stuck)");
 /// ```
@@ -289,7 +289,7 @@ impl fmt::Display for HealthIssue {
 /// with its children, or a worker.
 ///
 /// ```
-/// use airssys_rt::monitoring::health::{HealthReport, HealthStatus};
+/// use airssys_rt::telemetry::health::{HealthReport, HealthStatus};
 /// fn unhealthy(report: &HealthReport) -> Vec<String> {
 ///     let mut found = Vec::new();
 ///     report.walk(&mut |node| {
@@ -326,7 +326,7 @@ impl HealthReport {
     /// Calls `visit` on this node, then on every node below it, depth first.
     ///
     /// ```
-    /// # use airssys_rt::monitoring::health::HealthReport;
+    /// # use airssys_rt::telemetry::health::HealthReport;
     /// fn count(report: &HealthReport) -> usize {
     ///     let mut nodes = 0;
     ///     report.walk(&mut |_| nodes += 1);

@@ -1,4 +1,4 @@
-//! Copying, comparing, showing and dropping the trees the monitoring hands out (health
+//! Copying, comparing, showing and dropping the trees the telemetry hands out (health
 //! reports, inspection views) one node after another, not by recursion: a supervision tree may
 //! be any depth (T19), and the derived impls would take stack in proportion to it.
 

@@ -106,7 +106,7 @@ impl<A: Actor> ActorRef<A> {
         self.cell.mailbox.len()
     }
 
-    /// A snapshot of the actor's [statistics](crate::monitoring::stats); `None` unless the
+    /// A snapshot of the actor's [statistics](crate::telemetry::stats); `None` unless the
     /// system keeps them ([`statistics(true)`](crate::SystemBuilder::statistics)), or once the
     /// actor has ended.
     ///

@@ -219,12 +219,12 @@ pub trait Actor: Sized + Send + 'static {
     ///
     /// The probe waits in the mailbox behind the messages queued before it, so this runs
     /// between two handlers, never during one. [`Health::Unhealthy`] is a failed check,
-    /// [`Health::Degraded`] is reported but no failure; see [`crate::monitoring::health`].
+    /// [`Health::Degraded`] is reported but no failure; see [`crate::telemetry::health`].
     /// A panic here ends the actor, as in any hook.
     ///
     /// ```
     /// use airssys_rt::prelude::*;
-    /// use airssys_rt::monitoring::health::Health;
+    /// use airssys_rt::telemetry::health::Health;
     ///
     /// struct Batcher {
     ///     backlog: usize,

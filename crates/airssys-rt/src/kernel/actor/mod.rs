@@ -15,7 +15,7 @@
 //!
 //! * [`pre_start`](Actor::pre_start) runs inside `spawn`, which returns only after it succeeded:
 //!   as with OTP's `init/1`, a failed start is the spawner's error (a
-//!   [crash report](crate::monitoring::crash) only under a supervisor). Because
+//!   [crash report](crate::telemetry::crash) only under a supervisor). Because
 //!   the arguments are kept by whoever spawns, the same actor can be started again with the same
 //!   inputs (this is what supervisors do).
 //! * [`post_start`](Actor::post_start) runs in the actor's own task before the first message.

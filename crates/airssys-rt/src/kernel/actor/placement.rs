@@ -8,7 +8,7 @@ use super::{Actor, ActorRef, ErasedCell};
 use crate::kernel::system::SpawnError;
 
 /// A supervised actor's place in its tree, kept in its attachments by the supervisor that
-/// starts it, and read by its [crash report](crate::monitoring::crash).
+/// starts it, and read by its [crash report](crate::telemetry::crash).
 #[derive(Clone, Debug)]
 pub(crate) struct Supervision {
     /// The supervisor's path, a slash, and the child's id: `root/pool/worker-3`.

@@ -24,7 +24,7 @@
 //! it was for, why it died and its message type. Each one is also emitted as a `tracing` event
 //! at debug level with target `airssys_rt::dead_letter` and the fields `actor` (the target's
 //! id), `name` (its registered name, if any), `message_type`, `reason` and `was_ask`: the
-//! counterpart, for messages, of the [crash reports](crate::monitoring::crash).
+//! counterpart, for messages, of the [crash reports](crate::telemetry::crash).
 //!
 //! ```
 //! use airssys_rt::prelude::*;

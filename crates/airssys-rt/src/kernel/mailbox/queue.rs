@@ -36,7 +36,7 @@ pub(crate) enum Signal {
     /// The actor's idle timeout passed. Never queued: `poll_next` makes it when the actor
     /// would otherwise park, so it never waits behind, or ahead of, anything.
     Idle,
-    /// A supervisor's health probe (see [`crate::monitoring::health`]). Queued behind the
+    /// A supervisor's health probe (see [`crate::telemetry::health`]). Queued behind the
     /// messages waiting when it arrives: it waits in the `Attachments` until they are taken.
     Probe(tokio::sync::oneshot::Sender<crate::vocabulary::Health>),
 }

@@ -253,7 +253,7 @@ impl ActorSystem {
 
     /// A snapshot of the system's statistics (always kept): actors alive, started and stopped,
     /// crashes by reason, dead letters, restarts and escalations. See
-    /// [`monitoring::stats`](crate::monitoring::stats).
+    /// [`telemetry::stats`](crate::telemetry::stats).
     ///
     /// ```
     /// let stats = airssys_rt::ActorSystem::new().statistics();
@@ -318,7 +318,7 @@ impl ActorSystem {
     }
 
     /// The crash reports: one for every abnormal exit, the latest of them kept. See the
-    /// [`crash`](crate::monitoring::crash) module.
+    /// [`crash`](crate::telemetry::crash) module.
     ///
     /// ```
     /// assert_eq!(airssys_rt::ActorSystem::new().crash_reports().count(), 0);

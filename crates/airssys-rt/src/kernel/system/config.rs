@@ -239,10 +239,10 @@ impl SystemBuilder {
         self
     }
 
-    /// Keeps per-actor [statistics](crate::monitoring::stats) (off by default): messages
+    /// Keeps per-actor [statistics](crate::telemetry::stats) (off by default): messages
     /// received and handled, mailbox depths, handling times, dead letters. Off, they cost
     /// nothing; on, a few relaxed stores per message and a clock read for one message in
-    /// [`SAMPLE_EVERY`](crate::monitoring::stats::SAMPLE_EVERY). System statistics are kept
+    /// [`SAMPLE_EVERY`](crate::telemetry::stats::SAMPLE_EVERY). System statistics are kept
     /// either way.
     ///
     /// ```
@@ -254,7 +254,7 @@ impl SystemBuilder {
         self
     }
 
-    /// How many of the latest [crash reports](crate::monitoring::crash) are kept for
+    /// How many of the latest [crash reports](crate::telemetry::crash) are kept for
     /// inspection (0 keeps only the count).
     ///
     /// ```

@@ -13,7 +13,7 @@
 //! | [`max_actors`](SystemBuilder::max_actors) | 1,048,576, as the BEAM's default process limit | |
 //! | [`shutdown_timeout`](SystemBuilder::shutdown_timeout) | 5 s, as OTP's default worker shutdown | |
 //! | [`dead_letter_history`](SystemBuilder::dead_letter_history) | the latest 128 | |
-//! | [`statistics`](SystemBuilder::statistics) | off: per-actor [statistics](crate::monitoring::stats) are not kept | |
+//! | [`statistics`](SystemBuilder::statistics) | off: per-actor [statistics](crate::telemetry::stats) are not kept | |
 //! | [`crash_report_history`](SystemBuilder::crash_report_history) | the latest 64 | |
 //! | [`message_budget`](SystemBuilder::message_budget) | [`crate::mailbox::DEFAULT_MESSAGE_BUDGET`] (4,194,304) messages waiting in unbounded mailboxes, [`Reject`](crate::mailbox::BudgetPolicy::Reject) past it | [`over_budget`](SystemBuilder::over_budget) |
 //!
