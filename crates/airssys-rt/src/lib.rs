@@ -89,7 +89,9 @@ pub use services::{broker, pg, timer};
 #[doc(hidden)]
 pub use telemetry as monitoring;
 
+#[doc(no_inline)]
 pub use actor::{Actor, ActorId, ActorRef, ActorState, Context, ExitReason, WeakActorRef};
+#[doc(no_inline)]
 pub use system::{ActorSystem, SystemBuilder};
 
 /// The names almost every program that uses airssys-rt needs, in one `use`.
@@ -99,18 +101,28 @@ pub use system::{ActorSystem, SystemBuilder};
 /// let _system = ActorSystem::new();
 /// ```
 pub mod prelude {
+    #[doc(no_inline)]
     pub use crate::actor::{
         Actor, ActorId, ActorRef, ActorState, Context, ExitReason, WeakActorRef,
     };
+    #[doc(no_inline)]
     pub use crate::broker::{Broker, BrokerError, Delivery, Publication, SubscriptionId};
+    #[doc(no_inline)]
     pub use crate::mailbox::{MailboxConfig, OverflowPolicy};
+    #[doc(no_inline)]
     pub use crate::message::{AskError, SendError};
+    #[doc(no_inline)]
     pub use crate::router::{Pool, PoolSpec, Router, Routing};
+    #[doc(no_inline)]
     pub use crate::signal::{DownNotice, ExitSignal, MonitorRef};
+    #[doc(no_inline)]
     pub use crate::supervisor::{
         ChildSpec, Restart, Strategy, Supervisor, SupervisorRef, SupervisorSpec,
     };
+    #[doc(no_inline)]
     pub use crate::system::{ActorSystem, SpawnError, SpawnOptions};
+    #[doc(no_inline)]
     pub use crate::telemetry::health::{Health, HealthCheck};
+    #[doc(no_inline)]
     pub use crate::timer::TimerRef;
 }

@@ -40,6 +40,7 @@ mod extensions;
 mod shutdown;
 mod spawn;
 
+#[doc(no_inline)]
 pub use crate::kernel::registry::LookupError;
 pub use crate::vocabulary::{ConfigError, SpawnError};
 pub use actor_system::ActorSystem;
