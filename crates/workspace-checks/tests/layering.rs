@@ -119,93 +119,87 @@ fn code_only(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
-    let blank = |c: char| if c == '\n' { '\n' } else { ' ' };
     while i < chars.len() {
-        let c = chars[i];
-        let next = chars.get(i + 1).copied();
-        if c == '/' && next == Some('/') {
-            while i < chars.len() && chars[i] != '\n' {
-                out.push(' ');
+        match skipped_until(&chars, i) {
+            Some(end) => {
+                let end = end.min(chars.len());
+                out.extend(chars[i..end].iter().map(|&c| if c == '\n' { '\n' } else { ' ' }));
+                i = end;
+            }
+            None => {
+                out.push(chars[i]);
                 i += 1;
             }
-        } else if c == '/' && next == Some('*') {
-            let mut depth = 0;
-            while i < chars.len() {
-                if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
-                    depth += 1;
-                    out.push_str("  ");
-                    i += 2;
-                } else if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
-                    depth -= 1;
-                    out.push_str("  ");
-                    i += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    out.push(blank(chars[i]));
-                    i += 1;
-                }
-            }
-        } else if c == 'r'
-            && matches!(next, Some('"' | '#'))
-            && !is_ident_char(chars.get(i.wrapping_sub(1)))
-        {
-            // A raw string: r"..." or r#"..."#.
-            let mut j = i + 1;
-            let mut hashes = 0;
-            while chars.get(j) == Some(&'#') {
-                hashes += 1;
-                j += 1;
-            }
-            if chars.get(j) != Some(&'"') {
-                out.push(c);
-                i += 1;
-                continue;
-            }
-            j += 1;
-            while j < chars.len() {
-                if chars[j] == '"' && (1..=hashes).all(|k| chars.get(j + k) == Some(&'#')) {
-                    j += 1 + hashes;
-                    break;
-                }
-                j += 1;
-            }
-            out.extend(chars[i..j.min(chars.len())].iter().map(|&c| blank(c)));
-            i = j;
-        } else if c == '"' {
-            out.push(' ');
-            i += 1;
-            while i < chars.len() && chars[i] != '"' {
-                if chars[i] == '\\' {
-                    out.push(' ');
-                    i += 1;
-                }
-                if i < chars.len() {
-                    out.push(blank(chars[i]));
-                    i += 1;
-                }
-            }
-            out.push(' ');
-            i += 1;
-        } else if c == '\'' && (chars.get(i + 2) == Some(&'\'') || next == Some('\\')) {
-            // A char literal ('"', '\n', '\''), not a lifetime.
-            let mut j = i + 1;
-            if chars.get(j) == Some(&'\\') {
-                j += 1;
-            }
-            j += 1;
-            while j < chars.len() && chars[j] != '\'' {
-                j += 1;
-            }
-            out.extend(chars[i..=j.min(chars.len() - 1)].iter().map(|&c| blank(c)));
-            i = j + 1;
-        } else {
-            out.push(c);
-            i += 1;
         }
     }
     out
+}
+
+/// Where the comment or literal that starts at `i` ends (one past it), if one starts there.
+fn skipped_until(chars: &[char], i: usize) -> Option<usize> {
+    let next = chars.get(i + 1).copied();
+    match (chars[i], next) {
+        ('/', Some('/')) => Some(find_from(chars, i, |c, _| c == '\n').unwrap_or(chars.len())),
+        ('/', Some('*')) => Some(block_comment_end(chars, i)),
+        ('r', Some('"' | '#')) if !is_ident_char(i.checked_sub(1).and_then(|p| chars.get(p))) => {
+            raw_string_end(chars, i)
+        }
+        ('"', _) => Some(string_end(chars, i + 1)),
+        // A char literal ('"', '\n', '\''), not a lifetime.
+        ('\'', _) if chars.get(i + 2) == Some(&'\'') || next == Some('\\') => {
+            let start = if next == Some('\\') { i + 3 } else { i + 2 };
+            Some(find_from(chars, start, |c, _| c == '\'').map_or(chars.len(), |end| end + 1))
+        }
+        _ => None,
+    }
+}
+
+/// The first index from `start` whose char satisfies `found`.
+fn find_from(chars: &[char], start: usize, found: impl Fn(char, usize) -> bool) -> Option<usize> {
+    (start..chars.len()).find(|&j| found(chars[j], j))
+}
+
+/// One past the end of the block comment at `i`, nested comments included.
+fn block_comment_end(chars: &[char], mut i: usize) -> usize {
+    let mut depth = 0;
+    while i < chars.len() {
+        match (chars[i], chars.get(i + 1)) {
+            ('/', Some('*')) => {
+                depth += 1;
+                i += 2;
+            }
+            ('*', Some('/')) => {
+                depth -= 1;
+                i += 2;
+                if depth == 0 {
+                    return i;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    i
+}
+
+/// One past the closing quote of the string whose text starts at `i`.
+fn string_end(chars: &[char], mut i: usize) -> usize {
+    while i < chars.len() && chars[i] != '"' {
+        i += if chars[i] == '\\' { 2 } else { 1 };
+    }
+    i + 1
+}
+
+/// One past the end of the raw string (`r"..."`, `r#"..."#`) at `i`, if one starts there.
+fn raw_string_end(chars: &[char], i: usize) -> Option<usize> {
+    let hashes = chars[i + 1..].iter().take_while(|&&c| c == '#').count();
+    let open = i + 1 + hashes;
+    if chars.get(open) != Some(&'"') {
+        return None;
+    }
+    let close = find_from(chars, open + 1, |c, j| {
+        c == '"' && (1..=hashes).all(|k| chars.get(j + k) == Some(&'#'))
+    });
+    Some(close.map_or(chars.len(), |close| close + 1 + hashes))
 }
 
 fn is_ident_char(c: Option<&char>) -> bool {
@@ -448,6 +442,18 @@ fn paths_in_code_and_in_use_groups_count_and_comments_and_strings_do_not() {
             (5, "broker::Broker".to_string()),
         ]
     );
+}
+
+#[test]
+fn raw_strings_char_literals_and_nested_comments_are_left_out() {
+    let text =
+        "let a = r#\"crate::broker\"#; let q = '\"'; /* /* crate::timer */ */ crate::pg::X;\n";
+    let paths: Vec<String> = crate_paths(&code_only(text))
+        .into_iter()
+        .map(|(_, segments)| segments.join("::"))
+        .collect();
+    assert_eq!(paths, ["pg::X"]);
+    assert_eq!(code_only(text).len(), text.len());
 }
 
 #[test]
