@@ -93,24 +93,32 @@
 // The "Available on crate feature ..." badges on docs.rs, which builds with `--cfg docsrs`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod actor;
-pub mod broker;
-pub mod dead_letter;
-pub mod mailbox;
-pub mod message;
-pub mod monitoring;
-pub mod pg;
-pub mod registry;
-pub mod router;
-pub mod signal;
+// The layers, each importing only those below it: vocabulary -> kernel -> supervision and the
+// services -> routing -> telemetry views -> the prelude. The folders say which layer a file is
+// in; `crates/workspace-checks/tests/layering.rs` checks the imports. The public paths stay
+// one level deep (`airssys_rt::actor`, `airssys_rt::broker`, ...) whatever the folder.
+mod kernel;
+mod routing;
+mod services;
+mod vocabulary;
+
 pub mod supervisor;
-pub mod system;
-pub mod timer;
+pub mod telemetry;
 
 #[doc = include_str!("../docs/semantics.md")]
 pub mod semantics {}
 
+pub use kernel::{actor, dead_letter, mailbox, message, registry, signal, system};
+pub use routing::router;
+pub use services::{broker, pg, timer};
+
+/// The old name of [`telemetry`]: every `airssys_rt::telemetry::...` path still resolves.
+#[doc(hidden)]
+pub use telemetry as monitoring;
+
+#[doc(no_inline)]
 pub use actor::{Actor, ActorId, ActorRef, ActorState, Context, ExitReason, WeakActorRef};
+#[doc(no_inline)]
 pub use system::{ActorSystem, SystemBuilder};
 
 /// The names almost every program that uses airssys-rt needs, in one `use`.
@@ -120,18 +128,28 @@ pub use system::{ActorSystem, SystemBuilder};
 /// let _system = ActorSystem::new();
 /// ```
 pub mod prelude {
+    #[doc(no_inline)]
     pub use crate::actor::{
         Actor, ActorId, ActorRef, ActorState, Context, ExitReason, WeakActorRef,
     };
+    #[doc(no_inline)]
     pub use crate::broker::{Broker, BrokerError, Delivery, Publication, SubscriptionId};
+    #[doc(no_inline)]
     pub use crate::mailbox::{MailboxConfig, OverflowPolicy};
+    #[doc(no_inline)]
     pub use crate::message::{AskError, SendError};
-    pub use crate::monitoring::health::{Health, HealthCheck};
+    #[doc(no_inline)]
     pub use crate::router::{Pool, PoolSpec, Router, Routing};
+    #[doc(no_inline)]
     pub use crate::signal::{DownNotice, ExitSignal, MonitorRef};
+    #[doc(no_inline)]
     pub use crate::supervisor::{
         ChildSpec, Restart, Strategy, Supervisor, SupervisorRef, SupervisorSpec,
     };
+    #[doc(no_inline)]
     pub use crate::system::{ActorSystem, SpawnError, SpawnOptions};
+    #[doc(no_inline)]
+    pub use crate::telemetry::health::{Health, HealthCheck};
+    #[doc(no_inline)]
     pub use crate::timer::TimerRef;
 }

@@ -3074,3 +3074,106 @@ fn a5_a_stop_racing_the_start_ends_with_its_reason_after_post_stop() {
         assert_eq!((report.stopped, report.killed), (0, 0));
     });
 }
+
+/// An extension of its own type for the S9 tests: counts the calls that asked for it.
+#[derive(Default)]
+struct Tally {
+    asked: std::sync::atomic::AtomicUsize,
+}
+
+#[test]
+fn s9_every_handle_of_a_system_gets_its_one_value_and_another_system_its_own() {
+    let system = ActorSystem::new();
+    let handle = system.clone();
+    system.extension::<Tally>().asked.fetch_add(1, Ordering::SeqCst);
+    handle.extension::<Tally>().asked.fetch_add(1, Ordering::SeqCst);
+    assert!(std::ptr::eq(system.extension::<Tally>(), handle.extension::<Tally>()));
+    assert_eq!(system.extension::<Tally>().asked.load(Ordering::SeqCst), 2);
+    let other = ActorSystem::new();
+    assert_eq!(other.extension::<Tally>().asked.load(Ordering::SeqCst), 0);
+    // The services' state is kept the same way: one broker per payload type, one set of groups.
+    assert_eq!(system.broker::<u8>().subscriber_count("a"), Ok(0));
+    assert!(std::ptr::eq(system.groups(), handle.groups()));
+    assert!(!std::ptr::eq(system.groups(), other.groups()));
+}
+
+/// Made by a default that asks for another extension of the same system.
+struct Chained(usize);
+
+thread_local! {
+    static CHAINED_SYSTEM: std::cell::RefCell<Option<ActorSystem>> = const { std::cell::RefCell::new(None) };
+}
+
+impl Default for Chained {
+    fn default() -> Self {
+        let asked = CHAINED_SYSTEM.with(|system| {
+            system
+                .borrow()
+                .as_ref()
+                .map(|system| system.extension::<Tally>().asked.fetch_add(1, Ordering::SeqCst) + 1)
+        });
+        Chained(asked.unwrap_or(0))
+    }
+}
+
+#[test]
+fn s9_a_default_may_ask_for_another_extension() {
+    let system = ActorSystem::new();
+    CHAINED_SYSTEM.with(|slot| *slot.borrow_mut() = Some(system.clone()));
+    // Would deadlock if a lock were held while `Chained::default` ran.
+    assert_eq!(system.extension::<Chained>().0, 1);
+    assert_eq!(system.extension::<Tally>().asked.load(Ordering::SeqCst), 1);
+    CHAINED_SYSTEM.with(|slot| slot.borrow_mut().take());
+}
+
+/// Holds a drop counter, handed to it before the system makes it.
+struct DropCounted(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+thread_local! {
+    static DROP_COUNTED_DROPS: std::sync::Arc<std::sync::atomic::AtomicUsize> = std::sync::Arc::default();
+}
+
+impl Default for DropCounted {
+    fn default() -> Self {
+        DropCounted(DROP_COUNTED_DROPS.with(std::sync::Arc::clone))
+    }
+}
+
+impl Drop for DropCounted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn s9_extensions_are_dropped_with_the_system_and_not_before() {
+    let drops = DROP_COUNTED_DROPS.with(std::sync::Arc::clone);
+    let system = ActorSystem::new();
+    let handle = system.clone();
+    let _ = system.extension::<DropCounted>();
+    let _ = handle.extension::<DropCounted>();
+    drop(system);
+    assert_eq!(drops.load(Ordering::SeqCst), 0, "a handle still holds the system");
+    drop(handle);
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn s9_racing_callers_all_get_the_value_stored_first() {
+    let system = ActorSystem::new();
+    let seen: Vec<usize> = std::thread::scope(|scope| {
+        let racers: Vec<_> = (0..8)
+            .map(|_| {
+                let system = system.clone();
+                scope.spawn(move || {
+                    let tally = system.extension::<Tally>();
+                    tally.asked.fetch_add(1, Ordering::SeqCst);
+                    std::ptr::from_ref(tally) as usize
+                })
+            })
+            .collect();
+        racers.into_iter().map(|racer| racer.join().unwrap()).collect()
+    });
+    assert!(seen.windows(2).all(|pair| pair[0] == pair[1]));
+    assert_eq!(system.extension::<Tally>().asked.load(Ordering::SeqCst), 8);
+}

@@ -13,7 +13,7 @@ use super::server::Mail;
 use super::{ChildKind, ChildSpec, Restart, Strategy, Supervisor, SupervisorError};
 use crate::actor::{Actor, ActorId, ActorRef, Context};
 use crate::message::AskError;
-use crate::monitoring::health::HealthReport;
+use crate::vocabulary::HealthReport;
 
 /// A child as [`SupervisorRef::which_children`] reports it.
 ///

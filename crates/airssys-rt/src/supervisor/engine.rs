@@ -9,11 +9,12 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::health::Prober;
-use super::placement::{self, Child};
+use super::placement;
+use super::Child;
 use super::server::{Mail, Note};
 use super::{AutoShutdown, ChildSpec, Restart, Shutdown, Strategy, Supervisor, SupervisorError};
 use crate::actor::{ActorId, Context, ExitReason};
-use crate::monitoring::health::CheckRecord;
+use crate::vocabulary::{CheckRecord, FallenRoots};
 use crate::system::SpawnError;
 
 /// One child of a supervisor: its specification, and what the supervisor knows of it.
@@ -363,7 +364,7 @@ impl Supervisor {
         ctx.system().counters().count_escalation();
         if placement::parent(ctx).is_none() {
             // No supervisor above to escalate to: the system's health report remembers it.
-            crate::monitoring::health::root_gave_up(ctx.system(), ctx.id(), ctx.name());
+            ctx.system().extension::<FallenRoots>().note(ctx.id(), ctx.name());
         }
         self.terminate_all(ctx).await;
         ctx.stop_with(ExitReason::Shutdown);

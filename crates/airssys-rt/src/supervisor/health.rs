@@ -7,14 +7,13 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 use super::admin::{Request, Response};
-use super::placement::{self, Child};
+use super::placement;
+use super::Child;
 use super::server::{Mail, Note};
 use super::{ChildKind, Supervisor, SupervisorMsg, SupervisorRef, SupervisorReply};
 use crate::actor::{ActorId, Context, ExitReason};
 use crate::message::AskError;
-use crate::monitoring::health::{
-    CheckOutcome, HealthCheck, HealthIssue, HealthReport, HealthStatus,
-};
+use crate::vocabulary::{CheckOutcome, HealthCheck, HealthIssue, HealthReport, HealthStatus};
 
 /// The task probing one child; aborted when dropped.
 pub(super) struct Prober(tokio::task::AbortHandle);

@@ -103,9 +103,8 @@ pub use admin::{
     ChildCount, ChildInfo, ChildStatus, SupervisorMsg, SupervisorRef, SupervisorReply,
 };
 pub use error::SupervisorError;
-pub use placement::Child;
 pub use server::Supervisor;
 pub use spec::{
-    AutoShutdown, Backoff, ChildKind, ChildSpec, ChildTemplate, Restart, Shutdown, StartResult,
+    AutoShutdown, Backoff, Child, ChildKind, ChildSpec, ChildTemplate, Restart, Shutdown, StartResult,
     Strategy, SupervisorSpec,
 };

@@ -17,50 +17,12 @@ use std::task::{Context as TaskContext, Poll};
 use futures::FutureExt;
 use tracing::Instrument;
 
-use super::{ChildKind, ChildSpec, Shutdown, StartResult, Supervisor};
+use super::{Child, ChildKind, ChildSpec, Shutdown, StartResult, Supervisor};
 use crate::actor::{Actor, ActorId, ActorRef, Context, ErasedCell, ExitReason};
-use crate::monitoring::crash;
-use crate::monitoring::health::{probe_loop, CheckOutcome, HealthCheck};
-use crate::signal::Supervision;
+use crate::kernel::crash;
+use crate::actor::{probe_loop, Supervision};
+use crate::vocabulary::{CheckOutcome, HealthCheck};
 use crate::system::SpawnError;
-
-/// A started child, as a start function returns it.
-///
-/// Made from any `ActorRef`: `Child::from(actor_ref)`. The supervisor holds it as a strong
-/// handle, so a child lives until the supervisor stops it (or it ends on its own).
-///
-/// ```
-/// # use airssys_rt::prelude::*;
-/// # use airssys_rt::supervisor::Child;
-/// # fn wrap<A: Actor>(actor: ActorRef<A>) -> Child {
-/// Child::from(actor)
-/// # }
-/// ```
-pub struct Child {
-    pub(crate) cell: Arc<dyn ErasedCell>,
-}
-
-impl<A: Actor> From<ActorRef<A>> for Child {
-    fn from(actor: ActorRef<A>) -> Self {
-        let cell: Arc<dyn ErasedCell> = actor.cell().clone();
-        // The supervisor's own hold replaces the handle's.
-        cell.hold_sender();
-        drop(actor);
-        Child { cell }
-    }
-}
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        self.cell.release_sender();
-    }
-}
-
-impl fmt::Debug for Child {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Child").field("id", &self.cell.id()).finish()
-    }
-}
 
 impl Child {
     pub(super) fn id(&self) -> ActorId {

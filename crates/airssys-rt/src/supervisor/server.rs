@@ -21,7 +21,7 @@ use super::{
 };
 use crate::actor::{Actor, ActorId, Context, ExitReason};
 use crate::mailbox::MailboxConfig;
-use crate::monitoring::health::CheckOutcome;
+use crate::vocabulary::CheckOutcome;
 use crate::signal::ExitSignal;
 use crate::system::{ActorSystem, SpawnError, SpawnOptions};
 

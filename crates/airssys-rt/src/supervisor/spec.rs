@@ -8,11 +8,15 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Child, Supervisor, SupervisorError};
+use super::{Supervisor, SupervisorError};
 use crate::actor::Actor;
-use crate::monitoring::health::HealthCheck;
 use crate::registry::check_name;
-use crate::system::{ActorSystem, SpawnError, SpawnOptions};
+use crate::system::{ActorSystem, SpawnOptions};
+use crate::vocabulary::HealthCheck;
+
+// Kept by the kernel and the vocabulary, which the tree reports to; named here as always.
+pub use crate::kernel::actor::placement::{Child, StartResult};
+pub use crate::vocabulary::ChildKind;
 
 /// Which children a supervisor restarts when one of them ends and must be restarted.
 ///
@@ -252,24 +256,6 @@ impl Default for Shutdown {
         Self::Timeout(Duration::from_secs(5))
     }
 }
-
-/// Whether a child is a worker or a supervisor.
-///
-/// ```
-/// use airssys_rt::supervisor::ChildKind;
-/// assert_ne!(ChildKind::Worker, ChildKind::Supervisor);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ChildKind {
-    /// Any actor that is not a supervisor.
-    Worker,
-    /// A supervisor: a subtree.
-    Supervisor,
-}
-
-/// What a start function returns: the started child, `None` for "ignore" (the specification
-/// stays, without a running child, as OTP's `ignore`), or why it could not start.
-pub type StartResult = Result<Option<Child>, SpawnError>;
 
 type StartFn =
     Arc<dyn Fn(ActorSystem) -> Pin<Box<dyn Future<Output = StartResult> + Send>> + Send + Sync>;

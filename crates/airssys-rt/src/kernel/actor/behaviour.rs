@@ -1,0 +1,309 @@
+//! The [`Actor`] trait: how an actor starts, handles a message, and stops.
+
+use std::future::Future;
+
+use super::{Context, ExitReason};
+use crate::kernel::signal::{DownNotice, ExitSignal};
+use crate::vocabulary::Health;
+
+/// The behaviour of an actor: how it starts, handles a message, and stops.
+///
+/// Only [`pre_start`](Actor::pre_start) and [`handle`](Actor::handle) must be written; the other
+/// hooks do nothing by default. Hooks and the handler may be written as `async fn`.
+///
+/// An `Err` from a hook or the handler ends the actor with [`ExitReason::Failed`]; a panic ends
+/// it with [`ExitReason::Panicked`]. Errors a caller should see and recover from belong in
+/// [`Reply`](Actor::Reply) instead (for example `type Reply = Result<u64, MyError>`).
+///
+/// ```
+/// use airssys_rt::prelude::*;
+///
+/// struct Ping;
+///
+/// impl Actor for Ping {
+///     type Msg = ();
+///     type Reply = &'static str;
+///     type Args = ();
+///     type Error = std::convert::Infallible;
+///
+///     async fn pre_start(_: (), _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+///         Ok(Ping)
+///     }
+///
+///     async fn handle(&mut self, _: (), _ctx: &mut Context<Self>) -> Result<&'static str, Self::Error> {
+///         Ok("pong")
+///     }
+/// }
+/// # #[tokio::main] async fn main() {
+/// let system = ActorSystem::new();
+/// let ping = system.spawn::<Ping>(()).await.unwrap();
+/// assert_eq!(ping.ask(()).await.unwrap(), "pong");
+/// # }
+/// ```
+pub trait Actor: Sized + Send + 'static {
+    /// The messages this actor handles; usually an enum with a variant per request.
+    type Msg: Send + 'static;
+    /// What [`handle`](Actor::handle) returns: the reply an [`ask`](crate::ActorRef::ask) receives. A
+    /// `tell` discards it.
+    type Reply: Send + 'static;
+    /// What the actor is started from; kept by the spawner so it can start it again.
+    type Args: Send + 'static;
+    /// The error that ends the actor with [`ExitReason::Failed`].
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Builds the actor's state from its start arguments, before it takes any message.
+    ///
+    /// Runs inside [`ActorSystem::spawn`](crate::ActorSystem::spawn), which fails with
+    /// [`SpawnError::StartFailed`](crate::system::SpawnError::StartFailed) if this returns an error
+    /// or panics. Messages sent meanwhile (through `ctx`, or by name) wait in the mailbox.
+    fn pre_start(
+        args: Self::Args,
+        ctx: &mut Context<Self>,
+    ) -> impl Future<Output = Result<Self, Self::Error>> + Send;
+
+    /// Runs in the actor's own task after a successful start, before the first message.
+    ///
+    /// The place for work that should not hold up the spawner, such as a first message to
+    /// itself:
+    ///
+    /// ```
+    /// use airssys_rt::prelude::*;
+    ///
+    /// struct Poller;
+    ///
+    /// impl Actor for Poller {
+    ///     type Msg = &'static str;
+    ///     type Reply = ();
+    ///     type Args = ();
+    ///     type Error = std::convert::Infallible;
+    ///
+    ///     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+    ///         Ok(Poller)
+    ///     }
+    ///
+    ///     async fn post_start(&mut self, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+    ///         let _ = ctx.actor_ref().try_tell("poll");
+    ///         Ok(())
+    ///     }
+    ///
+    ///     async fn handle(&mut self, _: &'static str, _: &mut Context<Self>) -> Result<(), Self::Error> {
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    fn post_start(
+        &mut self,
+        ctx: &mut Context<Self>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = ctx;
+        async { Ok(()) }
+    }
+
+    /// Handles one message and returns the reply.
+    ///
+    /// Never called again before the previous call has finished.
+    fn handle(
+        &mut self,
+        msg: Self::Msg,
+        ctx: &mut Context<Self>,
+    ) -> impl Future<Output = Result<Self::Reply, Self::Error>> + Send;
+
+    /// Receives an exit signal from a linked actor, when this actor traps exits
+    /// ([`Context::trap_exit`]). Without trapping, the signal ends this actor instead (unless
+    /// its reason is [`ExitReason::Normal`]), and this hook is not called.
+    ///
+    /// Returning `Ok` goes on; to end as well, call [`Context::stop_with`] or return an error.
+    ///
+    /// ```
+    /// use airssys_rt::prelude::*;
+    /// use airssys_rt::signal::ExitSignal;
+    ///
+    /// struct Guardian;
+    ///
+    /// impl Actor for Guardian {
+    ///     type Msg = ();
+    ///     type Reply = ();
+    ///     type Args = ();
+    ///     type Error = std::convert::Infallible;
+    ///
+    ///     async fn pre_start(_: (), ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+    ///         ctx.trap_exit(true);
+    ///         Ok(Guardian)
+    ///     }
+    ///
+    ///     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+    ///         Ok(())
+    ///     }
+    ///
+    ///     async fn on_exit(&mut self, _: &mut Context<Self>, exit: ExitSignal) -> Result<(), Self::Error> {
+    ///         println!("{} ended with {}; carrying on", exit.from, exit.reason);
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    fn on_exit(
+        &mut self,
+        ctx: &mut Context<Self>,
+        exit: ExitSignal,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (ctx, exit);
+        async { Ok(()) }
+    }
+
+    /// Receives the notice of a monitor this actor set ([`Context::monitor`]): the watched
+    /// actor ended. Does nothing by default.
+    ///
+    /// See the [`signal`](crate::signal) module for an example.
+    fn on_down(
+        &mut self,
+        ctx: &mut Context<Self>,
+        down: DownNotice,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (ctx, down);
+        async { Ok(()) }
+    }
+
+    /// Runs when the actor has gone its idle timeout without handling a message or a signal,
+    /// as a `gen_server`'s `handle_info(timeout, State)` does; never if it set none
+    /// ([`Context::set_idle_timeout`]). Does nothing by default.
+    ///
+    /// The timeout starts again after each run while it is set; clearing it here makes it
+    /// fire once. An error or panic ends the actor, as in any hook. See the
+    /// [`timer`](crate::timer) module.
+    ///
+    /// ```
+    /// use airssys_rt::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// /// Ends itself after a minute without work.
+    /// struct Session;
+    ///
+    /// impl Actor for Session {
+    ///     type Msg = ();
+    ///     type Reply = ();
+    ///     type Args = ();
+    ///     type Error = std::convert::Infallible;
+    ///
+    ///     async fn pre_start(_: (), ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+    ///         ctx.set_idle_timeout(Some(Duration::from_secs(60)));
+    ///         Ok(Session)
+    ///     }
+    ///
+    ///     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+    ///         Ok(())
+    ///     }
+    ///
+    ///     async fn on_idle(&mut self, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+    ///         ctx.stop();
+    ///         Ok(())
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// let system = ActorSystem::new();
+    /// let session = system.spawn::<Session>(()).await.unwrap();
+    /// assert_eq!(session.wait_for_exit().await, ExitReason::Normal); // a minute later
+    /// # }
+    /// ```
+    fn on_idle(
+        &mut self,
+        ctx: &mut Context<Self>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = ctx;
+        async { Ok(()) }
+    }
+
+    /// Answers a supervisor's health probe, when the child's specification asks for checks
+    /// ([`ChildSpec::health_check`](crate::supervisor::ChildSpec::health_check)); never
+    /// called otherwise. Says [`Health::Healthy`] by default, which makes the check "answers a
+    /// ping in time".
+    ///
+    /// The probe waits in the mailbox behind the messages queued before it, so this runs
+    /// between two handlers, never during one. [`Health::Unhealthy`] is a failed check,
+    /// [`Health::Degraded`] is reported but no failure; see [`crate::telemetry::health`].
+    /// A panic here ends the actor, as in any hook.
+    ///
+    /// ```
+    /// use airssys_rt::prelude::*;
+    /// use airssys_rt::telemetry::health::Health;
+    ///
+    /// struct Batcher {
+    ///     backlog: usize,
+    /// }
+    ///
+    /// impl Actor for Batcher {
+    ///     type Msg = usize;
+    ///     type Reply = ();
+    ///     type Args = ();
+    ///     type Error = std::convert::Infallible;
+    ///
+    ///     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+    ///         Ok(Batcher { backlog: 0 })
+    ///     }
+    ///
+    ///     async fn handle(&mut self, items: usize, _: &mut Context<Self>) -> Result<(), Self::Error> {
+    ///         self.backlog += items;
+    ///         Ok(())
+    ///     }
+    ///
+    ///     async fn health_check(&mut self, _: &mut Context<Self>) -> Health {
+    ///         match self.backlog {
+    ///             0..=999 => Health::Healthy,
+    ///             1000..=9999 => Health::degraded(format!("{} items behind", self.backlog)),
+    ///             _ => Health::unhealthy("hopelessly behind"),
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    fn health_check(&mut self, ctx: &mut Context<Self>) -> impl Future<Output = Health> + Send {
+        let _ = ctx;
+        async { Health::Healthy }
+    }
+
+    /// Runs once when the actor ends for any reason but a kill, after its mailbox has closed.
+    ///
+    /// An error or panic here replaces the exit reason, as a crash in OTP's `terminate/2` does.
+    ///
+    /// ```
+    /// use airssys_rt::prelude::*;
+    ///
+    /// struct Flusher {
+    ///     pending: Vec<String>,
+    /// }
+    ///
+    /// impl Actor for Flusher {
+    ///     type Msg = String;
+    ///     type Reply = ();
+    ///     type Args = ();
+    ///     type Error = std::convert::Infallible;
+    ///
+    ///     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+    ///         Ok(Flusher { pending: Vec::new() })
+    ///     }
+    ///
+    ///     async fn handle(&mut self, line: String, _: &mut Context<Self>) -> Result<(), Self::Error> {
+    ///         self.pending.push(line);
+    ///         Ok(())
+    ///     }
+    ///
+    ///     async fn post_stop(&mut self, _: &mut Context<Self>, reason: &ExitReason) -> Result<(), Self::Error> {
+    ///         println!("flushing {} lines on {reason}", self.pending.len());
+    ///         Ok(())
+    ///     }
+    /// }
+    /// # #[tokio::main] async fn main() {
+    /// let system = ActorSystem::new();
+    /// let flusher = system.spawn::<Flusher>(()).await.unwrap();
+    /// flusher.tell("hello".into()).await.unwrap();
+    /// flusher.stop();
+    /// flusher.wait_for_exit().await;
+    /// # }
+    /// ```
+    fn post_stop(
+        &mut self,
+        ctx: &mut Context<Self>,
+        reason: &ExitReason,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        let _ = (ctx, reason);
+        async { Ok(()) }
+    }
+}

@@ -1,0 +1,83 @@
+//! Actors: private state, one message at a time, and a lifecycle.
+//!
+//! An actor is a value of a type that implements [`Actor`]. The runtime creates it from its
+//! start arguments ([`Actor::Args`]) in [`pre_start`](Actor::pre_start), then feeds it the
+//! messages from its mailbox, one at a time, through [`handle`](Actor::handle): a handler is
+//! never entered while another handler of the same actor is still running, so the state needs no
+//! lock. When the actor ends, [`post_stop`](Actor::post_stop) runs and the state is dropped.
+//!
+//! ## Lifecycle
+//!
+//! ```text
+//!  spawn ──► Starting ──pre_start, post_start──► Running ──stop / error / panic / no senders──► Stopping ──post_stop──► Stopped
+//!                                                   └──────────────────── kill ────────────────────────────────────────┘
+//! ```
+//!
+//! * [`pre_start`](Actor::pre_start) runs inside `spawn`, which returns only after it succeeded:
+//!   as with OTP's `init/1`, a failed start is the spawner's error (a
+//!   [crash report](crate::telemetry::crash) only under a supervisor). Because
+//!   the arguments are kept by whoever spawns, the same actor can be started again with the same
+//!   inputs (this is what supervisors do).
+//! * [`post_start`](Actor::post_start) runs in the actor's own task before the first message.
+//! * The actor ends, with an [`ExitReason`], when
+//!   * it is stopped ([`ActorRef::stop`], [`Context::stop`]): after the message being handled,
+//!   * it is killed ([`ActorRef::kill`]): at once, at its next `.await`, without `post_stop`,
+//!   * a hook or handler returns an error ([`ExitReason::Failed`]) or panics
+//!     ([`ExitReason::Panicked`]),
+//!   * every strong [`ActorRef`] is gone and its mailbox is empty: nobody can send to it any more
+//!     ([`ExitReason::Normal`]). A [`WeakActorRef`] does not keep an actor alive; a registered
+//!     name does.
+//! * When it ends, its mailbox closes: later sends return the message, messages still waiting
+//!   become [dead letters](crate::dead_letter), and pending asks fail at once with the reason.
+//!
+//! ```
+//! use airssys_rt::prelude::*;
+//!
+//! struct Greeter {
+//!     greeting: String,
+//! }
+//!
+//! impl Actor for Greeter {
+//!     type Msg = String;
+//!     type Reply = String;
+//!     type Args = String;
+//!     type Error = std::convert::Infallible;
+//!
+//!     async fn pre_start(greeting: String, _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+//!         Ok(Greeter { greeting })
+//!     }
+//!
+//!     async fn handle(&mut self, name: String, _ctx: &mut Context<Self>) -> Result<String, Self::Error> {
+//!         Ok(format!("{}, {name}!", self.greeting))
+//!     }
+//! }
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let system = ActorSystem::new();
+//! let greeter = system.spawn::<Greeter>("Hello".to_string()).await?;
+//! assert_eq!(greeter.ask("Ada".to_string()).await?, "Hello, Ada!");
+//! greeter.stop();
+//! assert_eq!(greeter.wait_for_exit().await, ExitReason::Normal);
+//! # Ok(()) }
+//! ```
+
+mod actor_ref;
+mod behaviour;
+mod cell;
+mod context;
+pub(crate) mod current;
+mod idle;
+pub(crate) mod placement;
+mod probe;
+mod runner;
+
+pub(crate) use crate::vocabulary::{drop_guarded, forget_panic, trace_guarded};
+pub use crate::vocabulary::{ActorError, ActorId, ActorState, ExitReason};
+pub use actor_ref::{ActorRef, Ask, AskFuture, Tell, TellFuture, WeakActorRef};
+pub use behaviour::Actor;
+pub(crate) use cell::{ActorCell, ErasedCell};
+pub use context::Context;
+pub(crate) use idle::{instant_after, IdleTimer, FAR_FUTURE};
+pub(crate) use placement::Supervision;
+pub(crate) use probe::{answer_probe, probe_loop, DeferredProbe};
+pub(crate) use runner::{guarded, start};

@@ -1,0 +1,470 @@
+//! The router: one handle in front of a pool's workers, sending each message to the one the
+//! routing picks.
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context as TaskContext, Poll};
+use std::time::Duration;
+
+use super::table::{Broadcast, Refused, Rule, Sent, Table};
+use crate::kernel::actor::{Actor, ActorRef};
+use crate::kernel::message::{AskError, SendError};
+use crate::supervisor::SupervisorRef;
+
+/// How a [`Router`] picks the worker for a message.
+///
+/// [`ConsistentHash`](Routing::ConsistentHash) and [`Broadcast`](Routing::Broadcast) need more
+/// than a name (a key, a way to copy messages): set them with [`crate::router::PoolSpec::consistent_hash`] and
+/// [`crate::router::PoolSpec::broadcast`].
+///
+/// ```
+/// use airssys_rt::router::Routing;
+/// assert_eq!(Routing::default(), Routing::RoundRobin);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Routing {
+    /// The workers in turn, by slot: message `k` from a lone sender goes to slot `k mod N`.
+    #[default]
+    RoundRobin,
+    /// A worker drawn uniformly at random.
+    Random,
+    /// The worker with the fewest messages waiting in its mailbox (the message it is handling
+    /// does not count); ties go to the workers in turn.
+    LeastLoaded,
+    /// The slot that the message's key hashes to, with jump consistent hashing.
+    ConsistentHash,
+    /// Every worker gets a copy.
+    Broadcast,
+}
+
+/// A handle that routes messages to the workers of a [`crate::router::Pool`].
+///
+/// Cloning is cheap. A router keeps its pool running (see the [module docs](crate::router)): a pool
+/// whose workers keep a router to it runs until it is [stopped](crate::router::Pool::stop), even once every
+/// other handle is gone.
+///
+/// ```
+/// # use airssys_rt::prelude::*;
+/// # use airssys_rt::router::Router;
+/// # async fn send(router: Router<impl Actor<Msg = u64, Reply = u64>>) -> Result<(), Box<dyn std::error::Error>> {
+/// router.tell(1).await?;
+/// let reply = router.ask(2).await?;
+/// # Ok(()) }
+/// ```
+pub struct Router<A: Actor> {
+    inner: Arc<Inner<A>>,
+}
+
+struct Inner<A: Actor> {
+    table: Arc<Table<A>>,
+    /// Keeps the pool's supervisor running while a router to it exists; `None` for a pool in
+    /// a user's tree, which its parent supervisor keeps.
+    _supervisor: Option<SupervisorRef>,
+}
+
+impl<A: Actor> Router<A> {
+    pub(super) fn new(table: Arc<Table<A>>, supervisor: Option<SupervisorRef>) -> Self {
+        Self { inner: Arc::new(Inner { table, _supervisor: supervisor }) }
+    }
+
+    fn table(&self) -> &Table<A> {
+        &self.inner.table
+    }
+
+    /// How the router picks workers.
+    ///
+    /// ```
+    /// # use airssys_rt::router::{Router, Routing};
+    /// # fn show<A: airssys_rt::Actor>(router: &Router<A>) -> Routing { router.routing() }
+    /// ```
+    pub fn routing(&self) -> Routing {
+        self.table().routing()
+    }
+
+    /// How many worker slots the pool has.
+    ///
+    /// ```
+    /// # fn size<A: airssys_rt::Actor>(router: &airssys_rt::router::Router<A>) -> usize { router.size() }
+    /// ```
+    pub fn size(&self) -> usize {
+        self.table().workers().len()
+    }
+
+    /// The worker in each slot, in slot order. A worker that has just crashed stays listed
+    /// (ended) until its successor takes its slot.
+    ///
+    /// ```
+    /// # fn alive<A: airssys_rt::Actor>(router: &airssys_rt::router::Router<A>) -> usize {
+    /// router.workers().iter().filter(|worker| worker.is_alive()).count()
+    /// # }
+    /// ```
+    pub fn workers(&self) -> Vec<ActorRef<A>> {
+        self.table().workers().to_vec()
+    }
+
+    /// Sends a message to the worker the routing picks (to every worker under
+    /// [`Routing::Broadcast`], as [`broadcast`](Self::broadcast) does), without waiting for it
+    /// to be handled.
+    ///
+    /// Waits only while the chosen worker's bounded mailbox is full under
+    /// [`OverflowPolicy::Wait`](crate::mailbox::OverflowPolicy::Wait), or for at most the time
+    /// [`RouterTell::timeout`] gives. Fails, with the message handed back, when no worker takes
+    /// messages ([`SendError::Closed`]), the chosen one is full under `Reject`, or the timeout
+    /// passed before it had room ([`SendError::Full`]). A tell dropped before its message is
+    /// queued makes it a [dead letter](crate::dead_letter) with reason
+    /// [`SendCancelled`](crate::dead_letter::DeadLetterReason::SendCancelled).
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use std::time::Duration;
+    /// # async fn send(router: airssys_rt::router::Router<impl Actor<Msg = String>>) {
+    /// if let Err(error) = router.tell("job".to_string()).await {
+    ///     eprintln!("no worker took it: {}", error.into_inner());
+    /// }
+    /// if let Err(error) = router.tell("urgent".to_string()).timeout(Duration::from_millis(10)).await {
+    ///     eprintln!("no room within 10 ms: {}", error.into_inner());
+    /// }
+    /// # }
+    /// ```
+    pub fn tell(&self, msg: A::Msg) -> RouterTell<'_, A> {
+        RouterTell { router: self, msg, timeout: None }
+    }
+
+    /// Sends a message if the chosen worker can queue it at once; never waits.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # fn send(router: &airssys_rt::router::Router<impl Actor<Msg = u64>>) {
+    /// match router.try_tell(7) {
+    ///     Ok(()) => {}
+    ///     Err(SendError::Full(n)) => println!("busy, keeping {n}"),
+    ///     Err(SendError::Closed(n)) => println!("no worker, keeping {n}"),
+    /// }
+    /// # }
+    /// ```
+    pub fn try_tell(&self, msg: A::Msg) -> Result<(), SendError<A::Msg>> {
+        let table = self.table();
+        if let Rule::Broadcast(copy) = table.rule() {
+            return table.try_broadcast(*copy, msg).map(drop);
+        }
+        table.offer(msg).map_err(super::table::Refused::into_send_error)
+    }
+
+    /// Sends a request to the worker the routing picks and waits for its reply.
+    ///
+    /// Times out after the system's ask timeout unless [`RouterAsk::timeout`] says otherwise;
+    /// the timeout covers the whole call, retries on other workers included. Under
+    /// [`Routing::Broadcast`], every live worker gets the request and the first successful
+    /// reply is returned (the others are discarded) once every copy is queued; a copy that a
+    /// full mailbox refused is a [dead letter](crate::dead_letter). If no worker answers, the
+    /// last error is returned.
+    ///
+    /// # Panics
+    ///
+    /// When awaited outside a Tokio runtime with its timer enabled, as
+    /// [`ActorRef::ask`](crate::ActorRef::ask): the timeout needs Tokio's clock.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use std::time::Duration;
+    /// # async fn call(router: airssys_rt::router::Router<impl Actor<Msg = u8, Reply = u8>>) -> Result<(), AskError<u8>> {
+    /// let reply = router.ask(1).await?;
+    /// let quick = router.ask(2).timeout(Duration::from_millis(100)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn ask(&self, msg: A::Msg) -> RouterAsk<'_, A> {
+        RouterAsk { router: self, msg, timeout: self.table().ask_timeout() }
+    }
+
+    /// Sends a copy of the message to every live worker, whatever the routing; returns how
+    /// many queued it.
+    ///
+    /// Waits for room in a full `Wait` mailbox, as `tell` does. A worker that has ended gets no
+    /// copy. A copy refused by a full `Reject` mailbox has no sender to go back to: it is a
+    /// [dead letter](crate::dead_letter) with reason
+    /// [`DroppedNewest`](crate::dead_letter::DeadLetterReason::DroppedNewest), not counted as
+    /// queued. Fails, with the message handed back, only when no worker queued it; then no
+    /// copy is a dead letter. Dropped before every copy is sent (even before its first poll),
+    /// it makes those not sent dead letters with reason
+    /// [`SendCancelled`](crate::dead_letter::DeadLetterReason::SendCancelled), as a tell does.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # async fn flush(router: airssys_rt::router::Router<impl Actor<Msg = &'static str>>) {
+    /// let reached = router.broadcast("flush").await.unwrap_or(0);
+    /// # }
+    /// ```
+    pub fn broadcast(
+        &self,
+        msg: A::Msg,
+    ) -> impl Future<Output = Result<usize, SendError<A::Msg>>> + Send + '_
+    where
+        A::Msg: Clone,
+    {
+        self.table().broadcast(<A::Msg as Clone>::clone, msg)
+    }
+}
+
+impl<A: Actor> Clone for Router<A> {
+    fn clone(&self) -> Self {
+        Self { inner: Arc::clone(&self.inner) }
+    }
+}
+
+impl<A: Actor> fmt::Debug for Router<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Router")
+            .field("routing", &self.routing())
+            .field("size", &self.size())
+            .finish()
+    }
+}
+
+/// A message on its way through a router: await it to send it, or set a timeout for waiting
+/// for room first.
+///
+/// Made by [`Router::tell`].
+///
+/// ```
+/// # use airssys_rt::prelude::*;
+/// # use std::time::Duration;
+/// # async fn send(router: airssys_rt::router::Router<impl Actor<Msg = u8>>) {
+/// match router.tell(1).timeout(Duration::from_secs(1)).await {
+///     Ok(()) => {}
+///     Err(SendError::Full(back)) => println!("no room within 1 s, keeping {back}"),
+///     Err(SendError::Closed(back)) => println!("no worker, keeping {back}"),
+/// }
+/// # }
+/// ```
+#[must_use = "a tell sends nothing until it is awaited"]
+pub struct RouterTell<'a, A: Actor> {
+    router: &'a Router<A>,
+    msg: A::Msg,
+    timeout: Option<Duration>,
+}
+
+// The message's type, not its value: a message need not be `Debug`.
+impl<A: Actor> fmt::Debug for RouterTell<'_, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RouterTell")
+            .field("router", self.router)
+            .field("message_type", &std::any::type_name::<A::Msg>())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl<A: Actor> RouterTell<'_, A> {
+    /// Waits at most this long for room in full `Wait` mailboxes, then hands the message back
+    /// in [`SendError::Full`] (under [`Routing::Broadcast`], the copies still without room are
+    /// refused, R6); without it, a tell waits as long as it takes.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # async fn send(router: airssys_rt::router::Router<impl Actor<Msg = u8>>) {
+    /// let _ = router.tell(1).timeout(std::time::Duration::from_millis(50)).await;
+    /// # }
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+}
+
+impl<'a, A: Actor> IntoFuture for RouterTell<'a, A> {
+    type Output = Result<(), SendError<A::Msg>>;
+    type IntoFuture = RouterTellFuture<'a, A>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let RouterTell { router, msg, timeout } = self;
+        RouterTellFuture { router, unrouted: Some(msg), timeout, gave_way: false, waiting: None }
+    }
+}
+
+/// The rest of a routed tell that has to wait for room.
+type Waiting<'a, M> = Pin<Box<dyn Future<Output = Result<(), SendError<M>>> + Send + 'a>>;
+
+/// The future of a [`RouterTell`]: resolves once the message is queued, or with the message
+/// handed back in a [`SendError`].
+///
+/// Dropped before the message is queued or handed back, it makes the message a
+/// [dead letter](crate::dead_letter) with reason
+/// [`SendCancelled`](crate::dead_letter::DeadLetterReason::SendCancelled): of the worker it
+/// waited for, or, if it had not routed it yet, of the worker the routing picks (under
+/// [`Routing::Broadcast`], of every live worker that had not had its copy).
+///
+/// ```
+/// # use airssys_rt::prelude::*;
+/// use airssys_rt::router::{Router, RouterTellFuture};
+/// use std::future::IntoFuture;
+/// # fn start<A: Actor<Msg = ()>>(router: &Router<A>) {
+/// let pending: RouterTellFuture<'_, A> = router.tell(()).into_future();
+/// # drop(pending); }
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct RouterTellFuture<'a, A: Actor> {
+    router: &'a Router<A>,
+    unrouted: Option<A::Msg>,
+    timeout: Option<Duration>,
+    /// Whether it has taken its share of Tokio's cooperative budget (M13).
+    gave_way: bool,
+    /// Boxed, as it owns the worker whose mailbox it waits on; only a tell that finds its
+    /// worker full pays for it.
+    waiting: Option<Waiting<'a, A::Msg>>,
+}
+
+// Nothing in it is pinned: the part that waits is pinned in its box.
+impl<A: Actor> Unpin for RouterTellFuture<'_, A> {}
+
+// Whether it still holds its message and waits on a full worker; not the message itself.
+impl<A: Actor> fmt::Debug for RouterTellFuture<'_, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RouterTellFuture")
+            .field("router", self.router)
+            .field("message_type", &std::any::type_name::<A::Msg>())
+            .field("timeout", &self.timeout)
+            .field("unrouted", &self.unrouted.is_some())
+            .field("waiting", &self.waiting.is_some())
+            .finish()
+    }
+}
+
+impl<A: Actor> Future for RouterTellFuture<'_, A> {
+    type Output = Result<(), SendError<A::Msg>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if this.waiting.is_none() {
+            let table = this.router.table();
+            if !this.gave_way {
+                // As `ActorRef::tell` does, so that a sending loop cannot starve the workers it
+                // fills; before routing, so that a tell cancelled here has queued nothing.
+                if !table.pushes_back() {
+                    ready!(tokio::task::coop::poll_proceed(cx)).made_progress();
+                }
+                this.gave_way = true;
+            }
+            let Some(msg) = this.unrouted.take() else {
+                panic!("a `RouterTellFuture` polled after it completed");
+            };
+            let waiting: Waiting<'_, A::Msg> = match table.rule() {
+                Rule::Broadcast(copy) => {
+                    let mut broadcast = Broadcast::new(table.workers(), *copy, msg);
+                    match broadcast.push_now(table.waits_when_full()) {
+                        None => return Poll::Ready(broadcast.finish().map(drop)),
+                        Some((slot, msg)) => {
+                            let rest = broadcast.finish_waiting(slot, msg, this.timeout);
+                            Box::pin(async move { rest.await.map(drop) })
+                        }
+                    }
+                }
+                _ => match table.offer(msg) {
+                    Ok(()) => return Poll::Ready(Ok(())),
+                    Err(Refused::Full(worker, back)) if table.waits_when_full() => {
+                        Box::pin(table.tell_waiting(worker, back, this.timeout))
+                    }
+                    Err(refused) => return Poll::Ready(Err(refused.into_send_error())),
+                },
+            };
+            this.waiting = Some(waiting);
+        }
+        let Some(waiting) = this.waiting.as_mut() else {
+            panic!("a `RouterTellFuture` polled after it completed");
+        };
+        let sent = ready!(waiting.as_mut().poll(cx));
+        this.waiting = None;
+        Poll::Ready(sent)
+    }
+}
+
+impl<A: Actor> Drop for RouterTellFuture<'_, A> {
+    fn drop(&mut self) {
+        // A message still waiting for room is in `waiting`, whose tell accounts for it.
+        if let Some(msg) = self.unrouted.take() {
+            self.router.table().cancel_unrouted(msg, Sent::Tell);
+        }
+    }
+}
+
+/// A request through a router: await it for the reply, or set its timeout first.
+///
+/// Made by [`Router::ask`].
+///
+/// ```
+/// # use airssys_rt::prelude::*;
+/// # use std::time::Duration;
+/// # async fn call(router: airssys_rt::router::Router<impl Actor<Msg = u8, Reply = u8>>) {
+/// match router.ask(1).timeout(Duration::from_secs(1)).await {
+///     Ok(reply) => println!("{reply}"),
+///     Err(AskError::Closed(_)) => println!("no worker"),
+///     Err(other) => println!("{other}"),
+/// }
+/// # }
+/// ```
+#[must_use = "an ask sends nothing until it is awaited"]
+pub struct RouterAsk<'a, A: Actor> {
+    router: &'a Router<A>,
+    msg: A::Msg,
+    timeout: Duration,
+}
+
+// The message's type, not its value: a message need not be `Debug`.
+impl<A: Actor> fmt::Debug for RouterAsk<'_, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RouterAsk")
+            .field("router", self.router)
+            .field("message_type", &std::any::type_name::<A::Msg>())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl<A: Actor> RouterAsk<'_, A> {
+    /// Waits at most this long, instead of the system's ask timeout.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # async fn call(router: airssys_rt::router::Router<impl Actor<Msg = u8, Reply = u8>>) {
+    /// let _ = router.ask(1).timeout(std::time::Duration::from_millis(50)).await;
+    /// # }
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
+impl<'a, A: Actor> IntoFuture for RouterAsk<'a, A> {
+    type Output = Result<A::Reply, AskError<A::Msg>>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let RouterAsk { router, msg, timeout } = self;
+        // Held so that an ask dropped before its first poll, which routes it, leaves its dead
+        // letter as a direct one does (M15); once routed, the worker's ask accounts for it.
+        let mut unrouted = Unrouted { router, msg: Some(msg) };
+        Box::pin(async move {
+            match unrouted.msg.take() {
+                Some(msg) => router.table().ask(msg, timeout).await,
+                None => unreachable!("an ask's message is taken only here, once"),
+            }
+        })
+    }
+}
+
+/// The request of a routed ask not yet polled.
+struct Unrouted<'a, A: Actor> {
+    router: &'a Router<A>,
+    msg: Option<A::Msg>,
+}
+
+impl<A: Actor> Drop for Unrouted<'_, A> {
+    fn drop(&mut self) {
+        if let Some(msg) = self.msg.take() {
+            self.router.table().cancel_unrouted(msg, Sent::Ask);
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! Routers and pools: many workers of one kind behind one handle.
+//!
+//! A [`Pool`] starts `N` workers of one actor type as the children of its own
+//! [`Supervisor`](crate::supervisor::Supervisor) (one for one, permanent workers), and hands out
+//! a [`Router`]: a cheap, clonable handle that sends each message to one of the workers, as its
+//! [`Routing`] says. The router picks the worker **in the sender's task** and pushes straight
+//! into that worker's mailbox: there is no router actor in between, so a routed `tell` costs
+//! one table read more than a direct one.
+//!
+//! * [`Routing::RoundRobin`]: the workers in turn.
+//! * [`Routing::Random`]: a worker drawn at random.
+//! * [`Routing::LeastLoaded`]: the worker with the fewest messages waiting in its mailbox (ties
+//!   go to the workers in turn).
+//! * [`Routing::ConsistentHash`]: the worker a key taken from the message hashes to (set with
+//!   [`PoolSpec::consistent_hash`]); the same key goes to the same worker, and resizing moves
+//!   only the keys that must move (jump consistent hashing).
+//! * [`Routing::Broadcast`]: a copy to every worker (set with [`PoolSpec::broadcast`]). A copy
+//!   that a worker's full mailbox refuses while others queued theirs becomes a
+//!   [dead letter](crate::dead_letter) (`DroppedNewest`); the message is handed back only
+//!   when no worker queued it.
+//!
+//! Workers are slots `0..N`. A crashed worker is restarted by the pool's supervisor and its
+//! successor takes the same slot: it rejoins the routing by itself. [`Pool::resize`] adds
+//! slots at the end, or removes the highest ones.
+//!
+//! ```
+//! use airssys_rt::prelude::*;
+//! use airssys_rt::router::{Pool, PoolSpec, Routing};
+//!
+//! struct Resizer;
+//!
+//! impl Actor for Resizer {
+//!     type Msg = u32;
+//!     type Reply = u32;
+//!     type Args = ();
+//!     type Error = std::convert::Infallible;
+//!
+//!     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+//!         Ok(Resizer)
+//!     }
+//!
+//!     async fn handle(&mut self, side: u32, _: &mut Context<Self>) -> Result<u32, Self::Error> {
+//!         Ok(side / 2)
+//!     }
+//! }
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let system = ActorSystem::new();
+//! let pool = Pool::<Resizer>::start(&system, PoolSpec::new(4, ()).routing(Routing::RoundRobin)).await?;
+//! let router = pool.router().clone();
+//! router.tell(640).await?;
+//! assert_eq!(router.ask(1024).await?, 512);
+//! pool.resize(2).await?;
+//! assert_eq!(router.size(), 2);
+//! pool.stop().await;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Semantics
+//!
+//! * **Nothing is lost.** A message routed to a worker that has just ended (its mailbox is
+//!   closed, and its successor not yet in place) is offered to the next slots in turn, and
+//!   then to a fresh read of the table if it changed meanwhile; only when no worker takes it
+//!   is it handed back: [`crate::message::SendError::Closed`] for a `tell`, [`crate::message::AskError::Closed`] for an `ask`.
+//!   A full mailbox is not skipped: under [`OverflowPolicy::Wait`] a `tell` waits for room in
+//!   the chosen worker (at most its [timeout](RouterTell::timeout), if it has one), under
+//!   `Reject` it fails with [`crate::message::SendError::Full`], as a direct send would. A `tell` dropped before
+//!   its message is queued makes the message a [dead letter](crate::dead_letter).
+//! * Messages that a worker had **already queued** when it crashed, or when a shrink stopped
+//!   it, follow the ordinary rules: they become [dead letters](crate::dead_letter), and their
+//!   asks fail with [`crate::message::AskError::Stopped`]. They are not moved to another worker: the crash may
+//!   have been caused by one of them.
+//! * An `ask` is answered by the worker that handled it; a request the worker took and did not
+//!   answer (it crashed) fails with [`crate::message::AskError::Stopped`] and is not sent again.
+//! * A pool ends when it is [stopped](Pool::stop), when its supervisor gives up (more
+//!   restarts than its [intensity](PoolSpec::intensity): by default, as many restarts in 5 s
+//!   as it has workers), or when the last [`Pool`] and
+//!   [`Router`] handle to it are gone. Sends then hand their messages back.
+//!
+//! The rules, with their tests, are chapter R of [`semantics`](crate::semantics).
+//!
+//! [`OverflowPolicy::Wait`]: crate::mailbox::OverflowPolicy::Wait
+
+mod dispatch;
+mod pool;
+mod table;
+
+pub use dispatch::{Router, RouterAsk, RouterTell, RouterTellFuture, Routing};
+pub use pool::{Pool, PoolError, PoolSpec};
