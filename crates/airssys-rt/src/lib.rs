@@ -72,6 +72,7 @@
 pub mod actor;
 pub mod broker;
 pub mod dead_letter;
+pub mod kernel;
 pub mod mailbox;
 pub mod message;
 pub mod monitoring;

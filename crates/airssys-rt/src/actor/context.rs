@@ -1,5 +1,6 @@
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::{Actor, ActorCell, ActorId, ActorRef, ErasedCell, ExitReason, WeakActorRef};
 use crate::mailbox::Signal;
@@ -239,6 +240,45 @@ impl<A: Actor> Context<A> {
     /// ```
     pub fn stop_with(&mut self, reason: ExitReason) {
         self.cell.mailbox.stop_first(reason);
+    }
+
+    /// Sets (`Some`) or clears (`None`) this actor's idle timeout: once it has gone this long
+    /// without handling a message or a signal, [`Actor::on_idle`] runs, and the timeout starts
+    /// again. See the [`timer`](crate::timer) module for the exact rules.
+    ///
+    /// Ignored once the actor is ending (in `post_stop`).
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use std::time::Duration;
+    /// # struct Quiet;
+    /// # impl Actor for Quiet {
+    /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
+    /// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// async fn pre_start(_: (), ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+    ///     ctx.set_idle_timeout(Some(Duration::from_secs(60)));
+    ///     assert_eq!(ctx.idle_timeout(), Some(Duration::from_secs(60)));
+    ///     ctx.set_idle_timeout(None);
+    ///     assert_eq!(ctx.idle_timeout(), None);
+    ///     Ok(Quiet)
+    /// }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// # ActorSystem::new().spawn::<Quiet>(()).await.unwrap();
+    /// # }
+    /// ```
+    pub fn set_idle_timeout(&mut self, timeout: Option<Duration>) {
+        self.cell.mailbox.set_idle_timeout(timeout);
+    }
+
+    /// This actor's idle timeout, if it set one.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # fn quiet<A: Actor>(ctx: &Context<A>) -> bool { ctx.idle_timeout().is_none() }
+    /// ```
+    pub fn idle_timeout(&self) -> Option<Duration> {
+        self.cell.mailbox.idle_timeout()
     }
 
     pub(crate) fn cell(&self) -> &Arc<ActorCell<A>> {
