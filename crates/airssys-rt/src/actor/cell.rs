@@ -178,7 +178,7 @@ impl<A: Actor> ActorCell<A> {
     /// the budget may have been spent by spare slots alone, and the push is worth trying again
     /// before anything is refused or shed (B2, B3).
     #[cold]
-    pub(crate) fn reclaim_spent_budget(&self) -> bool {
+    fn reclaim_spent_budget(&self) -> bool {
         if self.system.budget().tighten() {
             self.system.reclaim_budget_credit();
             true
@@ -190,7 +190,7 @@ impl<A: Actor> ActorCell<A> {
     /// Sends to dead letters what an accepted push dropped under the overflow policy; returns
     /// whether the pushed envelope itself is queued (`false`: `DropNewest` dropped it).
     #[inline]
-    pub(crate) fn settle(&self, pushed: Pushed<Envelope<A>>) -> bool {
+    fn settle(&self, pushed: Pushed<Envelope<A>>) -> bool {
         match pushed {
             Pushed::Queued => true,
             Pushed::Evicted(oldest) => {
