@@ -39,6 +39,7 @@
 //! restarted) by running the child's start through [`start_in_tree`], adopts it
 //! ([`Context::adopt`](crate::Context::adopt): the child's parent and the link), and stops it
 //! with [`AnyActor::kill_as_shutdown`] when its shutdown is a kill: an ordered end, not a crash.
+//! A start handed to a task of its own runs [`on_behalf`] of the actors waiting for it (M16).
 //!
 //! ```
 //! use airssys_rt::kernel::AnyActor;
@@ -95,4 +96,4 @@ mod placement;
 
 pub use any::{AnyActor, EndHook, EndHookError, EndWork, KeepAlive, WeakAnyActor};
 pub use offer::{Offer, Origin, Room, SentAs};
-pub use placement::{start_in_tree, TreePlace};
+pub use placement::{on_behalf, start_in_tree, OnBehalf, TreePlace};

@@ -1,9 +1,15 @@
 //! The hook by which a supervisor places a child in its tree.
 
+use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+
+use pin_project_lite::pin_project;
 
 use super::AnyActor;
+use crate::actor::current::{self, Chain};
 use crate::actor::Actor;
 use crate::monitoring::crash;
 use crate::signal::Supervision;
@@ -170,5 +176,56 @@ impl<A: Actor> Context<A> {
     /// ```
     pub fn unlink_any(&self, other: &AnyActor) {
         self.unlink_erased(&**other.cell());
+    }
+}
+
+pin_project! {
+    /// A future polled on behalf of the actors that were waiting for the code that made it;
+    /// made by [`on_behalf`].
+    ///
+    /// ```
+    /// # async fn start() {}
+    /// let start: airssys_rt::kernel::OnBehalf<_> = airssys_rt::kernel::on_behalf(start());
+    /// # drop(start);
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct OnBehalf<F> {
+        chain: Chain,
+        #[pin]
+        future: F,
+    }
+}
+
+/// Wraps `future` so that, wherever it is polled (a task of its own included), it runs as the
+/// code of the actor running here and of every actor waiting for it: a call from it to any of
+/// them, which would wait for itself, is refused at once (M16) rather than waited for without
+/// end. A supervisor hands a child supervisor's start to a task of its own this way, so that
+/// deep trees do not pile up on one stack (T19).
+///
+/// ```
+/// # use airssys_rt::prelude::*;
+/// use airssys_rt::kernel::on_behalf;
+/// # async fn start_apart<A: Actor>(system: ActorSystem, args: A::Args) where A::Args: Send {
+/// let starting = on_behalf(async move { system.spawn::<A>(args).await });
+/// let started = tokio::spawn(starting).await;
+/// # drop(started); }
+/// ```
+pub fn on_behalf<F: Future>(future: F) -> OnBehalf<F> {
+    OnBehalf { chain: current::chain(), future }
+}
+
+impl<F: Future> Future for OnBehalf<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let _entered = current::enter_chain(this.chain);
+        this.future.poll(cx)
+    }
+}
+
+impl<F> fmt::Debug for OnBehalf<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OnBehalf").finish_non_exhaustive()
     }
 }
