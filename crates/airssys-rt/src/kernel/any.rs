@@ -188,6 +188,7 @@ impl AnyActor {
     /// drop(kept);
     /// # Ok(()) }
     /// ```
+    #[must_use = "the actor may end for lack of handles as soon as the guard is dropped"]
     pub fn keep_alive(&self) -> KeepAlive {
         self.cell.hold_sender();
         KeepAlive { actor: self.clone() }
