@@ -97,7 +97,7 @@
 // services -> routing -> telemetry views -> the prelude. The folders say which layer a file is
 // in; `crates/workspace-checks/tests/layering.rs` checks the imports. The public paths stay
 // one level deep (`airssys_rt::actor`, `airssys_rt::broker`, ...) whatever the folder.
-mod kernel;
+pub mod kernel;
 mod routing;
 mod services;
 mod vocabulary;
@@ -108,6 +108,9 @@ pub mod telemetry;
 #[doc = include_str!("../docs/semantics.md")]
 pub mod semantics {}
 
+// The kernel's modules are documented here, at their public paths; `kernel` documents its
+// interface.
+#[doc(inline)]
 pub use kernel::{actor, dead_letter, mailbox, message, registry, signal, system};
 pub use routing::router;
 pub use services::{broker, pg, timer};

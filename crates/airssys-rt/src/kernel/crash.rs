@@ -504,6 +504,23 @@ pub(crate) async fn start_in_tree<F>(supervision: Supervision, starting: F) -> F
 where
     F: Future<Output = Result<StartResult, Box<dyn Any + Send>>>,
 {
+    start_in_tree_with(supervision, starting, |started| match started {
+        Ok(Ok(Some(child))) => Some(Arc::clone(&child.cell)),
+        _ => None,
+    })
+    .await
+}
+
+/// [`start_in_tree`] for any start: `child_of` names the child the start returned.
+pub(crate) async fn start_in_tree_with<F, C>(
+    supervision: Supervision,
+    starting: F,
+    child_of: C,
+) -> F::Output
+where
+    F: Future,
+    C: FnOnce(&F::Output) -> Option<Arc<dyn ErasedCell>>,
+{
     let offer = RefCell::new(Offer { supervision: Some(supervision.clone()), taker: None });
     let (started, taker) = OFFER
         .scope(offer, async move {
@@ -512,11 +529,10 @@ where
             (started, taker)
         })
         .await;
-    let child = match &started {
-        Ok(Ok(Some(child))) => Some(&child.cell),
-        _ => None,
-    };
-    if let Some(taker) = taker.filter(|taker| child.is_none_or(|child| child.id() != taker.id())) {
+    let child = child_of(&started);
+    if let Some(taker) =
+        taker.filter(|taker| child.as_ref().is_none_or(|child| child.id() != taker.id()))
+    {
         taker.set_supervision(None);
     }
     if let Some(child) = child {

@@ -34,6 +34,7 @@ pub mod health;
 pub mod inspect;
 
 // Written by the kernel as the actors run; shown here with the views over them.
+#[doc(inline)]
 pub use crate::kernel::{crash, stats, trace};
 
 #[cfg(feature = "metrics")]

@@ -732,9 +732,20 @@ pin_project! {
 }
 
 impl<A: Actor> AskFuture<'_, A> {
-    /// Whether the request is in the actor's mailbox (or was refused): polled until then, an
-    /// ask dropped afterwards takes nothing back.
-    pub(crate) fn is_sent(&self) -> bool {
+    /// Whether the request has left the caller: it is queued in the actor's mailbox, or was
+    /// refused (the ask then resolves at its next poll). Polled until then, an ask dropped
+    /// afterwards makes no dead letter of its request (M15): a caller that no longer wants the
+    /// reply, only the request delivered, polls it until this is `true`, then drops it.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// use std::future::IntoFuture;
+    /// # fn start<A: Actor<Msg = ()>>(actor: &ActorRef<A>) {
+    /// let pending = actor.ask(()).into_future();
+    /// assert!(!pending.is_posted()); // nothing sent before its first poll
+    /// # drop(pending); }
+    /// ```
+    pub fn is_posted(&self) -> bool {
         self.unsent.is_none()
     }
 }

@@ -132,6 +132,30 @@ impl<A: Actor> ActorCell<A> {
         }
     }
 
+    /// `enqueue_unreturnable`, made only while `gate` lets it: the push (and its retry once the
+    /// budget's spare credit is taken back) happens while the gate's guard is held; what it
+    /// displaced goes to dead letters after the guard is dropped, as its `Drop` is user code
+    /// that may call back into what the guard locks. `Err` hands the envelope back, unsent,
+    /// when the gate is shut.
+    pub(crate) fn enqueue_unreturnable_gated<G>(
+        &self,
+        envelope: Envelope<A>,
+        gate: impl FnOnce() -> Option<G>,
+    ) -> Result<Result<bool, PushError<Envelope<A>>>, Envelope<A>> {
+        let Some(held) = gate() else {
+            return Err(envelope);
+        };
+        let budget = self.system.budget();
+        let pushed = match self.mailbox.push(envelope, budget) {
+            Ok(Pushed::OverBudget(envelope)) if self.reclaim_spent_budget() => {
+                self.mailbox.push(envelope, budget)
+            }
+            pushed => pushed,
+        };
+        drop(held);
+        Ok(pushed.map(|pushed| self.settle(pushed)))
+    }
+
     /// The message budget was spent when `envelope` came. The first time, the spare credit of
     /// every mailbox is taken back and the push tried again; what still finds no room is
     /// refused (`Full`) or shed by `settle`, as the budget's policy says.
@@ -157,7 +181,7 @@ impl<A: Actor> ActorCell<A> {
     /// the budget may have been spent by spare slots alone, and the push is worth trying again
     /// before anything is refused or shed (B2, B3).
     #[cold]
-    pub(crate) fn reclaim_spent_budget(&self) -> bool {
+    fn reclaim_spent_budget(&self) -> bool {
         if self.system.budget().tighten() {
             self.system.reclaim_budget_credit();
             true
@@ -169,7 +193,7 @@ impl<A: Actor> ActorCell<A> {
     /// Sends to dead letters what an accepted push dropped under the overflow policy; returns
     /// whether the pushed envelope itself is queued (`false`: `DropNewest` dropped it).
     #[inline]
-    pub(crate) fn settle(&self, pushed: Pushed<Envelope<A>>) -> bool {
+    fn settle(&self, pushed: Pushed<Envelope<A>>) -> bool {
         match pushed {
             Pushed::Queued => true,
             Pushed::Evicted(oldest) => {
@@ -184,25 +208,6 @@ impl<A: Actor> ActorCell<A> {
                 self.system.budget().count_over(true);
                 self.dead_letter(envelope, DeadLetterReason::BudgetExceeded, Undelivered::Dropped);
                 false
-            }
-        }
-    }
-
-    /// Queues an envelope, waiting for room while the mailbox is full.
-    pub(crate) async fn push_waiting(
-        &self,
-        mut envelope: Envelope<A>,
-    ) -> Result<(), PushError<Envelope<A>>> {
-        loop {
-            // Registered before the attempt, so room made right after it is not missed.
-            let mut room = pin!(self.mailbox.changed().notified());
-            room.as_mut().enable();
-            match self.push(envelope) {
-                Err(PushError::Full(back)) => {
-                    envelope = back;
-                    room.await;
-                }
-                done => return done,
             }
         }
     }
@@ -332,6 +337,9 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     fn kill_as_shutdown(&self);
     /// Gives the message budget back the slots its mailbox leased and does not use.
     fn reclaim_budget_credit(&self);
+    /// How much end work waits for the actor's end.
+    #[cfg(test)]
+    fn end_work_len(&self) -> usize;
 }
 
 impl<A: Actor> ErasedCell for ActorCell<A> {
@@ -454,5 +462,10 @@ impl<A: Actor> ErasedCell for ActorCell<A> {
 
     fn reclaim_budget_credit(&self) {
         self.mailbox.reclaim_credit(self.system.budget());
+    }
+
+    #[cfg(test)]
+    fn end_work_len(&self) -> usize {
+        self.mailbox.end_work_len()
     }
 }

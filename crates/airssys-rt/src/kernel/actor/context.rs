@@ -245,8 +245,15 @@ impl<A: Actor> Context<A> {
         &self.cell
     }
 
-    /// The supervisor that started this actor, if any.
-    pub(crate) fn parent(&self) -> Option<ActorId> {
+    /// The supervisor that started this actor, if any (see
+    /// [`Context::adopt`](crate::Context::adopt)).
+    ///
+    /// ```
+    /// # fn root<A: airssys_rt::Actor>(ctx: &airssys_rt::Context<A>) -> bool {
+    /// ctx.parent().is_none()
+    /// # }
+    /// ```
+    pub fn parent(&self) -> Option<ActorId> {
         self.cell.parent()
     }
 }

@@ -7,10 +7,9 @@ use std::time::Duration;
 
 use super::table::{KeyFn, Rule, Table};
 use super::{Router, Routing};
-use crate::kernel::actor::{Actor, ErasedCell, ExitReason};
-use crate::kernel::mailbox::MailboxConfig;
-use crate::kernel::signal::EndToken;
-use crate::kernel::system::{ActorSystem, SpawnError, SpawnOptions};
+use crate::actor::{Actor, ExitReason};
+use crate::mailbox::MailboxConfig;
+use crate::system::{ActorSystem, SpawnError, SpawnOptions};
 use crate::supervisor::{
     Child, ChildKind, ChildSpec, Shutdown, Strategy, Supervisor, SupervisorError, SupervisorRef,
     SupervisorSpec,
@@ -287,13 +286,14 @@ where
     /// before the end is announced, so before a parent starts the pool again.
     fn empty_when_ended(&self, supervisor: &SupervisorRef) {
         let table = Arc::downgrade(&self.table);
-        let empty = Box::new(move || {
+        let empty = move || {
             if let Some(table) = table.upgrade() {
                 table.admit(0);
             }
-        });
-        if let Err(empty) = supervisor.actor().cell().on_end(EndToken::next(), empty) {
-            empty();
+        };
+        if let Err(refused) = supervisor.actor().erase().on_end(empty) {
+            // It has ended already: there is nobody left to route to.
+            (refused.into_hook())();
         }
     }
 }

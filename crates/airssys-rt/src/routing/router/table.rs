@@ -13,10 +13,11 @@ use arc_swap::ArcSwap;
 use tokio::time::Instant;
 
 use super::Routing;
-use crate::kernel::actor::{Actor, ActorRef, AskFuture, Tell};
-use crate::kernel::dead_letter::DeadLetterReason;
-use crate::kernel::mailbox::{MailboxConfig, OverflowPolicy};
-use crate::kernel::message::{AskError, Envelope, SendError, Undelivered};
+use crate::actor::{Actor, ActorRef, AskFuture, Tell};
+use crate::dead_letter::DeadLetterReason;
+use crate::kernel::SentAs;
+use crate::mailbox::{MailboxConfig, OverflowPolicy};
+use crate::message::{AskError, SendError};
 
 /// Where a consistent-hashing key comes from.
 pub(super) type KeyFn<M> = Arc<dyn Fn(&M) -> u64 + Send + Sync>;
@@ -373,12 +374,12 @@ impl<A: Actor> Table<A> {
         let reply = first?;
         // The copies still waiting for room are sent before the asks are let go: every live
         // worker gets its copy, whose reply is then discarded.
-        asks.retain(|(_, ask)| !ask.is_sent());
+        asks.retain(|(_, ask)| !ask.is_posted());
         poll_fn(|cx| {
             let mut index = 0;
             while index < asks.len() {
                 match asks[index].1.as_mut().poll(cx) {
-                    Poll::Pending if asks[index].1.is_sent() => drop(asks.swap_remove(index)),
+                    Poll::Pending if asks[index].1.is_posted() => drop(asks.swap_remove(index)),
                     Poll::Pending => index += 1,
                     Poll::Ready(done) => {
                         let (worker, _) = asks.swap_remove(index);
@@ -595,12 +596,11 @@ pub(super) enum Sent {
 
 /// Records a message whose tell or ask was dropped before it reached `worker`.
 fn cancelled<A: Actor>(worker: &ActorRef<A>, msg: A::Msg, sent: Sent) {
-    let envelope = match sent {
-        Sent::Tell => Envelope::tell(msg),
-        // Its reply is never awaited: the caller has dropped the ask.
-        Sent::Ask => Envelope::ask(msg).0,
+    let sent = match sent {
+        Sent::Tell => SentAs::Tell,
+        Sent::Ask => SentAs::Ask,
     };
-    worker.cell().cancelled(envelope);
+    worker.dead_letter(msg, DeadLetterReason::SendCancelled, sent);
 }
 
 /// One copy of a broadcast `ask`.
@@ -673,11 +673,7 @@ impl<A: Actor> Tally<A> {
 /// Records a broadcast's copy that a full mailbox refused: a dead letter, as a full mailbox
 /// dropping it on arrival would make it.
 fn dead_letter_refused<A: Actor>(worker: &ActorRef<A>, copy: A::Msg) {
-    worker.cell().dead_letter(
-        Envelope::tell(copy),
-        DeadLetterReason::DroppedNewest,
-        Undelivered::Dropped,
-    );
+    worker.dead_letter(copy, DeadLetterReason::DroppedNewest, SentAs::Tell);
 }
 
 /// `index mod count` for `index < 2 * count`, without a division.

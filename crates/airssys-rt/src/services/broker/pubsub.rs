@@ -10,11 +10,11 @@ use std::time::Duration;
 use parking_lot::RwLock;
 use tokio::time::Instant;
 
+use crate::actor::{Actor, ActorId, ActorRef};
+use crate::dead_letter::DeadLetterReason;
+use crate::kernel::{AnyActor, EndHook};
 use super::sink::{Offered, Sink};
 use super::topic::{check_pattern, check_topic, Segments, TopicProblem, Trie};
-use crate::kernel::actor::{Actor, ActorId, ActorRef};
-use crate::kernel::dead_letter::DeadLetterReason;
-use crate::kernel::signal::EndToken;
 
 /// One message published to a topic, as each subscriber receives it: the topic and the
 /// payload, both shared with every other subscriber.
@@ -262,15 +262,18 @@ struct Table<T> {
 
 struct Subscriber<T> {
     id: SubscriptionId,
+    /// A handle to the subscriber: the subscription keeps it alive. Dropped never under the
+    /// table's lock: the actor may end for lack of handles then, and wake.
     sink: Arc<dyn Sink<T>>,
     delivery: Delivery,
 }
 
 struct Filed {
     pattern: Arc<str>,
-    subscriber: ActorId,
+    subscriber: AnyActor,
     delivery: Delivery,
-    end: EndToken,
+    /// The subscriber's end-of-life hook that drops the subscription.
+    end: EndHook,
 }
 
 impl<T: Send + Sync + 'static> Broker<T> {
@@ -326,23 +329,19 @@ impl<T: Send + Sync + 'static> Broker<T> {
     {
         check_pattern(pattern)
             .map_err(|problem| BrokerError::InvalidPattern { pattern: pattern.into(), problem })?;
-        let sink: Arc<dyn Sink<T>> = actor.cell().clone();
+        let subscriber = actor.erase();
         let id = SubscriptionId::next();
-        let end = EndToken::next();
         let broker = Arc::downgrade(&self.inner);
         let mut table = self.inner.table.write();
-        // Under the table's lock: an actor that ends meanwhile either refuses the end work
-        // here, or runs it (which takes this lock) only once the subscription is in the table.
-        let undo = Box::new(move || BrokerInner::remove(&broker, id));
-        if sink.on_end(end, undo).is_err() {
+        // Under the table's lock: an actor that ends meanwhile either refuses the hook here,
+        // or runs it (which takes this lock) only once the subscription is in the table.
+        let undo = move || BrokerInner::remove(&broker, id);
+        let Ok(end) = subscriber.on_end(undo) else {
             return Err(BrokerError::NotAlive(actor.id()));
-        }
-        sink.hold_sender();
+        };
+        let sink: Arc<dyn Sink<T>> = Arc::new(actor.clone());
         let pattern: Arc<str> = pattern.into();
-        table.by_id.insert(
-            id,
-            Filed { pattern: Arc::clone(&pattern), subscriber: actor.id(), delivery, end },
-        );
+        table.by_id.insert(id, Filed { pattern: Arc::clone(&pattern), subscriber, delivery, end });
         table.trie.insert(&pattern, Subscriber { id, sink, delivery });
         Ok(id)
     }
@@ -362,10 +361,10 @@ impl<T: Send + Sync + 'static> Broker<T> {
     /// ```
     pub fn unsubscribe(&self, id: SubscriptionId) -> Result<(), BrokerError> {
         let removed = self.inner.take(id).ok_or(BrokerError::NotSubscribed(id))?;
-        let (subscriber, end) = removed;
-        subscriber.sink.cancel_on_end(end);
+        let (subscriber, filed) = removed;
+        filed.subscriber.cancel_end_hook(filed.end);
         // Outside the lock: the actor may end now, for lack of handles, and wake.
-        subscriber.sink.release_sender();
+        drop(subscriber);
         Ok(())
     }
 
@@ -385,7 +384,7 @@ impl<T: Send + Sync + 'static> Broker<T> {
             .read()
             .by_id
             .iter()
-            .filter(|(_, filed)| filed.subscriber == actor.id())
+            .filter(|(_, filed)| filed.subscriber.id() == actor.id())
             .map(|(id, _)| *id)
             .collect();
         // One at a time: each may have gone meanwhile (the actor ended, or another call).
@@ -572,7 +571,7 @@ impl<T: Send + Sync + 'static> Broker<T> {
             .map(|(id, filed)| SubscriptionInfo {
                 id: *id,
                 pattern: Arc::clone(&filed.pattern),
-                subscriber: filed.subscriber,
+                subscriber: filed.subscriber.id(),
                 delivery: filed.delivery,
             })
             .collect()
@@ -608,11 +607,11 @@ fn segments_of(topic: &Arc<str>) -> Result<Segments<'_>, BrokerError> {
 
 impl<T: 'static> BrokerInner<T> {
     /// Takes a subscription out of the table.
-    fn take(&self, id: SubscriptionId) -> Option<(Subscriber<T>, EndToken)> {
+    fn take(&self, id: SubscriptionId) -> Option<(Subscriber<T>, Filed)> {
         let mut table = self.table.write();
         let filed = table.by_id.remove(&id)?;
         let subscriber = table.trie.remove(&filed.pattern, |subscriber| subscriber.id == id)?;
-        Some((subscriber, filed.end))
+        Some((subscriber, filed))
     }
 
     /// The end work of a subscriber: drops its subscription, if the broker still has it.
@@ -622,9 +621,8 @@ impl<T: 'static> BrokerInner<T> {
         };
         let removed = broker.take(id);
         drop(broker);
-        if let Some((subscriber, _)) = removed {
-            subscriber.sink.release_sender();
-        }
+        // Outside the lock: the subscriber's handle goes with it.
+        drop(removed);
     }
 }
 

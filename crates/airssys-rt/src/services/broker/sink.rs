@@ -4,10 +4,9 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::Publication;
-use crate::kernel::actor::{Actor, ActorCell, ErasedCell};
-use crate::kernel::dead_letter::DeadLetterReason;
-use crate::kernel::mailbox::PushError;
-use crate::kernel::message::{Envelope, Undelivered};
+use crate::actor::{Actor, ActorRef};
+use crate::dead_letter::DeadLetterReason;
+use crate::kernel::{Offer, SentAs};
 
 /// What became of one offer of a publication to one subscriber.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,10 +20,11 @@ pub(crate) enum Offered {
     Full,
 }
 
-/// An actor that takes publications of `T`. Implemented by every actor cell whose messages can
-/// be made from a `Publication<T>`, so a subscriber of any actor type is an
-/// `Arc<dyn Sink<T>>` coerced from its cell, without an allocation.
-pub(crate) trait Sink<T>: ErasedCell {
+/// An actor that takes publications of `T`. Implemented by the handle of every actor whose
+/// messages can be made from a `Publication<T>`, so a subscriber of any actor type is an
+/// `Arc<dyn Sink<T>>`. The handle it is made from keeps the subscriber alive, as a
+/// subscription does.
+pub(crate) trait Sink<T>: Send + Sync + 'static {
     /// Queues the publication if there is room, never waiting. A full mailbox that makes
     /// senders wait answers `Full` when `wait_when_full`, else the publication is a dead letter.
     fn offer(&self, publication: Publication<T>, wait_when_full: bool) -> Offered;
@@ -39,7 +39,7 @@ pub(crate) trait Sink<T>: ErasedCell {
     fn miss(&self, publication: Publication<T>, reason: DeadLetterReason);
 }
 
-impl<A, T> Sink<T> for ActorCell<A>
+impl<A, T> Sink<T> for ActorRef<A>
 where
     A: Actor,
     A::Msg: From<Publication<T>>,
@@ -49,26 +49,21 @@ where
     fn offer(&self, publication: Publication<T>, wait_when_full: bool) -> Offered {
         // Refused, a publication has no sender to go back to: past the message budget it is
         // shed, whatever the budget's policy (B3).
-        match self.enqueue_unreturnable(Envelope::tell(publication.into())) {
-            Ok(true) => Offered::Delivered,
-            Ok(false) => Offered::Missed,
-            Err(PushError::Full(envelope)) if wait_when_full && self.mailbox.waits_when_full() => {
-                // Only the wrapper made from the publication goes: the publisher keeps the
+        match self.offer_unreturnable(publication.into()) {
+            Offer::Delivered => Offered::Delivered,
+            Offer::Dropped => Offered::Missed,
+            full @ Offer::Full(_) if wait_when_full && self.waits_when_full() => {
+                // Only the message made from the publication goes: the publisher keeps the
                 // publication itself and offers it again once there is room.
-                let Envelope { message, .. } = envelope;
-                if crate::kernel::actor::drop_guarded(message) {
-                    crate::kernel::actor::trace_guarded(|| {
-                        tracing::error!(actor = %self.id, "a message panicked while being dropped");
-                    });
-                }
+                full.discard();
                 Offered::Full
             }
-            Err(PushError::Full(envelope)) => {
-                self.dead_letter(envelope, DeadLetterReason::SubscriberFull, Undelivered::Dropped);
+            Offer::Full(msg) => {
+                self.dead_letter(msg, DeadLetterReason::SubscriberFull, SentAs::Tell);
                 Offered::Missed
             }
-            Err(PushError::Closed(envelope)) => {
-                self.dead_letter(envelope, DeadLetterReason::ActorStopped, Undelivered::Dropped);
+            Offer::Gone(msg) => {
+                self.dead_letter(msg, DeadLetterReason::ActorStopped, SentAs::Tell);
                 Offered::Missed
             }
         }
@@ -79,29 +74,27 @@ where
         publication: Publication<T>,
     ) -> Pin<Box<dyn Future<Output = Offered> + Send + '_>> {
         Box::pin(async move {
-            match self.push_waiting(Envelope::tell(publication.into())).await {
-                Ok(()) => Offered::Delivered,
-                Err(PushError::Full(envelope)) => {
-                    self.dead_letter(
-                        envelope,
-                        DeadLetterReason::SubscriberFull,
-                        Undelivered::Dropped,
-                    );
-                    Offered::Missed
-                }
-                Err(PushError::Closed(envelope)) => {
-                    self.dead_letter(
-                        envelope,
-                        DeadLetterReason::ActorStopped,
-                        Undelivered::Dropped,
-                    );
-                    Offered::Missed
+            let mut msg = A::Msg::from(publication);
+            loop {
+                // Made before the offer, so room made right after it is not missed.
+                let room = self.room();
+                match self.offer(msg) {
+                    // As a `tell` that waited: accepted, even if the policy then dropped it.
+                    Offer::Delivered | Offer::Dropped => return Offered::Delivered,
+                    Offer::Full(back) => {
+                        msg = back;
+                        room.await;
+                    }
+                    Offer::Gone(msg) => {
+                        self.dead_letter(msg, DeadLetterReason::ActorStopped, SentAs::Tell);
+                        return Offered::Missed;
+                    }
                 }
             }
         })
     }
 
     fn miss(&self, publication: Publication<T>, reason: DeadLetterReason) {
-        self.dead_letter(Envelope::tell(publication.into()), reason, Undelivered::Dropped);
+        self.dead_letter(publication.into(), reason, SentAs::Tell);
     }
 }

@@ -5,15 +5,17 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
-use crate::kernel::actor::{Actor, ActorId, ActorRef, ErasedCell};
-use crate::kernel::signal::EndToken;
+use crate::actor::{Actor, ActorId, ActorRef};
+use crate::kernel::{EndHook, KeepAlive};
 
 type Table = RwLock<HashMap<Arc<str>, HashMap<ActorId, Member>>>;
 
 struct Member {
-    cell: Arc<dyn ErasedCell>,
-    /// The end work that takes the actor out of the group when it ends.
-    token: EndToken,
+    /// Membership keeps the actor alive (G5). Dropped never under the table's lock: the actor
+    /// may end for lack of handles then, and wake.
+    kept: KeepAlive,
+    /// The end-of-life hook that takes the actor out of the group when it ends.
+    hook: EndHook,
 }
 
 /// The process groups of one system.
@@ -46,29 +48,28 @@ impl ProcessGroups {
         actor: &ActorRef<A>,
     ) -> Result<(), GroupError> {
         let group = group.into();
-        let cell: Arc<dyn ErasedCell> = actor.cell().clone();
-        let id = cell.id();
+        let id = actor.id();
         let mut table = self.table.write();
         if table.get(&group).is_some_and(|members| members.contains_key(&id)) {
             return Ok(());
         }
-        // Under the table's lock: an actor that ends meanwhile either refuses the end work here,
+        // Under the table's lock: an actor that ends meanwhile either refuses the hook here,
         // or runs it when it ends, which waits for this lock and finds the member.
-        let token = EndToken::next();
         let leave_on_end = {
             let table = Arc::downgrade(&self.table);
             let group = Arc::clone(&group);
-            Box::new(move || {
+            move || {
                 if let Some(table) = table.upgrade() {
                     drop(remove(&table, &group, id));
                 }
-            })
+            }
         };
-        if cell.on_end(token, leave_on_end).is_err() {
+        let actor = actor.erase();
+        let Ok(hook) = actor.on_end(leave_on_end) else {
             return Err(GroupError::NotAlive(id));
-        }
-        cell.hold_sender();
-        table.entry(group).or_default().insert(id, Member { cell, token });
+        };
+        let kept = actor.keep_alive();
+        table.entry(group).or_default().insert(id, Member { kept, hook });
         Ok(())
     }
 
@@ -84,7 +85,7 @@ impl ProcessGroups {
     pub fn leave<A: Actor>(&self, group: &str, actor: &ActorRef<A>) -> bool {
         match remove(&self.table, group, actor.id()) {
             Some(member) => {
-                member.cell.cancel_on_end(member.token);
+                member.kept.actor().cancel_end_hook(member.hook);
                 true
             }
             None => false,
@@ -107,10 +108,7 @@ impl ProcessGroups {
         let Some(members) = table.get(group) else {
             return Vec::new();
         };
-        members
-            .values()
-            .filter_map(|member| ActorRef::from_erased(Arc::clone(&member.cell)))
-            .collect()
+        members.values().filter_map(|member| member.kept.actor().downcast::<A>()).collect()
     }
 
     /// The ids of every member of `group`, sorted (Erlang's `get_members/1`).
@@ -147,13 +145,6 @@ fn remove(table: &Table, group: &str, id: ActorId) -> Option<Member> {
         groups.remove(group);
     }
     Some(member)
-}
-
-impl Drop for Member {
-    fn drop(&mut self) {
-        // Never under the table's lock: the actor may end for lack of handles now, and wake.
-        self.cell.release_sender();
-    }
 }
 
 impl std::fmt::Debug for ProcessGroups {

@@ -3,22 +3,17 @@
 
 use std::fmt;
 use std::future::Future;
-use std::pin::pin;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 use tokio::task::{AbortHandle, JoinHandle};
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::kernel::actor::{instant_after, Actor, ActorRef, Context, ErasedCell, FAR_FUTURE};
-use crate::kernel::dead_letter::DeadLetterReason;
-use crate::kernel::mailbox::budget::Budget;
-use crate::kernel::mailbox::{Mailbox, PushError, Pushed};
-use crate::kernel::message::{Envelope, Undelivered};
-use crate::kernel::signal::EndToken;
-use crate::kernel::trace::SenderContext;
+use crate::actor::{instant_after, Actor, ActorRef, Context, FAR_FUTURE};
+use crate::dead_letter::DeadLetterReason;
+use crate::kernel::{EndHook, Offer, Origin, SentAs, WeakAnyActor};
 
 /// The shortest interval period: the resolution of Tokio's timer.
 const MIN_PERIOD: Duration = Duration::from_millis(1);
@@ -73,9 +68,7 @@ impl TimerRef {
         }
         // Withdrawn, so that an actor that sets and cancels timers all its life does not
         // gather their end work.
-        if let Some(target) = self.timer.target.upgrade() {
-            target.cancel_on_end(self.timer.token);
-        }
+        self.timer.withdraw_end_hook();
         true
     }
 
@@ -117,10 +110,10 @@ struct Timer {
     /// while the task queues a message, so that `stop` returns only after a send it came too
     /// late to prevent, and none starts after it.
     task: Mutex<Option<AbortHandle>>,
-    /// The timer's entry in its actor's end work.
-    token: EndToken,
-    /// Weak: a `TimerRef` kept somewhere must not keep a dead actor's cell.
-    target: Weak<dyn ErasedCell>,
+    /// The timer's end-of-life hook on its actor, once registered.
+    end_hook: OnceLock<EndHook>,
+    /// Weak: a `TimerRef` kept somewhere must not keep a dead actor's memory.
+    target: WeakAnyActor,
 }
 
 impl Timer {
@@ -155,24 +148,19 @@ impl Timer {
         fired
     }
 
-    /// Queues `item` unless the timer was cancelled (then `None`, and the item is dropped).
-    /// The push is the only thing done under the lock: a message dropped or evicted by it,
-    /// whose `Drop` is user code, is handed back to be dealt with outside.
-    fn push<T>(
-        &self,
-        mailbox: &Mailbox<T>,
-        item: T,
-        budget: &Budget,
-    ) -> Option<Result<Pushed<T>, PushError<T>>> {
-        let sending = self.task.lock();
-        if self.state.load(Ordering::Acquire) == CANCELLED {
-            drop(sending);
-            drop(item);
-            return None;
+    /// Withdraws the timer's end-of-life hook: an actor that sets and cancels timers all its
+    /// life must not gather them.
+    fn withdraw_end_hook(&self) {
+        if let (Some(hook), Some(target)) = (self.end_hook.get(), self.target.upgrade()) {
+            target.cancel_end_hook(*hook);
         }
-        let pushed = mailbox.push(item, budget);
-        drop(sending);
-        Some(pushed)
+    }
+
+    /// The gate of a send: held while the message is queued, so that `stop` returns only after
+    /// a send it came too late to prevent, and none starts after it; shut once cancelled.
+    fn sending(&self) -> Option<MutexGuard<'_, Option<AbortHandle>>> {
+        let sending = self.task.lock();
+        (self.state.load(Ordering::Acquire) != CANCELLED).then_some(sending)
     }
 
     /// Hands the timer its task, or aborts the task if the timer was cancelled meanwhile.
@@ -194,7 +182,7 @@ struct Armed<A: Actor> {
     timer: Arc<Timer>,
     target: ActorRef<A>,
     /// Where the timer was set: its messages are sent from there.
-    sender: SenderContext,
+    origin: Origin,
 }
 
 impl<A: Actor> Drop for Armed<A> {
@@ -205,7 +193,7 @@ impl<A: Actor> Drop for Armed<A> {
             .compare_exchange(ACTIVE, CANCELLED, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
-            self.target.cell().cancel_on_end(self.timer.token);
+            self.timer.withdraw_end_hook();
             drop(self.timer.task.lock().take());
         }
     }
@@ -216,36 +204,37 @@ impl<A: Actor> Drop for Armed<A> {
 fn arm<A, F>(
     target: ActorRef<A>,
     msg: A::Msg,
-    sender: fn() -> SenderContext,
+    origin: fn() -> Origin,
     run: impl FnOnce(Armed<A>, A::Msg) -> F,
 ) -> TimerRef
 where
     A: Actor,
     F: Future<Output = ()> + Send + 'static,
 {
-    let cell: Arc<dyn ErasedCell> = target.cell().clone();
+    let actor = target.erase();
     let timer = Arc::new(Timer {
         state: AtomicU8::new(ACTIVE),
         task: Mutex::new(None),
-        token: EndToken::next(),
-        target: Arc::downgrade(&cell),
+        end_hook: OnceLock::new(),
+        target: actor.downgrade(),
     });
     let on_end = {
         let timer = Arc::clone(&timer);
-        Box::new(move || {
+        move || {
             timer.stop();
-        })
+        }
     };
-    if cell.on_end(timer.token, on_end).is_err() {
-        timer.state.store(CANCELLED, Ordering::Release);
-        target.cell().dead_letter(
-            Envelope::tell(msg),
-            DeadLetterReason::ActorStopped,
-            Undelivered::Dropped,
-        );
-        return TimerRef { timer };
+    match actor.on_end(on_end) {
+        // Before the task exists, and before anyone has the `TimerRef`: whoever withdraws the
+        // hook finds it.
+        Ok(hook) => drop(timer.end_hook.set(hook)),
+        Err(_) => {
+            timer.state.store(CANCELLED, Ordering::Release);
+            target.dead_letter(msg, DeadLetterReason::ActorStopped, SentAs::Tell);
+            return TimerRef { timer };
+        }
     }
-    let armed = Armed { timer: Arc::clone(&timer), target, sender: sender() };
+    let armed = Armed { timer: Arc::clone(&timer), target, origin: origin() };
     timer.adopt(tokio::spawn(run(armed, msg)));
     TimerRef { timer }
 }
@@ -256,12 +245,12 @@ fn arm_once<A: Actor>(target: ActorRef<A>, delay: Duration, msg: A::Msg) -> Time
     // documented, in a runtime without its timer: in the task, the panic would lose the message.
     let deadline = instant_after(delay);
     drop(tokio::time::sleep_until(deadline));
-    arm(target, msg, SenderContext::capture, move |armed, msg| async move {
+    arm(target, msg, Origin::here, move |armed, msg| async move {
         tokio::time::sleep_until(deadline).await;
         if !armed.timer.fire() {
             return;
         }
-        armed.target.cell().cancel_on_end(armed.timer.token);
+        armed.timer.withdraw_end_hook();
         deliver(&armed, msg).await;
     })
 }
@@ -275,7 +264,7 @@ where
     let mut ticks = tokio::time::interval_at(Instant::now() + period, period);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
     // Its ticks may go on for ever: they must not hold the setter's span open (Y3).
-    arm(target, msg, SenderContext::capture_detached, move |armed, msg| async move {
+    arm(target, msg, Origin::detached, move |armed, msg| async move {
         loop {
             ticks.tick().await;
             if !armed.timer.is_active() {
@@ -290,47 +279,32 @@ where
 /// what cannot be queued becomes a dead letter. Each attempt checks that the timer was not
 /// cancelled meanwhile: a `cancel` that returned `true` is followed by no send, even of a tick
 /// that had come due and was being cloned as it ran.
-async fn deliver<A: Actor>(armed: &Armed<A>, msg: A::Msg) {
-    let cell = armed.target.cell();
-    let mut envelope = Envelope::sent_from(msg, armed.sender.clone());
-    let pushed = if cell.mailbox.pushes_back() {
-        loop {
-            // Registered before the attempt, so room made right after it is not missed.
-            let mut room = pin!(cell.mailbox.changed().notified());
-            room.as_mut().enable();
-            match armed.timer.push(&cell.mailbox, envelope, cell.system.budget()) {
-                Some(Err(PushError::Full(back))) => {
-                    envelope = back;
+async fn deliver<A: Actor>(armed: &Armed<A>, mut msg: A::Msg) {
+    let target = &armed.target;
+    let waits = target.waits_when_full();
+    let offered = loop {
+        // Made before the offer, so room made right after it is not missed.
+        let room = waits.then(|| target.room());
+        // Past the message budget, a timer's message is shed (B3): it has nobody to go back to.
+        let sent = target.offer_unreturnable_gated(msg, &armed.origin, || armed.timer.sending());
+        match sent {
+            Ok(Offer::Full(back)) if waits => {
+                msg = back;
+                if let Some(room) = room {
                     room.await;
                 }
-                pushed => break pushed,
             }
+            Ok(offered) => break offered,
+            // Cancelled meanwhile (K3): sent nothing, and dropped, outside the timer's lock.
+            Err(_) => return,
         }
-    } else {
-        armed.timer.push(&cell.mailbox, envelope, cell.system.budget())
     };
-    // As for a tell (B3): a budget spent by spare slots alone has them taken back, and the
-    // push is tried again, still under the timer's lock, before the message is shed.
-    let pushed = match pushed {
-        Some(Ok(Pushed::OverBudget(envelope))) if cell.reclaim_spent_budget() => {
-            armed.timer.push(&cell.mailbox, envelope, cell.system.budget())
-        }
-        pushed => pushed,
-    };
-    let Some(pushed) = pushed else {
-        return;
-    };
-    match pushed {
-        Ok(pushed) => {
-            cell.settle(pushed);
-        }
-        // A full `Reject` mailbox: nobody to hand it back to, so dropped as `DropNewest` would.
-        Err(PushError::Full(envelope)) => {
-            cell.dead_letter(envelope, DeadLetterReason::DroppedNewest, Undelivered::Dropped)
-        }
-        Err(PushError::Closed(envelope)) => {
-            cell.dead_letter(envelope, DeadLetterReason::ActorStopped, Undelivered::Dropped)
-        }
+    match offered {
+        // A full `Reject` mailbox: nobody to hand it back to, so dropped as `DropNewest` would
+        // (K5).
+        Offer::Full(msg) => target.dead_letter(msg, DeadLetterReason::DroppedNewest, SentAs::Tell),
+        Offer::Gone(msg) => target.dead_letter(msg, DeadLetterReason::ActorStopped, SentAs::Tell),
+        Offer::Delivered | Offer::Dropped => {}
     }
 }
 
@@ -490,7 +464,7 @@ mod tests {
     async fn fired_and_cancelled_timers_withdraw_their_end_work() {
         let system = ActorSystem::new();
         let sink = system.spawn::<Sink>(()).await.unwrap();
-        let mailbox = &sink.cell().mailbox;
+        let actor = sink.erase();
         for _ in 0..100 {
             drop(sink.send_after(Duration::from_millis(1), ()));
             assert!(sink.send_after(Duration::from_secs(1), ()).cancel());
@@ -498,9 +472,9 @@ mod tests {
         }
         let pending = sink.send_after(Duration::from_secs(1), ());
         tokio::time::sleep(Duration::from_millis(10)).await;
-        assert_eq!(mailbox.end_work_len(), 1, "only the pending timer's");
+        assert_eq!(actor.end_hooks_len(), 1, "only the pending timer's");
         tokio::time::sleep(Duration::from_secs(1)).await;
         assert!(!pending.is_active());
-        assert_eq!(mailbox.end_work_len(), 0);
+        assert_eq!(actor.end_hooks_len(), 0);
     }
 }

@@ -1,0 +1,231 @@
+//! The hook by which a supervisor places a child in its tree.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+
+use pin_project_lite::pin_project;
+
+use super::AnyActor;
+use crate::actor::current::{self, Chain};
+use crate::actor::Actor;
+use crate::monitoring::crash;
+use crate::actor::Supervision;
+use crate::{ActorId, Context};
+
+/// A child's place in a supervision tree: its path (`root/pool/worker-3`, the supervisor's
+/// path, a slash, and the child's id) and how many times its specification was started
+/// before. Its crash reports carry both (chapter C of the semantics).
+///
+/// ```
+/// use airssys_rt::kernel::TreePlace;
+/// let place = TreePlace::new("root/pool/worker-3", 2);
+/// assert_eq!(&**place.path(), "root/pool/worker-3");
+/// assert_eq!(place.restarts(), 2);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TreePlace {
+    path: Arc<str>,
+    restarts: u32,
+}
+
+impl TreePlace {
+    /// The place at `path`, for a child whose specification was started `restarts` times
+    /// before.
+    ///
+    /// ```
+    /// # use airssys_rt::kernel::TreePlace;
+    /// let first = TreePlace::new(format!("{}/{}", "root", "cache"), 0);
+    /// # let _ = first;
+    /// ```
+    pub fn new(path: impl Into<Arc<str>>, restarts: u32) -> Self {
+        Self { path: path.into(), restarts }
+    }
+
+    /// The path in the tree.
+    ///
+    /// ```
+    /// # fn path(place: &airssys_rt::kernel::TreePlace) -> &str { place.path() }
+    /// ```
+    pub fn path(&self) -> &Arc<str> {
+        &self.path
+    }
+
+    /// How many times the child's specification was started before this child.
+    ///
+    /// ```
+    /// # fn restarts(place: &airssys_rt::kernel::TreePlace) -> u32 { place.restarts() }
+    /// ```
+    pub fn restarts(&self) -> u32 {
+        self.restarts
+    }
+}
+
+/// Runs a child's start so that the first actor it spawns takes `place`, before its
+/// `pre_start`: a failed start is reported with the path, and a child supervisor starts its
+/// own children under it. `child_of` names the child the start returned; an actor that took
+/// the place without being that child gives it back, and the child returned holds it.
+///
+/// A start cut short (dropped) after an actor took the place kills that actor: its
+/// supervisor never received it, so nothing else would stop it (T19).
+///
+/// ```
+/// # use airssys_rt::prelude::*;
+/// use airssys_rt::kernel::{start_in_tree, TreePlace};
+/// # struct Worker;
+/// # impl Actor for Worker {
+/// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
+/// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
+/// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// # }
+/// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let system = ActorSystem::new();
+/// let place = TreePlace::new("root/worker", 0);
+/// let worker = start_in_tree(place.clone(), system.spawn::<Worker>(()), |spawned| {
+///     spawned.as_ref().ok().map(ActorRef::erase)
+/// })
+/// .await?;
+/// assert_eq!(worker.erase().tree_place(), Some(place));
+/// # Ok(()) }
+/// ```
+pub async fn start_in_tree<F, C>(place: TreePlace, starting: F, child_of: C) -> F::Output
+where
+    F: Future,
+    C: FnOnce(&F::Output) -> Option<AnyActor>,
+{
+    let supervision =
+        Supervision { path: place.path, restarts: place.restarts, kill_ordered: false };
+    crash::start_in_tree_with(supervision, starting, |started| {
+        child_of(started).map(|child| Arc::clone(child.cell()))
+    })
+    .await
+}
+
+impl AnyActor {
+    /// The supervisor that started the actor, if it is supervised.
+    ///
+    /// ```
+    /// # fn parent(actor: &airssys_rt::kernel::AnyActor) -> Option<airssys_rt::ActorId> { actor.parent() }
+    /// ```
+    pub fn parent(&self) -> Option<ActorId> {
+        self.cell().parent()
+    }
+
+    /// Its place in its supervision tree, if a supervisor started it ([`start_in_tree`]).
+    ///
+    /// ```
+    /// # fn place(actor: &airssys_rt::kernel::AnyActor) -> Option<airssys_rt::kernel::TreePlace> { actor.tree_place() }
+    /// ```
+    pub fn tree_place(&self) -> Option<TreePlace> {
+        self.cell()
+            .supervision()
+            .map(|supervision| TreePlace::new(supervision.path, supervision.restarts))
+    }
+
+    /// Kills the actor as its supervisor's way of stopping it (`Shutdown::BrutalKill`): it
+    /// ends `Killed`, but as an ordered end, which leaves no crash report (chapter C).
+    ///
+    /// ```
+    /// # fn shut(child: &airssys_rt::kernel::AnyActor) { child.kill_as_shutdown() }
+    /// ```
+    pub fn kill_as_shutdown(&self) {
+        self.cell().kill_as_shutdown();
+    }
+}
+
+impl<A: Actor> Context<A> {
+    /// This actor's path in its supervision tree: its [`TreePlace`]'s path if a supervisor
+    /// started it, else its registered name, else its id. A supervisor's children are placed
+    /// under it (`{tree_path}/{child id}`).
+    ///
+    /// ```
+    /// # use airssys_rt::kernel::TreePlace;
+    /// # fn place_child<A: airssys_rt::Actor>(ctx: &airssys_rt::Context<A>, restarts: u32) -> TreePlace {
+    /// TreePlace::new(format!("{}/{}", ctx.tree_path(), "worker"), restarts)
+    /// # }
+    /// ```
+    pub fn tree_path(&self) -> Arc<str> {
+        crash::path_of(self.cell())
+    }
+
+    /// Makes `child` this actor's supervised child: records this actor as its parent (a system
+    /// shutdown then leaves stopping it to this actor, and it is kept alive by this actor rather
+    /// than by handles) and links the two (L1).
+    ///
+    /// ```
+    /// # fn take<A: airssys_rt::Actor>(ctx: &mut airssys_rt::Context<A>, child: &airssys_rt::kernel::AnyActor) {
+    /// ctx.adopt(child);
+    /// assert_eq!(child.parent(), Some(ctx.id()));
+    /// # }
+    /// ```
+    pub fn adopt(&self, child: &AnyActor) {
+        child.cell().set_parent(self.id());
+        self.link_erased(Arc::clone(child.cell()));
+    }
+
+    /// Removes the link with `other`, as [`unlink`](Self::unlink) does, for an actor of any
+    /// type: a supervisor unlinks a child before it stops it, so that the child's end is not
+    /// taken for a crash.
+    ///
+    /// ```
+    /// # fn part<A: airssys_rt::Actor>(ctx: &mut airssys_rt::Context<A>, child: &airssys_rt::kernel::AnyActor) {
+    /// ctx.unlink_any(child);
+    /// # }
+    /// ```
+    pub fn unlink_any(&self, other: &AnyActor) {
+        self.unlink_erased(&**other.cell());
+    }
+}
+
+pin_project! {
+    /// A future polled on behalf of the actors that were waiting for the code that made it;
+    /// made by [`on_behalf`].
+    ///
+    /// ```
+    /// # async fn start() {}
+    /// let start: airssys_rt::kernel::OnBehalf<_> = airssys_rt::kernel::on_behalf(start());
+    /// # drop(start);
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct OnBehalf<F> {
+        chain: Chain,
+        #[pin]
+        future: F,
+    }
+}
+
+/// Wraps `future` so that, wherever it is polled (a task of its own included), it runs as the
+/// code of the actor running here and of every actor waiting for it: a call from it to any of
+/// them, which would wait for itself, is refused at once (M16) rather than waited for without
+/// end. A supervisor hands a child supervisor's start to a task of its own this way, so that
+/// deep trees do not pile up on one stack (T19).
+///
+/// ```
+/// # use airssys_rt::prelude::*;
+/// use airssys_rt::kernel::on_behalf;
+/// # async fn start_apart<A: Actor>(system: ActorSystem, args: A::Args) where A::Args: Send {
+/// let starting = on_behalf(async move { system.spawn::<A>(args).await });
+/// let started = tokio::spawn(starting).await;
+/// # drop(started); }
+/// ```
+pub fn on_behalf<F: Future>(future: F) -> OnBehalf<F> {
+    OnBehalf { chain: current::chain(), future }
+}
+
+impl<F: Future> Future for OnBehalf<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let _entered = current::enter_chain(this.chain);
+        this.future.poll(cx)
+    }
+}
+
+impl<F> fmt::Debug for OnBehalf<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OnBehalf").finish_non_exhaustive()
+    }
+}
