@@ -6,25 +6,6 @@
 use airssys_workspace_checks::imports::group_violations;
 use airssys_workspace_checks::{rust_sources, Source};
 
-/// The `mod.rs` files that still hold implementation, while it moves out. The list only
-/// shrinks: a file listed here that no longer holds code (or no longer exists) fails the check
-/// too, so that its entry is deleted with the code.
-const KNOWN_EXCEPTIONS: &[&str] = &[
-    "crates/airssys-rt/src/actor/mod.rs",
-    "crates/airssys-rt/src/broker/mod.rs",
-    "crates/airssys-rt/src/dead_letter/mod.rs",
-    "crates/airssys-rt/src/mailbox/mod.rs",
-    "crates/airssys-rt/src/message/mod.rs",
-    "crates/airssys-rt/src/pg/mod.rs",
-    "crates/airssys-rt/src/registry/mod.rs",
-    "crates/airssys-rt/src/router/mod.rs",
-    "crates/airssys-rt/src/signal/mod.rs",
-    "crates/airssys-rt/src/supervisor/mod.rs",
-    "crates/airssys-rt/src/system/mod.rs",
-    "crates/airssys-rt/src/timer/mod.rs",
-    "crates/airssys-rt/tests/common/mod.rs",
-];
-
 /// Every `.rs` file of the workspace: sources, tests, benches and examples of each crate.
 fn workspace_sources() -> Vec<Source> {
     let sources = rust_sources("crates");
@@ -81,7 +62,6 @@ fn standard_3_2_no_system_time_timestamps_are_chrono() {
 #[test]
 fn standard_4_3_a_mod_rs_holds_no_implementation() {
     let mut found = Vec::new();
-    let mut with_code = Vec::new();
     for source in workspace_sources() {
         if !source.path.ends_with("/mod.rs") {
             continue;
@@ -90,23 +70,12 @@ fn standard_4_3_a_mod_rs_holds_no_implementation() {
         if code.is_empty() {
             continue;
         }
-        with_code.push(source.path.clone());
-        if !KNOWN_EXCEPTIONS.contains(&source.path.as_str()) {
-            let (line, text) = &code[0];
-            found.push(format!(
-                "{}:{line}: `{text}` ({} implementation lines in all)",
-                source.path,
-                code.len()
-            ));
-        }
-    }
-    for listed in KNOWN_EXCEPTIONS {
-        if !with_code.iter().any(|path| path == listed) {
-            found.push(format!(
-                "{listed}: listed in KNOWN_EXCEPTIONS but holds no implementation (or is gone): \
-                 delete its entry"
-            ));
-        }
+        let (line, text) = &code[0];
+        found.push(format!(
+            "{}:{line}: `{text}` ({} implementation lines in all)",
+            source.path,
+            code.len()
+        ));
     }
     report("§4.3 a mod.rs holds only module docs, declarations and re-exports", &found);
 }

@@ -11,8 +11,8 @@ use pin_project_lite::pin_project;
 use super::AnyActor;
 use crate::actor::current::{self, Chain};
 use crate::actor::Actor;
-use crate::monitoring::crash;
 use crate::actor::Supervision;
+use crate::monitoring::crash;
 use crate::{ActorId, Context};
 
 /// A child's place in a supervision tree: its path (`root/pool/worker-3`, the supervisor's

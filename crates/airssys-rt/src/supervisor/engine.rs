@@ -10,12 +10,12 @@ use tokio::time::Instant;
 
 use super::health::Prober;
 use super::placement;
-use super::Child;
 use super::server::{Mail, Note};
+use super::Child;
 use super::{AutoShutdown, ChildSpec, Restart, Shutdown, Strategy, Supervisor, SupervisorError};
 use crate::actor::{ActorId, Context, ExitReason};
-use crate::vocabulary::{CheckRecord, FallenRoots};
 use crate::system::SpawnError;
+use crate::vocabulary::{CheckRecord, FallenRoots};
 
 /// One child of a supervisor: its specification, and what the supervisor knows of it.
 pub(super) struct Slot {

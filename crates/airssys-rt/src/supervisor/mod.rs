@@ -105,6 +105,6 @@ pub use admin::{
 pub use error::SupervisorError;
 pub use server::Supervisor;
 pub use spec::{
-    AutoShutdown, Backoff, Child, ChildKind, ChildSpec, ChildTemplate, Restart, Shutdown, StartResult,
-    Strategy, SupervisorSpec,
+    AutoShutdown, Backoff, Child, ChildKind, ChildSpec, ChildTemplate, Restart, Shutdown,
+    StartResult, Strategy, SupervisorSpec,
 };

@@ -18,11 +18,11 @@ use futures::FutureExt;
 use tracing::Instrument;
 
 use super::{Child, ChildKind, ChildSpec, Shutdown, StartResult, Supervisor};
+use crate::actor::{probe_loop, Supervision};
 use crate::actor::{Actor, ActorId, ActorRef, Context, ErasedCell, ExitReason};
 use crate::kernel::crash;
-use crate::actor::{probe_loop, Supervision};
-use crate::vocabulary::{CheckOutcome, HealthCheck};
 use crate::system::SpawnError;
+use crate::vocabulary::{CheckOutcome, HealthCheck};
 
 impl Child {
     pub(super) fn id(&self) -> ActorId {

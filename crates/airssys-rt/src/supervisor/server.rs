@@ -21,9 +21,9 @@ use super::{
 };
 use crate::actor::{Actor, ActorId, Context, ExitReason};
 use crate::mailbox::MailboxConfig;
-use crate::vocabulary::CheckOutcome;
 use crate::signal::ExitSignal;
 use crate::system::{ActorSystem, SpawnError, SpawnOptions};
+use crate::vocabulary::CheckOutcome;
 
 /// The supervisor actor. Start one with [`Supervisor::start`], or as a child with
 /// [`ChildSpec::supervisor`](super::ChildSpec::supervisor); talk to it through a

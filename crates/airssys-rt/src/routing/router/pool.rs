@@ -9,11 +9,11 @@ use super::table::{KeyFn, Rule, Table};
 use super::{Router, Routing};
 use crate::actor::{Actor, ExitReason};
 use crate::mailbox::MailboxConfig;
-use crate::system::{ActorSystem, SpawnError, SpawnOptions};
 use crate::supervisor::{
     Child, ChildKind, ChildSpec, Shutdown, Strategy, Supervisor, SupervisorError, SupervisorRef,
     SupervisorSpec,
 };
+use crate::system::{ActorSystem, SpawnError, SpawnOptions};
 
 /// How to start a [`Pool`]: how many workers, their start arguments, the routing, and how the
 /// pool's supervisor treats them.

@@ -10,11 +10,11 @@ use std::time::Duration;
 use parking_lot::RwLock;
 use tokio::time::Instant;
 
+use super::sink::{Offered, Sink};
+use super::topic::{check_pattern, check_topic, Segments, TopicProblem, Trie};
 use crate::actor::{Actor, ActorId, ActorRef};
 use crate::dead_letter::DeadLetterReason;
 use crate::kernel::{AnyActor, EndHook};
-use super::sink::{Offered, Sink};
-use super::topic::{check_pattern, check_topic, Segments, TopicProblem, Trie};
 
 /// One message published to a topic, as each subscriber receives it: the topic and the
 /// payload, both shared with every other subscriber.
