@@ -203,7 +203,6 @@ impl AnyActor {
     /// service's own locks, and must not wait.
     ///
     /// ```
-    /// # use airssys_rt::prelude::*;
     /// # use airssys_rt::kernel::EndHookError;
     /// # fn watch(actor: &airssys_rt::kernel::AnyActor) {
     /// let id = actor.id();
