@@ -794,7 +794,7 @@ fn private_uses(sources: &[Source]) -> Vec<PrivateUse> {
         let mut imported = BTreeSet::new();
         for (line, segments) in crate_paths(&code) {
             let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-            if !place_of_path(&segments).is_some_and(|place| place.rank <= KERNEL.rank) {
+            if place_of_path(&segments).is_none_or(|place| place.rank > KERNEL.rank) {
                 continue;
             }
             imported.extend(segments.last().map(|name| name.to_string()));
