@@ -183,11 +183,11 @@ impl Histogram {
     ///
     /// ```
     /// # use airssys_rt::telemetry::stats::Histogram;
-    /// # fn both(a: Histogram, b: Histogram) -> u64 {
+    /// # let (a, b) = (Histogram::default(), Histogram::default());
+    /// // `a` and `b` as read by `ActorSystem::handling_histogram` for two actors:
     /// let mut total = a;
     /// total.merge(&b);
     /// assert_eq!(total.summary().samples, a.summary().samples + b.summary().samples);
-    /// # total.summary().samples }
     /// ```
     pub fn merge(&mut self, other: &Histogram) {
         for (mine, theirs) in self.buckets.iter_mut().zip(other.buckets) {
