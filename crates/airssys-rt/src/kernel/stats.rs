@@ -160,16 +160,36 @@ impl ActorStats {
     }
 }
 
-/// Handling-time buckets, as read or merged.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct Histogram {
+/// An actor's handling times, in buckets: what [`HandlingTime`] summarises, kept as buckets so
+/// that the times of several actors can be [`merge`](Self::merge)d before they are summarised
+/// (the metrics export does so for each type of actor). Read with
+/// [`ActorSystem::handling_histogram`].
+///
+/// ```
+/// use airssys_rt::telemetry::stats::Histogram;
+///
+/// let mut all = Histogram::default();
+/// all.merge(&Histogram::default());
+/// assert_eq!(all.summary().samples, 0);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Histogram {
     buckets: [u64; BUCKETS],
     total_nanos: u64,
 }
 
 impl Histogram {
-    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
-    pub(crate) fn merge(&mut self, other: &Histogram) {
+    /// Adds the times of `other` to these.
+    ///
+    /// ```
+    /// # use airssys_rt::telemetry::stats::Histogram;
+    /// # let (a, b) = (Histogram::default(), Histogram::default());
+    /// // `a` and `b` as read by `ActorSystem::handling_histogram` for two actors:
+    /// let mut total = a;
+    /// total.merge(&b);
+    /// assert_eq!(total.summary().samples, a.summary().samples + b.summary().samples);
+    /// ```
+    pub fn merge(&mut self, other: &Histogram) {
         for (mine, theirs) in self.buckets.iter_mut().zip(other.buckets) {
             *mine += theirs;
         }
@@ -193,7 +213,13 @@ impl Histogram {
         Duration::MAX
     }
 
-    pub(crate) fn summary(&self) -> HandlingTime {
+    /// The count, mean and percentiles of these times.
+    ///
+    /// ```
+    /// # use airssys_rt::telemetry::stats::Histogram;
+    /// assert!(Histogram::default().summary().p50.is_zero());
+    /// ```
+    pub fn summary(&self) -> HandlingTime {
         let samples: u64 = self.buckets.iter().sum();
         HandlingTime {
             samples,
@@ -482,10 +508,32 @@ pub(crate) fn snapshot(system: &ActorSystem, facts: ActorFacts) -> Option<ActorS
     Some(snapshot_of(&stats, facts))
 }
 
-/// The histogram of the actor `id`, for the export.
-#[cfg(feature = "metrics")]
-pub(crate) fn histogram(system: &ActorSystem, id: ActorId) -> Option<Histogram> {
-    Some(system.actor_stats_table()?.get(id)?.histogram())
+impl ActorSystem {
+    /// The handling times of the actor `id`, in buckets; `None` unless the system was built
+    /// with [`statistics(true)`](crate::SystemBuilder::statistics) and the actor is alive. Its
+    /// [`summary`](Histogram::summary) is the actor's
+    /// [`handling_time`](ActorStatistics::handling_time).
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # struct Echo;
+    /// # impl Actor for Echo {
+    /// #     type Msg = u32; type Reply = u32; type Args = (); type Error = std::convert::Infallible;
+    /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Echo) }
+    /// #     async fn handle(&mut self, n: u32, _: &mut Context<Self>) -> Result<u32, Self::Error> { Ok(n) }
+    /// # }
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::builder().statistics(true).build()?;
+    /// let echo = system.spawn::<Echo>(()).await?;
+    /// echo.ask(1).await?; // the first message an actor takes is measured
+    /// let times = system.handling_histogram(echo.id()).expect("statistics are on");
+    /// assert_eq!(times.summary().samples, 1);
+    /// system.shutdown().await;
+    /// # Ok(()) }
+    /// ```
+    pub fn handling_histogram(&self, id: ActorId) -> Option<Histogram> {
+        Some(self.actor_stats_table()?.get(id)?.histogram())
+    }
 }
 
 fn snapshot_of(stats: &ActorStats, facts: ActorFacts) -> ActorStatistics {

@@ -48,7 +48,7 @@ use std::time::Duration;
 
 use metrics::{counter, gauge, Label};
 
-use crate::kernel::stats::{self, ActorStatistics, Histogram};
+use crate::kernel::stats::{ActorStatistics, Histogram};
 use crate::kernel::system::ActorSystem;
 
 /// Sets the `metrics` facade's metrics from a system's statistics; see the
@@ -142,7 +142,7 @@ impl MetricsExport {
         let mut by_type: HashMap<&'static str, Figures> = HashMap::new();
         let mut by_name: HashMap<(Arc<str>, &'static str), Figures> = HashMap::new();
         for actor in self.system.actor_statistics() {
-            let histogram = stats::histogram(&self.system, actor.id).unwrap_or_default();
+            let histogram = self.system.handling_histogram(actor.id).unwrap_or_default();
             by_type.entry(actor.actor_type).or_default().add(&actor, &histogram);
             if let Some(name) = &actor.name {
                 by_name

@@ -92,7 +92,6 @@
 
 use std::sync::Arc;
 
-use crate::kernel::actor::ActorRef;
 use crate::kernel::system::ActorSystem;
 use crate::supervisor::{Supervisor, SupervisorRef};
 use crate::vocabulary::{ActorId, ChildKind, FallenRoots};
@@ -133,9 +132,9 @@ impl ActorSystem {
 /// The health of the whole system (H8), and of its message budget (B6).
 async fn system_health(system: &ActorSystem) -> HealthReport {
     let mut report = HealthReport::new(Arc::from("system"), None, ChildKind::Supervisor);
-    let budget = system.budget();
-    if budget.is_over() {
-        report.flag(HealthStatus::Degraded, HealthIssue::OverBudget { limit: budget.limit() });
+    if system.is_over_budget() {
+        let limit = system.config().message_budget();
+        report.flag(HealthStatus::Degraded, HealthIssue::OverBudget { limit });
     }
     let mut running = Vec::new();
     for root in root_supervisors(system) {
@@ -166,16 +165,16 @@ async fn system_health(system: &ActorSystem) -> HealthReport {
 fn root_supervisors(system: &ActorSystem) -> Vec<SupervisorRef> {
     let supervisor_type = std::any::type_name::<Supervisor>();
     let mut roots: Vec<SupervisorRef> = system
-        .running_actors()
+        .actors()
         .into_iter()
         // A child supervisor has its place in the tree before its `pre_start`, its parent
         // only after: either makes it no root.
-        .filter(|cell| {
-            cell.actor_type() == supervisor_type
-                && !cell.is_supervised()
-                && cell.supervision().is_none()
+        .filter(|actor| {
+            actor.actor_type() == supervisor_type
+                && actor.parent().is_none()
+                && actor.tree_place().is_none()
         })
-        .filter_map(ActorRef::<Supervisor>::from_erased)
+        .filter_map(|actor| actor.downcast::<Supervisor>())
         .map(SupervisorRef::from)
         .collect();
     roots.sort_by_key(|root| root.actor().id());

@@ -47,8 +47,8 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 use crate::kernel::actor::{ActorId, ActorState};
-use crate::kernel::stats::{self, ActorFacts};
 use crate::kernel::system::ActorSystem;
+use crate::kernel::TreePlace;
 use crate::vocabulary::tree;
 
 impl ActorSystem {
@@ -381,36 +381,33 @@ fn with_rates(
 /// A view of `system` now, without rates.
 fn view_of(system: &ActorSystem) -> SystemView {
     let taken_at = Instant::now();
-    let cells = system.running_actors();
-    let mut parents: HashMap<ActorId, Option<ActorId>> = HashMap::with_capacity(cells.len());
-    let mut nodes: HashMap<ActorId, ActorNode> = HashMap::with_capacity(cells.len());
-    for cell in &cells {
-        let supervision = cell.supervision();
-        let facts = ActorFacts {
-            id: cell.id(),
-            name: cell.name(),
-            actor_type: cell.actor_type(),
-            state: cell.state(),
-            mailbox_depth: cell.mailbox_len(),
-            restarts: supervision.as_ref().map(|supervision| supervision.restarts),
-        };
-        let handled = stats::snapshot(system, facts.clone()).map(|figures| figures.handled);
-        let child_id = supervision
-            .as_ref()
-            .map(|supervision| Arc::from(supervision.path.rsplit('/').next().unwrap_or("")));
-        parents.insert(facts.id, cell.parent());
+    let actors = system.actors();
+    // Empty unless statistics are on: then each live actor's count of handled messages.
+    let handled: HashMap<ActorId, u64> = system
+        .actor_statistics()
+        .into_iter()
+        .map(|figures| (figures.id, figures.handled))
+        .collect();
+    let mut parents: HashMap<ActorId, Option<ActorId>> = HashMap::with_capacity(actors.len());
+    let mut nodes: HashMap<ActorId, ActorNode> = HashMap::with_capacity(actors.len());
+    for actor in &actors {
+        let place = actor.tree_place();
+        let id = actor.id();
+        let child_id =
+            place.as_ref().map(|place| Arc::from(place.path().rsplit('/').next().unwrap_or("")));
+        parents.insert(id, actor.parent());
         nodes.insert(
-            facts.id,
+            id,
             ActorNode {
-                id: facts.id,
-                name: facts.name,
+                id,
+                name: actor.name(),
                 child_id,
-                actor_type: facts.actor_type,
-                state: facts.state,
-                mailbox_depth: facts.mailbox_depth,
-                handled,
+                actor_type: actor.actor_type(),
+                state: actor.state(),
+                mailbox_depth: actor.mailbox_len(),
+                handled: handled.get(&id).copied(),
                 message_rate: None,
-                restarts: facts.restarts,
+                restarts: place.as_ref().map(TreePlace::restarts),
                 children: Vec::new(),
             },
         );

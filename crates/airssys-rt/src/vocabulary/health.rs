@@ -342,7 +342,21 @@ impl HealthReport {
         }
     }
 
-    pub(crate) fn new(id: Arc<str>, actor: Option<ActorId>, kind: ChildKind) -> Self {
+    /// A healthy node with no issues and no children: what a service that reports on its own
+    /// actors (as a supervisor does on its children) starts from, before it
+    /// [`flag`](Self::flag)s what it found.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// use airssys_rt::supervisor::ChildKind;
+    /// use airssys_rt::telemetry::health::{HealthReport, HealthStatus};
+    ///
+    /// let node = HealthReport::new(Arc::from("cache"), None, ChildKind::Worker);
+    /// assert_eq!(node.status, HealthStatus::Healthy);
+    /// assert!(node.issues.is_empty() && node.children.is_empty());
+    /// ```
+    pub fn new(id: Arc<str>, actor: Option<ActorId>, kind: ChildKind) -> Self {
         Self {
             id,
             actor,
@@ -353,8 +367,21 @@ impl HealthReport {
         }
     }
 
-    /// Adds an issue, raising the status to at least `status`.
-    pub(crate) fn flag(&mut self, status: HealthStatus, issue: HealthIssue) {
+    /// Adds an issue, raising the status to at least `status` (never lowering it).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// use airssys_rt::supervisor::ChildKind;
+    /// use airssys_rt::telemetry::health::{HealthIssue, HealthReport, HealthStatus};
+    ///
+    /// let mut node = HealthReport::new(Arc::from("pool"), None, ChildKind::Supervisor);
+    /// node.flag(HealthStatus::Failed, HealthIssue::NotRunning);
+    /// node.flag(HealthStatus::Degraded, HealthIssue::Child(Arc::from("worker-1")));
+    /// assert_eq!(node.status, HealthStatus::Failed);
+    /// assert_eq!(node.issues.len(), 2);
+    /// ```
+    pub fn flag(&mut self, status: HealthStatus, issue: HealthIssue) {
         self.status = self.status.max(status);
         self.issues.push(issue);
     }

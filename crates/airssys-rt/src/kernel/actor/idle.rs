@@ -14,10 +14,10 @@ use super::{Actor, Context};
 
 /// About 30 years: "never" for a timer, far enough from `Instant`'s limits that adding it
 /// cannot overflow (Tokio's own far future).
-pub(crate) const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 
 /// The instant `delay` from now; "never" rather than an overflow for a huge delay.
-pub(crate) fn instant_after(delay: Duration) -> Instant {
+fn instant_after(delay: Duration) -> Instant {
     let now = Instant::now();
     now.checked_add(delay).unwrap_or(now + FAR_FUTURE)
 }

@@ -77,7 +77,7 @@ pub use actor_ref::{ActorRef, Ask, AskFuture, Tell, TellFuture, WeakActorRef};
 pub use behaviour::Actor;
 pub(crate) use cell::{ActorCell, ErasedCell};
 pub use context::Context;
-pub(crate) use idle::{instant_after, IdleTimer, FAR_FUTURE};
+pub(crate) use idle::IdleTimer;
 pub(crate) use placement::Supervision;
 pub(crate) use probe::{answer_probe, probe_loop, DeferredProbe};
 pub(crate) use runner::{guarded, start};

@@ -48,10 +48,6 @@ impl Budget {
         }
     }
 
-    pub(crate) fn limit(&self) -> usize {
-        self.limit
-    }
-
     pub(crate) fn policy(&self) -> BudgetPolicy {
         self.policy
     }

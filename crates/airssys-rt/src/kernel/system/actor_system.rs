@@ -19,6 +19,7 @@ use crate::kernel::registry::{check_name, Registry};
 use crate::kernel::stats::{
     self, ActorFacts, ActorStatistics, ActorStatsTable, SystemCounters, SystemStatistics,
 };
+use crate::kernel::AnyActor;
 
 /// The runtime's home: spawns actors and shuts them down. Cloning gives another handle to the
 /// same system.
@@ -313,6 +314,19 @@ impl ActorSystem {
         &self.inner.budget
     }
 
+    /// Whether the [message budget](SystemBuilder::message_budget) is spent now: unbounded
+    /// mailboxes then refuse or shed what is sent to them (B3), and the system's
+    /// [health](crate::telemetry::health) is at least degraded (B6). The budget's size is
+    /// [`config().message_budget()`](SystemConfig::message_budget).
+    ///
+    /// ```
+    /// let system = airssys_rt::ActorSystem::new();
+    /// assert!(!system.is_over_budget());
+    /// ```
+    pub fn is_over_budget(&self) -> bool {
+        self.inner.budget.is_over()
+    }
+
     /// Takes back the spare budget credit of every mailbox: a sweep over all actors, done once
     /// each time the budget runs short.
     pub(crate) fn reclaim_budget_credit(&self) {
@@ -466,6 +480,34 @@ impl ActorSystem {
 
     pub(crate) fn running_actors(&self) -> Vec<Arc<dyn ErasedCell>> {
         self.inner.actors.lock().iter().map(|(_, cell)| Arc::clone(cell)).collect()
+    }
+
+    /// The actors alive in this system now, as erased handles, in no particular order: what a
+    /// view over the whole system (inspection, health) starts from. A snapshot: an actor spawned
+    /// after it is not in it, and one in it may have ended since. Each handle tells its actor's
+    /// id, name, type, state, mailbox length, [parent](AnyActor::parent) and
+    /// [place in its tree](AnyActor::tree_place); it does not keep the actor alive.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # struct Idle;
+    /// # impl Actor for Idle {
+    /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
+    /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }
+    /// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// # }
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let idle = system.spawn_named::<Idle>("idle", ()).await?;
+    /// let actors = system.actors();
+    /// assert_eq!(actors.len(), 1);
+    /// assert_eq!(actors[0].id(), idle.id());
+    /// assert_eq!(actors[0].name().as_deref(), Some("idle"));
+    /// system.shutdown().await;
+    /// # Ok(()) }
+    /// ```
+    pub fn actors(&self) -> Vec<AnyActor> {
+        self.running_actors().into_iter().map(AnyActor::from_cell).collect()
     }
 
     async fn wait_until_empty(&self) {

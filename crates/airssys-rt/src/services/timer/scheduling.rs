@@ -11,12 +11,22 @@ use parking_lot::{Mutex, MutexGuard};
 use tokio::task::{AbortHandle, JoinHandle};
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::actor::{instant_after, Actor, ActorRef, Context, FAR_FUTURE};
+use crate::actor::{Actor, ActorRef, Context};
 use crate::dead_letter::DeadLetterReason;
 use crate::kernel::{EndHook, Offer, Origin, SentAs, WeakAnyActor};
 
 /// The shortest interval period: the resolution of Tokio's timer.
 const MIN_PERIOD: Duration = Duration::from_millis(1);
+
+/// About 30 years: "never" for a timer. Far enough from `Instant`'s limits that adding it
+/// cannot overflow (Tokio's own far future); the timers' own, not the kernel's idle timer's.
+const NEVER: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// The instant `delay` from now; "never" rather than an overflow for a huge delay.
+fn instant_after(delay: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(delay).unwrap_or(now + NEVER)
+}
 
 /// Names one timer, to cancel it or ask whether it is still active.
 ///
@@ -260,7 +270,7 @@ where
     A: Actor,
     A::Msg: Clone,
 {
-    let period = period.clamp(MIN_PERIOD, FAR_FUTURE);
+    let period = period.clamp(MIN_PERIOD, NEVER);
     let mut ticks = tokio::time::interval_at(Instant::now() + period, period);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
     // Its ticks may go on for ever: they must not hold the setter's span open (Y3).
