@@ -315,6 +315,9 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     fn cancel_on_end(&self, token: EndToken) -> bool;
     /// Takes a sender on the actor's behalf (for the name registry).
     fn hold_sender(&self);
+    /// Takes a sender on the actor's behalf unless none is left (a keep-alive from an erased
+    /// handle, which holds none); `false` then.
+    fn try_hold_sender(&self) -> bool;
     /// Gives up a sender held on the actor's behalf (by the name registry).
     fn release_sender(&self);
     fn actor_type(&self) -> &'static str;
@@ -405,6 +408,10 @@ impl<A: Actor> ErasedCell for ActorCell<A> {
 
     fn hold_sender(&self) {
         self.mailbox.add_sender();
+    }
+
+    fn try_hold_sender(&self) -> bool {
+        self.mailbox.try_add_sender()
     }
 
     fn release_sender(&self) {
