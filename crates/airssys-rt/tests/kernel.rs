@@ -1,6 +1,6 @@
 //! The kernel interface (`airssys_rt::kernel`) keeps the rules its services rely on: each test
-//! is named after the rule of docs/semantics.md that the call keeps (A4, A9, G4, M7, M8, M12,
-//! B3, K3).
+//! is named after the rule of docs/semantics.md that the call keeps (A4, A9, A11, G4, M7, M8,
+//! M12, B3, K3).
 
 mod common;
 
@@ -197,4 +197,25 @@ async fn a9_a_keep_alive_is_refused_once_the_last_handle_went_and_does_not_reviv
     let ended = tokio::time::timeout(Duration::from_secs(60), actor.wait_for_exit()).await;
     assert_eq!(ended, Ok(ExitReason::Normal), "ended for lack of handles, not revived");
     drop(kept);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a11_a_panicking_end_hook_does_not_keep_the_actor_from_ending() {
+    let system = ActorSystem::new();
+    let idle = system.spawn::<Idle>(()).await.unwrap();
+    let actor = idle.erase();
+    actor.on_end(|| panic!("a service's end hook panicked")).unwrap();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&runs);
+    actor
+        .on_end(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+        })
+        .unwrap();
+    idle.stop();
+    let ended = tokio::time::timeout(Duration::from_secs(60), idle.wait_for_exit()).await;
+    assert_eq!(ended, Ok(ExitReason::Normal), "the end is announced all the same");
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "the other hooks ran");
+    let shutdown = tokio::time::timeout(Duration::from_secs(60), system.shutdown()).await;
+    assert!(shutdown.is_ok(), "a shutdown completes");
 }

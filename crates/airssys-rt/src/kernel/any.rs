@@ -208,7 +208,8 @@ impl AnyActor {
     /// actor has ended or is ending.
     ///
     /// The hook runs on the ending actor's task, holding none of its locks: it may take the
-    /// service's own locks, and must not wait.
+    /// service's own locks, and must not wait. A panic in it is caught and logged: the actor
+    /// still ends, and its other hooks, links and monitors are still run and told (A11).
     ///
     /// ```
     /// # use airssys_rt::kernel::EndHookError;
