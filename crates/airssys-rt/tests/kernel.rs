@@ -1,11 +1,12 @@
 //! The kernel interface (`airssys_rt::kernel`) keeps the rules its services rely on: each test
-//! is named after the rule of docs/semantics.md that the call keeps (A4, G4, M7, M8, M12, B3,
-//! K3).
+//! is named after the rule of docs/semantics.md that the call keeps (A4, A9, A11, G4, M7, M8,
+//! M12, B3, K3).
 
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use airssys_rt::dead_letter::DeadLetterReason;
 use airssys_rt::kernel::{AnyActor, EndHookError, Offer, Origin, SentAs};
@@ -23,7 +24,7 @@ async fn a4_a_keep_alive_keeps_an_actor_without_handles_running_until_it_is_drop
     let system = ActorSystem::new();
     let idle = system.spawn::<Idle>(()).await.unwrap();
     let actor: AnyActor = idle.erase();
-    let kept = actor.keep_alive();
+    let kept = actor.keep_alive().expect("`idle` is a strong handle");
     drop(idle);
     // Without the keep-alive no strong handle would be left, and none could be made again.
     let again = actor.downcast::<Idle>().expect("kept alive");
@@ -182,4 +183,39 @@ async fn m12_a_dead_letter_recorded_by_a_service_says_how_it_was_sent() {
     assert_eq!((letters[0].reason, letters[0].was_ask), (DeadLetterReason::SendCancelled, true));
     assert_eq!((letters[1].reason, letters[1].was_ask), (DeadLetterReason::SubscriberFull, false));
     assert!(letters.iter().all(|letter| letter.target == actor.id()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a9_a_keep_alive_is_refused_once_the_last_handle_went_and_does_not_revive_the_actor() {
+    let system = ActorSystem::new();
+    let idle = system.spawn::<Idle>(()).await.unwrap();
+    let actor: AnyActor = idle.erase();
+    // The last strong handle goes: the actor ends (A4.6), whether or not its task has run yet.
+    drop(idle);
+    let kept = actor.keep_alive();
+    assert!(kept.is_none(), "no strong handle was left: nothing to keep alive");
+    let ended = tokio::time::timeout(Duration::from_secs(60), actor.wait_for_exit()).await;
+    assert_eq!(ended, Ok(ExitReason::Normal), "ended for lack of handles, not revived");
+    drop(kept);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a11_a_panicking_end_hook_does_not_keep_the_actor_from_ending() {
+    let system = ActorSystem::new();
+    let idle = system.spawn::<Idle>(()).await.unwrap();
+    let actor = idle.erase();
+    actor.on_end(|| panic!("a service's end hook panicked")).unwrap();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&runs);
+    actor
+        .on_end(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+        })
+        .unwrap();
+    idle.stop();
+    let ended = tokio::time::timeout(Duration::from_secs(60), idle.wait_for_exit()).await;
+    assert_eq!(ended, Ok(ExitReason::Normal), "the end is announced all the same");
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "the other hooks ran");
+    let shutdown = tokio::time::timeout(Duration::from_secs(60), system.shutdown()).await;
+    assert!(shutdown.is_ok(), "a shutdown completes");
 }

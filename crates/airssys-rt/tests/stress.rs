@@ -708,3 +708,46 @@ async fn b2_once_spent_the_budget_counts_exactly_the_messages_waiting() {
         drop(releases);
     }
 }
+
+// ------------------------------------------------------------ end hooks racing the end
+
+/// Registers and withdraws end hooks on another thread while the actor is stopped: every hook
+/// registered runs once, is handed back, or is withdrawn; never two of these, never none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn g4_end_hooks_racing_the_actors_end_run_once_or_come_back() {
+    use airssys_rt::kernel::EndHookError;
+
+    for _ in 0..300 {
+        let system = ActorSystem::new();
+        let idle = system.spawn::<Idle>(()).await.unwrap();
+        let actor = idle.erase();
+        let ran = Arc::new(AtomicU64::new(0));
+        let racer = {
+            let ran = Arc::clone(&ran);
+            tokio::task::spawn_blocking(move || {
+                let (mut accounted, mut attempt) = (0_u64, 0_u64);
+                loop {
+                    attempt += 1;
+                    let counted = Arc::clone(&ran);
+                    match actor.on_end(move || {
+                        counted.fetch_add(1, Ordering::SeqCst);
+                    }) {
+                        // Every other hook is withdrawn: withdrawn, it never runs.
+                        Ok(hook) if attempt % 2 == 0 && actor.cancel_end_hook(hook) => {}
+                        Ok(_) => accounted += 1,
+                        Err(EndHookError::Ended { hook, .. }) => {
+                            hook();
+                            return (accounted + 1, actor);
+                        }
+                        Err(_) => unreachable!("one kind of refusal"),
+                    }
+                }
+            })
+        };
+        idle.stop();
+        idle.wait_for_exit().await;
+        let (expected, actor) = racer.await.unwrap();
+        assert!(actor.wait_for_exit().await == ExitReason::Normal);
+        assert_eq!(ran.load(Ordering::SeqCst), expected, "each hook ran exactly once");
+    }
+}

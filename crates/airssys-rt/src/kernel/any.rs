@@ -169,6 +169,11 @@ impl AnyActor {
     /// dropped, as a registered name (N7), a group membership (G5), a subscription or an active
     /// timer (K6) does. It does not keep an actor from being stopped or killed.
     ///
+    /// `None` if no strong handle (or other keep-alive) is left, as for
+    /// [`downcast`](Self::downcast): the actor is then ending for lack of them, or has ended,
+    /// and an `AnyActor`, which holds none, must not bring it back (A9). A service that holds
+    /// an [`ActorRef`] while it takes the guard always gets one.
+    ///
     /// Drop the guard outside any lock a hook of this actor takes: the actor may end then.
     ///
     /// ```
@@ -182,16 +187,19 @@ impl AnyActor {
     /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let system = ActorSystem::new();
     /// let idle = system.spawn::<Idle>(()).await?;
-    /// let kept = idle.erase().keep_alive();
+    /// let actor = idle.erase();
+    /// let kept = actor.keep_alive().expect("`idle` is a strong handle");
     /// drop(idle); // the last handle: without `kept`, the actor would end now
     /// assert!(kept.actor().is_alive());
-    /// drop(kept);
+    /// drop(kept); // it ends now, and no keep-alive can bring it back
+    /// assert!(actor.keep_alive().is_none());
     /// # Ok(()) }
     /// ```
     #[must_use = "the actor may end for lack of handles as soon as the guard is dropped"]
-    pub fn keep_alive(&self) -> KeepAlive {
-        self.cell.hold_sender();
-        KeepAlive { actor: self.clone() }
+    pub fn keep_alive(&self) -> Option<KeepAlive> {
+        // Only while a sender is left: the last one gone, the actor's task may not have seen
+        // it yet, and a sender added then would revive an actor that A4.6 has ended.
+        self.cell.try_hold_sender().then(|| KeepAlive { actor: self.clone() })
     }
 
     /// Runs `hook` once when the actor ends, before its end is announced (before
@@ -200,7 +208,8 @@ impl AnyActor {
     /// actor has ended or is ending.
     ///
     /// The hook runs on the ending actor's task, holding none of its locks: it may take the
-    /// service's own locks, and must not wait.
+    /// service's own locks, and must not wait. A panic in it is caught and logged: the actor
+    /// still ends, and its other hooks, links and monitors are still run and told (A11).
     ///
     /// ```
     /// # use airssys_rt::kernel::EndHookError;
@@ -357,10 +366,10 @@ impl fmt::Debug for WeakAnyActor {
 /// [`AnyActor::keep_alive`].
 ///
 /// ```
-/// # fn hold(actor: &airssys_rt::kernel::AnyActor) -> airssys_rt::kernel::KeepAlive {
-/// let kept = actor.keep_alive();
+/// # fn hold(actor: &airssys_rt::kernel::AnyActor) -> Option<airssys_rt::kernel::KeepAlive> {
+/// let kept = actor.keep_alive()?;
 /// assert_eq!(kept.actor(), actor);
-/// kept
+/// # Some(kept)
 /// # }
 /// ```
 pub struct KeepAlive {

@@ -85,7 +85,7 @@
 //!
 //! // A service keeps its own view of the actor, whatever its type ...
 //! let actor: AnyActor = worker.erase();
-//! let kept = actor.keep_alive();
+//! let kept = actor.keep_alive().expect("`worker` is a strong handle");
 //! let ended = Arc::new(AtomicBool::new(false));
 //! let hook = {
 //!     let ended = Arc::clone(&ended);

@@ -147,8 +147,11 @@ impl fmt::Debug for Origin {
 }
 
 pin_project! {
-    /// Resolves once the mailbox has changed since it was made: a message was taken, or the
-    /// mailbox closed. Made by [`ActorRef::room`].
+    /// Resolves once there may be room since it was made: a message was taken from the
+    /// mailbox while it was full and made senders wait, or the mailbox closed. Made by
+    /// [`ActorRef::room`]. In a mailbox that does not [wait when
+    /// full](ActorRef::waits_when_full) only its close wakes it: taking a message from such a
+    /// mailbox tells nobody.
     ///
     /// It hears every change from the moment it is made, polled or not: make it **before** the
     /// offer that finds the mailbox full, and room made between the two is not missed.
@@ -281,8 +284,10 @@ impl<A: Actor> ActorRef<A> {
         self.cell().mailbox.waits_when_full()
     }
 
-    /// A future that resolves once the mailbox has changed (a message taken, or the mailbox
-    /// closed): made before an offer that finds it full, it waits for room as `tell` does.
+    /// A future that resolves once there may be room (a message taken from the mailbox while
+    /// it was full, or the mailbox closed): made before an offer that finds it full, it waits
+    /// for room as `tell` does. Only for a mailbox that
+    /// [`waits_when_full`](Self::waits_when_full): in any other, only its close wakes it.
     ///
     /// ```
     /// # async fn wait<A: airssys_rt::Actor>(actor: &airssys_rt::ActorRef<A>) {

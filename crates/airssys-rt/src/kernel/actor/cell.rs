@@ -2,6 +2,7 @@
 
 use std::any::Any;
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -84,7 +85,15 @@ impl<A: Actor> ActorCell<A> {
         let Attachments { relations, end_work, idle: _, supervision: _, probe: _ } = *attachments;
         let Relations { links, watchers, watching } = relations;
         for work in end_work.into_values() {
-            work();
+            // A service's hook is user code (`AnyActor::on_end`): its panic must not cut the
+            // end short, or the other hooks, the links, the monitors and every waiter would
+            // never learn of it (A11).
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(work)) {
+                super::forget_panic(panic);
+                super::trace_guarded(|| {
+                    tracing::error!(actor = %self.id, "an end-of-life hook panicked");
+                });
+            }
         }
         for link in links.into_values() {
             link.deliver_exit(ExitSignal { from: self.id, reason: reason.clone() });
@@ -315,6 +324,9 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     fn cancel_on_end(&self, token: EndToken) -> bool;
     /// Takes a sender on the actor's behalf (for the name registry).
     fn hold_sender(&self);
+    /// Takes a sender on the actor's behalf unless none is left (a keep-alive from an erased
+    /// handle, which holds none); `false` then.
+    fn try_hold_sender(&self) -> bool;
     /// Gives up a sender held on the actor's behalf (by the name registry).
     fn release_sender(&self);
     fn actor_type(&self) -> &'static str;
@@ -405,6 +417,10 @@ impl<A: Actor> ErasedCell for ActorCell<A> {
 
     fn hold_sender(&self) {
         self.mailbox.add_sender();
+    }
+
+    fn try_hold_sender(&self) -> bool {
+        self.mailbox.try_add_sender()
     }
 
     fn release_sender(&self) {

@@ -68,7 +68,11 @@ impl ProcessGroups {
         let Ok(hook) = actor.on_end(leave_on_end) else {
             return Err(GroupError::NotAlive(id));
         };
-        let kept = actor.keep_alive();
+        // The caller's handle is a sender: the keep-alive is never refused here.
+        let Some(kept) = actor.keep_alive() else {
+            actor.cancel_end_hook(hook);
+            return Err(GroupError::NotAlive(id));
+        };
         table.entry(group).or_default().insert(id, Member { kept, hook });
         Ok(())
     }
