@@ -22,12 +22,13 @@ use std::path::{Path, PathBuf};
 /// assert!(airssys_workspace_checks::workspace_root().join("Cargo.toml").is_file());
 /// ```
 pub fn workspace_root() -> PathBuf {
-    // This crate lives in `<root>/crates/workspace-checks`.
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
+    // This crate lives in `<root>/crates/workspace-checks`. Cargo sets the variable when it runs
+    // a test too: read then, it names the tree being tested even when the build was made in
+    // another checkout (a copied `target/`), where the compile-time value would not.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir.ancestors().nth(2).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// A Rust source file of the workspace: its path relative to the workspace root, and its text.
