@@ -135,4 +135,5 @@ mod placement;
 
 pub use any::{AnyActor, EndHook, EndHookError, EndWork, KeepAlive, WeakAnyActor};
 pub use offer::{Offer, Origin, Room, SentAs};
-pub use placement::{on_behalf, start_in_tree, OnBehalf, TreePlace};
+pub use crate::vocabulary::trace_guarded;
+pub use placement::{on_behalf, start_in_tree, HealthProbe, OnBehalf, TreePlace};
