@@ -10,13 +10,13 @@ use tokio::time::Instant;
 
 use super::health::{CheckRecord, Prober};
 use super::placement;
-use super::Child;
 use super::server::{Mail, Note};
+use super::Child;
 use super::{AutoShutdown, ChildSpec, Restart, Shutdown, Strategy, Supervisor, SupervisorError};
 use crate::actor::{ActorId, Context, ExitReason};
 use crate::kernel::trace_guarded;
-use crate::vocabulary::FallenRoots;
 use crate::system::SpawnError;
+use crate::vocabulary::FallenRoots;
 
 /// One child of a supervisor: its specification, and what the supervisor knows of it.
 pub(super) struct Slot {
@@ -255,9 +255,7 @@ impl Supervisor {
 
     /// Has the children marked with `generation` started after `delay`.
     fn restart_later(&mut self, ctx: &mut Context<Self>, generation: u64, delay: Duration) {
-        trace_guarded(
-            || tracing::info!(supervisor = %ctx.id(), ?delay, "restart backed off"),
-        );
+        trace_guarded(|| tracing::info!(supervisor = %ctx.id(), ?delay, "restart backed off"));
         // Weak (K9), not `send_after` (K6): a pending restart must not keep alive a supervisor
         // that nobody holds any more: dropped with its last handle, it ends at once, not once
         // its child's backoff is over (and after restarting the child only to stop it).

@@ -8,8 +8,8 @@ use tokio::time::Instant;
 
 use super::admin::{Request, Response};
 use super::placement;
-use super::Child;
 use super::server::{Mail, Note};
+use super::Child;
 use super::{ChildKind, Supervisor, SupervisorMsg, SupervisorRef, SupervisorReply};
 use crate::actor::{ActorId, Context, ExitReason};
 use crate::kernel::{trace_guarded, WeakAnyActor};

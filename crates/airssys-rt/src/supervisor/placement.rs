@@ -94,12 +94,11 @@ pub(super) async fn start(
         Ok(starting) => starting,
         Err(panic) => return Err(SpawnError::StartFailed(ExitReason::from_panic(panic))),
     };
-    let starting = start_in_tree(place, AssertUnwindSafe(starting).catch_unwind(), |started| {
-        match started {
+    let starting =
+        start_in_tree(place, AssertUnwindSafe(starting).catch_unwind(), |started| match started {
             Ok(Ok(Some(child))) => Some(child.actor().clone()),
             _ => None,
-        }
-    });
+        });
     // A child supervisor starts its own children before its start returns: polled here,
     // every level of a tree would add its frames to this task's stack (T19).
     let started = match spec.kind {

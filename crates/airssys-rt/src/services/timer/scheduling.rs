@@ -243,7 +243,8 @@ where
             return TimerRef { timer };
         }
     }
-    let target = if weak { Destination::Weak(target.downgrade()) } else { Destination::Held(target) };
+    let target =
+        if weak { Destination::Weak(target.downgrade()) } else { Destination::Held(target) };
     let armed = Armed { timer: Arc::clone(&timer), target, origin: origin() };
     timer.adopt(tokio::spawn(run(armed, msg)));
     TimerRef { timer }
