@@ -95,6 +95,22 @@ async fn b1_supervisors_work_on_while_the_budget_is_spent() {
     release_and_drain(&actor, release).await;
 }
 
+#[tokio::test]
+async fn b1_a_mailbox_outside_the_budget_is_never_refused_by_it() {
+    let system = system(10, BudgetPolicy::Reject);
+    let (spent, release_spent) = blocked_probe(&system).await;
+    flood(&spent, 100);
+    assert!(spent.try_tell(Cmd::Echo(0)).is_err(), "the budget is spent");
+    let options = SpawnOptions::new().mailbox(MailboxConfig::unbounded().outside_budget());
+    let outside = system.spawn_with::<Probe>(options, ProbeArgs::new()).await.unwrap();
+    let release_outside = block(&outside).await;
+    assert_eq!(flood(&outside, 100), 100, "queued past the spent budget");
+    let stats = system.statistics();
+    assert_eq!(stats.budget_in_use, 10, "none of them counted");
+    release_and_drain(&spent, release_spent).await;
+    release_and_drain(&outside, release_outside).await;
+}
+
 // ---------------------------------------------------------------- B2
 
 #[tokio::test]

@@ -1518,6 +1518,30 @@ async fn t18_a_delayed_restart_waits_for_room_in_a_full_mailbox() {
 // ---------------------------------------------------------------------------------------------
 // Timer tasks.
 
+/// T18 / K9: a pending backoff does not keep a root supervisor alive: with its last handle
+/// dropped during a child's backoff, it ends at once, not once the backoff is over (after
+/// restarting the child only to stop it).
+#[tokio::test(start_paused = true)]
+async fn t18_a_root_supervisor_dropped_during_a_backoff_ends_at_once() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let long =
+        Backoff::exponential(Duration::from_secs(3600), Duration::from_secs(3600)).jitter(0.0);
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(100, Duration::from_secs(1))
+        .child(tree.member("a").backoff(long));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    crash(&supervisor, "a").await;
+    assert_eq!(statuses(&supervisor).await[0].1, ChildStatus::Restarting);
+    let dropped = Instant::now();
+    let actor = supervisor.actor().erase();
+    drop(supervisor);
+    let reason = timeout(WAIT, actor.wait_for_exit()).await.expect("ended");
+    assert_eq!(reason, ExitReason::Normal);
+    assert!(dropped.elapsed() < Duration::from_secs(3600), "ended after {:?}", dropped.elapsed());
+    assert_eq!(tree.log.count("start:a"), 1, "not restarted only to be stopped");
+}
+
 /// The backoff timer is a detached task: when the supervisor ends (or the system shuts
 /// down) it is not aborted, and sleeps out the whole delay (here an hour) for nothing.
 #[tokio::test(start_paused = true)]

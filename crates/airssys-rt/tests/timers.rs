@@ -64,6 +64,8 @@ enum Msg {
     After(Duration, u32),
     /// `ctx.send_interval(period, Tick(n))`.
     Every(Duration, u32),
+    /// `ctx.send_after_weak(delay, Tick(n))`.
+    AfterWeak(Duration, u32),
     /// `other.send_after(delay, Tick(n))`.
     AfterOn(ActorRef<Clock>, Duration, u32),
     SetIdle(Option<Duration>),
@@ -116,6 +118,7 @@ impl Actor for Clock {
             }
             Msg::After(delay, n) => Some(ctx.send_after(delay, Msg::Tick(n))),
             Msg::Every(period, n) => Some(ctx.send_interval(period, Msg::Tick(n))),
+            Msg::AfterWeak(delay, n) => Some(ctx.send_after_weak(delay, Msg::Tick(n))),
             Msg::AfterOn(other, delay, n) => Some(other.send_after(delay, Msg::Tick(n))),
             Msg::SetIdle(timeout) => {
                 ctx.set_idle_timeout(timeout);
@@ -890,4 +893,77 @@ fn k1_send_after_panics_at_the_call_on_a_runtime_without_timer() {
         }));
         assert!(armed.is_err(), "send_after did not panic");
     });
+}
+
+// ---------------------------------------------------------------------------- K9
+
+#[tokio::test(start_paused = true)]
+async fn k9_a_weak_timer_does_not_keep_its_actor_alive() {
+    let system = ActorSystem::new();
+    let (actor, log) = clock(&system, ClockArgs::default()).await;
+    actor.ask(Msg::Ping).await.unwrap();
+    let before = settled_tasks().await;
+    let start = Instant::now();
+    let from_outside = actor.send_after_weak(Duration::from_secs(1), Msg::Tick(1));
+    let from_inside = actor.ask(Msg::AfterWeak(Duration::from_secs(1), 2)).await.unwrap().unwrap();
+    assert!(from_outside.is_active() && from_inside.is_active());
+    drop(actor);
+    log.wait_for_count(&Ev::Stopped(ExitReason::Normal), 1).await;
+    assert!(start.elapsed() < Duration::from_secs(1), "ended after {:?}", start.elapsed());
+    assert!(!from_outside.is_active() && !from_inside.is_active(), "cancelled with it");
+    assert!(!from_outside.cancel() && !from_inside.cancel());
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert!(ticks(&log).is_empty(), "nothing sent");
+    assert_eq!(settled_tasks().await, before - 1, "no timer task left, nor the actor's");
+    assert_eq!(system.dead_letters().count(), 0, "pending messages are no dead letters (K4)");
+}
+
+#[tokio::test(start_paused = true)]
+async fn k9_a_weak_timer_fires_as_send_after_does_while_its_actor_is_held() {
+    let system = ActorSystem::new();
+    let (actor, log) = clock(&system, ClockArgs::default()).await;
+    let start = Instant::now();
+    let from_outside = actor.send_after_weak(ms(100), Msg::Tick(1));
+    let from_inside = actor.ask(Msg::AfterWeak(ms(200), 2)).await.unwrap().unwrap();
+    let cancelled = actor.send_after_weak(ms(50), Msg::Tick(3));
+    assert!(cancelled.cancel(), "active until cancelled (K3)");
+
+    until(start, ms(99)).await;
+    assert!(ticks(&log).is_empty(), "nothing before the delay");
+    log.wait_for_count(&Ev::Tick(1), 1).await;
+    let fired = start.elapsed();
+    assert!(fired >= ms(100) && fired <= ms(101), "fired after {fired:?}");
+    log.wait_for_count(&Ev::Tick(2), 1).await;
+    let fired = start.elapsed();
+    assert!(fired >= ms(200) && fired <= ms(201), "fired after {fired:?}");
+    assert!(!from_outside.is_active() && !from_inside.is_active());
+    assert!(!from_outside.cancel(), "fired: too late to cancel (K3)");
+
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(ticks(&log), vec![1, 2], "each fired once, the cancelled one never");
+    assert!(actor.is_alive());
+    assert_eq!(system.dead_letters().count(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn k9_a_weak_timer_is_cancelled_with_its_actor() {
+    let system = ActorSystem::new();
+    let (actor, log) = clock(&system, ClockArgs::default()).await;
+    actor.ask(Msg::Ping).await.unwrap();
+    let before = settled_tasks().await;
+    let timer = actor.send_after_weak(Duration::from_secs(1), Msg::Tick(1));
+    assert_eq!(alive_tasks(), before + 1, "one task per timer");
+    actor.stop();
+    assert_eq!(actor.wait_for_exit().await, ExitReason::Normal);
+    assert!(!timer.is_active(), "inactive once wait_for_exit has returned");
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert!(ticks(&log).is_empty());
+    assert_eq!(settled_tasks().await, before - 1, "no timer task left, nor the actor's");
+    assert_eq!(system.dead_letters().count(), 0);
+
+    let late = actor.send_after_weak(ms(10), Msg::Tick(2));
+    assert!(!late.is_active(), "set on an ended actor: inactive at once (K4)");
+    let letters = system.dead_letters().recent();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].reason, DeadLetterReason::ActorStopped);
 }

@@ -266,6 +266,36 @@ impl<A: Actor> ActorRef<A> {
         let cell: Arc<ActorCell<A>> = Arc::clone(self.cell());
         AnyActor { cell }
     }
+
+    /// Turns this handle into a [`KeepAlive`]: the actor stays alive as long as the guard, as
+    /// it did as long as the handle. Unlike [`AnyActor::keep_alive`] it cannot be refused, since
+    /// the handle it replaces is itself a sender (A9). A supervisor holds its children so.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # struct Idle;
+    /// # impl Actor for Idle {
+    /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
+    /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }
+    /// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// # }
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let kept = system.spawn::<Idle>(()).await?.into_keep_alive();
+    /// assert!(kept.actor().is_alive()); // no handle is left, and it lives on
+    /// let actor = kept.actor().clone();
+    /// drop(kept);
+    /// assert_eq!(actor.wait_for_exit().await, ExitReason::Normal);
+    /// # Ok(()) }
+    /// ```
+    pub fn into_keep_alive(self) -> KeepAlive {
+        let actor = self.erase();
+        // The hold is taken while this handle still counts as a sender, so the count never
+        // reaches zero in between.
+        actor.cell.hold_sender();
+        drop(self);
+        KeepAlive { actor }
+    }
 }
 
 impl<A: Actor> From<ActorRef<A>> for AnyActor {

@@ -92,7 +92,6 @@
 //!
 //! The exact rules are chapter C of [`semantics`](crate::semantics).
 
-use std::any::Any;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
@@ -103,7 +102,6 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 
-use crate::kernel::actor::placement::StartResult;
 use crate::kernel::actor::{Actor, ActorCell, ActorId, ErasedCell, ExitReason, Supervision};
 use crate::kernel::mailbox::Ending;
 
@@ -497,21 +495,9 @@ tokio::task_local! {
     static OFFER: RefCell<Offer>;
 }
 
-/// Runs a supervisor's start function for a child (`starting`, its panic caught), offering
-/// the child its place in the tree; then gives that place to the child the function returned,
-/// and takes it from another actor that took the offer first.
-pub(crate) async fn start_in_tree<F>(supervision: Supervision, starting: F) -> F::Output
-where
-    F: Future<Output = Result<StartResult, Box<dyn Any + Send>>>,
-{
-    start_in_tree_with(supervision, starting, |started| match started {
-        Ok(Ok(Some(child))) => Some(Arc::clone(&child.cell)),
-        _ => None,
-    })
-    .await
-}
-
-/// [`start_in_tree`] for any start: `child_of` names the child the start returned.
+/// Runs a supervisor's start function for a child, offering the child its place in the tree;
+/// then gives that place to the child the function returned (`child_of` names it), and takes
+/// it from another actor that took the offer first.
 pub(crate) async fn start_in_tree_with<F, C>(
     supervision: Supervision,
     starting: F,

@@ -7,12 +7,15 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use pin_project_lite::pin_project;
+use tokio::sync::oneshot;
 
 use super::AnyActor;
 use crate::actor::current::{self, Chain};
-use crate::actor::Actor;
-use crate::actor::Supervision;
+use crate::actor::{Actor, Supervision};
+use crate::kernel::mailbox::Signal;
 use crate::monitoring::crash;
+use crate::system::ActorSystem;
+use crate::vocabulary::Health;
 use crate::{ActorId, Context};
 
 /// A child's place in a supervision tree: its path (`root/pool/worker-3`, the supervisor's
@@ -227,5 +230,98 @@ impl<F: Future> Future for OnBehalf<F> {
 impl<F> fmt::Debug for OnBehalf<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OnBehalf").finish_non_exhaustive()
+    }
+}
+
+impl AnyActor {
+    /// Sends the actor a health probe, as its supervisor does when its specification asks for
+    /// checks (chapter H): the probe waits behind the messages queued before it (H3), and the
+    /// actor answers it with its [`health_check`](crate::Actor::health_check) hook, between two
+    /// handlers. `None` if the actor has ended or is ending. The answer holds nothing of the
+    /// actor: a prober that waits for it keeps no ended actor's memory.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # struct Idle;
+    /// # impl Actor for Idle {
+    /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
+    /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }
+    /// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// # }
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let idle = system.spawn::<Idle>(()).await?;
+    /// let probe = idle.erase().probe_health().expect("it runs");
+    /// assert_eq!(probe.await, Some(Health::Healthy)); // the default check
+    /// # Ok(()) }
+    /// ```
+    pub fn probe_health(&self) -> Option<HealthProbe> {
+        let (reply, answer) = oneshot::channel();
+        self.cell().signal(Signal::Probe(reply)).then_some(HealthProbe(answer))
+    }
+}
+
+/// The answer to a health probe ([`AnyActor::probe_health`]): the actor's [`Health`], or
+/// `None` if it ended with the probe still in its mailbox.
+///
+/// ```
+/// # async fn check(actor: &airssys_rt::kernel::AnyActor) {
+/// use airssys_rt::kernel::HealthProbe;
+/// if let Some(probe) = actor.probe_health() {
+///     let probe: HealthProbe = probe;
+///     println!("{:?}", probe.await);
+/// }
+/// # }
+/// ```
+#[must_use = "a probe's answer is only read by awaiting it"]
+pub struct HealthProbe(oneshot::Receiver<Health>);
+
+impl Future for HealthProbe {
+    type Output = Option<Health>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx).map(Result::ok)
+    }
+}
+
+impl fmt::Debug for HealthProbe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HealthProbe").finish_non_exhaustive()
+    }
+}
+
+impl ActorSystem {
+    /// Counts a restart that a supervisor decided, in
+    /// [`statistics().restarts`](crate::telemetry::stats::SystemStatistics::restarts): one per
+    /// child end it restarts and one per retry of a failed restart, counted before the child
+    /// starts (X3). The supervisors of this crate count theirs; a supervisor written on the
+    /// [`kernel`](crate::kernel) interface counts its own the same way.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # #[tokio::main] async fn main() {
+    /// let system = ActorSystem::new();
+    /// system.count_restart();
+    /// assert_eq!(system.statistics().restarts, 1);
+    /// # }
+    /// ```
+    pub fn count_restart(&self) {
+        self.counters().count_restart();
+    }
+
+    /// Counts a supervisor that gave up because restarts came too fast, in
+    /// [`statistics().escalations`](crate::telemetry::stats::SystemStatistics::escalations),
+    /// before it ends (X3).
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # #[tokio::main] async fn main() {
+    /// let system = ActorSystem::new();
+    /// system.count_escalation();
+    /// assert_eq!(system.statistics().escalations, 1);
+    /// # }
+    /// ```
+    pub fn count_escalation(&self) {
+        self.counters().count_escalation();
     }
 }

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::engine::Slot;
-use super::placement::ErasedChild;
 use super::server::Mail;
 use super::{ChildKind, ChildSpec, Restart, Strategy, Supervisor, SupervisorError};
 use crate::actor::{Actor, ActorId, ActorRef, Context};
+use crate::kernel::AnyActor;
 use crate::message::AskError;
 use crate::vocabulary::HealthReport;
 
@@ -127,7 +127,7 @@ pub(super) enum Response {
     Done,
     Children(Vec<ChildInfo>),
     Count(ChildCount),
-    Child(Option<ErasedChild>),
+    Child(Option<AnyActor>),
     /// This supervisor's node, with its child supervisors' nodes still to be asked for.
     Health(HealthReport, Vec<(usize, SupervisorRef)>),
     Failed(SupervisorError),
@@ -310,9 +310,9 @@ impl Supervisor {
         }
     }
 
-    fn running_child(&self, id: &str) -> Option<ErasedChild> {
+    fn running_child(&self, id: &str) -> Option<AnyActor> {
         let index = self.position(id)?;
-        self.children[index].running.as_ref().map(|child| child.erased())
+        self.children[index].running.as_ref().map(|child| child.actor().clone())
     }
 }
 
@@ -488,6 +488,6 @@ impl SupervisorRef {
         let Response::Child(child) = self.call(Request::Child(id.into())).await? else {
             return Err(SupervisorError::NotRunning);
         };
-        Ok(child.and_then(ErasedChild::typed))
+        Ok(child.and_then(|child| child.downcast::<A>()))
     }
 }

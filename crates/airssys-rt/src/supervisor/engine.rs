@@ -8,14 +8,15 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::health::Prober;
+use super::health::{CheckRecord, Prober};
 use super::placement;
 use super::server::{Mail, Note};
 use super::Child;
 use super::{AutoShutdown, ChildSpec, Restart, Shutdown, Strategy, Supervisor, SupervisorError};
 use crate::actor::{ActorId, Context, ExitReason};
+use crate::kernel::trace_guarded;
 use crate::system::SpawnError;
-use crate::vocabulary::{CheckRecord, FallenRoots};
+use crate::vocabulary::FallenRoots;
 
 /// One child of a supervisor: its specification, and what the supervisor knows of it.
 pub(super) struct Slot {
@@ -188,7 +189,7 @@ impl Supervisor {
         if !restart || ctx.system().is_shutting_down() {
             // Every event of a supervisor goes through `trace_guarded`: the subscriber is user
             // code, and its panic must not end the supervisor as it learns of an end (A11).
-            crate::actor::trace_guarded(
+            trace_guarded(
                 || tracing::debug!(supervisor = %ctx.id(), child = &*spec.id, %reason, "child ended"),
             );
             if spec.significant && !restart {
@@ -200,7 +201,7 @@ impl Supervisor {
             self.give_up(ctx, &spec.id, &reason).await;
             return;
         }
-        crate::actor::trace_guarded(|| {
+        trace_guarded(|| {
             tracing::warn!(
                 supervisor = %ctx.id(),
                 child = &*spec.id,
@@ -209,7 +210,7 @@ impl Supervisor {
                 "restarting child"
             )
         });
-        ctx.system().counters().count_restart();
+        ctx.system().count_restart();
         let delay = self.children[index].backoff_delay();
         let (first, end) = match self.strategy {
             Strategy::OneForOne | Strategy::SimpleOneForOne => (index, index + 1),
@@ -247,31 +248,20 @@ impl Supervisor {
     pub(super) fn release_generation(&mut self, generation: u64) {
         if !self.children.iter().any(|slot| slot.restarting == Some(generation)) {
             if let Some(timer) = self.timers.remove(&generation) {
-                timer.abort();
+                timer.cancel();
             }
         }
     }
 
     /// Has the children marked with `generation` started after `delay`.
     fn restart_later(&mut self, ctx: &mut Context<Self>, generation: u64, delay: Duration) {
-        crate::actor::trace_guarded(
-            || tracing::info!(supervisor = %ctx.id(), ?delay, "restart backed off"),
-        );
-        // Not `Context::send_after`: a timer of `timer` holds a sender on its actor (K6), and a
-        // pending restart must not keep alive a supervisor that nobody holds any more (A9):
-        // dropped with its last handle, it ends at once, not once its child's backoff is over
-        // (and after restarting the child only to stop it). `timer` has no timer that holds
-        // its actor weakly; this one does. `tell` waits for room rather than lose the retry,
-        // should the mailbox be bounded.
-        let supervisor = ctx.weak_ref();
-        let timer = tokio::spawn(async move {
-            tokio::time::sleep(delay).await;
-            if let Some(supervisor) = supervisor.upgrade() {
-                let _ = supervisor.tell(Mail::note(Note::Retry(generation))).await;
-            }
-        });
-        if let Some(previous) = self.timers.insert(generation, timer.abort_handle()) {
-            previous.abort();
+        trace_guarded(|| tracing::info!(supervisor = %ctx.id(), ?delay, "restart backed off"));
+        // Weak (K9), not `send_after` (K6): a pending restart must not keep alive a supervisor
+        // that nobody holds any more: dropped with its last handle, it ends at once, not once
+        // its child's backoff is over (and after restarting the child only to stop it).
+        let timer = ctx.send_after_weak(delay, Mail::note(Note::Retry(generation)));
+        if let Some(previous) = self.timers.insert(generation, timer) {
+            previous.cancel();
         }
     }
 
@@ -295,7 +285,7 @@ impl Supervisor {
             }
             if let Err(error) = self.start_slot(ctx, index).await {
                 let id = Arc::clone(&self.children[index].spec.id);
-                crate::actor::trace_guarded(
+                trace_guarded(
                     || tracing::error!(supervisor = %ctx.id(), child = &*id, %error, "restart failed"),
                 );
                 if !self.count_restart() {
@@ -303,7 +293,7 @@ impl Supervisor {
                     self.give_up(ctx, &id, &reason).await;
                     return;
                 }
-                ctx.system().counters().count_restart();
+                ctx.system().count_restart();
                 // A failed start is no quiet run: the next delay doubles.
                 self.children[index].started_at = None;
                 let delay = self.children[index].backoff_delay().unwrap_or(Duration::ZERO);
@@ -340,7 +330,7 @@ impl Supervisor {
             }),
         };
         if end {
-            crate::actor::trace_guarded(
+            trace_guarded(
                 || tracing::info!(supervisor = %ctx.id(), child, "significant child ended: auto-shutdown"),
             );
             ctx.stop_with(ExitReason::Shutdown);
@@ -350,7 +340,7 @@ impl Supervisor {
     /// Restarts came too fast: stops every child and ends, which its own supervisor hears of
     /// as any child's end (escalation).
     async fn give_up(&mut self, ctx: &mut Context<Self>, child: &str, reason: &ExitReason) {
-        crate::actor::trace_guarded(|| {
+        trace_guarded(|| {
             tracing::error!(
                 supervisor = %ctx.id(),
                 child,
@@ -361,7 +351,7 @@ impl Supervisor {
                 "restart intensity reached: shutting down (escalating to the parent)"
             )
         });
-        ctx.system().counters().count_escalation();
+        ctx.system().count_escalation();
         if placement::parent(ctx).is_none() {
             // No supervisor above to escalate to: the system's health report remembers it.
             ctx.system().extension::<FallenRoots>().note(ctx.id(), ctx.name());

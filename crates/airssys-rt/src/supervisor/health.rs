@@ -12,8 +12,11 @@ use super::server::{Mail, Note};
 use super::Child;
 use super::{ChildKind, Supervisor, SupervisorMsg, SupervisorRef, SupervisorReply};
 use crate::actor::{ActorId, Context, ExitReason};
+use crate::kernel::{trace_guarded, WeakAnyActor};
 use crate::message::AskError;
-use crate::vocabulary::{CheckOutcome, HealthCheck, HealthIssue, HealthReport, HealthStatus};
+use crate::vocabulary::{
+    Health, HealthCheck, HealthCheckFailed, HealthIssue, HealthReport, HealthStatus,
+};
 
 /// The task probing one child; aborted when dropped.
 pub(super) struct Prober(tokio::task::AbortHandle);
@@ -24,13 +27,40 @@ impl Prober {
     pub(super) fn start(ctx: &Context<Supervisor>, child: &Child, check: HealthCheck) -> Self {
         let supervisor = ctx.weak_ref();
         let actor = child.id();
-        let task = tokio::spawn(child.probing(check, move |outcome| {
+        let task = tokio::spawn(probe_loop(child.actor().downgrade(), check, move |outcome| {
             // Unbounded: a supervisor's mailbox never refuses for room.
             supervisor.upgrade().is_some_and(|supervisor| {
                 supervisor.try_tell(Mail::note(Note::Checked(actor, outcome))).is_ok()
             })
         }));
         Prober(task.abort_handle())
+    }
+}
+
+/// Sends probes to a child every `check.interval()` and reports each outcome through `report`,
+/// until the child ends or `report` says to stop (H2). Holds the child weakly: probing keeps
+/// nothing alive. The interval is a sleep of this task, not a timer of `timer`: the task
+/// waits for each answer before the next interval begins, so that checks never overlap.
+async fn probe_loop(
+    child: WeakAnyActor,
+    check: HealthCheck,
+    mut report: impl FnMut(CheckOutcome) -> bool,
+) {
+    loop {
+        tokio::time::sleep(check.interval()).await;
+        let Some(probe) = child.upgrade().and_then(|child| child.probe_health()) else {
+            return;
+        };
+        let outcome = match tokio::time::timeout(check.deadline_time(), probe).await {
+            Ok(Some(health)) => CheckOutcome::Answered(health),
+            // Its mailbox closed with the probe in it: the child is ending, and its supervisor
+            // hears of that through the link.
+            Ok(None) => return,
+            Err(_) => CheckOutcome::TimedOut,
+        };
+        if !report(outcome) {
+            return;
+        }
     }
 }
 
@@ -65,7 +95,7 @@ impl Supervisor {
         };
         slot.prober = None;
         let reason = ExitReason::failed(failure);
-        crate::actor::trace_guarded(
+        trace_guarded(
             || tracing::warn!(supervisor = %ctx.id(), child = &*slot.spec.id, actor = %actor, %reason, "child failed its health checks: stopping it"),
         );
         let shutdown = slot.spec.shutdown;
@@ -206,4 +236,69 @@ impl HealthFrame {
         }
         (index, node)
     }
+}
+
+/// The supervisor's record of one child's checks.
+#[derive(Debug, Default)]
+pub(super) struct CheckRecord {
+    /// Failed checks in a row.
+    failures: u32,
+    last_failure: Option<Arc<str>>,
+    /// The last answer, if it was `Degraded`.
+    degraded: Option<Arc<str>>,
+}
+
+impl CheckRecord {
+    /// Records a check's outcome; the failure that restarts the child if this was one too many.
+    pub(super) fn record(
+        &mut self,
+        outcome: CheckOutcome,
+        check: &HealthCheck,
+    ) -> Option<HealthCheckFailed> {
+        match outcome {
+            CheckOutcome::Answered(Health::Healthy) => *self = Self::default(),
+            CheckOutcome::Answered(Health::Degraded(reason)) => {
+                *self = Self { degraded: Some(reason), ..Self::default() };
+            }
+            CheckOutcome::Answered(Health::Unhealthy(reason)) => {
+                self.fail(format!("unhealthy: {reason}").into());
+            }
+            CheckOutcome::TimedOut => {
+                self.fail(format!("no answer within {:?}", check.deadline_time()).into());
+            }
+        }
+        let last = self.last_failure.clone()?;
+        (self.failures >= check.max_failures())
+            .then_some(HealthCheckFailed { failures: self.failures, last })
+    }
+
+    fn fail(&mut self, reason: Arc<str>) {
+        self.failures = self.failures.saturating_add(1);
+        self.last_failure = Some(reason);
+        self.degraded = None;
+    }
+
+    /// Flags what the checks say on the child's node.
+    pub(super) fn report(&self, check: &HealthCheck, node: &mut HealthReport) {
+        if let Some(reason) = &self.degraded {
+            node.flag(HealthStatus::Degraded, HealthIssue::Degraded(Arc::clone(reason)));
+        }
+        if let (Some(last), true) = (&self.last_failure, self.failures > 0) {
+            node.flag(
+                HealthStatus::Degraded,
+                HealthIssue::FailingChecks {
+                    failures: self.failures,
+                    of: check.max_failures(),
+                    last: Arc::clone(last),
+                },
+            );
+        }
+    }
+}
+
+/// What one probe came to.
+#[derive(Debug)]
+pub(super) enum CheckOutcome {
+    Answered(Health),
+    TimedOut,
 }

@@ -103,8 +103,9 @@ pub use admin::{
     ChildCount, ChildInfo, ChildStatus, SupervisorMsg, SupervisorRef, SupervisorReply,
 };
 pub use error::SupervisorError;
+pub use placement::{Child, StartResult};
 pub use server::Supervisor;
 pub use spec::{
-    AutoShutdown, Backoff, Child, ChildKind, ChildSpec, ChildTemplate, Restart, Shutdown,
-    StartResult, Strategy, SupervisorSpec,
+    AutoShutdown, Backoff, ChildKind, ChildSpec, ChildTemplate, Restart, Shutdown, Strategy,
+    SupervisorSpec,
 };

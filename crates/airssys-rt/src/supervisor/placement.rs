@@ -2,73 +2,76 @@
 //! crash reports), making the supervisor its parent, linking to it, and taking it out again
 //! (an ordered stop, a shutdown kill).
 //!
-//! This is the one file of the supervisor that reaches into the actor cell (`ErasedCell`, the
-//! parent, the tree path, the shutdown kill, the sender hold): the rest of the supervisor goes
-//! through the functions and the [`Child`] methods here.
+//! It goes through the [`kernel`](crate::kernel) interface alone: the child is an
+//! [`AnyActor`] kept alive by the supervisor ([`KeepAlive`]), started in its [`TreePlace`],
+//! adopted with [`Context::adopt`].
 
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use futures::FutureExt;
 use tracing::Instrument;
 
-use super::{Child, ChildKind, ChildSpec, Shutdown, StartResult, Supervisor};
-use crate::actor::{probe_loop, Supervision};
-use crate::actor::{Actor, ActorId, ActorRef, Context, ErasedCell, ExitReason};
-use crate::kernel::crash;
+use super::{ChildKind, ChildSpec, Shutdown, Supervisor};
+use crate::actor::{Actor, ActorId, ActorRef, Context, ExitReason};
+use crate::kernel::{on_behalf, start_in_tree, trace_guarded, AnyActor, KeepAlive, TreePlace};
 use crate::system::SpawnError;
-use crate::vocabulary::{CheckOutcome, HealthCheck};
+
+/// A started child, as a start function returns it.
+///
+/// Made from any `ActorRef`: `Child::from(actor_ref)`. The supervisor holds it as a strong
+/// handle, so a child lives until the supervisor stops it (or it ends on its own).
+///
+/// ```
+/// # use airssys_rt::prelude::*;
+/// # use airssys_rt::supervisor::Child;
+/// # fn wrap<A: Actor>(actor: ActorRef<A>) -> Child {
+/// Child::from(actor)
+/// # }
+/// ```
+pub struct Child {
+    kept: KeepAlive,
+}
+
+impl<A: Actor> From<ActorRef<A>> for Child {
+    fn from(actor: ActorRef<A>) -> Self {
+        // The supervisor's own hold replaces the handle's, taken before the handle goes.
+        Child { kept: actor.into_keep_alive() }
+    }
+}
+
+impl fmt::Debug for Child {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Child").field("id", &self.actor().id()).finish()
+    }
+}
+
+/// What a start function returns: the started child, `None` for "ignore" (the specification
+/// stays, without a running child, as OTP's `ignore`), or why it could not start.
+pub type StartResult = Result<Option<Child>, SpawnError>;
 
 impl Child {
+    /// The child, whatever its type.
+    pub(super) fn actor(&self) -> &AnyActor {
+        self.kept.actor()
+    }
+
     pub(super) fn id(&self) -> ActorId {
-        self.cell.id()
+        self.actor().id()
     }
 
     /// A handle of type `A` on the child, if it is an `A`.
     pub(super) fn handle<A: Actor>(&self) -> Option<ActorRef<A>> {
-        ActorRef::from_erased(Arc::clone(&self.cell))
-    }
-
-    /// The child as a caller of `SupervisorRef::child` receives it.
-    pub(super) fn erased(&self) -> ErasedChild {
-        ErasedChild(Arc::clone(&self.cell))
+        self.actor().downcast()
     }
 
     /// Resolves once the child has ended.
-    pub(super) fn ended(&self) -> Pin<Box<dyn Future<Output = ExitReason> + Send + '_>> {
-        self.cell.exit()
-    }
-
-    /// Probes the child as `check` says, handing each outcome to `report`, until the child
-    /// ends or `report` says to stop. Holds the child weakly: probing keeps nothing alive.
-    pub(super) fn probing(
-        &self,
-        check: HealthCheck,
-        report: impl FnMut(CheckOutcome) -> bool + Send + 'static,
-    ) -> impl Future<Output = ()> + Send + 'static {
-        probe_loop(Arc::downgrade(&self.cell), check, report)
-    }
-}
-
-/// A running child on its way from its supervisor to a caller of `SupervisorRef::child`,
-/// which makes it a handle of the type it wants.
-pub(super) struct ErasedChild(Arc<dyn ErasedCell>);
-
-impl ErasedChild {
-    /// A handle of type `A`, if the child is an `A`.
-    pub(super) fn typed<A: Actor>(self) -> Option<ActorRef<A>> {
-        ActorRef::from_erased(self.0)
-    }
-}
-
-impl fmt::Debug for ErasedChild {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("ErasedChild").field(&self.0.id()).finish()
+    pub(super) async fn ended(&self) -> ExitReason {
+        self.actor().wait_for_exit().await
     }
 }
 
@@ -85,21 +88,21 @@ pub(super) async fn start(
     spec: &ChildSpec,
     restarts: u32,
 ) -> StartResult {
-    let supervision = Supervision {
-        path: Arc::from(format!("{}/{}", crash::path_of(ctx.cell()), spec.id)),
-        restarts,
-        kill_ordered: false,
-    };
+    let place = TreePlace::new(format!("{}/{}", ctx.tree_path(), spec.id), restarts);
     let system = ctx.system().clone();
     let starting = match catch_unwind(AssertUnwindSafe(|| (spec.start)(system))) {
         Ok(starting) => starting,
         Err(panic) => return Err(SpawnError::StartFailed(ExitReason::from_panic(panic))),
     };
-    let starting = crash::start_in_tree(supervision, AssertUnwindSafe(starting).catch_unwind());
+    let starting =
+        start_in_tree(place, AssertUnwindSafe(starting).catch_unwind(), |started| match started {
+            Ok(Ok(Some(child))) => Some(child.actor().clone()),
+            _ => None,
+        });
     // A child supervisor starts its own children before its start returns: polled here,
     // every level of a tree would add its frames to this task's stack (T19).
     let started = match spec.kind {
-        ChildKind::Supervisor => start_apart(ctx.id(), starting).await,
+        ChildKind::Supervisor => start_apart(starting).await,
         ChildKind::Worker => starting.await,
     };
     started.unwrap_or_else(|panic| Err(SpawnError::StartFailed(ExitReason::from_panic(panic))))
@@ -107,15 +110,14 @@ pub(super) async fn start(
 
 /// Makes the supervisor the parent of a child it started, and links to it.
 pub(super) fn adopt(ctx: &Context<Supervisor>, child: &Child) {
-    child.cell.set_parent(ctx.id());
-    ctx.link_erased(Arc::clone(&child.cell));
+    ctx.adopt(child.actor());
 }
 
 /// Kills a child for the supervisor's shutdown, without waiting for its end: an ordered stop,
 /// not a crash.
 pub(super) fn kill_for_shutdown(ctx: &Context<Supervisor>, child: &Child) {
-    ctx.unlink_erased(&*child.cell);
-    child.cell.kill_as_shutdown();
+    ctx.unlink_any(child.actor());
+    child.actor().kill_as_shutdown();
 }
 
 /// Stops one child as its shutdown says, and waits until it has ended.
@@ -130,25 +132,26 @@ pub(super) async fn terminate_with(
     shutdown: Shutdown,
     reason: ExitReason,
 ) {
-    ctx.unlink_erased(&*child.cell);
+    let actor = child.actor();
+    ctx.unlink_any(actor);
     match shutdown {
         // An ordered stop is no crash; a kill for failed health checks is one, and is reported.
-        Shutdown::BrutalKill if reason == ExitReason::Shutdown => child.cell.kill_as_shutdown(),
-        Shutdown::BrutalKill => child.cell.kill(),
+        Shutdown::BrutalKill if reason == ExitReason::Shutdown => actor.kill_as_shutdown(),
+        Shutdown::BrutalKill => actor.kill(),
         Shutdown::Timeout(limit) => {
-            child.cell.stop(reason);
+            actor.stop_with(reason);
             // Waiting for an end, not a message to send: a timeout on the wait, not a timer.
-            if tokio::time::timeout(limit, child.cell.exit()).await.is_ok() {
+            if tokio::time::timeout(limit, actor.wait_for_exit()).await.is_ok() {
                 return;
             }
-            crate::actor::trace_guarded(
-                || tracing::warn!(supervisor = %ctx.id(), child = %child.cell.id(), "shutdown timed out: killing"),
+            trace_guarded(
+                || tracing::warn!(supervisor = %ctx.id(), child = %actor.id(), "shutdown timed out: killing"),
             );
-            child.cell.kill();
+            actor.kill();
         }
-        Shutdown::Infinity => child.cell.stop(reason),
+        Shutdown::Infinity => actor.stop_with(reason),
     }
-    child.cell.exit().await;
+    actor.wait_for_exit().await;
 }
 
 /// What a start function's future comes to, its panic caught.
@@ -159,7 +162,7 @@ type Started = Result<StartResult, Box<dyn Any + Send>>;
 /// future waiting for it: a parent killed or dropped meanwhile leaves no child starting
 /// behind, as the aborted start ends the half-started child as killed, and a child whose
 /// start finished but was never taken is killed when its result is dropped (T19).
-async fn start_apart<F>(supervisor: ActorId, starting: F) -> Started
+async fn start_apart<F>(starting: F) -> Started
 where
     F: Future<Output = Started> + Send + 'static,
 {
@@ -168,9 +171,7 @@ where
     // once (M16) rather than waited for without end.
     // On behalf of every actor whose poll encloses this one too (the supervisor's own
     // supervisor, awaiting its start from a task of its own): each of them waits for this start.
-    let chain = crate::actor::current::chain();
-    debug_assert!(crate::actor::current::is_running(supervisor), "started from its own poll");
-    let starting = OnBehalf { chain, future: starting };
+    let starting = on_behalf(starting);
     let starting = async move { Unclaimed(Some(starting.await)) };
     // The child's span follows from the parent's, as when its start is polled in place.
     let task = AbortOnDrop(tokio::spawn(starting.in_current_span()));
@@ -179,25 +180,6 @@ where
         Err(failed) if failed.is_panic() => Err(failed.into_panic()),
         // Only the runtime cancels it (it is shutting down): the child is gone with it.
         Err(_) => Ok(Err(SpawnError::StartFailed(ExitReason::Killed))),
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// A child's start polled as the supervisor's own code (`actor::current`).
-    struct OnBehalf<F> {
-        chain: crate::actor::current::Chain,
-        #[pin]
-        future: F,
-    }
-}
-
-impl<F: Future> Future for OnBehalf<F> {
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
-        let this = self.project();
-        let _entered = crate::actor::current::enter_chain(this.chain);
-        this.future.poll(cx)
     }
 }
 
@@ -215,7 +197,7 @@ impl Unclaimed {
 impl Drop for Unclaimed {
     fn drop(&mut self) {
         if let Some(Ok(Ok(Some(child)))) = self.0.take() {
-            child.cell.kill();
+            child.actor().kill();
         }
     }
 }

@@ -9,21 +9,22 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::time::Duration;
 
-use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 use super::admin::{Request, Response};
 use super::engine::Slot;
+use super::health::CheckOutcome;
 use super::placement;
 use super::{
     AutoShutdown, ChildTemplate, Strategy, SupervisorError, SupervisorMsg, SupervisorRef,
     SupervisorReply, SupervisorSpec,
 };
 use crate::actor::{Actor, ActorId, Context, ExitReason};
+use crate::kernel::trace_guarded;
 use crate::mailbox::MailboxConfig;
 use crate::signal::ExitSignal;
 use crate::system::{ActorSystem, SpawnError, SpawnOptions};
-use crate::vocabulary::CheckOutcome;
+use crate::timer::TimerRef;
 
 /// The supervisor actor. Start one with [`Supervisor::start`], or as a child with
 /// [`ChildSpec::supervisor`](super::ChildSpec::supervisor); talk to it through a
@@ -47,7 +48,7 @@ pub struct Supervisor {
     pub(super) restart_generations: u64,
     /// Pending delayed restarts by generation; aborted when no child waits for them any more,
     /// and when the supervisor ends.
-    pub(super) timers: HashMap<u64, AbortHandle>,
+    pub(super) timers: HashMap<u64, TimerRef>,
 }
 
 impl Supervisor {
@@ -209,7 +210,7 @@ impl Actor for Supervisor {
             ctx.stop_with(exit.reason);
         } else {
             // Another linked actor: OTP's supervisor ignores it too.
-            crate::actor::trace_guarded(
+            trace_guarded(
                 || tracing::debug!(supervisor = %ctx.id(), from = %exit.from, reason = %exit.reason, "exit of a non-child ignored"),
             );
         }
@@ -224,7 +225,7 @@ impl Actor for Supervisor {
         // Before the children stop, which may take their shutdown time: a restart falling due
         // meanwhile would only be a dead letter.
         for (_, timer) in self.timers.drain() {
-            timer.abort();
+            timer.cancel();
         }
         self.terminate_all(ctx).await;
         Ok(())

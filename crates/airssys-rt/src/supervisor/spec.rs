@@ -8,14 +8,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Supervisor, SupervisorError};
+use super::{Child, StartResult, Supervisor, SupervisorError};
 use crate::actor::Actor;
 use crate::registry::check_name;
 use crate::system::{ActorSystem, SpawnOptions};
 use crate::vocabulary::HealthCheck;
 
 // Kept by the kernel and the vocabulary, which the tree reports to; named here as always.
-pub use crate::kernel::actor::placement::{Child, StartResult};
 pub use crate::vocabulary::ChildKind;
 
 /// Which children a supervisor restarts when one of them ends and must be restarted.

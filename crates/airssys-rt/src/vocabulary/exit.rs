@@ -104,7 +104,16 @@ impl ExitReason {
         }
     }
 
-    pub(crate) fn from_panic(payload: Box<dyn Any + Send>) -> Self {
+    /// The reason for a panic of user code that a service caught (a start function's, say):
+    /// [`Panicked`](Self::Panicked) with the panic's message. The payload is dropped here, and
+    /// a panic in its own `Drop` goes no further.
+    ///
+    /// ```
+    /// use airssys_rt::ExitReason;
+    /// let caught = std::panic::catch_unwind(|| panic!("no database")).unwrap_err();
+    /// assert_eq!(ExitReason::from_panic(caught), ExitReason::Panicked("no database".into()));
+    /// ```
+    pub fn from_panic(payload: Box<dyn Any + Send>) -> Self {
         Self::Panicked(panic_message(payload))
     }
 }
@@ -330,8 +339,14 @@ pub(crate) fn drop_guarded<T>(value: T) -> bool {
 
 /// Runs `emit`, a `tracing` call: the program's subscriber is user code, and its panic goes no
 /// further (it may come while a panic of other user code is being handled, where it must not
-/// unwind either).
-pub(crate) fn trace_guarded(emit: impl FnOnce()) {
+/// unwind either). A service emits every event of an actor's hooks this way, so that a
+/// subscriber's panic does not end the actor (A11).
+///
+/// ```
+/// use airssys_rt::kernel::trace_guarded;
+/// trace_guarded(|| tracing::info!(child = "worker-3", "restarting child"));
+/// ```
+pub fn trace_guarded(emit: impl FnOnce()) {
     if let Err(panic) = catch_unwind(AssertUnwindSafe(emit)) {
         forget_panic(panic);
     }

@@ -144,8 +144,18 @@ impl MailboxConfig {
         self.capacity.is_some()
     }
 
-    /// Takes an unbounded mailbox out of the message budget (a supervisor's).
-    pub(crate) const fn outside_budget(mut self) -> Self {
+    /// Takes an unbounded mailbox out of the system's message budget (B1): its messages are
+    /// never refused nor shed for a spent budget. A supervisor's mailbox is made so, that it
+    /// never refuses the requests and retries that keep its tree alive; it is meant for a
+    /// service's own control mailbox, whose senders are few and known, not for an actor that
+    /// anyone may flood. A bounded mailbox is outside the budget anyway.
+    ///
+    /// ```
+    /// use airssys_rt::mailbox::MailboxConfig;
+    /// let control = MailboxConfig::unbounded().outside_budget();
+    /// assert!(!control.is_bounded());
+    /// ```
+    pub const fn outside_budget(mut self) -> Self {
         self.budgeted = false;
         self
     }

@@ -19,9 +19,9 @@ pub(crate) mod tree;
 
 pub use child::ChildKind;
 pub use dead_letter::{DeadLetter, DeadLetterReason};
-pub(crate) use exit::{drop_guarded, forget_panic, trace_guarded};
-pub use exit::{ActorError, ExitReason};
-pub(crate) use health::{CheckOutcome, CheckRecord, FallenRoots};
+pub(crate) use exit::{drop_guarded, forget_panic};
+pub use exit::{trace_guarded, ActorError, ExitReason};
+pub(crate) use health::FallenRoots;
 pub use health::{Health, HealthCheck, HealthCheckFailed, HealthIssue, HealthReport, HealthStatus};
 pub use id::{ActorId, ActorState};
 pub use mailbox_config::{

@@ -67,7 +67,7 @@ mod cell;
 mod context;
 pub(crate) mod current;
 mod idle;
-pub(crate) mod placement;
+mod placement;
 mod probe;
 mod runner;
 
@@ -79,5 +79,5 @@ pub(crate) use cell::{ActorCell, ErasedCell};
 pub use context::Context;
 pub(crate) use idle::IdleTimer;
 pub(crate) use placement::Supervision;
-pub(crate) use probe::{answer_probe, probe_loop, DeferredProbe};
+pub(crate) use probe::{answer_probe, DeferredProbe};
 pub(crate) use runner::{guarded, start};

@@ -1,13 +1,11 @@
 //! Health probes: a supervisor's probe rides the mailbox behind the messages queued before it,
 //! and the run loop answers it with the actor's check hook.
 
-use std::sync::Weak;
-
 use tokio::sync::oneshot;
 
-use super::{guarded, Actor, ActorCell, ErasedCell, ExitReason};
+use super::{guarded, Actor, ActorCell, ExitReason};
 use crate::kernel::mailbox::Signal;
-use crate::vocabulary::{CheckOutcome, Health, HealthCheck};
+use crate::vocabulary::Health;
 
 /// A probe waiting behind the messages that were queued before it (kept in the actor's
 /// `Attachments`, so actors never probed carry nothing for it).
@@ -27,38 +25,6 @@ impl DeferredProbe {
             Ok(Signal::Probe(self.reply))
         } else {
             Err(self)
-        }
-    }
-}
-
-/// Sends probes to a child every `check.interval()` and reports each outcome through `report`,
-/// until the child ends or `report` says to stop. Runs in a task of its own, aborted by the
-/// supervisor when it no longer needs it.
-pub(crate) async fn probe_loop(
-    child: Weak<dyn ErasedCell>,
-    check: HealthCheck,
-    mut report: impl FnMut(CheckOutcome) -> bool,
-) {
-    loop {
-        tokio::time::sleep(check.interval()).await;
-        let Some(cell) = child.upgrade() else {
-            return;
-        };
-        let (reply, answer) = oneshot::channel();
-        if !cell.signal(Signal::Probe(reply)) {
-            return;
-        }
-        // A weak hold while waiting: the probe must not keep an ended child's cell alive.
-        drop(cell);
-        let outcome = match tokio::time::timeout(check.deadline_time(), answer).await {
-            Ok(Ok(health)) => CheckOutcome::Answered(health),
-            // Its mailbox closed with the probe in it: the child is ending, and its supervisor
-            // hears of that through the link.
-            Ok(Err(_)) => return,
-            Err(_) => CheckOutcome::TimedOut,
-        };
-        if !report(outcome) {
-            return;
         }
     }
 }

@@ -43,6 +43,11 @@
 //! * **Keeping the actor alive.** While it is active, a timer holds a sender on its actor: an
 //!   actor does not end for lack of handles while a timer can still send to it. An interval on
 //!   an actor that nobody else holds keeps it running until the interval is cancelled.
+//! * **A weak timer.** [`send_after_weak`](crate::ActorRef::send_after_weak) (and
+//!   [`crate::Context::send_after_weak`]) sets a one-shot timer that holds its actor weakly:
+//!   the actor ends for lack of handles as if the timer were not there, and its end cancels
+//!   the timer. In all else it is a `send_after` timer. A supervisor's backed-off restart is
+//!   one: a supervisor nobody holds any more does not wait for its children's backoff to end.
 //!
 //! Each active timer is one Tokio task sleeping on Tokio's timer wheel; cancelling aborts it.
 //! A pending timer takes about 500 bytes of heap (a bare `tokio::spawn` of a sleep about 400),

@@ -11,7 +11,7 @@ use parking_lot::{Mutex, MutexGuard};
 use tokio::task::{AbortHandle, JoinHandle};
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::actor::{Actor, ActorRef, Context};
+use crate::actor::{Actor, ActorRef, Context, WeakActorRef};
 use crate::dead_letter::DeadLetterReason;
 use crate::kernel::{EndHook, Offer, Origin, SentAs, WeakAnyActor};
 
@@ -185,12 +185,12 @@ impl Timer {
     }
 }
 
-/// What the timer's task holds: the timer and a sender on its actor. However the task ends
-/// (it fired, was aborted, panicked in a message's `clone`, or its runtime shut down), the
-/// timer is no longer active afterwards, and its end work is withdrawn.
+/// What the timer's task holds: the timer and its actor (a sender on it, or a weak handle).
+/// However the task ends (it fired, was aborted, panicked in a message's `clone`, or its
+/// runtime shut down), the timer is no longer active afterwards, and its end work is withdrawn.
 struct Armed<A: Actor> {
     timer: Arc<Timer>,
-    target: ActorRef<A>,
+    target: Destination<A>,
     /// Where the timer was set: its messages are sent from there.
     origin: Origin,
 }
@@ -209,10 +209,19 @@ impl<A: Actor> Drop for Armed<A> {
     }
 }
 
+/// How a timer's task holds its destination.
+enum Destination<A: Actor> {
+    /// A sender: the actor does not end for lack of handles while the timer is active (K6).
+    Held(ActorRef<A>),
+    /// A weak handle: the timer keeps nothing alive (K9).
+    Weak(WeakActorRef<A>),
+}
+
 /// Sets a timer on `target`: registers its cancellation with the actor's end, then spawns the
-/// task that `run` makes.
+/// task that `run` makes. A `weak` timer's task holds the actor weakly (K9).
 fn arm<A, F>(
     target: ActorRef<A>,
+    weak: bool,
     msg: A::Msg,
     origin: fn() -> Origin,
     run: impl FnOnce(Armed<A>, A::Msg) -> F,
@@ -244,18 +253,20 @@ where
             return TimerRef { timer };
         }
     }
+    let target =
+        if weak { Destination::Weak(target.downgrade()) } else { Destination::Held(target) };
     let armed = Armed { timer: Arc::clone(&timer), target, origin: origin() };
     timer.adopt(tokio::spawn(run(armed, msg)));
     TimerRef { timer }
 }
 
-fn arm_once<A: Actor>(target: ActorRef<A>, delay: Duration, msg: A::Msg) -> TimerRef {
+fn arm_once<A: Actor>(target: ActorRef<A>, weak: bool, delay: Duration, msg: A::Msg) -> TimerRef {
     // From the call, not from the task's first poll. The sleep itself is made in the task:
     // one moved in would take room in the task twice. One made and dropped here panics, as
     // documented, in a runtime without its timer: in the task, the panic would lose the message.
     let deadline = instant_after(delay);
     drop(tokio::time::sleep_until(deadline));
-    arm(target, msg, Origin::here, move |armed, msg| async move {
+    arm(target, weak, msg, Origin::here, move |armed, msg| async move {
         tokio::time::sleep_until(deadline).await;
         if !armed.timer.fire() {
             return;
@@ -274,7 +285,7 @@ where
     let mut ticks = tokio::time::interval_at(Instant::now() + period, period);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
     // Its ticks may go on for ever: they must not hold the setter's span open (Y3).
-    arm(target, msg, Origin::detached, move |armed, msg| async move {
+    arm(target, false, msg, Origin::detached, move |armed, msg| async move {
         loop {
             ticks.tick().await;
             if !armed.timer.is_active() {
@@ -290,7 +301,19 @@ where
 /// cancelled meanwhile: a `cancel` that returned `true` is followed by no send, even of a tick
 /// that had come due and was being cloned as it ran.
 async fn deliver<A: Actor>(armed: &Armed<A>, mut msg: A::Msg) {
-    let target = &armed.target;
+    let upgraded;
+    let target = match &armed.target {
+        Destination::Held(target) => target,
+        // Held only while the message is sent. Gone, the actor is ending for lack of handles,
+        // and its end cancels the timer (K4): the message is dropped with it.
+        Destination::Weak(target) => match target.upgrade() {
+            Some(target) => {
+                upgraded = target;
+                &upgraded
+            }
+            None => return,
+        },
+    };
     let waits = target.waits_when_full();
     let offered = loop {
         // Made before the offer, so room made right after it is not missed.
@@ -337,7 +360,28 @@ impl<A: Actor> ActorRef<A> {
     /// # }
     /// ```
     pub fn send_after(&self, delay: Duration, msg: A::Msg) -> TimerRef {
-        arm_once(self.clone(), delay, msg)
+        arm_once(self.clone(), false, delay, msg)
+    }
+
+    /// [`send_after`](Self::send_after) with a timer that holds this actor weakly, as a
+    /// [`WeakActorRef`] does: while it is pending, the actor still ends once its last strong
+    /// handle is gone (A4.6), and the timer is cancelled with it (K9). Otherwise it fires, is
+    /// cancelled and is bound to this actor as any timer.
+    ///
+    /// # Panics
+    ///
+    /// When called outside a Tokio runtime with its timer enabled.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use std::time::Duration;
+    /// # fn remind(actor: &ActorRef<impl Actor<Msg = &'static str>>) {
+    /// // Reminds the actor in 30 s, if anyone still holds it by then.
+    /// let reminder = actor.send_after_weak(Duration::from_secs(30), "check the queue");
+    /// # }
+    /// ```
+    pub fn send_after_weak(&self, delay: Duration, msg: A::Msg) -> TimerRef {
+        arm_once(self.clone(), true, delay, msg)
     }
 
     /// Sends a clone of `msg` to this actor every `period`, the first after one period
@@ -420,7 +464,28 @@ impl<A: Actor> Context<A> {
     /// # }
     /// ```
     pub fn send_after(&self, delay: Duration, msg: A::Msg) -> TimerRef {
-        arm_once(self.actor_ref(), delay, msg)
+        arm_once(self.actor_ref(), false, delay, msg)
+    }
+
+    /// [`send_after`](Self::send_after) with a timer that does not keep this actor alive:
+    /// while it is pending, the actor still ends once nobody holds a strong handle to it
+    /// (A4.6), and the timer is cancelled with it (K9). A supervisor's backed-off restart is
+    /// such a timer: a supervisor whose last handle is dropped during a backoff ends at once.
+    /// See [`ActorRef::send_after_weak`] and the [`timer`](crate::timer) module.
+    ///
+    /// # Panics
+    ///
+    /// When the actor's Tokio runtime has no timer enabled.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use std::time::Duration;
+    /// # fn retry<A: Actor<Msg = &'static str>>(ctx: &mut Context<A>) {
+    /// let retry = ctx.send_after_weak(Duration::from_secs(1), "retry");
+    /// # }
+    /// ```
+    pub fn send_after_weak(&self, delay: Duration, msg: A::Msg) -> TimerRef {
+        arm_once(self.actor_ref(), true, delay, msg)
     }
 
     /// Sends a clone of `msg` to this actor every `period`, the first after one period, until
