@@ -15,10 +15,11 @@
 //! [extension map](crate::ActorSystem::extension); the kernel's own share of telemetry (writing
 //! crash reports, counting statistics, per-actor spans, answering a health probe) lives here,
 //! and the views over it in [`telemetry`](crate::telemetry). Its modules are documented at
-//! their public paths ([`actor`](crate::actor), [`mailbox`](crate::mailbox),
-//! [`message`](crate::message), [`signal`](crate::signal), [`system`](crate::system),
-//! [`registry`](crate::registry), [`dead_letter`](crate::dead_letter)); this module documents
-//! the interface.
+//! their public paths ([`airssys_rt::actor`](crate::actor),
+//! [`airssys_rt::mailbox`](crate::mailbox), [`airssys_rt::message`](crate::message),
+//! [`airssys_rt::signal`](crate::signal), [`airssys_rt::system`](crate::system),
+//! [`airssys_rt::registry`](crate::registry), [`airssys_rt::dead_letter`](crate::dead_letter));
+//! this module documents the interface.
 //!
 //! ## An erased handle: [`AnyActor`]
 //!
