@@ -3178,6 +3178,107 @@ fn s9_racing_callers_all_get_the_value_stored_first() {
     assert_eq!(system.extension::<Tally>().asked.load(Ordering::SeqCst), 8);
 }
 
+/// How many racers the S9 race tests start at once.
+const RACERS: usize = 8;
+
+/// Made by a default that does not return until every racer is inside its own: all of them
+/// make a value, and they race to store it (the race `s9_racing_callers_...` leaves to chance).
+struct Contended {
+    hits: AtomicUsize,
+}
+
+static CONTENDED_MADE: AtomicUsize = AtomicUsize::new(0);
+static CONTENDED_DROPPED: AtomicUsize = AtomicUsize::new(0);
+
+impl Default for Contended {
+    fn default() -> Self {
+        CONTENDED_MADE.fetch_add(1, Ordering::SeqCst);
+        while CONTENDED_MADE.load(Ordering::SeqCst) < RACERS {
+            std::thread::yield_now();
+        }
+        Contended { hits: AtomicUsize::new(0) }
+    }
+}
+
+impl Drop for Contended {
+    fn drop(&mut self) {
+        CONTENDED_DROPPED.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn s9_callers_that_all_make_a_new_type_at_once_keep_one_value_and_drop_the_others() {
+    let system = ActorSystem::new();
+    let seen: Vec<usize> = std::thread::scope(|scope| {
+        let racers: Vec<_> = (0..RACERS)
+            .map(|_| {
+                scope.spawn(|| {
+                    let value = system.extension::<Contended>();
+                    value.hits.fetch_add(1, Ordering::SeqCst);
+                    std::ptr::from_ref(value) as usize
+                })
+            })
+            .collect();
+        racers.into_iter().map(|racer| racer.join().unwrap()).collect()
+    });
+    assert_eq!(CONTENDED_MADE.load(Ordering::SeqCst), RACERS, "every racer made one");
+    assert!(seen.windows(2).all(|pair| pair[0] == pair[1]), "one value for all");
+    assert_eq!(system.extension::<Contended>().hits.load(Ordering::SeqCst), RACERS);
+    assert_eq!(CONTENDED_DROPPED.load(Ordering::SeqCst), RACERS - 1, "the others dropped");
+    drop(system);
+    assert_eq!(CONTENDED_DROPPED.load(Ordering::SeqCst), RACERS, "the kept one with the system");
+}
+
+/// One type per `N`, each made by a default that waits for every racer to be inside its own:
+/// the racers, each asking for a type of its own, all race for the same empty slots.
+#[derive(Debug)]
+struct Racing<const N: usize> {
+    hits: AtomicUsize,
+}
+
+static RACING_MADE: AtomicUsize = AtomicUsize::new(0);
+
+impl<const N: usize> Default for Racing<N> {
+    fn default() -> Self {
+        RACING_MADE.fetch_add(1, Ordering::SeqCst);
+        while RACING_MADE.load(Ordering::SeqCst) < RACERS {
+            std::thread::yield_now();
+        }
+        Racing { hits: AtomicUsize::new(0) }
+    }
+}
+
+/// Fills slots, so that the racers' values straddle the map's first two chunks.
+#[derive(Default)]
+struct Filler<const N: usize>;
+
+#[test]
+fn s9_callers_that_make_different_types_at_once_each_keep_their_own_value() {
+    fn ask<const N: usize>(system: &ActorSystem) -> usize {
+        let value = system.extension::<Racing<N>>();
+        value.hits.fetch_add(1, Ordering::SeqCst);
+        std::ptr::from_ref(value) as usize
+    }
+    let system = ActorSystem::new();
+    macro_rules! fill {
+        ($($n:literal)*) => {$( let _ = system.extension::<Filler<$n>>(); )*};
+    }
+    fill!(0 1 2 3 4 5 6 7 8 9 10 11 12);
+    let askers: [fn(&ActorSystem) -> usize; RACERS] =
+        [ask::<0>, ask::<1>, ask::<2>, ask::<3>, ask::<4>, ask::<5>, ask::<6>, ask::<7>];
+    let seen: Vec<usize> = std::thread::scope(|scope| {
+        let racers: Vec<_> = askers.iter().map(|ask| scope.spawn(|| ask(&system))).collect();
+        racers.into_iter().map(|racer| racer.join().unwrap()).collect()
+    });
+    assert_eq!(RACING_MADE.load(Ordering::SeqCst), RACERS);
+    let distinct: HashSet<usize> = seen.iter().copied().collect();
+    assert_eq!(distinct.len(), RACERS, "a value of its own for each type");
+    // Each type's value was kept: asked again, it is the one its racer was given.
+    let again: Vec<usize> = askers.iter().map(|ask| ask(&system)).collect();
+    assert_eq!(seen, again);
+    assert_eq!(system.extension::<Racing<3>>().hits.load(Ordering::SeqCst), 2);
+}
+
 // ---------------------------------------------------------------- public paths
 
 /// Every public item of the crate before issue 10's layers (commit a021a51), named by the path
