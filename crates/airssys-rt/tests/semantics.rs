@@ -3178,6 +3178,58 @@ fn s9_racing_callers_all_get_the_value_stored_first() {
     assert_eq!(system.extension::<Tally>().asked.load(Ordering::SeqCst), 8);
 }
 
+/// Asks, while being made, for itself through another extension.
+#[derive(Debug)]
+struct SelfAsking;
+
+/// Made on the way from `SelfAsking`'s default back to `SelfAsking`.
+struct Between;
+
+thread_local! {
+    static SELF_ASKING_SYSTEM: std::cell::RefCell<Option<ActorSystem>> = const { std::cell::RefCell::new(None) };
+    static SELF_ASKING_FAILS: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+impl Default for SelfAsking {
+    fn default() -> Self {
+        if SELF_ASKING_FAILS.get() {
+            let system = SELF_ASKING_SYSTEM.with_borrow(Clone::clone);
+            if let Some(system) = system {
+                let _ = system.extension::<Between>();
+            }
+        }
+        SelfAsking
+    }
+}
+
+impl Default for Between {
+    fn default() -> Self {
+        let system = SELF_ASKING_SYSTEM.with_borrow(Clone::clone);
+        if let Some(system) = system {
+            let _ = system.extension::<SelfAsking>();
+        }
+        Between
+    }
+}
+
+#[test]
+fn s9_a_default_that_asks_for_its_own_type_panics_and_stores_nothing() {
+    let system = ActorSystem::new();
+    SELF_ASKING_SYSTEM.with_borrow_mut(|slot| *slot = Some(system.clone()));
+    // Before: recursion until the stack overflowed, which aborts the whole test process.
+    let asked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = system.extension::<SelfAsking>();
+    }));
+    let message = asked.expect_err("a default asking for itself must panic");
+    let message = message.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("SelfAsking"), "{message}");
+    // Nothing was stored: the next caller makes the value again, here with a default that
+    // no longer asks for itself.
+    SELF_ASKING_FAILS.set(false);
+    let _ = system.extension::<SelfAsking>();
+    SELF_ASKING_SYSTEM.with_borrow_mut(|slot| slot.take());
+}
+
 /// How many racers the S9 race tests start at once.
 const RACERS: usize = 8;
 
