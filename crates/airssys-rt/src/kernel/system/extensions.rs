@@ -147,7 +147,10 @@ impl ActorSystem {
     /// callers ask for a new type at once, both may run it, and all of them get the one value
     /// stored first (the other is dropped). The values are dropped with the system, when its
     /// last handle goes; one that must act at [`shutdown`](Self::shutdown) does so from its
-    /// actors' ends (as the broker and process groups drop their members then).
+    /// actors' ends (as the broker and process groups drop their members then). Every actor
+    /// holds its system, so a value that keeps a handle of the system or an
+    /// [`ActorRef`](crate::ActorRef) past its actor's end makes a cycle, and neither is ever
+    /// dropped: keep a [`WeakActorRef`](crate::WeakActorRef), or drop the handle at that end.
     ///
     /// # Panics
     ///
