@@ -4,6 +4,7 @@
 //! service; a program can keep its own per-system state the same way.
 
 use std::any::{Any, TypeId};
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -43,7 +44,11 @@ impl Extensions {
         // Made before a slot is taken, with no lock held: `T::default()` is a program's code,
         // and may itself ask for another extension. Two callers racing for a new type both
         // make one; the first to fill a slot wins and the other's is dropped.
-        let mut made = Some(Entry { type_id, value: Box::new(T::default()) });
+        let value = {
+            let _making = Making::enter(self, type_id, std::any::type_name::<T>());
+            T::default()
+        };
+        let mut made = Some(Entry { type_id, value: Box::new(value) });
         let mut chunk = &self.first;
         loop {
             for slot in &chunk.slots {
@@ -80,6 +85,41 @@ impl Extensions {
     }
 }
 
+thread_local! {
+    /// The extensions this thread is making, by map and type: a default that asks for its own
+    /// type, directly or through others, would otherwise recurse until the stack overflows,
+    /// which aborts the whole process rather than failing the one caller.
+    static MAKING: RefCell<Vec<(usize, TypeId)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// This thread's record that it is making one extension, for as long as the guard lives
+/// (a panicking default included).
+struct Making;
+
+impl Making {
+    /// # Panics
+    ///
+    /// If this thread is already making a value of this type for this map.
+    fn enter(extensions: &Extensions, type_id: TypeId, type_name: &str) -> Self {
+        let key = (std::ptr::from_ref(extensions) as usize, type_id);
+        let again = MAKING.with_borrow_mut(|making| {
+            let again = making.contains(&key);
+            if !again {
+                making.push(key);
+            }
+            again
+        });
+        assert!(!again, "the default of extension {type_name} asks for {type_name} itself");
+        Making
+    }
+}
+
+impl Drop for Making {
+    fn drop(&mut self) {
+        MAKING.with_borrow_mut(|making| making.pop());
+    }
+}
+
 impl fmt::Debug for Extensions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut count = 0;
@@ -107,7 +147,16 @@ impl ActorSystem {
     /// callers ask for a new type at once, both may run it, and all of them get the one value
     /// stored first (the other is dropped). The values are dropped with the system, when its
     /// last handle goes; one that must act at [`shutdown`](Self::shutdown) does so from its
-    /// actors' ends (as the broker and process groups drop their members then).
+    /// actors' ends (as the broker and process groups drop their members then). Every actor
+    /// holds its system, so a value that keeps a handle of the system or an
+    /// [`ActorRef`](crate::ActorRef) past its actor's end makes a cycle, and neither is ever
+    /// dropped: keep a [`WeakActorRef`](crate::WeakActorRef), or drop the handle at that end.
+    ///
+    /// # Panics
+    ///
+    /// If `T::default()` asks, directly or through other defaults, for this system's `T`
+    /// (which it is making): that would never end. A panic of `T::default()` reaches the
+    /// caller, and leaves no value behind; the next call makes one again.
     ///
     /// ```
     /// use std::sync::atomic::{AtomicU64, Ordering};
