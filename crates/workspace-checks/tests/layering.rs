@@ -526,46 +526,6 @@ const UTILITIES: &[(&str, &str, &str)] = &[(
      inspection's actor tree): no kernel state, only a way to walk a tree whatever its depth",
 )];
 
-/// The findings that wait for `src/supervisor`'s port onto the kernel interface, on its own
-/// branch: (file, item). An entry no longer found fails the check, so that the list only
-/// shrinks; the lead empties it once the port is merged.
-const AWAITING_SUPERVISOR_PORT: &[(&str, &str)] = &[
-    ("supervisor/engine.rs", "ActorSystem::counters"),
-    ("supervisor/engine.rs", "crate::actor::trace_guarded"),
-    ("supervisor/engine.rs", "crate::vocabulary::CheckRecord"),
-    ("supervisor/engine.rs", "crate::vocabulary::FallenRoots"),
-    // `slot.checks.record(..)`: `CheckRecord::record`, reached through `CheckRecord`.
-    ("supervisor/health.rs", "DeadLetters::record"),
-    ("supervisor/health.rs", "crate::actor::trace_guarded"),
-    ("supervisor/health.rs", "crate::vocabulary::CheckOutcome"),
-    ("supervisor/placement.rs", "ActorRef::cell"),
-    ("supervisor/placement.rs", "ActorRef::from_erased"),
-    ("supervisor/placement.rs", "Context::link_erased"),
-    ("supervisor/placement.rs", "Context::unlink_erased"),
-    ("supervisor/placement.rs", "ExitReason::from_panic"),
-    ("supervisor/placement.rs", "crash::path_of"),
-    ("supervisor/placement.rs", "crate::actor::ErasedCell"),
-    ("supervisor/placement.rs", "crate::actor::Supervision"),
-    ("supervisor/placement.rs", "crate::actor::current::Chain"),
-    ("supervisor/placement.rs", "crate::actor::current::chain"),
-    ("supervisor/placement.rs", "crate::actor::current::enter_chain"),
-    ("supervisor/placement.rs", "crate::actor::current::is_running"),
-    ("supervisor/placement.rs", "crate::actor::probe_loop"),
-    ("supervisor/placement.rs", "crate::actor::trace_guarded"),
-    ("supervisor/placement.rs", "crate::vocabulary::CheckOutcome"),
-    ("supervisor/server.rs", "MailboxConfig::outside_budget"),
-    ("supervisor/server.rs", "crate::actor::trace_guarded"),
-    ("supervisor/server.rs", "crate::vocabulary::CheckOutcome"),
-    // `Child` and `StartResult` are public (`airssys_rt::supervisor::{Child, StartResult}`),
-    // but named here through the kernel's private module `actor::placement`.
-    ("supervisor/spec.rs", "crate::kernel::actor::placement::Child"),
-    ("supervisor/spec.rs", "crate::kernel::actor::placement::StartResult"),
-    // The supervisor writes the roots that gave up into this extension and the system's
-    // health reads them: it belongs in `src/supervisor` (below telemetry), which the port
-    // owns; telemetry then reads it from there.
-    ("telemetry/health.rs", "crate::vocabulary::FallenRoots"),
-];
-
 /// Where a restricted name is declared.
 #[derive(Debug, Clone)]
 struct Declared {
@@ -889,24 +849,12 @@ fn identifiers(text: &str) -> impl Iterator<Item = (usize, &str)> {
 fn no_file_above_the_kernel_uses_a_name_the_kernel_keeps_to_itself() {
     let sources = rust_sources(SRC);
     let uses = private_uses(&sources);
-    let listed = |file: &str, item: &str| {
-        AWAITING_SUPERVISOR_PORT.iter().any(|(f, i)| file.ends_with(f) && item.ends_with(i))
-    };
-    let unlisted: Vec<String> =
-        uses.iter().filter(|u| !listed(&u.file, &u.item)).map(ToString::to_string).collect();
+    let found: Vec<String> = uses.iter().map(ToString::to_string).collect();
     assert!(
-        unlisted.is_empty(),
+        found.is_empty(),
         "kernel-private items used above the kernel (make them a documented part of the kernel \
          interface, or do without):\n{}",
-        unlisted.join("\n")
-    );
-    let stale: Vec<&(&str, &str)> = AWAITING_SUPERVISOR_PORT
-        .iter()
-        .filter(|(f, i)| !uses.iter().any(|u| u.file.ends_with(f) && u.item.ends_with(i)))
-        .collect();
-    assert!(
-        stale.is_empty(),
-        "AWAITING_SUPERVISOR_PORT entries no longer found, delete them: {stale:?}"
+        found.join("\n")
     );
 }
 

@@ -16,7 +16,7 @@ use super::{AutoShutdown, ChildSpec, Restart, Shutdown, Strategy, Supervisor, Su
 use crate::actor::{ActorId, Context, ExitReason};
 use crate::kernel::trace_guarded;
 use crate::system::SpawnError;
-use crate::vocabulary::FallenRoots;
+use super::health::FallenRoots;
 
 /// One child of a supervisor: its specification, and what the supervisor knows of it.
 pub(super) struct Slot {

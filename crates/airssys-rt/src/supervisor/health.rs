@@ -302,3 +302,28 @@ pub(super) enum CheckOutcome {
     Answered(Health),
     TimedOut,
 }
+
+/// The latest root supervisors that gave up, kept for `ActorSystem::health`; written here,
+/// read by the system's health report (a view above supervision).
+const FALLEN_ROOTS_KEPT: usize = 64;
+
+/// The root supervisors that gave up (no supervisor above them to escalate to), latest last.
+#[derive(Default)]
+pub(crate) struct FallenRoots(parking_lot::Mutex<std::collections::VecDeque<(ActorId, Arc<str>)>>);
+
+impl FallenRoots {
+    /// Notes that a root supervisor gave up: the system is failed from now on (H8).
+    pub(crate) fn note(&self, id: ActorId, name: Option<Arc<str>>) {
+        let label = name.unwrap_or_else(|| Arc::from(id.to_string()));
+        let mut fallen = self.0.lock();
+        if fallen.len() == FALLEN_ROOTS_KEPT {
+            fallen.pop_front();
+        }
+        fallen.push_back((id, label));
+    }
+
+    /// The roots that gave up, latest last.
+    pub(crate) fn list(&self) -> Vec<(ActorId, Arc<str>)> {
+        self.0.lock().iter().cloned().collect()
+    }
+}

@@ -105,6 +105,9 @@ pub use admin::{
 pub use error::SupervisorError;
 pub use placement::{Child, StartResult};
 pub use server::Supervisor;
+
+// Read by the system's health report, a view above supervision.
+pub(crate) use health::FallenRoots;
 pub use spec::{
     AutoShutdown, Backoff, ChildKind, ChildSpec, ChildTemplate, Restart, Shutdown, Strategy,
     SupervisorSpec,
