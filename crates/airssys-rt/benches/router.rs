@@ -15,7 +15,6 @@ use std::time::Instant;
 use airssys_rt::mailbox::MailboxConfig;
 use airssys_rt::prelude::*;
 use airssys_rt::router::Router;
-
 use tokio::runtime::Runtime;
 use tokio::sync::{mpsc, oneshot};
 

@@ -120,9 +120,9 @@ pub use services::{broker, pg, timer};
 pub use telemetry as monitoring;
 
 #[doc(no_inline)]
-pub use actor::{Actor, ActorId, ActorRef, ActorState, Context, ExitReason, WeakActorRef};
+pub use crate::actor::{Actor, ActorId, ActorRef, ActorState, Context, ExitReason, WeakActorRef};
 #[doc(no_inline)]
-pub use system::{ActorSystem, SystemBuilder};
+pub use crate::system::{ActorSystem, SystemBuilder};
 
 /// The names almost every program that uses airssys-rt needs, in one `use`.
 ///

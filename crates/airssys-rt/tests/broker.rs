@@ -15,8 +15,9 @@ use airssys_rt::broker::{
 };
 use airssys_rt::dead_letter::DeadLetterReason;
 use airssys_rt::prelude::*;
-use common::record::Record;
 use tokio::sync::{oneshot, Notify};
+
+use common::record::Record;
 
 /// A payload that cannot be cloned: the broker must share it (rule P4).
 #[derive(Debug)]

@@ -15,8 +15,6 @@ use airssys_rt::monitoring::health::{HealthIssue, HealthStatus};
 use airssys_rt::prelude::*;
 use airssys_rt::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
 use airssys_rt::system::ConfigError;
-use common::record::Record;
-use common::{block, Cmd, Observer, Probe, ProbeArgs};
 #[cfg(feature = "metrics")]
 use metrics_exporter_prometheus::PrometheusBuilder;
 use tokio::sync::oneshot;
@@ -24,6 +22,9 @@ use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context as LayerContext, SubscriberExt};
 use tracing_subscriber::Layer;
+
+use common::record::Record;
+use common::{block, Cmd, Observer, Probe, ProbeArgs};
 
 /// A system whose actors get unbounded mailboxes, with a budget of `limit` messages.
 fn system(limit: usize, policy: BudgetPolicy) -> ActorSystem {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use airssys_rt::pg::GroupError;
 use airssys_rt::prelude::*;
+
 use common::{Cmd, Idle, Observer, Probe};
 
 async fn probe(system: &ActorSystem) -> ActorRef<Probe> {

@@ -9,6 +9,7 @@ use airssys_rt::monitoring::inspect::Inspector;
 use airssys_rt::prelude::*;
 use airssys_rt::supervisor::{Child, ChildSpec, Strategy, Supervisor, SupervisorSpec};
 use airssys_rt::system::SpawnOptions;
+
 use common::{block, Cmd, Event, Idle, Probe, ProbeArgs};
 
 async fn tree(system: &ActorSystem) -> (SupervisorRef, ProbeArgs) {

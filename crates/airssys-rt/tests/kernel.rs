@@ -12,6 +12,7 @@ use airssys_rt::dead_letter::DeadLetterReason;
 use airssys_rt::kernel::{AnyActor, EndHookError, Offer, Origin, SentAs};
 use airssys_rt::mailbox::BudgetPolicy;
 use airssys_rt::prelude::*;
+
 use common::{block, Cmd, Idle, Probe, ProbeArgs};
 
 async fn probe_with(system: &ActorSystem, mailbox: MailboxConfig) -> ActorRef<Probe> {

@@ -5,10 +5,11 @@ mod common;
 
 use airssys_rt::monitoring::export::MetricsExport;
 use airssys_rt::prelude::*;
-use common::{Cmd, Probe, ProbeArgs};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+use common::{Cmd, Probe, ProbeArgs};
 
 /// Serves the exporter's rendering at `/metrics` on a loopback port of the system's choosing,
 /// as the exporter's own listener does on a fixed one.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use airssys_rt::prelude::*;
 use airssys_rt::registry::{LookupError, NameProblem, RegistryError, MAX_NAME_BYTES};
 use airssys_rt::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
+
 use common::{Cmd, Idle, Observer, Probe, ProbeArgs};
 
 async fn probe(system: &ActorSystem) -> ActorRef<Probe> {

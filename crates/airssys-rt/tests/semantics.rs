@@ -14,10 +14,11 @@ use airssys_rt::dead_letter::DeadLetterReason;
 use airssys_rt::mailbox::DEFAULT_CAPACITY;
 use airssys_rt::prelude::*;
 use airssys_rt::system::{ConfigError, LookupError};
-use common::{block, probe, Cmd, Event, Hook, Journal, Probe, ProbeArgs, ProbeError};
 use futures::FutureExt;
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
+
+use common::{block, probe, Cmd, Event, Hook, Journal, Probe, ProbeArgs, ProbeError};
 
 fn bounded(capacity: usize, policy: OverflowPolicy) -> SpawnOptions {
     SpawnOptions::new().mailbox(MailboxConfig::bounded(capacity).overflow(policy))

@@ -8,6 +8,7 @@ use airssys_rt::mailbox::{MailboxConfig, OverflowPolicy};
 use airssys_rt::monitoring::stats::SAMPLE_EVERY;
 use airssys_rt::prelude::*;
 use airssys_rt::supervisor::{ChildSpec, Shutdown, Strategy, Supervisor, SupervisorSpec};
+
 use common::{block, Cmd, Event, Hook, Probe, ProbeArgs};
 
 fn with_statistics() -> ActorSystem {

@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use airssys_rt::prelude::*;
-use common::Idle;
 use tokio::sync::oneshot;
+
+use common::Idle;
 
 // ------------------------------------------------------------ 10,000 actors passing tokens
 

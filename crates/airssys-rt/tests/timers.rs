@@ -14,8 +14,9 @@ use std::time::Duration;
 use airssys_rt::dead_letter::DeadLetterReason;
 use airssys_rt::mailbox::{MailboxConfig, OverflowPolicy};
 use airssys_rt::prelude::*;
-use common::record::Record;
 use tokio::time::Instant;
+
+use common::record::Record;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Ev {

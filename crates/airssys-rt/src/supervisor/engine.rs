@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::health::FallenRoots;
 use super::health::{CheckRecord, Prober};
 use super::placement;
 use super::server::{Mail, Note};
@@ -16,7 +17,6 @@ use super::{AutoShutdown, ChildSpec, Restart, Shutdown, Strategy, Supervisor, Su
 use crate::actor::{ActorId, Context, ExitReason};
 use crate::kernel::trace_guarded;
 use crate::system::SpawnError;
-use super::health::FallenRoots;
 
 /// One child of a supervisor: its specification, and what the supervisor knows of it.
 pub(super) struct Slot {

@@ -105,7 +105,6 @@ pub use admin::{
 pub use error::SupervisorError;
 pub use placement::{Child, StartResult};
 pub use server::Supervisor;
-
 // Read by the system's health report, a view above supervision.
 pub(crate) use health::FallenRoots;
 pub use spec::{

@@ -93,8 +93,8 @@
 use std::sync::Arc;
 
 use crate::kernel::system::ActorSystem;
-use crate::supervisor::{Supervisor, SupervisorRef};
 use crate::supervisor::FallenRoots;
+use crate::supervisor::{Supervisor, SupervisorRef};
 use crate::vocabulary::{ActorId, ChildKind};
 pub use crate::vocabulary::{
     Health, HealthCheck, HealthCheckFailed, HealthIssue, HealthReport, HealthStatus,

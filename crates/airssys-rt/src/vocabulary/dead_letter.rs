@@ -1,8 +1,9 @@
 //! A message that could not be delivered, and why: what the dead-letter sink records.
 
-use chrono::{DateTime, Utc};
 use std::fmt;
 use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 
 use super::ActorId;
 
