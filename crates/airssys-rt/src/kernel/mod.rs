@@ -15,10 +15,9 @@
 //! [extension map](crate::ActorSystem::extension); the kernel's own share of telemetry (writing
 //! crash reports, counting statistics, per-actor spans, answering a health probe) lives here,
 //! and the views over it in [`telemetry`](crate::telemetry). Its modules are documented at
-//! their public paths ([`actor`](crate::actor), [`mailbox`](crate::mailbox),
-//! [`message`](crate::message), [`signal`](crate::signal), [`system`](crate::system),
-//! [`registry`](crate::registry), [`dead_letter`](crate::dead_letter)); this module documents
-//! the interface.
+//! their public paths ([`actor`], [`mailbox`], [`message`], [`signal`], [`system`],
+//! [`registry`], [`dead_letter`]: rustdoc links each to the crate root, where it is inlined);
+//! this module documents the interface.
 //!
 //! ## An erased handle: [`AnyActor`]
 //!
