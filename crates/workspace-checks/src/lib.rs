@@ -13,8 +13,8 @@
 
 pub mod imports;
 
-use std::fs;
 use std::path::{Path, PathBuf};
+use std::{env, fs};
 
 /// The workspace's root directory (the one holding the root `Cargo.toml`).
 ///
@@ -22,8 +22,13 @@ use std::path::{Path, PathBuf};
 /// assert!(airssys_workspace_checks::workspace_root().join("Cargo.toml").is_file());
 /// ```
 pub fn workspace_root() -> PathBuf {
-    // This crate lives in `<root>/crates/workspace-checks`.
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    // This crate lives in `<root>/crates/workspace-checks`. Cargo sets the variable when it runs
+    // a test or `cargo run`, and that value names the checkout being checked; the one compiled
+    // in may name another, since a build copied or shared between checkouts (git worktrees) is
+    // not redone for a new path. The compiled-in one serves a binary run by hand.
+    let manifest_dir =
+        env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    Path::new(&manifest_dir)
         .ancestors()
         .nth(2)
         .map(Path::to_path_buf)

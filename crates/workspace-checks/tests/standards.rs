@@ -3,8 +3,10 @@
 //! `chrono::DateTime<Utc>`), §4.3 no implementation in a `mod.rs`. A failure names each file
 //! and line that breaks the rule.
 
+use std::path::Path;
+
 use airssys_workspace_checks::imports::group_violations;
-use airssys_workspace_checks::{rust_sources, Source};
+use airssys_workspace_checks::{rust_sources, workspace_root, Source};
 
 /// Every `.rs` file of the workspace: sources, tests, benches and examples of each crate.
 fn workspace_sources() -> Vec<Source> {
@@ -18,6 +20,18 @@ fn workspace_sources() -> Vec<Source> {
 
 fn report(rule: &str, found: &[String]) {
     assert!(found.is_empty(), "{rule}:\n{}", found.join("\n"));
+}
+
+// ---------------------------------------------------------------- the checked tree
+
+/// The checks (and the fixer) read and write the checkout cargo runs them in, not the one the
+/// library was first compiled in: a target directory copied or shared between checkouts (git
+/// worktrees) keeps that path in a build cargo sees no reason to redo.
+#[test]
+fn standards_are_checked_in_the_checkout_cargo_runs() {
+    let running = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let expected = Path::new(&running).ancestors().nth(2).map(Path::to_path_buf);
+    assert_eq!(Some(workspace_root()), expected);
 }
 
 // ---------------------------------------------------------------- §2.1
