@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use airssys_workspace_checks::imports::group_violations;
+use airssys_workspace_checks::imports::{group_violations, regroup};
 use airssys_workspace_checks::{rust_sources, workspace_root, Source};
 
 /// Every `.rs` file of the workspace: sources, tests, benches and examples of each crate.
@@ -49,6 +49,25 @@ fn standard_2_1_imports_are_in_three_groups_std_third_party_this_crate() {
          group-imports && cargo fmt --all`)",
         &found,
     );
+}
+
+/// An attribute that rustfmt wraps over several lines stays on the `use` it was written on:
+/// the fixer once left its lines in place and moved the `use` away, so the `cfg` fell on the
+/// `use` regrouped under it.
+#[test]
+fn standard_2_1_the_fixer_keeps_a_multi_line_attribute_on_its_use() {
+    let attribute = "#[cfg(any(\n    feature = \"a\",\n    feature = \"b\"\n))]\n";
+    let text = format!("use std::fmt;\n{attribute}use crate::x;\nuse std::io;\n\nfn f() {{}}\n");
+    let fixed = regroup(&text);
+    assert_eq!(
+        fixed,
+        format!("use std::fmt;\nuse std::io;\n\n{attribute}use crate::x;\n\nfn f() {{}}\n")
+    );
+    assert!(group_violations(&fixed).is_empty(), "{fixed}");
+    assert_eq!(regroup(&fixed), fixed, "the fixer is idempotent");
+    // The check reads the same blocks: the wrapped attribute does not split one.
+    let wrong = format!("use crate::x;\n{attribute}use tokio::sync;\n");
+    assert_eq!(group_violations(&wrong).len(), 1, "{wrong}");
 }
 
 // ---------------------------------------------------------------- §3.2
