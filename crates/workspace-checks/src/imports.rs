@@ -4,7 +4,7 @@
 //!
 //! The parsing is line-based, as rustfmt leaves the code: a `use` starts a line and ends at the
 //! line that ends with `;`. Comment and attribute lines right above a `use` belong to it and move
-//! with it. A run of `use` items at one indentation, with only blank, comment and attribute
+//! with it, all the lines of an attribute that rustfmt wrapped included. A run of `use` items at one indentation, with only blank, comment and attribute
 //! lines between them, is a block; anything else (a `mod` line, an item, a statement) ends it,
 //! and so does a change between imports and re-exports (`pub use`, `pub(crate) use`): the
 //! re-exports of a module are a list of their own, grouped the same way.
@@ -90,11 +90,12 @@ pub struct UseBlock {
 pub fn use_blocks(text: &str) -> Vec<UseBlock> {
     let lines: Vec<&str> = text.lines().collect();
     let local = declared_modules(&lines);
+    let attributes = attribute_lines(&lines);
     let mut blocks = Vec::new();
     let mut index = 0;
     while index < lines.len() {
         if use_path(lines[index]).is_some() {
-            let block = block_at(&lines, index, &local);
+            let block = block_at(&lines, &attributes, index, &local);
             index = block.end;
             blocks.push(block);
         } else {
@@ -189,11 +190,16 @@ pub fn regroup(text: &str) -> String {
 }
 
 /// The block whose first `use` is at `first`, with the lines attached above it.
-fn block_at(lines: &[&str], first: usize, local: &HashSet<String>) -> UseBlock {
+fn block_at(
+    lines: &[&str],
+    attributes: &[Option<usize>],
+    first: usize,
+    local: &HashSet<String>,
+) -> UseBlock {
     let indent = indentation(lines[first]);
     let reexports = is_reexport(lines[first]);
     let mut start = first;
-    while start > 0 && is_attached(lines[start - 1], indent) {
+    while start > 0 && is_attached(lines, attributes, start - 1, indent) {
         start -= 1;
     }
     let mut items = Vec::new();
@@ -218,7 +224,7 @@ fn block_at(lines: &[&str], first: usize, local: &HashSet<String>) -> UseBlock {
             let line = lines[next];
             if line.trim().is_empty() {
                 blanks += 1;
-            } else if is_attached(line, indent) {
+            } else if is_attached(lines, attributes, next, indent) {
                 attached_from.get_or_insert(next);
             } else {
                 break;
@@ -252,11 +258,56 @@ fn ends_item(line: &str) -> bool {
     code.ends_with(';')
 }
 
-/// A comment or outer attribute line at `indent`: it belongs to the item below it.
-fn is_attached(line: &str, indent: usize) -> bool {
+/// A comment line at `indent`, or a line of an outer attribute that starts at `indent`: it
+/// belongs to the item below it.
+fn is_attached(lines: &[&str], attributes: &[Option<usize>], index: usize, indent: usize) -> bool {
+    let line = lines[index];
     let trimmed = line.trim_start();
-    indentation(line) == indent
-        && ((trimmed.starts_with("//") && !trimmed.starts_with("//!")) || trimmed.starts_with("#["))
+    attributes[index] == Some(indent)
+        || (indentation(line) == indent && trimmed.starts_with("//") && !trimmed.starts_with("//!"))
+}
+
+/// For each line, the indentation of the outer attribute (`#[...]`) it is part of, if any. An
+/// attribute runs from its `#[` to the `]` that closes it, over as many lines as rustfmt wrapped
+/// it into; brackets in its string literals do not count.
+fn attribute_lines(lines: &[&str]) -> Vec<Option<usize>> {
+    let mut attributes = vec![None; lines.len()];
+    let mut index = 0;
+    while index < lines.len() {
+        if !lines[index].trim_start().starts_with("#[") {
+            index += 1;
+            continue;
+        }
+        let indent = indentation(lines[index]);
+        let mut depth = 0usize;
+        let mut in_string = false;
+        let mut last = index;
+        'lines: for (offset, line) in lines[index..].iter().enumerate() {
+            last = index + offset;
+            let mut chars = line.trim_start().chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' if in_string => {
+                        chars.next();
+                    }
+                    '"' => in_string = !in_string,
+                    '[' if !in_string => depth += 1,
+                    ']' if !in_string => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            break 'lines;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for attribute in &mut attributes[index..=last] {
+            *attribute = Some(indent);
+        }
+        index = last + 1;
+    }
+    attributes
 }
 
 fn indentation(line: &str) -> usize {

@@ -13,8 +13,8 @@
 
 pub mod imports;
 
-use std::fs;
 use std::path::{Path, PathBuf};
+use std::{env, fs};
 
 /// The workspace's root directory (the one holding the root `Cargo.toml`).
 ///
@@ -23,12 +23,16 @@ use std::path::{Path, PathBuf};
 /// ```
 pub fn workspace_root() -> PathBuf {
     // This crate lives in `<root>/crates/workspace-checks`. Cargo sets the variable when it runs
-    // a test too: read then, it names the tree being tested even when the build was made in
-    // another checkout (a copied `target/`), where the compile-time value would not.
-    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    manifest_dir.ancestors().nth(2).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    // a test or `cargo run`, and that value names the checkout being checked; the one compiled
+    // in may name another, since a build copied or shared between checkouts (git worktrees) is
+    // not redone for a new path. The compiled-in one serves a binary run by hand.
+    let manifest_dir =
+        env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    Path::new(&manifest_dir)
+        .ancestors()
+        .nth(2)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// A Rust source file of the workspace: its path relative to the workspace root, and its text.

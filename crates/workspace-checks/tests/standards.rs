@@ -3,8 +3,10 @@
 //! `chrono::DateTime<Utc>`), §4.3 no implementation in a `mod.rs`. A failure names each file
 //! and line that breaks the rule.
 
-use airssys_workspace_checks::imports::group_violations;
-use airssys_workspace_checks::{rust_sources, Source};
+use std::path::Path;
+
+use airssys_workspace_checks::imports::{group_violations, regroup};
+use airssys_workspace_checks::{rust_sources, workspace_root, Source};
 
 /// Every `.rs` file of the workspace: sources, tests, benches and examples of each crate.
 fn workspace_sources() -> Vec<Source> {
@@ -18,6 +20,18 @@ fn workspace_sources() -> Vec<Source> {
 
 fn report(rule: &str, found: &[String]) {
     assert!(found.is_empty(), "{rule}:\n{}", found.join("\n"));
+}
+
+// ---------------------------------------------------------------- the checked tree
+
+/// The checks (and the fixer) read and write the checkout cargo runs them in, not the one the
+/// library was first compiled in: a target directory copied or shared between checkouts (git
+/// worktrees) keeps that path in a build cargo sees no reason to redo.
+#[test]
+fn standards_are_checked_in_the_checkout_cargo_runs() {
+    let running = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let expected = Path::new(&running).ancestors().nth(2).map(Path::to_path_buf);
+    assert_eq!(Some(workspace_root()), expected);
 }
 
 // ---------------------------------------------------------------- §2.1
@@ -35,6 +49,25 @@ fn standard_2_1_imports_are_in_three_groups_std_third_party_this_crate() {
          group-imports && cargo fmt --all`)",
         &found,
     );
+}
+
+/// An attribute that rustfmt wraps over several lines stays on the `use` it was written on:
+/// the fixer once left its lines in place and moved the `use` away, so the `cfg` fell on the
+/// `use` regrouped under it.
+#[test]
+fn standard_2_1_the_fixer_keeps_a_multi_line_attribute_on_its_use() {
+    let attribute = "#[cfg(any(\n    feature = \"a\",\n    feature = \"b\"\n))]\n";
+    let text = format!("use std::fmt;\n{attribute}use crate::x;\nuse std::io;\n\nfn f() {{}}\n");
+    let fixed = regroup(&text);
+    assert_eq!(
+        fixed,
+        format!("use std::fmt;\nuse std::io;\n\n{attribute}use crate::x;\n\nfn f() {{}}\n")
+    );
+    assert!(group_violations(&fixed).is_empty(), "{fixed}");
+    assert_eq!(regroup(&fixed), fixed, "the fixer is idempotent");
+    // The check reads the same blocks: the wrapped attribute does not split one.
+    let wrong = format!("use crate::x;\n{attribute}use tokio::sync;\n");
+    assert_eq!(group_violations(&wrong).len(), 1, "{wrong}");
 }
 
 // ---------------------------------------------------------------- §3.2
