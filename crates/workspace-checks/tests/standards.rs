@@ -1,7 +1,8 @@
 //! The AirsSys workspace standards that a check can hold, over every `.rs` file of the
 //! workspace: §2.1 imports in three groups, §3.2 no `SystemTime` (timestamps are
-//! `chrono::DateTime<Utc>`), §4.3 no implementation in a `mod.rs`. A failure names each file
-//! and line that breaks the rule.
+//! `chrono::DateTime<Utc>`), §4.3 no implementation in a `mod.rs`; and over every manifest, §5.1
+//! every dependency version declared once, in the root's `[workspace.dependencies]`. A failure
+//! names each file and line that breaks the rule.
 
 use std::path::Path;
 
@@ -188,4 +189,108 @@ fn starts_implementation(line: &str) -> bool {
         }
     }
     false
+}
+
+// ---------------------------------------------------------------- §5.1
+
+/// The dependency tables of a member's manifest: `[dependencies]`, `[dev-dependencies]`,
+/// `[build-dependencies]`, and their `[target.'cfg(..)'.*]` forms.
+fn is_dependency_table(header: &str) -> bool {
+    let name = header.trim_matches(|c| c == '[' || c == ']');
+    ["dependencies", "dev-dependencies", "build-dependencies"]
+        .iter()
+        .any(|table| name == *table || name.ends_with(&format!(".{table}")))
+}
+
+/// The lines of a member's manifest that declare a dependency without `workspace = true`
+/// (a version, path or git of its own, or a `[dependencies.name]` table, which always has one).
+fn dependencies_not_from_the_workspace(manifest: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    let mut in_dependencies = false;
+    for (index, line) in manifest.lines().enumerate() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_dependencies = is_dependency_table(line);
+            let header = line.trim_matches(|c| c == '[' || c == ']');
+            if ["dependencies.", "dev-dependencies.", "build-dependencies."]
+                .iter()
+                .any(|table| header.starts_with(table) || header.contains(&format!(".{table}")))
+            {
+                found.push((index + 1, line.to_string()));
+            }
+            continue;
+        }
+        if !in_dependencies || line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let compact: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+        if !compact.contains(".workspace=true") && !compact.contains("workspace=true") {
+            found.push((index + 1, line.to_string()));
+        }
+    }
+    found
+}
+
+#[test]
+fn standard_5_1_every_member_takes_its_dependencies_from_the_workspace() {
+    let root = workspace_root();
+    let mut found = Vec::new();
+    let mut members = 0;
+    for entry in std::fs::read_dir(root.join("crates")).into_iter().flatten().flatten() {
+        let manifest = entry.path().join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        members += 1;
+        let path = manifest.strip_prefix(&root).unwrap_or(&manifest).display().to_string();
+        for (line, text) in dependencies_not_from_the_workspace(&text) {
+            found.push(format!(
+                "{path}:{line}: `{text}` (declare it in the root's [workspace.dependencies])"
+            ));
+        }
+    }
+    assert!(members >= 3, "the members' manifests were not found");
+    report(
+        "§5.1 every dependency is declared once, in the root's [workspace.dependencies]",
+        &found,
+    );
+}
+
+#[test]
+fn standard_5_1_the_workspace_lists_the_airssys_crates_first() {
+    let root = std::fs::read_to_string(workspace_root().join("Cargo.toml")).unwrap();
+    let table = root
+        .split("[workspace.dependencies]")
+        .nth(1)
+        .and_then(|rest| rest.split("\n[").next())
+        .expect("the root manifest has a [workspace.dependencies] table");
+    let names: Vec<&str> = table
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .filter_map(|line| line.split(['=', '.']).next().map(str::trim))
+        .collect();
+    let first_other = names.iter().position(|name| !name.starts_with("airssys"));
+    let late: Vec<&&str> = names
+        .iter()
+        .enumerate()
+        .filter(|(index, name)| name.starts_with("airssys") && Some(*index) > first_other)
+        .map(|(_, name)| name)
+        .collect();
+    assert!(
+        late.is_empty(),
+        "§5.1 the AirsSys crates come first in [workspace.dependencies]: {late:?}"
+    );
+}
+
+#[test]
+fn standard_5_1_the_check_sees_a_version_of_a_members_own() {
+    let manifest = "[package]\nname = \"x\"\nversion = \"0.1.0\"\n\n[dependencies]\n\
+                    tokio.workspace = true\nserde = { workspace = true, features = [\"derive\"] }\n\
+                    # a comment\nrand = \"0.8\"\n\n[target.'cfg(unix)'.dev-dependencies]\n\
+                    libc = { version = \"0.2\" }\n\n[dependencies.regex]\nversion = \"1\"\n\n\
+                    [features]\nfull = []\n";
+    let found: Vec<usize> =
+        dependencies_not_from_the_workspace(manifest).into_iter().map(|(line, _)| line).collect();
+    assert_eq!(found, [9, 12, 14]);
 }
