@@ -517,6 +517,7 @@ fn a_loop_between_units_is_found() {
 //   head of the path or just before the name (`kernel::stats::snapshot` after
 //   `use crate::kernel`, `stats::snapshot` after `use ...::stats`), and so may its `use ... as`
 //   alias (`Id::next` after `use crate::actor::ActorId as Id`);
+// - in an upper layer's `impl` of a kernel type, `Self::name` names that type's member;
 // - after a glob import from the kernel (`use crate::actor::*`), a bare restricted free name
 //   declared under the globbed module counts, unless the file's unit declares it too.
 //
@@ -783,10 +784,20 @@ fn private_uses(sources: &[Source]) -> Vec<PrivateUse> {
         let aliases = aliases_of(&code, &imported);
         imported.extend(aliases.keys().cloned());
         let own = own_members.get(place.unit);
+        // The type of the `impl` block the line is in: an upper layer may add an inherent impl
+        // to a kernel type (`impl ActorSystem` in telemetry), where `Self::name` names its own.
+        let mut in_impl = String::new();
         for (index, text) in code.lines().enumerate() {
+            let trimmed = text.trim_start();
+            if trimmed.starts_with("impl ") || trimmed.starts_with("impl<") {
+                in_impl = impl_owner(trimmed);
+            }
             for (start, word) in identifiers(text) {
                 let before = text[..start].trim_end();
-                let qualifier = qualifier(before).map(|q| aliases.get(q).map_or(q, String::as_str));
+                let qualifier = qualifier(before).map(|q| match q {
+                    "Self" => in_impl.as_str(),
+                    _ => aliases.get(q).map_or(q, String::as_str),
+                });
                 if let Some(declared) = private.free.get(word) {
                     let chain = qualifiers(before);
                     let named = |q: Option<&&str>| q.is_some_and(|q| imported.contains(*q));
@@ -1036,7 +1047,7 @@ fn the_kernels_own_files_and_its_shared_utilities_may_use_its_restricted_items()
 }
 
 #[test]
-fn a_kernel_private_item_reached_through_a_module_path_an_alias_or_a_glob_is_caught() {
+fn a_kernel_private_item_reached_through_a_module_path_an_alias_a_glob_or_self_is_caught() {
     let service = "\
 use crate::kernel;
 use crate::actor::ActorId as Id;
@@ -1057,6 +1068,7 @@ fn f(r: &Handle<u8>) {
         source("services/pg/x.rs", globbing),
         source("services/broker/x.rs", elsewhere),
         source("routing/x.rs", own),
+        source("telemetry/x.rs", "impl ActorId {\n    fn fresh() -> Self { Self::next() }\n}\n"),
     ];
     let timer = "/services/timer/x.rs".to_string();
     assert_eq!(
@@ -1066,6 +1078,7 @@ fn f(r: &Handle<u8>) {
             (timer.clone(), 6, "ActorId::next".to_string()),
             (timer, 7, "ActorRef::cell".to_string()),
             ("/services/pg/x.rs".to_string(), 2, "instant_after".to_string()),
+            ("/telemetry/x.rs".to_string(), 2, "ActorId::next".to_string()),
         ]
     );
 }
