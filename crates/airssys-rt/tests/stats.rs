@@ -195,6 +195,26 @@ async fn x7_one_handling_time_in_sample_every_is_measured_on_tokios_clock() {
     assert_eq!(time.p99, Duration::from_nanos(256 << 16));
 }
 
+#[tokio::test(start_paused = true)]
+async fn x7_merged_histograms_saturate_instead_of_overflowing() {
+    // `Histogram::merge` is public: a program that sums the times of many actors, or of many
+    // exports, must get a saturated summary, not a panic (an overflow in a debug build) or a
+    // count wrapped to a small one (in a release build).
+    let system = with_statistics();
+    let actor = probe(&system).await;
+    actor.ask(Cmd::Echo(0)).await.unwrap();
+    let one = system.handling_histogram(actor.id()).unwrap();
+    assert_eq!(one.summary().samples, 1);
+    let mut total = one;
+    for _ in 0..70 {
+        let copy = total;
+        total.merge(&copy);
+    }
+    let summary = total.summary();
+    assert_eq!(summary.samples, u64::MAX);
+    assert!(summary.p99 >= one.summary().p99);
+}
+
 #[tokio::test]
 async fn x8_dead_letters_addressed_to_an_actor_are_counted_on_it() {
     let system = with_statistics();

@@ -272,7 +272,8 @@ fn parse_tree(chars: &[char], start: usize) -> (Vec<Vec<String>>, usize) {
             return (vec![prefix], i);
         }
         let word: String = chars[word_start..i].iter().collect();
-        if word != "self" && word != "*" {
+        // A glob's `*` is kept as the last segment: the kernel-interface check must see it.
+        if word != "self" {
             prefix.push(word);
         }
         let mut j = i;
@@ -512,10 +513,18 @@ fn a_loop_between_units_is_found() {
 //   which is reported where it is obtained. It counts as `.name` when it takes `self` (or is a
 //   field), and as `Owner::name` in every case.
 //
-// What it cannot see: a glob import (`use crate::actor::*`) of a restricted item (none above
-// the kernel today but the tests' `use super::*`), a restricted method reached through a public
-// trait or a type alias, and a `.name` of a restricted member that is in fact a namesake of an
-// upper layer's own type (the check then fires; rename one, or make the kernel's public).
+// - a name the file imports from the kernel may qualify a restricted one further on, at the
+//   head of the path or just before the name (`kernel::stats::snapshot` after
+//   `use crate::kernel`, `stats::snapshot` after `use ...::stats`), and so may its `use ... as`
+//   alias (`Id::next` after `use crate::actor::ActorId as Id`);
+// - in an upper layer's `impl` of a kernel type, `Self::name` names that type's member;
+// - after a glob import from the kernel (`use crate::actor::*`), a bare restricted free name
+//   declared under the globbed module counts, unless the file's unit declares it too.
+//
+// What it cannot see: a restricted method reached through a public trait or a `type` alias, a
+// macro that expands to a restricted name, and a `.name` of a restricted member that is in fact
+// a namesake of an upper layer's own type (the check then fires; rename one, or make the
+// kernel's public).
 
 /// Modules of the vocabulary that are no kernel state but helpers every layer may share:
 /// (file, module, why). Their restricted items are not the kernel's business.
@@ -582,7 +591,11 @@ fn declared_names(rest: &str) -> Vec<String> {
     if let Some(tree) = rest.strip_prefix("use ") {
         let chars: Vec<char> = tree.chars().collect();
         let (paths, _) = parse_tree(&chars, 0);
-        return paths.into_iter().filter_map(|path| path.last().cloned()).collect();
+        return paths
+            .into_iter()
+            .filter_map(|path| path.last().cloned())
+            .filter(|n| n != "*")
+            .collect();
     }
     let keywords = ["fn ", "struct ", "enum ", "trait ", "type ", "const ", "static ", "mod "];
     if let Some(after) = keywords.iter().find_map(|k| rest.strip_prefix(k)) {
@@ -752,10 +765,15 @@ fn private_uses(sources: &[Source]) -> Vec<PrivateUse> {
         // What the file names from the kernel: a restricted one is a finding, and any one may
         // qualify a restricted name further on (`stats::snapshot` after `use ...::stats`).
         let mut imported = BTreeSet::new();
+        // The kernel modules the file glob-imports, as folders below `kernel/` or `vocabulary/`.
+        let mut globbed = Vec::new();
         for (line, segments) in crate_paths(&code) {
             let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
             if place_of_path(&segments).is_none_or(|place| place.rank > KERNEL.rank) {
                 continue;
+            }
+            if let Some((_, module)) = segments.split_last().filter(|(last, _)| **last == "*") {
+                globbed.push(kernel_folder(module));
             }
             imported.extend(segments.last().map(|name| name.to_string()));
             // The first restricted segment: what follows it is reached through it.
@@ -763,14 +781,34 @@ fn private_uses(sources: &[Source]) -> Vec<PrivateUse> {
                 found(line, format!("crate::{}", segments.join("::")), declared);
             }
         }
+        let aliases = aliases_of(&code, &imported);
+        imported.extend(aliases.keys().cloned());
         let own = own_members.get(place.unit);
+        // The type of the `impl` block the line is in: an upper layer may add an inherent impl
+        // to a kernel type (`impl ActorSystem` in telemetry), where `Self::name` names its own.
+        let mut in_impl = String::new();
         for (index, text) in code.lines().enumerate() {
+            let trimmed = text.trim_start();
+            if trimmed.starts_with("impl ") || trimmed.starts_with("impl<") {
+                in_impl = impl_owner(trimmed);
+            }
             for (start, word) in identifiers(text) {
                 let before = text[..start].trim_end();
-                let qualifier = qualifier(before);
+                let qualifier = qualifier(before).map(|q| match q {
+                    "Self" => in_impl.as_str(),
+                    _ => aliases.get(q).map_or(q, String::as_str),
+                });
                 if let Some(declared) = private.free.get(word) {
-                    if qualifier.is_some_and(|q| imported.contains(q)) {
-                        found(index + 1, format!("{}::{word}", qualifier.unwrap_or("")), declared);
+                    let chain = qualifiers(before);
+                    let named = |q: Option<&&str>| q.is_some_and(|q| imported.contains(*q));
+                    let through_import = named(chain.first()) || named(chain.last());
+                    let through_glob = chain.is_empty()
+                        && !before.ends_with('.')
+                        && !own.is_some_and(|own| own.contains(word))
+                        && globbed.iter().any(|module| declared_under(declared, module));
+                    if through_import || through_glob {
+                        let path: String = chain.iter().map(|q| format!("{q}::")).collect();
+                        found(index + 1, format!("{path}{word}"), declared);
                     }
                     continue;
                 }
@@ -802,6 +840,61 @@ fn qualifier(before: &str) -> Option<&str> {
     }
     let start = head.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
     Some(&head[start..])
+}
+
+/// Every path segment that qualifies the name after `before`, outermost first
+/// (`["kernel", "stats"]` for `kernel::stats::name`); empty if `before` does not end with `::`.
+fn qualifiers(before: &str) -> Vec<&str> {
+    let mut chain = Vec::new();
+    let mut rest = before;
+    while let Some(segment) = qualifier(rest).filter(|segment| !segment.is_empty()) {
+        chain.push(segment);
+        // `segment` is a slice of `rest`: what precedes it may qualify it in turn.
+        let at = segment.as_ptr() as usize - rest.as_ptr() as usize;
+        rest = rest[..at].trim_end();
+    }
+    chain.reverse();
+    chain
+}
+
+/// The `use ... as` aliases of names the file imports from the kernel: alias -> name.
+fn aliases_of(code: &str, imported: &BTreeSet<String>) -> BTreeMap<String, String> {
+    let mut aliases = BTreeMap::new();
+    for text in code.lines() {
+        let words: Vec<(usize, &str)> = identifiers(text).collect();
+        for pair in words.windows(3) {
+            let [(at, name), (as_at, word), (_, alias)] = pair else {
+                continue;
+            };
+            let between = &text[at + name.len()..*as_at];
+            if *word == "as" && between.trim().is_empty() && imported.contains(*name) {
+                aliases.insert(alias.to_string(), name.to_string());
+            }
+        }
+    }
+    aliases
+}
+
+/// The folder below `kernel/` or `vocabulary/` a module path into them names
+/// (`actor` for `crate::kernel::actor`, `stats` for `crate::telemetry::stats`).
+fn kernel_folder(module: &[&str]) -> String {
+    let rest = match module {
+        ["kernel" | "vocabulary" | "telemetry" | "monitoring", rest @ ..] => rest,
+        _ => module,
+    };
+    rest.join("/")
+}
+
+/// Whether `declared` is in the module whose folder is `module` (or in its file).
+fn declared_under(declared: &Declared, module: &str) -> bool {
+    let relative = ["/kernel/", "/vocabulary/"]
+        .iter()
+        .find_map(|layer| declared.file.split_once(layer).map(|(_, rest)| rest));
+    relative.is_some_and(|relative| {
+        module.is_empty()
+            || relative == format!("{module}.rs")
+            || relative.starts_with(&format!("{module}/"))
+    })
 }
 
 /// The code before a file's `#[cfg(test)]` module: unit tests may look inside the kernel.
@@ -954,8 +1047,51 @@ fn the_kernels_own_files_and_its_shared_utilities_may_use_its_restricted_items()
 }
 
 #[test]
+fn a_kernel_private_item_reached_through_a_module_path_an_alias_a_glob_or_self_is_caught() {
+    let service = "\
+use crate::kernel;
+use crate::actor::ActorId as Id;
+use crate::kernel::actor::{ActorRef as Handle};
+fn f(r: &Handle<u8>) {
+    let _ = kernel::actor::instant_after(1);
+    let _ = Id::next();
+    let _ = Handle::cell(r);
+}
+";
+    let globbing = "use crate::kernel::actor::*;\nfn f() -> u64 { instant_after(1) }\n";
+    // A glob of another module, and a unit's own namesake after a glob, are no findings.
+    let elsewhere = "use crate::kernel::mailbox::*;\nfn f() -> u64 { instant_after(1) }\n";
+    let own = "use crate::actor::*;\nfn instant_after(d: u64) -> u64 { d }\nfn g() { instant_after(2); }\n";
+    let sources = [
+        source("kernel/actor/cell.rs", FAKE_KERNEL),
+        source("services/timer/x.rs", service),
+        source("services/pg/x.rs", globbing),
+        source("services/broker/x.rs", elsewhere),
+        source("routing/x.rs", own),
+        source("telemetry/x.rs", "impl ActorId {\n    fn fresh() -> Self { Self::next() }\n}\n"),
+    ];
+    let timer = "/services/timer/x.rs".to_string();
+    assert_eq!(
+        private_uses_listed(&sources),
+        [
+            (timer.clone(), 5, "kernel::actor::instant_after".to_string()),
+            (timer.clone(), 6, "ActorId::next".to_string()),
+            (timer, 7, "ActorRef::cell".to_string()),
+            ("/services/pg/x.rs".to_string(), 2, "instant_after".to_string()),
+            ("/telemetry/x.rs".to_string(), 2, "ActorId::next".to_string()),
+        ]
+    );
+}
+
+#[test]
 fn a_turbofish_still_names_its_owner() {
     assert_eq!(qualifier("ActorRef::<Supervisor>::"), Some("ActorRef"));
     assert_eq!(qualifier("crate::actor::ActorId::"), Some("ActorId"));
     assert_eq!(qualifier("r."), None);
+    assert_eq!(qualifiers("kernel::stats::"), ["kernel", "stats"]);
+    assert_eq!(
+        qualifiers("crate::actor::ActorRef::<Supervisor>::"),
+        ["crate", "actor", "ActorRef"]
+    );
+    assert!(qualifiers("r.").is_empty());
 }

@@ -179,7 +179,8 @@ pub struct Histogram {
 }
 
 impl Histogram {
-    /// Adds the times of `other` to these.
+    /// Adds the times of `other` to these. The counts saturate at `u64::MAX` rather than
+    /// overflow, as a long-running sum over many actors or exports may.
     ///
     /// ```
     /// # use airssys_rt::telemetry::stats::Histogram;
@@ -191,7 +192,7 @@ impl Histogram {
     /// ```
     pub fn merge(&mut self, other: &Histogram) {
         for (mine, theirs) in self.buckets.iter_mut().zip(other.buckets) {
-            *mine += theirs;
+            *mine = mine.saturating_add(theirs);
         }
         self.total_nanos = self.total_nanos.saturating_add(other.total_nanos);
     }
@@ -205,7 +206,7 @@ impl Histogram {
         let rank = ((count as f64) * quantile).ceil().max(1.0) as u64;
         let mut seen = 0;
         for (index, in_bucket) in self.buckets.iter().enumerate() {
-            seen += in_bucket;
+            seen = in_bucket.saturating_add(seen);
             if seen >= rank {
                 return Duration::from_nanos(bucket_bound(index));
             }
@@ -220,7 +221,9 @@ impl Histogram {
     /// assert!(Histogram::default().summary().p50.is_zero());
     /// ```
     pub fn summary(&self) -> HandlingTime {
-        let samples: u64 = self.buckets.iter().sum();
+        // Saturating: merged histograms may hold counts whose plain sum would overflow.
+        let samples =
+            self.buckets.iter().fold(0u64, |sum, in_bucket| sum.saturating_add(*in_bucket));
         HandlingTime {
             samples,
             mean: Duration::from_nanos(self.total_nanos.checked_div(samples).unwrap_or(0)),
