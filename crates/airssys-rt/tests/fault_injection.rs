@@ -24,20 +24,33 @@ enum Fault {
 #[error("injected failure")]
 struct Injected;
 
-struct Fragile;
+/// Counts its starts, and the faults it handled: each of those ends it, and must be followed by
+/// exactly one restart. A fault queued behind another one never reaches a handler (the worker
+/// has ended by then) and is not counted.
+struct Fragile {
+    hits: Arc<AtomicU64>,
+}
+
+/// The starts and the handled faults of every worker.
+#[derive(Clone, Default)]
+struct Tally {
+    starts: Arc<AtomicU64>,
+    hits: Arc<AtomicU64>,
+}
 
 impl Actor for Fragile {
     type Msg = Fault;
     type Reply = ();
-    type Args = Arc<AtomicU64>;
+    type Args = Tally;
     type Error = Injected;
 
-    async fn pre_start(starts: Arc<AtomicU64>, _: &mut Context<Self>) -> Result<Self, Self::Error> {
-        starts.fetch_add(1, Ordering::Relaxed);
-        Ok(Fragile)
+    async fn pre_start(tally: Tally, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        tally.starts.fetch_add(1, Ordering::Relaxed);
+        Ok(Fragile { hits: tally.hits })
     }
 
     async fn handle(&mut self, fault: Fault, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        self.hits.fetch_add(1, Ordering::Relaxed);
         match fault {
             Fault::Panic => panic!("injected fault"),
             Fault::Fail => Err(Injected),
@@ -56,7 +69,8 @@ async fn ten_thousand_workers_survive_random_faults() {
     }));
 
     let system = ActorSystem::new();
-    let starts = Arc::new(AtomicU64::new(0));
+    let tally = Tally::default();
+    let starts = &tally.starts;
     let mut root_spec =
         SupervisorSpec::new(Strategy::OneForOne).intensity(1_000_000, Duration::from_secs(1));
     for group in 0..GROUPS {
@@ -64,7 +78,7 @@ async fn ten_thousand_workers_survive_random_faults() {
             SupervisorSpec::new(Strategy::OneForOne).intensity(1_000_000, Duration::from_secs(1));
         for worker in 0..WORKERS_PER_GROUP {
             group_spec = group_spec
-                .child(ChildSpec::worker::<Fragile>(format!("worker-{worker}"), starts.clone()));
+                .child(ChildSpec::worker::<Fragile>(format!("worker-{worker}"), tally.clone()));
         }
         root_spec = root_spec.child(ChildSpec::supervisor(format!("group-{group}"), group_spec));
     }
@@ -80,23 +94,30 @@ async fn ten_thousand_workers_survive_random_faults() {
     }
 
     let mut rng = fastrand::Rng::with_seed(2026);
-    let mut injected = 0u64;
     for round in 0..FAULTS {
         let group = &groups[rng.usize(..GROUPS)];
         let id = format!("worker-{}", rng.usize(..WORKERS_PER_GROUP));
         // The worker may be between its end and its restart: then there is nobody to hit.
         let Some(worker) = group.child::<Fragile>(&id).await.unwrap() else { continue };
         let fault = if round % 3 == 0 { Fault::Fail } else { Fault::Panic };
-        if worker.tell(fault).await.is_ok() {
-            injected += 1;
-        }
+        // An ask, not a tell: once it is answered the fault was handled (the worker ended) or
+        // refused, so when the loop ends `hits` counts every fault a handler ran. With a tell, a
+        // second fault queued behind a first on the same worker counted but was never handled:
+        // a restart short, and the wait below never ended (seen under load).
+        let _ = worker.ask(fault).await;
     }
-    assert!(injected > FAULTS as u64 / 2, "too few faults landed: {injected}");
+    let hits = tally.hits.load(Ordering::Relaxed);
+    assert!(hits > FAULTS as u64 / 2, "too few faults landed: {hits}");
 
-    // Every injected fault ends one worker, and each end is followed by one restart.
-    let expected = total + injected;
-    while starts.load(Ordering::Relaxed) < expected {
-        tokio::task::yield_now().await;
+    // Every handled fault ends one worker, and each end is followed by one restart.
+    let expected = total + hits;
+    let restarted = async {
+        while starts.load(Ordering::Relaxed) < expected {
+            tokio::task::yield_now().await;
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(60), restarted).await.is_err() {
+        panic!("{} restarts of {hits} handled faults", starts.load(Ordering::Relaxed) - total);
     }
     for group in &groups {
         let children = group.which_children().await.unwrap();
