@@ -134,6 +134,6 @@ mod offer;
 mod placement;
 
 pub use crate::vocabulary::trace_guarded;
-pub use any::{AnyActor, EndHook, EndHookError, EndWork, KeepAlive, WeakAnyActor};
+pub use any::{AnyActor, EndHook, EndHookError, EndWork, KeepAlive, RefusedHook, WeakAnyActor};
 pub use offer::{Offer, Origin, Room, SentAs};
 pub use placement::{on_behalf, start_in_tree, HealthProbe, OnBehalf, TreePlace};
