@@ -69,7 +69,8 @@ impl TreePlace {
 /// Runs a child's start so that the first actor it spawns takes `place`, before its
 /// `pre_start`: a failed start is reported with the path, and a child supervisor starts its
 /// own children under it. `child_of` names the child the start returned; an actor that took
-/// the place without being that child gives it back, and the child returned holds it.
+/// the place without being that child gives it back, and the child returned holds it, unless
+/// it has a parent already: an adopted child keeps the place its parent gave it (C6).
 ///
 /// A start cut short (dropped) after an actor took the place kills that actor: its
 /// supervisor never received it, so nothing else would stop it (T19).
@@ -101,7 +102,12 @@ where
     let supervision =
         Supervision { path: place.path, restarts: place.restarts, kill_ordered: false };
     crash::start_in_tree_with(supervision, starting, |started| {
-        child_of(started).map(|child| Arc::clone(child.cell()))
+        // An adopted child is in its parent's tree, at the place its parent gave it: no other
+        // start places it again, else its crash reports would carry a path made up by anyone
+        // holding its handle (C6), and a quiet kill ordered by its parent would lose its mark.
+        child_of(started)
+            .filter(|child| child.parent().is_none())
+            .map(|child| Arc::clone(child.cell()))
     })
     .await
 }
