@@ -853,8 +853,8 @@ async fn c6_a_supervised_childs_place_is_its_supervisors_to_give_not_a_strangers
     use airssys_rt::kernel::{start_in_tree, TreePlace};
     use airssys_rt::supervisor::{ChildSpec, Strategy, SupervisorSpec};
     let system = ActorSystem::new();
-    let spec = SupervisorSpec::new(Strategy::OneForOne)
-        .child(ChildSpec::worker::<common::Idle>("w", ()));
+    let spec =
+        SupervisorSpec::new(Strategy::OneForOne).child(ChildSpec::worker::<common::Idle>("w", ()));
     let supervisor = Supervisor::start(&system, spec).await.unwrap();
     let child = supervisor.child::<common::Idle>("w").await.unwrap().unwrap().erase();
     let place = child.tree_place();

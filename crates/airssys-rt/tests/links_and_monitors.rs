@@ -685,7 +685,11 @@ impl Actor for Meddler {
         Ok(Meddler)
     }
 
-    async fn handle(&mut self, meddle: Meddle, ctx: &mut Context<Self>) -> Result<bool, Self::Error> {
+    async fn handle(
+        &mut self,
+        meddle: Meddle,
+        ctx: &mut Context<Self>,
+    ) -> Result<bool, Self::Error> {
         Ok(meddle(ctx))
     }
 }
@@ -709,10 +713,16 @@ async fn l12_nobody_but_its_parent_adopts_unlinks_or_quietly_kills_a_supervised_
     assert_eq!(child.parent(), parent);
     let killed = {
         let child = child.clone();
-        meddler.ask(Box::new(move |ctx: &mut Context<Meddler>| ctx.kill_child(&child, true))).await.unwrap()
+        meddler
+            .ask(Box::new(move |ctx: &mut Context<Meddler>| ctx.kill_child(&child, true)))
+            .await
+            .unwrap()
     };
     assert!(!killed, "a supervised child was killed without a report by a stranger");
-    assert_eq!(supervisor.child::<common::Idle>("w").await.unwrap().map(|w| w.erase()), Some(child));
+    assert_eq!(
+        supervisor.child::<common::Idle>("w").await.unwrap().map(|w| w.erase()),
+        Some(child)
+    );
 }
 
 #[tokio::test]

@@ -132,7 +132,6 @@ impl AnyActor {
             .supervision()
             .map(|supervision| TreePlace::new(supervision.path, supervision.restarts))
     }
-
 }
 
 impl<A: Actor> Context<A> {
