@@ -748,3 +748,24 @@ async fn l12_an_adopted_child_is_not_unlinked_from_its_parent_and_ends_with_it()
     // dead parent).
     assert_eq!(child.wait_for_exit().await, ExitReason::Shutdown);
 }
+
+#[tokio::test]
+async fn l12_a_child_does_not_unlink_its_parent_and_ends_with_it() {
+    let system = ActorSystem::new();
+    let parent = system.spawn::<Meddler>(()).await.unwrap();
+    let child = system.spawn::<Meddler>(()).await.unwrap();
+    let (to_adopt, to_unlink) = (child.erase(), parent.erase());
+    let adopted =
+        parent.ask(Box::new(move |ctx: &mut Context<Meddler>| ctx.adopt(&to_adopt))).await.unwrap();
+    assert!(adopted);
+    child
+        .ask(Box::new(move |ctx: &mut Context<Meddler>| {
+            ctx.unlink_any(&to_unlink);
+            true
+        }))
+        .await
+        .unwrap();
+    parent.stop_with(ExitReason::Shutdown);
+    parent.wait_for_exit().await;
+    assert_eq!(child.wait_for_exit().await, ExitReason::Shutdown);
+}

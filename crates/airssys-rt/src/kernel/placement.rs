@@ -172,8 +172,8 @@ impl<A: Actor> Context<A> {
     }
 
     /// Removes the link with `other`, as [`unlink`](Self::unlink) does, for an actor of any
-    /// type. A child of this actor stays linked: its link is what ends or orphans it when this
-    /// actor ends, so it is only taken away with the child's stop
+    /// type. A child of this actor, or this actor's parent, stays linked: that link is what ends
+    /// or orphans the child when its parent ends, so it is only taken away with the child's stop
     /// ([`stop_child`](Self::stop_child), [`kill_child`](Self::kill_child)) (L12).
     ///
     /// ```
@@ -182,7 +182,7 @@ impl<A: Actor> Context<A> {
     /// # }
     /// ```
     pub fn unlink_any(&self, other: &AnyActor) {
-        if other.parent() != Some(self.id()) {
+        if other.parent() != Some(self.id()) && self.parent() != Some(other.id()) {
             self.unlink_erased(&**other.cell());
         }
     }
