@@ -847,3 +847,20 @@ async fn c10_dead_letters_are_kept_and_emitted_with_target_reason_and_message_ty
     assert_eq!(field("was_ask"), Some("false"));
     system.shutdown().await;
 }
+
+#[tokio::test]
+async fn c6_a_supervised_childs_place_is_its_supervisors_to_give_not_a_strangers() {
+    use airssys_rt::kernel::{start_in_tree, TreePlace};
+    use airssys_rt::supervisor::{ChildSpec, Strategy, SupervisorSpec};
+    let system = ActorSystem::new();
+    let spec =
+        SupervisorSpec::new(Strategy::OneForOne).child(ChildSpec::worker::<common::Idle>("w", ()));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let child = supervisor.child::<common::Idle>("w").await.unwrap().unwrap().erase();
+    let place = child.tree_place();
+    assert!(place.is_some());
+    // A start that spawns nothing, naming someone else's child as the one it started.
+    let forged = TreePlace::new("forged/path", 99);
+    start_in_tree(forged, async {}, |_| Some(child.clone())).await;
+    assert_eq!(child.tree_place(), place, "its crash reports would carry a forged path");
+}

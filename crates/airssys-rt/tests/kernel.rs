@@ -69,11 +69,27 @@ async fn g4_an_ended_actor_refuses_an_end_hook_and_hands_it_back() {
     }) {
         Err(EndHookError::Ended { actor: ended, hook }) => {
             assert_eq!(ended, actor.id());
-            hook();
+            hook.run();
         }
         other => panic!("expected a refusal, got {other:?}"),
     }
     assert_eq!(runs.load(Ordering::SeqCst), 1, "the hook came back, and ran here");
+}
+
+#[tokio::test]
+async fn g4_a_refused_end_hook_converts_into_a_send_sync_error() {
+    fn watch(actor: &AnyActor) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        actor.on_end(|| {})?;
+        Ok(())
+    }
+    let system = ActorSystem::new();
+    let idle = system.spawn::<Idle>(()).await.unwrap();
+    let actor = idle.erase();
+    assert!(watch(&actor).is_ok());
+    idle.stop();
+    idle.wait_for_exit().await;
+    let refused = watch(&actor).unwrap_err();
+    assert!(refused.downcast_ref::<EndHookError>().is_some(), "{refused}");
 }
 
 #[tokio::test]

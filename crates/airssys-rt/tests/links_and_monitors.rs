@@ -669,3 +669,103 @@ async fn l11_a_watcher_is_told_before_wait_for_exit_returns() {
         assert!(seen.try_recv().is_err());
     }
 }
+
+/// Runs one closure on its context: an actor that meddles with other actors' links and trees.
+struct Meddler;
+
+type Meddle = Box<dyn FnOnce(&mut Context<Meddler>) -> bool + Send>;
+
+impl Actor for Meddler {
+    type Msg = Meddle;
+    type Reply = bool;
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Meddler)
+    }
+
+    async fn handle(
+        &mut self,
+        meddle: Meddle,
+        ctx: &mut Context<Self>,
+    ) -> Result<bool, Self::Error> {
+        Ok(meddle(ctx))
+    }
+}
+
+#[tokio::test]
+async fn l12_nobody_but_its_parent_adopts_unlinks_or_quietly_kills_a_supervised_child() {
+    use airssys_rt::supervisor::{ChildSpec, Supervisor, SupervisorSpec};
+    let system = ActorSystem::new();
+    let spec = SupervisorSpec::new(airssys_rt::supervisor::Strategy::OneForOne)
+        .child(ChildSpec::worker::<common::Idle>("w", ()));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let child = supervisor.child::<common::Idle>("w").await.unwrap().unwrap().erase();
+    let parent = child.parent();
+    assert!(parent.is_some());
+    let meddler = system.spawn::<Meddler>(()).await.unwrap();
+    let stolen = {
+        let child = child.clone();
+        meddler.ask(Box::new(move |ctx: &mut Context<Meddler>| ctx.adopt(&child))).await.unwrap()
+    };
+    assert!(!stolen, "another supervisor's child was adopted");
+    assert_eq!(child.parent(), parent);
+    let killed = {
+        let child = child.clone();
+        meddler
+            .ask(Box::new(move |ctx: &mut Context<Meddler>| ctx.kill_child(&child, true)))
+            .await
+            .unwrap()
+    };
+    assert!(!killed, "a supervised child was killed without a report by a stranger");
+    assert_eq!(
+        supervisor.child::<common::Idle>("w").await.unwrap().map(|w| w.erase()),
+        Some(child)
+    );
+}
+
+#[tokio::test]
+async fn l12_an_adopted_child_is_not_unlinked_from_its_parent_and_ends_with_it() {
+    let system = ActorSystem::new();
+    let meddler = system.spawn::<Meddler>(()).await.unwrap();
+    let child = system.spawn::<common::Idle>(()).await.unwrap().erase();
+    let adopted = {
+        let child = child.clone();
+        meddler
+            .ask(Box::new(move |ctx: &mut Context<Meddler>| {
+                let adopted = ctx.adopt(&child);
+                ctx.unlink_any(&child);
+                adopted
+            }))
+            .await
+            .unwrap()
+    };
+    assert!(adopted);
+    meddler.stop_with(ExitReason::Shutdown);
+    meddler.wait_for_exit().await;
+    // Still linked: the parent's end reached it (else it would live for ever, kept by its
+    // dead parent).
+    assert_eq!(child.wait_for_exit().await, ExitReason::Shutdown);
+}
+
+#[tokio::test]
+async fn l12_a_child_does_not_unlink_its_parent_and_ends_with_it() {
+    let system = ActorSystem::new();
+    let parent = system.spawn::<Meddler>(()).await.unwrap();
+    let child = system.spawn::<Meddler>(()).await.unwrap();
+    let (to_adopt, to_unlink) = (child.erase(), parent.erase());
+    let adopted =
+        parent.ask(Box::new(move |ctx: &mut Context<Meddler>| ctx.adopt(&to_adopt))).await.unwrap();
+    assert!(adopted);
+    child
+        .ask(Box::new(move |ctx: &mut Context<Meddler>| {
+            ctx.unlink_any(&to_unlink);
+            true
+        }))
+        .await
+        .unwrap();
+    parent.stop_with(ExitReason::Shutdown);
+    parent.wait_for_exit().await;
+    assert_eq!(child.wait_for_exit().await, ExitReason::Shutdown);
+}

@@ -737,7 +737,7 @@ async fn g4_end_hooks_racing_the_actors_end_run_once_or_come_back() {
                         Ok(hook) if attempt % 2 == 0 && actor.cancel_end_hook(hook) => {}
                         Ok(_) => accounted += 1,
                         Err(EndHookError::Ended { hook, .. }) => {
-                            hook();
+                            hook.run();
                             return (accounted + 1, actor);
                         }
                         Err(_) => unreachable!("one kind of refusal"),

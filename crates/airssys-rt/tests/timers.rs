@@ -968,3 +968,24 @@ async fn k9_a_weak_timer_is_cancelled_with_its_actor() {
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].reason, DeadLetterReason::ActorStopped);
 }
+
+#[tokio::test(start_paused = true)]
+async fn k9_a_weak_timer_falling_due_once_its_actor_has_no_handle_left_is_a_dead_letter() {
+    let system = ActorSystem::new();
+    let (probe, _journal) = common::probe(&system).await;
+    let release = common::block(&probe).await;
+    let timer = probe.send_after_weak(ms(100), common::Cmd::Echo(7));
+    let actor = probe.erase();
+    // No strong handle left: the actor ends once its handler returns (A4.6), and nothing can
+    // send to it any more (A9). The timer falls due meanwhile: it fires while its actor is
+    // ending, so its message is a dead letter (K5), not lost without a trace.
+    drop(probe);
+    tokio::time::sleep(ms(200)).await;
+    assert!(!timer.is_active(), "it fell due");
+    assert!(!timer.cancel(), "too late to cancel: it fired (K3)");
+    release.send(()).unwrap();
+    assert_eq!(actor.wait_for_exit().await, ExitReason::Normal);
+    let letters = system.dead_letters().recent();
+    assert_eq!(letters.len(), 1, "the fired message went neither to the actor nor to dead letters");
+    assert_eq!(letters[0].reason, DeadLetterReason::ActorStopped);
+}

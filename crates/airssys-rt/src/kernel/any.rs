@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use crate::actor::{Actor, ActorCell, ActorRef, ErasedCell};
 use crate::signal::EndToken;
@@ -217,7 +217,7 @@ impl AnyActor {
     /// let id = actor.id();
     /// match actor.on_end(move || println!("{id} ended")) {
     ///     Ok(hook) => { /* keep `hook` to withdraw it with `cancel_end_hook` */ }
-    ///     Err(EndHookError::Ended { hook, .. }) => hook(), // it has ended already
+    ///     Err(EndHookError::Ended { hook, .. }) => hook.run(), // it has ended already
     ///     Err(_) => {}
     /// }
     /// # }
@@ -229,7 +229,9 @@ impl AnyActor {
         let token = EndToken::next();
         match self.cell.on_end(token, Box::new(hook)) {
             Ok(()) => Ok(EndHook(token)),
-            Err(hook) => Err(EndHookError::Ended { actor: self.cell.id(), hook }),
+            Err(hook) => {
+                Err(EndHookError::Ended { actor: self.cell.id(), hook: RefusedHook::new(hook) })
+            }
         }
     }
 
@@ -464,8 +466,57 @@ pub enum EndHookError {
         /// The actor.
         actor: ActorId,
         /// The hook that was refused.
-        hook: EndWork,
+        hook: RefusedHook,
     },
+}
+
+/// A refused end-of-life hook, handed back in [`EndHookError`]: run it, or take it back.
+///
+/// It is `Sync` whatever the hook (only `Send`) is, so that an [`EndHookError`] converts into a
+/// `Box<dyn Error + Send + Sync>` (`actor.on_end(..)?`): the hook is reached only by value, and
+/// the lock that makes it so is never contended.
+///
+/// ```
+/// # fn retry(error: airssys_rt::kernel::EndHookError) {
+/// let airssys_rt::kernel::EndHookError::Ended { hook, .. } = error else { return };
+/// hook.run(); // the actor has ended already: do now what it would have done
+/// # }
+/// ```
+pub struct RefusedHook(Mutex<EndWork>);
+
+impl RefusedHook {
+    fn new(hook: EndWork) -> Self {
+        Self(Mutex::new(hook))
+    }
+
+    /// The hook, to run or keep.
+    ///
+    /// ```
+    /// # fn take(hook: airssys_rt::kernel::RefusedHook) -> airssys_rt::kernel::EndWork {
+    /// hook.into_inner()
+    /// # }
+    /// ```
+    pub fn into_inner(self) -> EndWork {
+        // Never locked, so never poisoned; a poison would not make the hook unusable anyway.
+        self.0.into_inner().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs the hook.
+    ///
+    /// ```
+    /// # fn run(hook: airssys_rt::kernel::RefusedHook) {
+    /// hook.run();
+    /// # }
+    /// ```
+    pub fn run(self) {
+        (self.into_inner())();
+    }
+}
+
+impl fmt::Debug for RefusedHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefusedHook").finish_non_exhaustive()
+    }
 }
 
 impl EndHookError {
@@ -476,7 +527,7 @@ impl EndHookError {
     /// ```
     pub fn into_hook(self) -> EndWork {
         match self {
-            Self::Ended { hook, .. } => hook,
+            Self::Ended { hook, .. } => hook.into_inner(),
         }
     }
 }

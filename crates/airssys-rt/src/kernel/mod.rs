@@ -51,7 +51,9 @@
 //! A supervisor gives each child a [`TreePlace`] (its path in the tree and how often it was
 //! restarted) by running the child's start through [`start_in_tree`], adopts it
 //! ([`Context::adopt`](crate::Context::adopt): the child's parent and the link), and stops it
-//! with [`AnyActor::kill_as_shutdown`] when its shutdown is a kill: an ordered end, not a crash.
+//! with [`Context::stop_child`](crate::Context::stop_child), or
+//! [`Context::kill_child`](crate::Context::kill_child) when its shutdown is a kill (an ordered
+//! end, not a crash); only its parent can.
 //! A start handed to a task of its own runs [`on_behalf`] of the actors waiting for it (M16).
 //!
 //! ```
@@ -132,6 +134,6 @@ mod offer;
 mod placement;
 
 pub use crate::vocabulary::trace_guarded;
-pub use any::{AnyActor, EndHook, EndHookError, EndWork, KeepAlive, WeakAnyActor};
+pub use any::{AnyActor, EndHook, EndHookError, EndWork, KeepAlive, RefusedHook, WeakAnyActor};
 pub use offer::{Offer, Origin, Room, SentAs};
 pub use placement::{on_behalf, start_in_tree, HealthProbe, OnBehalf, TreePlace};

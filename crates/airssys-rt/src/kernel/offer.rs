@@ -8,7 +8,7 @@ use std::task::{Context as TaskContext, Poll};
 use pin_project_lite::pin_project;
 use tokio::sync::futures::Notified;
 
-use crate::actor::{Actor, ActorRef};
+use crate::actor::{Actor, ActorCell, ActorRef, WeakActorRef};
 use crate::dead_letter::DeadLetterReason;
 use crate::mailbox::PushError;
 use crate::message::{Envelope, Undelivered};
@@ -312,13 +312,43 @@ impl<A: Actor> ActorRef<A> {
     /// # }
     /// ```
     pub fn dead_letter(&self, msg: A::Msg, reason: DeadLetterReason, sent: SentAs) {
-        let envelope = match sent {
-            SentAs::Tell => Envelope::tell(msg),
-            // Its reply is never awaited: the caller has gone.
-            SentAs::Ask => Envelope::ask(msg).0,
-        };
-        self.cell().dead_letter(envelope, reason, Undelivered::Dropped);
+        dead_letter_in(self.cell(), msg, reason, sent);
     }
+}
+
+impl<A: Actor> WeakActorRef<A> {
+    /// [`ActorRef::dead_letter`] through a weak handle: a service that holds its actor weakly
+    /// and can no longer reach it (it is ending for lack of strong handles, A4.6) records what
+    /// it held for it. Dropped unrecorded only once the actor's memory is gone, long after its
+    /// end.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::dead_letter::DeadLetterReason;
+    /// # use airssys_rt::kernel::SentAs;
+    /// # fn give_up(actor: &WeakActorRef<impl Actor<Msg = u8>>) {
+    /// actor.dead_letter(1, DeadLetterReason::ActorStopped, SentAs::Tell);
+    /// # }
+    /// ```
+    pub fn dead_letter(&self, msg: A::Msg, reason: DeadLetterReason, sent: SentAs) {
+        if let Some(cell) = self.cell().upgrade() {
+            dead_letter_in(&cell, msg, reason, sent);
+        }
+    }
+}
+
+fn dead_letter_in<A: Actor>(
+    cell: &ActorCell<A>,
+    msg: A::Msg,
+    reason: DeadLetterReason,
+    sent: SentAs,
+) {
+    let envelope = match sent {
+        SentAs::Tell => Envelope::tell(msg),
+        // Its reply is never awaited: the caller has gone.
+        SentAs::Ask => Envelope::ask(msg).0,
+    };
+    cell.dead_letter(envelope, reason, Undelivered::Dropped);
 }
 
 #[inline]

@@ -16,7 +16,7 @@ use crate::kernel::mailbox::Signal;
 use crate::monitoring::crash;
 use crate::system::ActorSystem;
 use crate::vocabulary::Health;
-use crate::{ActorId, Context};
+use crate::{ActorId, Context, ExitReason};
 
 /// A child's place in a supervision tree: its path (`root/pool/worker-3`, the supervisor's
 /// path, a slash, and the child's id) and how many times its specification was started
@@ -69,7 +69,8 @@ impl TreePlace {
 /// Runs a child's start so that the first actor it spawns takes `place`, before its
 /// `pre_start`: a failed start is reported with the path, and a child supervisor starts its
 /// own children under it. `child_of` names the child the start returned; an actor that took
-/// the place without being that child gives it back, and the child returned holds it.
+/// the place without being that child gives it back, and the child returned holds it, unless
+/// it has a parent already: an adopted child keeps the place its parent gave it (C6).
 ///
 /// A start cut short (dropped) after an actor took the place kills that actor: its
 /// supervisor never received it, so nothing else would stop it (T19).
@@ -101,7 +102,12 @@ where
     let supervision =
         Supervision { path: place.path, restarts: place.restarts, kill_ordered: false };
     crash::start_in_tree_with(supervision, starting, |started| {
-        child_of(started).map(|child| Arc::clone(child.cell()))
+        // An adopted child is in its parent's tree, at the place its parent gave it: no other
+        // start places it again, else its crash reports would carry a path made up by anyone
+        // holding its handle (C6), and a quiet kill ordered by its parent would lose its mark.
+        child_of(started)
+            .filter(|child| child.parent().is_none())
+            .map(|child| Arc::clone(child.cell()))
     })
     .await
 }
@@ -126,16 +132,6 @@ impl AnyActor {
             .supervision()
             .map(|supervision| TreePlace::new(supervision.path, supervision.restarts))
     }
-
-    /// Kills the actor as its supervisor's way of stopping it (`Shutdown::BrutalKill`): it
-    /// ends `Killed`, but as an ordered end, which leaves no crash report (chapter C).
-    ///
-    /// ```
-    /// # fn shut(child: &airssys_rt::kernel::AnyActor) { child.kill_as_shutdown() }
-    /// ```
-    pub fn kill_as_shutdown(&self) {
-        self.cell().kill_as_shutdown();
-    }
 }
 
 impl<A: Actor> Context<A> {
@@ -155,30 +151,82 @@ impl<A: Actor> Context<A> {
 
     /// Makes `child` this actor's supervised child: records this actor as its parent (a system
     /// shutdown then leaves stopping it to this actor, and it is kept alive by this actor rather
-    /// than by handles) and links the two (L1).
+    /// than by handles) and links the two (L1). `false`, and nothing done, if `child` is this
+    /// actor or already has another parent: a child is taken from nobody's tree (L12).
     ///
     /// ```
     /// # fn take<A: airssys_rt::Actor>(ctx: &mut airssys_rt::Context<A>, child: &airssys_rt::kernel::AnyActor) {
-    /// ctx.adopt(child);
-    /// assert_eq!(child.parent(), Some(ctx.id()));
+    /// if ctx.adopt(child) {
+    ///     assert_eq!(child.parent(), Some(ctx.id()));
+    /// }
     /// # }
     /// ```
-    pub fn adopt(&self, child: &AnyActor) {
-        child.cell().set_parent(self.id());
+    pub fn adopt(&self, child: &AnyActor) -> bool {
+        let me = self.id();
+        if child.id() == me || child.parent().is_some_and(|parent| parent != me) {
+            return false;
+        }
+        child.cell().set_parent(me);
         self.link_erased(Arc::clone(child.cell()));
+        true
     }
 
     /// Removes the link with `other`, as [`unlink`](Self::unlink) does, for an actor of any
-    /// type: a supervisor unlinks a child before it stops it, so that the child's end is not
-    /// taken for a crash.
+    /// type. A child of this actor, or this actor's parent, stays linked: that link is what ends
+    /// or orphans the child when its parent ends, so it is only taken away with the child's stop
+    /// ([`stop_child`](Self::stop_child), [`kill_child`](Self::kill_child)) (L12).
     ///
     /// ```
-    /// # fn part<A: airssys_rt::Actor>(ctx: &mut airssys_rt::Context<A>, child: &airssys_rt::kernel::AnyActor) {
-    /// ctx.unlink_any(child);
+    /// # fn part<A: airssys_rt::Actor>(ctx: &mut airssys_rt::Context<A>, other: &airssys_rt::kernel::AnyActor) {
+    /// ctx.unlink_any(other);
     /// # }
     /// ```
     pub fn unlink_any(&self, other: &AnyActor) {
-        self.unlink_erased(&**other.cell());
+        if other.parent() != Some(self.id()) && self.parent() != Some(other.id()) {
+            self.unlink_erased(&**other.cell());
+        }
+    }
+
+    /// Stops `child`, a child of this actor, with `reason`, as a supervisor does: unlinks it
+    /// first, so that its end is not taken for a crash, then asks it to stop (after the message
+    /// it is handling). `false`, and nothing done, if it is not this actor's child (L12).
+    ///
+    /// ```
+    /// # fn stop<A: airssys_rt::Actor>(ctx: &mut airssys_rt::Context<A>, child: &airssys_rt::kernel::AnyActor) {
+    /// ctx.stop_child(child, airssys_rt::ExitReason::Shutdown);
+    /// # }
+    /// ```
+    pub fn stop_child(&self, child: &AnyActor, reason: ExitReason) -> bool {
+        if child.parent() != Some(self.id()) {
+            return false;
+        }
+        self.unlink_erased(&**child.cell());
+        child.stop_with(reason);
+        true
+    }
+
+    /// Kills `child`, a child of this actor, unlinked first. `as_shutdown` makes the kill its
+    /// supervisor's way of stopping it (`Shutdown::BrutalKill`): it ends `Killed`, but as an
+    /// ordered end, which leaves no crash report (chapter C); otherwise the kill is a crash and
+    /// is reported. `false`, and nothing done, if it is not this actor's child: nobody else can
+    /// end a supervised child without a report (L12).
+    ///
+    /// ```
+    /// # fn shut<A: airssys_rt::Actor>(ctx: &mut airssys_rt::Context<A>, child: &airssys_rt::kernel::AnyActor) {
+    /// ctx.kill_child(child, true);
+    /// # }
+    /// ```
+    pub fn kill_child(&self, child: &AnyActor, as_shutdown: bool) -> bool {
+        if child.parent() != Some(self.id()) {
+            return false;
+        }
+        self.unlink_erased(&**child.cell());
+        if as_shutdown {
+            child.cell().kill_as_shutdown();
+        } else {
+            child.kill();
+        }
+        true
     }
 }
 

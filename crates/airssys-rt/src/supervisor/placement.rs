@@ -110,14 +110,17 @@ pub(super) async fn start(
 
 /// Makes the supervisor the parent of a child it started, and links to it.
 pub(super) fn adopt(ctx: &Context<Supervisor>, child: &Child) {
-    ctx.adopt(child.actor());
+    // Refused only for an actor another supervisor holds already (a start function returning
+    // someone else's child): that one stays in its own tree, and this slot merely watches it.
+    let _ = ctx.adopt(child.actor());
 }
 
 /// Kills a child for the supervisor's shutdown, without waiting for its end: an ordered stop,
 /// not a crash.
 pub(super) fn kill_for_shutdown(ctx: &Context<Supervisor>, child: &Child) {
-    ctx.unlink_any(child.actor());
-    child.actor().kill_as_shutdown();
+    if !ctx.kill_child(child.actor(), true) {
+        child.actor().kill();
+    }
 }
 
 /// Stops one child as its shutdown says, and waits until it has ended.
@@ -133,13 +136,18 @@ pub(super) async fn terminate_with(
     reason: ExitReason,
 ) {
     let actor = child.actor();
-    ctx.unlink_any(actor);
     match shutdown {
         // An ordered stop is no crash; a kill for failed health checks is one, and is reported.
-        Shutdown::BrutalKill if reason == ExitReason::Shutdown => actor.kill_as_shutdown(),
-        Shutdown::BrutalKill => actor.kill(),
+        // A child it could not adopt (another's) is still stopped, as an unordered kill.
+        Shutdown::BrutalKill => {
+            if !ctx.kill_child(actor, reason == ExitReason::Shutdown) {
+                actor.kill();
+            }
+        }
         Shutdown::Timeout(limit) => {
-            actor.stop_with(reason);
+            if !ctx.stop_child(actor, reason.clone()) {
+                actor.stop_with(reason);
+            }
             // Waiting for an end, not a message to send: a timeout on the wait, not a timer.
             if tokio::time::timeout(limit, actor.wait_for_exit()).await.is_ok() {
                 return;
@@ -149,7 +157,11 @@ pub(super) async fn terminate_with(
             );
             actor.kill();
         }
-        Shutdown::Infinity => actor.stop_with(reason),
+        Shutdown::Infinity => {
+            if !ctx.stop_child(actor, reason.clone()) {
+                actor.stop_with(reason);
+            }
+        }
     }
     actor.wait_for_exit().await;
 }

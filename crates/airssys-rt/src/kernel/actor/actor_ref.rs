@@ -379,6 +379,11 @@ impl<A: Actor> WeakActorRef<A> {
         Some(ActorRef::from_counted(cell))
     }
 
+    /// The actor's memory, while anything keeps it.
+    pub(crate) fn cell(&self) -> &Weak<ActorCell<A>> {
+        &self.cell
+    }
+
     /// Whether the actor still takes messages.
     ///
     /// ```

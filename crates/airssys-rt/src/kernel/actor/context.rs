@@ -126,6 +126,8 @@ impl<A: Actor> Context<A> {
 
     /// Removes the link with `other`, if there is one. From then on the link has no effect on
     /// this actor: an exit signal from `other` still waiting in its signal lane is dropped.
+    /// A child of this actor ([`adopt`](Self::adopt)), or this actor's parent, stays linked:
+    /// that link goes only with the child's stop (L12).
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
@@ -134,7 +136,11 @@ impl<A: Actor> Context<A> {
     /// # }
     /// ```
     pub fn unlink<B: Actor>(&self, other: &ActorRef<B>) {
-        self.unlink_erased(&**other.cell());
+        // Unlinked, a child would never hear of its parent's end: never orphaned nor stopped,
+        // and kept alive by its parent, it would live for ever.
+        if other.cell().parent() != Some(self.cell.id) && self.cell.parent() != Some(other.id()) {
+            self.unlink_erased(&**other.cell());
+        }
     }
 
     pub(crate) fn unlink_erased(&self, them: &dyn ErasedCell) {

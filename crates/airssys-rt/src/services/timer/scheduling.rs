@@ -304,14 +304,17 @@ async fn deliver<A: Actor>(armed: &Armed<A>, mut msg: A::Msg) {
     let upgraded;
     let target = match &armed.target {
         Destination::Held(target) => target,
-        // Held only while the message is sent. Gone, the actor is ending for lack of handles,
-        // and its end cancels the timer (K4): the message is dropped with it.
+        // Held only while the message is sent. Gone, the actor is ending for lack of handles:
+        // the timer fired while its actor was ending (K5), and nothing can send to it now (A9).
         Destination::Weak(target) => match target.upgrade() {
             Some(target) => {
                 upgraded = target;
                 &upgraded
             }
-            None => return,
+            None => {
+                target.dead_letter(msg, DeadLetterReason::ActorStopped, SentAs::Tell);
+                return;
+            }
         },
     };
     let waits = target.waits_when_full();
