@@ -12,7 +12,7 @@ use crate::actor::{Actor, ActorCell, ActorRef, WeakActorRef};
 use crate::dead_letter::DeadLetterReason;
 use crate::mailbox::PushError;
 use crate::message::{Envelope, Undelivered};
-use crate::monitoring::trace::SenderContext;
+use crate::kernel::trace::SenderContext;
 
 /// What became of a message offered without waiting ([`ActorRef::offer`]).
 ///

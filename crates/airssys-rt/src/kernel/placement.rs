@@ -13,7 +13,7 @@ use super::AnyActor;
 use crate::actor::current::{self, Chain};
 use crate::actor::{Actor, Supervision};
 use crate::kernel::mailbox::Signal;
-use crate::monitoring::crash;
+use crate::kernel::crash;
 use crate::system::ActorSystem;
 use crate::vocabulary::Health;
 use crate::{ActorId, Context, ExitReason};

@@ -138,7 +138,7 @@ impl Supervisor {
 impl SupervisorRef {
     /// A health report of the tree below this supervisor: each node healthy, degraded or
     /// failed, with its issues, rolled up as chapter H of the semantics says (see
-    /// [`crate::monitoring::health`]). Child supervisors are asked in turn, one after the other.
+    /// [`crate::telemetry::health`]). Child supervisors are asked in turn, one after the other.
     /// A supervisor that does not run (it gave up, or ended) is reported failed, with
     /// [`HealthIssue::NotRunning`]; one that gives no answer within the system's
     /// [`ask_timeout`](crate::SystemBuilder::ask_timeout), failed with

@@ -43,7 +43,7 @@
 //!
 //! Every restart, give-up and escalation is logged through `tracing` with the supervisor, the
 //! child id, the reason and the restart count. A child's abnormal end, a failed start included,
-//! also leaves a [crash report](crate::monitoring::crash) with the child's path in the tree
+//! also leaves a [crash report](crate::telemetry::crash) with the child's path in the tree
 //! (`root/pool/worker-3`) and how many times it had been restarted.
 //!
 //! ```

@@ -468,7 +468,7 @@ impl ChildSpec {
     }
 
     /// Has the supervisor probe the child as `check` says, and restart it after too many
-    /// failed checks in a row (see [`crate::monitoring::health`]). Off by default.
+    /// failed checks in a row (see [`crate::telemetry::health`]). Off by default.
     ///
     /// ```
     /// use std::time::Duration;
