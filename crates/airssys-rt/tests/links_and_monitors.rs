@@ -769,3 +769,49 @@ async fn l12_a_child_does_not_unlink_its_parent_and_ends_with_it() {
     parent.wait_for_exit().await;
     assert_eq!(child.wait_for_exit().await, ExitReason::Shutdown);
 }
+
+/// Asks `meddler` to adopt `child`.
+async fn adopt(meddler: &ActorRef<Meddler>, child: &airssys_rt::kernel::AnyActor) -> bool {
+    let child = child.clone();
+    meddler.ask(Box::new(move |ctx: &mut Context<Meddler>| ctx.adopt(&child))).await.unwrap()
+}
+
+#[tokio::test]
+async fn l12_an_actor_does_not_adopt_its_own_parent() {
+    let system = ActorSystem::new();
+    let parent = system.spawn::<Meddler>(()).await.unwrap();
+    let child = system.spawn::<Meddler>(()).await.unwrap();
+    assert!(adopt(&parent, &child.erase()).await);
+    // Each would keep the other alive for ever: an actor with a parent never ends for lack of
+    // handles (A4.6).
+    assert!(!adopt(&child, &parent.erase()).await, "a child adopted its own parent");
+    assert_eq!(parent.erase().parent(), None);
+    parent.stop_with(ExitReason::Shutdown);
+    assert_eq!(child.wait_for_exit().await, ExitReason::Shutdown);
+}
+
+#[test]
+fn l12_of_two_actors_adopting_one_child_at_once_exactly_one_succeeds() {
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        let system = ActorSystem::new();
+        for round in 0..2_000 {
+            let first = system.spawn::<Meddler>(()).await.unwrap();
+            let second = system.spawn::<Meddler>(()).await.unwrap();
+            // Held until adopted: until then it would end for want of handles (A4.6).
+            let held = system.spawn::<common::Idle>(()).await.unwrap();
+            let child = held.erase();
+            let (a, b) = tokio::join!(adopt(&first, &child), adopt(&second, &child));
+            drop(held);
+            assert!(a ^ b, "round {round}: adopted by {} of the two", u8::from(a) + u8::from(b));
+            let winner = if a { first.id() } else { second.id() };
+            assert_eq!(child.parent(), Some(winner), "round {round}");
+            for meddler in [first, second] {
+                meddler.stop_with(ExitReason::Shutdown);
+                meddler.wait_for_exit().await;
+            }
+            assert_eq!(child.wait_for_exit().await, ExitReason::Shutdown, "round {round}");
+        }
+    });
+}

@@ -10,9 +10,9 @@ use tokio::sync::futures::Notified;
 
 use crate::actor::{Actor, ActorCell, ActorRef, WeakActorRef};
 use crate::dead_letter::DeadLetterReason;
+use crate::kernel::trace::SenderContext;
 use crate::mailbox::PushError;
 use crate::message::{Envelope, Undelivered};
-use crate::kernel::trace::SenderContext;
 
 /// What became of a message offered without waiting ([`ActorRef::offer`]).
 ///

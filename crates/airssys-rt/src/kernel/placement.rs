@@ -12,8 +12,8 @@ use tokio::sync::oneshot;
 use super::AnyActor;
 use crate::actor::current::{self, Chain};
 use crate::actor::{Actor, Supervision};
-use crate::kernel::mailbox::Signal;
 use crate::kernel::crash;
+use crate::kernel::mailbox::Signal;
 use crate::system::ActorSystem;
 use crate::vocabulary::Health;
 use crate::{ActorId, Context, ExitReason};
@@ -152,7 +152,8 @@ impl<A: Actor> Context<A> {
     /// Makes `child` this actor's supervised child: records this actor as its parent (a system
     /// shutdown then leaves stopping it to this actor, and it is kept alive by this actor rather
     /// than by handles) and links the two (L1). `false`, and nothing done, if `child` is this
-    /// actor or already has another parent: a child is taken from nobody's tree (L12).
+    /// actor, this actor's own parent, or already has another parent (of two actors adopting
+    /// it at once, one wins): a child is taken from nobody's tree (L12).
     ///
     /// ```
     /// # fn take<A: airssys_rt::Actor>(ctx: &mut airssys_rt::Context<A>, child: &airssys_rt::kernel::AnyActor) {
@@ -163,10 +164,11 @@ impl<A: Actor> Context<A> {
     /// ```
     pub fn adopt(&self, child: &AnyActor) -> bool {
         let me = self.id();
-        if child.id() == me || child.parent().is_some_and(|parent| parent != me) {
+        // A parent adopted by its own child would keep both alive for ever, each held by the
+        // other (A4.6 never applies to an actor with a parent).
+        if child.id() == me || self.parent() == Some(child.id()) || !child.cell().claim_parent(me) {
             return false;
         }
-        child.cell().set_parent(me);
         self.link_erased(Arc::clone(child.cell()));
         true
     }

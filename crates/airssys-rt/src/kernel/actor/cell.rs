@@ -338,8 +338,9 @@ pub(crate) trait ErasedCell: Send + Sync + 'static {
     fn parent(&self) -> Option<ActorId>;
     fn state(&self) -> ActorState;
     fn mailbox_len(&self) -> usize;
-    /// Records the supervisor that started this actor.
-    fn set_parent(&self, parent: ActorId);
+    /// Records `parent` as the actor's parent unless another one is recorded: `false` then.
+    /// One compare-and-swap, so that of two actors adopting it at once only one succeeds.
+    fn claim_parent(&self, parent: ActorId) -> bool;
     /// Records (or, with `None`, forgets) the actor's place in a supervision tree.
     fn set_supervision(&self, supervision: Option<Supervision>);
     /// Its place in its supervision tree, if it is supervised.
@@ -455,8 +456,12 @@ impl<A: Actor> ErasedCell for ActorCell<A> {
         self.mailbox.len()
     }
 
-    fn set_parent(&self, parent: ActorId) {
-        self.parent.store(parent.as_u64(), Ordering::Release);
+    fn claim_parent(&self, parent: ActorId) -> bool {
+        let parent = parent.as_u64();
+        match self.parent.compare_exchange(0, parent, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => true,
+            Err(held) => held == parent,
+        }
     }
 
     fn supervision(&self) -> Option<Supervision> {
