@@ -9,7 +9,8 @@ use airssys_rt::prelude::*;
 use airssys_rt::registry::check_name;
 use airssys_rt::supervisor::{
     AutoShutdown, Backoff, Child, ChildCount, ChildKind, ChildSpec, ChildStatus, ChildTemplate,
-    Restart, Shutdown, Strategy, Supervisor, SupervisorError, SupervisorRef, SupervisorSpec,
+    GiveUpReason, Restart, Shutdown, Strategy, Supervisor, SupervisorError, SupervisorEvent,
+    SupervisorEvents, SupervisorRef, SupervisorSpec,
 };
 use parking_lot::Mutex;
 use tokio::sync::{oneshot, Notify};
@@ -2105,4 +2106,250 @@ async fn t15_a_child_that_survived_its_supervisors_kill_lives_on_its_handles() {
         "not ended for lack of handles: {:?}",
         journal.events()
     );
+}
+
+// ---------------------------------------------------------------- T21-T24, supervisor events
+
+/// The next event, failing the test if none comes (the supervisor sends it without waiting).
+async fn next_event(events: &mut SupervisorEvents) -> Option<SupervisorEvent> {
+    timeout(Duration::from_secs(60), events.next()).await.expect("an event, or the end")
+}
+
+fn ended(id: &str, actor: ActorId, reason: ExitReason, restart: bool) -> SupervisorEvent {
+    let id = Arc::from(id);
+    SupervisorEvent::Ended { id, actor, reason, restart }
+}
+
+fn restart_of(event: Option<SupervisorEvent>) -> (String, ActorId, Option<ExitReason>, u32) {
+    match event {
+        Some(SupervisorEvent::Restarted { id, actor, after, restarts }) => {
+            (id.to_string(), actor, after, restarts)
+        }
+        other => panic!("expected a restart, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn t21_starts_restarts_ends_and_deletions_are_announced_where_they_happen() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let supervisor =
+        Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
+    let mut events = supervisor.events().await;
+
+    let first = supervisor.start_child(tree.member("a")).await.unwrap().unwrap();
+    let started = SupervisorEvent::Started { id: Arc::from("a"), actor: first };
+    assert_eq!(next_event(&mut events).await, Some(started));
+
+    crash(&supervisor, "a").await;
+    let crashed = ExitReason::panicked("member crashed on purpose");
+    assert_eq!(next_event(&mut events).await, Some(ended("a", first, crashed.clone(), true)));
+    let (id, second, after, restarts) = restart_of(next_event(&mut events).await);
+    assert_eq!((id.as_str(), after, restarts), ("a", Some(crashed), 1));
+    // Sent once the supervisor holds the new actor: it answers for it at once.
+    assert_eq!(member(&supervisor, "a").await.id(), second);
+    assert_ne!(second, first);
+
+    supervisor.terminate_child("a").await.unwrap();
+    assert_eq!(
+        next_event(&mut events).await,
+        Some(ended("a", second, ExitReason::Shutdown, false))
+    );
+    let third = supervisor.restart_child("a").await.unwrap().unwrap();
+    let started = SupervisorEvent::Started { id: Arc::from("a"), actor: third };
+    assert_eq!(next_event(&mut events).await, Some(started));
+    supervisor.terminate_child("a").await.unwrap();
+    assert!(matches!(next_event(&mut events).await, Some(SupervisorEvent::Ended { .. })));
+    supervisor.delete_child("a").await.unwrap();
+    let deleted = SupervisorEvent::Deleted { id: Arc::from("a") };
+    assert_eq!(next_event(&mut events).await, Some(deleted));
+}
+
+#[tokio::test(start_paused = true)]
+async fn t21_a_failed_restart_is_announced_and_so_is_its_retry() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let args = tree.args("a");
+    let failing = Arc::clone(&args.failing_starts);
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(10, Duration::from_secs(5))
+        .child(ChildSpec::worker::<Member>("a", args));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let mut events = supervisor.events().await;
+    failing.store(1, Ordering::SeqCst);
+    crash(&supervisor, "a").await;
+    assert!(matches!(
+        next_event(&mut events).await,
+        Some(SupervisorEvent::Ended { restart: true, .. })
+    ));
+    match next_event(&mut events).await {
+        Some(SupervisorEvent::RestartFailed { id, reason }) => {
+            assert_eq!(&*id, "a");
+            assert!(reason.to_string().contains("member failed to start"), "{reason}");
+        }
+        other => panic!("expected the failed restart, got {other:?}"),
+    }
+    let (id, actor, _, restarts) = restart_of(next_event(&mut events).await);
+    assert_eq!((id.as_str(), restarts), ("a", 2), "the failed start counts");
+    assert_eq!(member(&supervisor, "a").await.id(), actor);
+}
+
+#[tokio::test(start_paused = true)]
+async fn t21_giving_up_is_the_last_event_once_every_child_has_stopped() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(0, Duration::from_secs(5))
+        .child(tree.member("a"))
+        .child(tree.member("b"));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let (a, b) = (member(&supervisor, "a").await, member(&supervisor, "b").await);
+    let mut events = supervisor.events().await;
+    crash(&supervisor, "a").await;
+    let crashed = ExitReason::panicked("member crashed on purpose");
+    assert_eq!(next_event(&mut events).await, Some(ended("a", a.id(), crashed, false)));
+    assert_eq!(
+        next_event(&mut events).await,
+        Some(ended("b", b.id(), ExitReason::Shutdown, false))
+    );
+    let intensity = GiveUpReason::Intensity { max_restarts: 0, period: Duration::from_secs(5) };
+    let gave_up = SupervisorEvent::GaveUp { id: Arc::from("a"), reason: intensity };
+    assert_eq!(next_event(&mut events).await, Some(gave_up));
+    assert!(!b.is_alive(), "its children stopped before");
+    assert_eq!(next_event(&mut events).await, None);
+    assert_eq!(supervisor.actor().wait_for_exit().await, ExitReason::Shutdown);
+}
+
+#[tokio::test]
+async fn t21_an_auto_shutdown_is_announced_after_the_children_stopped() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .auto_shutdown(AutoShutdown::AnySignificant)
+        .child(tree.member("plain"))
+        .child(tree.member("s").restart(Restart::Transient).significant(true));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let (plain, s) = (member(&supervisor, "plain").await, member(&supervisor, "s").await);
+    let mut events = supervisor.events().await;
+    s.tell(Cmd::Exit(ExitReason::Normal)).await.unwrap();
+    assert_eq!(next_event(&mut events).await, Some(ended("s", s.id(), ExitReason::Normal, false)));
+    assert_eq!(
+        next_event(&mut events).await,
+        Some(ended("plain", plain.id(), ExitReason::Shutdown, false))
+    );
+    let reason = GiveUpReason::AutoShutdown(AutoShutdown::AnySignificant);
+    let gave_up = SupervisorEvent::GaveUp { id: Arc::from("s"), reason };
+    assert_eq!(next_event(&mut events).await, Some(gave_up));
+    assert_eq!(next_event(&mut events).await, None);
+}
+
+/// A one_for_all group of `size` members, `c0` first.
+async fn storm_group(system: &ActorSystem, tree: &Tree, size: usize) -> SupervisorRef {
+    let mut spec =
+        SupervisorSpec::new(Strategy::OneForAll).intensity(u32::MAX, Duration::from_secs(1));
+    for child in 0..size {
+        let name: &'static str = Box::leak(format!("c{child}").into_boxed_str());
+        spec = spec.child(tree.member(name).shutdown(Shutdown::BrutalKill));
+    }
+    Supervisor::start(system, spec).await.unwrap()
+}
+
+/// What a one_for_all restart of `size` children after `c0` crashed sends: the ends (the
+/// crashed child's, then the others' in reverse start order), then the restarts in start order.
+fn storm_shape(size: usize) -> Vec<(String, bool)> {
+    let mut shape = vec![("c0".to_string(), false)];
+    shape.extend((1..size).rev().map(|child| (format!("c{child}"), false)));
+    shape.extend((0..size).map(|child| (format!("c{child}"), true)));
+    shape
+}
+
+fn shape_of(event: &SupervisorEvent) -> (String, bool) {
+    match event {
+        SupervisorEvent::Ended { id, restart: true, .. } => (id.to_string(), false),
+        SupervisorEvent::Restarted { id, .. } => (id.to_string(), true),
+        other => panic!("not part of a restart: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t22_a_restart_storm_reaches_every_subscriber_whole_and_in_order() {
+    const SIZE: usize = 300;
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let supervisor = storm_group(&system, &tree, SIZE).await;
+    let (mut one, mut two) = (supervisor.events().await, supervisor.events().await);
+    for _ in 0..3 {
+        crash(&supervisor, "c0").await;
+        let (mut first, mut second) = (Vec::new(), Vec::new());
+        for _ in 0..2 * SIZE {
+            first.push(next_event(&mut one).await.expect("running"));
+            second.push(next_event(&mut two).await.expect("running"));
+        }
+        assert_eq!(first, second, "the same events in the same order");
+        assert_eq!(first.iter().map(shape_of).collect::<Vec<_>>(), storm_shape(SIZE));
+    }
+}
+
+#[tokio::test]
+async fn t22_events_from_before_the_subscription_are_not_replayed() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne).child(tree.member("a"));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let mut early = supervisor.events().await;
+    crash(&supervisor, "a").await;
+    let (_, restarted, _, _) = {
+        assert!(matches!(next_event(&mut early).await, Some(SupervisorEvent::Ended { .. })));
+        restart_of(next_event(&mut early).await)
+    };
+    let mut late = supervisor.events().await;
+    supervisor.terminate_child("a").await.unwrap();
+    let terminated = Some(ended("a", restarted, ExitReason::Shutdown, false));
+    assert_eq!(next_event(&mut late).await, terminated, "its first event is the next one");
+    assert_eq!(next_event(&mut early).await, terminated);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t23_a_slow_subscriber_lags_and_is_told_how_far_without_slowing_anyone() {
+    const SIZE: usize = 600;
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let supervisor = storm_group(&system, &tree, SIZE).await;
+    let mut slow = supervisor.events().await;
+    let mut fast = supervisor.events().await;
+    let dropped = supervisor.events().await;
+    drop(dropped);
+    crash(&supervisor, "c0").await;
+    // The fast one reads the whole restart while the slow one reads nothing.
+    for expected in storm_shape(SIZE) {
+        assert_eq!(shape_of(&next_event(&mut fast).await.expect("running")), expected);
+    }
+    assert_eq!(member(&supervisor, &format!("c{}", SIZE - 1)).await.is_alive(), true);
+    let missed = (2 * SIZE - 1024) as u64;
+    assert_eq!(next_event(&mut slow).await, Some(SupervisorEvent::Lagged { missed }));
+    let mut rest = Vec::new();
+    for _ in 0..1024 {
+        rest.push(shape_of(&next_event(&mut slow).await.expect("running")));
+    }
+    assert_eq!(rest, storm_shape(SIZE)[missed as usize..], "then the newest, in order");
+    // Still subscribed, and caught up: the next restart comes whole.
+    crash(&supervisor, "c0").await;
+    assert_eq!(shape_of(&next_event(&mut slow).await.expect("running")), ("c0".into(), false));
+}
+
+#[tokio::test]
+async fn t24_the_stream_ends_after_the_supervisors_last_event() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne).child(tree.member("a"));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let a = member(&supervisor, "a").await.id();
+    let mut events = supervisor.events().await;
+    supervisor.actor().stop();
+    supervisor.actor().wait_for_exit().await;
+    assert_eq!(next_event(&mut events).await, Some(ended("a", a, ExitReason::Shutdown, false)));
+    assert_eq!(next_event(&mut events).await, None);
+    assert_eq!(next_event(&mut events).await, None, "for ever");
+    let mut late = supervisor.events().await;
+    assert_eq!(next_event(&mut late).await, None, "an ended supervisor: ended at once");
 }

@@ -94,6 +94,7 @@
 mod admin;
 mod engine;
 mod error;
+mod events;
 mod health;
 mod placement;
 mod server;
@@ -103,6 +104,7 @@ pub use admin::{
     ChildCount, ChildInfo, ChildStatus, SupervisorMsg, SupervisorRef, SupervisorReply,
 };
 pub use error::SupervisorError;
+pub use events::{GiveUpReason, SupervisorEvent, SupervisorEvents};
 pub use placement::{Child, StartResult};
 pub use server::Supervisor;
 // Read by the system's health report, a view above supervision.
