@@ -1941,15 +1941,18 @@ async fn t15_a_shutdown_stops_a_child_that_survived_its_supervisors_kill() {
 /// still counts; one older does not.
 #[tokio::test(start_paused = true)]
 async fn t6_a_restart_exactly_the_period_ago_counts_and_an_older_one_does_not() {
+    /// Crashes `c` and waits for what its supervisor decides: a restart, or giving up.
     async fn crash(supervisor: &SupervisorRef) {
-        let child = loop {
-            if let Some(child) = supervisor.child::<Member>("c").await.unwrap() {
-                break child;
+        let mut events = supervisor.events().await;
+        member(supervisor, "c").await.tell(Cmd::Crash).await.unwrap();
+        loop {
+            match next_event(&mut events).await {
+                Some(SupervisorEvent::Ended { restart: false, .. })
+                | Some(SupervisorEvent::Restarted { .. }) => return,
+                Some(_) => continue,
+                None => panic!("the supervisor ended without a word"),
             }
-            tokio::task::yield_now().await;
-        };
-        child.tell(Cmd::Crash).await.unwrap();
-        child.wait_for_exit().await;
+        }
     }
     async fn running(supervisor: &SupervisorRef) -> bool {
         // A round trip: the exit signal is handled before this request.
@@ -2015,6 +2018,7 @@ async fn t8_a_retry_after_a_failed_restart_is_not_lost_to_a_full_mailbox() {
     let options = SpawnOptions::new().mailbox(MailboxConfig::bounded(1));
     let supervisor = Supervisor::start_with(&system, options, spec).await.unwrap();
     let child = supervisor.child::<Member>("c").await.unwrap().unwrap();
+    let mut events = supervisor.events().await;
 
     let (blocker, entered, release) = blocking_spec("blocker");
     let busy = tokio::spawn({
@@ -2038,16 +2042,18 @@ async fn t8_a_retry_after_a_failed_restart_is_not_lost_to_a_full_mailbox() {
     // The retry comes from a timer task, which waits for room in the mailbox: it arrives.
     let retried = timeout(LIMIT, async {
         loop {
-            let children = supervisor.which_children().await.unwrap();
-            let c = children.iter().find(|info| &*info.id == "c").unwrap();
-            if c.status == ChildStatus::Running {
-                return;
+            match events.next().await {
+                Some(SupervisorEvent::Restarted { id, .. }) if &*id == "c" => return,
+                Some(_) => continue,
+                None => panic!("the supervisor ended"),
             }
-            tokio::task::yield_now().await;
         }
     })
     .await;
     assert!(retried.is_ok(), "never retried; starts: {:?}", tree.log.lines());
+    let children = supervisor.which_children().await.unwrap();
+    let c = children.iter().find(|info| &*info.id == "c").unwrap();
+    assert_eq!(c.status, ChildStatus::Running);
 }
 
 // ---------------------------------------------------------------- T15, kept alive by whom
@@ -2309,32 +2315,44 @@ async fn t22_events_from_before_the_subscription_are_not_replayed() {
     assert_eq!(next_event(&mut early).await, terminated);
 }
 
+/// Crashes `c0` of a storm group and waits until the supervisor has sent the whole restart.
+async fn storm(supervisor: &SupervisorRef, tree: &Tree, size: usize, round: usize) {
+    crash(supervisor, "c0").await;
+    tree.log.wait_for(&format!("start:c{}", size - 1), round + 1).await;
+    // A call is taken only once the restart it queued behind is done, its events sent.
+    supervisor.count_children().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn t23_a_slow_subscriber_lags_and_is_told_how_far_without_slowing_anyone() {
     const SIZE: usize = 600;
     let system = ActorSystem::new();
     let tree = Tree::new();
     let supervisor = storm_group(&system, &tree, SIZE).await;
+    let mut slowest = supervisor.events().await;
+    drop(supervisor.events().await);
+    // Nobody reads: the supervisor goes on regardless.
+    storm(&supervisor, &tree, SIZE, 1).await;
     let mut slow = supervisor.events().await;
-    let mut fast = supervisor.events().await;
-    let dropped = supervisor.events().await;
-    drop(dropped);
-    crash(&supervisor, "c0").await;
-    // The fast one reads the whole restart while the slow one reads nothing.
-    for expected in storm_shape(SIZE) {
-        assert_eq!(shape_of(&next_event(&mut fast).await.expect("running")), expected);
+    storm(&supervisor, &tree, SIZE, 2).await;
+
+    // Each subscription has its own place: 2 restarts behind, and 1.
+    let newest = storm_shape(SIZE)[2 * SIZE - 1024..].to_vec();
+    for (events, missed) in [(&mut slowest, 4 * SIZE - 1024), (&mut slow, 2 * SIZE - 1024)] {
+        let lagged = SupervisorEvent::Lagged { missed: missed as u64 };
+        assert_eq!(next_event(events).await, Some(lagged));
+        let mut rest = Vec::new();
+        for _ in 0..1024 {
+            rest.push(shape_of(&next_event(events).await.expect("running")));
+        }
+        assert_eq!(rest, newest, "then the newest, in order");
     }
-    assert_eq!(member(&supervisor, &format!("c{}", SIZE - 1)).await.is_alive(), true);
-    let missed = (2 * SIZE - 1024) as u64;
-    assert_eq!(next_event(&mut slow).await, Some(SupervisorEvent::Lagged { missed }));
-    let mut rest = Vec::new();
-    for _ in 0..1024 {
-        rest.push(shape_of(&next_event(&mut slow).await.expect("running")));
-    }
-    assert_eq!(rest, storm_shape(SIZE)[missed as usize..], "then the newest, in order");
-    // Still subscribed, and caught up: the next restart comes whole.
-    crash(&supervisor, "c0").await;
-    assert_eq!(shape_of(&next_event(&mut slow).await.expect("running")), ("c0".into(), false));
+    // Still subscribed, and caught up: the next event comes next.
+    let c1 = member(&supervisor, "c1").await.id();
+    supervisor.terminate_child("c1").await.unwrap();
+    let terminated = ended("c1", c1, ExitReason::Killed, false);
+    assert_eq!(next_event(&mut slow).await, Some(terminated.clone()));
+    assert_eq!(next_event(&mut slowest).await, Some(terminated));
 }
 
 #[tokio::test]
