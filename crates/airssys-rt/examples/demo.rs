@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use airssys_rt::prelude::*;
-use airssys_rt::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
+use airssys_rt::supervisor::{
+    ChildSpec, Strategy, Supervisor, SupervisorEvent, SupervisorEvents, SupervisorSpec,
+};
 
 /// A worker that sums what it is told and can be made to crash.
 struct Worker {
@@ -229,13 +231,10 @@ async fn tour() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let supervisor = Supervisor::start(&system, spec).await?;
     let first = supervisor.child::<Worker>("worker").await?.ok_or("worker not running")?;
     first.tell(Work::Add(7)).await?;
+    let mut events = supervisor.events().await;
     let _ = first.ask(Work::Crash).await;
-    let second = loop {
-        match supervisor.child::<Worker>("worker").await? {
-            Some(worker) if worker.id() != first.id() => break worker,
-            _ => tokio::task::yield_now().await,
-        }
-    };
+    restarted(&mut events).await?;
+    let second = supervisor.child::<Worker>("worker").await?.ok_or("worker not running")?;
     println!(
         "   under a one_for_one supervisor: {} crashed, {} started in its place (total {})",
         first.id(),
@@ -280,15 +279,11 @@ async fn tour() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         rate(POOL_MESSAGES, elapsed)
     );
     let victim = router.workers()[1].clone();
+    let mut events = pool.supervisor().events().await;
     let _ = victim.ask(Work::Crash).await;
-    let successor = loop {
-        match router.workers().get(1) {
-            Some(worker) if worker.id() != victim.id() && worker.is_alive() => {
-                break worker.clone()
-            }
-            _ => tokio::task::yield_now().await,
-        }
-    };
+    // The restarted worker takes its slot in the routing as it starts, before it is announced.
+    restarted(&mut events).await?;
+    let successor = router.workers().get(1).cloned().ok_or("slot 1 is empty")?;
     println!(
         "   worker {} crashed; {} took its slot and is routed to again (total {})",
         victim.id(),
@@ -407,4 +402,15 @@ async fn under_pressure() -> Result<(), Box<dyn std::error::Error + Send + Sync>
         system.dead_letters().count()
     );
     Ok(())
+}
+
+/// Waits for the supervisor to restart a child.
+async fn restarted(events: &mut SupervisorEvents) -> Result<(), &'static str> {
+    loop {
+        match events.next().await {
+            Some(SupervisorEvent::Restarted { .. }) => return Ok(()),
+            Some(_) => continue,
+            None => return Err("the supervisor ended"),
+        }
+    }
 }

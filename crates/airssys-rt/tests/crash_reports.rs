@@ -11,7 +11,7 @@ use airssys_rt::dead_letter::DeadLetterReason;
 use airssys_rt::monitoring::crash::{Activity, CrashReport};
 use airssys_rt::prelude::*;
 use airssys_rt::signal::{DownNotice, ExitSignal};
-use airssys_rt::supervisor::{Child, ChildTemplate, Shutdown, StartResult};
+use airssys_rt::supervisor::{Child, ChildTemplate, Shutdown, StartResult, SupervisorEvent};
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
@@ -195,10 +195,24 @@ async fn next_child(
     id: &str,
     previous: Option<ActorId>,
 ) -> ActorRef<Faulty> {
+    // Subscribed before looking: a start after the look is an event (T22).
+    let mut events = supervisor.events().await;
     loop {
         match supervisor.child::<Faulty>(id).await.expect("supervisor running") {
             Some(child) if Some(child.id()) != previous => return child,
-            _ => tokio::task::yield_now().await,
+            _ => {}
+        }
+        loop {
+            match events.next().await {
+                Some(
+                    SupervisorEvent::Started { id: started, .. }
+                    | SupervisorEvent::Restarted { id: started, .. },
+                ) if &*started == id => break,
+                // Lost track: look again.
+                Some(SupervisorEvent::Lagged { .. }) => break,
+                Some(_) => continue,
+                None => panic!("the supervisor ended before {id} started again"),
+            }
         }
     }
 }

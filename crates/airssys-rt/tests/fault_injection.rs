@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use airssys_rt::prelude::*;
 use airssys_rt::supervisor::{
-    ChildSpec, ChildStatus, Strategy, Supervisor, SupervisorRef, SupervisorSpec,
+    ChildSpec, ChildStatus, Strategy, Supervisor, SupervisorEvent, SupervisorRef, SupervisorSpec,
 };
+use tokio::sync::mpsc;
 
 const GROUPS: usize = 10;
 const WORKERS_PER_GROUP: usize = 1_000;
@@ -93,6 +94,24 @@ async fn ten_thousand_workers_survive_random_faults() {
         groups.push(SupervisorRef::from(actor));
     }
 
+    // Every restart, from every group, counted as it is announced (T21).
+    let (restarted, mut restarts) = mpsc::unbounded_channel();
+    for group in &groups {
+        let mut events = group.events().await;
+        let restarted = restarted.clone();
+        tokio::spawn(async move {
+            while let Some(event) = events.next().await {
+                match event {
+                    SupervisorEvent::Restarted { .. } => {
+                        let _ = restarted.send(());
+                    }
+                    SupervisorEvent::Lagged { missed } => panic!("{missed} events lost: uncounted"),
+                    _ => {}
+                }
+            }
+        });
+    }
+
     let mut rng = fastrand::Rng::with_seed(2026);
     for round in 0..FAULTS {
         let group = &groups[rng.usize(..GROUPS)];
@@ -112,8 +131,8 @@ async fn ten_thousand_workers_survive_random_faults() {
     // Every handled fault ends one worker, and each end is followed by one restart.
     let expected = total + hits;
     let restarted = async {
-        while starts.load(Ordering::Relaxed) < expected {
-            tokio::task::yield_now().await;
+        for _ in 0..hits {
+            restarts.recv().await.expect("a group ended");
         }
     };
     if tokio::time::timeout(Duration::from_secs(60), restarted).await.is_err() {

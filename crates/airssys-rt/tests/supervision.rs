@@ -9,7 +9,8 @@ use airssys_rt::prelude::*;
 use airssys_rt::registry::check_name;
 use airssys_rt::supervisor::{
     AutoShutdown, Backoff, Child, ChildCount, ChildKind, ChildSpec, ChildStatus, ChildTemplate,
-    Restart, Shutdown, Strategy, Supervisor, SupervisorError, SupervisorRef, SupervisorSpec,
+    GiveUpReason, Restart, Shutdown, Strategy, Supervisor, SupervisorError, SupervisorEvent,
+    SupervisorEvents, SupervisorRef, SupervisorSpec,
 };
 use parking_lot::Mutex;
 use tokio::sync::{oneshot, Notify};
@@ -1940,15 +1941,18 @@ async fn t15_a_shutdown_stops_a_child_that_survived_its_supervisors_kill() {
 /// still counts; one older does not.
 #[tokio::test(start_paused = true)]
 async fn t6_a_restart_exactly_the_period_ago_counts_and_an_older_one_does_not() {
+    /// Crashes `c` and waits for what its supervisor decides: a restart, or giving up.
     async fn crash(supervisor: &SupervisorRef) {
-        let child = loop {
-            if let Some(child) = supervisor.child::<Member>("c").await.unwrap() {
-                break child;
+        let mut events = supervisor.events().await;
+        member(supervisor, "c").await.tell(Cmd::Crash).await.unwrap();
+        loop {
+            match next_event(&mut events).await {
+                Some(SupervisorEvent::Ended { restart: false, .. })
+                | Some(SupervisorEvent::Restarted { .. }) => return,
+                Some(_) => continue,
+                None => panic!("the supervisor ended without a word"),
             }
-            tokio::task::yield_now().await;
-        };
-        child.tell(Cmd::Crash).await.unwrap();
-        child.wait_for_exit().await;
+        }
     }
     async fn running(supervisor: &SupervisorRef) -> bool {
         // A round trip: the exit signal is handled before this request.
@@ -2014,6 +2018,7 @@ async fn t8_a_retry_after_a_failed_restart_is_not_lost_to_a_full_mailbox() {
     let options = SpawnOptions::new().mailbox(MailboxConfig::bounded(1));
     let supervisor = Supervisor::start_with(&system, options, spec).await.unwrap();
     let child = supervisor.child::<Member>("c").await.unwrap().unwrap();
+    let mut events = supervisor.events().await;
 
     let (blocker, entered, release) = blocking_spec("blocker");
     let busy = tokio::spawn({
@@ -2037,16 +2042,18 @@ async fn t8_a_retry_after_a_failed_restart_is_not_lost_to_a_full_mailbox() {
     // The retry comes from a timer task, which waits for room in the mailbox: it arrives.
     let retried = timeout(LIMIT, async {
         loop {
-            let children = supervisor.which_children().await.unwrap();
-            let c = children.iter().find(|info| &*info.id == "c").unwrap();
-            if c.status == ChildStatus::Running {
-                return;
+            match events.next().await {
+                Some(SupervisorEvent::Restarted { id, .. }) if &*id == "c" => return,
+                Some(_) => continue,
+                None => panic!("the supervisor ended"),
             }
-            tokio::task::yield_now().await;
         }
     })
     .await;
     assert!(retried.is_ok(), "never retried; starts: {:?}", tree.log.lines());
+    let children = supervisor.which_children().await.unwrap();
+    let c = children.iter().find(|info| &*info.id == "c").unwrap();
+    assert_eq!(c.status, ChildStatus::Running);
 }
 
 // ---------------------------------------------------------------- T15, kept alive by whom
@@ -2105,4 +2112,262 @@ async fn t15_a_child_that_survived_its_supervisors_kill_lives_on_its_handles() {
         "not ended for lack of handles: {:?}",
         journal.events()
     );
+}
+
+// ---------------------------------------------------------------- T21-T24, supervisor events
+
+/// The next event, failing the test if none comes (the supervisor sends it without waiting).
+async fn next_event(events: &mut SupervisorEvents) -> Option<SupervisorEvent> {
+    timeout(Duration::from_secs(60), events.next()).await.expect("an event, or the end")
+}
+
+fn ended(id: &str, actor: ActorId, reason: ExitReason, restart: bool) -> SupervisorEvent {
+    let id = Arc::from(id);
+    SupervisorEvent::Ended { id, actor, reason, restart }
+}
+
+fn restart_of(event: Option<SupervisorEvent>) -> (String, ActorId, Option<ExitReason>, u32) {
+    match event {
+        Some(SupervisorEvent::Restarted { id, actor, after, restarts }) => {
+            (id.to_string(), actor, after, restarts)
+        }
+        other => panic!("expected a restart, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn t21_starts_restarts_ends_and_deletions_are_announced_where_they_happen() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let supervisor =
+        Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
+    let mut events = supervisor.events().await;
+
+    let first = supervisor.start_child(tree.member("a")).await.unwrap().unwrap();
+    let started = SupervisorEvent::Started { id: Arc::from("a"), actor: first };
+    assert_eq!(next_event(&mut events).await, Some(started));
+
+    crash(&supervisor, "a").await;
+    let crashed = ExitReason::panicked("member crashed on purpose");
+    assert_eq!(next_event(&mut events).await, Some(ended("a", first, crashed.clone(), true)));
+    let (id, second, after, restarts) = restart_of(next_event(&mut events).await);
+    assert_eq!((id.as_str(), after, restarts), ("a", Some(crashed), 1));
+    // Sent once the supervisor holds the new actor: it answers for it at once.
+    assert_eq!(member(&supervisor, "a").await.id(), second);
+    assert_ne!(second, first);
+
+    supervisor.terminate_child("a").await.unwrap();
+    assert_eq!(
+        next_event(&mut events).await,
+        Some(ended("a", second, ExitReason::Shutdown, false))
+    );
+    let third = supervisor.restart_child("a").await.unwrap().unwrap();
+    let started = SupervisorEvent::Started { id: Arc::from("a"), actor: third };
+    assert_eq!(next_event(&mut events).await, Some(started));
+    supervisor.terminate_child("a").await.unwrap();
+    assert!(matches!(next_event(&mut events).await, Some(SupervisorEvent::Ended { .. })));
+    supervisor.delete_child("a").await.unwrap();
+    let deleted = SupervisorEvent::Deleted { id: Arc::from("a") };
+    assert_eq!(next_event(&mut events).await, Some(deleted));
+}
+
+#[tokio::test(start_paused = true)]
+async fn t21_a_failed_restart_is_announced_and_so_is_its_retry() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let args = tree.args("a");
+    let failing = Arc::clone(&args.failing_starts);
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(10, Duration::from_secs(5))
+        .child(ChildSpec::worker::<Member>("a", args));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let mut events = supervisor.events().await;
+    failing.store(1, Ordering::SeqCst);
+    crash(&supervisor, "a").await;
+    assert!(matches!(
+        next_event(&mut events).await,
+        Some(SupervisorEvent::Ended { restart: true, .. })
+    ));
+    match next_event(&mut events).await {
+        Some(SupervisorEvent::RestartFailed { id, reason }) => {
+            assert_eq!(&*id, "a");
+            assert!(reason.to_string().contains("member failed to start"), "{reason}");
+        }
+        other => panic!("expected the failed restart, got {other:?}"),
+    }
+    let (id, actor, _, restarts) = restart_of(next_event(&mut events).await);
+    assert_eq!((id.as_str(), restarts), ("a", 2), "the failed start counts");
+    assert_eq!(member(&supervisor, "a").await.id(), actor);
+}
+
+#[tokio::test(start_paused = true)]
+async fn t21_giving_up_is_the_last_event_once_every_child_has_stopped() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(0, Duration::from_secs(5))
+        .child(tree.member("a"))
+        .child(tree.member("b"));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let (a, b) = (member(&supervisor, "a").await, member(&supervisor, "b").await);
+    let mut events = supervisor.events().await;
+    crash(&supervisor, "a").await;
+    let crashed = ExitReason::panicked("member crashed on purpose");
+    assert_eq!(next_event(&mut events).await, Some(ended("a", a.id(), crashed, false)));
+    assert_eq!(
+        next_event(&mut events).await,
+        Some(ended("b", b.id(), ExitReason::Shutdown, false))
+    );
+    let intensity = GiveUpReason::Intensity { max_restarts: 0, period: Duration::from_secs(5) };
+    let gave_up = SupervisorEvent::GaveUp { id: Arc::from("a"), reason: intensity };
+    assert_eq!(next_event(&mut events).await, Some(gave_up));
+    assert!(!b.is_alive(), "its children stopped before");
+    assert_eq!(next_event(&mut events).await, None);
+    assert_eq!(supervisor.actor().wait_for_exit().await, ExitReason::Shutdown);
+}
+
+#[tokio::test]
+async fn t21_an_auto_shutdown_is_announced_after_the_children_stopped() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .auto_shutdown(AutoShutdown::AnySignificant)
+        .child(tree.member("plain"))
+        .child(tree.member("s").restart(Restart::Transient).significant(true));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let (plain, s) = (member(&supervisor, "plain").await, member(&supervisor, "s").await);
+    let mut events = supervisor.events().await;
+    s.tell(Cmd::Exit(ExitReason::Normal)).await.unwrap();
+    assert_eq!(next_event(&mut events).await, Some(ended("s", s.id(), ExitReason::Normal, false)));
+    assert_eq!(
+        next_event(&mut events).await,
+        Some(ended("plain", plain.id(), ExitReason::Shutdown, false))
+    );
+    let reason = GiveUpReason::AutoShutdown(AutoShutdown::AnySignificant);
+    let gave_up = SupervisorEvent::GaveUp { id: Arc::from("s"), reason };
+    assert_eq!(next_event(&mut events).await, Some(gave_up));
+    assert_eq!(next_event(&mut events).await, None);
+}
+
+/// A one_for_all group of `size` members, `c0` first.
+async fn storm_group(system: &ActorSystem, tree: &Tree, size: usize) -> SupervisorRef {
+    let mut spec =
+        SupervisorSpec::new(Strategy::OneForAll).intensity(u32::MAX, Duration::from_secs(1));
+    for child in 0..size {
+        let name: &'static str = Box::leak(format!("c{child}").into_boxed_str());
+        spec = spec.child(tree.member(name).shutdown(Shutdown::BrutalKill));
+    }
+    Supervisor::start(system, spec).await.unwrap()
+}
+
+/// What a one_for_all restart of `size` children after `c0` crashed sends: the ends (the
+/// crashed child's, then the others' in reverse start order), then the restarts in start order.
+fn storm_shape(size: usize) -> Vec<(String, bool)> {
+    let mut shape = vec![("c0".to_string(), false)];
+    shape.extend((1..size).rev().map(|child| (format!("c{child}"), false)));
+    shape.extend((0..size).map(|child| (format!("c{child}"), true)));
+    shape
+}
+
+fn shape_of(event: &SupervisorEvent) -> (String, bool) {
+    match event {
+        SupervisorEvent::Ended { id, restart: true, .. } => (id.to_string(), false),
+        SupervisorEvent::Restarted { id, .. } => (id.to_string(), true),
+        other => panic!("not part of a restart: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t22_a_restart_storm_reaches_every_subscriber_whole_and_in_order() {
+    const SIZE: usize = 300;
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let supervisor = storm_group(&system, &tree, SIZE).await;
+    let (mut one, mut two) = (supervisor.events().await, supervisor.events().await);
+    for _ in 0..3 {
+        crash(&supervisor, "c0").await;
+        let (mut first, mut second) = (Vec::new(), Vec::new());
+        for _ in 0..2 * SIZE {
+            first.push(next_event(&mut one).await.expect("running"));
+            second.push(next_event(&mut two).await.expect("running"));
+        }
+        assert_eq!(first, second, "the same events in the same order");
+        assert_eq!(first.iter().map(shape_of).collect::<Vec<_>>(), storm_shape(SIZE));
+    }
+}
+
+#[tokio::test]
+async fn t22_events_from_before_the_subscription_are_not_replayed() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne).child(tree.member("a"));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let mut early = supervisor.events().await;
+    crash(&supervisor, "a").await;
+    let (_, restarted, _, _) = {
+        assert!(matches!(next_event(&mut early).await, Some(SupervisorEvent::Ended { .. })));
+        restart_of(next_event(&mut early).await)
+    };
+    let mut late = supervisor.events().await;
+    supervisor.terminate_child("a").await.unwrap();
+    let terminated = Some(ended("a", restarted, ExitReason::Shutdown, false));
+    assert_eq!(next_event(&mut late).await, terminated, "its first event is the next one");
+    assert_eq!(next_event(&mut early).await, terminated);
+}
+
+/// Crashes `c0` of a storm group and waits until the supervisor has sent the whole restart.
+async fn storm(supervisor: &SupervisorRef, tree: &Tree, size: usize, round: usize) {
+    crash(supervisor, "c0").await;
+    tree.log.wait_for(&format!("start:c{}", size - 1), round + 1).await;
+    // A call is taken only once the restart it queued behind is done, its events sent.
+    supervisor.count_children().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t23_a_slow_subscriber_lags_and_is_told_how_far_without_slowing_anyone() {
+    const SIZE: usize = 600;
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let supervisor = storm_group(&system, &tree, SIZE).await;
+    let mut slowest = supervisor.events().await;
+    drop(supervisor.events().await);
+    // Nobody reads: the supervisor goes on regardless.
+    storm(&supervisor, &tree, SIZE, 1).await;
+    let mut slow = supervisor.events().await;
+    storm(&supervisor, &tree, SIZE, 2).await;
+
+    // Each subscription has its own place: 2 restarts behind, and 1.
+    let newest = storm_shape(SIZE)[2 * SIZE - 1024..].to_vec();
+    for (events, missed) in [(&mut slowest, 4 * SIZE - 1024), (&mut slow, 2 * SIZE - 1024)] {
+        let lagged = SupervisorEvent::Lagged { missed: missed as u64 };
+        assert_eq!(next_event(events).await, Some(lagged));
+        let mut rest = Vec::new();
+        for _ in 0..1024 {
+            rest.push(shape_of(&next_event(events).await.expect("running")));
+        }
+        assert_eq!(rest, newest, "then the newest, in order");
+    }
+    // Still subscribed, and caught up: the next event comes next.
+    let c1 = member(&supervisor, "c1").await.id();
+    supervisor.terminate_child("c1").await.unwrap();
+    let terminated = ended("c1", c1, ExitReason::Killed, false);
+    assert_eq!(next_event(&mut slow).await, Some(terminated.clone()));
+    assert_eq!(next_event(&mut slowest).await, Some(terminated));
+}
+
+#[tokio::test]
+async fn t24_the_stream_ends_after_the_supervisors_last_event() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne).child(tree.member("a"));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let a = member(&supervisor, "a").await.id();
+    let mut events = supervisor.events().await;
+    supervisor.actor().stop();
+    supervisor.actor().wait_for_exit().await;
+    assert_eq!(next_event(&mut events).await, Some(ended("a", a, ExitReason::Shutdown, false)));
+    assert_eq!(next_event(&mut events).await, None);
+    assert_eq!(next_event(&mut events).await, None, "for ever");
+    let mut late = supervisor.events().await;
+    assert_eq!(next_event(&mut late).await, None, "an ended supervisor: ended at once");
 }

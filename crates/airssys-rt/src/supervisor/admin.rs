@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use super::engine::Slot;
 use super::server::Mail;
-use super::{ChildKind, ChildSpec, Restart, Strategy, Supervisor, SupervisorError};
+use super::{
+    ChildKind, ChildSpec, Restart, Strategy, Supervisor, SupervisorError, SupervisorEvent,
+    SupervisorEvents,
+};
 use crate::actor::{Actor, ActorId, ActorRef, Context};
 use crate::kernel::AnyActor;
 use crate::message::AskError;
@@ -92,6 +95,7 @@ pub(super) enum Request {
     Child(Arc<str>),
     StartDynamic(Box<dyn Any + Send>),
     Health,
+    Subscribe,
 }
 
 impl fmt::Debug for Request {
@@ -107,6 +111,7 @@ impl fmt::Debug for Request {
             // The arguments are of the template's type, unknown here.
             Request::StartDynamic(_) => f.debug_tuple("StartDynamic").finish_non_exhaustive(),
             Request::Health => f.write_str("Health"),
+            Request::Subscribe => f.write_str("Subscribe"),
         }
     }
 }
@@ -130,6 +135,7 @@ pub(super) enum Response {
     Child(Option<AnyActor>),
     /// This supervisor's node, with its child supervisors' nodes still to be asked for.
     Health(HealthReport, Vec<(usize, SupervisorRef)>),
+    Events(SupervisorEvents),
     Failed(SupervisorError),
 }
 
@@ -146,6 +152,7 @@ impl Supervisor {
             Request::Count => Ok(Response::Count(self.count_children())),
             Request::Child(id) => Ok(Response::Child(self.running_child(&id))),
             Request::Health => Ok(self.health_node()),
+            Request::Subscribe => Ok(Response::Events(self.events.subscribe())),
         };
         answer.unwrap_or_else(Response::Failed)
     }
@@ -255,7 +262,7 @@ impl Supervisor {
         let Some(index) = self.position(&id) else {
             return Err(SupervisorError::NotFound(id));
         };
-        self.terminate_slot(ctx, index).await;
+        self.terminate_slot(ctx, index, false).await;
         if let Some(generation) = self.children[index].restarting.take() {
             self.release_generation(generation);
         }
@@ -281,7 +288,8 @@ impl Supervisor {
 
     fn delete_child(&mut self, id: Arc<str>) -> Result<Response, SupervisorError> {
         let index = self.stopped_child(id)?;
-        self.children.remove(index);
+        let slot = self.children.remove(index);
+        self.events.send(|| SupervisorEvent::Deleted { id: slot.spec.id });
         Ok(Response::Done)
     }
 
@@ -489,5 +497,36 @@ impl SupervisorRef {
             return Err(SupervisorError::NotRunning);
         };
         Ok(child.and_then(|child| child.downcast::<A>()))
+    }
+
+    /// Subscribes to the supervisor's events (T21-T24): every event it sends after this call
+    /// returns, in order; none from before. Waits, as any call, for the supervisor to take the
+    /// subscription. A supervisor that has ended gives a subscription that has ended too; so
+    /// does a call from the supervisor's own task (a child's start function), which cannot
+    /// wait for it (M16).
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorEvent, SupervisorSpec};
+    /// # struct Worker;
+    /// # impl Actor for Worker {
+    /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
+    /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
+    /// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+    /// # }
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let supervisor = Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await?;
+    /// let mut events = supervisor.events().await;
+    /// let actor = supervisor.start_child(ChildSpec::worker::<Worker>("w", ())).await?;
+    /// let started = events.next().await;
+    /// assert!(matches!(started, Some(SupervisorEvent::Started { id, actor: a }) if &*id == "w" && Some(a) == actor));
+    /// # Ok(()) }
+    /// ```
+    pub async fn events(&self) -> SupervisorEvents {
+        match self.call(Request::Subscribe).await {
+            Ok(Response::Events(events)) => events,
+            _ => SupervisorEvents::ended(),
+        }
     }
 }

@@ -8,12 +8,16 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::events::GiveUpReason;
 use super::health::FallenRoots;
 use super::health::{CheckRecord, Prober};
 use super::placement;
 use super::server::{Mail, Note};
 use super::Child;
-use super::{AutoShutdown, ChildSpec, Restart, Shutdown, Strategy, Supervisor, SupervisorError};
+use super::{
+    AutoShutdown, ChildSpec, Restart, Shutdown, Strategy, Supervisor, SupervisorError,
+    SupervisorEvent,
+};
 use crate::actor::{ActorId, Context, ExitReason};
 use crate::kernel::trace_guarded;
 use crate::system::SpawnError;
@@ -34,6 +38,8 @@ pub(super) struct Slot {
     /// The running child's health checks, if its specification asks for them.
     pub(super) checks: CheckRecord,
     pub(super) prober: Option<Prober>,
+    /// How its last actor ended, for the event of its restart (T21).
+    ended_with: Option<ExitReason>,
 }
 
 impl Slot {
@@ -47,6 +53,7 @@ impl Slot {
             starts: 0,
             checks: CheckRecord::default(),
             prober: None,
+            ended_with: None,
         }
     }
 
@@ -100,9 +107,11 @@ impl Supervisor {
             return Ok(None);
         };
         let restarts = slot.starts;
+        let restarted = slot.restarting.is_some();
         slot.starts = slot.starts.saturating_add(1);
         let started = placement::start(ctx, &slot.spec, restarts).await?;
         slot.restarting = None;
+        let after = slot.ended_with.take();
         slot.started_at = Some(Instant::now());
         slot.checks = CheckRecord::default();
         slot.prober = None;
@@ -115,10 +124,21 @@ impl Supervisor {
             slot.prober = Some(Prober::start(ctx, &child, check));
         }
         slot.running = Some(child);
+        let id = &slot.spec.id;
+        self.events.send(|| match restarted {
+            true => SupervisorEvent::Restarted { id: Arc::clone(id), actor, after, restarts },
+            false => SupervisorEvent::Started { id: Arc::clone(id), actor },
+        });
         Ok(Some(actor))
     }
 
-    pub(super) async fn terminate_slot(&mut self, ctx: &mut Context<Self>, index: usize) {
+    /// Stops one child; `restart` says whether a restart follows, for its event.
+    pub(super) async fn terminate_slot(
+        &mut self,
+        ctx: &mut Context<Self>,
+        index: usize,
+        restart: bool,
+    ) {
         let Some(slot) = self.children.get_mut(index) else {
             return;
         };
@@ -128,36 +148,57 @@ impl Supervisor {
             return;
         };
         let shutdown = slot.spec.shutdown;
-        placement::terminate(ctx, &child, shutdown).await;
+        let reason = placement::terminate(ctx, &child, shutdown).await;
+        self.stopped(index, child.id(), reason, restart);
+    }
+
+    /// A child the supervisor stopped has ended: remembered for its restart, and announced.
+    fn stopped(&mut self, index: usize, actor: ActorId, reason: ExitReason, restart: bool) {
+        let Some(slot) = self.children.get_mut(index) else {
+            return;
+        };
+        // A group restart does not start a temporary child again (T5).
+        let restart = restart && slot.spec.restart != Restart::Temporary;
+        let id = &slot.spec.id;
+        self.events.send(|| SupervisorEvent::Ended {
+            id: Arc::clone(id),
+            actor,
+            reason: reason.clone(),
+            restart,
+        });
+        slot.ended_with = Some(reason);
     }
 
     /// Stops every running child, the last started first.
     pub(super) async fn terminate_all(&mut self, ctx: &mut Context<Self>) {
-        self.terminate_from(ctx, 0).await;
+        self.terminate_from(ctx, 0, false).await;
     }
 
     /// Stops the running children at `first` and after, the last started first. A run of
     /// `BrutalKill` children next to each other is killed in that order and then waited for
     /// together: nothing of theirs runs after a kill, so only the waiting is shared.
-    async fn terminate_from(&mut self, ctx: &mut Context<Self>, first: usize) {
-        let mut killed: Vec<Child> = Vec::new();
+    async fn terminate_from(&mut self, ctx: &mut Context<Self>, first: usize, restart: bool) {
+        // With their slots: nothing removes a slot until this returns.
+        let mut killed: Vec<(usize, Child)> = Vec::new();
         for index in (first..self.children.len()).rev() {
             let slot = &mut self.children[index];
             if slot.spec.shutdown == Shutdown::BrutalKill {
                 slot.prober = None;
                 if let Some(child) = slot.running.take() {
                     placement::kill_for_shutdown(ctx, &child);
-                    killed.push(child);
+                    killed.push((index, child));
                 }
                 continue;
             }
-            for child in killed.drain(..) {
-                child.ended().await;
+            for (killed_index, child) in std::mem::take(&mut killed) {
+                let reason = child.ended().await;
+                self.stopped(killed_index, child.id(), reason, restart);
             }
-            self.terminate_slot(ctx, index).await;
+            self.terminate_slot(ctx, index, restart).await;
         }
-        for child in killed {
-            child.ended().await;
+        for (killed_index, child) in killed {
+            let reason = child.ended().await;
+            self.stopped(killed_index, child.id(), reason, restart);
         }
     }
 
@@ -167,6 +208,7 @@ impl Supervisor {
         &mut self,
         ctx: &mut Context<Self>,
         index: usize,
+        actor: ActorId,
         reason: ExitReason,
     ) {
         let Some(slot) = self.children.get_mut(index) else {
@@ -186,7 +228,14 @@ impl Supervisor {
         if spec.restart == Restart::Temporary || (dynamic && !restart) {
             self.children.remove(index);
         }
+        let ended = |restart: bool| SupervisorEvent::Ended {
+            id: Arc::clone(&spec.id),
+            actor,
+            reason: reason.clone(),
+            restart,
+        };
         if !restart || ctx.system().is_shutting_down() {
+            self.events.send(|| ended(false));
             // Every event of a supervisor goes through `trace_guarded`: the subscriber is user
             // code, and its panic must not end the supervisor as it learns of an end (A11).
             trace_guarded(
@@ -198,9 +247,11 @@ impl Supervisor {
             return;
         }
         if !self.count_restart() {
+            self.events.send(|| ended(false));
             self.give_up(ctx, &spec.id, &reason).await;
             return;
         }
+        self.events.send(|| ended(true));
         trace_guarded(|| {
             tracing::warn!(
                 supervisor = %ctx.id(),
@@ -217,8 +268,11 @@ impl Supervisor {
             Strategy::OneForAll => (0, self.children.len()),
             Strategy::RestForOne => (index, self.children.len()),
         };
+        if let Some(slot) = self.children.get_mut(index) {
+            slot.ended_with = Some(reason);
+        }
         if end - first > 1 {
-            self.terminate_from(ctx, first).await;
+            self.terminate_from(ctx, first, true).await;
             self.drop_temporary_from(first);
         }
         let generation = self.mark_restarting(first, self.children.len().min(end));
@@ -288,8 +342,17 @@ impl Supervisor {
                 trace_guarded(
                     || tracing::error!(supervisor = %ctx.id(), child = &*id, %error, "restart failed"),
                 );
-                if !self.count_restart() {
-                    let reason = ExitReason::failed(error);
+                // Made only when someone needs it: it allocates.
+                let giving_up = !self.count_restart();
+                let reason =
+                    (giving_up || self.events.subscribed()).then(|| ExitReason::failed(error));
+                if let Some(reason) = &reason {
+                    self.events.send(|| SupervisorEvent::RestartFailed {
+                        id: Arc::clone(&id),
+                        reason: reason.clone(),
+                    });
+                }
+                if let (true, Some(reason)) = (giving_up, reason) {
                     self.give_up(ctx, &id, &reason).await;
                     return;
                 }
@@ -330,6 +393,10 @@ impl Supervisor {
             }),
         };
         if end {
+            if self.events.subscribed() {
+                let reason = GiveUpReason::AutoShutdown(self.auto_shutdown);
+                self.giving_up = Some((Arc::from(child), reason));
+            }
             trace_guarded(
                 || tracing::info!(supervisor = %ctx.id(), child, "significant child ended: auto-shutdown"),
             );
@@ -357,6 +424,11 @@ impl Supervisor {
             ctx.system().extension::<FallenRoots>().note(ctx.id(), ctx.name());
         }
         self.terminate_all(ctx).await;
+        let (max_restarts, period) = (self.max_restarts, self.period);
+        self.events.send(|| SupervisorEvent::GaveUp {
+            id: Arc::from(child),
+            reason: GiveUpReason::Intensity { max_restarts, period },
+        });
         ctx.stop_with(ExitReason::Shutdown);
     }
 }

@@ -101,7 +101,7 @@ impl Supervisor {
         let shutdown = slot.spec.shutdown;
         placement::terminate_with(ctx, &child, shutdown, reason.clone()).await;
         drop(child);
-        self.child_ended(ctx, index, reason).await;
+        self.child_ended(ctx, index, actor, reason).await;
     }
 
     /// This supervisor's own node of a health report (H6, H7), and its running child

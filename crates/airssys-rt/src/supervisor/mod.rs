@@ -39,7 +39,9 @@
 //!   [`restart_child`](SupervisorRef::restart_child),
 //!   [`delete_child`](SupervisorRef::delete_child),
 //!   [`which_children`](SupervisorRef::which_children),
-//!   [`count_children`](SupervisorRef::count_children).
+//!   [`count_children`](SupervisorRef::count_children);
+//! * [events](SupervisorRef::events): a stream of its children's starts, restarts and ends and
+//!   of its giving up ([`SupervisorEvent`]), to wait on rather than poll.
 //!
 //! Every restart, give-up and escalation is logged through `tracing` with the supervisor, the
 //! child id, the reason and the restart count. A child's abnormal end, a failed start included,
@@ -48,7 +50,7 @@
 //!
 //! ```
 //! use airssys_rt::prelude::*;
-//! use airssys_rt::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
+//! use airssys_rt::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorEvent, SupervisorSpec};
 //!
 //! struct Worker;
 //!
@@ -76,17 +78,20 @@
 //! let supervisor = Supervisor::start(&system, spec).await?;
 //!
 //! let first = supervisor.child::<Worker>("worker").await?.expect("running");
+//! let mut events = supervisor.events().await;
 //! let _ = first.tell("crash").await;
-//! first.wait_for_exit().await;
 //!
 //! // Restarted: a new actor, from the same specification.
-//! let second = loop {
-//!     match supervisor.child::<Worker>("worker").await? {
-//!         Some(worker) if worker.id() != first.id() => break worker,
-//!         _ => tokio::task::yield_now().await,
+//! let restarted = loop {
+//!     match events.next().await {
+//!         Some(SupervisorEvent::Restarted { actor, .. }) => break actor,
+//!         Some(_) => continue,
+//!         None => return Err("the supervisor ended".into()),
 //!     }
 //! };
-//! assert!(second.is_alive());
+//! let second = supervisor.child::<Worker>("worker").await?.expect("running");
+//! assert_eq!(second.id(), restarted);
+//! assert_ne!(second.id(), first.id());
 //! system.shutdown().await;
 //! # Ok(()) }
 //! ```
@@ -94,6 +99,7 @@
 mod admin;
 mod engine;
 mod error;
+mod events;
 mod health;
 mod placement;
 mod server;
@@ -103,6 +109,7 @@ pub use admin::{
     ChildCount, ChildInfo, ChildStatus, SupervisorMsg, SupervisorRef, SupervisorReply,
 };
 pub use error::SupervisorError;
+pub use events::{GiveUpReason, SupervisorEvent, SupervisorEvents};
 pub use placement::{Child, StartResult};
 pub use server::Supervisor;
 // Read by the system's health report, a view above supervision.

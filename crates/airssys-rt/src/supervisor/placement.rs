@@ -123,9 +123,13 @@ pub(super) fn kill_for_shutdown(ctx: &Context<Supervisor>, child: &Child) {
     }
 }
 
-/// Stops one child as its shutdown says, and waits until it has ended.
-pub(super) async fn terminate(ctx: &Context<Supervisor>, child: &Child, shutdown: Shutdown) {
-    terminate_with(ctx, child, shutdown, ExitReason::Shutdown).await;
+/// Stops one child as its shutdown says, and waits until it has ended; how it ended.
+pub(super) async fn terminate(
+    ctx: &Context<Supervisor>,
+    child: &Child,
+    shutdown: Shutdown,
+) -> ExitReason {
+    terminate_with(ctx, child, shutdown, ExitReason::Shutdown).await
 }
 
 /// [`terminate`], asking the child to stop with `reason` rather than `Shutdown`.
@@ -134,7 +138,7 @@ pub(super) async fn terminate_with(
     child: &Child,
     shutdown: Shutdown,
     reason: ExitReason,
-) {
+) -> ExitReason {
     let actor = child.actor();
     match shutdown {
         // An ordered stop is no crash; a kill for failed health checks is one, and is reported.
@@ -149,8 +153,8 @@ pub(super) async fn terminate_with(
                 actor.stop_with(reason);
             }
             // Waiting for an end, not a message to send: a timeout on the wait, not a timer.
-            if tokio::time::timeout(limit, actor.wait_for_exit()).await.is_ok() {
-                return;
+            if let Ok(ended) = tokio::time::timeout(limit, actor.wait_for_exit()).await {
+                return ended;
             }
             trace_guarded(
                 || tracing::warn!(supervisor = %ctx.id(), child = %actor.id(), "shutdown timed out: killing"),
@@ -163,7 +167,7 @@ pub(super) async fn terminate_with(
             }
         }
     }
-    actor.wait_for_exit().await;
+    actor.wait_for_exit().await
 }
 
 /// What a start function's future comes to, its panic caught.

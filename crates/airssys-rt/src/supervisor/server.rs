@@ -7,17 +7,19 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use super::admin::{Request, Response};
 use super::engine::Slot;
+use super::events::{EventHub, GiveUpReason};
 use super::health::CheckOutcome;
 use super::placement;
 use super::{
-    AutoShutdown, ChildTemplate, Strategy, SupervisorError, SupervisorMsg, SupervisorRef,
-    SupervisorReply, SupervisorSpec,
+    AutoShutdown, ChildTemplate, Strategy, SupervisorError, SupervisorEvent, SupervisorMsg,
+    SupervisorRef, SupervisorReply, SupervisorSpec,
 };
 use crate::actor::{Actor, ActorId, Context, ExitReason};
 use crate::kernel::trace_guarded;
@@ -49,6 +51,11 @@ pub struct Supervisor {
     /// Pending delayed restarts by generation; aborted when no child waits for them any more,
     /// and when the supervisor ends.
     pub(super) timers: HashMap<u64, TimerRef>,
+    /// Its subscribers (T21-T24).
+    pub(super) events: EventHub,
+    /// Why it ends by itself, once a significant child decided it: announced after its
+    /// children have stopped.
+    pub(super) giving_up: Option<(Arc<str>, GiveUpReason)>,
 }
 
 impl Supervisor {
@@ -173,6 +180,8 @@ impl Actor for Supervisor {
             dynamic_started: 0,
             restart_generations: 0,
             timers: HashMap::new(),
+            events: EventHub::default(),
+            giving_up: None,
         };
         supervisor.start_all(ctx).await?;
         Ok(supervisor)
@@ -203,7 +212,7 @@ impl Actor for Supervisor {
         exit: ExitSignal,
     ) -> Result<(), Self::Error> {
         if let Some(index) = self.children.iter().position(|slot| slot.actor() == Some(exit.from)) {
-            self.child_ended(ctx, index, exit.reason).await;
+            self.child_ended(ctx, index, exit.from, exit.reason).await;
         } else if placement::parent(ctx) == Some(exit.from) {
             // As OTP's supervisor does on its parent's exit: stop the children (in post_stop)
             // and end with the same reason.
@@ -228,6 +237,11 @@ impl Actor for Supervisor {
             timer.cancel();
         }
         self.terminate_all(ctx).await;
+        if let Some((id, reason)) = self.giving_up.take() {
+            self.events.send(|| SupervisorEvent::GaveUp { id, reason });
+        }
+        // Its state may outlive this hook a little; its subscribers learn of its end now.
+        self.events.close();
         Ok(())
     }
 }
