@@ -2371,3 +2371,29 @@ async fn t24_the_stream_ends_after_the_supervisors_last_event() {
     let mut late = supervisor.events().await;
     assert_eq!(next_event(&mut late).await, None, "an ended supervisor: ended at once");
 }
+
+#[tokio::test]
+async fn t21_a_restart_tells_how_a_child_that_had_ended_for_good_ended() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForAll)
+        .child(tree.member("t").restart(Restart::Transient))
+        .child(tree.member("p"));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let t = member(&supervisor, "t").await;
+    let mut events = supervisor.events().await;
+    t.tell(Cmd::Exit(ExitReason::Normal)).await.unwrap();
+    assert_eq!(next_event(&mut events).await, Some(ended("t", t.id(), ExitReason::Normal, false)));
+    // The group restart starts the transient child again: its event says how it had ended.
+    crash(&supervisor, "p").await;
+    loop {
+        match next_event(&mut events).await {
+            Some(SupervisorEvent::Restarted { id, after, .. }) if &*id == "t" => {
+                assert_eq!(after, Some(ExitReason::Normal), "T21: None only after an ignore");
+                break;
+            }
+            Some(_) => {}
+            None => panic!("no restart of t"),
+        }
+    }
+}

@@ -227,6 +227,10 @@ impl Supervisor {
         let dynamic = self.strategy == Strategy::SimpleOneForOne;
         if spec.restart == Restart::Temporary || (dynamic && !restart) {
             self.children.remove(index);
+        } else if !restart {
+            // Kept: a group restart or `restart_child` may start it again, and its event says
+            // how it had ended (T21). The restart path records it below, without this clone.
+            slot.ended_with = Some(reason.clone());
         }
         let ended = |restart: bool| SupervisorEvent::Ended {
             id: Arc::clone(&spec.id),
