@@ -2397,3 +2397,27 @@ async fn t21_a_restart_tells_how_a_child_that_had_ended_for_good_ended() {
         }
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn t21_a_restart_called_off_during_its_backoff_is_announced_as_cancelled() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(100, Duration::from_secs(1))
+        .child(ChildSpec::worker::<Member>("a", tree.args("a")).backoff(backoff(1000)));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let mut events = supervisor.events().await;
+    crash(&supervisor, "a").await;
+    assert!(matches!(
+        next_event(&mut events).await,
+        Some(SupervisorEvent::Ended { restart: true, .. })
+    ));
+    // Inside the backoff: the restart waits for its timer.
+    supervisor.terminate_child("a").await.unwrap();
+    match next_event(&mut events).await {
+        Some(SupervisorEvent::RestartCancelled { id }) => assert_eq!(&*id, "a"),
+        other => panic!("expected the restart called off, got {other:?}"),
+    }
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(tree.log.count("start:a"), 1, "the cancelled restart ran");
+}

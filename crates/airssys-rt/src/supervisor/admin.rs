@@ -265,6 +265,8 @@ impl Supervisor {
         self.terminate_slot(ctx, index, false).await;
         if let Some(generation) = self.children[index].restarting.take() {
             self.release_generation(generation);
+            // `Ended` promised this restart: say it is off, or a subscriber waits for ever.
+            self.events.send(|| SupervisorEvent::RestartCancelled { id: Arc::clone(&id) });
         }
         if self.children[index].spec.restart == Restart::Temporary
             || self.strategy == Strategy::SimpleOneForOne

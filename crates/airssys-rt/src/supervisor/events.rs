@@ -80,6 +80,12 @@ pub enum SupervisorEvent {
         /// Whether the supervisor will start it again.
         restart: bool,
     },
+    /// A restart that [`Ended`](Self::Ended) announced (`restart: true`) and that waited for its
+    /// backoff (T18) will not happen: `terminate_child` stopped the child meanwhile.
+    RestartCancelled {
+        /// The child's id.
+        id: Arc<str>,
+    },
     /// `delete_child` removed a stopped child's specification.
     Deleted {
         /// The child's id.
