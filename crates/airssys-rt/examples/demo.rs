@@ -231,7 +231,7 @@ async fn tour() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let supervisor = Supervisor::start(&system, spec).await?;
     let first = supervisor.child::<Worker>("worker").await?.ok_or("worker not running")?;
     first.tell(Work::Add(7)).await?;
-    let mut events = supervisor.events().await;
+    let mut events = supervisor.events().await?;
     let _ = first.ask(Work::Crash).await;
     restarted(&mut events).await?;
     let second = supervisor.child::<Worker>("worker").await?.ok_or("worker not running")?;
@@ -279,7 +279,7 @@ async fn tour() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         rate(POOL_MESSAGES, elapsed)
     );
     let victim = router.workers()[1].clone();
-    let mut events = pool.supervisor().events().await;
+    let mut events = pool.supervisor().events().await?;
     let _ = victim.ask(Work::Crash).await;
     // The restarted worker takes its slot in the routing as it starts, before it is announced.
     restarted(&mut events).await?;

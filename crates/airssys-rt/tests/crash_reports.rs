@@ -196,7 +196,7 @@ async fn next_child(
     previous: Option<ActorId>,
 ) -> ActorRef<Faulty> {
     // Subscribed before looking: a start after the look is an event (T22).
-    let mut events = supervisor.events().await;
+    let mut events = supervisor.events().await.unwrap();
     loop {
         match supervisor.child::<Faulty>(id).await.expect("supervisor running") {
             Some(child) if Some(child.id()) != previous => return child,

@@ -97,7 +97,7 @@ async fn ten_thousand_workers_survive_random_faults() {
     // Every restart, from every group, counted as it is announced (T21).
     let (restarted, mut restarts) = mpsc::unbounded_channel();
     for group in &groups {
-        let mut events = group.events().await;
+        let mut events = group.events().await.unwrap();
         let restarted = restarted.clone();
         tokio::spawn(async move {
             while let Some(event) = events.next().await {

@@ -1943,7 +1943,7 @@ async fn t15_a_shutdown_stops_a_child_that_survived_its_supervisors_kill() {
 async fn t6_a_restart_exactly_the_period_ago_counts_and_an_older_one_does_not() {
     /// Crashes `c` and waits for what its supervisor decides: a restart, or giving up.
     async fn crash(supervisor: &SupervisorRef) {
-        let mut events = supervisor.events().await;
+        let mut events = supervisor.events().await.unwrap();
         member(supervisor, "c").await.tell(Cmd::Crash).await.unwrap();
         loop {
             match next_event(&mut events).await {
@@ -2018,7 +2018,7 @@ async fn t8_a_retry_after_a_failed_restart_is_not_lost_to_a_full_mailbox() {
     let options = SpawnOptions::new().mailbox(MailboxConfig::bounded(1));
     let supervisor = Supervisor::start_with(&system, options, spec).await.unwrap();
     let child = supervisor.child::<Member>("c").await.unwrap().unwrap();
-    let mut events = supervisor.events().await;
+    let mut events = supervisor.events().await.unwrap();
 
     let (blocker, entered, release) = blocking_spec("blocker");
     let busy = tokio::spawn({
@@ -2141,7 +2141,7 @@ async fn t21_starts_restarts_ends_and_deletions_are_announced_where_they_happen(
     let tree = Tree::new();
     let supervisor =
         Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
-    let mut events = supervisor.events().await;
+    let mut events = supervisor.events().await.unwrap();
 
     let first = supervisor.start_child(tree.member("a")).await.unwrap().unwrap();
     let started = SupervisorEvent::Started { id: Arc::from("a"), actor: first };
@@ -2181,7 +2181,7 @@ async fn t21_a_failed_restart_is_announced_and_so_is_its_retry() {
         .intensity(10, Duration::from_secs(5))
         .child(ChildSpec::worker::<Member>("a", args));
     let supervisor = Supervisor::start(&system, spec).await.unwrap();
-    let mut events = supervisor.events().await;
+    let mut events = supervisor.events().await.unwrap();
     failing.store(1, Ordering::SeqCst);
     crash(&supervisor, "a").await;
     assert!(matches!(
@@ -2210,7 +2210,7 @@ async fn t21_giving_up_is_the_last_event_once_every_child_has_stopped() {
         .child(tree.member("b"));
     let supervisor = Supervisor::start(&system, spec).await.unwrap();
     let (a, b) = (member(&supervisor, "a").await, member(&supervisor, "b").await);
-    let mut events = supervisor.events().await;
+    let mut events = supervisor.events().await.unwrap();
     crash(&supervisor, "a").await;
     let crashed = ExitReason::panicked("member crashed on purpose");
     assert_eq!(next_event(&mut events).await, Some(ended("a", a.id(), crashed, false)));
@@ -2236,7 +2236,7 @@ async fn t21_an_auto_shutdown_is_announced_after_the_children_stopped() {
         .child(tree.member("s").restart(Restart::Transient).significant(true));
     let supervisor = Supervisor::start(&system, spec).await.unwrap();
     let (plain, s) = (member(&supervisor, "plain").await, member(&supervisor, "s").await);
-    let mut events = supervisor.events().await;
+    let mut events = supervisor.events().await.unwrap();
     s.tell(Cmd::Exit(ExitReason::Normal)).await.unwrap();
     assert_eq!(next_event(&mut events).await, Some(ended("s", s.id(), ExitReason::Normal, false)));
     assert_eq!(
@@ -2283,7 +2283,8 @@ async fn t22_a_restart_storm_reaches_every_subscriber_whole_and_in_order() {
     let system = ActorSystem::new();
     let tree = Tree::new();
     let supervisor = storm_group(&system, &tree, SIZE).await;
-    let (mut one, mut two) = (supervisor.events().await, supervisor.events().await);
+    let (mut one, mut two) =
+        (supervisor.events().await.unwrap(), supervisor.events().await.unwrap());
     for _ in 0..3 {
         crash(&supervisor, "c0").await;
         let (mut first, mut second) = (Vec::new(), Vec::new());
@@ -2302,13 +2303,13 @@ async fn t22_events_from_before_the_subscription_are_not_replayed() {
     let tree = Tree::new();
     let spec = SupervisorSpec::new(Strategy::OneForOne).child(tree.member("a"));
     let supervisor = Supervisor::start(&system, spec).await.unwrap();
-    let mut early = supervisor.events().await;
+    let mut early = supervisor.events().await.unwrap();
     crash(&supervisor, "a").await;
     let (_, restarted, _, _) = {
         assert!(matches!(next_event(&mut early).await, Some(SupervisorEvent::Ended { .. })));
         restart_of(next_event(&mut early).await)
     };
-    let mut late = supervisor.events().await;
+    let mut late = supervisor.events().await.unwrap();
     supervisor.terminate_child("a").await.unwrap();
     let terminated = Some(ended("a", restarted, ExitReason::Shutdown, false));
     assert_eq!(next_event(&mut late).await, terminated, "its first event is the next one");
@@ -2329,11 +2330,11 @@ async fn t23_a_slow_subscriber_lags_and_is_told_how_far_without_slowing_anyone()
     let system = ActorSystem::new();
     let tree = Tree::new();
     let supervisor = storm_group(&system, &tree, SIZE).await;
-    let mut slowest = supervisor.events().await;
-    drop(supervisor.events().await);
+    let mut slowest = supervisor.events().await.unwrap();
+    drop(supervisor.events().await.unwrap());
     // Nobody reads: the supervisor goes on regardless.
     storm(&supervisor, &tree, SIZE, 1).await;
-    let mut slow = supervisor.events().await;
+    let mut slow = supervisor.events().await.unwrap();
     storm(&supervisor, &tree, SIZE, 2).await;
 
     // Each subscription has its own place: 2 restarts behind, and 1.
@@ -2362,14 +2363,16 @@ async fn t24_the_stream_ends_after_the_supervisors_last_event() {
     let spec = SupervisorSpec::new(Strategy::OneForOne).child(tree.member("a"));
     let supervisor = Supervisor::start(&system, spec).await.unwrap();
     let a = member(&supervisor, "a").await.id();
-    let mut events = supervisor.events().await;
+    let mut events = supervisor.events().await.unwrap();
     supervisor.actor().stop();
     supervisor.actor().wait_for_exit().await;
     assert_eq!(next_event(&mut events).await, Some(ended("a", a, ExitReason::Shutdown, false)));
     assert_eq!(next_event(&mut events).await, None);
     assert_eq!(next_event(&mut events).await, None, "for ever");
-    let mut late = supervisor.events().await;
-    assert_eq!(next_event(&mut late).await, None, "an ended supervisor: ended at once");
+    assert!(
+        matches!(supervisor.events().await, Err(SupervisorError::NotRunning)),
+        "an ended supervisor: refused as any call"
+    );
 }
 
 #[tokio::test]
@@ -2381,7 +2384,7 @@ async fn t21_a_restart_tells_how_a_child_that_had_ended_for_good_ended() {
         .child(tree.member("p"));
     let supervisor = Supervisor::start(&system, spec).await.unwrap();
     let t = member(&supervisor, "t").await;
-    let mut events = supervisor.events().await;
+    let mut events = supervisor.events().await.unwrap();
     t.tell(Cmd::Exit(ExitReason::Normal)).await.unwrap();
     assert_eq!(next_event(&mut events).await, Some(ended("t", t.id(), ExitReason::Normal, false)));
     // The group restart starts the transient child again: its event says how it had ended.
@@ -2406,7 +2409,7 @@ async fn t21_a_restart_called_off_during_its_backoff_is_announced_as_cancelled()
         .intensity(100, Duration::from_secs(1))
         .child(ChildSpec::worker::<Member>("a", tree.args("a")).backoff(backoff(1000)));
     let supervisor = Supervisor::start(&system, spec).await.unwrap();
-    let mut events = supervisor.events().await;
+    let mut events = supervisor.events().await.unwrap();
     crash(&supervisor, "a").await;
     assert!(matches!(
         next_event(&mut events).await,
@@ -2420,4 +2423,29 @@ async fn t21_a_restart_called_off_during_its_backoff_is_announced_as_cancelled()
     }
     tokio::time::sleep(Duration::from_secs(10)).await;
     assert_eq!(tree.log.count("start:a"), 1, "the cancelled restart ran");
+}
+
+#[tokio::test(start_paused = true)]
+async fn t24_subscribing_from_the_supervisors_own_task_fails_at_once() {
+    let system = ActorSystem::new();
+    let supervisor =
+        Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
+    let (told, outcome) = tokio::sync::oneshot::channel();
+    let told = Arc::new(parking_lot::Mutex::new(Some(told)));
+    let caller = supervisor.clone();
+    let child = ChildSpec::new("subscriber", move |system: ActorSystem| {
+        let (caller, told) = (caller.clone(), Arc::clone(&told));
+        async move {
+            // A child's start runs on its supervisor's behalf, which cannot take the call (M16).
+            let subscribed = caller.events().await;
+            if let Some(told) = told.lock().take() {
+                let _ = told.send(matches!(subscribed, Err(SupervisorError::CallingSelf)));
+            }
+            Ok(Some(Child::from(system.spawn::<Member>(Tree::new().args("s")).await?)))
+        }
+    });
+    let before = tokio::time::Instant::now();
+    supervisor.start_child(child).await.unwrap();
+    assert!(outcome.await.unwrap(), "not refused with CallingSelf");
+    assert_eq!(tokio::time::Instant::now(), before, "refused at once, not after a wait");
 }

@@ -503,9 +503,9 @@ impl SupervisorRef {
 
     /// Subscribes to the supervisor's events (T21-T24): every event it sends after this call
     /// returns, in order; none from before. Waits, as any call, for the supervisor to take the
-    /// subscription. A supervisor that has ended gives a subscription that has ended too; so
-    /// does a call from the supervisor's own task (a child's start function), which cannot
-    /// wait for it (M16).
+    /// subscription, and fails as any call does: [`SupervisorError::NotRunning`] once the
+    /// supervisor has ended, [`SupervisorError::CallingSelf`] from the supervisor's own task (a
+    /// child's start function), which cannot wait for it (M16).
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
@@ -519,16 +519,16 @@ impl SupervisorRef {
     /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let system = ActorSystem::new();
     /// let supervisor = Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await?;
-    /// let mut events = supervisor.events().await;
+    /// let mut events = supervisor.events().await?;
     /// let actor = supervisor.start_child(ChildSpec::worker::<Worker>("w", ())).await?;
     /// let started = events.next().await;
     /// assert!(matches!(started, Some(SupervisorEvent::Started { id, actor: a }) if &*id == "w" && Some(a) == actor));
     /// # Ok(()) }
     /// ```
-    pub async fn events(&self) -> SupervisorEvents {
-        match self.call(Request::Subscribe).await {
-            Ok(Response::Events(events)) => events,
-            _ => SupervisorEvents::ended(),
+    pub async fn events(&self) -> Result<SupervisorEvents, SupervisorError> {
+        match self.call(Request::Subscribe).await? {
+            Response::Events(events) => Ok(events),
+            _ => Err(SupervisorError::NotRunning),
         }
     }
 }

@@ -139,7 +139,7 @@ pub enum GiveUpReason {
 /// # #[tokio::main] async fn main() {
 /// let system = ActorSystem::new();
 /// let supervisor = Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
-/// let mut events = supervisor.events().await;
+/// let mut events = supervisor.events().await.unwrap();
 /// system.shutdown().await;
 /// assert_eq!(events.next().await, None, "ended with its supervisor");
 /// # }
@@ -150,13 +150,6 @@ pub struct SupervisorEvents {
 }
 
 impl SupervisorEvents {
-    /// A subscription that has ended already: a supervisor that has ended sends nothing more.
-    pub(super) fn ended() -> Self {
-        let (sender, receiver) = broadcast::channel(1);
-        drop(sender);
-        SupervisorEvents { receiver }
-    }
-
     /// The next event, waiting for it; `None` once the supervisor has ended and every event it
     /// sent before has been read (T24).
     ///

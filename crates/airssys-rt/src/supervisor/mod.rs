@@ -78,7 +78,7 @@
 //! let supervisor = Supervisor::start(&system, spec).await?;
 //!
 //! let first = supervisor.child::<Worker>("worker").await?.expect("running");
-//! let mut events = supervisor.events().await;
+//! let mut events = supervisor.events().await?;
 //! let _ = first.tell("crash").await;
 //!
 //! // Restarted: a new actor, from the same specification.
