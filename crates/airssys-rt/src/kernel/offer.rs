@@ -7,12 +7,13 @@ use std::task::{Context as TaskContext, Poll};
 
 use pin_project_lite::pin_project;
 use tokio::sync::futures::Notified;
+use tokio::sync::oneshot;
 
-use crate::actor::{Actor, ActorCell, ActorRef, WeakActorRef};
+use crate::actor::{Accepts, Actor, ActorCell, ActorRef, WeakActorRef};
 use crate::dead_letter::DeadLetterReason;
 use crate::kernel::trace::SenderContext;
 use crate::mailbox::PushError;
-use crate::message::{Envelope, Undelivered};
+use crate::message::{Envelope, ReplyTo, Undelivered};
 
 /// What became of a message offered without waiting ([`ActorRef::offer`]).
 ///
@@ -213,8 +214,11 @@ impl<A: Actor> ActorRef<A> {
     /// # }
     /// ```
     #[inline]
-    pub fn offer(&self, msg: A::Msg) -> Offer<A::Msg> {
-        offered(self.cell().enqueue(Envelope::tell(msg)))
+    pub fn offer<M: Send + 'static>(&self, msg: M) -> Offer<M>
+    where
+        A: Accepts<M>,
+    {
+        offered(self.cell().enqueue(Envelope::new(A::mail(msg, ReplyTo::told()))))
     }
 
     /// Offers a message that has no sender to go back to (a publication), without waiting.
@@ -236,8 +240,11 @@ impl<A: Actor> ActorRef<A> {
     /// # }
     /// ```
     #[inline]
-    pub fn offer_unreturnable(&self, msg: A::Msg) -> Offer<A::Msg> {
-        offered(self.cell().enqueue_unreturnable(Envelope::tell(msg)))
+    pub fn offer_unreturnable<M: Send + 'static>(&self, msg: M) -> Offer<M>
+    where
+        A: Accepts<M>,
+    {
+        offered(self.cell().enqueue_unreturnable(Envelope::new(A::mail(msg, ReplyTo::told()))))
     }
 
     /// [`offer_unreturnable`](Self::offer_unreturnable) from `origin`, made only while `gate`
@@ -261,16 +268,19 @@ impl<A: Actor> ActorRef<A> {
     /// # let _ = sent;
     /// # }
     /// ```
-    pub fn offer_unreturnable_gated<G>(
+    pub fn offer_unreturnable_gated<M: Send + 'static, G>(
         &self,
-        msg: A::Msg,
+        msg: M,
         origin: &Origin,
         gate: impl FnOnce() -> Option<G>,
-    ) -> Result<Offer<A::Msg>, A::Msg> {
-        let envelope = Envelope::sent_from(msg, origin.0.clone());
+    ) -> Result<Offer<M>, M>
+    where
+        A: Accepts<M>,
+    {
+        let envelope = Envelope::sent_from(A::mail(msg, ReplyTo::told()), origin.0.clone());
         match self.cell().enqueue_unreturnable_gated(envelope, gate) {
             Ok(pushed) => Ok(offered(pushed)),
-            Err(envelope) => Err(envelope.message),
+            Err(envelope) => Err(A::unmail(envelope.message)),
         }
     }
 
@@ -311,7 +321,10 @@ impl<A: Actor> ActorRef<A> {
     /// actor.dead_letter(1, DeadLetterReason::SendCancelled, SentAs::Tell);
     /// # }
     /// ```
-    pub fn dead_letter(&self, msg: A::Msg, reason: DeadLetterReason, sent: SentAs) {
+    pub fn dead_letter<M: Send + 'static>(&self, msg: M, reason: DeadLetterReason, sent: SentAs)
+    where
+        A: Accepts<M>,
+    {
         dead_letter_in(self.cell(), msg, reason, sent);
     }
 }
@@ -330,33 +343,39 @@ impl<A: Actor> WeakActorRef<A> {
     /// actor.dead_letter(1, DeadLetterReason::ActorStopped, SentAs::Tell);
     /// # }
     /// ```
-    pub fn dead_letter(&self, msg: A::Msg, reason: DeadLetterReason, sent: SentAs) {
+    pub fn dead_letter<M: Send + 'static>(&self, msg: M, reason: DeadLetterReason, sent: SentAs)
+    where
+        A: Accepts<M>,
+    {
         if let Some(cell) = self.cell().upgrade() {
             dead_letter_in(&cell, msg, reason, sent);
         }
     }
 }
 
-fn dead_letter_in<A: Actor>(
+fn dead_letter_in<A: Accepts<M>, M: Send + 'static>(
     cell: &ActorCell<A>,
-    msg: A::Msg,
+    msg: M,
     reason: DeadLetterReason,
     sent: SentAs,
 ) {
-    let envelope = match sent {
-        SentAs::Tell => Envelope::tell(msg),
+    let reply = match sent {
+        SentAs::Tell => ReplyTo::told(),
         // Its reply is never awaited: the caller has gone.
-        SentAs::Ask => Envelope::ask(msg).0,
+        SentAs::Ask => ReplyTo::asked(oneshot::channel().0),
     };
+    let envelope = Envelope::new(A::mail(msg, reply));
     cell.dead_letter(envelope, reason, Undelivered::Dropped);
 }
 
 #[inline]
-fn offered<A: Actor>(pushed: Result<bool, PushError<Envelope<A>>>) -> Offer<A::Msg> {
+fn offered<A: Accepts<M>, M: Send + 'static>(
+    pushed: Result<bool, PushError<Envelope<A>>>,
+) -> Offer<M> {
     match pushed {
         Ok(true) => Offer::Delivered,
         Ok(false) => Offer::Dropped,
-        Err(PushError::Full(envelope)) => Offer::Full(envelope.message),
-        Err(PushError::Closed(envelope)) => Offer::Gone(envelope.message),
+        Err(PushError::Full(envelope)) => Offer::Full(A::unmail(envelope.message)),
+        Err(PushError::Closed(envelope)) => Offer::Gone(A::unmail(envelope.message)),
     }
 }

@@ -77,6 +77,7 @@ impl<M> fmt::Debug for SendError<M> {
 /// assert_eq!(error.to_string(), "the actor stopped before replying: killed");
 /// ```
 #[derive(Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum AskError<M> {
     /// The mailbox was full: at once under `Reject`, or for the whole timeout under `Wait`.
     /// The request is handed back.
@@ -101,6 +102,11 @@ pub enum AskError<M> {
     /// while it waits (OTP's `calling_self`). Refused at once; the request is handed back.
     #[error("an actor cannot ask itself")]
     CallingSelf(M),
+    /// The actor took the request and dropped its [`ReplyTo`](crate::actor::ReplyTo) without
+    /// answering: a deferred handler forgot it, or the task holding it ended. Known at once,
+    /// never only at the timeout.
+    #[error("the actor dropped the request without answering it")]
+    Unanswered,
 }
 
 impl<M> AskError<M> {
@@ -116,7 +122,7 @@ impl<M> AskError<M> {
             Self::Full(message) | Self::Closed(message) | Self::CallingSelf(message) => {
                 Some(message)
             }
-            Self::Timeout(_) | Self::Stopped(_) | Self::Dropped => None,
+            Self::Timeout(_) | Self::Stopped(_) | Self::Dropped | Self::Unanswered => None,
         }
     }
 
@@ -140,6 +146,7 @@ impl<M> fmt::Debug for AskError<M> {
             Self::Stopped(reason) => f.debug_tuple("Stopped").field(reason).finish(),
             Self::Dropped => f.write_str("Dropped"),
             Self::CallingSelf(_) => f.write_str("CallingSelf(..)"),
+            Self::Unanswered => f.write_str("Unanswered"),
         }
     }
 }

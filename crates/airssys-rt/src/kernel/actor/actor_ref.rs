@@ -1,6 +1,7 @@
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::task::{ready, Context as TaskContext, Poll};
@@ -8,11 +9,14 @@ use std::time::Duration;
 
 use pin_project_lite::pin_project;
 use tokio::sync::futures::Notified;
+use tokio::sync::oneshot;
 use tokio::time::Sleep;
 
-use super::{Actor, ActorCell, ActorId, ActorState, ErasedCell, ExitReason};
+use super::{Accepts, Actor, ActorCell, ActorId, ActorState, ErasedCell, ExitReason};
 use crate::kernel::mailbox::PushError;
-use crate::kernel::message::{AskError, Envelope, ReplyReceiver, SendError, Undelivered};
+use crate::kernel::message::{
+    AskError, Envelope, ReplyReceiver, ReplyTo, SendError, Undelivered,
+};
 use crate::kernel::system::deadlines::{deadline_after, Deadline, Deadlines, Registration};
 
 /// A handle to a running actor: the only way to send it messages.
@@ -168,7 +172,10 @@ impl<A: Actor> ActorRef<A> {
     /// # }
     /// ```
     #[inline]
-    pub fn tell(&self, msg: A::Msg) -> Tell<'_, A> {
+    pub fn tell<M: Send + 'static>(&self, msg: M) -> Tell<'_, A, M>
+    where
+        A: Accepts<M>,
+    {
         Tell { actor: self, msg, timeout: None }
     }
 
@@ -184,8 +191,11 @@ impl<A: Actor> ActorRef<A> {
     /// }
     /// # }
     /// ```
-    pub fn try_tell(&self, msg: A::Msg) -> Result<(), SendError<A::Msg>> {
-        self.cell.push(Envelope::tell(msg)).map_err(send_error)
+    pub fn try_tell<M: Send + 'static>(&self, msg: M) -> Result<(), SendError<M>>
+    where
+        A: Accepts<M>,
+    {
+        self.cell.push(Envelope::new(A::mail(msg, ReplyTo::told()))).map_err(send_error)
     }
 
     /// [`tell`](Self::tell) for code that is not async: blocks the thread while a `Wait`
@@ -200,7 +210,10 @@ impl<A: Actor> ActorRef<A> {
     /// std::thread::spawn(move || actor.blocking_tell(1));
     /// # }
     /// ```
-    pub fn blocking_tell(&self, msg: A::Msg) -> Result<(), SendError<A::Msg>> {
+    pub fn blocking_tell<M: Send + 'static>(&self, msg: M) -> Result<(), SendError<M>>
+    where
+        A: Accepts<M>,
+    {
         futures::executor::block_on(self.tell(msg).into_future())
     }
 
@@ -224,7 +237,10 @@ impl<A: Actor> ActorRef<A> {
     /// let quick = actor.ask(()).timeout(Duration::from_millis(100)).await?;
     /// # Ok(()) }
     /// ```
-    pub fn ask(&self, msg: A::Msg) -> Ask<'_, A> {
+    pub fn ask<M: Send + 'static>(&self, msg: M) -> Ask<'_, A, M>
+    where
+        A: Accepts<M>,
+    {
         Ask { actor: self, msg, timeout: self.cell.system.config().ask_timeout() }
     }
 
@@ -286,10 +302,10 @@ impl<A: Actor> ActorRef<A> {
     }
 }
 
-fn send_error<A: Actor>(error: PushError<Envelope<A>>) -> SendError<A::Msg> {
+fn send_error<A: Accepts<M>, M: Send + 'static>(error: PushError<Envelope<A>>) -> SendError<M> {
     match error {
-        PushError::Full(envelope) => SendError::Full(envelope.message),
-        PushError::Closed(envelope) => SendError::Closed(envelope.message),
+        PushError::Full(envelope) => SendError::Full(A::unmail(envelope.message)),
+        PushError::Closed(envelope) => SendError::Closed(A::unmail(envelope.message)),
     }
 }
 
@@ -436,24 +452,24 @@ impl<A: Actor> fmt::Debug for WeakActorRef<A> {
 /// # }
 /// ```
 #[must_use = "a tell sends nothing until it is awaited"]
-pub struct Tell<'a, A: Actor> {
+pub struct Tell<'a, A: Accepts<M>, M: Send + 'static> {
     actor: &'a ActorRef<A>,
-    msg: A::Msg,
+    msg: M,
     timeout: Option<Duration>,
 }
 
 // The message's type, not its value: a message need not be `Debug`.
-impl<A: Actor> fmt::Debug for Tell<'_, A> {
+impl<A: Accepts<M>, M: Send + 'static> fmt::Debug for Tell<'_, A, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tell")
             .field("actor", self.actor)
-            .field("message_type", &std::any::type_name::<A::Msg>())
+            .field("message_type", &std::any::type_name::<M>())
             .field("timeout", &self.timeout)
             .finish()
     }
 }
 
-impl<'a, A: Actor> Tell<'a, A> {
+impl<'a, A: Accepts<M>, M: Send + 'static> Tell<'a, A, M> {
     /// Waits at most this long for room in a full `Wait` mailbox, then hands the message back
     /// in [`SendError::Full`]; without it, a tell waits as long as it takes.
     ///
@@ -475,9 +491,9 @@ impl<'a, A: Actor> Tell<'a, A> {
     }
 }
 
-impl<'a, A: Actor> IntoFuture for Tell<'a, A> {
-    type Output = Result<(), SendError<A::Msg>>;
-    type IntoFuture = TellFuture<'a, A>;
+impl<'a, A: Accepts<M>, M: Send + 'static> IntoFuture for Tell<'a, A, M> {
+    type Output = Result<(), SendError<M>>;
+    type IntoFuture = TellFuture<'a, A, M>;
 
     #[inline]
     fn into_future(self) -> Self::IntoFuture {
@@ -488,10 +504,11 @@ impl<'a, A: Actor> IntoFuture for Tell<'a, A> {
         });
         TellFuture {
             actor: self.actor,
-            unsent: Some(Envelope::tell(self.msg)),
+            unsent: Some(Envelope::new(A::mail(self.msg, ReplyTo::told()))),
             gave_way: false,
             deadline,
             room: None,
+            message: PhantomData,
         }
     }
 }
@@ -513,7 +530,12 @@ pin_project! {
     /// # drop(pending); }
     /// ```
     #[must_use = "futures do nothing unless polled"]
-    pub struct TellFuture<'a, A: Actor> {
+    pub struct TellFuture<'a, A, M>
+    where
+        A: Accepts<M>,
+        M: Send,
+        M: 'static,
+    {
         actor: &'a ActorRef<A>,
         unsent: Option<Envelope<A>>,
         // Whether it has taken its share of Tokio's cooperative budget (M13).
@@ -521,9 +543,16 @@ pin_project! {
         deadline: Option<AskDeadline<'a>>,
         #[pin]
         room: Option<Notified<'a>>,
+        // What a refused message is handed back as.
+        message: PhantomData<fn() -> M>,
     }
 
-    impl<'a, A: Actor> PinnedDrop for TellFuture<'a, A> {
+    impl<'a, A, M> PinnedDrop for TellFuture<'a, A, M>
+    where
+        A: Accepts<M>,
+        M: Send,
+        M: 'static,
+    {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             // The caller gave the message away and gave up before it was queued: nobody is
@@ -535,8 +564,8 @@ pin_project! {
     }
 }
 
-impl<A: Actor> Future for TellFuture<'_, A> {
-    type Output = Result<(), SendError<A::Msg>>;
+impl<A: Accepts<M>, M: Send + 'static> Future for TellFuture<'_, A, M> {
+    type Output = Result<(), SendError<M>>;
 
     // Kept small, so that it inlines into the sender: a tell into a mailbox with room costs
     // what a push does. Waiting for room is the separate `poll_room`.
@@ -565,7 +594,7 @@ impl<A: Actor> Future for TellFuture<'_, A> {
                 // From its own hook or handler, an actor would wait for room that only it can
                 // make (M16): the message is handed back at once.
                 Err(PushError::Full(back)) if super::current::is_running(cell.id) => {
-                    return Poll::Ready(Err(SendError::Full(back.message)));
+                    return Poll::Ready(Err(SendError::Full(A::unmail(back.message))));
                 }
                 Err(PushError::Full(back)) if cell.mailbox.waits_when_full() => {
                     *this.unsent = Some(back);
@@ -577,14 +606,14 @@ impl<A: Actor> Future for TellFuture<'_, A> {
     }
 }
 
-impl<A: Actor> TellFuture<'_, A> {
+impl<A: Accepts<M>, M: Send + 'static> TellFuture<'_, A, M> {
     /// Waits for room in a full `Wait` mailbox, then queues the message; gives up when the
     /// deadline, if there is one, has passed.
     #[inline(never)]
     fn poll_room(
         self: Pin<&mut Self>,
         cx: &mut TaskContext<'_>,
-    ) -> Poll<Result<(), SendError<A::Msg>>> {
+    ) -> Poll<Result<(), SendError<M>>> {
         let mut this = self.project();
         let cell = this.actor.cell();
         let Some(mut envelope) = this.unsent.take() else {
@@ -612,7 +641,7 @@ impl<A: Actor> TellFuture<'_, A> {
                     let Some(back) = this.unsent.take() else {
                         panic!("a `TellFuture` lost its message");
                     };
-                    break Err(SendError::Full(back.message));
+                    break Err(SendError::Full(A::unmail(back.message)));
                 }
             }
             match cell.push(envelope) {
@@ -644,24 +673,24 @@ impl<A: Actor> TellFuture<'_, A> {
 /// # }
 /// ```
 #[must_use = "an ask sends nothing until it is awaited"]
-pub struct Ask<'a, A: Actor> {
+pub struct Ask<'a, A: Accepts<M>, M: Send + 'static> {
     actor: &'a ActorRef<A>,
-    msg: A::Msg,
+    msg: M,
     timeout: Duration,
 }
 
 // The message's type, not its value: a message need not be `Debug`.
-impl<A: Actor> fmt::Debug for Ask<'_, A> {
+impl<A: Accepts<M>, M: Send + 'static> fmt::Debug for Ask<'_, A, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Ask")
             .field("actor", self.actor)
-            .field("message_type", &std::any::type_name::<A::Msg>())
+            .field("message_type", &std::any::type_name::<M>())
             .field("timeout", &self.timeout)
             .finish()
     }
 }
 
-impl<'a, A: Actor> Ask<'a, A> {
+impl<'a, A: Accepts<M>, M: Send + 'static> Ask<'a, A, M> {
     /// Waits at most this long, instead of the system's ask timeout.
     ///
     /// ```
@@ -676,15 +705,15 @@ impl<'a, A: Actor> Ask<'a, A> {
     }
 }
 
-impl<'a, A: Actor> IntoFuture for Ask<'a, A> {
-    type Output = Result<A::Reply, AskError<A::Msg>>;
-    type IntoFuture = AskFuture<'a, A>;
+impl<'a, A: Accepts<M>, M: Send + 'static> IntoFuture for Ask<'a, A, M> {
+    type Output = Result<A::Reply, AskError<M>>;
+    type IntoFuture = AskFuture<'a, A, M>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let (envelope, reply) = Envelope::ask(self.msg);
+        let (slot, reply) = oneshot::channel();
         AskFuture {
             actor: self.actor,
-            unsent: Some(envelope),
+            unsent: Some(Envelope::new(A::mail(self.msg, ReplyTo::asked(slot)))),
             reply,
             deadline: AskDeadline {
                 deadlines: self.actor.cell.system.deadlines(),
@@ -715,16 +744,26 @@ pin_project! {
     /// # drop(pending); }
     /// ```
     #[must_use = "futures do nothing unless polled"]
-    pub struct AskFuture<'a, A: Actor> {
+    pub struct AskFuture<'a, A, M>
+    where
+        A: Accepts<M>,
+        M: Send,
+        M: 'static,
+    {
         actor: &'a ActorRef<A>,
         unsent: Option<Envelope<A>>,
-        reply: ReplyReceiver<A::Reply>,
+        reply: ReplyReceiver<<A as Accepts<M>>::Reply>,
         deadline: AskDeadline<'a>,
         #[pin]
         room: Option<Notified<'a>>,
     }
 
-    impl<'a, A: Actor> PinnedDrop for AskFuture<'a, A> {
+    impl<'a, A, M> PinnedDrop for AskFuture<'a, A, M>
+    where
+        A: Accepts<M>,
+        M: Send,
+        M: 'static,
+    {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             // As for a tell (M15): the request was given away, and nobody is left to hand it
@@ -736,7 +775,7 @@ pin_project! {
     }
 }
 
-impl<A: Actor> AskFuture<'_, A> {
+impl<A: Accepts<M>, M: Send + 'static> AskFuture<'_, A, M> {
     /// Whether the request has left the caller: it is queued in the actor's mailbox, or was
     /// refused (the ask then resolves at its next poll). Polled until then, an ask dropped
     /// afterwards makes no dead letter of its request (M15): a caller that no longer wants the
@@ -755,8 +794,8 @@ impl<A: Actor> AskFuture<'_, A> {
     }
 }
 
-impl<A: Actor> Future for AskFuture<'_, A> {
-    type Output = Result<A::Reply, AskError<A::Msg>>;
+impl<A: Accepts<M>, M: Send + 'static> Future for AskFuture<'_, A, M> {
+    type Output = Result<<A as Accepts<M>>::Reply, AskError<M>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
@@ -765,7 +804,7 @@ impl<A: Actor> Future for AskFuture<'_, A> {
         // is in: refused before the request is queued (OTP's `calling_self`).
         if this.unsent.is_some() && this.room.is_none() && super::current::is_running(cell.id) {
             if let Some(envelope) = this.unsent.take() {
-                return Poll::Ready(Err(AskError::CallingSelf(envelope.message)));
+                return Poll::Ready(Err(AskError::CallingSelf(A::unmail(envelope.message))));
             }
         }
         while let Some(envelope) = this.unsent.take() {
@@ -797,7 +836,7 @@ impl<A: Actor> Future for AskFuture<'_, A> {
                             this.deadline.disarm();
                             return match this.unsent.take() {
                                 Some(envelope) => {
-                                    Poll::Ready(Err(AskError::Full(envelope.message)))
+                                    Poll::Ready(Err(AskError::Full(A::unmail(envelope.message))))
                                 }
                                 None => panic!("an `AskFuture` lost its request"),
                             };
@@ -805,10 +844,10 @@ impl<A: Actor> Future for AskFuture<'_, A> {
                     }
                 }
                 Err(PushError::Full(envelope)) => {
-                    return Poll::Ready(Err(AskError::Full(envelope.message)))
+                    return Poll::Ready(Err(AskError::Full(A::unmail(envelope.message))))
                 }
                 Err(PushError::Closed(envelope)) => {
-                    return Poll::Ready(Err(AskError::Closed(envelope.message)))
+                    return Poll::Ready(Err(AskError::Closed(A::unmail(envelope.message))))
                 }
             }
         }
@@ -816,6 +855,7 @@ impl<A: Actor> Future for AskFuture<'_, A> {
             Poll::Ready(Ok(Ok(reply))) => Ok(reply),
             Poll::Ready(Ok(Err(Undelivered::Stopped(reason)))) => Err(AskError::Stopped(reason)),
             Poll::Ready(Ok(Err(Undelivered::Dropped))) => Err(AskError::Dropped),
+            Poll::Ready(Ok(Err(Undelivered::Unanswered))) => Err(AskError::Unanswered),
             // Every path that drops a request answers it first; should one be missed, the
             // actor's own exit reason is the truest answer.
             Poll::Ready(Err(_)) => {

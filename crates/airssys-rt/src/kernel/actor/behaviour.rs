@@ -6,20 +6,27 @@ use super::{Context, ExitReason};
 use crate::kernel::signal::{DownNotice, ExitSignal};
 use crate::vocabulary::Health;
 
-/// The behaviour of an actor: how it starts, handles a message, and stops.
+/// The behaviour of an actor: how it starts, handles its mail, and stops.
 ///
-/// Only [`pre_start`](Actor::pre_start) and [`handle`](Actor::handle) must be written; the other
-/// hooks do nothing by default. Hooks and the handler may be written as `async fn`.
+/// Written with the [`#[actor]`](macro@crate::actor) attribute on the `impl Actor` block,
+/// which writes [`Mail`](Actor::Mail) and [`dispatch`](Actor::dispatch) from the messages the
+/// actor handles: either several message types, each with its own [`Handler`](crate::actor::Handler)
+/// and reply type (`#[actor(messages(...))]`), or one message type and one reply type, written
+/// `type Msg`, `type Reply` and `fn handle` in the block (the [`Classic`](crate::actor::Classic)
+/// style). Without `type Args` and `pre_start`, the actor is its own start argument; without
+/// `type Error`, it is [`Infallible`](std::convert::Infallible). The other hooks do nothing by
+/// default. Hooks and handlers may be written as `async fn`.
 ///
-/// An `Err` from a hook or the handler ends the actor with [`ExitReason::Failed`]; a panic ends
-/// it with [`ExitReason::Panicked`]. Errors a caller should see and recover from belong in
-/// [`Reply`](Actor::Reply) instead (for example `type Reply = Result<u64, MyError>`).
+/// An `Err` from a hook ends the actor with [`ExitReason::Failed`]; a panic ends it with
+/// [`ExitReason::Panicked`]. Errors a caller should see and recover from belong in the reply
+/// instead (for example `type Reply = Result<u64, MyError>`).
 ///
 /// ```
 /// use airssys_rt::prelude::*;
 ///
 /// struct Ping;
 ///
+/// #[actor]
 /// impl Actor for Ping {
 ///     type Msg = ();
 ///     type Reply = &'static str;
@@ -41,11 +48,10 @@ use crate::vocabulary::Health;
 /// # }
 /// ```
 pub trait Actor: Sized + Send + 'static {
-    /// The messages this actor handles; usually an enum with a variant per request.
-    type Msg: Send + 'static;
-    /// What [`handle`](Actor::handle) returns: the reply an [`ask`](crate::ActorRef::ask) receives. A
-    /// `tell` discards it.
-    type Reply: Send + 'static;
+    /// The one item its mailbox queues: a message with the reply handle of its request.
+    /// Written by [`#[actor]`](macro@crate::actor): an enum with a variant per message type,
+    /// or [`ClassicMail`](crate::actor::ClassicMail).
+    type Mail: Send + 'static;
     /// What the actor is started from; kept by the spawner so it can start it again.
     type Args: Send + 'static;
     /// The error that ends the actor with [`ExitReason::Failed`].
@@ -99,14 +105,16 @@ pub trait Actor: Sized + Send + 'static {
         async { Ok(()) }
     }
 
-    /// Handles one message and returns the reply.
+    /// Handles one piece of mail: calls the handler of its message and answers its request.
+    /// Written by [`#[actor]`](macro@crate::actor).
     ///
-    /// Never called again before the previous call has finished.
-    fn handle(
+    /// Never called again before the previous call has finished. An `Err` ends the actor with
+    /// that reason.
+    fn dispatch(
         &mut self,
-        msg: Self::Msg,
+        mail: Self::Mail,
         ctx: &mut Context<Self>,
-    ) -> impl Future<Output = Result<Self::Reply, Self::Error>> + Send;
+    ) -> impl Future<Output = Result<(), ExitReason>> + Send;
 
     /// Receives an exit signal from a linked actor, when this actor traps exits
     /// ([`Context::trap_exit`]). Without trapping, the signal ends this actor instead (unless

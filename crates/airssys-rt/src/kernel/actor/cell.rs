@@ -16,7 +16,7 @@ use crate::kernel::mailbox::Attachments;
 use crate::kernel::mailbox::{
     BudgetPolicy, Mailbox, MailboxConfig, NameRefused, PushError, Pushed, Signal,
 };
-use crate::kernel::message::{answer_undelivered, Envelope, Undelivered};
+use crate::kernel::message::{refusing, Envelope, Undelivered};
 use crate::kernel::signal::{DownNotice, EndToken, ExitSignal, MonitorRef, OnEnd, Relations};
 use crate::kernel::system::ActorSystem;
 
@@ -233,12 +233,13 @@ impl<A: Actor> ActorCell<A> {
         reason: DeadLetterReason,
         why: Undelivered,
     ) {
-        let Envelope { message, reply, .. } = envelope;
-        let was_ask = reply.is_some();
-        answer_undelivered(reply, why);
+        let Envelope { message, .. } = envelope;
         // A message's `Drop` is user code: its panic must not unwind into whoever happened
-        // to drop it (a sender, or the ending actor).
-        if super::drop_guarded(message) {
+        // to drop it (a sender, or the ending actor). The request's reply handle, dropped with
+        // it, answers `why`.
+        let mut panicked = false;
+        let was_ask = refusing(why, || panicked = super::drop_guarded(message));
+        if panicked {
             super::trace_guarded(|| {
                 tracing::error!(actor = %self.id, "a dead letter panicked while being dropped");
             });
@@ -248,7 +249,7 @@ impl<A: Actor> ActorCell<A> {
             target: self.id,
             target_name: self.mailbox.name(),
             reason,
-            message_type: std::any::type_name::<A::Msg>(),
+            message_type: std::any::type_name::<A::Mail>(),
             was_ask,
             at: Utc::now(),
         };

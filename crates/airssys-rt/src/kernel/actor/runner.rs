@@ -10,7 +10,7 @@ use super::{Actor, ActorCell, ActorRef, ActorState, Context, ExitReason};
 use crate::kernel::crash::{self, Doing};
 use crate::kernel::dead_letter::DeadLetterReason;
 use crate::kernel::mailbox::{MailboxConfig, Next, Signal};
-use crate::kernel::message::{answer_undelivered, Envelope, Undelivered};
+use crate::kernel::message::{refusing, Envelope, Undelivered};
 use crate::kernel::signal::ExitSignal;
 use crate::kernel::stats::{self, ActorStats};
 use crate::kernel::system::{ActorSystem, SpawnError};
@@ -87,7 +87,7 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
             // is the one that starts an idle period, should the mailbox be empty.
             let cell = &life.cell;
             let mut fresh = true;
-            let (work, reply) = match poll_fn(move |cx| {
+            let work = match poll_fn(move |cx| {
                 cell.mailbox.poll_next(
                     cx,
                     &mut fresh,
@@ -97,31 +97,28 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
             })
             .await
             {
-                Next::Message(Envelope { message, reply, sender }, depth) => {
+                Next::Message(Envelope { message, sender }, depth) => {
                     if let Some(stats) = &stats {
                         stats.on_take(depth);
                     }
                     let (state, context) = (&mut actor, &mut ctx);
-                    let handling = match call(move || state.handle(message, context)) {
+                    let handling = match call(move || state.dispatch(message, context)) {
                         Ok(handling) => handling,
                         Err(failure) => {
                             if let Some(stats) = &stats {
                                 stats.on_done();
                             }
-                            answer_undelivered(reply, Undelivered::Stopped(failure.clone()));
                             break 'serve (failure, Doing::Handling);
                         }
                     };
                     let handling = trace::handle::<A, _>(sender, handling);
-                    let handling = guarded_handler(&life.cell, handling);
-                    (Work::Handle { future: handling }, reply)
+                    Work::Handle { future: guarded_handler(&life.cell, handling) }
                 }
                 Next::Signal(Signal::Stop(reason)) => break 'serve (reason, Doing::Stopping),
                 // Boxed: exit signals, down notices and idle timeouts are rare, and this keeps
                 // their handling out of the state every idle actor carries.
                 Next::Signal(signal) => {
-                    let handling = on_signal(&mut actor, &mut ctx, &life.cell, signal);
-                    (Work::Signal { future: handling }, None)
+                    Work::Signal { future: on_signal(&mut actor, &mut ctx, &life.cell, signal) }
                 }
                 Next::Killed => break 'serve (ExitReason::Killed, Doing::Waiting),
                 Next::NoSenders => break 'serve (ExitReason::Normal, Doing::Waiting),
@@ -130,29 +127,13 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
             if let Some(stats) = &stats {
                 stats.on_done();
             }
-            let failure = match worked {
-                Worked::Signal(None) => continue,
+            match worked {
+                Worked::Signal(None) | Worked::Handle(Ok(Ok(()))) => continue,
                 Worked::Signal(Some(ended)) => break 'serve ended,
-                Worked::Handle(Ok(Ok(value))) => {
-                    // Dropping the reply (the caller may have timed out, or it was a `tell`)
-                    // runs user code: a panic there is the actor's, like one in the handler.
-                    let delivered = catch_unwind(AssertUnwindSafe(move || {
-                        if let Some(reply) = reply {
-                            let _ = reply.send(Ok(value));
-                        }
-                    }));
-                    match delivered {
-                        Ok(()) => continue,
-                        Err(panic) => {
-                            break 'serve (ExitReason::from_panic(panic), Doing::Handling)
-                        }
-                    }
+                Worked::Handle(Ok(Err(failure)) | Err(failure)) => {
+                    break 'serve (failure, Doing::Handling)
                 }
-                Worked::Handle(Ok(Err(error))) => ExitReason::failed(error),
-                Worked::Handle(Err(failure)) => failure,
-            };
-            answer_undelivered(reply, Undelivered::Stopped(failure.clone()));
-            break 'serve (failure, Doing::Handling);
+            }
         }
     };
 
@@ -178,7 +159,12 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
     };
     // The state goes before anyone learns of the exit, so a restarted successor never meets
     // the resources of its predecessor.
-    let (reason, doing) = match catch_unwind(AssertUnwindSafe(move || drop(actor))) {
+    // Reply handles the state still holds answer their askers with the reason it ended.
+    let mut dropped = Ok(());
+    refusing(Undelivered::Stopped(reason.clone()), || {
+        dropped = catch_unwind(AssertUnwindSafe(move || drop(actor)));
+    });
+    let (reason, doing) = match dropped {
         Ok(()) => (reason, doing),
         Err(panic) => (ExitReason::from_panic(panic), Doing::DroppingState),
     };
@@ -365,8 +351,10 @@ impl<A: Actor, F: Future> Future for Guarded<'_, A, F> {
                 Poll::Ready(Ok(output))
             }
             Err(panic) => {
-                drop_guarded(self);
-                Poll::Ready(Err(ExitReason::from_panic(panic)))
+                // A reply handle the handler held answers its asker with the panic.
+                let reason = ExitReason::from_panic(panic);
+                refusing(Undelivered::Stopped(reason.clone()), || drop_guarded(self));
+                Poll::Ready(Err(reason))
             }
             Ok(Poll::Pending) if cell.mailbox.poll_killed(cx) => Poll::Ready(Err(killed(self))),
             Ok(Poll::Pending) => Poll::Pending,
@@ -378,7 +366,7 @@ impl<A: Actor, F: Future> Future for Guarded<'_, A, F> {
 /// must not unwind out of the actor's task (A11), where the drop of the state, should it
 /// panic too, would abort the process.
 fn killed<A: Actor, F>(guarded: Pin<&mut Guarded<'_, A, F>>) -> ExitReason {
-    drop_guarded(guarded);
+    refusing(Undelivered::Stopped(ExitReason::Killed), || drop_guarded(guarded));
     ExitReason::Killed
 }
 

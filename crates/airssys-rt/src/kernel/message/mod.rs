@@ -1,10 +1,11 @@
 //! Messages: what sending returns, and how a request finds its way back.
 //!
-//! An actor has one message type, [`crate::Actor::Msg`] (usually an enum), and one
-//! reply type, [`crate::Actor::Reply`]. A message is moved into the mailbox as it
-//! is; nothing is cloned, boxed or serialised on the way. [`ask`](crate::ActorRef::ask) adds a
-//! one-shot reply slot next to the message, so the handler simply returns its reply and the
-//! runtime delivers it to the caller; nobody writes a reply channel by hand.
+//! An actor handles one or more message types, each with its own reply type (see
+//! [`Handler`](crate::actor::Handler) and the [`actor`](macro@crate::actor) attribute). A
+//! message is moved into the mailbox as it is; nothing is cloned, boxed or serialised on the
+//! way. [`ask`](crate::ActorRef::ask) adds a one-shot reply handle, a [`ReplyTo`], next to the
+//! message, so the handler simply returns its reply and the runtime delivers it to the caller;
+//! a [deferred handler](crate::actor::DeferredHandler) keeps the handle and answers later.
 //!
 //! Every failure to send gives the message back when the runtime still has it
 //! ([`SendError`], [`AskError::Full`], [`AskError::Closed`]). Otherwise the message went to
@@ -18,6 +19,9 @@
 //! ```
 
 mod envelope;
+mod reply;
 
 pub use crate::vocabulary::{AskError, SendError};
-pub(crate) use envelope::{answer_undelivered, Envelope, ReplyReceiver, Undelivered};
+pub(crate) use envelope::{Envelope, ReplyReceiver, ReplySender, Undelivered};
+pub(crate) use reply::refusing;
+pub use reply::ReplyTo;

@@ -1,0 +1,180 @@
+//! The reply handle of one request, and what answers a request the actor drops.
+
+use std::cell::RefCell;
+use std::fmt;
+
+use super::envelope::{ReplySender, Undelivered};
+
+/// The way back to whoever asked: answer a request with [`send`](ReplyTo::send), now or later.
+///
+/// Every message an actor takes carries one. For an [`ask`](crate::ActorRef::ask) it is the
+/// asker's one-shot channel; for a [`tell`](crate::ActorRef::tell) it is empty, and `send`
+/// drops the reply. A [deferred handler](crate::actor::DeferredHandler) receives it as an
+/// argument and may keep it in its state or move it into a task, and answer after it has
+/// handled other messages (OTP's `{noreply, State}` followed by `gen_server:reply/2`).
+///
+/// Dropped without an answer, it fails its ask at once with
+/// [`AskError::Unanswered`](crate::message::AskError::Unanswered), or, when it is dropped
+/// because the actor ended, with [`AskError::Stopped`](crate::message::AskError::Stopped) and
+/// the reason. An asker never waits for its timeout because a reply handle was forgotten.
+///
+/// ```
+/// use airssys_rt::prelude::*;
+///
+/// /// Answers every `Get` once `Ready` came, in the order they were asked.
+/// #[derive(Default)]
+/// struct Gate {
+///     waiting: Vec<ReplyTo<&'static str>>,
+/// }
+/// struct Get;
+/// struct Ready;
+///
+/// #[actor(messages(deferred(Get), Ready))]
+/// impl Actor for Gate {}
+///
+/// impl DeferredHandler<Get> for Gate {
+///     type Reply = &'static str;
+///     async fn handle(&mut self, _: Get, reply: ReplyTo<&'static str>, _: &mut Context<Self>) {
+///         self.waiting.push(reply);
+///     }
+/// }
+///
+/// impl Handler<Ready> for Gate {
+///     type Reply = ();
+///     async fn handle(&mut self, _: Ready, _: &mut Context<Self>) {
+///         for reply in self.waiting.drain(..) {
+///             reply.send("open");
+///         }
+///     }
+/// }
+/// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let system = ActorSystem::new();
+/// let gate = system.spawn::<Gate>(Gate::default()).await?;
+/// let asking = tokio::spawn({
+///     let gate = gate.clone();
+///     async move { gate.ask(Get).await }
+/// });
+/// # while gate.mailbox_len() > 0 || !gate.is_alive() { tokio::task::yield_now().await; }
+/// gate.tell(Ready).await?;
+/// assert_eq!(asking.await??, "open");
+/// # Ok(()) }
+/// ```
+#[must_use = "a dropped reply handle fails its ask with `Unanswered`"]
+pub struct ReplyTo<R> {
+    slot: Option<ReplySender<R>>,
+}
+
+impl<R> ReplyTo<R> {
+    /// The handle of an ask.
+    pub(crate) fn asked(slot: ReplySender<R>) -> Self {
+        Self { slot: Some(slot) }
+    }
+
+    /// The handle of a tell: nobody waits for the reply.
+    pub(crate) fn told() -> Self {
+        Self { slot: None }
+    }
+
+    /// Answers the request. The reply is dropped if nobody waits for it any more (it was a
+    /// `tell`, or the asker gave up).
+    ///
+    /// Takes the handle by value: a request is answered once.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # fn answer(reply: ReplyTo<u64>) {
+    /// reply.send(42);
+    /// # }
+    /// ```
+    pub fn send(mut self, reply: R) {
+        if let Some(slot) = self.slot.take() {
+            // An asker that gave up has dropped its end; nobody is left to tell.
+            let _ = slot.send(Ok(reply));
+        }
+    }
+
+    /// Whether someone still waits for the answer: `false` for a tell, and once the asker gave
+    /// up (its timeout passed or it was dropped). Long work for a request nobody wants any more
+    /// may stop early.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # fn answer(reply: ReplyTo<u64>) {
+    /// if reply.is_wanted() {
+    ///     reply.send(42);
+    /// }
+    /// # }
+    /// ```
+    pub fn is_wanted(&self) -> bool {
+        self.slot.as_ref().is_some_and(|slot| !slot.is_closed())
+    }
+
+    /// Whether it belongs to an ask rather than a tell (even if the asker gave up since).
+    pub(crate) fn is_ask(&self) -> bool {
+        self.slot.is_some()
+    }
+}
+
+impl<R> Drop for ReplyTo<R> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.slot.take() {
+            let _ = slot.send(Err(refusal()));
+            REFUSING.with(|refusing| {
+                if let Some(refusing) = refusing.borrow_mut().as_mut() {
+                    refusing.refused_ask = true;
+                }
+            });
+        }
+    }
+}
+
+impl<R> fmt::Debug for ReplyTo<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReplyTo")
+            .field("ask", &self.is_ask())
+            .field("wanted", &self.is_wanted())
+            .finish()
+    }
+}
+
+/// Why the reply handles dropped on this thread right now were not answered, while the
+/// runtime drops them on purpose (a dead letter, the mail of a handler that failed, the state
+/// of an actor that ended). Outside of that, a dropped handle was forgotten: `Unanswered`.
+struct Refusing {
+    why: Undelivered,
+    refused_ask: bool,
+}
+
+thread_local! {
+    static REFUSING: RefCell<Option<Refusing>> = const { RefCell::new(None) };
+}
+
+fn refusal() -> Undelivered {
+    REFUSING.with(|refusing| match refusing.borrow().as_ref() {
+        Some(refusing) => refusing.why.clone(),
+        None => Undelivered::Unanswered,
+    })
+}
+
+/// Runs `drop` (which drops mail, a handler's future or an actor's state) so that every reply
+/// handle it drops unanswered answers `why`; `true` if one of them belonged to an ask.
+pub(crate) fn refusing(why: Undelivered, drop: impl FnOnce()) -> bool {
+    let outer = REFUSING.with(|refusing| {
+        refusing.borrow_mut().replace(Refusing { why, refused_ask: false })
+    });
+    // Restores the outer scope even if `drop` unwinds: a panicking `Drop` is caught further up.
+    struct Restore(Option<Option<Refusing>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(outer) = self.0.take() {
+                REFUSING.with(|refusing| *refusing.borrow_mut() = outer);
+            }
+        }
+    }
+    let mut restore = Restore(Some(outer));
+    drop();
+    let inner = REFUSING.with(|refusing| {
+        std::mem::replace(&mut *refusing.borrow_mut(), restore.0.take().flatten())
+    });
+    inner.is_some_and(|inner| inner.refused_ask)
+}
