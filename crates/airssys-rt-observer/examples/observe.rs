@@ -18,6 +18,7 @@ struct Worker {
     delay: Duration,
 }
 
+#[actor]
 impl Actor for Worker {
     type Msg = Job;
     type Reply = ();

@@ -19,6 +19,7 @@ enum Cmd {
 
 struct Worker;
 
+#[actor]
 impl Actor for Worker {
     type Msg = Cmd;
     type Reply = u32;

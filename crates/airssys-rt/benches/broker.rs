@@ -95,6 +95,7 @@ struct Subscriber {
     countdown: Countdown,
 }
 
+#[actor]
 impl Actor for Subscriber {
     type Msg = Publication<Payload>;
     type Reply = ();

@@ -141,6 +141,7 @@ enum CounterMsg {
     Get,
 }
 
+#[actor]
 impl Actor for Counter {
     type Msg = CounterMsg;
     type Reply = u64;
@@ -173,6 +174,7 @@ enum RelayMsg {
     Hop { left: u64, done: Option<oneshot::Sender<()>> },
 }
 
+#[actor]
 impl Actor for Relay {
     type Msg = RelayMsg;
     type Reply = ();

@@ -38,6 +38,7 @@ struct Counters {
     done: Arc<parking_lot::Mutex<Option<oneshot::Sender<()>>>>,
 }
 
+#[actor]
 impl Actor for Counted {
     type Msg = u64;
     type Reply = ();

@@ -27,6 +27,7 @@ enum CounterMsg {
     Get,
 }
 
+#[actor]
 impl Actor for Counter {
     type Msg = CounterMsg;
     type Reply = u64;

@@ -24,6 +24,7 @@ const RUNS: usize = 5;
 
 struct Idle;
 
+#[actor]
 impl Actor for Idle {
     type Msg = ();
     type Reply = ();

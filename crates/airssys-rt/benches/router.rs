@@ -39,6 +39,7 @@ struct Counter {
     total: u64,
 }
 
+#[actor]
 impl Actor for Counter {
     type Msg = CounterMsg;
     type Reply = u64;

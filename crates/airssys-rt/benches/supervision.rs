@@ -25,6 +25,7 @@ struct Worker {
     handled: mpsc::UnboundedSender<Instant>,
 }
 
+#[actor]
 impl Actor for Worker {
     type Msg = Cmd;
     type Reply = ();
@@ -54,6 +55,7 @@ impl Actor for Worker {
 /// Counts its starts; the start that reaches the target rings the bell.
 struct Counted;
 
+#[actor]
 impl Actor for Counted {
     type Msg = Cmd;
     type Reply = ();

@@ -38,6 +38,7 @@ enum Msg {
     Tick,
 }
 
+#[actor]
 impl Actor for Counter {
     type Msg = Msg;
     type Reply = ();

@@ -30,6 +30,7 @@ enum RelayMsg {
     Hop { left: u64, done: Option<oneshot::Sender<()>> },
 }
 
+#[actor]
 impl Actor for Relay {
     type Msg = RelayMsg;
     type Reply = ();

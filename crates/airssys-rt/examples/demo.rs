@@ -23,6 +23,7 @@ enum Work {
     Crash,
 }
 
+#[actor]
 impl Actor for Worker {
     type Msg = Work;
     type Reply = u64;
@@ -46,6 +47,7 @@ impl Actor for Worker {
 /// A consumer that takes as many milliseconds over a message as it says: a flood outruns it.
 struct Slow;
 
+#[actor]
 impl Actor for Slow {
     type Msg = u64;
     type Reply = ();
@@ -77,6 +79,7 @@ struct Sensor {
 #[derive(Clone)]
 struct Tick;
 
+#[actor]
 impl Actor for Sensor {
     type Msg = Tick;
     type Reply = ();
@@ -115,6 +118,7 @@ impl From<Publication<Reading>> for DashboardMsg {
     }
 }
 
+#[actor]
 impl Actor for Dashboard {
     type Msg = DashboardMsg;
     type Reply = (u64, BTreeMap<String, f64>);

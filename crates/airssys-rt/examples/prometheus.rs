@@ -19,6 +19,7 @@ struct Adder {
     total: u64,
 }
 
+#[actor]
 impl Actor for Adder {
     type Msg = u64;
     type Reply = u64;

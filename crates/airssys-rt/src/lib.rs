@@ -35,6 +35,7 @@
 //!     Get,
 //! }
 //!
+//! #[actor]
 //! impl Actor for Counter {
 //!     type Msg = CounterMsg;
 //!     type Reply = u64;
@@ -97,6 +98,8 @@
 // services -> routing -> telemetry views -> the prelude. The folders say which layer a file is
 // in; `crates/workspace-checks/tests/layering.rs` checks the imports. The public paths stay
 // one level deep (`airssys_rt::actor`, `airssys_rt::broker`, ...) whatever the folder.
+extern crate self as airssys_rt;
+
 pub mod kernel;
 mod routing;
 mod services;
@@ -123,6 +126,7 @@ pub use telemetry as monitoring;
 pub use crate::actor::{Actor, ActorId, ActorRef, ActorState, Context, ExitReason, WeakActorRef};
 #[doc(no_inline)]
 pub use crate::system::{ActorSystem, SystemBuilder};
+pub use airssys_rt_macros::actor;
 
 /// The names almost every program that uses airssys-rt needs, in one `use`.
 ///
@@ -133,8 +137,11 @@ pub use crate::system::{ActorSystem, SystemBuilder};
 pub mod prelude {
     #[doc(no_inline)]
     pub use crate::actor::{
-        Actor, ActorId, ActorRef, ActorState, Context, ExitReason, WeakActorRef,
+        Accepts, Actor, ActorId, ActorRef, ActorState, Context, DeferredHandler, ExitReason,
+        Handler, ReplyTo, WeakActorRef,
     };
+    #[doc(no_inline)]
+    pub use airssys_rt_macros::actor;
     #[doc(no_inline)]
     pub use crate::broker::{Broker, BrokerError, Delivery, Publication, SubscriptionId};
     #[doc(no_inline)]

@@ -69,6 +69,7 @@ impl From<Publication<Reading>> for ListenerMsg {
     }
 }
 
+#[actor]
 impl Actor for Listener {
     type Msg = ListenerMsg;
     type Reply = ();
@@ -112,6 +113,7 @@ struct Tally {
     seen: Record<u64>,
 }
 
+#[actor]
 impl Actor for Tally {
     type Msg = Publication<u64>;
     type Reply = ();
@@ -993,6 +995,7 @@ impl From<Publication<u64>> for SubscriberMsg {
     }
 }
 
+#[actor]
 impl Actor for Subscriber {
     type Msg = SubscriberMsg;
     type Reply = ();

@@ -233,6 +233,7 @@ impl From<Publication<u64>> for Published {
     }
 }
 
+#[actor]
 impl Actor for Reader {
     type Msg = Published;
     type Reply = ();

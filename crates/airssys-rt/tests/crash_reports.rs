@@ -96,6 +96,7 @@ enum Job {
     Block { entered: oneshot::Sender<()>, release: oneshot::Receiver<()> },
 }
 
+#[actor]
 impl Actor for Faulty {
     type Msg = Job;
     type Reply = ();

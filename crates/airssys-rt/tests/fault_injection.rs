@@ -39,6 +39,7 @@ struct Tally {
     hits: Arc<AtomicU64>,
 }
 
+#[actor]
 impl Actor for Fragile {
     type Msg = Fault;
     type Reply = ();

@@ -82,6 +82,7 @@ struct Patient {
     ward: Ward,
 }
 
+#[actor]
 impl Actor for Patient {
     type Msg = Cmd;
     type Reply = ();
@@ -604,6 +605,7 @@ impl Gate {
 /// Waits at its gate in `pre_start`.
 struct SlowStart;
 
+#[actor]
 impl Actor for SlowStart {
     type Msg = ();
     type Reply = ();
@@ -623,6 +625,7 @@ impl Actor for SlowStart {
 /// Waits at its gate in `post_stop`; panics on `true`.
 struct SlowStop(Arc<Gate>);
 
+#[actor]
 impl Actor for SlowStop {
     type Msg = bool;
     type Reply = ();
@@ -712,6 +715,7 @@ async fn h8_a_root_that_gives_up_while_asked_is_listed_once() {
 /// Never ends its `post_stop`, once it says it has begun it.
 struct StuckStop(Arc<Notify>);
 
+#[actor]
 impl Actor for StuckStop {
     type Msg = ();
     type Reply = ();
@@ -768,6 +772,7 @@ async fn h7_a_stuck_child_supervisor_is_reported_failed_not_waited_for() {
 /// Answers every probe.
 struct Checked;
 
+#[actor]
 impl Actor for Checked {
     type Msg = ();
     type Reply = ();

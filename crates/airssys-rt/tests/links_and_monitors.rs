@@ -48,6 +48,7 @@ struct Node {
     seen: mpsc::UnboundedSender<Seen>,
 }
 
+#[actor]
 impl Actor for Node {
     type Msg = Op;
     type Reply = Answer;
@@ -440,6 +441,7 @@ async fn l10_exit_signals_pass_a_full_mailbox_and_go_before_its_messages() {
 async fn l11_links_hear_of_an_end_only_after_post_stop() {
     // A slow post_stop: the linked, trapping partner is told only once it is over.
     struct Slow;
+    #[actor]
     impl Actor for Slow {
         type Msg = ActorRef<Node>;
         type Reply = ();
@@ -494,6 +496,7 @@ enum PeerOp {
 /// Does not trap exits.
 struct Peer;
 
+#[actor]
 impl Actor for Peer {
     type Msg = PeerOp;
     type Reply = ();
@@ -675,6 +678,7 @@ struct Meddler;
 
 type Meddle = Box<dyn FnOnce(&mut Context<Meddler>) -> bool + Send>;
 
+#[actor]
 impl Actor for Meddler {
     type Msg = Meddle;
     type Reply = bool;

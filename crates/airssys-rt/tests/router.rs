@@ -75,6 +75,7 @@ struct Worker {
     log: Log,
 }
 
+#[actor]
 impl Actor for Worker {
     type Msg = Job;
     type Reply = (ActorId, u64);
@@ -336,6 +337,7 @@ impl Clone for Brittle {
 /// A worker of `Brittle` messages that handles nothing of note.
 struct Sink;
 
+#[actor]
 impl Actor for Sink {
     type Msg = Brittle;
     type Reply = ();

@@ -89,6 +89,7 @@ struct SlowStarter {
     go: Option<oneshot::Receiver<()>>,
 }
 
+#[actor]
 impl Actor for SlowStarter {
     type Msg = ();
     type Reply = ActorState;
@@ -189,6 +190,7 @@ struct OwnStopper;
 
 type StopPlan = (oneshot::Sender<()>, oneshot::Receiver<()>, Vec<ExitReason>);
 
+#[actor]
 impl Actor for OwnStopper {
     type Msg = StopPlan;
     type Reply = ();
@@ -491,6 +493,7 @@ enum Sabotage {
     Panic,
 }
 
+#[actor]
 impl Actor for Saboteur {
     type Msg = Sabotage;
     type Reply = ();
@@ -568,6 +571,7 @@ async fn a11_a_panicking_tracing_subscriber_does_not_stop_the_end() {
 /// A saboteur that tells the test each time it starts, so that a restart can be waited for.
 struct Announcing;
 
+#[actor]
 impl Actor for Announcing {
     type Msg = Treacherous;
     type Reply = ();
@@ -635,6 +639,7 @@ async fn m1_messages_from_one_sender_are_handled_in_order() {
 /// Replies with the address its boxed message lives at.
 struct AddressOf;
 
+#[actor]
 impl Actor for AddressOf {
     type Msg = Box<[u8; 256]>;
     type Reply = usize;
@@ -1205,6 +1210,7 @@ fn handed_back(outcome: Result<Option<u64>, AskError<Reflection>>) -> Option<u64
     }
 }
 
+#[actor]
 impl Actor for Narcissus {
     type Msg = Reflection;
     type Reply = Option<u64>;
@@ -1436,6 +1442,7 @@ async fn s4_a_taken_name_is_refused_with_its_holder() {
 /// Never leaves `pre_start` until told to.
 struct SlowInit;
 
+#[actor]
 impl Actor for SlowInit {
     type Msg = ();
     type Reply = ();
@@ -1531,6 +1538,7 @@ struct Quitter {
     from_post_stop: bool,
 }
 
+#[actor]
 impl Actor for Quitter {
     type Msg = ();
     type Reply = (usize, usize, bool);
@@ -1615,6 +1623,7 @@ enum EagerIn {
     PostStop,
 }
 
+#[actor]
 impl Actor for Eager {
     type Msg = ();
     type Reply = ();
@@ -1716,6 +1725,7 @@ struct SystemOwner {
     owned: ActorSystem,
 }
 
+#[actor]
 impl Actor for SystemOwner {
     type Msg = ();
     type Reply = (usize, usize, bool);
@@ -1759,6 +1769,7 @@ impl Drop for Bomb {
 
 struct Hoarder;
 
+#[actor]
 impl Actor for Hoarder {
     type Msg = Bomb;
     type Reply = ();
@@ -1807,6 +1818,7 @@ impl Drop for HeldUp {
     }
 }
 
+#[actor]
 impl Actor for HeldUp {
     type Msg = oneshot::Sender<()>;
     type Reply = ();
@@ -1877,6 +1889,7 @@ async fn a11_a_panicking_subscriber_does_not_stop_a_supervisor_from_restarting()
 /// Shuts down the system it is given from its `pre_start`, and reports what it got.
 struct ShutsDownAtStart;
 
+#[actor]
 impl Actor for ShutsDownAtStart {
     type Msg = ();
     type Reply = ();
@@ -1903,6 +1916,7 @@ struct SpawnsElsewhere {
     report_tx: std::sync::mpsc::Sender<(usize, usize, bool)>,
 }
 
+#[actor]
 impl Actor for SpawnsElsewhere {
     type Msg = ();
     type Reply = ();
@@ -2040,6 +2054,7 @@ struct StopsInPreStart {
     journal: Journal,
 }
 
+#[actor]
 impl Actor for StopsInPreStart {
     type Msg = ();
     type Reply = ();
@@ -2135,6 +2150,7 @@ impl Drop for Watched {
 
 type WatchedArgs = (Arc<Mutex<Option<ActorRef<Watched>>>>, Arc<Mutex<Option<bool>>>);
 
+#[actor]
 impl Actor for Watched {
     type Msg = ();
     type Reply = ();
@@ -2310,6 +2326,7 @@ struct BombThrower {
     journal: Journal,
 }
 
+#[actor]
 impl Actor for BombThrower {
     type Msg = ();
     type Reply = ReplyBomb;
@@ -2530,6 +2547,7 @@ async fn s3_a_named_actor_outlives_its_handles_and_ends_on_stop() {
 /// An actor whose pre_start never finishes on its own.
 struct Stuck;
 
+#[actor]
 impl Actor for Stuck {
     type Msg = ();
     type Reply = ();
@@ -2685,6 +2703,7 @@ async fn a4_2_a_stop_in_a_handler_goes_before_a_waiting_exit_signal() {
 #[tokio::test]
 async fn a6_a_kill_right_after_spawn_skips_post_start() {
     struct Hooked(Arc<AtomicBool>);
+    #[actor]
     impl Actor for Hooked {
         type Msg = ();
         type Reply = ();

@@ -307,6 +307,7 @@ struct WorkerArgs {
 
 struct Worker;
 
+#[actor]
 impl Actor for Worker {
     type Msg = Job;
     type Reply = u64;

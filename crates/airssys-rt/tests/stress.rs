@@ -31,6 +31,7 @@ enum PeerMsg {
     Count,
 }
 
+#[actor]
 impl Actor for Peer {
     type Msg = PeerMsg;
     type Reply = u64;
@@ -69,6 +70,7 @@ struct Collector {
     done: Option<oneshot::Sender<Vec<bool>>>,
 }
 
+#[actor]
 impl Actor for Collector {
     type Msg = u32;
     type Reply = ();
@@ -141,6 +143,7 @@ struct Tally {
     handled: Arc<AtomicU64>,
 }
 
+#[actor]
 impl Actor for Tally {
     type Msg = u64;
     type Reply = u64;
@@ -316,6 +319,7 @@ enum CancellerMsg {
     LateNotices,
 }
 
+#[actor]
 impl Actor for Canceller {
     type Msg = CancellerMsg;
     type Reply = (u64, u64);
@@ -411,6 +415,7 @@ struct SelfStopper;
 #[error("stopped itself")]
 struct OwnFailure;
 
+#[actor]
 impl Actor for SelfStopper {
     type Msg = oneshot::Sender<()>;
     type Reply = ();
@@ -557,6 +562,7 @@ async fn b2_a_flood_past_the_budget_gives_every_slot_back() {
 /// A `Tally` that takes its time over every message, so that senders wait for room.
 struct Slow(Arc<AtomicU64>);
 
+#[actor]
 impl Actor for Slow {
     type Msg = u64;
     type Reply = u64;
@@ -638,6 +644,7 @@ async fn m14_m15_timeouts_and_cancellations_racing_room_lose_nothing() {
 /// Blocks in its handler until released, taking nothing else meanwhile.
 struct Stuck;
 
+#[actor]
 impl Actor for Stuck {
     type Msg = Option<(oneshot::Sender<()>, oneshot::Receiver<()>)>;
     type Reply = ();

@@ -839,6 +839,7 @@ async fn t19_a_failure_escalates_up_a_tree_of_any_depth() {
 /// Says it has begun its start, then never finishes it.
 struct NeverStarts;
 
+#[actor]
 impl Actor for NeverStarts {
     type Msg = ();
     type Reply = ();
@@ -1159,6 +1160,7 @@ async fn t19_a_report_and_a_view_of_any_depth_are_copied_compared_shown_and_let_
 /// inside the supervisor's task, so the supervisor could never answer.
 struct AsksItsSupervisor;
 
+#[actor]
 impl Actor for AsksItsSupervisor {
     type Msg = ();
     type Reply = ();
@@ -1739,6 +1741,7 @@ enum ParentOp {
 /// Links to a supervisor, as a parent would, and can end abnormally.
 struct Parent;
 
+#[actor]
 impl Actor for Parent {
     type Msg = ParentOp;
     type Reply = ();

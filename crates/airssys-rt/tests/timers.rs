@@ -80,6 +80,7 @@ enum Msg {
 #[error("on_idle failed on purpose")]
 struct IdleError;
 
+#[actor]
 impl Actor for Clock {
     type Msg = Msg;
     type Reply = Option<TimerRef>;
@@ -757,6 +758,7 @@ impl Clone for TickMsg {
 /// Counts the ticks it handles.
 struct Ticks(u32);
 
+#[actor]
 impl Actor for Ticks {
     type Msg = TickMsg;
     type Reply = u32;
@@ -808,6 +810,7 @@ enum Work {
 
 struct Sleepy(Times);
 
+#[actor]
 impl Actor for Sleepy {
     type Msg = Work;
     type Reply = Vec<Instant>;
@@ -865,6 +868,7 @@ struct Note;
 
 struct Holder;
 
+#[actor]
 impl Actor for Holder {
     type Msg = Note;
     type Reply = ();

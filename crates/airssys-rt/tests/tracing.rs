@@ -202,6 +202,7 @@ impl fmt::Display for Asked {
 
 impl std::error::Error for Asked {}
 
+#[actor]
 impl Actor for Worker {
     type Msg = WorkerMsg;
     type Reply = u64;
@@ -227,6 +228,7 @@ impl Actor for Worker {
 /// Stops itself after a second without work.
 struct Sleepy;
 
+#[actor]
 impl Actor for Sleepy {
     type Msg = ();
     type Reply = ();
@@ -251,6 +253,7 @@ impl Actor for Sleepy {
 /// Counts down by sending itself the next number.
 struct Countdown;
 
+#[actor]
 impl Actor for Countdown {
     type Msg = u64;
     type Reply = ();
@@ -274,6 +277,7 @@ impl Actor for Countdown {
 /// Refuses to start.
 struct Unstartable;
 
+#[actor]
 impl Actor for Unstartable {
     type Msg = ();
     type Reply = ();
@@ -294,6 +298,7 @@ struct Back;
 
 struct BackMsg;
 
+#[actor]
 impl Actor for Back {
     type Msg = BackMsg;
     type Reply = ();
@@ -315,6 +320,7 @@ struct Middle(ActorRef<Back>);
 
 struct MiddleMsg;
 
+#[actor]
 impl Actor for Middle {
     type Msg = MiddleMsg;
     type Reply = ();
@@ -336,6 +342,7 @@ struct Front(ActorRef<Middle>);
 
 struct FrontMsg;
 
+#[actor]
 impl Actor for Front {
     type Msg = FrontMsg;
     type Reply = ();
@@ -361,6 +368,7 @@ struct Ticker;
 #[derive(Clone)]
 struct Tick;
 
+#[actor]
 impl Actor for Ticker {
     type Msg = Tick;
     type Reply = ();
@@ -393,6 +401,7 @@ impl From<Publication<String>> for Heard {
     }
 }
 
+#[actor]
 impl Actor for Listener {
     type Msg = Heard;
     type Reply = ();
@@ -592,6 +601,7 @@ async fn y3_a_timer_sends_from_where_it_was_set() {
 /// Sets an interval on itself from inside a span of its own.
 struct Beater;
 
+#[actor]
 impl Actor for Beater {
     type Msg = Tick;
     type Reply = ();
@@ -804,6 +814,7 @@ async fn a11_a_subscriber_panicking_as_the_post_stop_span_closes_does_not_change
 /// Sets an interval on the actor it is asked to.
 struct Setter;
 
+#[actor]
 impl Actor for Setter {
     type Msg = ActorRef<Target>;
     type Reply = ();
@@ -826,6 +837,7 @@ impl Actor for Setter {
 
 struct Target;
 
+#[actor]
 impl Actor for Target {
     type Msg = ();
     type Reply = ();

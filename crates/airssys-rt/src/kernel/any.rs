@@ -19,6 +19,7 @@ use crate::{ActorId, ActorState, ExitReason};
 /// # use airssys_rt::prelude::*;
 /// # use airssys_rt::kernel::AnyActor;
 /// # struct Idle;
+/// # #[actor]
 /// # impl Actor for Idle {
 /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
 /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }
@@ -179,6 +180,7 @@ impl AnyActor {
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # struct Idle;
+    /// # #[actor]
     /// # impl Actor for Idle {
     /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
     /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }
@@ -276,6 +278,7 @@ impl<A: Actor> ActorRef<A> {
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # struct Idle;
+    /// # #[actor]
     /// # impl Actor for Idle {
     /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
     /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }

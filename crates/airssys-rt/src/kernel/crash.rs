@@ -53,6 +53,7 @@
 //!
 //! struct Worker;
 //!
+//! #[actor]
 //! impl Actor for Worker {
 //!     type Msg = &'static str;
 //!     type Reply = ();
@@ -123,10 +124,10 @@ pub enum Activity {
     /// Running [`post_start`](crate::Actor::post_start), or about to: a kill that comes
     /// before `post_start` has run ends the actor there.
     PostStart,
-    /// Handling a message of this type ([`Actor::Msg`]), or dropping the
-    /// reply to it; or killed while handling it.
+    /// Handling a message of this type, or dropping the reply to it; or killed while
+    /// handling it.
     Handling {
-        /// `std::any::type_name` of the actor's message type.
+        /// `std::any::type_name` of the message's type.
         message_type: &'static str,
     },
     /// Running [`on_exit`](crate::Actor::on_exit).
@@ -342,13 +343,13 @@ impl fmt::Debug for CrashReports {
     }
 }
 
-/// What the actor's task was doing when it ended: one byte in the task, made into an
-/// [`Activity`] only if the end is reported.
+/// What the actor's task was doing when it ended (with the name of the message type it was
+/// handling), made into an [`Activity`] only if the end is reported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Doing {
     PreStart,
     PostStart,
-    Handling,
+    Handling(&'static str),
     OnExit,
     OnDown,
     OnIdle,
@@ -366,7 +367,7 @@ impl Doing {
         match self {
             Self::PreStart => Activity::PreStart,
             Self::PostStart => Activity::PostStart,
-            Self::Handling => Activity::Handling { message_type: std::any::type_name::<A::Msg>() },
+            Self::Handling(message_type) => Activity::Handling { message_type },
             Self::OnExit => Activity::OnExit,
             Self::OnDown => Activity::OnDown,
             Self::OnIdle => Activity::OnIdle,

@@ -64,6 +64,7 @@
 //!
 //! struct Worker;
 //!
+//! #[actor]
 //! impl Actor for Worker {
 //!     type Msg = u32;
 //!     type Reply = ();

@@ -20,7 +20,7 @@ use crate::message::{Envelope, ReplyTo, Undelivered};
 /// ```
 /// use airssys_rt::kernel::Offer;
 /// # use airssys_rt::prelude::*;
-/// # fn send(actor: &ActorRef<impl Actor<Msg = u64>>) {
+/// # fn send(actor: &ActorRef<impl Accepts<u64>>) {
 /// match actor.offer(42) {
 ///     Offer::Delivered => {}
 ///     Offer::Dropped => println!("a dead letter: the overflow policy or the budget dropped it"),
@@ -160,7 +160,7 @@ pin_project! {
     /// ```
     /// # use airssys_rt::prelude::*;
     /// use airssys_rt::kernel::Offer;
-    /// # async fn send(actor: &ActorRef<impl Actor<Msg = u8>>) {
+    /// # async fn send(actor: &ActorRef<impl Accepts<u8>>) {
     /// let mut msg = 1;
     /// loop {
     ///     let room = actor.room();
@@ -207,7 +207,7 @@ impl<A: Actor> ActorRef<A> {
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use airssys_rt::kernel::Offer;
-    /// # async fn send(actor: ActorRef<impl Actor<Msg = u8>>) {
+    /// # async fn send(actor: ActorRef<impl Accepts<u8>>) {
     /// if let Offer::Full(back) = actor.offer(1) {
     ///     let _ = actor.tell(back).await; // wait for room after all
     /// }
@@ -231,7 +231,7 @@ impl<A: Actor> ActorRef<A> {
     /// # use airssys_rt::prelude::*;
     /// # use airssys_rt::dead_letter::DeadLetterReason;
     /// # use airssys_rt::kernel::{Offer, SentAs};
-    /// # fn publish(actor: &ActorRef<impl Actor<Msg = u8>>) {
+    /// # fn publish(actor: &ActorRef<impl Accepts<u8>>) {
     /// match actor.offer_unreturnable(1) {
     ///     Offer::Full(msg) => actor.dead_letter(msg, DeadLetterReason::SubscriberFull, SentAs::Tell),
     ///     Offer::Gone(msg) => actor.dead_letter(msg, DeadLetterReason::ActorStopped, SentAs::Tell),
@@ -260,7 +260,7 @@ impl<A: Actor> ActorRef<A> {
     /// # use airssys_rt::prelude::*;
     /// use airssys_rt::kernel::Origin;
     /// use std::sync::Mutex;
-    /// # fn fire(actor: &ActorRef<impl Actor<Msg = u8>>, cancelled: &Mutex<bool>) {
+    /// # fn fire(actor: &ActorRef<impl Accepts<u8>>, cancelled: &Mutex<bool>) {
     /// let sent = actor.offer_unreturnable_gated(1, &Origin::here(), || {
     ///     let cancelled = cancelled.lock().ok()?;
     ///     (!*cancelled).then_some(cancelled)
@@ -317,7 +317,7 @@ impl<A: Actor> ActorRef<A> {
     /// # use airssys_rt::prelude::*;
     /// # use airssys_rt::dead_letter::DeadLetterReason;
     /// # use airssys_rt::kernel::SentAs;
-    /// # fn give_up(actor: &ActorRef<impl Actor<Msg = u8>>) {
+    /// # fn give_up(actor: &ActorRef<impl Accepts<u8>>) {
     /// actor.dead_letter(1, DeadLetterReason::SendCancelled, SentAs::Tell);
     /// # }
     /// ```
@@ -339,7 +339,7 @@ impl<A: Actor> WeakActorRef<A> {
     /// # use airssys_rt::prelude::*;
     /// # use airssys_rt::dead_letter::DeadLetterReason;
     /// # use airssys_rt::kernel::SentAs;
-    /// # fn give_up(actor: &WeakActorRef<impl Actor<Msg = u8>>) {
+    /// # fn give_up(actor: &WeakActorRef<impl Accepts<u8>>) {
     /// actor.dead_letter(1, DeadLetterReason::ActorStopped, SentAs::Tell);
     /// # }
     /// ```

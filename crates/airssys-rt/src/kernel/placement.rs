@@ -79,6 +79,7 @@ impl TreePlace {
 /// # use airssys_rt::prelude::*;
 /// use airssys_rt::kernel::{start_in_tree, TreePlace};
 /// # struct Worker;
+/// # #[actor]
 /// # impl Actor for Worker {
 /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
 /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
@@ -293,6 +294,7 @@ impl AnyActor {
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # struct Idle;
+    /// # #[actor]
     /// # impl Actor for Idle {
     /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
     /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }

@@ -23,6 +23,7 @@
 //! ```
 //! use airssys_rt::prelude::*;
 //! # struct Echo;
+//! # #[actor]
 //! # impl Actor for Echo {
 //! #     type Msg = u32; type Reply = u32; type Args = (); type Error = std::convert::Infallible;
 //! #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Echo) }
@@ -262,6 +263,7 @@ pub struct HandlingTime {
 /// ```
 /// use airssys_rt::prelude::*;
 /// # struct Idle;
+/// # #[actor]
 /// # impl Actor for Idle {
 /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
 /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }
@@ -520,6 +522,7 @@ impl ActorSystem {
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # struct Echo;
+    /// # #[actor]
     /// # impl Actor for Echo {
     /// #     type Msg = u32; type Reply = u32; type Args = (); type Error = std::convert::Infallible;
     /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Echo) }

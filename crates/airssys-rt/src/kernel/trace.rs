@@ -45,6 +45,7 @@
 //!
 //! struct Echo;
 //!
+//! #[actor]
 //! impl Actor for Echo {
 //!     type Msg = String;
 //!     type Reply = String;

@@ -340,6 +340,7 @@ impl Supervisor {
 /// # use airssys_rt::prelude::*;
 /// # use airssys_rt::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
 /// # struct Worker;
+/// # #[actor]
 /// # impl Actor for Worker {
 /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
 /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
@@ -387,7 +388,9 @@ impl SupervisorRef {
             Err(AskError::Full(_) | AskError::Closed(_) | AskError::Dropped) => {
                 Err(SupervisorError::NotRunning)
             }
-            Err(AskError::Stopped(_) | AskError::Timeout(_)) => Err(SupervisorError::NotRunning),
+            Err(AskError::Stopped(_) | AskError::Timeout(_) | AskError::Unanswered) => {
+                Err(SupervisorError::NotRunning)
+            }
             Err(AskError::CallingSelf(_)) => Err(SupervisorError::CallingSelf),
         }
     }
@@ -488,7 +491,7 @@ impl SupervisorRef {
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
-    /// # async fn talk<A: Actor<Msg = ()>>(s: &airssys_rt::supervisor::SupervisorRef) {
+    /// # async fn talk<A: Accepts<()>>(s: &airssys_rt::supervisor::SupervisorRef) {
     /// if let Ok(Some(worker)) = s.child::<A>("w").await {
     ///     let _ = worker.tell(()).await;
     /// }
@@ -511,6 +514,7 @@ impl SupervisorRef {
     /// # use airssys_rt::prelude::*;
     /// # use airssys_rt::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorEvent, SupervisorSpec};
     /// # struct Worker;
+    /// # #[actor]
     /// # impl Actor for Worker {
     /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
     /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }

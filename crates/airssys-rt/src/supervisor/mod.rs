@@ -54,6 +54,7 @@
 //!
 //! struct Worker;
 //!
+//! #[actor]
 //! impl Actor for Worker {
 //!     type Msg = &'static str;
 //!     type Reply = ();

@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,7 +22,7 @@ use super::{
     AutoShutdown, ChildTemplate, Strategy, SupervisorError, SupervisorEvent, SupervisorMsg,
     SupervisorRef, SupervisorReply, SupervisorSpec,
 };
-use crate::actor::{Actor, ActorId, Context, ExitReason};
+use crate::actor::{Accepts, Actor, ActorId, Classic, ClassicMail, Context, ExitReason, ReplyTo};
 use crate::kernel::trace_guarded;
 use crate::mailbox::MailboxConfig;
 use crate::signal::ExitSignal;
@@ -156,8 +157,7 @@ impl fmt::Debug for Mail {
 }
 
 impl Actor for Supervisor {
-    type Msg = Mail;
-    type Reply = SupervisorReply;
+    type Mail = ClassicMail<Self>;
     type Args = SupervisorSpec;
     type Error = SupervisorError;
 
@@ -187,23 +187,16 @@ impl Actor for Supervisor {
         Ok(supervisor)
     }
 
-    async fn handle(
-        &mut self,
-        Mail(letter): Mail,
-        ctx: &mut Context<Self>,
-    ) -> Result<SupervisorReply, Self::Error> {
-        let response = match letter {
-            Letter::Call(request) => self.answer(ctx, request).await,
-            Letter::Note(Note::Retry(generation)) => {
-                self.retry(ctx, generation).await;
-                Response::Done
-            }
-            Letter::Note(Note::Checked(actor, outcome)) => {
-                self.checked(ctx, actor, outcome).await;
-                Response::Done
-            }
-        };
-        Ok(SupervisorReply(response))
+    fn dispatch<'s, 'c>(
+        &'s mut self,
+        mail: ClassicMail<Self>,
+        ctx: &'c mut Context<Self>,
+    ) -> impl Future<Output = Result<(), ExitReason>> + Send + use<'s, 'c> {
+        ClassicMail::dispatch(self, mail, ctx)
+    }
+
+    fn message_type(_: &ClassicMail<Self>) -> &'static str {
+        std::any::type_name::<Mail>()
     }
 
     async fn on_exit(
@@ -243,6 +236,42 @@ impl Actor for Supervisor {
         // Its state may outlive this hook a little; its subscribers learn of its end now.
         self.events.close();
         Ok(())
+    }
+}
+
+impl Classic for Supervisor {
+    type Msg = Mail;
+    type Reply = SupervisorReply;
+
+    async fn handle(
+        &mut self,
+        Mail(letter): Mail,
+        ctx: &mut Context<Self>,
+    ) -> Result<SupervisorReply, Self::Error> {
+        let response = match letter {
+            Letter::Call(request) => self.answer(ctx, request).await,
+            Letter::Note(Note::Retry(generation)) => {
+                self.retry(ctx, generation).await;
+                Response::Done
+            }
+            Letter::Note(Note::Checked(actor, outcome)) => {
+                self.checked(ctx, actor, outcome).await;
+                Response::Done
+            }
+        };
+        Ok(SupervisorReply(response))
+    }
+}
+
+impl Accepts<Mail> for Supervisor {
+    type Reply = SupervisorReply;
+
+    fn mail(msg: Mail, reply: ReplyTo<SupervisorReply>) -> ClassicMail<Self> {
+        ClassicMail::new(msg, reply)
+    }
+
+    fn unmail(mail: ClassicMail<Self>) -> Mail {
+        mail.into_message()
     }
 }
 

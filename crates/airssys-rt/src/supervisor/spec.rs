@@ -273,6 +273,7 @@ type StartFn =
 /// use airssys_rt::prelude::*;
 /// use airssys_rt::supervisor::{ChildSpec, Restart, Shutdown};
 /// # struct Cache;
+/// # #[actor]
 /// # impl Actor for Cache {
 /// #     type Msg = (); type Reply = (); type Args = usize; type Error = std::convert::Infallible;
 /// #     async fn pre_start(_: usize, _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Cache) }
@@ -306,6 +307,7 @@ impl ChildSpec {
     /// use airssys_rt::prelude::*;
     /// use airssys_rt::supervisor::{Child, ChildSpec};
     /// # struct Worker;
+    /// # #[actor]
     /// # impl Actor for Worker {
     /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
     /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
@@ -631,6 +633,7 @@ type Instantiate = Arc<
 /// use airssys_rt::prelude::*;
 /// use airssys_rt::supervisor::{ChildTemplate, Restart};
 /// # struct Conn;
+/// # #[actor]
 /// # impl Actor for Conn {
 /// #     type Msg = (); type Reply = (); type Args = u16; type Error = std::convert::Infallible;
 /// #     async fn pre_start(_: u16, _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Conn) }

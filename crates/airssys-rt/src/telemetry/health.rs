@@ -50,6 +50,7 @@
 //!     up: bool,
 //! }
 //!
+//! #[actor]
 //! impl Actor for Connection {
 //!     type Msg = bool;
 //!     type Reply = ();

@@ -15,6 +15,7 @@
 //! use airssys_rt::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorSpec};
 //! use airssys_rt::system::SpawnOptions;
 //! # struct Worker;
+//! # #[actor]
 //! # impl Actor for Worker {
 //! #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
 //! #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }

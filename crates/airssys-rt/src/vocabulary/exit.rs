@@ -48,7 +48,7 @@ impl ExitReason {
     /// let reason = ExitReason::failed(std::fmt::Error);
     /// assert!(reason.error().is_some());
     /// ```
-    pub fn failed<E: Error + Send + Sync + 'static>(error: E) -> Self {
+    pub fn failed<E: Into<BoxError>>(error: E) -> Self {
         Self::Failed(ActorError::new(error))
     }
 
@@ -160,10 +160,22 @@ impl fmt::Debug for ExitReason {
     }
 }
 
+/// Any error, boxed: what an actor's [`Error`](crate::Actor::Error) type converts into. Every
+/// `E: Error + Send + Sync + 'static` converts (std's `From`), as do `anyhow::Error` and
+/// `BoxError` itself.
+///
+/// ```
+/// use airssys_rt::actor::BoxError;
+/// let error: BoxError = std::fmt::Error.into();
+/// assert!(error.is::<std::fmt::Error>());
+/// ```
+pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
+
 /// The error an actor failed with ([`ExitReason::Failed`]), shared by every copy of the reason.
 ///
 /// It dereferences to the error the actor returned, so it can be displayed, inspected and
-/// downcast as that error. Its own `Display` and `Debug`, and dropping it, never panic, even
+/// downcast as that error (an `anyhow::Error` downcasts as anyhow's own wrapper does not: through
+/// its `Display` and `source()` chain). Its own `Display` and `Debug`, and dropping it, never panic, even
 /// when the error's do: the runtime formats and drops exit reasons on the way to ending an
 /// actor, and user code must not be able to break that way (a panicking `Display` or `Debug`
 /// shows as a note saying so; a panicking `Drop` is caught, and what it panicked with is
@@ -191,8 +203,8 @@ impl ActorError {
     /// let error = airssys_rt::actor::ActorError::new(std::fmt::Error);
     /// assert_eq!(error.to_string(), std::fmt::Error.to_string());
     /// ```
-    pub fn new<E: Error + Send + Sync + 'static>(error: E) -> Self {
-        Self(Arc::new(Guarded(Some(error))))
+    pub fn new<E: Into<BoxError>>(error: E) -> Self {
+        Self(Arc::new(Guarded(Some(error.into()))))
     }
 
     /// The error the actor returned.
@@ -255,10 +267,10 @@ trait Contained: Send + Sync {
 /// is being dropped).
 struct Guarded<E: Send + 'static>(Option<E>);
 
-impl<E: Error + Send + Sync + 'static> Contained for Guarded<E> {
+impl Contained for Guarded<BoxError> {
     fn error(&self) -> &(dyn Error + Send + Sync + 'static) {
         match &self.0 {
-            Some(error) => error,
+            Some(error) => &**error,
             // Unreachable: only `drop` empties it, and nothing can call this after.
             None => &Dropped,
         }

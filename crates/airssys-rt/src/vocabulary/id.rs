@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// ```
 /// # use airssys_rt::prelude::*;
 /// # struct Idle;
+/// # #[actor]
 /// # impl Actor for Idle {
 /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
 /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }

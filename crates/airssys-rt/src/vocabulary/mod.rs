@@ -20,7 +20,7 @@ pub(crate) mod tree;
 pub use child::ChildKind;
 pub use dead_letter::{DeadLetter, DeadLetterReason};
 pub(crate) use exit::{drop_guarded, forget_panic};
-pub use exit::{trace_guarded, ActorError, ExitReason};
+pub use exit::{trace_guarded, ActorError, BoxError, ExitReason};
 pub use health::{Health, HealthCheck, HealthCheckFailed, HealthIssue, HealthReport, HealthStatus};
 pub use id::{ActorId, ActorState};
 pub use mailbox_config::{

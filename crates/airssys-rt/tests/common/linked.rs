@@ -14,6 +14,7 @@ use super::{Probe, ProbeArgs};
 /// links and is told of its end last; ends abnormally on any message.
 pub struct Wide;
 
+#[actor]
 impl Actor for Wide {
     type Msg = ();
     type Reply = ();

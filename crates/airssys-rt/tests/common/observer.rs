@@ -30,6 +30,7 @@ impl<T: Clone + PartialEq + Send + 'static, W: Actor> Observer<T, W> {
     }
 }
 
+#[actor]
 impl<T: Clone + PartialEq + Send + 'static, W: Actor> Actor for Observer<T, W> {
     type Msg = ActorRef<W>;
     type Reply = ();

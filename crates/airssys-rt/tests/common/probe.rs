@@ -131,6 +131,7 @@ impl Drop for Probe {
     }
 }
 
+#[actor]
 impl Actor for Probe {
     type Msg = Cmd;
     type Reply = u64;
@@ -254,6 +255,7 @@ pub async fn block(actor: &ActorRef<Probe>) -> oneshot::Sender<()> {
 /// An actor that does nothing: another type to look up, group or subscribe.
 pub struct Idle;
 
+#[actor]
 impl Actor for Idle {
     type Msg = ();
     type Reply = ();

@@ -47,6 +47,7 @@ pub struct Member {
     args: MemberArgs,
 }
 
+#[actor]
 impl Actor for Member {
     type Msg = Cmd;
     type Reply = ();

@@ -29,6 +29,7 @@ use crate::kernel::system::deadlines::{deadline_after, Deadline, Deadlines, Regi
 /// ```
 /// use airssys_rt::prelude::*;
 /// # struct Echo;
+/// # #[actor]
 /// # impl Actor for Echo {
 /// #     type Msg = u32; type Reply = u32; type Args = (); type Error = std::convert::Infallible;
 /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Echo) }
@@ -160,7 +161,7 @@ impl<A: Actor> ActorRef<A> {
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use std::time::Duration;
-    /// # async fn send(actor: ActorRef<impl Actor<Msg = String>>) {
+    /// # async fn send(actor: ActorRef<impl Accepts<String>>) {
     /// if let Err(error) = actor.tell("hello".to_string()).await {
     ///     eprintln!("not delivered: {}", error.into_inner());
     /// }
@@ -183,7 +184,7 @@ impl<A: Actor> ActorRef<A> {
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
-    /// # fn send(actor: &ActorRef<impl Actor<Msg = u64>>) {
+    /// # fn send(actor: &ActorRef<impl Accepts<u64>>) {
     /// match actor.try_tell(42) {
     ///     Ok(()) => {}
     ///     Err(SendError::Full(n)) => println!("busy, keeping {n}"),
@@ -206,7 +207,7 @@ impl<A: Actor> ActorRef<A> {
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
-    /// # fn from_a_thread(actor: ActorRef<impl Actor<Msg = u8>>) {
+    /// # fn from_a_thread(actor: ActorRef<impl Accepts<u8>>) {
     /// std::thread::spawn(move || actor.blocking_tell(1));
     /// # }
     /// ```
@@ -232,7 +233,7 @@ impl<A: Actor> ActorRef<A> {
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use std::time::Duration;
-    /// # async fn call(actor: ActorRef<impl Actor<Msg = (), Reply = u64>>) -> Result<(), AskError<()>> {
+    /// # async fn call(actor: ActorRef<impl Accepts<(), Reply = u64>>) -> Result<(), AskError<()>> {
     /// let value = actor.ask(()).await?;
     /// let quick = actor.ask(()).timeout(Duration::from_millis(100)).await?;
     /// # Ok(()) }
@@ -352,6 +353,7 @@ impl<A: Actor> fmt::Debug for ActorRef<A> {
 /// ```
 /// # use airssys_rt::prelude::*;
 /// # struct Idle;
+/// # #[actor]
 /// # impl Actor for Idle {
 /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
 /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }
@@ -443,7 +445,7 @@ impl<A: Actor> fmt::Debug for WeakActorRef<A> {
 /// ```
 /// # use airssys_rt::prelude::*;
 /// # use std::time::Duration;
-/// # async fn send(actor: ActorRef<impl Actor<Msg = u8>>) {
+/// # async fn send(actor: ActorRef<impl Accepts<u8>>) {
 /// match actor.tell(1).timeout(Duration::from_secs(1)).await {
 ///     Ok(()) => {}
 ///     Err(SendError::Full(back)) => println!("no room within 1 s, keeping {back}"),
@@ -481,7 +483,7 @@ impl<'a, A: Accepts<M>, M: Send + 'static> Tell<'a, A, M> {
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
-    /// # async fn send(actor: ActorRef<impl Actor<Msg = u8>>) {
+    /// # async fn send(actor: ActorRef<impl Accepts<u8>>) {
     /// let _ = actor.tell(1).timeout(std::time::Duration::from_millis(50)).await;
     /// # }
     /// ```
@@ -525,7 +527,7 @@ pin_project! {
     /// # use airssys_rt::prelude::*;
     /// use airssys_rt::actor::TellFuture;
     /// use std::future::IntoFuture;
-    /// # fn start<A: Actor<Msg = ()>>(actor: &ActorRef<A>) {
+    /// # fn start<A: Accepts<()>>(actor: &ActorRef<A>) {
     /// let pending: TellFuture<'_, A> = actor.tell(()).into_future();
     /// # drop(pending); }
     /// ```
@@ -664,7 +666,7 @@ impl<A: Accepts<M>, M: Send + 'static> TellFuture<'_, A, M> {
 /// ```
 /// # use airssys_rt::prelude::*;
 /// # use std::time::Duration;
-/// # async fn call(actor: ActorRef<impl Actor<Msg = u8, Reply = u8>>) {
+/// # async fn call(actor: ActorRef<impl Accepts<u8, Reply = u8>>) {
 /// match actor.ask(1).timeout(Duration::from_secs(1)).await {
 ///     Ok(reply) => println!("{reply}"),
 ///     Err(AskError::Timeout(after)) => println!("no answer within {after:?}"),
@@ -695,7 +697,7 @@ impl<'a, A: Accepts<M>, M: Send + 'static> Ask<'a, A, M> {
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
-    /// # async fn call(actor: ActorRef<impl Actor<Msg = u8, Reply = u8>>) {
+    /// # async fn call(actor: ActorRef<impl Accepts<u8, Reply = u8>>) {
     /// let _ = actor.ask(1).timeout(std::time::Duration::from_millis(50)).await;
     /// # }
     /// ```
@@ -739,7 +741,7 @@ pin_project! {
     /// # use airssys_rt::prelude::*;
     /// use airssys_rt::actor::AskFuture;
     /// use std::future::IntoFuture;
-    /// # fn start<A: Actor<Msg = ()>>(actor: &ActorRef<A>) {
+    /// # fn start<A: Accepts<()>>(actor: &ActorRef<A>) {
     /// let pending: AskFuture<'_, A> = actor.ask(()).into_future();
     /// # drop(pending); }
     /// ```
@@ -784,7 +786,7 @@ impl<A: Accepts<M>, M: Send + 'static> AskFuture<'_, A, M> {
     /// ```
     /// # use airssys_rt::prelude::*;
     /// use std::future::IntoFuture;
-    /// # fn start<A: Actor<Msg = ()>>(actor: &ActorRef<A>) {
+    /// # fn start<A: Accepts<()>>(actor: &ActorRef<A>) {
     /// let pending = actor.ask(()).into_future();
     /// assert!(!pending.is_posted()); // nothing sent before its first poll
     /// # drop(pending); }

@@ -54,8 +54,10 @@ pub trait Actor: Sized + Send + 'static {
     type Mail: Send + 'static;
     /// What the actor is started from; kept by the spawner so it can start it again.
     type Args: Send + 'static;
-    /// The error that ends the actor with [`ExitReason::Failed`].
-    type Error: std::error::Error + Send + Sync + 'static;
+    /// The error that ends the actor with [`ExitReason::Failed`]: any type that converts into a
+    /// [`BoxError`](crate::actor::BoxError), such as an error enum, `anyhow::Error` or
+    /// `BoxError` itself.
+    type Error: Into<crate::actor::BoxError> + Send + 'static;
 
     /// Builds the actor's state from its start arguments, before it takes any message.
     ///
@@ -77,6 +79,7 @@ pub trait Actor: Sized + Send + 'static {
     ///
     /// struct Poller;
     ///
+    /// #[actor]
     /// impl Actor for Poller {
     ///     type Msg = &'static str;
     ///     type Reply = ();
@@ -116,6 +119,26 @@ pub trait Actor: Sized + Send + 'static {
         ctx: &mut Context<Self>,
     ) -> impl Future<Output = Result<(), ExitReason>> + Send;
 
+    /// The name of the message type in `mail`, for dead letters and crash reports. Written by
+    /// [`#[actor]`](macro@crate::actor); by default the name of the mail type itself.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # #[derive(Default)] struct Echo;
+    /// # #[actor] impl Actor for Echo {
+    /// #     type Msg = u8; type Reply = u8;
+    /// #     async fn handle(&mut self, n: u8, _: &mut Context<Self>) -> Result<u8, Self::Error> { Ok(n) }
+    /// # }
+    /// use airssys_rt::actor::{ClassicMail, ReplyTo};
+    /// fn named(mail: &ClassicMail<Echo>) -> &'static str {
+    ///     Echo::message_type(mail) // "u8"
+    /// }
+    /// ```
+    fn message_type(mail: &Self::Mail) -> &'static str {
+        let _ = mail;
+        std::any::type_name::<Self::Mail>()
+    }
+
     /// Receives an exit signal from a linked actor, when this actor traps exits
     /// ([`Context::trap_exit`]). Without trapping, the signal ends this actor instead (unless
     /// its reason is [`ExitReason::Normal`]), and this hook is not called.
@@ -128,6 +151,7 @@ pub trait Actor: Sized + Send + 'static {
     ///
     /// struct Guardian;
     ///
+    /// #[actor]
     /// impl Actor for Guardian {
     ///     type Msg = ();
     ///     type Reply = ();
@@ -186,6 +210,7 @@ pub trait Actor: Sized + Send + 'static {
     /// /// Ends itself after a minute without work.
     /// struct Session;
     ///
+    /// #[actor]
     /// impl Actor for Session {
     ///     type Msg = ();
     ///     type Reply = ();
@@ -238,6 +263,7 @@ pub trait Actor: Sized + Send + 'static {
     ///     backlog: usize,
     /// }
     ///
+    /// #[actor]
     /// impl Actor for Batcher {
     ///     type Msg = usize;
     ///     type Reply = ();
@@ -278,6 +304,7 @@ pub trait Actor: Sized + Send + 'static {
     ///     pending: Vec<String>,
     /// }
     ///
+    /// #[actor]
     /// impl Actor for Flusher {
     ///     type Msg = String;
     ///     type Reply = ();

@@ -234,6 +234,7 @@ impl<A: Actor> ActorCell<A> {
         why: Undelivered,
     ) {
         let Envelope { message, .. } = envelope;
+        let message_type = A::message_type(&message);
         // A message's `Drop` is user code: its panic must not unwind into whoever happened
         // to drop it (a sender, or the ending actor). The request's reply handle, dropped with
         // it, answers `why`.
@@ -249,7 +250,7 @@ impl<A: Actor> ActorCell<A> {
             target: self.id,
             target_name: self.mailbox.name(),
             reason,
-            message_type: std::any::type_name::<A::Mail>(),
+            message_type,
             was_ask,
             at: Utc::now(),
         };

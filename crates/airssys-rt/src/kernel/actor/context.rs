@@ -1,7 +1,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::{Actor, ActorCell, ActorId, ActorRef, ErasedCell, ExitReason, WeakActorRef};
+use super::{
+    Actor, ActorCell, ActorId, ActorRef, BoxError, ErasedCell, ExitReason, WeakActorRef,
+};
 use crate::kernel::mailbox::Signal;
 use crate::kernel::signal::{DownNotice, ExitSignal, MonitorRef};
 use crate::kernel::system::ActorSystem;
@@ -13,6 +15,7 @@ use crate::kernel::system::ActorSystem;
 ///
 /// struct OneShot;
 ///
+/// #[actor]
 /// impl Actor for OneShot {
 ///     type Msg = ();
 ///     type Reply = ActorId;
@@ -245,6 +248,49 @@ impl<A: Actor> Context<A> {
     /// ```
     pub fn stop_with(&mut self, reason: ExitReason) {
         self.cell.mailbox.stop_first(reason);
+    }
+
+    /// Ends this actor with [`ExitReason::Failed`] and `error` once the current hook or
+    /// handler returns: the explicit way for a handler to crash on an error, where `?` in a
+    /// [`Handler`](crate::actor::Handler) only returns it to the asker. Its supervisor sees a
+    /// failure, as it would an `Err` from a hook.
+    ///
+    /// The handler's reply is still sent, as OTP's `{stop, Reason, Reply, State}` does; the
+    /// stop then goes ahead of every waiting message (see [`stop_with`](Self::stop_with)).
+    ///
+    /// ```
+    /// use airssys_rt::prelude::*;
+    ///
+    /// #[derive(Debug, thiserror::Error)]
+    /// #[error("the ledger is corrupt")]
+    /// struct Corrupt;
+    ///
+    /// struct Audit;
+    ///
+    /// struct Ledger;
+    ///
+    /// #[actor(messages(Audit))]
+    /// impl Actor for Ledger {
+    ///     type Error = anyhow::Error;
+    /// }
+    ///
+    /// impl Handler<Audit> for Ledger {
+    ///     type Reply = bool;
+    ///     async fn handle(&mut self, _: Audit, ctx: &mut Context<Self>) -> bool {
+    ///         ctx.fail(Corrupt);
+    ///         false
+    ///     }
+    /// }
+    /// # #[tokio::main] async fn main() {
+    /// let system = ActorSystem::new();
+    /// let ledger = system.spawn::<Ledger>(Ledger).await.unwrap();
+    /// assert_eq!(ledger.ask(Audit).await.unwrap(), false);
+    /// let reason = ledger.wait_for_exit().await;
+    /// assert!(reason.error().is_some_and(|error| error.is::<Corrupt>()));
+    /// # }
+    /// ```
+    pub fn fail(&mut self, error: impl Into<BoxError>) {
+        self.stop_with(ExitReason::failed(error));
     }
 
     pub(crate) fn cell(&self) -> &Arc<ActorCell<A>> {

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context as TaskContext, Poll};
 
-use super::{Actor, Context, ExitReason};
+use super::{Actor, BoxError, Context, ExitReason};
 use crate::kernel::message::{refusing, ReplyTo, Undelivered};
 
 /// Handles messages of type `M`, one at a time, and returns the reply an
@@ -232,11 +232,11 @@ impl<A: Classic> ClassicMail<A> {
     /// }
     /// ```
     #[inline]
-    pub fn dispatch<'a>(
-        actor: &'a mut A,
+    pub fn dispatch<'s, 'c>(
+        actor: &'s mut A,
         mail: Self,
-        ctx: &'a mut Context<A>,
-    ) -> impl Future<Output = Result<(), ExitReason>> + Send + 'a {
+        ctx: &'c mut Context<A>,
+    ) -> impl Future<Output = Result<(), ExitReason>> + Send + use<'s, 'c, A> {
         let Self { msg, reply } = mail;
         Answering { handling: actor.handle(msg, ctx), reply: Some(reply) }
     }
@@ -255,7 +255,7 @@ pin_project_lite::pin_project! {
 impl<F, R, E> Future for Answering<F, R>
 where
     F: Future<Output = Result<R, E>>,
-    E: std::error::Error + Send + Sync + 'static,
+    E: Into<BoxError>,
 {
     type Output = Result<(), ExitReason>;
 

@@ -33,6 +33,7 @@ impl<A: Actor> Context<A> {
     /// # use airssys_rt::prelude::*;
     /// # use std::time::Duration;
     /// # struct Quiet;
+    /// # #[actor]
     /// # impl Actor for Quiet {
     /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
     /// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }

@@ -37,6 +37,7 @@
 //!     greeting: String,
 //! }
 //!
+//! #[actor]
 //! impl Actor for Greeter {
 //!     type Msg = String;
 //!     type Reply = String;
@@ -73,7 +74,7 @@ mod probe;
 mod runner;
 
 pub(crate) use crate::vocabulary::{drop_guarded, forget_panic, trace_guarded};
-pub use crate::vocabulary::{ActorError, ActorId, ActorState, ExitReason};
+pub use crate::vocabulary::{ActorError, ActorId, ActorState, BoxError, ExitReason};
 pub use actor_ref::{ActorRef, Ask, AskFuture, Tell, TellFuture, WeakActorRef};
 pub use behaviour::Actor;
 pub(crate) use cell::{ActorCell, ErasedCell};

@@ -81,6 +81,8 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
             Err(reason) => break 'serve (reason, Doing::PostStart),
         }
         life.cell.set_state(ActorState::Running);
+        // The type of the message being handled, for a crash report.
+        let mut handled_type: &'static str = "";
         loop {
             // One await for both kinds of work, so the task's state holds room for the larger
             // of the two, not for both. The first look at the mailbox after each piece of work
@@ -101,6 +103,7 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
                     if let Some(stats) = &stats {
                         stats.on_take(depth);
                     }
+                    handled_type = A::message_type(&message);
                     let (state, context) = (&mut actor, &mut ctx);
                     let handling = match call(move || state.dispatch(message, context)) {
                         Ok(handling) => handling,
@@ -108,7 +111,7 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
                             if let Some(stats) = &stats {
                                 stats.on_done();
                             }
-                            break 'serve (failure, Doing::Handling);
+                            break 'serve (failure, Doing::Handling(handled_type));
                         }
                     };
                     let handling = trace::handle::<A, _>(sender, handling);
@@ -131,7 +134,7 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
                 Worked::Signal(None) | Worked::Handle(Ok(Ok(()))) => continue,
                 Worked::Signal(Some(ended)) => break 'serve ended,
                 Worked::Handle(Ok(Err(failure)) | Err(failure)) => {
-                    break 'serve (failure, Doing::Handling)
+                    break 'serve (failure, Doing::Handling(handled_type))
                 }
             }
         }

@@ -36,6 +36,7 @@
 //!     go: Option<oneshot::Receiver<()>>,
 //! }
 //!
+//! #[actor]
 //! impl Actor for Sleepy {
 //!     type Msg = u32;
 //!     type Reply = ();

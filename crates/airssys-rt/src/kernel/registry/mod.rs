@@ -23,6 +23,7 @@
 //! use airssys_rt::prelude::*;
 //! use airssys_rt::registry::RegistryError;
 //! # struct Cache;
+//! # #[actor]
 //! # impl Actor for Cache {
 //! #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
 //! #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Cache) }

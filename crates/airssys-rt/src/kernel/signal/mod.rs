@@ -28,6 +28,7 @@
 //!     report: mpsc::UnboundedSender<ExitReason>,
 //! }
 //!
+//! #[actor]
 //! impl Actor for Watcher {
 //!     type Msg = ActorRef<Worker>;
 //!     type Reply = ();
@@ -51,6 +52,7 @@
 //!
 //! struct Worker;
 //!
+//! #[actor]
 //! impl Actor for Worker {
 //!     type Msg = ();
 //!     type Reply = ();

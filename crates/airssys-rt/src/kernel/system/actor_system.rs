@@ -29,6 +29,7 @@ use crate::kernel::AnyActor;
 /// ```
 /// use airssys_rt::prelude::*;
 /// # struct Idle;
+/// # #[actor]
 /// # impl Actor for Idle {
 /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
 /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }
@@ -491,6 +492,7 @@ impl ActorSystem {
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # struct Idle;
+    /// # #[actor]
     /// # impl Actor for Idle {
     /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
     /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }

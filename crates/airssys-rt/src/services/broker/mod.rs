@@ -86,6 +86,7 @@
 //!     shown: mpsc::UnboundedSender<(String, f64)>,
 //! }
 //!
+//! #[actor]
 //! impl Actor for Display {
 //!     type Msg = Publication<f64>;
 //!     type Reply = ();

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use super::sink::{Offered, Sink};
 use super::topic::{check_pattern, check_topic, Segments, TopicProblem, Trie};
-use crate::actor::{Actor, ActorId, ActorRef};
+use crate::actor::{Accepts, Actor, ActorId, ActorRef};
 use crate::dead_letter::DeadLetterReason;
 use crate::kernel::{AnyActor, EndHook};
 
@@ -293,18 +293,15 @@ impl<T: Send + Sync + 'static> Broker<T> {
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
-    /// # fn sub<A: Actor<Msg = Publication<u32>>>(system: &ActorSystem, actor: &ActorRef<A>) -> Result<(), BrokerError> {
+    /// # fn sub<A: Accepts<Publication<u32>>>(system: &ActorSystem, actor: &ActorRef<A>) -> Result<(), BrokerError> {
     /// let id = system.broker::<u32>().subscribe("orders.#", actor)?;
     /// # Ok(()) }
     /// ```
-    pub fn subscribe<A: Actor>(
+    pub fn subscribe<A: Accepts<Publication<T>>>(
         &self,
         pattern: &str,
         actor: &ActorRef<A>,
-    ) -> Result<SubscriptionId, BrokerError>
-    where
-        A::Msg: From<Publication<T>>,
-    {
+    ) -> Result<SubscriptionId, BrokerError> {
         self.subscribe_with(pattern, actor, Delivery::Guaranteed)
     }
 
@@ -313,20 +310,17 @@ impl<T: Send + Sync + 'static> Broker<T> {
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use airssys_rt::broker::Delivery;
-    /// # fn sub<A: Actor<Msg = Publication<u32>>>(system: &ActorSystem, ticker: &ActorRef<A>) -> Result<(), BrokerError> {
+    /// # fn sub<A: Accepts<Publication<u32>>>(system: &ActorSystem, ticker: &ActorRef<A>) -> Result<(), BrokerError> {
     /// // A ticker that would rather miss a price than hold the market data feed up.
     /// system.broker::<u32>().subscribe_with("prices.*", ticker, Delivery::BestEffort)?;
     /// # Ok(()) }
     /// ```
-    pub fn subscribe_with<A: Actor>(
+    pub fn subscribe_with<A: Accepts<Publication<T>>>(
         &self,
         pattern: &str,
         actor: &ActorRef<A>,
         delivery: Delivery,
-    ) -> Result<SubscriptionId, BrokerError>
-    where
-        A::Msg: From<Publication<T>>,
-    {
+    ) -> Result<SubscriptionId, BrokerError> {
         check_pattern(pattern)
             .map_err(|problem| BrokerError::InvalidPattern { pattern: pattern.into(), problem })?;
         let subscriber = actor.erase();

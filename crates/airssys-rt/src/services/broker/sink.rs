@@ -4,7 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::Publication;
-use crate::actor::{Actor, ActorRef};
+use crate::actor::{Accepts, ActorRef};
 use crate::dead_letter::DeadLetterReason;
 use crate::kernel::{Offer, SentAs};
 
@@ -41,20 +41,19 @@ pub(crate) trait Sink<T>: Send + Sync + 'static {
 
 impl<A, T> Sink<T> for ActorRef<A>
 where
-    A: Actor,
-    A::Msg: From<Publication<T>>,
+    A: Accepts<Publication<T>>,
     T: Send + Sync + 'static,
 {
     #[inline]
     fn offer(&self, publication: Publication<T>, wait_when_full: bool) -> Offered {
         // Refused, a publication has no sender to go back to: past the message budget it is
         // shed, whatever the budget's policy (B3).
-        match self.offer_unreturnable(publication.into()) {
+        match self.offer_unreturnable(publication) {
             Offer::Delivered => Offered::Delivered,
             Offer::Dropped => Offered::Missed,
             full @ Offer::Full(_) if wait_when_full && self.waits_when_full() => {
-                // Only the message made from the publication goes: the publisher keeps the
-                // publication itself and offers it again once there is room.
+                // This copy goes: the publisher keeps the publication and offers it again
+                // once there is room.
                 full.discard();
                 Offered::Full
             }
@@ -74,7 +73,7 @@ where
         publication: Publication<T>,
     ) -> Pin<Box<dyn Future<Output = Offered> + Send + '_>> {
         Box::pin(async move {
-            let mut msg = A::Msg::from(publication);
+            let mut msg = publication;
             loop {
                 // Made before the offer, so room made right after it is not missed.
                 let room = self.room();

@@ -101,7 +101,7 @@ impl ProcessGroups {
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
-    /// # async fn notify<A: Actor<Msg = String>>(system: &ActorSystem) {
+    /// # async fn notify<A: Accepts<String>>(system: &ActorSystem) {
     /// for member in system.groups().members::<A>("listeners") {
     ///     let _ = member.tell("config changed".to_string()).await;
     /// }

@@ -20,6 +20,7 @@
 //! ```
 //! use airssys_rt::prelude::*;
 //! # struct Shard;
+//! # #[actor]
 //! # impl Actor for Shard {
 //! #     type Msg = u64; type Reply = u64; type Args = (); type Error = std::convert::Infallible;
 //! #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Shard) }

@@ -70,6 +70,7 @@
 //!     Count,
 //! }
 //!
+//! #[actor]
 //! impl Actor for Metronome {
 //!     type Msg = Beat;
 //!     type Reply = u32;
@@ -138,6 +139,7 @@
 //!     Flushed,
 //! }
 //!
+//! #[actor]
 //! impl Actor for Batcher {
 //!     type Msg = Item;
 //!     type Reply = Vec<Vec<u32>>;

@@ -11,7 +11,7 @@ use parking_lot::{Mutex, MutexGuard};
 use tokio::task::{AbortHandle, JoinHandle};
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::actor::{Actor, ActorRef, Context, WeakActorRef};
+use crate::actor::{Accepts, Actor, ActorRef, Context, WeakActorRef};
 use crate::dead_letter::DeadLetterReason;
 use crate::kernel::{EndHook, Offer, Origin, SentAs, WeakAnyActor};
 
@@ -39,6 +39,7 @@ fn instant_after(delay: Duration) -> Instant {
 /// # use airssys_rt::prelude::*;
 /// # use std::time::Duration;
 /// # struct Idle;
+/// # #[actor]
 /// # impl Actor for Idle {
 /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
 /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Idle) }
@@ -219,15 +220,16 @@ enum Destination<A: Actor> {
 
 /// Sets a timer on `target`: registers its cancellation with the actor's end, then spawns the
 /// task that `run` makes. A `weak` timer's task holds the actor weakly (K9).
-fn arm<A, F>(
+fn arm<A, M, F>(
     target: ActorRef<A>,
     weak: bool,
-    msg: A::Msg,
+    msg: M,
     origin: fn() -> Origin,
-    run: impl FnOnce(Armed<A>, A::Msg) -> F,
+    run: impl FnOnce(Armed<A>, M) -> F,
 ) -> TimerRef
 where
-    A: Actor,
+    A: Accepts<M>,
+    M: Send + 'static,
     F: Future<Output = ()> + Send + 'static,
 {
     let actor = target.erase();
@@ -260,7 +262,11 @@ where
     TimerRef { timer }
 }
 
-fn arm_once<A: Actor>(target: ActorRef<A>, weak: bool, delay: Duration, msg: A::Msg) -> TimerRef {
+fn arm_once<A, M>(target: ActorRef<A>, weak: bool, delay: Duration, msg: M) -> TimerRef
+where
+    A: Accepts<M>,
+    M: Send + 'static,
+{
     // From the call, not from the task's first poll. The sleep itself is made in the task:
     // one moved in would take room in the task twice. One made and dropped here panics, as
     // documented, in a runtime without its timer: in the task, the panic would lose the message.
@@ -276,10 +282,10 @@ fn arm_once<A: Actor>(target: ActorRef<A>, weak: bool, delay: Duration, msg: A::
     })
 }
 
-fn arm_interval<A>(target: ActorRef<A>, period: Duration, msg: A::Msg) -> TimerRef
+fn arm_interval<A, M>(target: ActorRef<A>, period: Duration, msg: M) -> TimerRef
 where
-    A: Actor,
-    A::Msg: Clone,
+    A: Accepts<M>,
+    M: Clone + Send + 'static,
 {
     let period = period.clamp(MIN_PERIOD, NEVER);
     let mut ticks = tokio::time::interval_at(Instant::now() + period, period);
@@ -300,7 +306,7 @@ where
 /// what cannot be queued becomes a dead letter. Each attempt checks that the timer was not
 /// cancelled meanwhile: a `cancel` that returned `true` is followed by no send, even of a tick
 /// that had come due and was being cloned as it ran.
-async fn deliver<A: Actor>(armed: &Armed<A>, mut msg: A::Msg) {
+async fn deliver<A: Accepts<M>, M: Send + 'static>(armed: &Armed<A>, mut msg: M) {
     let upgraded;
     let target = match &armed.target {
         Destination::Held(target) => target,
@@ -358,11 +364,14 @@ impl<A: Actor> ActorRef<A> {
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use std::time::Duration;
-    /// # fn remind(actor: &ActorRef<impl Actor<Msg = &'static str>>) {
+    /// # fn remind(actor: &ActorRef<impl Accepts<&'static str>>) {
     /// let reminder = actor.send_after(Duration::from_secs(30), "check the queue");
     /// # }
     /// ```
-    pub fn send_after(&self, delay: Duration, msg: A::Msg) -> TimerRef {
+    pub fn send_after<M: Send + 'static>(&self, delay: Duration, msg: M) -> TimerRef
+    where
+        A: Accepts<M>,
+    {
         arm_once(self.clone(), false, delay, msg)
     }
 
@@ -378,12 +387,15 @@ impl<A: Actor> ActorRef<A> {
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use std::time::Duration;
-    /// # fn remind(actor: &ActorRef<impl Actor<Msg = &'static str>>) {
+    /// # fn remind(actor: &ActorRef<impl Accepts<&'static str>>) {
     /// // Reminds the actor in 30 s, if anyone still holds it by then.
     /// let reminder = actor.send_after_weak(Duration::from_secs(30), "check the queue");
     /// # }
     /// ```
-    pub fn send_after_weak(&self, delay: Duration, msg: A::Msg) -> TimerRef {
+    pub fn send_after_weak<M: Send + 'static>(&self, delay: Duration, msg: M) -> TimerRef
+    where
+        A: Accepts<M>,
+    {
         arm_once(self.clone(), true, delay, msg)
     }
 
@@ -401,15 +413,15 @@ impl<A: Actor> ActorRef<A> {
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use std::time::Duration;
-    /// # fn poll(actor: &ActorRef<impl Actor<Msg = &'static str>>) {
+    /// # fn poll(actor: &ActorRef<impl Accepts<&'static str>>) {
     /// let polling = actor.send_interval(Duration::from_secs(1), "poll");
     /// // ...
     /// polling.cancel();
     /// # }
     /// ```
-    pub fn send_interval(&self, period: Duration, msg: A::Msg) -> TimerRef
+    pub fn send_interval<M: Clone + Send + 'static>(&self, period: Duration, msg: M) -> TimerRef
     where
-        A::Msg: Clone,
+        A: Accepts<M>,
     {
         arm_interval(self.clone(), period, msg)
     }
@@ -437,6 +449,7 @@ impl<A: Actor> Context<A> {
     ///     TimedOut,
     /// }
     ///
+    /// #[actor]
     /// impl Actor for Request {
     ///     type Msg = Event;
     ///     type Reply = ();
@@ -466,7 +479,10 @@ impl<A: Actor> Context<A> {
     /// assert_eq!(request.wait_for_exit().await, ExitReason::Normal); // a second later
     /// # }
     /// ```
-    pub fn send_after(&self, delay: Duration, msg: A::Msg) -> TimerRef {
+    pub fn send_after<M: Send + 'static>(&self, delay: Duration, msg: M) -> TimerRef
+    where
+        A: Accepts<M>,
+    {
         arm_once(self.actor_ref(), false, delay, msg)
     }
 
@@ -483,11 +499,14 @@ impl<A: Actor> Context<A> {
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use std::time::Duration;
-    /// # fn retry<A: Actor<Msg = &'static str>>(ctx: &mut Context<A>) {
+    /// # fn retry<A: Accepts<&'static str>>(ctx: &mut Context<A>) {
     /// let retry = ctx.send_after_weak(Duration::from_secs(1), "retry");
     /// # }
     /// ```
-    pub fn send_after_weak(&self, delay: Duration, msg: A::Msg) -> TimerRef {
+    pub fn send_after_weak<M: Send + 'static>(&self, delay: Duration, msg: M) -> TimerRef
+    where
+        A: Accepts<M>,
+    {
         arm_once(self.actor_ref(), true, delay, msg)
     }
 
@@ -503,13 +522,13 @@ impl<A: Actor> Context<A> {
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use std::time::Duration;
-    /// # fn heartbeat<A: Actor<Msg = &'static str>>(ctx: &mut Context<A>) {
+    /// # fn heartbeat<A: Accepts<&'static str>>(ctx: &mut Context<A>) {
     /// let heartbeat = ctx.send_interval(Duration::from_secs(5), "heartbeat");
     /// # }
     /// ```
-    pub fn send_interval(&self, period: Duration, msg: A::Msg) -> TimerRef
+    pub fn send_interval<M: Clone + Send + 'static>(&self, period: Duration, msg: M) -> TimerRef
     where
-        A::Msg: Clone,
+        A: Accepts<M>,
     {
         arm_interval(self.actor_ref(), period, msg)
     }
@@ -522,6 +541,7 @@ mod tests {
 
     struct Sink;
 
+    #[actor]
     impl Actor for Sink {
         type Msg = ();
         type Reply = ();
