@@ -9,7 +9,7 @@ use std::task::{ready, Context as TaskContext, Poll};
 use std::time::Duration;
 
 use super::table::{Broadcast, Refused, Rule, Sent, Table};
-use crate::kernel::actor::{Actor, ActorRef};
+use crate::kernel::actor::{Accepts, Actor, ActorRef, Classic};
 use crate::kernel::message::{AskError, SendError};
 use crate::supervisor::SupervisorRef;
 
@@ -46,31 +46,41 @@ pub enum Routing {
 /// whose workers keep a router to it runs until it is [stopped](crate::router::Pool::stop), even once every
 /// other handle is gone.
 ///
+/// A router routes one message type `M` that its workers handle (`A: Accepts<M>`): its sends
+/// take an `M`, hand an `M` back when no worker takes it, and an ask returns the reply the
+/// workers give to an `M`. For a classic actor (one `type Msg`), `M` is that type, so
+/// `Router<A>` names its router; the router of an actor with several message types names the
+/// one it routes, as in `Router<A, Job>`.
+///
 /// ```
 /// # use airssys_rt::prelude::*;
 /// # use airssys_rt::router::Router;
-/// # async fn send(router: Router<impl Actor<Msg = u64, Reply = u64>>) -> Result<(), Box<dyn std::error::Error>> {
+/// # async fn send(router: Router<impl Accepts<u64, Reply = u64>, u64>) -> Result<(), Box<dyn std::error::Error>> {
 /// router.tell(1).await?;
 /// let reply = router.ask(2).await?;
 /// # Ok(()) }
 /// ```
-pub struct Router<A: Actor> {
-    inner: Arc<Inner<A>>,
+pub struct Router<A, M = <A as Classic>::Msg>
+where
+    A: Accepts<M>,
+    M: Send + 'static,
+{
+    inner: Arc<Inner<A, M>>,
 }
 
-struct Inner<A: Actor> {
-    table: Arc<Table<A>>,
+struct Inner<A: Actor, M> {
+    table: Arc<Table<A, M>>,
     /// Keeps the pool's supervisor running while a router to it exists; `None` for a pool in
     /// a user's tree, which its parent supervisor keeps.
     _supervisor: Option<SupervisorRef>,
 }
 
-impl<A: Actor> Router<A> {
-    pub(super) fn new(table: Arc<Table<A>>, supervisor: Option<SupervisorRef>) -> Self {
+impl<A: Accepts<M>, M: Send + 'static> Router<A, M> {
+    pub(super) fn new(table: Arc<Table<A, M>>, supervisor: Option<SupervisorRef>) -> Self {
         Self { inner: Arc::new(Inner { table, _supervisor: supervisor }) }
     }
 
-    fn table(&self) -> &Table<A> {
+    fn table(&self) -> &Table<A, M> {
         &self.inner.table
     }
 
@@ -78,7 +88,7 @@ impl<A: Actor> Router<A> {
     ///
     /// ```
     /// # use airssys_rt::router::{Router, Routing};
-    /// # fn show<A: airssys_rt::Actor>(router: &Router<A>) -> Routing { router.routing() }
+    /// # fn show<A: airssys_rt::actor::Accepts<M>, M: Send + 'static>(router: &Router<A, M>) -> Routing { router.routing() }
     /// ```
     pub fn routing(&self) -> Routing {
         self.table().routing()
@@ -87,7 +97,7 @@ impl<A: Actor> Router<A> {
     /// How many worker slots the pool has.
     ///
     /// ```
-    /// # fn size<A: airssys_rt::Actor>(router: &airssys_rt::router::Router<A>) -> usize { router.size() }
+    /// # fn size<A: airssys_rt::actor::Accepts<M>, M: Send + 'static>(router: &airssys_rt::router::Router<A, M>) -> usize { router.size() }
     /// ```
     pub fn size(&self) -> usize {
         self.table().workers().len()
@@ -97,7 +107,7 @@ impl<A: Actor> Router<A> {
     /// (ended) until its successor takes its slot.
     ///
     /// ```
-    /// # fn alive<A: airssys_rt::Actor>(router: &airssys_rt::router::Router<A>) -> usize {
+    /// # fn alive<A: airssys_rt::actor::Accepts<M>, M: Send + 'static>(router: &airssys_rt::router::Router<A, M>) -> usize {
     /// router.workers().iter().filter(|worker| worker.is_alive()).count()
     /// # }
     /// ```
@@ -120,7 +130,7 @@ impl<A: Actor> Router<A> {
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use std::time::Duration;
-    /// # async fn send(router: airssys_rt::router::Router<impl Actor<Msg = String>>) {
+    /// # async fn send(router: airssys_rt::router::Router<impl Accepts<String>, String>) {
     /// if let Err(error) = router.tell("job".to_string()).await {
     ///     eprintln!("no worker took it: {}", error.into_inner());
     /// }
@@ -129,7 +139,7 @@ impl<A: Actor> Router<A> {
     /// }
     /// # }
     /// ```
-    pub fn tell(&self, msg: A::Msg) -> RouterTell<'_, A> {
+    pub fn tell(&self, msg: M) -> RouterTell<'_, A, M> {
         RouterTell { router: self, msg, timeout: None }
     }
 
@@ -137,7 +147,7 @@ impl<A: Actor> Router<A> {
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
-    /// # fn send(router: &airssys_rt::router::Router<impl Actor<Msg = u64>>) {
+    /// # fn send(router: &airssys_rt::router::Router<impl Accepts<u64>, u64>) {
     /// match router.try_tell(7) {
     ///     Ok(()) => {}
     ///     Err(SendError::Full(n)) => println!("busy, keeping {n}"),
@@ -145,7 +155,7 @@ impl<A: Actor> Router<A> {
     /// }
     /// # }
     /// ```
-    pub fn try_tell(&self, msg: A::Msg) -> Result<(), SendError<A::Msg>> {
+    pub fn try_tell(&self, msg: M) -> Result<(), SendError<M>> {
         let table = self.table();
         if let Rule::Broadcast(copy) = table.rule() {
             return table.try_broadcast(*copy, msg).map(drop);
@@ -170,12 +180,12 @@ impl<A: Actor> Router<A> {
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use std::time::Duration;
-    /// # async fn call(router: airssys_rt::router::Router<impl Actor<Msg = u8, Reply = u8>>) -> Result<(), AskError<u8>> {
+    /// # async fn call(router: airssys_rt::router::Router<impl Accepts<u8, Reply = u8>, u8>) -> Result<(), AskError<u8>> {
     /// let reply = router.ask(1).await?;
     /// let quick = router.ask(2).timeout(Duration::from_millis(100)).await?;
     /// # Ok(()) }
     /// ```
-    pub fn ask(&self, msg: A::Msg) -> RouterAsk<'_, A> {
+    pub fn ask(&self, msg: M) -> RouterAsk<'_, A, M> {
         RouterAsk { router: self, msg, timeout: self.table().ask_timeout() }
     }
 
@@ -193,28 +203,25 @@ impl<A: Actor> Router<A> {
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
-    /// # async fn flush(router: airssys_rt::router::Router<impl Actor<Msg = &'static str>>) {
+    /// # async fn flush(router: airssys_rt::router::Router<impl Accepts<&'static str>, &'static str>) {
     /// let reached = router.broadcast("flush").await.unwrap_or(0);
     /// # }
     /// ```
-    pub fn broadcast(
-        &self,
-        msg: A::Msg,
-    ) -> impl Future<Output = Result<usize, SendError<A::Msg>>> + Send + '_
+    pub fn broadcast(&self, msg: M) -> impl Future<Output = Result<usize, SendError<M>>> + Send + '_
     where
-        A::Msg: Clone,
+        M: Clone,
     {
-        self.table().broadcast(<A::Msg as Clone>::clone, msg)
+        self.table().broadcast(<M as Clone>::clone, msg)
     }
 }
 
-impl<A: Actor> Clone for Router<A> {
+impl<A: Accepts<M>, M: Send + 'static> Clone for Router<A, M> {
     fn clone(&self) -> Self {
         Self { inner: Arc::clone(&self.inner) }
     }
 }
 
-impl<A: Actor> fmt::Debug for Router<A> {
+impl<A: Accepts<M>, M: Send + 'static> fmt::Debug for Router<A, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Router")
             .field("routing", &self.routing())
@@ -231,7 +238,7 @@ impl<A: Actor> fmt::Debug for Router<A> {
 /// ```
 /// # use airssys_rt::prelude::*;
 /// # use std::time::Duration;
-/// # async fn send(router: airssys_rt::router::Router<impl Actor<Msg = u8>>) {
+/// # async fn send(router: airssys_rt::router::Router<impl Accepts<u8>, u8>) {
 /// match router.tell(1).timeout(Duration::from_secs(1)).await {
 ///     Ok(()) => {}
 ///     Err(SendError::Full(back)) => println!("no room within 1 s, keeping {back}"),
@@ -240,31 +247,31 @@ impl<A: Actor> fmt::Debug for Router<A> {
 /// # }
 /// ```
 #[must_use = "a tell sends nothing until it is awaited"]
-pub struct RouterTell<'a, A: Actor> {
-    router: &'a Router<A>,
-    msg: A::Msg,
+pub struct RouterTell<'a, A: Accepts<M>, M: Send + 'static> {
+    router: &'a Router<A, M>,
+    msg: M,
     timeout: Option<Duration>,
 }
 
 // The message's type, not its value: a message need not be `Debug`.
-impl<A: Actor> fmt::Debug for RouterTell<'_, A> {
+impl<A: Accepts<M>, M: Send + 'static> fmt::Debug for RouterTell<'_, A, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RouterTell")
             .field("router", self.router)
-            .field("message_type", &std::any::type_name::<A::Msg>())
+            .field("message_type", &std::any::type_name::<M>())
             .field("timeout", &self.timeout)
             .finish()
     }
 }
 
-impl<A: Actor> RouterTell<'_, A> {
+impl<A: Accepts<M>, M: Send + 'static> RouterTell<'_, A, M> {
     /// Waits at most this long for room in full `Wait` mailboxes, then hands the message back
     /// in [`SendError::Full`] (under [`Routing::Broadcast`], the copies still without room are
     /// refused, R6); without it, a tell waits as long as it takes.
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
-    /// # async fn send(router: airssys_rt::router::Router<impl Actor<Msg = u8>>) {
+    /// # async fn send(router: airssys_rt::router::Router<impl Accepts<u8>, u8>) {
     /// let _ = router.tell(1).timeout(std::time::Duration::from_millis(50)).await;
     /// # }
     /// ```
@@ -274,9 +281,9 @@ impl<A: Actor> RouterTell<'_, A> {
     }
 }
 
-impl<'a, A: Actor> IntoFuture for RouterTell<'a, A> {
-    type Output = Result<(), SendError<A::Msg>>;
-    type IntoFuture = RouterTellFuture<'a, A>;
+impl<'a, A: Accepts<M>, M: Send + 'static> IntoFuture for RouterTell<'a, A, M> {
+    type Output = Result<(), SendError<M>>;
+    type IntoFuture = RouterTellFuture<'a, A, M>;
 
     fn into_future(self) -> Self::IntoFuture {
         let RouterTell { router, msg, timeout } = self;
@@ -300,31 +307,31 @@ type Waiting<'a, M> = Pin<Box<dyn Future<Output = Result<(), SendError<M>>> + Se
 /// # use airssys_rt::prelude::*;
 /// use airssys_rt::router::{Router, RouterTellFuture};
 /// use std::future::IntoFuture;
-/// # fn start<A: Actor<Msg = ()>>(router: &Router<A>) {
-/// let pending: RouterTellFuture<'_, A> = router.tell(()).into_future();
+/// # fn start<A: Accepts<()>>(router: &Router<A, ()>) {
+/// let pending: RouterTellFuture<'_, A, ()> = router.tell(()).into_future();
 /// # drop(pending); }
 /// ```
 #[must_use = "futures do nothing unless polled"]
-pub struct RouterTellFuture<'a, A: Actor> {
-    router: &'a Router<A>,
-    unrouted: Option<A::Msg>,
+pub struct RouterTellFuture<'a, A: Accepts<M>, M: Send + 'static> {
+    router: &'a Router<A, M>,
+    unrouted: Option<M>,
     timeout: Option<Duration>,
     /// Whether it has taken its share of Tokio's cooperative budget (M13).
     gave_way: bool,
     /// Boxed, as it owns the worker whose mailbox it waits on; only a tell that finds its
     /// worker full pays for it.
-    waiting: Option<Waiting<'a, A::Msg>>,
+    waiting: Option<Waiting<'a, M>>,
 }
 
 // Nothing in it is pinned: the part that waits is pinned in its box.
-impl<A: Actor> Unpin for RouterTellFuture<'_, A> {}
+impl<A: Accepts<M>, M: Send + 'static> Unpin for RouterTellFuture<'_, A, M> {}
 
 // Whether it still holds its message and waits on a full worker; not the message itself.
-impl<A: Actor> fmt::Debug for RouterTellFuture<'_, A> {
+impl<A: Accepts<M>, M: Send + 'static> fmt::Debug for RouterTellFuture<'_, A, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RouterTellFuture")
             .field("router", self.router)
-            .field("message_type", &std::any::type_name::<A::Msg>())
+            .field("message_type", &std::any::type_name::<M>())
             .field("timeout", &self.timeout)
             .field("unrouted", &self.unrouted.is_some())
             .field("waiting", &self.waiting.is_some())
@@ -332,8 +339,8 @@ impl<A: Actor> fmt::Debug for RouterTellFuture<'_, A> {
     }
 }
 
-impl<A: Actor> Future for RouterTellFuture<'_, A> {
-    type Output = Result<(), SendError<A::Msg>>;
+impl<A: Accepts<M>, M: Send + 'static> Future for RouterTellFuture<'_, A, M> {
+    type Output = Result<(), SendError<M>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
@@ -350,7 +357,7 @@ impl<A: Actor> Future for RouterTellFuture<'_, A> {
             let Some(msg) = this.unrouted.take() else {
                 panic!("a `RouterTellFuture` polled after it completed");
             };
-            let waiting: Waiting<'_, A::Msg> = match table.rule() {
+            let waiting: Waiting<'_, M> = match table.rule() {
                 Rule::Broadcast(copy) => {
                     let mut broadcast = Broadcast::new(table.workers(), *copy, msg);
                     match broadcast.push_now(table.waits_when_full()) {
@@ -380,7 +387,7 @@ impl<A: Actor> Future for RouterTellFuture<'_, A> {
     }
 }
 
-impl<A: Actor> Drop for RouterTellFuture<'_, A> {
+impl<A: Accepts<M>, M: Send + 'static> Drop for RouterTellFuture<'_, A, M> {
     fn drop(&mut self) {
         // A message still waiting for room is in `waiting`, whose tell accounts for it.
         if let Some(msg) = self.unrouted.take() {
@@ -396,7 +403,7 @@ impl<A: Actor> Drop for RouterTellFuture<'_, A> {
 /// ```
 /// # use airssys_rt::prelude::*;
 /// # use std::time::Duration;
-/// # async fn call(router: airssys_rt::router::Router<impl Actor<Msg = u8, Reply = u8>>) {
+/// # async fn call(router: airssys_rt::router::Router<impl Accepts<u8, Reply = u8>, u8>) {
 /// match router.ask(1).timeout(Duration::from_secs(1)).await {
 ///     Ok(reply) => println!("{reply}"),
 ///     Err(AskError::Closed(_)) => println!("no worker"),
@@ -405,29 +412,29 @@ impl<A: Actor> Drop for RouterTellFuture<'_, A> {
 /// # }
 /// ```
 #[must_use = "an ask sends nothing until it is awaited"]
-pub struct RouterAsk<'a, A: Actor> {
-    router: &'a Router<A>,
-    msg: A::Msg,
+pub struct RouterAsk<'a, A: Accepts<M>, M: Send + 'static> {
+    router: &'a Router<A, M>,
+    msg: M,
     timeout: Duration,
 }
 
 // The message's type, not its value: a message need not be `Debug`.
-impl<A: Actor> fmt::Debug for RouterAsk<'_, A> {
+impl<A: Accepts<M>, M: Send + 'static> fmt::Debug for RouterAsk<'_, A, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RouterAsk")
             .field("router", self.router)
-            .field("message_type", &std::any::type_name::<A::Msg>())
+            .field("message_type", &std::any::type_name::<M>())
             .field("timeout", &self.timeout)
             .finish()
     }
 }
 
-impl<A: Actor> RouterAsk<'_, A> {
+impl<A: Accepts<M>, M: Send + 'static> RouterAsk<'_, A, M> {
     /// Waits at most this long, instead of the system's ask timeout.
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
-    /// # async fn call(router: airssys_rt::router::Router<impl Actor<Msg = u8, Reply = u8>>) {
+    /// # async fn call(router: airssys_rt::router::Router<impl Accepts<u8, Reply = u8>, u8>) {
     /// let _ = router.ask(1).timeout(std::time::Duration::from_millis(50)).await;
     /// # }
     /// ```
@@ -437,8 +444,8 @@ impl<A: Actor> RouterAsk<'_, A> {
     }
 }
 
-impl<'a, A: Actor> IntoFuture for RouterAsk<'a, A> {
-    type Output = Result<A::Reply, AskError<A::Msg>>;
+impl<'a, A: Accepts<M>, M: Send + 'static> IntoFuture for RouterAsk<'a, A, M> {
+    type Output = Result<<A as Accepts<M>>::Reply, AskError<M>>;
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
 
     fn into_future(self) -> Self::IntoFuture {
@@ -456,12 +463,12 @@ impl<'a, A: Actor> IntoFuture for RouterAsk<'a, A> {
 }
 
 /// The request of a routed ask not yet polled.
-struct Unrouted<'a, A: Actor> {
-    router: &'a Router<A>,
-    msg: Option<A::Msg>,
+struct Unrouted<'a, A: Accepts<M>, M: Send + 'static> {
+    router: &'a Router<A, M>,
+    msg: Option<M>,
 }
 
-impl<A: Actor> Drop for Unrouted<'_, A> {
+impl<A: Accepts<M>, M: Send + 'static> Drop for Unrouted<'_, A, M> {
     fn drop(&mut self) {
         if let Some(msg) = self.msg.take() {
             self.router.table().cancel_unrouted(msg, Sent::Ask);

@@ -7,6 +7,11 @@
 //! into that worker's mailbox: there is no router actor in between, so a routed `tell` costs
 //! one table read more than a direct one.
 //!
+//! A router routes one message type `M` of its workers: [`Router<A, M>`](Router), made by a
+//! [`Pool<A, M>`](Pool) from a [`PoolSpec<A, M>`](PoolSpec). For a classic actor `M` is its
+//! `type Msg` and may be left out (`Pool<A>`); a pool of an actor with several message types
+//! names the one its router routes.
+//!
 //! * [`Routing::RoundRobin`]: the workers in turn.
 //! * [`Routing::Random`]: a worker drawn at random.
 //! * [`Routing::LeastLoaded`]: the worker with the fewest messages waiting in its mailbox (ties
@@ -29,6 +34,7 @@
 //!
 //! struct Resizer;
 //!
+//! #[actor]
 //! impl Actor for Resizer {
 //!     type Msg = u32;
 //!     type Reply = u32;

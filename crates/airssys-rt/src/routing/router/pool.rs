@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::table::{KeyFn, Rule, Table};
 use super::{Router, Routing};
-use crate::actor::{Actor, ExitReason};
+use crate::actor::{Accepts, Actor, Classic, ExitReason};
 use crate::mailbox::MailboxConfig;
 use crate::supervisor::{
     Child, ChildKind, ChildSpec, Shutdown, Strategy, Supervisor, SupervisorError, SupervisorRef,
@@ -18,12 +18,15 @@ use crate::system::{ActorSystem, SpawnError, SpawnOptions};
 /// How to start a [`Pool`]: how many workers, their start arguments, the routing, and how the
 /// pool's supervisor treats them.
 ///
+/// `M` is the message type the pool's [`Router`] routes; for a classic actor, its `type Msg`.
+///
 /// ```
 /// use std::time::Duration;
 /// use airssys_rt::mailbox::MailboxConfig;
 /// use airssys_rt::router::{PoolSpec, Routing};
 /// # use airssys_rt::prelude::*;
 /// # struct Worker;
+/// # #[actor]
 /// # impl Actor for Worker {
 /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
 /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
@@ -35,19 +38,25 @@ use crate::system::{ActorSystem, SpawnError, SpawnOptions};
 ///     .intensity(10, Duration::from_secs(1));
 /// assert_eq!(spec.size(), 8);
 /// ```
-pub struct PoolSpec<A: Actor> {
+pub struct PoolSpec<A, M = <A as Classic>::Msg>
+where
+    A: Accepts<M>,
+    M: Send + 'static,
+{
     size: usize,
     args: A::Args,
     routing: Routing,
-    rule: Option<Rule<A>>,
+    rule: Option<Rule<M>>,
     mailbox: Option<MailboxConfig>,
     max_restarts: u32,
     period: Duration,
     shutdown: Shutdown,
 }
 
-impl<A: Actor> PoolSpec<A>
+impl<A, M> PoolSpec<A, M>
 where
+    A: Accepts<M>,
+    M: Send + 'static,
     A::Args: Clone + Sync,
 {
     /// `size` workers, each started (and restarted) with a clone of `args`; round robin;
@@ -64,7 +73,7 @@ where
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use airssys_rt::router::PoolSpec;
-    /// # fn spec<A: Actor<Args = String>>() -> PoolSpec<A> {
+    /// # fn spec<A: Accepts<u64, Args = String>>() -> PoolSpec<A, u64> {
     /// PoolSpec::new(4, "postgres://db".to_string())
     /// # }
     /// ```
@@ -90,7 +99,7 @@ where
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use airssys_rt::router::{PoolSpec, Routing};
-    /// # fn spec<A: Actor<Args = ()>>() -> PoolSpec<A> {
+    /// # fn spec<A: Accepts<u64, Args = ()>>() -> PoolSpec<A, u64> {
     /// PoolSpec::new(4, ()).routing(Routing::Random)
     /// # }
     /// ```
@@ -117,16 +126,16 @@ where
     /// # use airssys_rt::prelude::*;
     /// # use airssys_rt::router::PoolSpec;
     /// struct Order { customer: u64, item: String }
-    /// # fn spec<A: Actor<Args = (), Msg = Order>>() -> PoolSpec<A> {
+    /// # fn spec<A: Accepts<Order, Args = ()>>() -> PoolSpec<A, Order> {
     /// PoolSpec::new(4, ()).consistent_hash(|order: &Order| order.customer)
     /// # }
     /// ```
     pub fn consistent_hash<K, F>(mut self, key: F) -> Self
     where
         K: Hash,
-        F: Fn(&A::Msg) -> K + Send + Sync + 'static,
+        F: Fn(&M) -> K + Send + Sync + 'static,
     {
-        let hashed: KeyFn<A::Msg> = Arc::new(move |msg| {
+        let hashed: KeyFn<M> = Arc::new(move |msg| {
             let mut hasher = DefaultHasher::new();
             key(msg).hash(&mut hasher);
             hasher.finish()
@@ -142,16 +151,16 @@ where
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use airssys_rt::router::PoolSpec;
-    /// # fn spec<A: Actor<Args = (), Msg = String>>() -> PoolSpec<A> {
+    /// # fn spec<A: Accepts<String, Args = ()>>() -> PoolSpec<A, String> {
     /// PoolSpec::new(3, ()).broadcast()
     /// # }
     /// ```
     pub fn broadcast(mut self) -> Self
     where
-        A::Msg: Clone,
+        M: Clone,
     {
         self.routing = Routing::Broadcast;
-        self.rule = Some(Rule::Broadcast(<A::Msg as Clone>::clone));
+        self.rule = Some(Rule::Broadcast(<M as Clone>::clone));
         self
     }
 
@@ -160,7 +169,7 @@ where
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use airssys_rt::router::PoolSpec;
-    /// # fn spec<A: Actor<Args = ()>>() -> PoolSpec<A> {
+    /// # fn spec<A: Accepts<u64, Args = ()>>() -> PoolSpec<A, u64> {
     /// PoolSpec::new(2, ()).mailbox(MailboxConfig::bounded(16).overflow(OverflowPolicy::Reject))
     /// # }
     /// ```
@@ -175,7 +184,7 @@ where
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use airssys_rt::router::PoolSpec;
-    /// # fn spec<A: Actor<Args = ()>>() -> PoolSpec<A> {
+    /// # fn spec<A: Accepts<u64, Args = ()>>() -> PoolSpec<A, u64> {
     /// PoolSpec::new(2, ()).intensity(5, std::time::Duration::from_secs(10))
     /// # }
     /// ```
@@ -191,7 +200,7 @@ where
     /// # use airssys_rt::prelude::*;
     /// # use airssys_rt::router::PoolSpec;
     /// # use airssys_rt::supervisor::Shutdown;
-    /// # fn spec<A: Actor<Args = ()>>() -> PoolSpec<A> {
+    /// # fn spec<A: Accepts<u64, Args = ()>>() -> PoolSpec<A, u64> {
     /// PoolSpec::new(2, ()).worker_shutdown(Shutdown::BrutalKill)
     /// # }
     /// ```
@@ -205,14 +214,14 @@ where
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use airssys_rt::router::PoolSpec;
-    /// # fn size<A: Actor<Args = ()>>(spec: &PoolSpec<A>) -> usize { spec.size() }
+    /// # fn size<A: Accepts<u64, Args = ()>>(spec: &PoolSpec<A, u64>) -> usize { spec.size() }
     /// ```
     pub fn size(&self) -> usize {
         self.size
     }
 }
 
-impl<A: Actor> fmt::Debug for PoolSpec<A> {
+impl<A: Accepts<M>, M: Send + 'static> fmt::Debug for PoolSpec<A, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PoolSpec")
             .field("size", &self.size)
@@ -246,16 +255,18 @@ pub enum PoolError {
 }
 
 /// Starts a worker in its slot, again on every restart.
-struct Workers<A: Actor> {
+struct Workers<A: Actor, M> {
     args: A::Args,
     /// The workers' mailbox; the system's default if `None`.
     mailbox: Option<MailboxConfig>,
     shutdown: Shutdown,
-    table: Arc<Table<A>>,
+    table: Arc<Table<A, M>>,
 }
 
-impl<A: Actor> Workers<A>
+impl<A, M> Workers<A, M>
 where
+    A: Accepts<M>,
+    M: Send + 'static,
     A::Args: Clone + Sync,
 {
     fn child_spec(self: &Arc<Self>, slot: usize) -> ChildSpec {
@@ -299,17 +310,19 @@ where
 }
 
 /// What a pool is made of before it starts: its workers, and its supervisor's specification.
-struct Plan<A: Actor> {
-    workers: Arc<Workers<A>>,
+struct Plan<A: Actor, M> {
+    workers: Arc<Workers<A, M>>,
     supervisor: SupervisorSpec,
     size: usize,
 }
 
-impl<A: Actor> PoolSpec<A>
+impl<A, M> PoolSpec<A, M>
 where
+    A: Accepts<M>,
+    M: Send + 'static,
     A::Args: Clone + Sync,
 {
-    fn plan(self) -> Result<Plan<A>, PoolError> {
+    fn plan(self) -> Result<Plan<A, M>, PoolError> {
         let rule = match (self.rule, self.routing) {
             (Some(rule), _) => rule,
             (None, Routing::ConsistentHash) => {
@@ -345,12 +358,14 @@ fn worker_id(slot: usize) -> String {
 /// `N` workers of actor type `A` under a supervisor, and the [`Router`] that reaches them.
 ///
 /// Worker `i` is the supervisor's child `"worker-i"`; the supervisor restarts it (one for
-/// one, permanent) into the same slot.
+/// one, permanent) into the same slot. `M` is the message type its [`Router`] routes; for a
+/// classic actor, its `type Msg`.
 ///
 /// ```
 /// # use airssys_rt::prelude::*;
 /// # use airssys_rt::router::{Pool, PoolSpec};
 /// # struct Worker;
+/// # #[actor]
 /// # impl Actor for Worker {
 /// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
 /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
@@ -364,15 +379,21 @@ fn worker_id(slot: usize) -> String {
 /// assert_eq!(pool.router().size(), 5);
 /// # Ok(()) }
 /// ```
-pub struct Pool<A: Actor> {
-    router: Router<A>,
+pub struct Pool<A, M = <A as Classic>::Msg>
+where
+    A: Accepts<M>,
+    M: Send + 'static,
+{
+    router: Router<A, M>,
     supervisor: SupervisorRef,
-    workers: Arc<Workers<A>>,
+    workers: Arc<Workers<A, M>>,
     resizing: tokio::sync::Mutex<()>,
 }
 
-impl<A: Actor> Pool<A>
+impl<A, M> Pool<A, M>
 where
+    A: Accepts<M>,
+    M: Send + 'static,
     A::Args: Clone + Sync,
 {
     /// Starts the pool's supervisor and its workers, in slot order; fails, with every worker
@@ -381,11 +402,11 @@ where
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use airssys_rt::router::{Pool, PoolSpec};
-    /// # async fn start<A: Actor<Args = ()>>(system: &ActorSystem) -> Result<(), airssys_rt::router::PoolError> {
-    /// let pool = Pool::<A>::start(system, PoolSpec::new(4, ())).await?;
+    /// # async fn start<A: Accepts<u64, Args = ()>>(system: &ActorSystem) -> Result<(), airssys_rt::router::PoolError> {
+    /// let pool = Pool::<A, u64>::start(system, PoolSpec::new(4, ())).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn start(system: &ActorSystem, spec: PoolSpec<A>) -> Result<Self, PoolError> {
+    pub async fn start(system: &ActorSystem, spec: PoolSpec<A, M>) -> Result<Self, PoolError> {
         let Plan { workers, supervisor, size } = spec.plan()?;
         workers.reset(system, size);
         let supervisor = Supervisor::start(system, supervisor).await?;
@@ -412,6 +433,7 @@ where
     /// # use airssys_rt::router::{Pool, PoolSpec};
     /// # use airssys_rt::supervisor::{Strategy, Supervisor, SupervisorSpec};
     /// # struct Worker;
+    /// # #[actor]
     /// # impl Actor for Worker {
     /// #     type Msg = u8; type Reply = u8; type Args = (); type Error = std::convert::Infallible;
     /// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
@@ -426,8 +448,8 @@ where
     /// ```
     pub fn child_spec(
         id: impl Into<Arc<str>>,
-        spec: PoolSpec<A>,
-    ) -> Result<(ChildSpec, Router<A>), PoolError> {
+        spec: PoolSpec<A, M>,
+    ) -> Result<(ChildSpec, Router<A, M>), PoolError> {
         let Plan { workers, supervisor, size } = spec.plan()?;
         let router = Router::new(Arc::clone(&workers.table), None);
         let child = ChildSpec::new(id, move |system: ActorSystem| {
@@ -449,9 +471,9 @@ where
     ///
     /// ```
     /// # use airssys_rt::router::{Pool, Router};
-    /// # fn share<A: airssys_rt::Actor>(pool: &Pool<A>) -> Router<A> where A::Args: Clone + Sync { pool.router().clone() }
+    /// # fn share<A: airssys_rt::actor::Accepts<M>, M: Send + 'static>(pool: &Pool<A, M>) -> Router<A, M> where A::Args: Clone + Sync { pool.router().clone() }
     /// ```
-    pub fn router(&self) -> &Router<A> {
+    pub fn router(&self) -> &Router<A, M> {
         &self.router
     }
 
@@ -459,7 +481,7 @@ where
     ///
     /// ```
     /// # use airssys_rt::router::Pool;
-    /// # fn id<A: airssys_rt::Actor>(pool: &Pool<A>) -> airssys_rt::ActorId where A::Args: Clone + Sync { pool.supervisor().actor().id() }
+    /// # fn id<A: airssys_rt::actor::Accepts<M>, M: Send + 'static>(pool: &Pool<A, M>) -> airssys_rt::ActorId where A::Args: Clone + Sync { pool.supervisor().actor().id() }
     /// ```
     pub fn supervisor(&self) -> &SupervisorRef {
         &self.supervisor
@@ -470,7 +492,7 @@ where
     ///
     /// ```
     /// # use airssys_rt::router::Pool;
-    /// # fn size<A: airssys_rt::Actor>(pool: &Pool<A>) -> usize where A::Args: Clone + Sync { pool.size() }
+    /// # fn size<A: airssys_rt::actor::Accepts<M>, M: Send + 'static>(pool: &Pool<A, M>) -> usize where A::Args: Clone + Sync { pool.size() }
     /// ```
     pub fn size(&self) -> usize {
         self.workers.table.admitted()
@@ -488,7 +510,7 @@ where
     ///
     /// ```
     /// # use airssys_rt::router::{Pool, PoolError};
-    /// # async fn scale<A: airssys_rt::Actor>(pool: &Pool<A>) -> Result<(), PoolError> where A::Args: Clone + Sync {
+    /// # async fn scale<A: airssys_rt::actor::Accepts<M>, M: Send + 'static>(pool: &Pool<A, M>) -> Result<(), PoolError> where A::Args: Clone + Sync {
     /// pool.resize(16).await?;
     /// pool.resize(4).await?;
     /// # Ok(()) }
@@ -523,7 +545,7 @@ where
     ///
     /// ```
     /// # use airssys_rt::router::Pool;
-    /// # async fn done<A: airssys_rt::Actor>(pool: Pool<A>) where A::Args: Clone + Sync {
+    /// # async fn done<A: airssys_rt::actor::Accepts<M>, M: Send + 'static>(pool: Pool<A, M>) where A::Args: Clone + Sync {
     /// pool.stop().await;
     /// # }
     /// ```
@@ -534,7 +556,7 @@ where
     }
 }
 
-impl<A: Actor> fmt::Debug for Pool<A> {
+impl<A: Accepts<M>, M: Send + 'static> fmt::Debug for Pool<A, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pool")
             .field("supervisor", &self.supervisor.actor().id())

@@ -13,7 +13,7 @@ use arc_swap::ArcSwap;
 use tokio::time::Instant;
 
 use super::Routing;
-use crate::actor::{Actor, ActorRef, AskFuture, Tell};
+use crate::actor::{Accepts, Actor, ActorRef, AskFuture, Tell};
 use crate::dead_letter::DeadLetterReason;
 use crate::kernel::SentAs;
 use crate::mailbox::{MailboxConfig, OverflowPolicy};
@@ -23,15 +23,15 @@ use crate::message::{AskError, SendError};
 pub(super) type KeyFn<M> = Arc<dyn Fn(&M) -> u64 + Send + Sync>;
 
 /// The routing with what it needs: a key function, a way to copy messages.
-pub(super) enum Rule<A: Actor> {
+pub(super) enum Rule<M> {
     RoundRobin,
     Random,
     LeastLoaded,
-    ConsistentHash(KeyFn<A::Msg>),
-    Broadcast(fn(&A::Msg) -> A::Msg),
+    ConsistentHash(KeyFn<M>),
+    Broadcast(fn(&M) -> M),
 }
 
-impl<A: Actor> Clone for Rule<A> {
+impl<M> Clone for Rule<M> {
     fn clone(&self) -> Self {
         match self {
             Self::RoundRobin => Self::RoundRobin,
@@ -44,15 +44,15 @@ impl<A: Actor> Clone for Rule<A> {
 }
 
 /// A message no worker queued.
-pub(super) enum Refused<A: Actor> {
+pub(super) enum Refused<A: Actor, M> {
     /// Every worker tried had ended.
-    Closed(A::Msg),
+    Closed(M),
     /// The chosen worker's mailbox is full; the worker is kept for a sender that waits.
-    Full(ActorRef<A>, A::Msg),
+    Full(ActorRef<A>, M),
 }
 
-impl<A: Actor> Refused<A> {
-    pub(super) fn into_send_error(self) -> SendError<A::Msg> {
+impl<A: Actor, M> Refused<A, M> {
+    pub(super) fn into_send_error(self) -> SendError<M> {
         match self {
             Self::Closed(msg) => SendError::Closed(msg),
             Self::Full(_, msg) => SendError::Full(msg),
@@ -60,7 +60,7 @@ impl<A: Actor> Refused<A> {
     }
 }
 
-pub(super) struct Table<A: Actor> {
+pub(super) struct Table<A: Actor, M> {
     /// Slot `i` holds the latest worker started for it; a crashed worker stays until its
     /// successor replaces it. Never shorter than the slots that have started, and never
     /// longer than `admitted`.
@@ -70,7 +70,7 @@ pub(super) struct Table<A: Actor> {
     admitted: AtomicUsize,
     /// The round-robin position; also where a least-loaded scan starts, to spread ties.
     next: AtomicUsize,
-    rule: Rule<A>,
+    rule: Rule<M>,
     /// Whether the workers' mailboxes push back (bounded, `Wait`): then a sender is made to
     /// wait by a full mailbox and need not give way by itself. Set, with the two below, when
     /// the pool starts: they come from its system.
@@ -80,8 +80,8 @@ pub(super) struct Table<A: Actor> {
     ask_timeout: AtomicU64,
 }
 
-impl<A: Actor> Table<A> {
-    pub(super) fn new(rule: Rule<A>) -> Self {
+impl<A: Actor, M> Table<A, M> {
+    pub(super) fn new(rule: Rule<M>) -> Self {
         Self {
             workers: ArcSwap::from_pointee(Vec::new()),
             admitted: AtomicUsize::new(0),
@@ -105,7 +105,7 @@ impl<A: Actor> Table<A> {
         self.admitted.store(size, Ordering::SeqCst);
     }
 
-    pub(super) fn rule(&self) -> &Rule<A> {
+    pub(super) fn rule(&self) -> &Rule<M> {
         &self.rule
     }
 
@@ -161,9 +161,13 @@ impl<A: Actor> Table<A> {
         self.admitted.store(size, Ordering::SeqCst);
         self.workers.rcu(|current| current.iter().take(size).cloned().collect::<Vec<_>>());
     }
+}
 
+// Only sending needs the workers to handle `M`; the bookkeeping above is the same whatever
+// they handle.
+impl<A: Accepts<M>, M: Send + 'static> Table<A, M> {
     /// The slot the routing picks for `msg` among `count > 0` workers.
-    fn choose(&self, workers: &[ActorRef<A>], msg: &A::Msg) -> usize {
+    fn choose(&self, workers: &[ActorRef<A>], msg: &M) -> usize {
         let count = workers.len();
         match &self.rule {
             Rule::RoundRobin | Rule::Broadcast(_) => {
@@ -197,7 +201,7 @@ impl<A: Actor> Table<A> {
 
     /// Queues `msg` on the chosen worker, or, if it has ended, on the next ones in slot order;
     /// then once more on a fresh table if it changed meanwhile.
-    pub(super) fn offer(&self, msg: A::Msg) -> Result<(), Refused<A>> {
+    pub(super) fn offer(&self, msg: M) -> Result<(), Refused<A, M>> {
         let workers = self.workers.load();
         let msg = match self.offer_to(&workers, msg) {
             Err(Refused::Closed(msg)) => msg,
@@ -210,7 +214,7 @@ impl<A: Actor> Table<A> {
         self.offer_to(&fresh, msg)
     }
 
-    fn offer_to(&self, workers: &[ActorRef<A>], mut msg: A::Msg) -> Result<(), Refused<A>> {
+    fn offer_to(&self, workers: &[ActorRef<A>], mut msg: M) -> Result<(), Refused<A, M>> {
         let count = workers.len();
         if count == 0 {
             return Err(Refused::Closed(msg));
@@ -233,9 +237,9 @@ impl<A: Actor> Table<A> {
     pub(super) async fn tell_waiting(
         &self,
         mut worker: ActorRef<A>,
-        mut msg: A::Msg,
+        mut msg: M,
         timeout: Option<Duration>,
-    ) -> Result<(), SendError<A::Msg>> {
+    ) -> Result<(), SendError<M>> {
         let deadline = Deadline::after(timeout);
         loop {
             match deadline.bound(worker.tell(msg)).await {
@@ -256,7 +260,7 @@ impl<A: Actor> Table<A> {
     /// Accounts for a message whose tell was dropped before it was routed: a dead letter of
     /// the worker the routing picks now (under `Broadcast`, of every live worker). A pool
     /// without workers has nobody to address it to.
-    pub(super) fn cancel_unrouted(&self, msg: A::Msg, sent: Sent) {
+    pub(super) fn cancel_unrouted(&self, msg: M, sent: Sent) {
         if let Rule::Broadcast(copy) = &self.rule {
             let mut broadcast = Broadcast::new(self.workers(), *copy, msg);
             broadcast.sent = sent;
@@ -283,9 +287,9 @@ impl<A: Actor> Table<A> {
 
     pub(super) async fn ask(
         &self,
-        msg: A::Msg,
+        msg: M,
         timeout: Duration,
-    ) -> Result<A::Reply, AskError<A::Msg>> {
+    ) -> Result<<A as Accepts<M>>::Reply, AskError<M>> {
         if let Rule::Broadcast(copy) = &self.rule {
             return self.ask_all(*copy, msg, timeout).await;
         }
@@ -319,16 +323,16 @@ impl<A: Actor> Table<A> {
     /// Asks every live worker; the first successful reply wins.
     async fn ask_all(
         &self,
-        copy: fn(&A::Msg) -> A::Msg,
-        msg: A::Msg,
+        copy: fn(&M) -> M,
+        msg: M,
         timeout: Duration,
-    ) -> Result<A::Reply, AskError<A::Msg>> {
+    ) -> Result<<A as Accepts<M>>::Reply, AskError<M>> {
         let workers = self.workers.load_full();
         let live: Vec<&ActorRef<A>> = workers.iter().filter(|worker| worker.is_alive()).collect();
         let Some((last, others)) = live.split_last() else {
             return Err(AskError::Closed(msg));
         };
-        let mut asks: Vec<(&ActorRef<A>, PinnedAsk<'_, A>)> = Vec::with_capacity(live.len());
+        let mut asks: Vec<(&ActorRef<A>, PinnedAsk<'_, A, M>)> = Vec::with_capacity(live.len());
         for worker in others {
             asks.push((worker, Box::pin(worker.ask(copy(&msg)).timeout(timeout).into_future())));
         }
@@ -406,9 +410,9 @@ impl<A: Actor> Table<A> {
     /// still leaves its dead letters (M15), as one dropped while it waits.
     pub(super) fn broadcast(
         &self,
-        copy: fn(&A::Msg) -> A::Msg,
-        msg: A::Msg,
-    ) -> impl Future<Output = Result<usize, SendError<A::Msg>>> + Send + '_ {
+        copy: fn(&M) -> M,
+        msg: M,
+    ) -> impl Future<Output = Result<usize, SendError<M>>> + Send + '_ {
         let mut broadcast = Broadcast::new(self.workers(), copy, msg);
         async move {
             // Gives way as a tell does (M13), before sending.
@@ -423,11 +427,7 @@ impl<A: Actor> Table<A> {
     }
 
     /// [`broadcast`](Self::broadcast) without waiting.
-    pub(super) fn try_broadcast(
-        &self,
-        copy: fn(&A::Msg) -> A::Msg,
-        msg: A::Msg,
-    ) -> Result<usize, SendError<A::Msg>> {
+    pub(super) fn try_broadcast(&self, copy: fn(&M) -> M, msg: M) -> Result<usize, SendError<M>> {
         let mut broadcast = Broadcast::new(self.workers(), copy, msg);
         // Told not to wait, it stops at no full mailbox: each one refuses its copy.
         let _ = broadcast.push_now(false);
@@ -444,7 +444,7 @@ impl Deadline {
     }
 
     /// The tell, with what is left of the timeout.
-    fn bound<'a, A: Actor>(&self, tell: Tell<'a, A>) -> Tell<'a, A> {
+    fn bound<'a, A: Accepts<M>, M: Send + 'static>(&self, tell: Tell<'a, A, M>) -> Tell<'a, A, M> {
         match self.0 {
             Some((started, timeout)) => tell.timeout(timeout.saturating_sub(started.elapsed())),
             None => tell,
@@ -455,26 +455,22 @@ impl Deadline {
 /// A broadcast under way: a copy for each live worker in slot order, and the message itself
 /// for the last slot. Dropped unfinished (its tell was cancelled), it makes what it had not
 /// sent yet a dead letter of each worker left.
-pub(super) struct Broadcast<A: Actor> {
+pub(super) struct Broadcast<A: Accepts<M>, M: Send + 'static> {
     workers: Arc<Vec<ActorRef<A>>>,
     /// The next slot to send to.
     next: usize,
     /// Until the last slot takes it.
-    msg: Option<A::Msg>,
-    copy: fn(&A::Msg) -> A::Msg,
-    tally: Tally<A>,
+    msg: Option<M>,
+    copy: fn(&M) -> M,
+    tally: Tally<A, M>,
     /// What the last slot's send gave, once it is made.
-    last: Option<Result<(), SendError<A::Msg>>>,
+    last: Option<Result<(), SendError<M>>>,
     /// As what the copies not sent are dead letters, if it is dropped unfinished.
     pub(super) sent: Sent,
 }
 
-impl<A: Actor> Broadcast<A> {
-    pub(super) fn new(
-        workers: Arc<Vec<ActorRef<A>>>,
-        copy: fn(&A::Msg) -> A::Msg,
-        msg: A::Msg,
-    ) -> Self {
+impl<A: Accepts<M>, M: Send + 'static> Broadcast<A, M> {
+    pub(super) fn new(workers: Arc<Vec<ActorRef<A>>>, copy: fn(&M) -> M, msg: M) -> Self {
         Self {
             workers,
             next: 0,
@@ -488,7 +484,7 @@ impl<A: Actor> Broadcast<A> {
 
     /// The next slot to send to and what to send it: a copy for a live worker, the message
     /// itself for the last slot (alive or not); `None` once every slot has had its turn.
-    fn take_next(&mut self) -> Option<(usize, A::Msg)> {
+    fn take_next(&mut self) -> Option<(usize, M)> {
         let count = self.workers.len();
         while self.next < count {
             let slot = self.next;
@@ -504,7 +500,7 @@ impl<A: Actor> Broadcast<A> {
         None
     }
 
-    fn record(&mut self, slot: usize, sent: Result<(), SendError<A::Msg>>) {
+    fn record(&mut self, slot: usize, sent: Result<(), SendError<M>>) {
         if slot + 1 == self.workers.len() {
             self.last = Some(sent);
         } else {
@@ -514,7 +510,7 @@ impl<A: Actor> Broadcast<A> {
 
     /// Sends to each slot left that can queue at once. With `wait_when_full`, stops at the
     /// first full mailbox and hands back its slot and what it is to get.
-    pub(super) fn push_now(&mut self, wait_when_full: bool) -> Option<(usize, A::Msg)> {
+    pub(super) fn push_now(&mut self, wait_when_full: bool) -> Option<(usize, M)> {
         while let Some((slot, msg)) = self.take_next() {
             match self.workers[slot].try_tell(msg) {
                 Err(SendError::Full(back)) if wait_when_full => return Some((slot, back)),
@@ -529,9 +525,9 @@ impl<A: Actor> Broadcast<A> {
     pub(super) async fn finish_waiting(
         mut self,
         mut slot: usize,
-        mut msg: A::Msg,
+        mut msg: M,
         timeout: Option<Duration>,
-    ) -> Result<usize, SendError<A::Msg>> {
+    ) -> Result<usize, SendError<M>> {
         let deadline = Deadline::after(timeout);
         loop {
             let workers = Arc::clone(&self.workers);
@@ -546,7 +542,7 @@ impl<A: Actor> Broadcast<A> {
 
     /// The outcome, once every slot has had its turn: how many queued it, or the message back
     /// if none did (then no copy is a dead letter).
-    pub(super) fn finish(&mut self) -> Result<usize, SendError<A::Msg>> {
+    pub(super) fn finish(&mut self) -> Result<usize, SendError<M>> {
         let tally = std::mem::take(&mut self.tally);
         match self.last.take() {
             Some(sent) => {
@@ -562,7 +558,7 @@ impl<A: Actor> Broadcast<A> {
     }
 }
 
-impl<A: Actor> Drop for Broadcast<A> {
+impl<A: Accepts<M>, M: Send + 'static> Drop for Broadcast<A, M> {
     fn drop(&mut self) {
         // The copy is the user's: it may panic here, even as the broadcast unwinds from its
         // panic, and a second panic while unwinding aborts the process. Caught, it ends the
@@ -595,7 +591,7 @@ pub(super) enum Sent {
 }
 
 /// Records a message whose tell or ask was dropped before it reached `worker`.
-fn cancelled<A: Actor>(worker: &ActorRef<A>, msg: A::Msg, sent: Sent) {
+fn cancelled<A: Accepts<M>, M: Send + 'static>(worker: &ActorRef<A>, msg: M, sent: Sent) {
     let sent = match sent {
         Sent::Tell => SentAs::Tell,
         Sent::Ask => SentAs::Ask,
@@ -604,17 +600,17 @@ fn cancelled<A: Actor>(worker: &ActorRef<A>, msg: A::Msg, sent: Sent) {
 }
 
 /// One copy of a broadcast `ask`.
-type PinnedAsk<'a, A> = Pin<Box<AskFuture<'a, A>>>;
+type PinnedAsk<'a, A, M> = Pin<Box<AskFuture<'a, A, M>>>;
 
 /// The copies of a broadcast ask that full mailboxes refused: dead letters once dropped
 /// (`last` too, if it is a refusal), unless taken back first.
-struct Refusals<'a, A: Actor> {
-    copies: Vec<(&'a ActorRef<A>, A::Msg)>,
+struct Refusals<'a, A: Accepts<M>, M: Send + 'static> {
+    copies: Vec<(&'a ActorRef<A>, M)>,
     /// The latest failure, kept to be returned should every ask fail.
-    last: Option<(&'a ActorRef<A>, AskError<A::Msg>)>,
+    last: Option<(&'a ActorRef<A>, AskError<M>)>,
 }
 
-impl<A: Actor> Drop for Refusals<'_, A> {
+impl<A: Accepts<M>, M: Send + 'static> Drop for Refusals<'_, A, M> {
     fn drop(&mut self) {
         for (worker, copy) in self.copies.drain(..) {
             dead_letter_refused(worker, copy);
@@ -626,20 +622,20 @@ impl<A: Actor> Drop for Refusals<'_, A> {
 }
 
 /// How many workers queued a broadcast, and the copies that full mailboxes refused.
-struct Tally<A: Actor> {
+struct Tally<A: Actor, M> {
     queued: usize,
-    refused: Vec<(ActorRef<A>, A::Msg)>,
+    refused: Vec<(ActorRef<A>, M)>,
 }
 
-impl<A: Actor> Default for Tally<A> {
+impl<A: Actor, M> Default for Tally<A, M> {
     fn default() -> Self {
         Self { queued: 0, refused: Vec::new() }
     }
 }
 
-impl<A: Actor> Tally<A> {
+impl<A: Accepts<M>, M: Send + 'static> Tally<A, M> {
     /// A worker that has ended gets no copy; a full one refuses it.
-    fn count(&mut self, worker: &ActorRef<A>, sent: Result<(), SendError<A::Msg>>) {
+    fn count(&mut self, worker: &ActorRef<A>, sent: Result<(), SendError<M>>) {
         match sent {
             Ok(()) => self.queued += 1,
             Err(SendError::Full(copy)) => self.refused.push((worker.clone(), copy)),
@@ -653,8 +649,8 @@ impl<A: Actor> Tally<A> {
     fn finish(
         mut self,
         last: &ActorRef<A>,
-        sent: Result<(), SendError<A::Msg>>,
-    ) -> Result<usize, SendError<A::Msg>> {
+        sent: Result<(), SendError<M>>,
+    ) -> Result<usize, SendError<M>> {
         match sent {
             Err(error) if self.queued == 0 => {
                 let full = error.is_full() || !self.refused.is_empty();
@@ -672,7 +668,7 @@ impl<A: Actor> Tally<A> {
 
 /// Records a broadcast's copy that a full mailbox refused: a dead letter, as a full mailbox
 /// dropping it on arrival would make it.
-fn dead_letter_refused<A: Actor>(worker: &ActorRef<A>, copy: A::Msg) {
+fn dead_letter_refused<A: Accepts<M>, M: Send + 'static>(worker: &ActorRef<A>, copy: M) {
     worker.dead_letter(copy, DeadLetterReason::DroppedNewest, SentAs::Tell);
 }
 
