@@ -24,7 +24,6 @@ thread_local! {
 }
 
 /// The actor whose hook or handler is running here, if any.
-#[cfg(test)]
 pub(crate) fn actor() -> Option<ActorId> {
     ActorId::from_u64(CURRENT.with(Cell::get))
 }

@@ -1,6 +1,7 @@
 //! How an actor handles each message type: handlers, their replies, and the mail that carries
 //! them through the mailbox.
 
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context as TaskContext, Poll};
@@ -187,6 +188,16 @@ pub struct ClassicMail<A: Classic> {
     reply: ReplyTo<A::Reply>,
 }
 
+// The message's type, not its value: a message need not be `Debug`.
+impl<A: Classic> fmt::Debug for ClassicMail<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClassicMail")
+            .field("message_type", &std::any::type_name::<A::Msg>())
+            .field("reply", &self.reply)
+            .finish()
+    }
+}
+
 impl<A: Classic> ClassicMail<A> {
     /// Mail holding a message and its reply handle.
     ///
@@ -222,13 +233,20 @@ impl<A: Classic> ClassicMail<A> {
     /// ```
     /// # use airssys_rt::prelude::*;
     /// use airssys_rt::actor::ClassicMail;
+    /// use std::future::Future;
     /// # #[derive(Default)] struct Echo;
     /// # #[actor] impl Actor for Echo {
     /// #     type Msg = u8; type Reply = u8;
     /// #     async fn handle(&mut self, n: u8, _: &mut Context<Self>) -> Result<u8, Self::Error> { Ok(n) }
     /// # }
-    /// async fn by_hand(echo: &mut Echo, mail: ClassicMail<Echo>, ctx: &mut Context<Echo>) -> Result<(), ExitReason> {
-    ///     ClassicMail::dispatch(echo, mail, ctx).await
+    /// // What `#[actor]` writes as `Echo`'s `dispatch`: a plain `fn`, so that the reply handle
+    /// // stays in the returned future (answered with the panic, should the handler panic).
+    /// fn dispatch<'s, 'c>(
+    ///     echo: &'s mut Echo,
+    ///     mail: ClassicMail<Echo>,
+    ///     ctx: &'c mut Context<Echo>,
+    /// ) -> impl Future<Output = Result<(), ExitReason>> + Send + use<'s, 'c> {
+    ///     ClassicMail::dispatch(echo, mail, ctx)
     /// }
     /// ```
     #[inline]
@@ -245,7 +263,11 @@ impl<A: Classic> ClassicMail<A> {
 pin_project_lite::pin_project! {
     /// A classic handler and the reply handle it answers: a named future rather than an
     /// `async` block, so that it adds no more than the handle to the handler's size.
-    struct Answering<F, R> {
+    struct Answering<F, R>
+    where
+        R: Send,
+        R: 'static,
+    {
         #[pin]
         handling: F,
         reply: Option<ReplyTo<R>>,
@@ -255,6 +277,7 @@ pin_project_lite::pin_project! {
 impl<F, R, E> Future for Answering<F, R>
 where
     F: Future<Output = Result<R, E>>,
+    R: Send + 'static,
     E: Into<BoxError>,
 {
     type Output = Result<(), ExitReason>;

@@ -10,7 +10,7 @@ use super::{Actor, ActorCell, ActorRef, ActorState, Context, ExitReason};
 use crate::kernel::crash::{self, Doing};
 use crate::kernel::dead_letter::DeadLetterReason;
 use crate::kernel::mailbox::{MailboxConfig, Next, Signal};
-use crate::kernel::message::{refusing, Envelope, Undelivered};
+use crate::kernel::message::{answer_unwound, refusing, Envelope, Undelivered};
 use crate::kernel::signal::ExitSignal;
 use crate::kernel::stats::{self, ActorStats};
 use crate::kernel::system::{ActorSystem, SpawnError};
@@ -356,7 +356,9 @@ impl<A: Actor, F: Future> Future for Guarded<'_, A, F> {
             Err(panic) => {
                 // A reply handle the handler held answers its asker with the panic.
                 let reason = ExitReason::from_panic(panic);
-                refusing(Undelivered::Stopped(reason.clone()), || drop_guarded(self));
+                let why = Undelivered::Stopped(reason.clone());
+                answer_unwound(&why);
+                refusing(why, || drop_guarded(self));
                 Poll::Ready(Err(reason))
             }
             Ok(Poll::Pending) if cell.mailbox.poll_killed(cx) => Poll::Ready(Err(killed(self))),

@@ -60,11 +60,11 @@ use super::envelope::{ReplySender, Undelivered};
 /// # Ok(()) }
 /// ```
 #[must_use = "a dropped reply handle fails its ask with `Unanswered`"]
-pub struct ReplyTo<R> {
+pub struct ReplyTo<R: Send + 'static> {
     slot: Option<ReplySender<R>>,
 }
 
-impl<R> ReplyTo<R> {
+impl<R: Send + 'static> ReplyTo<R> {
     /// The handle of an ask.
     pub(crate) fn asked(slot: ReplySender<R>) -> Self {
         Self { slot: Some(slot) }
@@ -115,9 +115,16 @@ impl<R> ReplyTo<R> {
     }
 }
 
-impl<R> Drop for ReplyTo<R> {
+impl<R: Send + 'static> Drop for ReplyTo<R> {
     fn drop(&mut self) {
         if let Some(slot) = self.slot.take() {
+            if unwinding_in_an_actor() {
+                // Dropped as a handler's panic unwinds through its future: the runtime, which
+                // catches it, answers with the panic (`answer_unwound`).
+                let answer: Unwound = Box::new(move |why| drop(slot.send(Err(why))));
+                UNWOUND.with(|unwound| unwound.borrow_mut().push(answer));
+                return;
+            }
             let _ = slot.send(Err(refusal()));
             REFUSING.with(|refusing| {
                 if let Some(refusing) = refusing.borrow_mut().as_mut() {
@@ -128,7 +135,7 @@ impl<R> Drop for ReplyTo<R> {
     }
 }
 
-impl<R> fmt::Debug for ReplyTo<R> {
+impl<R: Send + 'static> fmt::Debug for ReplyTo<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReplyTo")
             .field("ask", &self.is_ask())
@@ -145,8 +152,28 @@ struct Refusing {
     refused_ask: bool,
 }
 
+/// A reply handle's way back, kept while a panic unwinds.
+type Unwound = Box<dyn FnOnce(Undelivered) + Send>;
+
 thread_local! {
     static REFUSING: RefCell<Option<Refusing>> = const { RefCell::new(None) };
+    static UNWOUND: RefCell<Vec<Unwound>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Whether a panic unwinds through an actor's hook or handler on this thread, with no refusal
+/// scope open: its reason is not known until the runtime catches it.
+fn unwinding_in_an_actor() -> bool {
+    std::thread::panicking()
+        && crate::kernel::actor::current::actor().is_some()
+        && REFUSING.with(|refusing| refusing.borrow().is_none())
+}
+
+/// Answers with `why` the reply handles dropped while the panic just caught unwound.
+pub(crate) fn answer_unwound(why: &Undelivered) {
+    let unwound = UNWOUND.with(|unwound| std::mem::take(&mut *unwound.borrow_mut()));
+    for answer in unwound {
+        answer(why.clone());
+    }
 }
 
 fn refusal() -> Undelivered {
