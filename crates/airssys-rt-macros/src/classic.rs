@@ -8,23 +8,25 @@
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 use syn::visit_mut::VisitMut;
-use syn::{ImplItem, Type};
+use syn::{Attribute, ImplItem, ItemImpl, Path, Type};
 
+use crate::errors::Errors;
 use crate::expand::{Actor, ClassicItems};
 use crate::self_type::{mentions_self, QualifyClassicTypes};
 
-pub(crate) fn expand(actor: Actor<'_>, items: ClassicItems) -> syn::Result<TokenStream> {
+/// The classic expansion. A missing `type Reply` or `fn handle` is reported and the rest still
+/// expands, so that the attribute's error comes first and the block's imports stay used.
+pub(crate) fn expand(actor: Actor<'_>, items: ClassicItems, errors: &mut Errors) -> TokenStream {
     let Actor { mut block, krate, cfgs } = actor;
-    let ClassicItems { msg, reply, handle } = items;
-    let missing = match (reply.is_empty(), handle.is_empty()) {
+    let missing = match (items.reply.is_empty(), items.handle.is_empty()) {
         (false, false) => None,
         (true, true) => Some("`type Reply` and `fn handle`"),
         (true, false) => Some("`type Reply`"),
         (false, true) => Some("`fn handle`"),
     };
-    if let Some(missing) = missing {
-        return Err(syn::Error::new_spanned(
-            &msg[0],
+    if let (Some(missing), Some(msg)) = (missing, items.msg.first()) {
+        errors.push(syn::Error::new_spanned(
+            msg,
             format!(
                 "a classic actor (one with `type Msg`) also declares {missing}, or lists its \
                  messages instead: `#[actor(messages(A, B))]`"
@@ -56,22 +58,15 @@ pub(crate) fn expand(actor: Actor<'_>, items: ClassicItems) -> syn::Result<Token
     // The message type as written reads better in rustc's errors about `Accepts` than the
     // projection; but a type that mentions `Self` cannot go in another trait's impl header, and
     // alternatives under `#[cfg]` are several types.
-    let msg_ty: Type = match msg.as_slice() {
+    let msg_ty: Type = match items.msg.as_slice() {
         [only] if !mentions_self(only.ty.to_token_stream()) => only.ty.clone(),
         _ => syn::parse_quote!(<#self_ty as #krate::actor::Classic>::Msg),
     };
-    let classic_items = msg
-        .into_iter()
-        .map(ImplItem::Type)
-        .chain(reply.into_iter().map(ImplItem::Type))
-        .chain(handle.into_iter().map(ImplItem::Fn));
-    Ok(quote! {
+    let classic = classic_impl(&block, krate, &cfgs, items);
+    quote! {
         #block
 
-        #(#cfgs)*
-        impl #impl_generics #krate::actor::Classic for #self_ty #where_clause {
-            #(#classic_items)*
-        }
+        #classic
 
         #(#cfgs)*
         impl #impl_generics #krate::actor::Accepts<#msg_ty> for #self_ty #where_clause {
@@ -90,5 +85,30 @@ pub(crate) fn expand(actor: Actor<'_>, items: ClassicItems) -> syn::Result<Token
                 mail.into_message()
             }
         }
-    })
+    }
+}
+
+/// `impl Classic` with the classic items as written, their attributes and docs with them. Also
+/// emitted for a block that lists `messages(...)` and has them by mistake, so that the one
+/// error reported is the attribute's.
+pub(crate) fn classic_impl(
+    block: &ItemImpl,
+    krate: &Path,
+    cfgs: &[Attribute],
+    items: ClassicItems,
+) -> TokenStream {
+    let self_ty = &block.self_ty;
+    let (impl_generics, _, where_clause) = block.generics.split_for_impl();
+    let ClassicItems { msg, reply, handle } = items;
+    let items = msg
+        .into_iter()
+        .map(ImplItem::Type)
+        .chain(reply.into_iter().map(ImplItem::Type))
+        .chain(handle.into_iter().map(ImplItem::Fn));
+    quote! {
+        #(#cfgs)*
+        impl #impl_generics #krate::actor::Classic for #self_ty #where_clause {
+            #(#items)*
+        }
+    }
 }

@@ -63,6 +63,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let actor = Actor { block, krate: &args.krate, cfgs };
     let expanded = match (&args.messages, classic_items) {
         (Some((listed_at, listed)), classic_items) => {
+            let mut expanded = TokenStream::new();
             if let Some(first_classic) = classic_items.first() {
                 errors.push(syn::Error::new_spanned(
                     first_classic,
@@ -70,13 +71,14 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
                      `fn handle`: each listed message has its own `Handler<M>` impl (or \
                      `DeferredHandler<M>` for `deferred(M)`); see the docs of `#[actor]`",
                 ));
+                expanded =
+                    classic::classic_impl(&actor.block, actor.krate, &actor.cfgs, classic_items);
             }
-            messages::expand(actor, listed, *listed_at, args.mail.as_ref()).unwrap_or_else(
-                |error| {
-                    errors.push(error);
-                    TokenStream::new()
-                },
-            )
+            match messages::expand(actor, listed, *listed_at, args.mail.as_ref()) {
+                Ok(messages) => expanded.extend(messages),
+                Err(error) => errors.push(error),
+            }
+            expanded
         }
         (None, classic_items) if !classic_items.msg.is_empty() => {
             if let Some(mail) = &args.mail {
@@ -86,10 +88,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
                      (one with `type Msg`) queues `ClassicMail<Self>`",
                 ));
             }
-            classic::expand(actor, classic_items).unwrap_or_else(|error| {
-                errors.push(error);
-                TokenStream::new()
-            })
+            classic::expand(actor, classic_items, &mut errors)
         }
         (None, classic_items) => {
             let message = if classic_items.first().is_some() {
@@ -124,7 +123,7 @@ fn not_an_actor_impl(item: &Item) -> syn::Error {
             }
             Some((None, path, _)) => syn::Error::new_spanned(
                 path,
-                format!("{MESSAGE}, not on an impl of `{}`", path.to_token_stream()),
+                format!("{MESSAGE}, not on an impl of `{}`", trait_name(path)),
             ),
             None => {
                 let (impl_token, self_ty) = (&block.impl_token, &block.self_ty);
@@ -194,4 +193,8 @@ fn add_defaults(block: &mut ItemImpl, krate: &Path) {
     if !has_error {
         block.items.push(syn::parse_quote! { type Error = ::core::convert::Infallible; });
     }
+}
+
+fn trait_name(path: &Path) -> String {
+    path.segments.last().map(|last| last.ident.to_string()).unwrap_or_default()
 }

@@ -60,6 +60,8 @@ mod errors;
 mod expand;
 mod messages;
 mod self_type;
+#[cfg(test)]
+mod tests;
 
 use proc_macro::TokenStream;
 

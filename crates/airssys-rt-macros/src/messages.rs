@@ -6,7 +6,7 @@
 //! `Accepts::mail` is the variant's constructor and `dispatch` a `match` calling the handler.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned, ToTokens};
+use quote::{format_ident, quote, ToTokens};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{Ident, Path, Type};
@@ -53,7 +53,7 @@ pub(crate) fn expand(
             ReplaceSelf(&self_ty).visit_type_mut(&mut ty);
             let trait_name = if message.deferred { "DeferredHandler" } else { "Handler" };
             let trait_name = Ident::new(trait_name, message.ty.span());
-            let handler = quote_spanned!(message.ty.span()=> #krate::actor::#trait_name);
+            let handler = respan(quote!(#krate::actor::#trait_name), message.ty.span());
             Variant { ty, name: format_ident!("M{index}"), handler, deferred: message.deferred }
         })
         .collect();
@@ -65,10 +65,11 @@ pub(crate) fn expand(
     block.items.push(dispatch(krate, &enum_name, &variants));
 
     let mail_enum = mail_enum(krate, &enum_name, &enum_generics, &self_ty, &variants, &cfgs);
+    let mail_ty = quote!(#enum_name #enum_ty_generics);
     let only_one = variants.len() == 1;
     let accepts: Vec<TokenStream> = variants
         .iter()
-        .map(|variant| accepts(&block, krate, &enum_name, variant, only_one, &cfgs))
+        .map(|variant| accepts(&block, krate, (&enum_name, &mail_ty), variant, only_one, &cfgs))
         .collect();
     Ok(quote! {
         #block
@@ -82,7 +83,7 @@ fn default_enum_name(self_ty: &Type) -> syn::Result<Ident> {
     match self_ty {
         Type::Path(path) if path.qself.is_none() => {
             if let Some(last) = path.path.segments.last() {
-                return Ok(Ident::new(&format!("{}Mail", last.ident), last.ident.span()));
+                return Ok(Ident::new(&format!("{}Mail", last.ident), Span::call_site()));
             }
         }
         _ => {}
@@ -92,8 +93,10 @@ fn default_enum_name(self_ty: &Type) -> syn::Result<Ident> {
 
 /// `async fn dispatch`: a `match` on the variant, calling its handler.
 fn dispatch(krate: &Path, enum_name: &Ident, variants: &[Variant]) -> syn::ImplItem {
+    // Each arm, each variant and each `Accepts` impl's `Reply` carry the listed message's span:
+    // a message without its handler impl is reported there, not all over the attribute.
     let arms = variants.iter().map(|Variant { ty, name, handler, deferred }| {
-        if *deferred {
+        let arm = if *deferred {
             quote! {
                 #enum_name::#name(msg, reply) => {
                     <Self as #handler<#ty>>::handle(self, msg, reply, ctx).await
@@ -106,7 +109,8 @@ fn dispatch(krate: &Path, enum_name: &Ident, variants: &[Variant]) -> syn::ImplI
                     <Self as #handler<#ty>>::handle(self, msg, ctx).await,
                 ),
             }
-        }
+        };
+        respan(arm, ty.span())
     });
     // `unit_arg`: a handler whose reply is `()` passes its (unit) result on like any other.
     syn::parse_quote! {
@@ -146,11 +150,12 @@ fn mail_enum(
         self_ty.to_token_stream()
     );
     let declared = variants.iter().map(|Variant { ty, name, handler, .. }| {
-        let doc = format!("A `{}` and its reply slot.", ty.to_token_stream());
-        quote_spanned! {ty.span()=>
+        let doc = format!("`{}` and its reply slot.", ty.to_token_stream());
+        let variant = quote! {
             #[doc = #doc]
             #name(#ty, #krate::actor::ReplyTo<<#self_ty as #handler<#ty>>::Reply>),
-        }
+        };
+        respan(variant, ty.span())
     });
     let debug_arms = variants.iter().map(|Variant { ty, name, .. }| {
         let text = format!("{enum_name}({})", ty.to_token_stream());
@@ -177,10 +182,14 @@ fn mail_enum(
 }
 
 /// `impl Accepts<M>`: how `M` enters the enum, and how a refused one is handed back.
+///
+/// Only `type Reply` carries the message's span: the functions take or return the enum, whose
+/// other variants rustc checks there too, and a missing handler of another message would be
+/// reported at this one.
 fn accepts(
     block: &syn::ItemImpl,
     krate: &Path,
-    enum_name: &Ident,
+    (enum_name, mail_ty): (&Ident, &TokenStream),
     variant: &Variant,
     only_one: bool,
     cfgs: &[syn::Attribute],
@@ -195,21 +204,22 @@ fn accepts(
         ty.to_token_stream()
     );
     let others = (!only_one).then(|| quote!(_ => ::core::unreachable!("{}", #never),));
+    let reply = respan(quote!(type Reply = <Self as #handler<#ty>>::Reply;), ty.span());
     quote! {
         #(#cfgs)*
         impl #impl_generics #krate::actor::Accepts<#ty> for #self_ty #where_clause {
-            type Reply = <Self as #handler<#ty>>::Reply;
+            #reply
 
             #[inline]
             fn mail(
                 msg: #ty,
                 reply: #krate::actor::ReplyTo<<Self as #krate::actor::Accepts<#ty>>::Reply>,
-            ) -> <Self as #krate::Actor>::Mail {
+            ) -> #mail_ty {
                 #enum_name::#name(msg, reply)
             }
 
             #[inline]
-            fn unmail(mail: <Self as #krate::Actor>::Mail) -> #ty {
+            fn unmail(mail: #mail_ty) -> #ty {
                 match mail {
                     #enum_name::#name(msg, _) => msg,
                     #others
@@ -217,4 +227,22 @@ fn accepts(
             }
         }
     }
+}
+
+/// The tokens with every span set to `span`: a path built from `crate = path` keeps the span of
+/// where that path was written, and errors about the handler belong at the listed message.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let proc_macro2::TokenTree::Group(group) = &tree {
+                let mut respanned =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                respanned.set_span(span);
+                tree = proc_macro2::TokenTree::Group(respanned);
+            }
+            tree.set_span(span);
+            tree
+        })
+        .collect()
 }
