@@ -1,9 +1,9 @@
 #[path = "../support/kernel.rs"]
 mod kernel;
 
-use airssys_rt_macros::actor;
-
 use std::convert::Infallible;
+
+use airssys_rt_macros::actor;
 
 use kernel::{Actor, Context};
 
