@@ -83,6 +83,8 @@ use proc_macro::TokenStream;
 ///     balance: u64,
 /// }
 ///
+/// // `crate = kernel`: this example runs against a stand-in of the runtime. With airssys-rt,
+/// // `#[actor(messages(Deposit, Balance))]`.
 /// #[actor(crate = kernel, messages(Deposit, Balance))]
 /// impl Actor for Account {}
 ///

@@ -269,8 +269,14 @@ struct Stash<T> {
     items: Vec<T>,
 }
 
+// `Self` in the where clause is the actor's type in the enum's copy of it.
 #[actor(crate = kernel, messages(Put<T>, Take))]
-impl<T> Actor for Stash<T> where T: Send + 'static {}
+impl<T> Actor for Stash<T>
+where
+    T: Send + 'static,
+    Self: Send,
+{
+}
 
 impl<T: Send + 'static> Handler<Put<T>> for Stash<T> {
     type Reply = usize;
@@ -321,12 +327,34 @@ fn a_generic_classic_actor_accepts_its_parameter() {
     assert_eq!((first, second), (None, Some("one".to_owned())));
 }
 
-/// `mail = Name`, and a single message (the unmail match has one arm).
+/// `mail = Name`, a trait path that only ends in `Actor`, and message types that are a tuple
+/// and a path.
 struct Counter(u32);
 struct Tick;
 
-#[actor(crate = kernel, messages(Tick), mail = CounterInbox)]
-impl Actor for Counter {}
+mod wrapped {
+    pub(crate) struct Add(pub(crate) u32);
+}
+
+#[actor(crate = kernel, messages(Tick, (u8, u8), wrapped::Add), mail = CounterInbox)]
+impl kernel::Actor for Counter {}
+
+impl Handler<(u8, u8)> for Counter {
+    type Reply = u16;
+
+    async fn handle(&mut self, (a, b): (u8, u8), _: &mut Context<Self>) -> u16 {
+        u16::from(a) * u16::from(b)
+    }
+}
+
+impl Handler<wrapped::Add> for Counter {
+    type Reply = u32;
+
+    async fn handle(&mut self, wrapped::Add(n): wrapped::Add, _: &mut Context<Self>) -> u32 {
+        self.0 += n;
+        self.0
+    }
+}
 
 impl Handler<Tick> for Counter {
     type Reply = ();
@@ -337,12 +365,49 @@ impl Handler<Tick> for Counter {
 }
 
 #[test]
-fn mail_names_the_enum_and_a_unit_reply_arrives() {
+fn mail_names_the_enum_and_tuple_and_path_messages_get_their_replies() {
     let mut counter: Counter = start(Counter(0));
     let mail: CounterInbox = Counter::mail(Tick, ReplyTo::none());
     assert!(matches!(mail, CounterInbox::M0(Tick, _)));
     ask(&mut counter, Tick);
     assert_eq!(counter.0, 1);
+    let product: u16 = ask(&mut counter, (20_u8, 30_u8));
+    assert_eq!(product, 600);
+    let total: u32 = ask(&mut counter, wrapped::Add(4));
+    assert_eq!(total, 5);
+}
+
+/// Alternatives under `#[cfg]`: if the attribute dropped the items' attributes, the `impl
+/// Classic` would hold two `Msg`, two `Reply` and two `handle`, and this would not compile.
+struct Configured;
+
+#[actor(crate = kernel)]
+impl Actor for Configured {
+    #[cfg(all())]
+    type Msg = u8;
+    #[cfg(any())]
+    type Msg = String;
+    #[cfg(all())]
+    type Reply = u8;
+    #[cfg(any())]
+    type Reply = String;
+
+    #[cfg(all())]
+    async fn handle(&mut self, n: u8, _: &mut Context<Self>) -> Result<u8, Self::Error> {
+        Ok(n + 1)
+    }
+
+    #[cfg(any())]
+    async fn handle(&mut self, s: String, _: &mut Context<Self>) -> Result<String, Self::Error> {
+        Ok(s)
+    }
+}
+
+#[test]
+fn attributes_of_the_moved_items_go_with_them() {
+    let mut configured: Configured = start(Configured);
+    let next: u8 = ask(&mut configured, 1_u8);
+    assert_eq!(next, 2);
 }
 
 /// Private actors and messages in a private module: the enum is `pub` (an associated type of a
