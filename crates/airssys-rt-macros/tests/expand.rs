@@ -383,21 +383,21 @@ struct Configured;
 
 #[actor(crate = kernel)]
 impl Actor for Configured {
-    #[cfg(all())]
+    #[cfg(test)]
     type Msg = u8;
-    #[cfg(any())]
+    #[cfg(not(test))]
     type Msg = String;
-    #[cfg(all())]
+    #[cfg(test)]
     type Reply = u8;
-    #[cfg(any())]
+    #[cfg(not(test))]
     type Reply = String;
 
-    #[cfg(all())]
+    #[cfg(test)]
     async fn handle(&mut self, n: u8, _: &mut Context<Self>) -> Result<u8, Self::Error> {
         Ok(n + 1)
     }
 
-    #[cfg(any())]
+    #[cfg(not(test))]
     async fn handle(&mut self, s: String, _: &mut Context<Self>) -> Result<String, Self::Error> {
         Ok(s)
     }
