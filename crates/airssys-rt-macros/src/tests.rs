@@ -113,3 +113,24 @@ fn errors_become_compile_errors_and_the_rest_still_expands() {
     assert!(text.contains("unknown argument `colour`"), "{text}");
     assert!(text.contains("enum PingerMail"), "the actor still expands: {text}");
 }
+
+#[test]
+fn every_emitted_path_starts_from_the_crate_argument() {
+    for (krate, expected) in [
+        (quote!(crate = crate), "crate :: actor :: ClassicMail"),
+        (quote!(crate = crate::kernel), "crate :: kernel :: actor :: ClassicMail"),
+        (quote!(crate = ::other), ":: other :: actor :: ClassicMail"),
+    ] {
+        let item = quote! {
+            impl Actor for Echo {
+                type Msg = u32;
+                type Reply = u32;
+                async fn handle(&mut self, n: u32, _: &mut Context<Self>) -> Result<u32, Self::Error> { Ok(n) }
+            }
+        };
+        let text = expand(krate, item).to_string();
+        assert!(text.contains(expected), "{text}");
+        assert!(!text.contains("airssys_rt"), "{text}");
+        assert!(!text.contains("compile_error"), "{text}");
+    }
+}
