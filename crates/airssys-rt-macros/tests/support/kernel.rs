@@ -1,0 +1,190 @@
+//! A stand-in for the airssys-rt kernel API that `#[actor]` targets, with its paths
+//! (`kernel::{Actor, Context, ExitReason}`, `kernel::actor::{...}`), real enough to run the
+//! generated code: a reply slot is a channel, and a classic dispatch calls `handle` and sends.
+//! Tests and doctests use it with `#[actor(crate = kernel)]`.
+
+// The stand-in is a private module of each test, while its items are `pub` as in the runtime.
+#![allow(unreachable_pub, dead_code)]
+
+use std::marker::PhantomData;
+
+pub use self::actor::Actor;
+
+/// The actor's context; the stand-in carries nothing.
+#[derive(Debug)]
+pub struct Context<A: Actor> {
+    actor: PhantomData<fn() -> A>,
+}
+
+impl<A: Actor> Context<A> {
+    /// A context for driving an actor by hand.
+    pub fn new() -> Self {
+        Context { actor: PhantomData }
+    }
+}
+
+impl<A: Actor> Default for Context<A> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Why an actor ended; the stand-in knows one reason, a failed handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitReason;
+
+/// The traits and types of the runtime's `actor` module.
+pub mod actor {
+    use std::future::Future;
+    use std::sync::mpsc;
+
+    use super::{Context, ExitReason};
+
+    /// The kernel's actor.
+    pub trait Actor: Sized + Send + 'static {
+        /// The one item the mailbox queues.
+        type Mail: Send + 'static;
+        /// What the actor is started from.
+        type Args: Send + 'static;
+        /// The error that ends the actor.
+        type Error: std::error::Error + Send + Sync + 'static;
+
+        /// Builds the actor from its arguments.
+        fn pre_start(
+            args: Self::Args,
+            ctx: &mut Context<Self>,
+        ) -> impl Future<Output = Result<Self, Self::Error>> + Send;
+
+        /// Hands one queued item to its handler.
+        fn dispatch(
+            &mut self,
+            mail: Self::Mail,
+            ctx: &mut Context<Self>,
+        ) -> impl Future<Output = Result<(), ExitReason>> + Send;
+
+        /// A hook with a default, as the runtime's are; the attribute leaves it alone.
+        fn post_stop(&mut self, ctx: &mut Context<Self>) -> impl Future<Output = ()> + Send {
+            let _ = ctx;
+            async {}
+        }
+    }
+
+    /// The one-enum style: one message type, one reply type.
+    pub trait Classic: Actor {
+        /// The messages.
+        type Msg: Send + 'static;
+        /// The reply to each.
+        type Reply: Send + 'static;
+
+        /// Handles one message; an `Err` ends the actor.
+        fn handle(
+            &mut self,
+            msg: Self::Msg,
+            ctx: &mut Context<Self>,
+        ) -> impl Future<Output = Result<Self::Reply, Self::Error>> + Send;
+    }
+
+    /// A classic actor's mail: the message and its reply slot.
+    pub struct ClassicMail<A: Classic> {
+        msg: A::Msg,
+        reply: ReplyTo<A::Reply>,
+    }
+
+    impl<A: Classic> ClassicMail<A> {
+        /// The mail of one message.
+        pub fn new(msg: A::Msg, reply: ReplyTo<A::Reply>) -> Self {
+            ClassicMail { msg, reply }
+        }
+
+        /// The message back, for a refused send.
+        pub fn into_message(self) -> A::Msg {
+            self.msg
+        }
+
+        /// Calls `handle` and sends the reply; an `Err` ends the actor.
+        ///
+        /// An `async fn`, so that its future captures both borrows: the generated
+        /// `Actor::dispatch` returns it for its `&mut self` and `ctx`, whose lifetimes are
+        /// unrelated. Written `fn dispatch<'a>(&'a mut A, Self, &'a mut Context<A>) -> impl
+        /// Future + 'a`, the future would borrow their intersection, which the generated
+        /// signature cannot name (E0700).
+        pub async fn dispatch(
+            actor: &mut A,
+            mail: Self,
+            ctx: &mut Context<A>,
+        ) -> Result<(), ExitReason> {
+            match <A as Classic>::handle(actor, mail.msg, ctx).await {
+                Ok(reply) => {
+                    mail.reply.send(reply);
+                    Ok(())
+                }
+                Err(_) => Err(ExitReason),
+            }
+        }
+    }
+
+    /// How a message enters the actor's mail.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` does not handle `{M}`",
+        label = "`{M}` is not listed in this actor's `#[actor(messages(...))]`",
+        note = "list it in `#[actor(messages(...))]` and implement `Handler<{M}>`"
+    )]
+    pub trait Accepts<M: Send + 'static>: Actor {
+        /// What an ask of `M` returns.
+        type Reply: Send + 'static;
+        /// The mail holding `msg`.
+        fn mail(msg: M, reply: ReplyTo<Self::Reply>) -> Self::Mail;
+        /// The message back out of mail made from an `M`.
+        fn unmail(mail: Self::Mail) -> M;
+    }
+
+    /// Handles `M` and returns its reply.
+    pub trait Handler<M: Send + 'static>: Actor {
+        /// The reply.
+        type Reply: Send + 'static;
+        /// Handles one `M`.
+        fn handle(
+            &mut self,
+            msg: M,
+            ctx: &mut Context<Self>,
+        ) -> impl Future<Output = Self::Reply> + Send;
+    }
+
+    /// Handles `M` and answers through the reply slot, now or later.
+    pub trait DeferredHandler<M: Send + 'static>: Actor {
+        /// The reply.
+        type Reply: Send + 'static;
+        /// Handles one `M`.
+        fn handle(
+            &mut self,
+            msg: M,
+            reply: ReplyTo<Self::Reply>,
+            ctx: &mut Context<Self>,
+        ) -> impl Future<Output = ()> + Send;
+    }
+
+    /// Where a reply goes: a channel for an ask, nowhere for a tell.
+    #[derive(Debug)]
+    pub struct ReplyTo<R>(Option<mpsc::Sender<R>>);
+
+    impl<R> ReplyTo<R> {
+        /// The slot of an ask, and where its reply arrives.
+        pub fn channel() -> (Self, mpsc::Receiver<R>) {
+            let (sender, receiver) = mpsc::channel();
+            (ReplyTo(Some(sender)), receiver)
+        }
+
+        /// The slot of a tell: the reply is dropped.
+        pub fn none() -> Self {
+            ReplyTo(None)
+        }
+
+        /// Sends the reply, if anyone waits for it.
+        pub fn send(self, reply: R) {
+            if let Some(sender) = self.0 {
+                // A receiver already gone is an asker that stopped waiting.
+                let _ = sender.send(reply);
+            }
+        }
+    }
+}

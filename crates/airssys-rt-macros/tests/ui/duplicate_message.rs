@@ -1,0 +1,26 @@
+#[path = "../support/kernel.rs"]
+mod kernel;
+
+use airssys_rt_macros::actor;
+
+use kernel::actor::Handler;
+use kernel::{Actor, Context};
+
+struct Ping;
+struct Pong;
+struct Pinger;
+
+#[actor(crate = kernel, messages(Ping, Pong, Ping))]
+impl Actor for Pinger {}
+
+impl Handler<Ping> for Pinger {
+    type Reply = ();
+    async fn handle(&mut self, _: Ping, _: &mut Context<Self>) {}
+}
+
+impl Handler<Pong> for Pinger {
+    type Reply = ();
+    async fn handle(&mut self, _: Pong, _: &mut Context<Self>) {}
+}
+
+fn main() {}
