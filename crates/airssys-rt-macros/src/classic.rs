@@ -38,17 +38,20 @@ pub(crate) fn expand(actor: Actor<'_>, items: ClassicItems, errors: &mut Errors)
         QualifyClassicTypes { krate }.visit_impl_item_mut(item);
     }
     block.items.push(syn::parse_quote! { type Mail = #krate::actor::ClassicMail<Self>; });
-    // No `async` wrapper: the future is `ClassicMail::dispatch`'s own. It borrows the actor and
-    // the context for two unrelated lifetimes, which the trait's `-> impl Future` captures.
+    // No `async` wrapper: the future is `ClassicMail::dispatch`'s own, so the reply handle stays
+    // in a named future (answered with the reason, should the handler fail or panic). It
+    // borrows the actor and the context for two unrelated lifetimes, named so that the
+    // returned future may capture both (edition 2021 captures no elided lifetime).
+    let type_params = block.generics.type_params().map(|param| &param.ident);
     block.items.push(syn::parse_quote! {
         #[inline]
-        fn dispatch(
-            &mut self,
+        fn dispatch<'__actor, '__context>(
+            &'__actor mut self,
             mail: Self::Mail,
-            ctx: &mut #krate::Context<Self>,
+            ctx: &'__context mut #krate::Context<Self>,
         ) -> impl ::core::future::Future<
             Output = ::core::result::Result<(), #krate::ExitReason>,
-        > + ::core::marker::Send {
+        > + ::core::marker::Send + use<'__actor, '__context, #(#type_params),*> {
             #krate::actor::ClassicMail::dispatch(self, mail, ctx)
         }
     });
@@ -62,6 +65,11 @@ pub(crate) fn expand(actor: Actor<'_>, items: ClassicItems, errors: &mut Errors)
         [only] if !mentions_self(only.ty.to_token_stream()) => only.ty.clone(),
         _ => syn::parse_quote!(<#self_ty as #krate::actor::Classic>::Msg),
     };
+    block.items.push(syn::parse_quote! {
+        fn message_type(_: &Self::Mail) -> &'static str {
+            ::core::any::type_name::<<Self as #krate::actor::Classic>::Msg>()
+        }
+    });
     let classic = classic_impl(&block, krate, &cfgs, items);
     quote! {
         #block

@@ -63,6 +63,7 @@ pub(crate) fn expand(
     let (_, enum_ty_generics, _) = enum_generics.split_for_impl();
     block.items.push(syn::parse_quote! { type Mail = #enum_name #enum_ty_generics; });
     block.items.push(dispatch(krate, &enum_name, &variants));
+    block.items.push(message_type(&enum_name, &variants));
 
     let mail_enum = mail_enum(krate, &enum_name, &enum_generics, &self_ty, &variants, &cfgs);
     let mail_ty = quote!(#enum_name #enum_ty_generics);
@@ -91,6 +92,21 @@ fn default_enum_name(self_ty: &Type) -> syn::Result<Ident> {
     Err(syn::Error::new_spanned(self_ty, "name the mail enum of this actor: `mail = Name`"))
 }
 
+/// `fn message_type`: the name of the message type in a piece of mail, for dead letters and
+/// crash reports.
+fn message_type(enum_name: &Ident, variants: &[Variant]) -> syn::ImplItem {
+    let arms = variants.iter().map(|Variant { ty, name, .. }| {
+        quote!(#enum_name::#name(..) => ::core::any::type_name::<#ty>(),)
+    });
+    syn::parse_quote! {
+        fn message_type(mail: &Self::Mail) -> &'static str {
+            match mail {
+                #(#arms)*
+            }
+        }
+    }
+}
+
 /// `async fn dispatch`: a `match` on the variant, calling its handler.
 fn dispatch(krate: &Path, enum_name: &Ident, variants: &[Variant]) -> syn::ImplItem {
     // Each arm, each variant and each `Accepts` impl's `Reply` carry the listed message's span:
@@ -113,6 +129,8 @@ fn dispatch(krate: &Path, enum_name: &Ident, variants: &[Variant]) -> syn::ImplI
         respan(arm, ty.span())
     });
     // `unit_arg`: a handler whose reply is `()` passes its (unit) result on like any other.
+    // `async`: a reply handle dropped as a handler's panic unwinds through it is answered with
+    // the panic by the runtime, which catches it.
     syn::parse_quote! {
         #[inline]
         #[allow(clippy::unit_arg)]

@@ -69,7 +69,15 @@ fn classic_form_moves_three_items_to_classic_and_adds_mail_and_dispatch() {
     let actor = impls_of(&file, "Actor");
     assert_eq!(
         item_names(actor[0]),
-        ["type Args", "type Error", "fn pre_start", "fn post_stop", "type Mail", "fn dispatch"]
+        [
+            "type Args",
+            "type Error",
+            "fn pre_start",
+            "fn post_stop",
+            "type Mail",
+            "fn dispatch",
+            "fn message_type"
+        ]
     );
     let classic = impls_of(&file, "Classic");
     assert_eq!(item_names(classic[0]), ["type Msg", "type Reply", "fn handle"]);
@@ -85,7 +93,7 @@ fn messages_form_emits_the_enum_the_dispatch_and_one_accepts_per_message() {
     let actor = impls_of(&file, "Actor");
     assert_eq!(
         item_names(actor[0]),
-        ["type Args", "fn pre_start", "type Error", "type Mail", "fn dispatch"]
+        ["type Args", "fn pre_start", "type Error", "type Mail", "fn dispatch", "fn message_type"]
     );
     let mail: Vec<&ItemEnum> = file
         .items

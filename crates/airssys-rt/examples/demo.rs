@@ -102,44 +102,33 @@ impl Actor for Sensor {
 }
 
 /// Shows the latest temperature of every room it hears of.
+#[derive(Default)]
 struct Dashboard {
     latest: BTreeMap<String, f64>,
     received: u64,
 }
 
-enum DashboardMsg {
-    Reading(Publication<Reading>),
-    Show,
-}
+/// Asks the dashboard for what it has heard so far.
+struct Show;
 
-impl From<Publication<Reading>> for DashboardMsg {
-    fn from(reading: Publication<Reading>) -> Self {
-        DashboardMsg::Reading(reading)
+#[actor(messages(Publication<Reading>, Show))]
+impl Actor for Dashboard {}
+
+impl Handler<Publication<Reading>> for Dashboard {
+    type Reply = ();
+
+    async fn handle(&mut self, reading: Publication<Reading>, _: &mut Context<Self>) {
+        let room = reading.topic().split('.').nth(1).unwrap_or("?").to_owned();
+        self.latest.insert(room, reading.celsius);
+        self.received += 1;
     }
 }
 
-#[actor]
-impl Actor for Dashboard {
-    type Msg = DashboardMsg;
+impl Handler<Show> for Dashboard {
     type Reply = (u64, BTreeMap<String, f64>);
-    type Args = ();
-    type Error = std::convert::Infallible;
 
-    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-        Ok(Dashboard { latest: BTreeMap::new(), received: 0 })
-    }
-
-    async fn handle(
-        &mut self,
-        msg: DashboardMsg,
-        _: &mut Context<Self>,
-    ) -> Result<Self::Reply, Self::Error> {
-        if let DashboardMsg::Reading(reading) = msg {
-            let room = reading.topic().split('.').nth(1).unwrap_or("?").to_owned();
-            self.latest.insert(room, reading.celsius);
-            self.received += 1;
-        }
-        Ok((self.received, self.latest.clone()))
+    async fn handle(&mut self, _: Show, _: &mut Context<Self>) -> Self::Reply {
+        (self.received, self.latest.clone())
     }
 }
 
@@ -303,7 +292,7 @@ async fn tour() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 
     // 7. Sensors publish readings from timers; a dashboard subscribes to a topic pattern.
     let readings = system.broker::<Reading>();
-    let dashboard = system.spawn_named::<Dashboard>("dashboard", ()).await?;
+    let dashboard = system.spawn_named::<Dashboard>("dashboard", Dashboard::default()).await?;
     readings.subscribe("sensors.*.temperature", &dashboard)?;
     for room in ["kitchen", "hall", "attic"] {
         let sensor = system.spawn::<Sensor>((room.to_owned(), readings.clone())).await?;
@@ -311,7 +300,7 @@ async fn tour() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     }
     let dashboard: ActorRef<Dashboard> = system.lookup("dashboard")?;
     let (received, latest) = loop {
-        let (received, latest) = dashboard.ask(DashboardMsg::Show).await?;
+        let (received, latest) = dashboard.ask(Show).await?;
         if received >= 30 {
             break (received, latest);
         }

@@ -98,8 +98,6 @@
 // services -> routing -> telemetry views -> the prelude. The folders say which layer a file is
 // in; `crates/workspace-checks/tests/layering.rs` checks the imports. The public paths stay
 // one level deep (`airssys_rt::actor`, `airssys_rt::broker`, ...) whatever the folder.
-extern crate self as airssys_rt;
-
 pub mod kernel;
 mod routing;
 mod services;
@@ -110,6 +108,8 @@ pub mod telemetry;
 
 #[doc = include_str!("../docs/semantics.md")]
 pub mod semantics {}
+
+pub use airssys_rt_macros::actor;
 
 // The kernel's modules are documented here, at their public paths; `kernel` documents its
 // interface.
@@ -126,7 +126,6 @@ pub use telemetry as monitoring;
 pub use crate::actor::{Actor, ActorId, ActorRef, ActorState, Context, ExitReason, WeakActorRef};
 #[doc(no_inline)]
 pub use crate::system::{ActorSystem, SystemBuilder};
-pub use airssys_rt_macros::actor;
 
 /// The names almost every program that uses airssys-rt needs, in one `use`.
 ///
@@ -136,12 +135,13 @@ pub use airssys_rt_macros::actor;
 /// ```
 pub mod prelude {
     #[doc(no_inline)]
+    pub use airssys_rt_macros::actor;
+
+    #[doc(no_inline)]
     pub use crate::actor::{
         Accepts, Actor, ActorId, ActorRef, ActorState, Context, DeferredHandler, ExitReason,
         Handler, ReplyTo, WeakActorRef,
     };
-    #[doc(no_inline)]
-    pub use airssys_rt_macros::actor;
     #[doc(no_inline)]
     pub use crate::broker::{Broker, BrokerError, Delivery, Publication, SubscriptionId};
     #[doc(no_inline)]

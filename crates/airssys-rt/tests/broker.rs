@@ -52,47 +52,21 @@ struct Listener {
     args: ListenerArgs,
 }
 
-enum ListenerMsg {
-    Reading(Publication<Reading>),
-    /// Tells `entered`, then waits for `release`.
-    Block {
-        entered: oneshot::Sender<()>,
-        release: oneshot::Receiver<()>,
-    },
-    /// Replies once every message before it was handled.
-    Sync,
+/// Tells `entered`, then waits for `release`.
+struct Block {
+    entered: oneshot::Sender<()>,
+    release: oneshot::Receiver<()>,
 }
 
-impl From<Publication<Reading>> for ListenerMsg {
-    fn from(publication: Publication<Reading>) -> Self {
-        ListenerMsg::Reading(publication)
-    }
-}
+/// Replies once every message before it was handled.
+struct Sync;
 
-#[actor]
+#[actor(messages(Publication<Reading>, Block, Sync))]
 impl Actor for Listener {
-    type Msg = ListenerMsg;
-    type Reply = ();
     type Args = ListenerArgs;
-    type Error = std::convert::Infallible;
 
     async fn pre_start(args: ListenerArgs, _: &mut Context<Self>) -> Result<Self, Self::Error> {
         Ok(Listener { args })
-    }
-
-    async fn handle(&mut self, msg: ListenerMsg, _: &mut Context<Self>) -> Result<(), Self::Error> {
-        match msg {
-            ListenerMsg::Reading(publication) => {
-                self.args.payloads.push(Arc::as_ptr(publication.shared_payload()) as usize);
-                self.args.log.push(got(self.args.who, publication.topic(), publication.0));
-            }
-            ListenerMsg::Block { entered, release } => {
-                let _ = entered.send(());
-                let _ = release.await;
-            }
-            ListenerMsg::Sync => {}
-        }
-        Ok(())
     }
 
     async fn post_stop(
@@ -106,6 +80,27 @@ impl Actor for Listener {
         }
         Ok(())
     }
+}
+
+impl Handler<Publication<Reading>> for Listener {
+    type Reply = ();
+    async fn handle(&mut self, publication: Publication<Reading>, _: &mut Context<Self>) {
+        self.args.payloads.push(Arc::as_ptr(publication.shared_payload()) as usize);
+        self.args.log.push(got(self.args.who, publication.topic(), publication.0));
+    }
+}
+
+impl Handler<Block> for Listener {
+    type Reply = ();
+    async fn handle(&mut self, Block { entered, release }: Block, _: &mut Context<Self>) {
+        let _ = entered.send(());
+        let _ = release.await;
+    }
+}
+
+impl Handler<Sync> for Listener {
+    type Reply = ();
+    async fn handle(&mut self, _: Sync, _: &mut Context<Self>) {}
 }
 
 /// Another subscriber type, of another payload (rule P1).
@@ -151,14 +146,14 @@ async fn listener(system: &ActorSystem, who: u32, log: &Record<Event>) -> ActorR
 async fn block(actor: &ActorRef<Listener>) -> oneshot::Sender<()> {
     let (entered_tx, entered_rx) = oneshot::channel();
     let (release_tx, release_rx) = oneshot::channel();
-    actor.tell(ListenerMsg::Block { entered: entered_tx, release: release_rx }).await.unwrap();
+    actor.tell(Block { entered: entered_tx, release: release_rx }).await.unwrap();
     entered_rx.await.unwrap();
     release_tx
 }
 
 /// Waits until the listener has handled everything queued before this call.
 async fn sync(actor: &ActorRef<Listener>) {
-    actor.ask(ListenerMsg::Sync).await.unwrap();
+    actor.ask(Sync).await.unwrap();
 }
 
 fn report(matched: usize, delivered: usize, missed: usize) -> PublishReport {
@@ -984,48 +979,29 @@ async fn full_mailboxes_lose_exactly_what_does_not_fit_and_say_so() {
 /// A subscriber that can be made to block in its handler, so that its mailbox fills.
 struct Subscriber;
 
-enum SubscriberMsg {
-    Reading(#[allow(dead_code)] Publication<u64>),
-    Block(oneshot::Sender<()>, oneshot::Receiver<()>),
-}
+#[actor(messages(Publication<u64>, Block))]
+impl Actor for Subscriber {}
 
-impl From<Publication<u64>> for SubscriberMsg {
-    fn from(publication: Publication<u64>) -> Self {
-        SubscriberMsg::Reading(publication)
-    }
-}
-
-#[actor]
-impl Actor for Subscriber {
-    type Msg = SubscriberMsg;
+impl Handler<Publication<u64>> for Subscriber {
     type Reply = ();
-    type Args = ();
-    type Error = std::convert::Infallible;
+    async fn handle(&mut self, _: Publication<u64>, _: &mut Context<Self>) {}
+}
 
-    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-        Ok(Subscriber)
-    }
-
-    async fn handle(
-        &mut self,
-        msg: SubscriberMsg,
-        _: &mut Context<Self>,
-    ) -> Result<(), Self::Error> {
-        if let SubscriberMsg::Block(entered, release) = msg {
-            let _ = entered.send(());
-            let _ = release.await;
-        }
-        Ok(())
+impl Handler<Block> for Subscriber {
+    type Reply = ();
+    async fn handle(&mut self, Block { entered, release }: Block, _: &mut Context<Self>) {
+        let _ = entered.send(());
+        let _ = release.await;
     }
 }
 
 /// A subscriber with a one-slot mailbox, blocked in its handler; returns the release switch.
 async fn blocked_subscriber(system: &ActorSystem) -> (ActorRef<Subscriber>, oneshot::Sender<()>) {
     let options = SpawnOptions::new().mailbox(MailboxConfig::bounded(1));
-    let actor = system.spawn_with::<Subscriber>(options, ()).await.unwrap();
+    let actor = system.spawn_with::<Subscriber>(options, Subscriber).await.unwrap();
     let (entered_tx, entered_rx) = oneshot::channel();
     let (release_tx, release_rx) = oneshot::channel();
-    actor.tell(SubscriberMsg::Block(entered_tx, release_rx)).await.unwrap();
+    actor.tell(Block { entered: entered_tx, release: release_rx }).await.unwrap();
     entered_rx.await.unwrap();
     (actor, release_tx)
 }
@@ -1095,7 +1071,7 @@ fn p15_matching_many_hashes_takes_no_exponential_time() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let system = ActorSystem::new();
     let broker = system.broker::<u64>();
-    let actor = runtime.block_on(system.spawn::<Subscriber>(())).unwrap();
+    let actor = runtime.block_on(system.spawn::<Subscriber>(Subscriber)).unwrap();
     let pattern = vec!["#"; 20].join(".");
     broker.subscribe(&pattern, &actor).unwrap();
     broker.subscribe(&format!("{pattern}.a.{pattern}"), &actor).unwrap();
@@ -1126,7 +1102,7 @@ fn p2_a_too_long_topic_is_refused_and_the_longest_is_matched() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let system = ActorSystem::new();
     let broker = system.broker::<u64>();
-    let actor = runtime.block_on(system.spawn::<Subscriber>(())).unwrap();
+    let actor = runtime.block_on(system.spawn::<Subscriber>(Subscriber)).unwrap();
     broker.subscribe("#.x.#", &actor).unwrap();
 
     let huge: Arc<str> = vec!["x"; 16 * 1024].join(".").into();
@@ -1149,7 +1125,7 @@ fn p2_a_too_long_pattern_is_refused_and_the_longest_fits_a_small_stack() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let system = ActorSystem::new();
     let broker = system.broker::<u64>();
-    let actor = runtime.block_on(system.spawn::<Subscriber>(())).unwrap();
+    let actor = runtime.block_on(system.spawn::<Subscriber>(Subscriber)).unwrap();
     let too_long = vec!["*"; 100_000].join(".");
     let subscribed = broker.subscribe(&too_long, &actor);
     if let Ok(id) = subscribed {
@@ -1194,7 +1170,7 @@ async fn p7_full_subscribers_are_waited_for_together() {
     let broker = system.broker::<u64>();
     let (first, _release_first) = blocked_subscriber(&system).await;
     let (second, _release_second) = blocked_subscriber(&system).await;
-    let free = system.spawn::<Subscriber>(()).await.unwrap();
+    let free = system.spawn::<Subscriber>(Subscriber).await.unwrap();
     let within = Delivery::Deadline(Duration::from_millis(100));
     for actor in [&first, &second, &free] {
         broker.subscribe_with("work", actor, within).unwrap();

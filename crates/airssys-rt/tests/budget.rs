@@ -225,35 +225,19 @@ async fn b3_a_timer_message_over_budget_is_shed_under_either_policy() {
 /// Takes publications of numbers, and does nothing with them.
 struct Reader;
 
-struct Published(#[allow(dead_code)] Publication<u64>);
+#[actor(messages(Publication<u64>))]
+impl Actor for Reader {}
 
-impl From<Publication<u64>> for Published {
-    fn from(publication: Publication<u64>) -> Self {
-        Published(publication)
-    }
-}
-
-#[actor]
-impl Actor for Reader {
-    type Msg = Published;
+impl Handler<Publication<u64>> for Reader {
     type Reply = ();
-    type Args = ();
-    type Error = std::convert::Infallible;
-
-    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-        Ok(Reader)
-    }
-
-    async fn handle(&mut self, _: Published, _: &mut Context<Self>) -> Result<(), Self::Error> {
-        Ok(())
-    }
+    async fn handle(&mut self, _: Publication<u64>, _: &mut Context<Self>) {}
 }
 
 #[tokio::test]
 async fn b3_a_publication_over_budget_is_shed_under_either_policy() {
     for policy in [BudgetPolicy::Reject, BudgetPolicy::Shed] {
         let system = system(10, policy);
-        let subscriber = system.spawn::<Reader>(()).await.unwrap();
+        let subscriber = system.spawn::<Reader>(Reader).await.unwrap();
         let broker = system.broker::<u64>();
         broker.subscribe("readings", &subscriber).unwrap();
         let (actor, release) = blocked_probe(&system).await;

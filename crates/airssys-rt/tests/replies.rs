@@ -155,7 +155,12 @@ impl Handler<Forget> for Gate {
 /// Hands its reply handle to the test, which answers from its own task.
 impl DeferredHandler<Later> for Gate {
     type Reply = &'static str;
-    async fn handle(&mut self, Later(out): Later, reply: ReplyTo<&'static str>, _: &mut Context<Self>) {
+    async fn handle(
+        &mut self,
+        Later(out): Later,
+        reply: ReplyTo<&'static str>,
+        _: &mut Context<Self>,
+    ) {
         let _ = out.send(reply);
     }
 }
@@ -181,7 +186,10 @@ async fn gate() -> (ActorSystem, ActorRef<Gate>) {
 }
 
 /// Asks `Get` in a task of its own and waits until the gate holds that many handles.
-async fn held_get(gate: &ActorRef<Gate>, held: usize) -> tokio::task::JoinHandle<Result<&'static str, AskError<Get>>> {
+async fn held_get(
+    gate: &ActorRef<Gate>,
+    held: usize,
+) -> tokio::task::JoinHandle<Result<&'static str, AskError<Get>>> {
     let asking = tokio::spawn({
         let gate = gate.clone();
         async move { gate.ask(Get).timeout(Duration::from_secs(3600)).await }

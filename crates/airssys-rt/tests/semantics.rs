@@ -2454,6 +2454,7 @@ fn m11_every_accepted_message_is_handled_or_a_dead_letter_when_stop_or_kill_race
                                 }
                                 Err(AskError::Full(_)) => Err(false),
                                 Err(AskError::Closed(_)) => Err(true),
+                                Err(other) => panic!("a classic handler answers: {other}"),
                             },
                         };
                         match outcome {

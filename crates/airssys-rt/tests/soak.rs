@@ -522,6 +522,7 @@ impl Tally {
                 self.ask_dropped += 1;
                 ASK_DROPPED
             }
+            Err(other) => panic!("a classic worker answers every request it takes: {other}"),
         };
         self.accepted += 1;
         ledger.verdict(id, verdict);

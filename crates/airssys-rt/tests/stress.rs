@@ -191,6 +191,7 @@ async fn hammer(actor: ActorRef<Tally>, sender: u64, messages: u64) -> Outcome {
                 Err(AskError::Dropped) => outcome.ask_dropped += 1,
                 Err(AskError::Timeout(_)) => panic!("an ask hung although the actor ended"),
                 Err(AskError::CallingSelf(_)) => panic!("asked from outside any actor"),
+                Err(other) => panic!("a classic handler answers every request: {other}"),
             },
             1 => {
                 if actor.try_tell(n).is_err() {

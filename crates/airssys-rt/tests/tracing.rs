@@ -393,28 +393,12 @@ impl Actor for Ticker {
 /// Subscribes to a broker's topic.
 struct Listener;
 
-struct Heard;
+#[actor(messages(Publication<String>))]
+impl Actor for Listener {}
 
-impl From<Publication<String>> for Heard {
-    fn from(_: Publication<String>) -> Self {
-        Heard
-    }
-}
-
-#[actor]
-impl Actor for Listener {
-    type Msg = Heard;
+impl Handler<Publication<String>> for Listener {
     type Reply = ();
-    type Args = ();
-    type Error = std::convert::Infallible;
-
-    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-        Ok(Listener)
-    }
-
-    async fn handle(&mut self, _: Heard, _: &mut Context<Self>) -> Result<(), Self::Error> {
-        Ok(())
-    }
+    async fn handle(&mut self, _: Publication<String>, _: &mut Context<Self>) {}
 }
 
 fn ancestors(log: &Log, mut span: usize) -> Vec<usize> {
@@ -651,14 +635,18 @@ async fn y3_a_publication_links_to_the_publishers_span() {
     let _recording = capture.install();
     let system = ActorSystem::new();
     let broker = system.broker::<String>();
-    let listener = system.spawn::<Listener>(()).await.unwrap();
+    let listener = system.spawn::<Listener>(Listener).await.unwrap();
     broker.subscribe("news", &listener).unwrap();
 
     async { broker.publish("news", "hello".to_string()).await }
         .instrument(tracing::info_span!("publishing"))
         .await
         .unwrap();
-    let handled = capture.wait(|log| log.handled("Heard").first().map(|span| span.serial)).await;
+    let handled = capture
+        .wait(|log| {
+            log.handled("Publication<alloc::string::String>").first().map(|span| span.serial)
+        })
+        .await;
     capture.log(|log| {
         let publishing = log.named("publishing").next().unwrap().serial;
         assert_eq!(log.spans[handled].follows, vec![publishing]);

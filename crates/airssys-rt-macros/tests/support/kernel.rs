@@ -62,6 +62,11 @@ pub mod actor {
             ctx: &mut Context<Self>,
         ) -> impl Future<Output = Result<(), ExitReason>> + Send;
 
+        fn message_type(mail: &Self::Mail) -> &'static str {
+            let _ = mail;
+            std::any::type_name::<Self::Mail>()
+        }
+
         /// A hook with a default, as the runtime's are; the attribute leaves it alone.
         fn post_stop(&mut self, ctx: &mut Context<Self>) -> impl Future<Output = ()> + Send {
             let _ = ctx;
@@ -101,24 +106,23 @@ pub mod actor {
             self.msg
         }
 
-        /// Calls `handle` and sends the reply; an `Err` ends the actor.
-        ///
-        /// An `async fn`, so that its future captures both borrows: the generated
-        /// `Actor::dispatch` returns it for its `&mut self` and `ctx`, whose lifetimes are
-        /// unrelated. Written `fn dispatch<'a>(&'a mut A, Self, &'a mut Context<A>) -> impl
-        /// Future + 'a`, the future would borrow their intersection, which the generated
-        /// signature cannot name (E0700).
-        pub async fn dispatch(
-            actor: &mut A,
+        /// Calls `handle` and sends the reply; an `Err` ends the actor. Both borrows are
+        /// named, as in the real kernel (whose future is a named type), so that the future
+        /// captures both.
+        #[allow(clippy::manual_async_fn)]
+        pub fn dispatch<'s, 'c>(
+            actor: &'s mut A,
             mail: Self,
-            ctx: &mut Context<A>,
-        ) -> Result<(), ExitReason> {
-            match <A as Classic>::handle(actor, mail.msg, ctx).await {
-                Ok(reply) => {
-                    mail.reply.send(reply);
-                    Ok(())
+            ctx: &'c mut Context<A>,
+        ) -> impl Future<Output = Result<(), ExitReason>> + Send + use<'s, 'c, A> {
+            async move {
+                match <A as Classic>::handle(actor, mail.msg, ctx).await {
+                    Ok(reply) => {
+                        mail.reply.send(reply);
+                        Ok(())
+                    }
+                    Err(_) => Err(ExitReason),
                 }
-                Err(_) => Err(ExitReason),
             }
         }
     }

@@ -363,7 +363,7 @@ pub(crate) enum Doing {
 }
 
 impl Doing {
-    fn activity<A: Actor>(self) -> Activity {
+    fn activity(self) -> Activity {
         match self {
             Self::PreStart => Activity::PreStart,
             Self::PostStart => Activity::PostStart,
@@ -429,7 +429,7 @@ pub(crate) fn report_end<A: Actor>(
         path,
         reason: reason.clone(),
         restarts: supervision.map(|held| held.restarts),
-        activity: doing.activity::<A>(),
+        activity: doing.activity(),
         at: Utc::now(),
     };
     // The subscriber is user code: should it panic, the report is still kept.

@@ -531,7 +531,8 @@ impl ActorSystem {
     /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let system = ActorSystem::builder().statistics(true).build()?;
     /// let echo = system.spawn::<Echo>(()).await?;
-    /// echo.ask(1).await?; // the first message an actor takes is measured
+    /// echo.ask(1).await?; // the first message an actor takes is measured,
+    /// echo.ask(2).await?; // and recorded once it has taken the next one
     /// let times = system.handling_histogram(echo.id()).expect("statistics are on");
     /// assert_eq!(times.summary().samples, 1);
     /// system.shutdown().await;

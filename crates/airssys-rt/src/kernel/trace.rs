@@ -183,8 +183,12 @@ mod on {
 
     /// A handler, in a `handle` span under the actor's (current) span, following from the
     /// sender's span. The sender's span is let go here: a link holds nothing open.
-    pub(crate) fn handle<A: Actor, F: Future>(sender: SenderContext, future: F) -> Handling<F> {
-        let span = tracing::info_span!("handle", message = std::any::type_name::<A::Msg>());
+    pub(crate) fn handle<F: Future>(
+        sender: SenderContext,
+        message_type: &'static str,
+        future: F,
+    ) -> Handling<F> {
+        let span = tracing::info_span!("handle", message = message_type);
         if let Some(sender) = sender.0 {
             span.follows_from(&*sender);
         }
@@ -304,9 +308,8 @@ mod off {
     }
 
     // The same signature as with the feature: the runner calls it one way.
-    #[allow(clippy::extra_unused_type_parameters)]
     #[inline(always)]
-    pub(crate) fn handle<A: Actor, F: Future>(_sender: SenderContext, future: F) -> F {
+    pub(crate) fn handle<F: Future>(_sender: SenderContext, _message_type: &str, future: F) -> F {
         future
     }
 }

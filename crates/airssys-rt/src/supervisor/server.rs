@@ -33,7 +33,7 @@ use crate::timer::TimerRef;
 /// [`ChildSpec::supervisor`](super::ChildSpec::supervisor); talk to it through a
 /// [`SupervisorRef`].
 ///
-/// Its message type ([`Actor::Msg`]) is its own: only a [`SupervisorMsg`], which a
+/// Its message type ([`Classic::Msg`]) is its own: only a [`SupervisorMsg`], which a
 /// [`SupervisorRef`] makes, converts into it, and the notes the supervisor sends itself stay
 /// out of anyone else's reach. An `ActorRef<Supervisor>` serves for its id, its state and its
 /// end.

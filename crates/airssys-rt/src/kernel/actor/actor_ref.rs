@@ -14,9 +14,7 @@ use tokio::time::Sleep;
 
 use super::{Accepts, Actor, ActorCell, ActorId, ActorState, ErasedCell, ExitReason};
 use crate::kernel::mailbox::PushError;
-use crate::kernel::message::{
-    AskError, Envelope, ReplyReceiver, ReplyTo, SendError, Undelivered,
-};
+use crate::kernel::message::{AskError, Envelope, ReplyReceiver, ReplyTo, SendError, Undelivered};
 use crate::kernel::system::deadlines::{deadline_after, Deadline, Deadlines, Registration};
 
 /// A handle to a running actor: the only way to send it messages.
@@ -454,7 +452,7 @@ impl<A: Actor> fmt::Debug for WeakActorRef<A> {
 /// # }
 /// ```
 #[must_use = "a tell sends nothing until it is awaited"]
-pub struct Tell<'a, A: Accepts<M>, M: Send + 'static> {
+pub struct Tell<'a, A: Actor, M> {
     actor: &'a ActorRef<A>,
     msg: M,
     timeout: Option<Duration>,
@@ -528,7 +526,7 @@ pin_project! {
     /// use airssys_rt::actor::TellFuture;
     /// use std::future::IntoFuture;
     /// # fn start<A: Accepts<()>>(actor: &ActorRef<A>) {
-    /// let pending: TellFuture<'_, A> = actor.tell(()).into_future();
+    /// let pending: TellFuture<'_, A, ()> = actor.tell(()).into_future();
     /// # drop(pending); }
     /// ```
     #[must_use = "futures do nothing unless polled"]
@@ -612,10 +610,7 @@ impl<A: Accepts<M>, M: Send + 'static> TellFuture<'_, A, M> {
     /// Waits for room in a full `Wait` mailbox, then queues the message; gives up when the
     /// deadline, if there is one, has passed.
     #[inline(never)]
-    fn poll_room(
-        self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-    ) -> Poll<Result<(), SendError<M>>> {
+    fn poll_room(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Result<(), SendError<M>>> {
         let mut this = self.project();
         let cell = this.actor.cell();
         let Some(mut envelope) = this.unsent.take() else {
@@ -675,7 +670,7 @@ impl<A: Accepts<M>, M: Send + 'static> TellFuture<'_, A, M> {
 /// # }
 /// ```
 #[must_use = "an ask sends nothing until it is awaited"]
-pub struct Ask<'a, A: Accepts<M>, M: Send + 'static> {
+pub struct Ask<'a, A: Actor, M> {
     actor: &'a ActorRef<A>,
     msg: M,
     timeout: Duration,
@@ -742,7 +737,7 @@ pin_project! {
     /// use airssys_rt::actor::AskFuture;
     /// use std::future::IntoFuture;
     /// # fn start<A: Accepts<()>>(actor: &ActorRef<A>) {
-    /// let pending: AskFuture<'_, A> = actor.ask(()).into_future();
+    /// let pending: AskFuture<'_, A, ()> = actor.ask(()).into_future();
     /// # drop(pending); }
     /// ```
     #[must_use = "futures do nothing unless polled"]

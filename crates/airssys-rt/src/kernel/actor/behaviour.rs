@@ -129,7 +129,7 @@ pub trait Actor: Sized + Send + 'static {
     /// #     type Msg = u8; type Reply = u8;
     /// #     async fn handle(&mut self, n: u8, _: &mut Context<Self>) -> Result<u8, Self::Error> { Ok(n) }
     /// # }
-    /// use airssys_rt::actor::{ClassicMail, ReplyTo};
+    /// use airssys_rt::actor::ClassicMail;
     /// fn named(mail: &ClassicMail<Echo>) -> &'static str {
     ///     Echo::message_type(mail) // "u8"
     /// }

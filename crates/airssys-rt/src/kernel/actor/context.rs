@@ -1,9 +1,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::{
-    Actor, ActorCell, ActorId, ActorRef, BoxError, ErasedCell, ExitReason, WeakActorRef,
-};
+use super::{Actor, ActorCell, ActorId, ActorRef, BoxError, ErasedCell, ExitReason, WeakActorRef};
 use crate::kernel::mailbox::Signal;
 use crate::kernel::signal::{DownNotice, ExitSignal, MonitorRef};
 use crate::kernel::system::ActorSystem;

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{ready, Context as TaskContext, Poll};
 
 use super::{Actor, BoxError, Context, ExitReason};
-use crate::kernel::message::{refusing, ReplyTo, Undelivered};
+use crate::kernel::message::{refusing, HeldAcrossCall, ReplyTo, Undelivered};
 
 /// Handles messages of type `M`, one at a time, and returns the reply an
 /// [`ask`](crate::ActorRef::ask) of `M` receives. A [`tell`](crate::ActorRef::tell) drops it.
@@ -256,7 +256,9 @@ impl<A: Classic> ClassicMail<A> {
         ctx: &'c mut Context<A>,
     ) -> impl Future<Output = Result<(), ExitReason>> + Send + use<'s, 'c, A> {
         let Self { msg, reply } = mail;
-        Answering { handling: actor.handle(msg, ctx), reply: Some(reply) }
+        let mut held = HeldAcrossCall(Some(reply));
+        let handling = actor.handle(msg, ctx);
+        Answering { handling, reply: held.0.take() }
     }
 }
 

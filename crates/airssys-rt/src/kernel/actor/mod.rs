@@ -2,7 +2,7 @@
 //!
 //! An actor is a value of a type that implements [`Actor`]. The runtime creates it from its
 //! start arguments ([`Actor::Args`]) in [`pre_start`](Actor::pre_start), then feeds it the
-//! messages from its mailbox, one at a time, through [`handle`](Actor::handle): a handler is
+//! messages from its mailbox, one at a time, through its [handlers](Handler): a handler is
 //! never entered while another handler of the same actor is still running, so the state needs no
 //! lock. When the actor ends, [`post_stop`](Actor::post_stop) runs and the state is dropped.
 //!
@@ -73,6 +73,7 @@ mod placement;
 mod probe;
 mod runner;
 
+pub use crate::kernel::message::ReplyTo;
 pub(crate) use crate::vocabulary::{drop_guarded, forget_panic, trace_guarded};
 pub use crate::vocabulary::{ActorError, ActorId, ActorState, BoxError, ExitReason};
 pub use actor_ref::{ActorRef, Ask, AskFuture, Tell, TellFuture, WeakActorRef};
@@ -80,7 +81,6 @@ pub use behaviour::Actor;
 pub(crate) use cell::{ActorCell, ErasedCell};
 pub use context::Context;
 pub use handler::{Accepts, Classic, ClassicMail, DeferredHandler, Handler};
-pub use crate::kernel::message::ReplyTo;
 pub(crate) use idle::IdleTimer;
 pub(crate) use placement::Supervision;
 pub(crate) use probe::{answer_probe, DeferredProbe};

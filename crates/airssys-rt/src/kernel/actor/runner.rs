@@ -111,10 +111,11 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
                             if let Some(stats) = &stats {
                                 stats.on_done();
                             }
+                            answer_unwound(&Undelivered::Stopped(failure.clone()));
                             break 'serve (failure, Doing::Handling(handled_type));
                         }
                     };
-                    let handling = trace::handle::<A, _>(sender, handling);
+                    let handling = trace::handle(sender, handled_type, handling);
                     Work::Handle { future: guarded_handler(&life.cell, handling) }
                 }
                 Next::Signal(Signal::Stop(reason)) => break 'serve (reason, Doing::Stopping),

@@ -23,5 +23,5 @@ mod reply;
 
 pub use crate::vocabulary::{AskError, SendError};
 pub(crate) use envelope::{Envelope, ReplyReceiver, Undelivered};
-pub(crate) use reply::{answer_unwound, refusing};
 pub use reply::ReplyTo;
+pub(crate) use reply::{answer_unwound, refusing, HeldAcrossCall};

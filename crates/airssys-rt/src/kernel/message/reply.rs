@@ -20,6 +20,7 @@ use super::envelope::{ReplySender, Undelivered};
 ///
 /// ```
 /// use airssys_rt::prelude::*;
+/// use std::future::IntoFuture;
 ///
 /// /// Answers every `Get` once `Ready` came, in the order they were asked.
 /// #[derive(Default)]
@@ -50,13 +51,10 @@ use super::envelope::{ReplySender, Undelivered};
 /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let system = ActorSystem::new();
 /// let gate = system.spawn::<Gate>(Gate::default()).await?;
-/// let asking = tokio::spawn({
-///     let gate = gate.clone();
-///     async move { gate.ask(Get).await }
-/// });
-/// # while gate.mailbox_len() > 0 || !gate.is_alive() { tokio::task::yield_now().await; }
-/// gate.tell(Ready).await?;
-/// assert_eq!(asking.await??, "open");
+/// // The ask is sent first, then `Ready`; the gate answers the ask when `Ready` comes.
+/// let (answer, ready) = tokio::join!(gate.ask(Get).into_future(), gate.tell(Ready).into_future());
+/// ready?;
+/// assert_eq!(answer?, "open");
 /// # Ok(()) }
 /// ```
 #[must_use = "a dropped reply handle fails its ask with `Unanswered`"]
@@ -121,8 +119,7 @@ impl<R: Send + 'static> Drop for ReplyTo<R> {
             if unwinding_in_an_actor() {
                 // Dropped as a handler's panic unwinds through its future: the runtime, which
                 // catches it, answers with the panic (`answer_unwound`).
-                let answer: Unwound = Box::new(move |why| drop(slot.send(Err(why))));
-                UNWOUND.with(|unwound| unwound.borrow_mut().push(answer));
+                stash(slot);
                 return;
             }
             let _ = slot.send(Err(refusal()));
@@ -168,6 +165,26 @@ fn unwinding_in_an_actor() -> bool {
         && REFUSING.with(|refusing| refusing.borrow().is_none())
 }
 
+fn stash<R: Send + 'static>(slot: ReplySender<R>) {
+    let answer: Unwound = Box::new(move |why| drop(slot.send(Err(why))));
+    UNWOUND.with(|unwound| unwound.borrow_mut().push(answer));
+}
+
+/// A reply handle held across the call of a handler, which may panic before it returns its
+/// future: the runtime catches that panic outside of any actor's poll, and then answers the
+/// handle with it (`answer_unwound`).
+pub(crate) struct HeldAcrossCall<R: Send + 'static>(pub(crate) Option<ReplyTo<R>>);
+
+impl<R: Send + 'static> Drop for HeldAcrossCall<R> {
+    fn drop(&mut self) {
+        if let Some(mut reply) = self.0.take() {
+            if let Some(slot) = reply.slot.take().filter(|_| std::thread::panicking()) {
+                stash(slot);
+            }
+        }
+    }
+}
+
 /// Answers with `why` the reply handles dropped while the panic just caught unwound.
 pub(crate) fn answer_unwound(why: &Undelivered) {
     let unwound = UNWOUND.with(|unwound| std::mem::take(&mut *unwound.borrow_mut()));
@@ -186,9 +203,8 @@ fn refusal() -> Undelivered {
 /// Runs `drop` (which drops mail, a handler's future or an actor's state) so that every reply
 /// handle it drops unanswered answers `why`; `true` if one of them belonged to an ask.
 pub(crate) fn refusing(why: Undelivered, drop: impl FnOnce()) -> bool {
-    let outer = REFUSING.with(|refusing| {
-        refusing.borrow_mut().replace(Refusing { why, refused_ask: false })
-    });
+    let outer = REFUSING
+        .with(|refusing| refusing.borrow_mut().replace(Refusing { why, refused_ask: false }));
     // Restores the outer scope even if `drop` unwinds: a panicking `Drop` is caught further up.
     struct Restore(Option<Option<Refusing>>);
     impl Drop for Restore {

@@ -366,7 +366,7 @@ impl<T: Send + Sync + 'static> Broker<T> {
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
-    /// # fn quiet<A: Actor>(system: &ActorSystem, actor: &ActorRef<A>) where A::Msg: From<Publication<u8>> {
+    /// # fn quiet<A: Accepts<Publication<u8>>>(system: &ActorSystem, actor: &ActorRef<A>) {
     /// let cancelled = system.broker::<u8>().unsubscribe_all(actor);
     /// assert!(system.broker::<u8>().subscriptions().iter().all(|s| s.subscriber != actor.id()));
     /// # }

@@ -94,6 +94,6 @@ where
     }
 
     fn miss(&self, publication: Publication<T>, reason: DeadLetterReason) {
-        self.dead_letter(publication.into(), reason, SentAs::Tell);
+        self.dead_letter(publication, reason, SentAs::Tell);
     }
 }

@@ -8,7 +8,7 @@
 //! call returns a [`TimerRef`] that can [`cancel`](TimerRef::cancel) the timer.
 //!
 //! The message of a timer is an ordinary message: it goes through the actor's mailbox, is
-//! handled by [`handle`](crate::Actor::handle) like any other, and its reply is discarded, as a
+//! handled by its [handler](crate::actor::Handler) like any other, and its reply is discarded, as a
 //! [`tell`](crate::ActorRef::tell)'s is. A timer is a sender of its own: the ticks of one interval
 //! arrive in order, and there is no order between a timer's message and other senders'.
 //!

@@ -541,7 +541,7 @@ mod tests {
 
     struct Sink;
 
-    #[actor]
+    #[crate::actor(crate = crate)]
     impl Actor for Sink {
         type Msg = ();
         type Reply = ();
