@@ -181,12 +181,17 @@ fn add_defaults(block: &mut ItemImpl, krate: &Path) {
         .any(|item| matches!(item, ImplItem::Fn(function) if function.sig.ident == "pre_start"));
     if !has_args && !has_pre_start {
         block.items.push(syn::parse_quote! { type Args = Self; });
+        // A ready future that holds only the actor, not the context: were the actor's mail not
+        // `Send` (a listed message without its handler, or not `Send` itself), rustc says so at
+        // the message, not as a `pre_start` that cannot be sent between threads.
         block.items.push(syn::parse_quote! {
-            async fn pre_start(
+            fn pre_start(
                 args: Self,
                 _ctx: &mut #krate::Context<Self>,
-            ) -> ::core::result::Result<Self, Self::Error> {
-                ::core::result::Result::Ok(args)
+            ) -> impl ::core::future::Future<
+                Output = ::core::result::Result<Self, Self::Error>,
+            > + ::core::marker::Send {
+                ::core::future::ready(::core::result::Result::Ok(args))
             }
         });
     }

@@ -164,6 +164,33 @@ impl Actor for Counter {
     }
 }
 
+/// [`Counter`] written with a handler per message (`#[actor(messages(..))]`): `Add` replies
+/// nothing, `Get` the total.
+#[derive(Default)]
+struct Tally {
+    total: u64,
+}
+
+struct Add(u64);
+struct Get;
+
+#[actor(messages(Add, Get))]
+impl Actor for Tally {}
+
+impl Handler<Add> for Tally {
+    type Reply = ();
+    async fn handle(&mut self, Add(n): Add, _: &mut Context<Self>) {
+        self.total += n;
+    }
+}
+
+impl Handler<Get> for Tally {
+    type Reply = u64;
+    async fn handle(&mut self, _: Get, _: &mut Context<Self>) -> u64 {
+        self.total
+    }
+}
+
 /// Passes a token on to its peer (ping-pong) or to the next node (ring).
 struct Relay {
     next: Option<ActorRef<Relay>>,
@@ -557,6 +584,33 @@ async fn tell_airssys(mailbox: MailboxConfig, senders: u64, n: u64) -> (f64, u64
     result
 }
 
+/// [`tell_airssys`] with one sender, through a handler per message ([`Tally`]).
+async fn tell_handlers(mailbox: MailboxConfig, n: u64) -> (f64, u64) {
+    let system = system(16);
+    let options = SpawnOptions::new().mailbox(mailbox);
+    let actor = system.spawn_with::<Tally>(options, Tally::default()).await.expect("spawn");
+    let mut expected = 0;
+    let mut result = (0.0, 0);
+    for (pass, count) in [(0, TELL_WARM), (1, n)] {
+        let allocs_before = allocs();
+        let start = Instant::now();
+        for _ in 0..count {
+            actor.tell(Add(1)).await.expect("tell");
+        }
+        let total = actor.ask(Get).await.expect("ask");
+        let elapsed = start.elapsed();
+        let allocated = allocs() - allocs_before;
+        expected += count;
+        assert_eq!(total, expected, "messages lost");
+        if pass == 1 {
+            result = (count as f64 / elapsed.as_secs_f64(), allocated);
+        }
+    }
+    drop(actor);
+    system.shutdown().await;
+    result
+}
+
 async fn tell_tokio(bounded: bool, senders: u64, n: u64) -> (f64, u64) {
     let tx = spawn_base_counter(bounded);
     let mut expected = 0;
@@ -630,6 +684,31 @@ async fn ask_airssys(n: usize) -> AskResult {
     let mut previous = start;
     for _ in 0..n {
         let reply = actor.ask(CounterMsg::Get).await.expect("ask");
+        let now = Instant::now();
+        samples.push((now - previous).as_nanos() as u64);
+        previous = now;
+        debug_assert_eq!(reply, 7);
+    }
+    let total = start.elapsed();
+    let allocated = allocs() - allocs_before;
+    drop(actor);
+    system.shutdown().await;
+    ask_stats(&mut samples, total, allocated)
+}
+
+/// [`ask_airssys`] through a handler per message ([`Tally`]).
+async fn ask_handlers(n: usize) -> AskResult {
+    let system = system(16);
+    let actor = system.spawn::<Tally>(Tally { total: 7 }).await.expect("spawn");
+    for _ in 0..ASK_WARM {
+        actor.ask(Get).await.expect("ask");
+    }
+    let mut samples = Vec::with_capacity(n);
+    let allocs_before = allocs();
+    let start = Instant::now();
+    let mut previous = start;
+    for _ in 0..n {
+        let reply = actor.ask(Get).await.expect("ask");
         let now = Instant::now();
         samples.push((now - previous).as_nanos() as u64);
         previous = now;
@@ -978,6 +1057,62 @@ fn scenario_ask(rt: &Runtime, out: &mut Report) {
     ));
 }
 
+/// The one-enum `Counter` against the same actor with a handler per message (`Tally`), in
+/// the same run: what the generated dispatch costs.
+fn scenario_handlers(rt: &Runtime, out: &mut Report) {
+    eprintln!("[8] tell and ask: one enum (classic) vs a handler per message");
+    let (mut c_rate, mut h_rate, mut h_alloc) = (vec![], vec![], vec![]);
+    let (mut c_ask, mut h_ask) = (vec![], vec![]);
+    for _ in 0..REPS {
+        c_rate.push(on_worker(rt, tell_airssys(MailboxConfig::default(), 1, TELL_N)).0);
+        let (rate, allocated) = on_worker(rt, tell_handlers(MailboxConfig::default(), TELL_N));
+        h_rate.push(rate);
+        h_alloc.push(allocated as f64);
+        c_ask.push(on_worker(rt, ask_airssys(ASK_N)));
+        h_ask.push(on_worker(rt, ask_handlers(ASK_N)));
+    }
+    out.rows.push(row(
+        "8. tell throughput, 1 sender, bounded 1024: classic (handlers per message)",
+        format!("{} ({})", fmt_rate(median(c_rate.clone())), fmt_rate(median(h_rate.clone()))),
+        "-".to_owned(),
+        "handlers within noise of classic",
+        None,
+    ));
+    out.rows.push(row(
+        "8. allocations per tell, handlers per message",
+        format!("{:.6}", median(h_alloc.clone()) / TELL_N as f64),
+        "-".to_owned(),
+        "0",
+        Some(median(h_alloc.clone()) / (TELL_N as f64) < 0.001),
+    ));
+    let pick = |runs: &[AskResult], f: fn(&AskResult) -> f64| median(runs.iter().map(f).collect());
+    out.rows.push(row(
+        "8. ask mean (p50) / p99 / allocs: classic; handlers per message",
+        format!(
+            "{:.0} ns ({:.0}) / {:.0} ns / {:.3}; {:.0} ns ({:.0}) / {:.0} ns / {:.3}",
+            pick(&c_ask, |r| r.mean_ns),
+            pick(&c_ask, |r| r.p50_ns),
+            pick(&c_ask, |r| r.p99_ns),
+            pick(&c_ask, |r| r.allocs_per_ask),
+            pick(&h_ask, |r| r.mean_ns),
+            pick(&h_ask, |r| r.p50_ns),
+            pick(&h_ask, |r| r.p99_ns),
+            pick(&h_ask, |r| r.allocs_per_ask),
+        ),
+        "-".to_owned(),
+        "<= 1 alloc",
+        Some(pick(&h_ask, |r| r.allocs_per_ask) <= 1.0),
+    ));
+    let rates = |v: &[f64]| v.iter().map(|r| format!("{:.2}", r / 1e6)).collect::<Vec<_>>();
+    out.notes.push(format!(
+        "8 M msg/s samples: classic {:?}, handlers {:?}; ask mean ns: classic {:?}, handlers {:?}",
+        rates(&c_rate),
+        rates(&h_rate),
+        c_ask.iter().map(|r| r.mean_ns.round()).collect::<Vec<_>>(),
+        h_ask.iter().map(|r| r.mean_ns.round()).collect::<Vec<_>>()
+    ));
+}
+
 fn scenario_relay(rt: &Runtime, size: usize, out: &mut Report) {
     let (label, name, target, limit) = if size == 2 {
         ("5", "5. ping-pong between 2 actors, 1M hops", "<= 100 ns/hop", 100.0)
@@ -1034,6 +1169,9 @@ fn main() {
     if selected(7) {
         scenario_tell(&rt, 8, "7", &mut out);
     }
+    if selected(8) {
+        scenario_handlers(&rt, &mut out);
+    }
 
     println!();
     println!("| scenario | airssys-rt | tokio baseline | target | met |");
@@ -1043,7 +1181,7 @@ fn main() {
     }
     println!();
     println!(
-        "Medians of {REPS_HEAVY} measured runs for 1, {REPS_MANY} for 2 and {REPS} for 3-7, each \
+        "Medians of {REPS_HEAVY} measured runs for 1, {REPS_MANY} for 2 and {REPS} for 3-8, each \
          after a warm-up; 2 Tokio worker threads."
     );
     for note in &out.notes {
