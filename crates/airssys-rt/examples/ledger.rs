@@ -22,7 +22,7 @@ const FRAUD_CHECK: Duration = Duration::from_secs(2);
 /// How long the bank waits for an account at each step of a transfer.
 const STEP_TIMEOUT: Duration = Duration::from_secs(1);
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Tx {
     Deposit(u64),
     Withdraw(u64),
@@ -242,8 +242,7 @@ async fn main() -> anyhow::Result<()> {
     // Asked together: the large transfer waits for its fraud check while the others settle;
     // carol's account is opened on demand by the transfer that names her.
     let mut transfers = JoinSet::new();
-    for (from, to, amount) in [("alice", "bob", 1_500), ("bob", "alice", 30), ("carol", "bob", 10)]
-    {
+    for (from, to, amount) in [("alice", "bob", 1500), ("bob", "alice", 30), ("carol", "bob", 10)] {
         let bank = bank.clone();
         let transfer = Transfer { from, to, amount };
         transfers.spawn(async move { (from, to, amount, bank.ask(transfer).await) });
@@ -271,7 +270,9 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let carol = bank.ask(Open("carol".into())).await??;
-    println!("carol, rebuilt from the audit trail: {:?}", carol.ask(History).await?);
+    let rebuilt = carol.ask(History).await?;
+    println!("carol, rebuilt from the audit trail: {rebuilt:?}");
+    assert_eq!(rebuilt, [Tx::Deposit(100)]);
 
     tokio::time::sleep(2 * MONTH + Duration::from_secs(60)).await;
     for (name, account) in [("alice", &alice), ("bob", &bob), ("carol", &carol)] {
@@ -280,6 +281,7 @@ async fn main() -> anyhow::Result<()> {
 
     let report = system.shutdown().await;
     println!("shut down: {} actors stopped, {} killed", report.stopped, report.killed);
+    assert_eq!(report.killed, 0);
     Ok(())
 }
 
