@@ -12,7 +12,8 @@ use airssys_rt::supervisor::{
     ChildSpec, Strategy, Supervisor, SupervisorEvent, SupervisorEvents, SupervisorSpec,
 };
 
-/// A worker that sums what it is told and can be made to crash.
+/// A worker that sums what it is told and can be made to crash. One enum (the classic style):
+/// its pool's router routes every request, and a router routes one message type.
 struct Worker {
     total: u64,
 }
@@ -44,23 +45,21 @@ impl Actor for Worker {
     }
 }
 
-/// A consumer that takes as many milliseconds over a message as it says: a flood outruns it.
+/// A consumer that takes as many milliseconds over a job as it says: a flood outruns it.
+#[derive(Clone)]
 struct Slow;
 
-#[actor]
-impl Actor for Slow {
-    type Msg = u64;
+/// A job of this many milliseconds.
+struct Job(u64);
+
+#[actor(messages(Job))]
+impl Actor for Slow {}
+
+impl Handler<Job> for Slow {
     type Reply = ();
-    type Args = ();
-    type Error = std::convert::Infallible;
 
-    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-        Ok(Slow)
-    }
-
-    async fn handle(&mut self, millis: u64, _: &mut Context<Self>) -> Result<(), Self::Error> {
+    async fn handle(&mut self, Job(millis): Job, _: &mut Context<Self>) {
         tokio::time::sleep(Duration::from_millis(millis)).await;
-        Ok(())
     }
 }
 
@@ -79,40 +78,57 @@ struct Sensor {
 #[derive(Clone)]
 struct Tick;
 
-#[actor]
+#[actor(messages(Tick))]
 impl Actor for Sensor {
-    type Msg = Tick;
-    type Reply = ();
     type Args = (String, Broker<Reading>);
-    type Error = std::convert::Infallible;
 
     async fn pre_start(args: Self::Args, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
         ctx.send_interval(Duration::from_millis(2), Tick);
         Ok(Sensor { room: args.0, readings: args.1, ticks: 0 })
     }
+}
 
-    async fn handle(&mut self, _: Tick, _: &mut Context<Self>) -> Result<(), Self::Error> {
+impl Handler<Tick> for Sensor {
+    type Reply = ();
+
+    async fn handle(&mut self, _: Tick, _: &mut Context<Self>) {
         self.ticks += 1;
         let celsius = 18.0 + self.room.len() as f64 + f64::from(self.ticks % 10) / 10.0;
         let topic = format!("sensors.{}.temperature", self.room);
         // Every subscriber gets the same shared reading; none is copied.
         let _ = self.readings.publish(topic, Reading { celsius }).await;
-        Ok(())
     }
 }
+
+/// How many readings the dashboard has heard, and the latest of each room.
+type Shown = (u64, BTreeMap<String, f64>);
 
 /// Shows the latest temperature of every room it hears of.
 #[derive(Default)]
 struct Dashboard {
     latest: BTreeMap<String, f64>,
     received: u64,
+    /// A `ShowAfter` waiting for its readings: answered by the reading that completes them.
+    waiting: Option<(u64, ReplyTo<Shown>)>,
 }
 
-/// Asks the dashboard for what it has heard so far.
-struct Show;
+/// Asks the dashboard for what it has heard, once it has heard this many readings.
+struct ShowAfter(u64);
 
-#[actor(messages(Publication<Reading>, Show))]
+#[actor(messages(Publication<Reading>, deferred(ShowAfter)))]
 impl Actor for Dashboard {}
+
+impl Dashboard {
+    /// Answers the waiting `ShowAfter` once the dashboard has heard enough readings.
+    fn answer_if_due(&mut self) {
+        match self.waiting.take() {
+            Some((readings, reply)) if self.received >= readings => {
+                reply.send((self.received, self.latest.clone()));
+            }
+            waiting => self.waiting = waiting,
+        }
+    }
+}
 
 impl Handler<Publication<Reading>> for Dashboard {
     type Reply = ();
@@ -121,14 +137,21 @@ impl Handler<Publication<Reading>> for Dashboard {
         let room = reading.topic().split('.').nth(1).unwrap_or("?").to_owned();
         self.latest.insert(room, reading.celsius);
         self.received += 1;
+        self.answer_if_due();
     }
 }
 
-impl Handler<Show> for Dashboard {
-    type Reply = (u64, BTreeMap<String, f64>);
+impl DeferredHandler<ShowAfter> for Dashboard {
+    type Reply = Shown;
 
-    async fn handle(&mut self, _: Show, _: &mut Context<Self>) -> Self::Reply {
-        (self.received, self.latest.clone())
+    async fn handle(
+        &mut self,
+        ShowAfter(n): ShowAfter,
+        reply: ReplyTo<Shown>,
+        _: &mut Context<Self>,
+    ) {
+        self.waiting = Some((n, reply));
+        self.answer_if_due();
     }
 }
 
@@ -299,13 +322,8 @@ async fn tour() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         system.groups().join("sensors", &sensor)?;
     }
     let dashboard: ActorRef<Dashboard> = system.lookup("dashboard")?;
-    let (received, latest) = loop {
-        let (received, latest) = dashboard.ask(Show).await?;
-        if received >= 30 {
-            break (received, latest);
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    };
+    // Answered once 30 readings have come: the dashboard keeps the request until then.
+    let (received, latest) = dashboard.ask(ShowAfter(30)).await?;
     for sensor in system.groups().members::<Sensor>("sensors") {
         sensor.stop();
         sensor.wait_for_exit().await;
@@ -359,10 +377,10 @@ async fn under_pressure() -> Result<(), Box<dyn std::error::Error + Send + Sync>
     const FLOOD: u64 = 100_000;
     let system = ActorSystem::builder().message_budget(BUDGET).build()?;
     let unbounded = SpawnOptions::new().mailbox(MailboxConfig::unbounded());
-    let sink = system.spawn_with::<Slow>(unbounded, ()).await?;
+    let sink = system.spawn_with::<Slow>(unbounded, Slow).await?;
     let mut handed_back = 0;
     for _ in 0..FLOOD {
-        if let Err(SendError::Full(_)) = sink.tell(1).await {
+        if let Err(SendError::Full(_)) = sink.tell(Job(1)).await {
             handed_back += 1;
         }
     }
@@ -375,12 +393,12 @@ async fn under_pressure() -> Result<(), Box<dyn std::error::Error + Send + Sync>
         health.issues.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
     );
     let one_slot = SpawnOptions::new().mailbox(MailboxConfig::bounded(1));
-    let busy = system.spawn_with::<Slow>(one_slot, ()).await?;
-    busy.tell(50).await?;
-    busy.tell(1).await?;
+    let busy = system.spawn_with::<Slow>(one_slot, Slow).await?;
+    busy.tell(Job(50)).await?;
+    busy.tell(Job(1)).await?;
     let waited = Instant::now();
-    match busy.tell(2).timeout(Duration::from_millis(5)).await {
-        Err(SendError::Full(back)) => println!(
+    match busy.tell(Job(2)).timeout(Duration::from_millis(5)).await {
+        Err(SendError::Full(Job(back))) => println!(
             "    a tell into a full mailbox with a 5 ms timeout gave up after {:?} and handed back its message ({back})",
             waited.elapsed()
         ),

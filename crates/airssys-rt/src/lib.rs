@@ -30,38 +30,43 @@
 //!     total: u64,
 //! }
 //!
-//! enum CounterMsg {
-//!     Add(u64),
-//!     Get,
+//! struct Add(u64);
+//! struct Get;
+//!
+//! #[actor(messages(Add, Get))]
+//! impl Actor for Counter {}
+//!
+//! impl Handler<Add> for Counter {
+//!     type Reply = ();
+//!     async fn handle(&mut self, Add(n): Add, _ctx: &mut Context<Self>) {
+//!         self.total += n;
+//!     }
 //! }
 //!
-//! #[actor]
-//! impl Actor for Counter {
-//!     type Msg = CounterMsg;
+//! impl Handler<Get> for Counter {
 //!     type Reply = u64;
-//!     type Args = u64;
-//!     type Error = std::convert::Infallible;
-//!
-//!     async fn pre_start(start: u64, _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
-//!         Ok(Counter { total: start })
-//!     }
-//!
-//!     async fn handle(&mut self, msg: CounterMsg, _ctx: &mut Context<Self>) -> Result<u64, Self::Error> {
-//!         if let CounterMsg::Add(n) = msg {
-//!             self.total += n;
-//!         }
-//!         Ok(self.total)
+//!     async fn handle(&mut self, _: Get, _ctx: &mut Context<Self>) -> u64 {
+//!         self.total
 //!     }
 //! }
 //!
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let system = ActorSystem::new();
-//! let counter = system.spawn::<Counter>(10).await?;
-//! counter.tell(CounterMsg::Add(5)).await?;
-//! assert_eq!(counter.ask(CounterMsg::Get).await?, 15);
+//! let counter = system.spawn::<Counter>(Counter { total: 10 }).await?;
+//! counter.tell(Add(5)).await?;
+//! assert_eq!(counter.ask(Get).await?, 15);
 //! system.shutdown().await;
 //! # Ok(()) }
 //! ```
+//!
+//! Each message type is a type of its own with its own reply type, and an actor handles each
+//! one with a [`Handler`](actor::Handler) ([`#[actor]`](macro@actor) lists them). A business
+//! error belongs in the reply (`type Reply = Result<u64, InsufficientFunds>`), where the asker
+//! gets it and the actor goes on; a [`DeferredHandler`](actor::DeferredHandler) keeps the
+//! request's [`ReplyTo`](actor::ReplyTo) and answers later, while the actor handles other
+//! messages. An actor with one message enum and one reply type can be written in the
+//! [classic style](actor::Classic) instead. `examples/ledger.rs` is a small service written
+//! this way, from the accounts to the shutdown.
 //!
 //! The exact guarantees (ordering, what happens to queued messages when an actor stops, what
 //! `ask` returns in every failure) are written down rule by rule in [`semantics`], and each of

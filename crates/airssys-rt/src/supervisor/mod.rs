@@ -52,35 +52,29 @@
 //! use airssys_rt::prelude::*;
 //! use airssys_rt::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorEvent, SupervisorSpec};
 //!
+//! #[derive(Clone)]
 //! struct Worker;
 //!
-//! #[actor]
-//! impl Actor for Worker {
-//!     type Msg = &'static str;
+//! struct Crash;
+//!
+//! #[actor(messages(Crash))]
+//! impl Actor for Worker {}
+//!
+//! impl Handler<Crash> for Worker {
 //!     type Reply = ();
-//!     type Args = ();
-//!     type Error = std::convert::Infallible;
-//!
-//!     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-//!         Ok(Worker)
-//!     }
-//!
-//!     async fn handle(&mut self, msg: &'static str, _: &mut Context<Self>) -> Result<(), Self::Error> {
-//!         if msg == "crash" {
-//!             panic!("asked to crash");
-//!         }
-//!         Ok(())
+//!     async fn handle(&mut self, _: Crash, _: &mut Context<Self>) {
+//!         panic!("asked to crash");
 //!     }
 //! }
 //!
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let system = ActorSystem::new();
-//! let spec = SupervisorSpec::new(Strategy::OneForOne).child(ChildSpec::worker::<Worker>("worker", ()));
+//! let spec = SupervisorSpec::new(Strategy::OneForOne).child(ChildSpec::worker::<Worker>("worker", Worker));
 //! let supervisor = Supervisor::start(&system, spec).await?;
 //!
 //! let first = supervisor.child::<Worker>("worker").await?.expect("running");
 //! let mut events = supervisor.events().await?;
-//! let _ = first.tell("crash").await;
+//! let _ = first.tell(Crash).await;
 //!
 //! // Restarted: a new actor, from the same specification.
 //! let restarted = loop {

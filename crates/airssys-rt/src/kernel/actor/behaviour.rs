@@ -24,27 +24,22 @@ use crate::vocabulary::Health;
 /// ```
 /// use airssys_rt::prelude::*;
 ///
+/// struct Pinger;
 /// struct Ping;
 ///
-/// #[actor]
-/// impl Actor for Ping {
-///     type Msg = ();
+/// #[actor(messages(Ping))]
+/// impl Actor for Pinger {}
+///
+/// impl Handler<Ping> for Pinger {
 ///     type Reply = &'static str;
-///     type Args = ();
-///     type Error = std::convert::Infallible;
-///
-///     async fn pre_start(_: (), _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
-///         Ok(Ping)
-///     }
-///
-///     async fn handle(&mut self, _: (), _ctx: &mut Context<Self>) -> Result<&'static str, Self::Error> {
-///         Ok("pong")
+///     async fn handle(&mut self, _: Ping, _ctx: &mut Context<Self>) -> &'static str {
+///         "pong"
 ///     }
 /// }
 /// # #[tokio::main] async fn main() {
 /// let system = ActorSystem::new();
-/// let ping = system.spawn::<Ping>(()).await.unwrap();
-/// assert_eq!(ping.ask(()).await.unwrap(), "pong");
+/// let pinger = system.spawn::<Pinger>(Pinger).await.unwrap();
+/// assert_eq!(pinger.ask(Ping).await.unwrap(), "pong");
 /// # }
 /// ```
 pub trait Actor: Sized + Send + 'static {
@@ -78,26 +73,19 @@ pub trait Actor: Sized + Send + 'static {
     /// use airssys_rt::prelude::*;
     ///
     /// struct Poller;
+    /// struct Poll;
     ///
-    /// #[actor]
+    /// #[actor(messages(Poll))]
     /// impl Actor for Poller {
-    ///     type Msg = &'static str;
-    ///     type Reply = ();
-    ///     type Args = ();
-    ///     type Error = std::convert::Infallible;
-    ///
-    ///     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-    ///         Ok(Poller)
-    ///     }
-    ///
     ///     async fn post_start(&mut self, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
-    ///         let _ = ctx.actor_ref().try_tell("poll");
+    ///         let _ = ctx.actor_ref().try_tell(Poll);
     ///         Ok(())
     ///     }
+    /// }
     ///
-    ///     async fn handle(&mut self, _: &'static str, _: &mut Context<Self>) -> Result<(), Self::Error> {
-    ///         Ok(())
-    ///     }
+    /// impl Handler<Poll> for Poller {
+    ///     type Reply = ();
+    ///     async fn handle(&mut self, _: Poll, _: &mut Context<Self>) {}
     /// }
     /// ```
     fn post_start(
@@ -263,28 +251,23 @@ pub trait Actor: Sized + Send + 'static {
     ///     backlog: usize,
     /// }
     ///
-    /// #[actor]
+    /// struct Enqueue(usize);
+    ///
+    /// #[actor(messages(Enqueue))]
     /// impl Actor for Batcher {
-    ///     type Msg = usize;
-    ///     type Reply = ();
-    ///     type Args = ();
-    ///     type Error = std::convert::Infallible;
-    ///
-    ///     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-    ///         Ok(Batcher { backlog: 0 })
-    ///     }
-    ///
-    ///     async fn handle(&mut self, items: usize, _: &mut Context<Self>) -> Result<(), Self::Error> {
-    ///         self.backlog += items;
-    ///         Ok(())
-    ///     }
-    ///
     ///     async fn health_check(&mut self, _: &mut Context<Self>) -> Health {
     ///         match self.backlog {
     ///             0..=999 => Health::Healthy,
     ///             1000..=9999 => Health::degraded(format!("{} items behind", self.backlog)),
     ///             _ => Health::unhealthy("hopelessly behind"),
     ///         }
+    ///     }
+    /// }
+    ///
+    /// impl Handler<Enqueue> for Batcher {
+    ///     type Reply = ();
+    ///     async fn handle(&mut self, Enqueue(items): Enqueue, _: &mut Context<Self>) {
+    ///         self.backlog += items;
     ///     }
     /// }
     /// ```
@@ -300,35 +283,31 @@ pub trait Actor: Sized + Send + 'static {
     /// ```
     /// use airssys_rt::prelude::*;
     ///
+    /// #[derive(Default)]
     /// struct Flusher {
     ///     pending: Vec<String>,
     /// }
     ///
-    /// #[actor]
+    /// struct Line(String);
+    ///
+    /// #[actor(messages(Line))]
     /// impl Actor for Flusher {
-    ///     type Msg = String;
-    ///     type Reply = ();
-    ///     type Args = ();
-    ///     type Error = std::convert::Infallible;
-    ///
-    ///     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-    ///         Ok(Flusher { pending: Vec::new() })
-    ///     }
-    ///
-    ///     async fn handle(&mut self, line: String, _: &mut Context<Self>) -> Result<(), Self::Error> {
-    ///         self.pending.push(line);
-    ///         Ok(())
-    ///     }
-    ///
     ///     async fn post_stop(&mut self, _: &mut Context<Self>, reason: &ExitReason) -> Result<(), Self::Error> {
     ///         println!("flushing {} lines on {reason}", self.pending.len());
     ///         Ok(())
     ///     }
     /// }
+    ///
+    /// impl Handler<Line> for Flusher {
+    ///     type Reply = ();
+    ///     async fn handle(&mut self, Line(line): Line, _: &mut Context<Self>) {
+    ///         self.pending.push(line);
+    ///     }
+    /// }
     /// # #[tokio::main] async fn main() {
     /// let system = ActorSystem::new();
-    /// let flusher = system.spawn::<Flusher>(()).await.unwrap();
-    /// flusher.tell("hello".into()).await.unwrap();
+    /// let flusher = system.spawn::<Flusher>(Flusher::default()).await.unwrap();
+    /// flusher.tell(Line("hello".into())).await.unwrap();
     /// flusher.stop();
     /// flusher.wait_for_exit().await;
     /// # }

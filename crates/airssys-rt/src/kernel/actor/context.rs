@@ -12,27 +12,22 @@ use crate::kernel::system::ActorSystem;
 /// use airssys_rt::prelude::*;
 ///
 /// struct OneShot;
+/// struct WhoAreYou;
 ///
-/// #[actor]
-/// impl Actor for OneShot {
-///     type Msg = ();
+/// #[actor(messages(WhoAreYou))]
+/// impl Actor for OneShot {}
+///
+/// impl Handler<WhoAreYou> for OneShot {
 ///     type Reply = ActorId;
-///     type Args = ();
-///     type Error = std::convert::Infallible;
-///
-///     async fn pre_start(_: (), _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
-///         Ok(OneShot)
-///     }
-///
-///     async fn handle(&mut self, _: (), ctx: &mut Context<Self>) -> Result<ActorId, Self::Error> {
+///     async fn handle(&mut self, _: WhoAreYou, ctx: &mut Context<Self>) -> ActorId {
 ///         ctx.stop(); // after this message
-///         Ok(ctx.id())
+///         ctx.id()
 ///     }
 /// }
 /// # #[tokio::main] async fn main() {
 /// let system = ActorSystem::new();
-/// let actor = system.spawn::<OneShot>(()).await.unwrap();
-/// assert_eq!(actor.ask(()).await.unwrap(), actor.id());
+/// let actor = system.spawn::<OneShot>(OneShot).await.unwrap();
+/// assert_eq!(actor.ask(WhoAreYou).await.unwrap(), actor.id());
 /// assert_eq!(actor.wait_for_exit().await, ExitReason::Normal);
 /// # }
 /// ```

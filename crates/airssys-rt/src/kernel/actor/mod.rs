@@ -37,26 +37,29 @@
 //!     greeting: String,
 //! }
 //!
-//! #[actor]
+//! /// Asks for a greeting of this name.
+//! struct Greet(String);
+//!
+//! #[actor(messages(Greet))]
 //! impl Actor for Greeter {
-//!     type Msg = String;
-//!     type Reply = String;
 //!     type Args = String;
-//!     type Error = std::convert::Infallible;
 //!
 //!     async fn pre_start(greeting: String, _ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
 //!         Ok(Greeter { greeting })
 //!     }
+//! }
 //!
-//!     async fn handle(&mut self, name: String, _ctx: &mut Context<Self>) -> Result<String, Self::Error> {
-//!         Ok(format!("{}, {name}!", self.greeting))
+//! impl Handler<Greet> for Greeter {
+//!     type Reply = String;
+//!     async fn handle(&mut self, Greet(name): Greet, _ctx: &mut Context<Self>) -> String {
+//!         format!("{}, {name}!", self.greeting)
 //!     }
 //! }
 //!
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let system = ActorSystem::new();
 //! let greeter = system.spawn::<Greeter>("Hello".to_string()).await?;
-//! assert_eq!(greeter.ask("Ada".to_string()).await?, "Hello, Ada!");
+//! assert_eq!(greeter.ask(Greet("Ada".to_string())).await?, "Hello, Ada!");
 //! greeter.stop();
 //! assert_eq!(greeter.wait_for_exit().await, ExitReason::Normal);
 //! # Ok(()) }

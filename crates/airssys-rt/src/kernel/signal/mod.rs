@@ -28,42 +28,33 @@
 //!     report: mpsc::UnboundedSender<ExitReason>,
 //! }
 //!
-//! #[actor]
+//! /// Asks the watcher to monitor this worker.
+//! struct Watch(ActorRef<Worker>);
+//!
+//! #[actor(messages(Watch))]
 //! impl Actor for Watcher {
-//!     type Msg = ActorRef<Worker>;
-//!     type Reply = ();
-//!     type Args = mpsc::UnboundedSender<ExitReason>;
-//!     type Error = std::convert::Infallible;
-//!
-//!     async fn pre_start(report: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> {
-//!         Ok(Watcher { report })
-//!     }
-//!
-//!     async fn handle(&mut self, worker: ActorRef<Worker>, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
-//!         ctx.monitor(&worker);
-//!         Ok(())
-//!     }
-//!
 //!     async fn on_down(&mut self, _: &mut Context<Self>, down: DownNotice) -> Result<(), Self::Error> {
 //!         let _ = self.report.send(down.reason);
 //!         Ok(())
 //!     }
 //! }
 //!
-//! struct Worker;
-//!
-//! #[actor]
-//! impl Actor for Worker {
-//!     type Msg = ();
+//! impl Handler<Watch> for Watcher {
 //!     type Reply = ();
-//!     type Args = ();
-//!     type Error = std::convert::Infallible;
-//!
-//!     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-//!         Ok(Worker)
+//!     async fn handle(&mut self, Watch(worker): Watch, ctx: &mut Context<Self>) {
+//!         ctx.monitor(&worker);
 //!     }
+//! }
 //!
-//!     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+//! struct Worker;
+//! struct Crash;
+//!
+//! #[actor(messages(Crash))]
+//! impl Actor for Worker {}
+//!
+//! impl Handler<Crash> for Worker {
+//!     type Reply = ();
+//!     async fn handle(&mut self, _: Crash, _: &mut Context<Self>) {
 //!         panic!("worker crashed");
 //!     }
 //! }
@@ -71,10 +62,10 @@
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let system = ActorSystem::new();
 //! let (report, mut reports) = mpsc::unbounded_channel();
-//! let watcher = system.spawn::<Watcher>(report).await?;
-//! let worker = system.spawn::<Worker>(()).await?;
-//! watcher.ask(worker.clone()).await?; // the monitor is in place once this returns
-//! worker.tell(()).await?;
+//! let watcher = system.spawn::<Watcher>(Watcher { report }).await?;
+//! let worker = system.spawn::<Worker>(Worker).await?;
+//! watcher.ask(Watch(worker.clone())).await?; // the monitor is in place once this returns
+//! worker.tell(Crash).await?;
 //! assert_eq!(reports.recv().await, Some(ExitReason::panicked("worker crashed")));
 //! # Ok(()) }
 //! ```

@@ -32,30 +32,30 @@
 //! use airssys_rt::prelude::*;
 //! use airssys_rt::router::{Pool, PoolSpec, Routing};
 //!
+//! #[derive(Clone)]
 //! struct Resizer;
 //!
-//! #[actor]
-//! impl Actor for Resizer {
-//!     type Msg = u32;
+//! /// Halves one side of an image.
+//! struct Halve(u32);
+//!
+//! #[actor(messages(Halve))]
+//! impl Actor for Resizer {}
+//!
+//! impl Handler<Halve> for Resizer {
 //!     type Reply = u32;
-//!     type Args = ();
-//!     type Error = std::convert::Infallible;
-//!
-//!     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-//!         Ok(Resizer)
-//!     }
-//!
-//!     async fn handle(&mut self, side: u32, _: &mut Context<Self>) -> Result<u32, Self::Error> {
-//!         Ok(side / 2)
+//!     async fn handle(&mut self, Halve(side): Halve, _: &mut Context<Self>) -> u32 {
+//!         side / 2
 //!     }
 //! }
 //!
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let system = ActorSystem::new();
-//! let pool = Pool::<Resizer>::start(&system, PoolSpec::new(4, ()).routing(Routing::RoundRobin)).await?;
+//! let spec = PoolSpec::new(4, Resizer).routing(Routing::RoundRobin);
+//! // The pool's router routes `Halve`, the message named here.
+//! let pool = Pool::<Resizer, Halve>::start(&system, spec).await?;
 //! let router = pool.router().clone();
-//! router.tell(640).await?;
-//! assert_eq!(router.ask(1024).await?, 512);
+//! router.tell(Halve(640)).await?;
+//! assert_eq!(router.ask(Halve(1024)).await?, 512);
 //! pool.resize(2).await?;
 //! assert_eq!(router.size(), 2);
 //! pool.stop().await;

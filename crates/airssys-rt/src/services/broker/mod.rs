@@ -4,8 +4,9 @@
 //! [`ActorSystem::broker::<T>()`](crate::ActorSystem::broker). Actors
 //! [`subscribe`](Broker::subscribe) to topic **patterns**; a [`publish`](Broker::publish) to a
 //! **topic** delivers the payload to every subscription whose pattern matches it, as a
-//! [`Publication<T>`] turned into the subscriber's message type with `From`. The broker of `T`
-//! knows only subscribers of `T`: a publication reaches no subscriber of another type.
+//! [`Publication<T>`]: a message type the subscriber handles like any other (listed in its
+//! `#[actor(messages(...))]`, with a `Handler<Publication<T>>`). The broker of `T` knows only
+//! subscribers of `T`: a publication reaches no subscriber of another type.
 //!
 //! ## Topics and patterns
 //!
@@ -73,9 +74,9 @@
 //! `BestEffort` (or an unbounded mailbox) for such self-subscriptions.
 //!
 //! A publish offers the publication to the subscribers while it holds the broker's read lock
-//! (briefly: it never waits there). Each subscriber's `From<Publication<T>>` conversion runs
-//! there, and so may the `Drop` of its messages (one its overflow policy drops): neither may
-//! call back into the same broker, which could deadlock.
+//! (briefly: it never waits there). The `Drop` of a subscriber's messages (one its overflow
+//! policy drops) may run there: it may not call back into the same broker, which could
+//! deadlock.
 //!
 //! ```
 //! use airssys_rt::prelude::*;
@@ -86,27 +87,20 @@
 //!     shown: mpsc::UnboundedSender<(String, f64)>,
 //! }
 //!
-//! #[actor]
-//! impl Actor for Display {
-//!     type Msg = Publication<f64>;
+//! #[actor(messages(Publication<f64>))]
+//! impl Actor for Display {}
+//!
+//! impl Handler<Publication<f64>> for Display {
 //!     type Reply = ();
-//!     type Args = mpsc::UnboundedSender<(String, f64)>;
-//!     type Error = std::convert::Infallible;
-//!
-//!     async fn pre_start(shown: Self::Args, _: &mut Context<Self>) -> Result<Self, Self::Error> {
-//!         Ok(Display { shown })
-//!     }
-//!
-//!     async fn handle(&mut self, reading: Publication<f64>, _: &mut Context<Self>) -> Result<(), Self::Error> {
+//!     async fn handle(&mut self, reading: Publication<f64>, _: &mut Context<Self>) {
 //!         let _ = self.shown.send((reading.topic().to_owned(), *reading));
-//!         Ok(())
 //!     }
 //! }
 //!
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let system = ActorSystem::new();
 //! let (shown, mut display_log) = mpsc::unbounded_channel();
-//! let display = system.spawn::<Display>(shown).await?;
+//! let display = system.spawn::<Display>(Display { shown }).await?;
 //!
 //! let temperatures = system.broker::<f64>();
 //! temperatures.subscribe("sensors.*.temperature", &display)?;

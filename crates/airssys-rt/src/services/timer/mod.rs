@@ -65,33 +65,35 @@
 //! }
 //!
 //! #[derive(Clone)]
-//! enum Beat {
-//!     Tick,
-//!     Count,
-//! }
+//! struct Tick;
+//! struct Count;
 //!
-//! #[actor]
+//! #[actor(messages(Tick, Count))]
 //! impl Actor for Metronome {
-//!     type Msg = Beat;
-//!     type Reply = u32;
 //!     type Args = ();
-//!     type Error = std::convert::Infallible;
 //!
 //!     async fn pre_start(_: (), ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
-//!         let ticking = ctx.send_interval(Duration::from_secs(1), Beat::Tick);
+//!         let ticking = ctx.send_interval(Duration::from_secs(1), Tick);
 //!         Ok(Metronome { ticks: 0, ticking: Some(ticking) })
 //!     }
+//! }
 //!
-//!     async fn handle(&mut self, beat: Beat, _: &mut Context<Self>) -> Result<u32, Self::Error> {
-//!         if let Beat::Tick = beat {
-//!             self.ticks += 1;
-//!             if self.ticks == 3 {
-//!                 if let Some(ticking) = self.ticking.take() {
-//!                     ticking.cancel();
-//!                 }
+//! impl Handler<Tick> for Metronome {
+//!     type Reply = ();
+//!     async fn handle(&mut self, _: Tick, _: &mut Context<Self>) {
+//!         self.ticks += 1;
+//!         if self.ticks == 3 {
+//!             if let Some(ticking) = self.ticking.take() {
+//!                 ticking.cancel();
 //!             }
 //!         }
-//!         Ok(self.ticks)
+//!     }
+//! }
+//!
+//! impl Handler<Count> for Metronome {
+//!     type Reply = u32;
+//!     async fn handle(&mut self, _: Count, _: &mut Context<Self>) -> u32 {
+//!         self.ticks
 //!     }
 //! }
 //!
@@ -100,7 +102,7 @@
 //! let system = ActorSystem::new();
 //! let metronome = system.spawn::<Metronome>(()).await?;
 //! tokio::time::sleep(Duration::from_secs(10)).await; // on Tokio's paused clock: no real wait
-//! assert_eq!(metronome.ask(Beat::Count).await?, 3);
+//! assert_eq!(metronome.ask(Count).await?, 3);
 //! # Ok(()) }
 //! ```
 //!
@@ -129,35 +131,17 @@
 //! use std::time::Duration;
 //!
 //! /// Flushes what it gathered after 100 ms without new items, once.
+//! #[derive(Default)]
 //! struct Batcher {
 //!     batch: Vec<u32>,
 //!     flushed: Vec<Vec<u32>>,
 //! }
 //!
-//! enum Item {
-//!     Add(u32),
-//!     Flushed,
-//! }
+//! struct Add(u32);
+//! struct Flushed;
 //!
-//! #[actor]
+//! #[actor(messages(Add, Flushed))]
 //! impl Actor for Batcher {
-//!     type Msg = Item;
-//!     type Reply = Vec<Vec<u32>>;
-//!     type Args = ();
-//!     type Error = std::convert::Infallible;
-//!
-//!     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
-//!         Ok(Batcher { batch: Vec::new(), flushed: Vec::new() })
-//!     }
-//!
-//!     async fn handle(&mut self, item: Item, ctx: &mut Context<Self>) -> Result<Self::Reply, Self::Error> {
-//!         if let Item::Add(n) = item {
-//!             self.batch.push(n);
-//!             ctx.set_idle_timeout(Some(Duration::from_millis(100)));
-//!         }
-//!         Ok(self.flushed.clone())
-//!     }
-//!
 //!     async fn on_idle(&mut self, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
 //!         self.flushed.push(std::mem::take(&mut self.batch));
 //!         ctx.set_idle_timeout(None);
@@ -165,14 +149,29 @@
 //!     }
 //! }
 //!
+//! impl Handler<Add> for Batcher {
+//!     type Reply = ();
+//!     async fn handle(&mut self, Add(n): Add, ctx: &mut Context<Self>) {
+//!         self.batch.push(n);
+//!         ctx.set_idle_timeout(Some(Duration::from_millis(100)));
+//!     }
+//! }
+//!
+//! impl Handler<Flushed> for Batcher {
+//!     type Reply = Vec<Vec<u32>>;
+//!     async fn handle(&mut self, _: Flushed, _: &mut Context<Self>) -> Vec<Vec<u32>> {
+//!         self.flushed.clone()
+//!     }
+//! }
+//!
 //! # #[tokio::main(flavor = "current_thread", start_paused = true)]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let system = ActorSystem::new();
-//! let batcher = system.spawn::<Batcher>(()).await?;
-//! batcher.tell(Item::Add(1)).await?;
-//! batcher.tell(Item::Add(2)).await?;
+//! let batcher = system.spawn::<Batcher>(Batcher::default()).await?;
+//! batcher.tell(Add(1)).await?;
+//! batcher.tell(Add(2)).await?;
 //! tokio::time::sleep(Duration::from_secs(1)).await;
-//! assert_eq!(batcher.ask(Item::Flushed).await?, vec![vec![1, 2]]);
+//! assert_eq!(batcher.ask(Flushed).await?, vec![vec![1, 2]]);
 //! # Ok(()) }
 //! ```
 

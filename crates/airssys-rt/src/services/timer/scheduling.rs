@@ -444,33 +444,32 @@ impl<A: Actor> Context<A> {
     ///     deadline: Option<TimerRef>,
     /// }
     ///
-    /// enum Event {
-    ///     Answered,
-    ///     TimedOut,
-    /// }
+    /// struct Answered;
+    /// struct TimedOut;
     ///
-    /// #[actor]
+    /// #[actor(messages(Answered, TimedOut))]
     /// impl Actor for Request {
-    ///     type Msg = Event;
-    ///     type Reply = ();
     ///     type Args = ();
-    ///     type Error = std::convert::Infallible;
     ///
     ///     async fn pre_start(_: (), ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
-    ///         let deadline = ctx.send_after(Duration::from_secs(1), Event::TimedOut);
+    ///         let deadline = ctx.send_after(Duration::from_secs(1), TimedOut);
     ///         Ok(Request { deadline: Some(deadline) })
     ///     }
+    /// }
     ///
-    ///     async fn handle(&mut self, event: Event, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
-    ///         match event {
-    ///             Event::Answered => {
-    ///                 if let Some(deadline) = self.deadline.take() {
-    ///                     deadline.cancel();
-    ///                 }
-    ///             }
-    ///             Event::TimedOut => ctx.stop(),
+    /// impl Handler<Answered> for Request {
+    ///     type Reply = ();
+    ///     async fn handle(&mut self, _: Answered, _: &mut Context<Self>) {
+    ///         if let Some(deadline) = self.deadline.take() {
+    ///             deadline.cancel();
     ///         }
-    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// impl Handler<TimedOut> for Request {
+    ///     type Reply = ();
+    ///     async fn handle(&mut self, _: TimedOut, ctx: &mut Context<Self>) {
+    ///         ctx.stop();
     ///     }
     /// }
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
