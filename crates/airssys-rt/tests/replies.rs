@@ -249,6 +249,53 @@ async fn q5_a_reply_handle_dropped_by_another_task_fails_its_ask() {
     assert!(matches!(asking.await.expect("join"), Err(AskError::Unanswered)));
 }
 
+/// Drops its request's reply handle inside a panic that it catches itself, and goes on.
+struct Catches;
+
+struct Caught(oneshot::Sender<()>);
+
+#[actor(messages(deferred(Caught), Panic))]
+impl Actor for Catches {}
+
+impl DeferredHandler<Caught> for Catches {
+    type Reply = ();
+    async fn handle(&mut self, Caught(done): Caught, reply: ReplyTo<()>, _: &mut Context<Self>) {
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let _held = reply;
+            panic!("caught by the handler");
+        }));
+        assert!(caught.is_err());
+        let _ = done.send(());
+    }
+}
+
+impl Handler<Panic> for Catches {
+    type Reply = ();
+    async fn handle(&mut self, _: Panic, _: &mut Context<Self>) {
+        panic!("a later, unrelated panic");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn q5_a_reply_handle_dropped_in_a_panic_the_handler_caught_fails_its_ask_at_once() {
+    let system = ActorSystem::new();
+    let catches = system.spawn::<Catches>(Catches).await.expect("spawn");
+    let other = system.spawn::<Catches>(Catches).await.expect("spawn");
+    let (done, handled) = oneshot::channel();
+    let asking = tokio::spawn({
+        let catches = catches.clone();
+        async move { catches.ask(Caught(done)).timeout(Duration::from_secs(3600)).await }
+    });
+    handled.await.expect("the handler caught its panic");
+    // Not kept for a panic the runtime never catches: answered once the handler is done, not
+    // with whatever panic comes next on this thread (here, another actor's).
+    let started = tokio::time::Instant::now();
+    let _ = other.ask(Panic).await;
+    assert!(matches!(asking.await.expect("join"), Err(AskError::Unanswered)));
+    assert_eq!(started.elapsed(), Duration::ZERO);
+    assert!(catches.is_alive());
+}
+
 #[tokio::test]
 async fn q6_reply_handles_held_in_the_state_answer_with_the_exit_reason() {
     let (_system, gate) = gate().await;

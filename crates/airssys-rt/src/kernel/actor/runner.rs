@@ -10,7 +10,7 @@ use super::{Actor, ActorCell, ActorRef, ActorState, Context, ExitReason};
 use crate::kernel::crash::{self, Doing};
 use crate::kernel::dead_letter::DeadLetterReason;
 use crate::kernel::mailbox::{MailboxConfig, Next, Signal};
-use crate::kernel::message::{answer_unwound, refusing, Envelope, Undelivered};
+use crate::kernel::message::{answer_caught, answer_unwound, refusing, Envelope, Undelivered};
 use crate::kernel::signal::ExitSignal;
 use crate::kernel::stats::{self, ActorStats};
 use crate::kernel::system::{ActorSystem, SpawnError};
@@ -346,6 +346,9 @@ impl<A: Actor, F: Future> Future for Guarded<'_, A, F> {
         let entered = super::current::enter(cell.id);
         let polled = catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
         drop(entered);
+        if polled.is_ok() {
+            answer_caught();
+        }
         // Done, the future is dropped here too, not where the task drops `Guarded`: what it
         // still holds (its `handle` span, whose close goes to the subscriber, or a hand-written
         // future's fields) is user code, and must not unwind out of the actor's task (A11).
