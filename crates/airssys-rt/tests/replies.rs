@@ -478,6 +478,34 @@ async fn q11_a_classic_actor_replies_with_its_one_reply_type_and_fails_its_asker
     assert!(dropped.load(Ordering::SeqCst));
 }
 
+/// Keeps the last `N` numbers: a classic actor generic over a constant, which `Actor` allowed
+/// before the attribute.
+struct Last<const N: usize>(Vec<u8>);
+
+#[actor]
+impl<const N: usize> Actor for Last<N> {
+    type Msg = u8;
+    type Reply = Vec<u8>;
+
+    async fn handle(&mut self, n: u8, _: &mut Context<Self>) -> Result<Vec<u8>, Self::Error> {
+        if self.0.len() == N {
+            self.0.remove(0);
+        }
+        self.0.push(n);
+        Ok(self.0.clone())
+    }
+}
+
+#[tokio::test]
+async fn q11_a_classic_actor_may_be_generic_over_a_constant() {
+    let system = ActorSystem::new();
+    let last = system.spawn::<Last<2>>(Last(Vec::new())).await.expect("spawn");
+    for n in 1..=3 {
+        last.tell(n).await.expect("tell");
+    }
+    assert_eq!(last.ask(4).await.expect("ask"), vec![3, 4]);
+}
+
 // ---------------------------------------------------------------- one handle, several senders
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
