@@ -348,6 +348,46 @@ async fn q6_a_reply_handle_held_by_a_killed_handler_answers_killed() {
     assert!(matches!(asking.await.expect("join"), Err(AskError::Stopped(ExitReason::Killed))));
 }
 
+/// Q6 when the runtime drops the actor's task, which kills it (A7): the reply handles its
+/// handler and its state hold answer `Stopped(Killed)`, as an ask in flight did before reply
+/// handles, not `Unanswered`.
+#[test]
+fn q6_reply_handles_of_an_actor_whose_runtime_is_dropped_answer_killed() {
+    let runtime = |name| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect(name)
+    };
+    let (actors, askers) = (runtime("actors"), runtime("askers"));
+    let (gate, holder) = actors.block_on(async {
+        let system = ActorSystem::new();
+        let gate = system.spawn::<Gate>(Gate::default()).await.expect("spawn");
+        (gate, system.spawn::<Holder>(Holder).await.expect("spawn"))
+    });
+    let entered = Arc::new(Notify::new());
+    let in_handler = askers.spawn({
+        let (holder, entered) = (holder.clone(), entered.clone());
+        async move { holder.ask(Hold(entered)).timeout(Duration::from_secs(3600)).await }
+    });
+    let in_state = askers.spawn({
+        let gate = gate.clone();
+        async move { gate.ask(Get).timeout(Duration::from_secs(3600)).await }
+    });
+    askers.block_on(async {
+        entered.notified().await;
+        while gate.ask(Stash).await.expect("stash") == 0 {
+            tokio::task::yield_now().await;
+        }
+    });
+    drop(actors);
+    let in_handler = askers.block_on(in_handler).expect("join");
+    assert!(matches!(in_handler, Err(AskError::Stopped(ExitReason::Killed))));
+    let in_state = askers.block_on(in_state).expect("join");
+    assert!(matches!(in_state, Err(AskError::Stopped(ExitReason::Killed))));
+}
+
 #[tokio::test]
 async fn q6_a_request_still_queued_when_the_actor_ends_is_a_dead_letter_answered_with_the_reason() {
     let system = ActorSystem::new();

@@ -47,7 +47,7 @@ pub(crate) async fn start<A: Actor>(
                 return Err(SpawnError::StartFailed(reason));
             }
         };
-    tokio::spawn(span.run(run(actor, ctx, life)));
+    tokio::spawn(span.run(Task { run: Some(run(actor, ctx, life)) }));
     Ok(actor_ref)
 }
 
@@ -174,6 +174,42 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
     };
     drop(ctx);
     life.end(reason, doing);
+}
+
+pin_project_lite::pin_project! {
+    /// The actor's task. Should the runtime drop it before its end (the runtime shuts down), the
+    /// actor is killed (`Lifecycle::drop`), and so the reply handles its handler and its state
+    /// still hold answer `Stopped(Killed)` (Q6), not `Unanswered` as if the actor went on: the
+    /// task is dropped here, in place, under that refusal.
+    struct Task<F> {
+        #[pin]
+        run: Option<F>,
+    }
+
+    impl<F> PinnedDrop for Task<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut run = this.project().run;
+            if run.is_some() {
+                refusing(Undelivered::Stopped(ExitReason::Killed), || run.set(None));
+            }
+        }
+    }
+}
+
+impl<F: Future<Output = ()>> Future for Task<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        let mut run = self.project().run;
+        let Some(running) = run.as_mut().as_pin_mut() else {
+            panic!("an actor's task polled after it ended");
+        };
+        let ended = running.poll(cx);
+        if ended.is_ready() {
+            run.set(None);
+        }
+        ended
+    }
 }
 
 pin_project_lite::pin_project! {
