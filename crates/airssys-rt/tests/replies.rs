@@ -317,6 +317,57 @@ async fn q6_reply_handles_held_in_the_state_of_a_panicked_actor_answer_with_the_
     assert!(matches!(asking.await.expect("join"), Err(AskError::Stopped(ExitReason::Panicked(_)))));
 }
 
+/// Holds `Get` requests, and lets go of them in `post_stop`.
+#[derive(Default)]
+struct Drains {
+    waiting: Vec<ReplyTo<&'static str>>,
+}
+
+#[actor(messages(deferred(Get), Stash))]
+impl Actor for Drains {
+    async fn post_stop(
+        &mut self,
+        _: &mut Context<Self>,
+        _: &ExitReason,
+    ) -> Result<(), Self::Error> {
+        self.waiting.clear();
+        Ok(())
+    }
+}
+
+impl DeferredHandler<Get> for Drains {
+    type Reply = &'static str;
+    async fn handle(&mut self, _: Get, reply: ReplyTo<&'static str>, _: &mut Context<Self>) {
+        self.waiting.push(reply);
+    }
+}
+
+impl Handler<Stash> for Drains {
+    type Reply = usize;
+    async fn handle(&mut self, _: Stash, _: &mut Context<Self>) -> usize {
+        self.waiting.len()
+    }
+}
+
+#[tokio::test]
+async fn q6_reply_handles_dropped_by_post_stop_answer_with_the_exit_reason() {
+    let system = ActorSystem::new();
+    let drains = system.spawn::<Drains>(Drains::default()).await.expect("spawn");
+    let asking = tokio::spawn({
+        let drains = drains.clone();
+        async move { drains.ask(Get).timeout(Duration::from_secs(3600)).await }
+    });
+    while drains.ask(Stash).await.expect("stash") == 0 {
+        tokio::task::yield_now().await;
+    }
+    drains.stop_with(ExitReason::Shutdown);
+    assert_eq!(drains.wait_for_exit().await, ExitReason::Shutdown);
+    match asking.await.expect("join") {
+        Err(AskError::Stopped(reason)) => assert_eq!(reason, ExitReason::Shutdown),
+        other => panic!("expected Stopped(Shutdown), got {other:?}"),
+    }
+}
+
 /// A handler that holds the reply handle of its own request while it waits.
 struct Hold(Arc<Notify>);
 

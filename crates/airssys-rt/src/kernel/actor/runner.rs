@@ -149,7 +149,8 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
             let (state, context, ending, cell) = (&mut actor, &mut ctx, &reason, &life.cell);
             // Called under `catch_unwind`: a `post_stop` may panic before it returns its future.
             match call(move || {
-                guarded(cell, trace::hook("post_stop", state.post_stop(context, ending)))
+                let post_stop = Ending::new(ending, state.post_stop(context, ending));
+                guarded(cell, trace::hook("post_stop", post_stop))
             }) {
                 Ok(hook) => hook.await,
                 Err(panicked) => Err(panicked),
@@ -209,6 +210,34 @@ impl<F: Future<Output = ()>> Future for Task<F> {
             run.set(None);
         }
         ended
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// `post_stop`, polled inside a refusal with the reason the actor ends with: the actor is
+    /// ending, not going on, so a reply handle that the hook drops from the state answers that
+    /// reason (Q6), as one still in the state when it is dropped does, not `Unanswered`.
+    struct Ending<F> {
+        #[pin]
+        future: F,
+        why: Undelivered,
+    }
+}
+
+impl<F> Ending<F> {
+    fn new(reason: &ExitReason, future: F) -> Self {
+        Self { future, why: Undelivered::Stopped(reason.clone()) }
+    }
+}
+
+impl<F: Future> Future for Ending<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let mut polled = Poll::Pending;
+        refusing(this.why.clone(), || polled = this.future.poll(cx));
+        polled
     }
 }
 
