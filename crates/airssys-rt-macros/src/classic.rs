@@ -8,7 +8,7 @@
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 use syn::visit_mut::VisitMut;
-use syn::{Attribute, ImplItem, ItemImpl, Path, Type};
+use syn::{Attribute, GenericParam, ImplItem, ItemImpl, Path, Type};
 
 use crate::errors::Errors;
 use crate::expand::{Actor, ClassicItems};
@@ -42,7 +42,12 @@ pub(crate) fn expand(actor: Actor<'_>, items: ClassicItems, errors: &mut Errors)
     // in a named future (answered with the reason, should the handler fail or panic). It
     // borrows the actor and the context for two unrelated lifetimes, named so that the
     // returned future may capture both (edition 2021 captures no elided lifetime).
-    let type_params = block.generics.type_params().map(|param| &param.ident);
+    // `use<..>` must name every type and const parameter in scope (lifetimes may be left out).
+    let captured = block.generics.params.iter().filter_map(|param| match param {
+        GenericParam::Type(param) => Some(&param.ident),
+        GenericParam::Const(param) => Some(&param.ident),
+        GenericParam::Lifetime(_) => None,
+    });
     block.items.push(syn::parse_quote! {
         #[inline]
         fn dispatch<'__actor, '__context>(
@@ -51,7 +56,7 @@ pub(crate) fn expand(actor: Actor<'_>, items: ClassicItems, errors: &mut Errors)
             ctx: &'__context mut #krate::Context<Self>,
         ) -> impl ::core::future::Future<
             Output = ::core::result::Result<(), #krate::ExitReason>,
-        > + ::core::marker::Send + use<'__actor, '__context, #(#type_params),*> {
+        > + ::core::marker::Send + use<'__actor, '__context, #(#captured),*> {
             #krate::actor::ClassicMail::dispatch(self, mail, ctx)
         }
     });

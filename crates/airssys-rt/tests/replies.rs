@@ -249,6 +249,53 @@ async fn q5_a_reply_handle_dropped_by_another_task_fails_its_ask() {
     assert!(matches!(asking.await.expect("join"), Err(AskError::Unanswered)));
 }
 
+/// Drops its request's reply handle inside a panic that it catches itself, and goes on.
+struct Catches;
+
+struct Caught(oneshot::Sender<()>);
+
+#[actor(messages(deferred(Caught), Panic))]
+impl Actor for Catches {}
+
+impl DeferredHandler<Caught> for Catches {
+    type Reply = ();
+    async fn handle(&mut self, Caught(done): Caught, reply: ReplyTo<()>, _: &mut Context<Self>) {
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let _held = reply;
+            panic!("caught by the handler");
+        }));
+        assert!(caught.is_err());
+        let _ = done.send(());
+    }
+}
+
+impl Handler<Panic> for Catches {
+    type Reply = ();
+    async fn handle(&mut self, _: Panic, _: &mut Context<Self>) {
+        panic!("a later, unrelated panic");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn q5_a_reply_handle_dropped_in_a_panic_the_handler_caught_fails_its_ask_at_once() {
+    let system = ActorSystem::new();
+    let catches = system.spawn::<Catches>(Catches).await.expect("spawn");
+    let other = system.spawn::<Catches>(Catches).await.expect("spawn");
+    let (done, handled) = oneshot::channel();
+    let asking = tokio::spawn({
+        let catches = catches.clone();
+        async move { catches.ask(Caught(done)).timeout(Duration::from_secs(3600)).await }
+    });
+    handled.await.expect("the handler caught its panic");
+    // Not kept for a panic the runtime never catches: answered once the handler is done, not
+    // with whatever panic comes next on this thread (here, another actor's).
+    let started = tokio::time::Instant::now();
+    let _ = other.ask(Panic).await;
+    assert!(matches!(asking.await.expect("join"), Err(AskError::Unanswered)));
+    assert_eq!(started.elapsed(), Duration::ZERO);
+    assert!(catches.is_alive());
+}
+
 #[tokio::test]
 async fn q6_reply_handles_held_in_the_state_answer_with_the_exit_reason() {
     let (_system, gate) = gate().await;
@@ -268,6 +315,57 @@ async fn q6_reply_handles_held_in_the_state_of_a_panicked_actor_answer_with_the_
     gate.tell(Panic).await.expect("panic");
     assert!(matches!(gate.wait_for_exit().await, ExitReason::Panicked(_)));
     assert!(matches!(asking.await.expect("join"), Err(AskError::Stopped(ExitReason::Panicked(_)))));
+}
+
+/// Holds `Get` requests, and lets go of them in `post_stop`.
+#[derive(Default)]
+struct Drains {
+    waiting: Vec<ReplyTo<&'static str>>,
+}
+
+#[actor(messages(deferred(Get), Stash))]
+impl Actor for Drains {
+    async fn post_stop(
+        &mut self,
+        _: &mut Context<Self>,
+        _: &ExitReason,
+    ) -> Result<(), Self::Error> {
+        self.waiting.clear();
+        Ok(())
+    }
+}
+
+impl DeferredHandler<Get> for Drains {
+    type Reply = &'static str;
+    async fn handle(&mut self, _: Get, reply: ReplyTo<&'static str>, _: &mut Context<Self>) {
+        self.waiting.push(reply);
+    }
+}
+
+impl Handler<Stash> for Drains {
+    type Reply = usize;
+    async fn handle(&mut self, _: Stash, _: &mut Context<Self>) -> usize {
+        self.waiting.len()
+    }
+}
+
+#[tokio::test]
+async fn q6_reply_handles_dropped_by_post_stop_answer_with_the_exit_reason() {
+    let system = ActorSystem::new();
+    let drains = system.spawn::<Drains>(Drains::default()).await.expect("spawn");
+    let asking = tokio::spawn({
+        let drains = drains.clone();
+        async move { drains.ask(Get).timeout(Duration::from_secs(3600)).await }
+    });
+    while drains.ask(Stash).await.expect("stash") == 0 {
+        tokio::task::yield_now().await;
+    }
+    drains.stop_with(ExitReason::Shutdown);
+    assert_eq!(drains.wait_for_exit().await, ExitReason::Shutdown);
+    match asking.await.expect("join") {
+        Err(AskError::Stopped(reason)) => assert_eq!(reason, ExitReason::Shutdown),
+        other => panic!("expected Stopped(Shutdown), got {other:?}"),
+    }
 }
 
 /// A handler that holds the reply handle of its own request while it waits.
@@ -299,6 +397,46 @@ async fn q6_a_reply_handle_held_by_a_killed_handler_answers_killed() {
     entered.notified().await;
     holder.kill();
     assert!(matches!(asking.await.expect("join"), Err(AskError::Stopped(ExitReason::Killed))));
+}
+
+/// Q6 when the runtime drops the actor's task, which kills it (A7): the reply handles its
+/// handler and its state hold answer `Stopped(Killed)`, as an ask in flight did before reply
+/// handles, not `Unanswered`.
+#[test]
+fn q6_reply_handles_of_an_actor_whose_runtime_is_dropped_answer_killed() {
+    let runtime = |name| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect(name)
+    };
+    let (actors, askers) = (runtime("actors"), runtime("askers"));
+    let (gate, holder) = actors.block_on(async {
+        let system = ActorSystem::new();
+        let gate = system.spawn::<Gate>(Gate::default()).await.expect("spawn");
+        (gate, system.spawn::<Holder>(Holder).await.expect("spawn"))
+    });
+    let entered = Arc::new(Notify::new());
+    let in_handler = askers.spawn({
+        let (holder, entered) = (holder.clone(), entered.clone());
+        async move { holder.ask(Hold(entered)).timeout(Duration::from_secs(3600)).await }
+    });
+    let in_state = askers.spawn({
+        let gate = gate.clone();
+        async move { gate.ask(Get).timeout(Duration::from_secs(3600)).await }
+    });
+    askers.block_on(async {
+        entered.notified().await;
+        while gate.ask(Stash).await.expect("stash") == 0 {
+            tokio::task::yield_now().await;
+        }
+    });
+    drop(actors);
+    let in_handler = askers.block_on(in_handler).expect("join");
+    assert!(matches!(in_handler, Err(AskError::Stopped(ExitReason::Killed))));
+    let in_state = askers.block_on(in_state).expect("join");
+    assert!(matches!(in_state, Err(AskError::Stopped(ExitReason::Killed))));
 }
 
 #[tokio::test]
@@ -429,6 +567,34 @@ async fn q11_a_classic_actor_replies_with_its_one_reply_type_and_fails_its_asker
     }
     assert!(matches!(classic.wait_for_exit().await, ExitReason::Failed(_)));
     assert!(dropped.load(Ordering::SeqCst));
+}
+
+/// Keeps the last `N` numbers: a classic actor generic over a constant, which `Actor` allowed
+/// before the attribute.
+struct Last<const N: usize>(Vec<u8>);
+
+#[actor]
+impl<const N: usize> Actor for Last<N> {
+    type Msg = u8;
+    type Reply = Vec<u8>;
+
+    async fn handle(&mut self, n: u8, _: &mut Context<Self>) -> Result<Vec<u8>, Self::Error> {
+        if self.0.len() == N {
+            self.0.remove(0);
+        }
+        self.0.push(n);
+        Ok(self.0.clone())
+    }
+}
+
+#[tokio::test]
+async fn q11_a_classic_actor_may_be_generic_over_a_constant() {
+    let system = ActorSystem::new();
+    let last = system.spawn::<Last<2>>(Last(Vec::new())).await.expect("spawn");
+    for n in 1..=3 {
+        last.tell(n).await.expect("tell");
+    }
+    assert_eq!(last.ask(4).await.expect("ask"), vec![3, 4]);
 }
 
 // ---------------------------------------------------------------- one handle, several senders

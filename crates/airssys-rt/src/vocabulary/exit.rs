@@ -174,8 +174,10 @@ pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
 /// The error an actor failed with ([`ExitReason::Failed`]), shared by every copy of the reason.
 ///
 /// It dereferences to the error the actor returned, so it can be displayed, inspected and
-/// downcast as that error (an `anyhow::Error` downcasts as anyhow's own wrapper does not: through
-/// its `Display` and `source()` chain). Its own `Display` and `Debug`, and dropping it, never panic, even
+/// downcast as that error. An `anyhow::Error` keeps its message and the `source()` chain of the
+/// error it wraps, but converts into a box of anyhow's own wrapper type, so it cannot be
+/// downcast to that error: an actor whose failures are matched by type returns them as they
+/// are, or as a [`BoxError`]. Its own `Display` and `Debug`, and dropping it, never panic, even
 /// when the error's do: the runtime formats and drops exit reasons on the way to ending an
 /// actor, and user code must not be able to break that way (a panicking `Display` or `Debug`
 /// shows as a note saying so; a panicking `Drop` is caught, and what it panicked with is

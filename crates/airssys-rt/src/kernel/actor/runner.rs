@@ -10,7 +10,7 @@ use super::{Actor, ActorCell, ActorRef, ActorState, Context, ExitReason};
 use crate::kernel::crash::{self, Doing};
 use crate::kernel::dead_letter::DeadLetterReason;
 use crate::kernel::mailbox::{MailboxConfig, Next, Signal};
-use crate::kernel::message::{answer_unwound, refusing, Envelope, Undelivered};
+use crate::kernel::message::{answer_caught, answer_unwound, refusing, Envelope, Undelivered};
 use crate::kernel::signal::ExitSignal;
 use crate::kernel::stats::{self, ActorStats};
 use crate::kernel::system::{ActorSystem, SpawnError};
@@ -47,7 +47,7 @@ pub(crate) async fn start<A: Actor>(
                 return Err(SpawnError::StartFailed(reason));
             }
         };
-    tokio::spawn(span.run(run(actor, ctx, life)));
+    tokio::spawn(span.run(Task { run: Some(run(actor, ctx, life)) }));
     Ok(actor_ref)
 }
 
@@ -149,7 +149,8 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
             let (state, context, ending, cell) = (&mut actor, &mut ctx, &reason, &life.cell);
             // Called under `catch_unwind`: a `post_stop` may panic before it returns its future.
             match call(move || {
-                guarded(cell, trace::hook("post_stop", state.post_stop(context, ending)))
+                let post_stop = Ending::new(ending, state.post_stop(context, ending));
+                guarded(cell, trace::hook("post_stop", post_stop))
             }) {
                 Ok(hook) => hook.await,
                 Err(panicked) => Err(panicked),
@@ -174,6 +175,70 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
     };
     drop(ctx);
     life.end(reason, doing);
+}
+
+pin_project_lite::pin_project! {
+    /// The actor's task. Should the runtime drop it before its end (the runtime shuts down), the
+    /// actor is killed (`Lifecycle::drop`), and so the reply handles its handler and its state
+    /// still hold answer `Stopped(Killed)` (Q6), not `Unanswered` as if the actor went on: the
+    /// task is dropped here, in place, under that refusal.
+    struct Task<F> {
+        #[pin]
+        run: Option<F>,
+    }
+
+    impl<F> PinnedDrop for Task<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut run = this.project().run;
+            if run.is_some() {
+                refusing(Undelivered::Stopped(ExitReason::Killed), || run.set(None));
+            }
+        }
+    }
+}
+
+impl<F: Future<Output = ()>> Future for Task<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        let mut run = self.project().run;
+        let Some(running) = run.as_mut().as_pin_mut() else {
+            panic!("an actor's task polled after it ended");
+        };
+        let ended = running.poll(cx);
+        if ended.is_ready() {
+            run.set(None);
+        }
+        ended
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// `post_stop`, polled inside a refusal with the reason the actor ends with: the actor is
+    /// ending, not going on, so a reply handle that the hook drops from the state answers that
+    /// reason (Q6), as one still in the state when it is dropped does, not `Unanswered`.
+    struct Ending<F> {
+        #[pin]
+        future: F,
+        why: Undelivered,
+    }
+}
+
+impl<F> Ending<F> {
+    fn new(reason: &ExitReason, future: F) -> Self {
+        Self { future, why: Undelivered::Stopped(reason.clone()) }
+    }
+}
+
+impl<F: Future> Future for Ending<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let mut polled = Poll::Pending;
+        refusing(this.why.clone(), || polled = this.future.poll(cx));
+        polled
+    }
 }
 
 pin_project_lite::pin_project! {
@@ -346,6 +411,9 @@ impl<A: Actor, F: Future> Future for Guarded<'_, A, F> {
         let entered = super::current::enter(cell.id);
         let polled = catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
         drop(entered);
+        if polled.is_ok() {
+            answer_caught();
+        }
         // Done, the future is dropped here too, not where the task drops `Guarded`: what it
         // still holds (its `handle` span, whose close goes to the subscriber, or a hand-written
         // future's fields) is user code, and must not unwind out of the actor's task (A11).

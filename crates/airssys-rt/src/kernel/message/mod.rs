@@ -24,4 +24,4 @@ mod reply;
 pub use crate::vocabulary::{AskError, SendError};
 pub(crate) use envelope::{Envelope, ReplyReceiver, Undelivered};
 pub use reply::ReplyTo;
-pub(crate) use reply::{answer_unwound, refusing, HeldAcrossCall};
+pub(crate) use reply::{answer_caught, answer_unwound, refusing, HeldAcrossCall};

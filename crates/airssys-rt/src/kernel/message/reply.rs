@@ -1,6 +1,6 @@
 //! The reply handle of one request, and what answers a request the actor drops.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 
 use super::envelope::{ReplySender, Undelivered};
@@ -155,6 +155,9 @@ type Unwound = Box<dyn FnOnce(Undelivered) + Send>;
 thread_local! {
     static REFUSING: RefCell<Option<Refusing>> = const { RefCell::new(None) };
     static UNWOUND: RefCell<Vec<Unwound>> = const { RefCell::new(Vec::new()) };
+    /// Whether `UNWOUND` holds anything: a plain `Cell`, read after every poll of a hook or
+    /// handler (`answer_caught`), where the `Vec`, which has a destructor, would cost more.
+    static STASHED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Whether a panic unwinds through an actor's hook or handler on this thread, with no refusal
@@ -168,6 +171,7 @@ fn unwinding_in_an_actor() -> bool {
 fn stash<R: Send + 'static>(slot: ReplySender<R>) {
     let answer: Unwound = Box::new(move |why| drop(slot.send(Err(why))));
     UNWOUND.with(|unwound| unwound.borrow_mut().push(answer));
+    STASHED.with(|stashed| stashed.set(true));
 }
 
 /// A reply handle held across the call of a handler, which may panic before it returns its
@@ -187,9 +191,22 @@ impl<R: Send + 'static> Drop for HeldAcrossCall<R> {
 
 /// Answers with `why` the reply handles dropped while the panic just caught unwound.
 pub(crate) fn answer_unwound(why: &Undelivered) {
+    STASHED.with(|stashed| stashed.set(false));
     let unwound = UNWOUND.with(|unwound| std::mem::take(&mut *unwound.borrow_mut()));
     for answer in unwound {
         answer(why.clone());
+    }
+}
+
+/// Called after a poll of a hook or handler that did not panic: a reply handle stashed during
+/// it was dropped in a panic that something else caught (the handler's own `catch_unwind`, a
+/// message's `Drop` caught by `Offer::discard`), and the actor went on. It was forgotten
+/// (`Unanswered`, Q5); kept, it would wait for the next panic caught on this thread, maybe
+/// another actor's, and answer with that one's reason.
+#[inline]
+pub(crate) fn answer_caught() {
+    if STASHED.with(Cell::get) {
+        answer_unwound(&Undelivered::Unanswered);
     }
 }
 
