@@ -75,6 +75,11 @@ pub(crate) fn expand(actor: Actor<'_>, items: ClassicItems, errors: &mut Errors)
             ::core::any::type_name::<<Self as #krate::actor::Classic>::Msg>()
         }
     });
+    block.items.push(syn::parse_quote! {
+        fn is_ask(mail: &Self::Mail) -> ::core::option::Option<bool> {
+            ::core::option::Option::Some(mail.is_ask())
+        }
+    });
     let classic = classic_impl(&block, krate, &cfgs, items);
     quote! {
         #block

@@ -64,6 +64,7 @@ pub(crate) fn expand(
     block.items.push(syn::parse_quote! { type Mail = #enum_name #enum_ty_generics; });
     block.items.push(dispatch(krate, &enum_name, &variants));
     block.items.push(message_type(&enum_name, &variants));
+    block.items.push(is_ask(&enum_name, &variants));
 
     let mail_enum = mail_enum(krate, &enum_name, &enum_generics, &self_ty, &variants, &cfgs);
     let mail_ty = quote!(#enum_name #enum_ty_generics);
@@ -100,6 +101,21 @@ fn message_type(enum_name: &Ident, variants: &[Variant]) -> syn::ImplItem {
     });
     syn::parse_quote! {
         fn message_type(mail: &Self::Mail) -> &'static str {
+            match mail {
+                #(#arms)*
+            }
+        }
+    }
+}
+
+/// `fn is_ask`: whether a piece of mail's own reply handle belongs to an ask, for dead letters
+/// (a message may carry other reply handles, which do not make it an ask).
+fn is_ask(enum_name: &Ident, variants: &[Variant]) -> syn::ImplItem {
+    let arms = variants.iter().map(|Variant { name, .. }| {
+        quote!(#enum_name::#name(_, reply) => ::core::option::Option::Some(reply.is_ask()),)
+    });
+    syn::parse_quote! {
+        fn is_ask(mail: &Self::Mail) -> ::core::option::Option<bool> {
             match mail {
                 #(#arms)*
             }

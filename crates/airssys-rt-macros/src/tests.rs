@@ -76,7 +76,8 @@ fn classic_form_moves_three_items_to_classic_and_adds_mail_and_dispatch() {
             "fn post_stop",
             "type Mail",
             "fn dispatch",
-            "fn message_type"
+            "fn message_type",
+            "fn is_ask"
         ]
     );
     let classic = impls_of(&file, "Classic");
@@ -93,7 +94,15 @@ fn messages_form_emits_the_enum_the_dispatch_and_one_accepts_per_message() {
     let actor = impls_of(&file, "Actor");
     assert_eq!(
         item_names(actor[0]),
-        ["type Args", "fn pre_start", "type Error", "type Mail", "fn dispatch", "fn message_type"]
+        [
+            "type Args",
+            "fn pre_start",
+            "type Error",
+            "type Mail",
+            "fn dispatch",
+            "fn message_type",
+            "fn is_ask"
+        ]
     );
     let mail: Vec<&ItemEnum> = file
         .items

@@ -628,3 +628,59 @@ async fn q3_each_senders_mixed_messages_keep_their_order_under_concurrency() {
 fn q9_a_message_type_the_actor_does_not_handle_is_a_compile_error() {
     trybuild::TestCases::new().compile_fail("tests/ui/*.rs");
 }
+
+// ---------------------------------------------------------------- dead letters of mail that carries reply handles
+
+/// A tell that carries someone else's reply handle (forwarded to a worker).
+struct Forward(ReplyTo<&'static str>);
+
+struct Sink;
+
+#[actor(messages(Forward, deferred(Hold)))]
+impl Actor for Sink {}
+
+impl Handler<Forward> for Sink {
+    type Reply = ();
+    async fn handle(&mut self, Forward(reply): Forward, _: &mut Context<Self>) {
+        reply.send("forwarded");
+    }
+}
+
+impl DeferredHandler<Hold> for Sink {
+    type Reply = ();
+    async fn handle(&mut self, Hold(entered): Hold, reply: ReplyTo<()>, _: &mut Context<Self>) {
+        entered.notify_one();
+        std::future::pending::<()>().await;
+        reply.send(());
+    }
+}
+
+#[tokio::test]
+async fn q6_a_dead_tell_that_carries_a_reply_handle_is_no_ask_and_answers_that_handle() {
+    let system = ActorSystem::new();
+    let gate_system = ActorSystem::new();
+    let gate = gate_system.spawn::<Gate>(Gate::default()).await.expect("spawn");
+    let sink = system.spawn::<Sink>(Sink).await.expect("spawn");
+    let entered = Arc::new(Notify::new());
+    let holding = tokio::spawn({
+        let (sink, entered) = (sink.clone(), entered.clone());
+        async move { sink.ask(Hold(entered)).await }
+    });
+    entered.notified().await;
+    // The gate hands its reply handle over; it is forwarded to the sink, where it waits.
+    let (out, handed) = oneshot::channel();
+    let asking = tokio::spawn({
+        let gate = gate.clone();
+        async move { gate.ask(Later(out)).await }
+    });
+    let forwarded = handed.await.expect("handed over");
+    sink.tell(Forward(forwarded)).await.expect("queued");
+    sink.kill();
+    assert!(matches!(holding.await.expect("join"), Err(AskError::Stopped(ExitReason::Killed))));
+    // The forwarded handle went down with the tell that carried it.
+    assert!(matches!(asking.await.expect("join"), Err(AskError::Stopped(ExitReason::Killed))));
+    let letters = system.dead_letters().recent();
+    let letter = letters.last().expect("the forwarded tell is a dead letter");
+    assert_eq!(letter.message_type, std::any::type_name::<Forward>());
+    assert!(!letter.was_ask, "a tell is no ask, whatever reply handle it carries");
+}

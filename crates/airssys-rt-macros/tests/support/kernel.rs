@@ -67,6 +67,11 @@ pub mod actor {
             std::any::type_name::<Self::Mail>()
         }
 
+        fn is_ask(mail: &Self::Mail) -> Option<bool> {
+            let _ = mail;
+            None
+        }
+
         /// A hook with a default, as the runtime's are; the attribute leaves it alone.
         fn post_stop(&mut self, ctx: &mut Context<Self>) -> impl Future<Output = ()> + Send {
             let _ = ctx;
@@ -99,6 +104,10 @@ pub mod actor {
         /// The mail of one message.
         pub fn new(msg: A::Msg, reply: ReplyTo<A::Reply>) -> Self {
             ClassicMail { msg, reply }
+        }
+
+        pub fn is_ask(&self) -> bool {
+            self.reply.is_ask()
         }
 
         /// The message back, for a refused send.
@@ -172,6 +181,10 @@ pub mod actor {
     pub struct ReplyTo<R>(Option<mpsc::Sender<R>>);
 
     impl<R> ReplyTo<R> {
+        pub fn is_ask(&self) -> bool {
+            self.0.is_some()
+        }
+
         /// The slot of an ask, and where its reply arrives.
         pub fn channel() -> (Self, mpsc::Receiver<R>) {
             let (sender, receiver) = mpsc::channel();

@@ -127,6 +127,27 @@ pub trait Actor: Sized + Send + 'static {
         std::any::type_name::<Self::Mail>()
     }
 
+    /// Whether `mail` is a request someone asked (its own reply handle belongs to an ask), for
+    /// dead letters; `None` if the mail cannot say, and then any reply handle dropped with it
+    /// counts. Written by [`#[actor]`](macro@crate::actor).
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # #[derive(Default)] struct Echo;
+    /// # #[actor] impl Actor for Echo {
+    /// #     type Msg = u8; type Reply = u8;
+    /// #     async fn handle(&mut self, n: u8, _: &mut Context<Self>) -> Result<u8, Self::Error> { Ok(n) }
+    /// # }
+    /// use airssys_rt::actor::ClassicMail;
+    /// fn asked(mail: &ClassicMail<Echo>) -> bool {
+    ///     Echo::is_ask(mail) == Some(true)
+    /// }
+    /// ```
+    fn is_ask(mail: &Self::Mail) -> Option<bool> {
+        let _ = mail;
+        None
+    }
+
     /// Receives an exit signal from a linked actor, when this actor traps exits
     /// ([`Context::trap_exit`]). Without trapping, the signal ends this actor instead (unless
     /// its reason is [`ExitReason::Normal`]), and this hook is not called.

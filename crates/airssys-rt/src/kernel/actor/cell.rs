@@ -239,7 +239,9 @@ impl<A: Actor> ActorCell<A> {
         // to drop it (a sender, or the ending actor). The request's reply handle, dropped with
         // it, answers `why`.
         let mut panicked = false;
-        let was_ask = refusing(why, || panicked = super::drop_guarded(message));
+        let asked = A::is_ask(&message);
+        let dropped_an_ask = refusing(why, || panicked = super::drop_guarded(message));
+        let was_ask = asked.unwrap_or(dropped_an_ask);
         if panicked {
             super::trace_guarded(|| {
                 tracing::error!(actor = %self.id, "a dead letter panicked while being dropped");

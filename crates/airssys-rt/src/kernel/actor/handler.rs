@@ -218,6 +218,25 @@ impl<A: Classic> ClassicMail<A> {
         Self { msg, reply }
     }
 
+    /// Whether its reply handle belongs to an ask.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// use airssys_rt::actor::ClassicMail;
+    /// # #[derive(Default)] struct Echo;
+    /// # #[actor] impl Actor for Echo {
+    /// #     type Msg = u8; type Reply = u8;
+    /// #     async fn handle(&mut self, n: u8, _: &mut Context<Self>) -> Result<u8, Self::Error> { Ok(n) }
+    /// # }
+    /// fn asked(mail: &ClassicMail<Echo>) -> bool {
+    ///     mail.is_ask()
+    /// }
+    /// ```
+    #[inline]
+    pub fn is_ask(&self) -> bool {
+        self.reply.is_ask()
+    }
+
     /// The message, without its reply handle (dropped: see [`ReplyTo`]).
     ///
     /// See [`ClassicMail`] for an example.

@@ -108,7 +108,16 @@ impl<R: Send + 'static> ReplyTo<R> {
     }
 
     /// Whether it belongs to an ask rather than a tell (even if the asker gave up since).
-    pub(crate) fn is_ask(&self) -> bool {
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # fn answer(reply: ReplyTo<u64>) {
+    /// if !reply.is_ask() {
+    ///     return; // a tell: nobody will read the answer
+    /// }
+    /// # }
+    /// ```
+    pub fn is_ask(&self) -> bool {
         self.slot.is_some()
     }
 }
