@@ -122,7 +122,7 @@
 
 mod per_system;
 mod pubsub;
-mod sink;
+mod offering;
 mod topic;
 
 pub use pubsub::{
