@@ -931,7 +931,9 @@ fn scenario_tell(rt: &Runtime, senders: u64, label: &str, out: &mut Report) {
         if with_recipient {
             let (r_rate_m, r_alloc_m) = (median(r_rate.clone()), median(r_alloc.clone()));
             out.rows.push(row(
-                &format!("{label}. tell throughput through a Recipient<M>, 1 sender, 2M msgs, {kind}"),
+                &format!(
+                    "{label}. tell throughput through a Recipient<M>, 1 sender, 2M msgs, {kind}"
+                ),
                 fmt_rate(r_rate_m),
                 fmt_rate(median(t_rate.clone())),
                 ">= 12 M msg/s",

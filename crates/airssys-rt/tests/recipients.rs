@@ -313,7 +313,8 @@ async fn q14_a_reply_recipients_ask_returns_the_handlers_reply() {
 
 #[tokio::test(start_paused = true)]
 async fn q14_a_reply_recipients_ask_times_out_as_an_ask_does() {
-    let system = ActorSystem::builder().ask_timeout(Duration::from_millis(300)).build().expect("config");
+    let system =
+        ActorSystem::builder().ask_timeout(Duration::from_millis(300)).build().expect("config");
     let (actor, release, _journal) = full_probe(&system, OverflowPolicy::Wait).await;
     let asks: ReplyRecipient<Cmd, u64> = actor.reply_recipient();
     // Queued behind the blocked handler once there is room: its timeout covers both waits.
@@ -498,13 +499,18 @@ async fn q15_a_subscription_from_a_recipient_delivers_as_one_from_the_actor() {
     assert_eq!((report.matched, report.delivered, report.missed), (2, 2, 0));
     let report = broker.publish("ledger.withdraw", 3).await.expect("publish");
     assert_eq!((report.matched, report.delivered), (1, 1));
-    let mut listed: Vec<_> = broker.subscriptions().into_iter().map(|s| (s.id, s.subscriber)).collect();
+    let mut listed: Vec<_> =
+        broker.subscriptions().into_iter().map(|s| (s.id, s.subscriber)).collect();
     listed.sort_by_key(|(id, _)| *id);
     assert_eq!(listed, vec![(by_recipient, audit.id()), (by_actor, audit.id())]);
     seen.wait_for_len(3).await;
     assert_eq!(
         seen.items(),
-        vec![("ledger.deposit".into(), 5), ("ledger.deposit".into(), 5), ("ledger.withdraw".into(), 3)]
+        vec![
+            ("ledger.deposit".into(), 5),
+            ("ledger.deposit".into(), 5),
+            ("ledger.withdraw".into(), 3)
+        ]
     );
     broker.unsubscribe(by_recipient).expect("unsubscribe");
     assert_eq!(broker.subscriber_count("ledger.withdraw"), Ok(0));

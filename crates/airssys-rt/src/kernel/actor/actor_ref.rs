@@ -301,7 +301,9 @@ impl<A: Actor> ActorRef<A> {
     }
 }
 
-pub(crate) fn send_error<A: Accepts<M>, M: Send + 'static>(error: PushError<Envelope<A>>) -> SendError<M> {
+pub(crate) fn send_error<A: Accepts<M>, M: Send + 'static>(
+    error: PushError<Envelope<A>>,
+) -> SendError<M> {
     match error {
         PushError::Full(envelope) => SendError::Full(A::unmail(envelope.message)),
         PushError::Closed(envelope) => SendError::Closed(A::unmail(envelope.message)),

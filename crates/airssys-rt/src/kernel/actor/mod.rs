@@ -86,7 +86,7 @@ pub(crate) use idle::IdleTimer;
 pub(crate) use placement::Supervision;
 pub(crate) use probe::{answer_probe, DeferredProbe};
 pub use recipient::{
-    RecipientAsk, RecipientAskFuture, RecipientTell, RecipientTellFuture, Recipient, ReplyRecipient,
-    WeakRecipient,
+    Recipient, RecipientAsk, RecipientAskFuture, RecipientTell, RecipientTellFuture,
+    ReplyRecipient, WeakRecipient,
 };
 pub(crate) use runner::{guarded, start};

@@ -4,8 +4,11 @@
 //! [`ActorSystem::broker::<T>()`](crate::ActorSystem::broker). Actors
 //! [`subscribe`](Broker::subscribe) to topic **patterns**; a [`publish`](Broker::publish) to a
 //! **topic** delivers the payload to every subscription whose pattern matches it, as a
-//! [`Publication<T>`] turned into the subscriber's message type with `From`. The broker of `T`
-//! knows only subscribers of `T`: a publication reaches no subscriber of another type.
+//! [`Publication<T>`], a message the subscriber handles. The broker of `T` knows only
+//! subscribers of `T`: a publication reaches no subscriber of another type. A subscriber known
+//! only as a [`Recipient<Publication<T>>`](crate::actor::Recipient), whatever its actor type,
+//! subscribes with [`subscribe_recipient`](Broker::subscribe_recipient); its subscription
+//! behaves in every way as one made from the actor's handle.
 //!
 //! ## Topics and patterns
 //!
@@ -120,9 +123,9 @@
 //! # Ok(()) }
 //! ```
 
+mod offering;
 mod per_system;
 mod pubsub;
-mod offering;
 mod topic;
 
 pub use pubsub::{

@@ -183,9 +183,7 @@ where
     }
 }
 
-fn unmail_refused<A: Accepts<M>, M: Send + 'static>(
-    error: PushError<Envelope<A>>,
-) -> PushError<M> {
+fn unmail_refused<A: Accepts<M>, M: Send + 'static>(error: PushError<Envelope<A>>) -> PushError<M> {
     match error {
         PushError::Full(envelope) => PushError::Full(A::unmail(envelope.message)),
         PushError::Closed(envelope) => PushError::Closed(A::unmail(envelope.message)),
