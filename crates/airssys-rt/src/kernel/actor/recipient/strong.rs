@@ -122,7 +122,6 @@ impl<M: Send + 'static> Recipient<M> {
     /// queued (M15).
     ///
     /// ```
-    /// # use airssys_rt::prelude::*;
     /// # use airssys_rt::actor::Recipient;
     /// # async fn send(recipient: Recipient<String>) {
     /// if let Err(error) = recipient.tell("hello".to_string()).await {
@@ -262,7 +261,6 @@ impl<M: Send + 'static> fmt::Debug for Recipient<M> {
 ///
 /// ```
 /// # use airssys_rt::prelude::*;
-/// # use airssys_rt::actor::Recipient;
 /// # #[derive(Default)] struct Idle;
 /// # #[actor] impl Actor for Idle {
 /// #     type Msg = u8; type Reply = ();
