@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use super::super::actor_ref::send_error;
-use super::super::{current, Accepts, ActorCell, ActorId, ErasedCell, ExitReason};
 use crate::dead_letter::DeadLetterReason;
+use crate::kernel::actor::actor_ref::send_error;
+use crate::kernel::actor::{current, Accepts, ActorCell, ActorId, ErasedCell, ExitReason};
 use crate::kernel::mailbox::PushError;
 use crate::kernel::message::{Envelope, ReplySender, ReplyTo, SendError};
 use crate::kernel::offer::{dead_letter_in, offered};
