@@ -541,10 +541,18 @@ const TELL_WARM: u64 = 200_000;
 /// (msgs per second, allocations during the measured pass, mailbox depth when the senders were
 /// done). The pass runs from the first tell to the reply of an ask that returns the count; its
 /// allocations include that ask's reply slot and, with several senders, the sender tasks.
-async fn tell_airssys(mailbox: MailboxConfig, senders: u64, n: u64) -> (f64, u64, usize) {
+/// With `through_recipient` (one sender only), the tells go through a `Recipient<CounterMsg>`
+/// made from the handle before the passes: the same workload behind the recipient's vtable.
+async fn tell_airssys(
+    mailbox: MailboxConfig,
+    senders: u64,
+    n: u64,
+    through_recipient: bool,
+) -> (f64, u64, usize) {
     let system = system(16);
     let options = SpawnOptions::new().mailbox(mailbox);
     let actor = system.spawn_with::<Counter>(options, 0).await.expect("spawn");
+    let recipient: Recipient<CounterMsg> = actor.recipient();
     let mut expected = 0;
     let mut result = (0.0, 0, 0);
     for (pass, count) in [(0, TELL_WARM), (1, n)] {
@@ -552,7 +560,11 @@ async fn tell_airssys(mailbox: MailboxConfig, senders: u64, n: u64) -> (f64, u64
         let mut handles = Vec::with_capacity(senders as usize);
         let allocs_before = allocs();
         let start = Instant::now();
-        if senders == 1 {
+        if senders == 1 && through_recipient {
+            for _ in 0..per {
+                recipient.tell(CounterMsg::Add(1)).await.expect("tell");
+            }
+        } else if senders == 1 {
             for _ in 0..per {
                 actor.tell(CounterMsg::Add(1)).await.expect("tell");
             }
@@ -579,7 +591,7 @@ async fn tell_airssys(mailbox: MailboxConfig, senders: u64, n: u64) -> (f64, u64
             result = ((per * senders) as f64 / elapsed.as_secs_f64(), allocated, depth);
         }
     }
-    drop(actor);
+    drop((actor, recipient));
     system.shutdown().await;
     result
 }
@@ -952,11 +964,21 @@ fn scenario_tell(rt: &Runtime, senders: u64, label: &str, out: &mut Report) {
         eprintln!("[{label}] tell, {senders} sender(s), {what}");
         let (mut a_rate, mut a_alloc, mut t_rate, mut t_alloc) = (vec![], vec![], vec![], vec![]);
         let mut depths = vec![];
+        // The recipient row: the bounded one-sender workload through a `Recipient<M>`, run in
+        // the same repetitions, alternating with the `ActorRef` row.
+        let with_recipient = bounded && senders == 1;
+        let (mut r_rate, mut r_alloc) = (vec![], vec![]);
         for _ in 0..REPS {
-            let (rate, allocated, depth) = on_worker(rt, tell_airssys(mailbox, senders, TELL_N));
+            let (rate, allocated, depth) =
+                on_worker(rt, tell_airssys(mailbox, senders, TELL_N, false));
             a_rate.push(rate);
             a_alloc.push(allocated as f64);
             depths.push(depth);
+            if with_recipient {
+                let (rate, allocated, _) = on_worker(rt, tell_airssys(mailbox, 1, TELL_N, true));
+                r_rate.push(rate);
+                r_alloc.push(allocated as f64);
+            }
             let (rate, allocated) = on_worker(rt, tell_tokio(bounded, senders, TELL_N));
             t_rate.push(rate);
             t_alloc.push(allocated as f64);
@@ -985,6 +1007,31 @@ fn scenario_tell(rt: &Runtime, senders: u64, label: &str, out: &mut Report) {
             (senders == 1).then_some(per_tell < 0.001),
         ));
         let rates = |v: &[f64]| v.iter().map(|r| format!("{:.2}", r / 1e6)).collect::<Vec<_>>();
+        if with_recipient {
+            let (r_rate_m, r_alloc_m) = (median(r_rate.clone()), median(r_alloc.clone()));
+            out.rows.push(row(
+                &format!(
+                    "{label}. tell throughput through a Recipient<M>, 1 sender, 2M msgs, {kind}"
+                ),
+                fmt_rate(r_rate_m),
+                fmt_rate(median(t_rate.clone())),
+                ">= 12 M msg/s",
+                Some(r_rate_m >= 12e6),
+            ));
+            let per_tell = r_alloc_m / TELL_N as f64;
+            out.rows.push(row(
+                &format!("{label}. allocations per tell through a Recipient<M>, {kind}"),
+                format!("{per_tell:.6} ({r_alloc_m:.0} in the pass)"),
+                format!("{:.6} ({t_alloc_m:.0} in the pass)", t_alloc_m / TELL_N as f64),
+                "0",
+                Some(per_tell < 0.001),
+            ));
+            out.notes.push(format!(
+                "{label} {kind} through a Recipient<M>, M msg/s samples: {:?}; allocations per \
+                 pass: {r_alloc:?}",
+                rates(&r_rate)
+            ));
+        }
         out.notes.push(format!(
             "{label} {kind} M msg/s samples: airssys {:?}, tokio {:?}; allocations per pass: \
              airssys {a_alloc:?}, tokio {t_alloc:?}; airssys mailbox depth when the senders \

@@ -145,7 +145,7 @@ pub mod prelude {
     #[doc(no_inline)]
     pub use crate::actor::{
         Accepts, Actor, ActorId, ActorRef, ActorState, Context, DeferredHandler, ExitReason,
-        Handler, ReplyTo, WeakActorRef,
+        Handler, Recipient, ReplyRecipient, ReplyTo, WeakActorRef, WeakRecipient,
     };
     #[doc(no_inline)]
     pub use crate::broker::{Broker, BrokerError, Delivery, Publication, SubscriptionId};

@@ -353,7 +353,7 @@ impl<A: Actor> WeakActorRef<A> {
     }
 }
 
-fn dead_letter_in<A: Accepts<M>, M: Send + 'static>(
+pub(crate) fn dead_letter_in<A: Accepts<M>, M: Send + 'static>(
     cell: &ActorCell<A>,
     msg: M,
     reason: DeadLetterReason,
@@ -369,7 +369,7 @@ fn dead_letter_in<A: Accepts<M>, M: Send + 'static>(
 }
 
 #[inline]
-fn offered<A: Accepts<M>, M: Send + 'static>(
+pub(crate) fn offered<A: Accepts<M>, M: Send + 'static>(
     pushed: Result<bool, PushError<Envelope<A>>>,
 ) -> Offer<M> {
     match pushed {

@@ -301,7 +301,9 @@ impl<A: Actor> ActorRef<A> {
     }
 }
 
-fn send_error<A: Accepts<M>, M: Send + 'static>(error: PushError<Envelope<A>>) -> SendError<M> {
+pub(crate) fn send_error<A: Accepts<M>, M: Send + 'static>(
+    error: PushError<Envelope<A>>,
+) -> SendError<M> {
     match error {
         PushError::Full(envelope) => SendError::Full(A::unmail(envelope.message)),
         PushError::Closed(envelope) => SendError::Closed(A::unmail(envelope.message)),
@@ -870,7 +872,7 @@ impl<A: Accepts<M>, M: Send + 'static> Future for AskFuture<'_, A, M> {
 
 /// When an ask, or a tell with a timeout, gives up. Armed at its first wait, with the system's shared deadlines rather
 /// than a timer of its own (see `system::deadlines`), and disarmed when it ends or is dropped.
-struct AskDeadline<'a> {
+pub(crate) struct AskDeadline<'a> {
     deadlines: &'a Arc<Deadlines>,
     timeout: Duration,
     armed: Armed,
@@ -884,8 +886,18 @@ enum Armed {
     Own(Pin<Box<Sleep>>),
 }
 
-impl AskDeadline<'_> {
-    fn poll_expired(&mut self, cx: &mut TaskContext<'_>) -> bool {
+impl<'a> AskDeadline<'a> {
+    /// A deadline `timeout` after its first wait.
+    pub(crate) fn new(deadlines: &'a Arc<Deadlines>, timeout: Duration) -> Self {
+        Self { deadlines, timeout, armed: Armed::Not }
+    }
+
+    /// How long it lets a wait last.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    pub(crate) fn poll_expired(&mut self, cx: &mut TaskContext<'_>) -> bool {
         match &mut self.armed {
             Armed::Not => match self.deadlines.register(self.timeout, cx.waker()) {
                 Some(registration) => {
@@ -914,7 +926,7 @@ impl AskDeadline<'_> {
         expired
     }
 
-    fn disarm(&mut self) {
+    pub(crate) fn disarm(&mut self) {
         if let Armed::Shared(registration) = std::mem::replace(&mut self.armed, Armed::Not) {
             self.deadlines.cancel(registration);
         }

@@ -74,6 +74,7 @@ mod handler;
 mod idle;
 mod placement;
 mod probe;
+mod recipient;
 mod runner;
 
 pub use crate::kernel::message::ReplyTo;
@@ -87,4 +88,8 @@ pub use handler::{Accepts, Classic, ClassicMail, DeferredHandler, Handler};
 pub(crate) use idle::IdleTimer;
 pub(crate) use placement::Supervision;
 pub(crate) use probe::{answer_probe, DeferredProbe};
+pub use recipient::{
+    Recipient, RecipientAsk, RecipientAskFuture, RecipientTell, RecipientTellFuture,
+    ReplyRecipient, WeakRecipient,
+};
 pub(crate) use runner::{guarded, start};

@@ -22,6 +22,6 @@ mod envelope;
 mod reply;
 
 pub use crate::vocabulary::{AskError, SendError};
-pub(crate) use envelope::{Envelope, ReplyReceiver, Undelivered};
+pub(crate) use envelope::{Envelope, ReplyReceiver, ReplySender, Undelivered};
 pub use reply::ReplyTo;
 pub(crate) use reply::{answer_caught, answer_unwound, refusing, HeldAcrossCall};

@@ -6,7 +6,10 @@
 //! **topic** delivers the payload to every subscription whose pattern matches it, as a
 //! [`Publication<T>`]: a message type the subscriber handles like any other (listed in its
 //! `#[actor(messages(...))]`, with a `Handler<Publication<T>>`). The broker of `T` knows only
-//! subscribers of `T`: a publication reaches no subscriber of another type.
+//! subscribers of `T`: a publication reaches no subscriber of another type. A subscriber known
+//! only as a [`Recipient<Publication<T>>`](crate::actor::Recipient), whatever its actor type,
+//! subscribes with [`subscribe_recipient`](Broker::subscribe_recipient); its subscription
+//! behaves in every way as one made from the actor's handle.
 //!
 //! ## Topics and patterns
 //!
@@ -114,9 +117,9 @@
 //! # Ok(()) }
 //! ```
 
+mod offering;
 mod per_system;
 mod pubsub;
-mod sink;
 mod topic;
 
 pub use pubsub::{

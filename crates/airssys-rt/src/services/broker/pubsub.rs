@@ -10,11 +10,11 @@ use std::time::Duration;
 use parking_lot::RwLock;
 use tokio::time::Instant;
 
-use super::sink::{Offered, Sink};
+use super::offering::{deliver_waiting, offer, Offered};
 use super::topic::{check_pattern, check_topic, Segments, TopicProblem, Trie};
-use crate::actor::{Accepts, Actor, ActorId, ActorRef};
+use crate::actor::{Accepts, Actor, ActorId, ActorRef, Recipient};
 use crate::dead_letter::DeadLetterReason;
-use crate::kernel::{AnyActor, EndHook};
+use crate::kernel::{AnyActor, EndHook, SentAs};
 
 /// One message published to a topic, as each subscriber receives it: the topic and the
 /// payload, both shared with every other subscriber.
@@ -264,7 +264,7 @@ struct Subscriber<T> {
     id: SubscriptionId,
     /// A handle to the subscriber: the subscription keeps it alive. Dropped never under the
     /// table's lock: the actor may end for lack of handles then, and wake.
-    sink: Arc<dyn Sink<T>>,
+    recipient: Recipient<Publication<T>>,
     delivery: Delivery,
 }
 
@@ -321,9 +321,47 @@ impl<T: Send + Sync + 'static> Broker<T> {
         actor: &ActorRef<A>,
         delivery: Delivery,
     ) -> Result<SubscriptionId, BrokerError> {
+        self.subscribe_recipient_with(pattern, actor.recipient(), delivery)
+    }
+
+    /// Subscribes the actor behind `recipient` to the topics `pattern` matches, with
+    /// [`Delivery::Guaranteed`]: for a subscriber known only by the message type it takes,
+    /// whatever its actor type. It behaves in every way as [`subscribe`](Self::subscribe) with
+    /// the actor's [`ActorRef`]; the subscription keeps the recipient, and with it the actor,
+    /// alive.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # fn sub(system: &ActorSystem, audit: Recipient<Publication<u32>>) -> Result<(), BrokerError> {
+    /// let id = system.broker::<u32>().subscribe_recipient("orders.#", audit)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn subscribe_recipient(
+        &self,
+        pattern: &str,
+        recipient: Recipient<Publication<T>>,
+    ) -> Result<SubscriptionId, BrokerError> {
+        self.subscribe_recipient_with(pattern, recipient, Delivery::Guaranteed)
+    }
+
+    /// [`subscribe_recipient`](Self::subscribe_recipient) with the given delivery.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::broker::Delivery;
+    /// # fn sub(system: &ActorSystem, ticker: Recipient<Publication<u32>>) -> Result<(), BrokerError> {
+    /// system.broker::<u32>().subscribe_recipient_with("prices.*", ticker, Delivery::BestEffort)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn subscribe_recipient_with(
+        &self,
+        pattern: &str,
+        recipient: Recipient<Publication<T>>,
+        delivery: Delivery,
+    ) -> Result<SubscriptionId, BrokerError> {
         check_pattern(pattern)
             .map_err(|problem| BrokerError::InvalidPattern { pattern: pattern.into(), problem })?;
-        let subscriber = actor.erase();
+        let subscriber = recipient.erase();
         let id = SubscriptionId::next();
         let broker = Arc::downgrade(&self.inner);
         let mut table = self.inner.table.write();
@@ -331,12 +369,14 @@ impl<T: Send + Sync + 'static> Broker<T> {
         // or runs it (which takes this lock) only once the subscription is in the table.
         let undo = move || BrokerInner::remove(&broker, id);
         let Ok(end) = subscriber.on_end(undo) else {
-            return Err(BrokerError::NotAlive(actor.id()));
+            // The recipient goes outside the lock: the actor may end for lack of handles then.
+            drop(table);
+            drop(recipient);
+            return Err(BrokerError::NotAlive(subscriber.id()));
         };
-        let sink: Arc<dyn Sink<T>> = Arc::new(actor.clone());
         let pattern: Arc<str> = pattern.into();
         table.by_id.insert(id, Filed { pattern: Arc::clone(&pattern), subscriber, delivery, end });
-        table.trie.insert(&pattern, Subscriber { id, sink, delivery });
+        table.trie.insert(&pattern, Subscriber { id, recipient, delivery });
         Ok(id)
     }
 
@@ -469,14 +509,14 @@ impl<T: Send + Sync + 'static> Broker<T> {
         // In a block: the segments are not kept across the waits, and the future stays small.
         {
             let segments = segments_of(&topic)?;
-            self.offer_all(&publication, &segments, forced, &mut report, |sink, delivery| {
+            self.offer_all(&publication, &segments, forced, &mut report, |recipient, delivery| {
                 let deadline = match delivery {
                     // A deadline too far to compute is none: the publish waits as long as it
                     // takes.
                     Delivery::Deadline(within) => started.checked_add(within),
                     Delivery::BestEffort | Delivery::Guaranteed => None,
                 };
-                full.push((Arc::clone(sink), deadline));
+                full.push((recipient.clone(), deadline));
             });
         }
         if full.is_empty() {
@@ -485,13 +525,13 @@ impl<T: Send + Sync + 'static> Broker<T> {
         // Each guard is made here, as `join_all` collects the waits, not in the wait: a publish
         // dropped may drop waits never polled (`join_all` stops polling early when they use up
         // Tokio's budget), and these too must leave their dead letter.
-        let waits = full.into_iter().map(|(sink, deadline)| {
-            let awaiting = AwaitingRoom { sink, publication: Some(publication.clone()) };
+        let waits = full.into_iter().map(|(recipient, deadline)| {
+            let awaiting = AwaitingRoom { recipient, publication: Some(publication.clone()) };
             async move {
                 // Whatever ends the wait without a delivery (the deadline, or the publish being
                 // dropped) makes the publication a dead letter for this subscriber.
                 let mut awaiting = awaiting;
-                let delivery = awaiting.sink.deliver_waiting(awaiting.publication.clone()?);
+                let delivery = deliver_waiting(&awaiting.recipient, awaiting.publication.clone()?);
                 let offered = match deadline {
                     None => delivery.await,
                     Some(deadline) => tokio::time::timeout_at(deadline, delivery).await.ok()?,
@@ -520,17 +560,17 @@ impl<T: Send + Sync + 'static> Broker<T> {
         segments: &Segments<'_>,
         forced: Option<Delivery>,
         report: &mut PublishReport,
-        mut full: impl FnMut(&Arc<dyn Sink<T>>, Delivery),
+        mut full: impl FnMut(&Recipient<Publication<T>>, Delivery),
     ) {
         let table = self.inner.table.read();
         table.trie.for_each_match(segments.as_slice(), |subscriber| {
             report.matched += 1;
             let delivery = forced.unwrap_or(subscriber.delivery);
             let wait_when_full = delivery != Delivery::BestEffort;
-            match subscriber.sink.offer(publication.clone(), wait_when_full) {
+            match offer(&subscriber.recipient, publication.clone(), wait_when_full) {
                 Offered::Delivered => report.delivered += 1,
                 Offered::Missed => report.missed += 1,
-                Offered::Full => full(&subscriber.sink, delivery),
+                Offered::Full => full(&subscriber.recipient, delivery),
             }
         });
     }
@@ -574,15 +614,16 @@ impl<T: Send + Sync + 'static> Broker<T> {
 
 /// A publication still to be delivered to a full subscriber; recorded as a dead letter if
 /// dropped before it is.
-struct AwaitingRoom<T: 'static> {
-    sink: Arc<dyn Sink<T>>,
+struct AwaitingRoom<T: Send + Sync + 'static> {
+    recipient: Recipient<Publication<T>>,
     publication: Option<Publication<T>>,
 }
 
-impl<T: 'static> Drop for AwaitingRoom<T> {
+impl<T: Send + Sync + 'static> Drop for AwaitingRoom<T> {
     fn drop(&mut self) {
         if let Some(publication) = self.publication.take() {
-            self.sink.miss(publication, DeadLetterReason::SubscriberFull);
+            let reason = DeadLetterReason::SubscriberFull;
+            self.recipient.dead_letter(publication, reason, SentAs::Tell);
         }
     }
 }

@@ -1,0 +1,454 @@
+//! `ReplyRecipient<M, R>`: a recipient that can also ask, naming the reply type.
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::hash::{Hash, Hasher};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Duration;
+
+use pin_project_lite::pin_project;
+use tokio::sync::futures::Notified;
+use tokio::sync::oneshot;
+
+use super::deliver::DeliverAsk;
+use super::strong::Recipient;
+use super::tell::RecipientTell;
+use crate::dead_letter::DeadLetterReason;
+use crate::kernel::actor::actor_ref::AskDeadline;
+use crate::kernel::actor::{current, Accepts, Actor, ActorId, ActorRef, ExitReason};
+use crate::kernel::mailbox::PushError;
+use crate::kernel::message::{AskError, ReplyReceiver, ReplySender, SendError, Undelivered};
+use crate::kernel::SentAs;
+
+/// A handle to any actor that answers messages of type `M` with replies of type `R`: a
+/// [`Recipient`] that can [`ask`](Self::ask) too.
+///
+/// The reply type is named because it belongs to the actor's handler, not to the message:
+/// two actors may answer the same message type differently. Made with
+/// [`ActorRef::reply_recipient`] or `ReplyRecipient::from` from any actor whose
+/// `Accepts<M>::Reply` is `R`; a strong handle, as a `Recipient` is.
+///
+/// ```
+/// use airssys_rt::actor::ReplyRecipient;
+/// use airssys_rt::prelude::*;
+///
+/// struct Balance;
+///
+/// #[derive(Default)]
+/// struct Account {
+///     cents: u64,
+/// }
+///
+/// #[actor(messages(Balance))]
+/// impl Actor for Account {}
+///
+/// impl Handler<Balance> for Account {
+///     type Reply = u64;
+///     async fn handle(&mut self, _: Balance, _: &mut Context<Self>) -> u64 {
+///         self.cents
+///     }
+/// }
+///
+/// /// Sums the balances of any actors that report one.
+/// async fn total(accounts: &[ReplyRecipient<Balance, u64>]) -> Result<u64, AskError<Balance>> {
+///     let mut sum = 0;
+///     for account in accounts {
+///         sum += account.ask(Balance).await?;
+///     }
+///     Ok(sum)
+/// }
+/// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let system = ActorSystem::new();
+/// let rich = system.spawn::<Account>(Account { cents: 500 }).await?;
+/// let poor = system.spawn::<Account>(Account { cents: 7 }).await?;
+/// assert_eq!(total(&[rich.reply_recipient(), poor.reply_recipient()]).await?, 507);
+/// # Ok(()) }
+/// ```
+pub struct ReplyRecipient<M, R> {
+    cell: Arc<dyn DeliverAsk<M, R>>,
+}
+
+impl<M: Send + 'static, R: Send + 'static> ReplyRecipient<M, R> {
+    /// The actor's id.
+    ///
+    /// ```
+    /// # fn id(recipient: &airssys_rt::actor::ReplyRecipient<u8, u8>) -> airssys_rt::ActorId { recipient.id() }
+    /// ```
+    pub fn id(&self) -> ActorId {
+        self.cell.actor_id()
+    }
+
+    /// The name the actor is registered under, if it has one; `None` once it has ended.
+    ///
+    /// ```
+    /// # fn name(recipient: &airssys_rt::actor::ReplyRecipient<u8, u8>) -> Option<std::sync::Arc<str>> { recipient.name() }
+    /// ```
+    pub fn name(&self) -> Option<Arc<str>> {
+        self.cell.erased().name()
+    }
+
+    /// Whether the actor still takes messages (it is starting or running).
+    ///
+    /// ```
+    /// # fn alive(recipient: &airssys_rt::actor::ReplyRecipient<u8, u8>) -> bool { recipient.is_alive() }
+    /// ```
+    pub fn is_alive(&self) -> bool {
+        self.cell.erased().state().is_alive()
+    }
+
+    /// Sends a message without waiting for it to be handled, as [`Recipient::tell`] does; the
+    /// reply is dropped.
+    ///
+    /// ```
+    /// # async fn send(recipient: airssys_rt::actor::ReplyRecipient<u8, u8>) {
+    /// let _ = recipient.tell(1).await;
+    /// # }
+    /// ```
+    #[inline]
+    pub fn tell(&self, msg: M) -> RecipientTell<'_, M> {
+        RecipientTell::new(&*self.cell, msg)
+    }
+
+    /// Sends a message if it can be queued at once; never waits. As [`ActorRef::try_tell`].
+    ///
+    /// ```
+    /// # fn send(recipient: &airssys_rt::actor::ReplyRecipient<u8, u8>) {
+    /// if let Err(error) = recipient.try_tell(1) {
+    ///     println!("not sent: {error}");
+    /// }
+    /// # }
+    /// ```
+    pub fn try_tell(&self, msg: M) -> Result<(), SendError<M>> {
+        self.to_recipient().try_tell(msg)
+    }
+
+    /// Sends a request and waits for the reply, as [`ActorRef::ask`] does: the system's ask
+    /// timeout unless [`RecipientAsk::timeout`] sets another, covering the wait for room as
+    /// well as for the reply; [`AskError::CallingSelf`] from the actor's own handler;
+    /// [`AskError::Stopped`] if the actor ends first.
+    ///
+    /// Costs what an `ActorRef::ask` costs (one allocation, the reply's channel) unless the
+    /// mailbox is full and makes it wait: each try after such a wait takes a new channel,
+    /// since the refused request took its own with it.
+    ///
+    /// # Panics
+    ///
+    /// As [`ActorRef::ask`]: when awaited outside a Tokio runtime with its timer enabled.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use std::time::Duration;
+    /// # async fn call(recipient: airssys_rt::actor::ReplyRecipient<u8, u64>) -> Result<(), AskError<u8>> {
+    /// let value = recipient.ask(1).await?;
+    /// let quick = recipient.ask(2).timeout(Duration::from_millis(100)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn ask(&self, msg: M) -> RecipientAsk<'_, M, R> {
+        RecipientAsk { cell: &*self.cell, msg, timeout: self.cell.ask_timeout() }
+    }
+
+    /// A [`Recipient`] of the same actor, which tells but does not ask.
+    ///
+    /// ```
+    /// # use airssys_rt::actor::{Recipient, ReplyRecipient};
+    /// # fn tell_only(recipient: &ReplyRecipient<u8, u8>) -> Recipient<u8> { recipient.to_recipient() }
+    /// ```
+    pub fn to_recipient(&self) -> Recipient<M> {
+        self.cell.erased().hold_sender();
+        Recipient::from_counted(self.cell.clone())
+    }
+
+    /// Waits until the actor has ended, and returns why.
+    ///
+    /// ```
+    /// # async fn wait(recipient: airssys_rt::actor::ReplyRecipient<u8, u8>) {
+    /// println!("ended: {}", recipient.wait_for_exit().await);
+    /// # }
+    /// ```
+    pub async fn wait_for_exit(&self) -> ExitReason {
+        self.cell.erased().exit().await
+    }
+}
+
+impl<A, M, R> From<ActorRef<A>> for ReplyRecipient<M, R>
+where
+    A: Accepts<M, Reply = R>,
+    M: Send + 'static,
+    R: Send + 'static,
+{
+    fn from(actor: ActorRef<A>) -> Self {
+        actor.reply_recipient()
+    }
+}
+
+impl<M: Send + 'static, R: Send + 'static> From<ReplyRecipient<M, R>> for Recipient<M> {
+    fn from(recipient: ReplyRecipient<M, R>) -> Self {
+        recipient.to_recipient()
+    }
+}
+
+impl<M: Send + 'static, R: Send + 'static> Clone for ReplyRecipient<M, R> {
+    fn clone(&self) -> Self {
+        self.cell.erased().hold_sender();
+        Self { cell: Arc::clone(&self.cell) }
+    }
+}
+
+impl<M, R> Drop for ReplyRecipient<M, R> {
+    fn drop(&mut self) {
+        self.cell.release_sender();
+    }
+}
+
+impl<M: Send + 'static, R: Send + 'static> PartialEq for ReplyRecipient<M, R> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cell.actor_id() == other.cell.actor_id()
+    }
+}
+
+impl<M: Send + 'static, R: Send + 'static> Eq for ReplyRecipient<M, R> {}
+
+impl<M: Send + 'static, R: Send + 'static> Hash for ReplyRecipient<M, R> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.cell.actor_id().hash(state);
+    }
+}
+
+impl<M: Send + 'static, R: Send + 'static> fmt::Debug for ReplyRecipient<M, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("ReplyRecipient");
+        debug
+            .field("id", &self.cell.actor_id())
+            .field("message_type", &std::any::type_name::<M>())
+            .field("reply_type", &std::any::type_name::<R>());
+        if let Some(name) = self.cell.erased().name() {
+            debug.field("name", &name);
+        }
+        debug.field("state", &self.cell.erased().state()).finish()
+    }
+}
+
+impl<A: Actor> ActorRef<A> {
+    /// A [`ReplyRecipient`] of `M` for this actor, which asks as well as tells; its reply type
+    /// is this actor's reply to `M`. It keeps the actor alive as this handle does; making it
+    /// allocates nothing.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// use airssys_rt::actor::ReplyRecipient;
+    /// # fn erase<A: Accepts<u8, Reply = u64>>(actor: &ActorRef<A>) -> ReplyRecipient<u8, u64> {
+    /// let asks: ReplyRecipient<u8, u64> = actor.reply_recipient();
+    /// # asks }
+    /// ```
+    pub fn reply_recipient<M: Send + 'static>(&self) -> ReplyRecipient<M, <A as Accepts<M>>::Reply>
+    where
+        A: Accepts<M>,
+    {
+        self.cell().mailbox.add_sender();
+        ReplyRecipient { cell: self.cell().clone() }
+    }
+}
+
+/// A request on its way through a [`ReplyRecipient`]: await it for the reply, or set its
+/// timeout first. The recipient's counterpart of [`Ask`](crate::actor::Ask).
+///
+/// ```
+/// # use airssys_rt::prelude::*;
+/// # use std::time::Duration;
+/// # async fn call(recipient: airssys_rt::actor::ReplyRecipient<u8, u8>) {
+/// match recipient.ask(1).timeout(Duration::from_secs(1)).await {
+///     Ok(reply) => println!("{reply}"),
+///     Err(AskError::Timeout(after)) => println!("no answer within {after:?}"),
+///     Err(other) => println!("{other}"),
+/// }
+/// # }
+/// ```
+#[must_use = "an ask sends nothing until it is awaited"]
+pub struct RecipientAsk<'a, M: Send + 'static, R: Send + 'static> {
+    cell: &'a dyn DeliverAsk<M, R>,
+    msg: M,
+    timeout: Duration,
+}
+
+impl<M: Send + 'static, R: Send + 'static> RecipientAsk<'_, M, R> {
+    /// Waits at most this long, instead of the system's ask timeout.
+    ///
+    /// ```
+    /// # async fn call(recipient: airssys_rt::actor::ReplyRecipient<u8, u8>) {
+    /// let _ = recipient.ask(1).timeout(std::time::Duration::from_millis(50)).await;
+    /// # }
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
+// The message's type, not its value: a message need not be `Debug`.
+impl<M: Send + 'static, R: Send + 'static> fmt::Debug for RecipientAsk<'_, M, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecipientAsk")
+            .field("actor", &self.cell.actor_id())
+            .field("message_type", &std::any::type_name::<M>())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl<'a, M: Send + 'static, R: Send + 'static> IntoFuture for RecipientAsk<'a, M, R> {
+    type Output = Result<R, AskError<M>>;
+    type IntoFuture = RecipientAskFuture<'a, M, R>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let (slot, reply) = oneshot::channel();
+        RecipientAskFuture {
+            cell: self.cell,
+            unsent: Some(self.msg),
+            slot: Some(slot),
+            reply,
+            deadline: AskDeadline::new(self.cell.deadlines(), self.timeout),
+            room: None,
+        }
+    }
+}
+
+pin_project! {
+    /// The future of a [`RecipientAsk`]: resolves to the reply or an [`AskError`].
+    ///
+    /// Dropped before its request is queued, it makes the request a
+    /// [dead letter](crate::dead_letter) with reason
+    /// [`SendCancelled`](crate::dead_letter::DeadLetterReason::SendCancelled), as an
+    /// [`AskFuture`](crate::actor::AskFuture) does (M15).
+    ///
+    /// ```
+    /// use airssys_rt::actor::{RecipientAskFuture, ReplyRecipient};
+    /// use std::future::IntoFuture;
+    /// # fn start(recipient: &ReplyRecipient<u8, u64>) {
+    /// let pending: RecipientAskFuture<'_, u8, u64> = recipient.ask(1).into_future();
+    /// # drop(pending); }
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct RecipientAskFuture<'a, M, R>
+    where
+        M: Send,
+        M: 'static,
+        R: Send,
+        R: 'static,
+    {
+        cell: &'a dyn DeliverAsk<M, R>,
+        unsent: Option<M>,
+        // The reply slot for the next push; a refused push spends it.
+        slot: Option<ReplySender<R>>,
+        reply: ReplyReceiver<R>,
+        deadline: AskDeadline<'a>,
+        #[pin]
+        room: Option<Notified<'a>>,
+    }
+
+    impl<'a, M, R> PinnedDrop for RecipientAskFuture<'a, M, R>
+    where
+        M: Send,
+        M: 'static,
+        R: Send,
+        R: 'static,
+    {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            // As for an ask (M15): the request was given away, and nobody is left to hand it
+            // back to.
+            if let Some(msg) = this.unsent.take() {
+                this.cell.dead_letter(msg, DeadLetterReason::SendCancelled, SentAs::Ask);
+            }
+        }
+    }
+}
+
+impl<M: Send + 'static, R: Send + 'static> fmt::Debug for RecipientAskFuture<'_, M, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecipientAskFuture")
+            .field("actor", &self.cell.actor_id())
+            .field("message_type", &std::any::type_name::<M>())
+            .field("posted", &self.unsent.is_none())
+            .finish()
+    }
+}
+
+impl<M: Send + 'static, R: Send + 'static> Future for RecipientAskFuture<'_, M, R> {
+    type Output = Result<R, AskError<M>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let cell = *this.cell;
+        // Asked from its own hook or handler, the actor could only answer after the wait it is
+        // in: refused before the request is queued (OTP's `calling_self`), as `AskFuture` does.
+        if this.unsent.is_some() && this.room.is_none() && current::is_running(cell.actor_id()) {
+            if let Some(msg) = this.unsent.take() {
+                return Poll::Ready(Err(AskError::CallingSelf(msg)));
+            }
+        }
+        while let Some(msg) = this.unsent.take() {
+            let slot = match this.slot.take() {
+                Some(slot) => slot,
+                None => {
+                    let (slot, reply) = oneshot::channel();
+                    *this.reply = reply;
+                    slot
+                }
+            };
+            match cell.push_asked(msg, slot) {
+                Ok(()) => {}
+                Err(PushError::Full(msg)) if cell.waits_when_full() => {
+                    let waiting = this.room.as_mut().as_pin_mut().map(|room| room.poll(cx));
+                    match waiting {
+                        // Register for room, then try once more before sleeping on it.
+                        None => {
+                            this.room.set(Some(cell.room().notified()));
+                            if let Some(room) = this.room.as_mut().as_pin_mut() {
+                                room.enable();
+                            }
+                            *this.unsent = Some(msg);
+                        }
+                        Some(Poll::Ready(())) => {
+                            this.room.set(None);
+                            *this.unsent = Some(msg);
+                        }
+                        Some(Poll::Pending) => {
+                            // Put back first, as `AskFuture` does: should the deadline panic
+                            // (no Tokio timer here), the drop still accounts for the request.
+                            *this.unsent = Some(msg);
+                            if !this.deadline.poll_expired(cx) {
+                                return Poll::Pending;
+                            }
+                            this.deadline.disarm();
+                            return match this.unsent.take() {
+                                Some(msg) => Poll::Ready(Err(AskError::Full(msg))),
+                                None => panic!("a `RecipientAskFuture` lost its request"),
+                            };
+                        }
+                    }
+                }
+                Err(PushError::Full(msg)) => return Poll::Ready(Err(AskError::Full(msg))),
+                Err(PushError::Closed(msg)) => return Poll::Ready(Err(AskError::Closed(msg))),
+            }
+        }
+        let outcome = match Pin::new(this.reply).poll(cx) {
+            Poll::Ready(Ok(Ok(reply))) => Ok(reply),
+            Poll::Ready(Ok(Err(Undelivered::Stopped(reason)))) => Err(AskError::Stopped(reason)),
+            Poll::Ready(Ok(Err(Undelivered::Dropped))) => Err(AskError::Dropped),
+            Poll::Ready(Ok(Err(Undelivered::Unanswered))) => Err(AskError::Unanswered),
+            // As in `AskFuture`: should a path drop a request unanswered, the actor's own exit
+            // reason is the truest answer.
+            Poll::Ready(Err(_)) => {
+                Err(AskError::Stopped(cell.exit_reason().unwrap_or(ExitReason::Killed)))
+            }
+            Poll::Pending if this.deadline.poll_expired(cx) => {
+                Err(AskError::Timeout(this.deadline.timeout()))
+            }
+            Poll::Pending => return Poll::Pending,
+        };
+        this.deadline.disarm();
+        Poll::Ready(outcome)
+    }
+}
