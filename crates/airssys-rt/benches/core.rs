@@ -1111,7 +1111,7 @@ fn scenario_handlers(rt: &Runtime, out: &mut Report) {
     let (mut c_rate, mut h_rate, mut h_alloc) = (vec![], vec![], vec![]);
     let (mut c_ask, mut h_ask) = (vec![], vec![]);
     for _ in 0..REPS {
-        c_rate.push(on_worker(rt, tell_airssys(MailboxConfig::default(), 1, TELL_N)).0);
+        c_rate.push(on_worker(rt, tell_airssys(MailboxConfig::default(), 1, TELL_N, false)).0);
         let (rate, allocated) = on_worker(rt, tell_handlers(MailboxConfig::default(), TELL_N));
         h_rate.push(rate);
         h_alloc.push(allocated as f64);

@@ -19,20 +19,24 @@ use crate::kernel::{AnyActor, EndHook, SentAs};
 /// One message published to a topic, as each subscriber receives it: the topic and the
 /// payload, both shared with every other subscriber.
 ///
-/// Dereferences to the payload. Subscribers make their message type from it with `From`
-/// (or use it as their message type).
+/// Dereferences to the payload. A subscriber handles it as one of its message types.
 ///
 /// ```
-/// use airssys_rt::broker::Publication;
+/// use airssys_rt::prelude::*;
 ///
-/// enum SensorMsg {
-///     Reading(Publication<f64>),
-///     Reset,
+/// #[derive(Default)]
+/// struct Thermostat {
+///     last: f64,
 /// }
 ///
-/// impl From<Publication<f64>> for SensorMsg {
-///     fn from(reading: Publication<f64>) -> Self {
-///         SensorMsg::Reading(reading)
+/// #[actor(messages(Publication<f64>))]
+/// impl Actor for Thermostat {}
+///
+/// impl Handler<Publication<f64>> for Thermostat {
+///     type Reply = ();
+///     async fn handle(&mut self, reading: Publication<f64>, _: &mut Context<Self>) {
+///         println!("{}: {}", reading.topic(), *reading);
+///         self.last = *reading;
 ///     }
 /// }
 /// ```
