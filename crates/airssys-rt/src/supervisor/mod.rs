@@ -102,6 +102,7 @@ mod engine;
 mod error;
 mod events;
 mod health;
+mod open;
 mod placement;
 mod server;
 mod spec;
@@ -111,10 +112,11 @@ pub use admin::{
 };
 pub use error::SupervisorError;
 pub use events::{GiveUpReason, SupervisorEvent, SupervisorEvents};
+pub use open::{Init, OpenMail, Opened, Supervise};
 pub use placement::{Child, StartResult};
-pub use server::Supervisor;
+pub use server::{Supervisor, SupervisorState};
 // Read by the system's health report, a view above supervision.
-pub(crate) use health::FallenRoots;
+pub(crate) use health::{AnySupervisor, FallenRoots};
 pub use spec::{
     AutoShutdown, Backoff, ChildKind, ChildSpec, ChildTemplate, Restart, Shutdown, Strategy,
     SupervisorSpec,
