@@ -472,12 +472,21 @@ async fn o7_an_open_root_appears_in_the_system_health_report() {
     let system = ActorSystem::new();
     let options = SpawnOptions::new().name("bank");
     let opened = Supervisor::<Bank>::start_open_with(&system, options, BankArgs::new(Plan::Vault));
-    let _bank = opened.await.unwrap().started().expect("started");
+    let bank = opened.await.unwrap().started().expect("started");
     let report = system.health().await;
     let names: Vec<&str> = report.children.iter().map(|node| &*node.id).collect();
     assert_eq!(names, ["bank"]);
     let below: Vec<&str> = report.children[0].children.iter().map(|node| &*node.id).collect();
     assert_eq!(below, ["vault"]);
+    // The inspection view places it as a root with its child under it, named as its type.
+    let text = system.inspect().roots[0].render();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].starts_with(&format!("bank {} Supervisor<Bank> running", bank.actor().id())),
+        "{text}"
+    );
+    assert!(lines[1].starts_with("└─ vault <"), "{text}");
     system.shutdown().await;
 }
 

@@ -43,6 +43,14 @@
 //! * [events](SupervisorRef::events): a stream of its children's starts, restarts and ends and
 //!   of its giving up ([`SupervisorEvent`]), to wait on rather than poll.
 //!
+//! A supervisor of your own, as OTP's supervisor callback module, is an *open* supervisor: a
+//! type implementing [`Supervise`], whose [`init`](Supervise::init) decides the specification
+//! at start ([`Init::Start`]) or that there is none ([`Init::Ignore`]), run as a
+//! [`Supervisor<S>`](Supervisor) that keeps the type as its state and handles messages of its
+//! own (`impl Handler<M> for Supervisor<S>`) between the administration calls, administering
+//! its children from its handlers. The built-in supervisor is `Supervisor<()>`, which
+//! `Supervisor` names.
+//!
 //! Every restart, give-up and escalation is logged through `tracing` with the supervisor, the
 //! child id, the reason and the restart count. A child's abnormal end, a failed start included,
 //! also leaves a [crash report](crate::telemetry::crash) with the child's path in the tree

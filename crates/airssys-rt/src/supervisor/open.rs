@@ -604,7 +604,7 @@ where
         ctx: &'a mut Context<Supervisor<S>>,
     ) -> Delivery<'a> {
         let Deferred { msg, reply, .. } = *self;
-        Box::pin(DeferredHandler::handle(supervisor, msg, reply, ctx))
+        Box::pin(supervisor.handle(msg, reply, ctx))
     }
 
     fn into_message(self: Box<Self>) -> Box<dyn Any + Send> {
@@ -655,18 +655,16 @@ impl<S: Supervise> SupervisorState for S {
         }
     }
 
-    fn dispatch(
+    async fn dispatch(
         supervisor: &mut Supervisor<S>,
         mail: OpenMail<S>,
         ctx: &mut Context<Supervisor<S>>,
-    ) -> impl Future<Output = Result<(), ExitReason>> + Send {
-        async move {
-            match mail.0 {
-                OpenLetter::Admin(mail, reply) => reply.send(supervisor.take(ctx, mail).await),
-                OpenLetter::Own(letter) => letter.deliver(supervisor, ctx).await,
-            }
-            Ok(())
+    ) -> Result<(), ExitReason> {
+        match mail.0 {
+            OpenLetter::Admin(mail, reply) => reply.send(supervisor.take(ctx, mail).await),
+            OpenLetter::Own(letter) => letter.deliver(supervisor, ctx).await,
         }
+        Ok(())
     }
 
     fn message_type(mail: &OpenMail<S>) -> &'static str {

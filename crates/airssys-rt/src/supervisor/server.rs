@@ -33,6 +33,10 @@ use crate::timer::TimerRef;
 /// [`ChildSpec::supervisor`](super::ChildSpec::supervisor); talk to it through a
 /// [`SupervisorRef`].
 ///
+/// `Supervisor` is the built-in supervisor, `Supervisor<()>`; `Supervisor<S>` for a type `S`
+/// implementing [`Supervise`](super::Supervise) is an open supervisor, whose state is an `S`
+/// (see [`Supervise`](super::Supervise)).
+///
 /// Its message type ([`Classic::Msg`]) is its own: only a [`SupervisorMsg`], which a
 /// [`SupervisorRef`] makes, converts into it, and the notes the supervisor sends itself stay
 /// out of anyone else's reach. An `ActorRef<Supervisor>` serves for its id, its state and its
