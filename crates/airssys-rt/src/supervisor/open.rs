@@ -44,7 +44,7 @@ use crate::system::{ActorSystem, SpawnError, SpawnOptions};
 /// use airssys_rt::prelude::*;
 /// use airssys_rt::supervisor::{ChildSpec, Init, Strategy, Supervise, Supervisor, SupervisorError, SupervisorSpec};
 ///
-/// #[derive(Default)]
+/// #[derive(Clone, Default)]
 /// struct Account {
 ///     balance: u64,
 /// }
