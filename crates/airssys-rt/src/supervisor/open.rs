@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use futures::FutureExt;
 
-use super::server::Mail;
+use super::server::{Mail, Sealed};
 use super::{
     ChildCount, ChildInfo, ChildSpec, Supervisor, SupervisorError, SupervisorRef, SupervisorReply,
     SupervisorSpec, SupervisorState,
@@ -632,6 +632,8 @@ where
         }
     }
 }
+
+impl<S: Supervise> Sealed for S {}
 
 impl<S: Supervise> SupervisorState for S {
     type SpawnArgs = (SupervisorSpec, S);

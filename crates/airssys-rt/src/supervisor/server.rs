@@ -121,7 +121,7 @@ impl Supervisor {
 
 /// What a [`Supervisor`] is generic over: the state it keeps beside its children. Implemented
 /// for `()`, the built-in supervisor, and for every [`Supervise`](super::Supervise) type, an open supervisor;
-/// not meant to be implemented otherwise (implement [`Supervise`](super::Supervise)).
+/// sealed: implement [`Supervise`](super::Supervise) for a supervisor of your own.
 ///
 /// ```
 /// use airssys_rt::supervisor::{Supervisor, SupervisorState};
@@ -130,7 +130,7 @@ impl Supervisor {
 /// }
 /// assert!(built_in::<()>());
 /// ```
-pub trait SupervisorState: Sized + Send + 'static {
+pub trait SupervisorState: Sealed + Sized + Send + 'static {
     /// What the supervisor actor is spawned from.
     #[doc(hidden)]
     type SpawnArgs: Send + 'static;
@@ -165,6 +165,16 @@ pub trait SupervisorState: Sized + Send + 'static {
     #[doc(hidden)]
     fn message_type(mail: &Self::Mail) -> &'static str;
 }
+
+/// Keeps [`SupervisorState`] to `()` and the [`Supervise`](super::Supervise) types: the
+/// supervisor relies on what their implementations say.
+mod sealed {
+    pub trait Sealed {}
+}
+
+pub(super) use sealed::Sealed;
+
+impl Sealed for () {}
 
 impl SupervisorState for () {
     type SpawnArgs = SupervisorSpec;
