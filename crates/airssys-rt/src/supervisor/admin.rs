@@ -8,10 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::engine::Slot;
+use super::health::AnySupervisor;
 use super::server::Mail;
 use super::{
     ChildKind, ChildSpec, Restart, Strategy, Supervisor, SupervisorError, SupervisorEvent,
-    SupervisorEvents,
+    SupervisorEvents, SupervisorState,
 };
 use crate::actor::{Actor, ActorId, ActorRef, Context};
 use crate::kernel::AnyActor;
@@ -134,24 +135,26 @@ pub(super) enum Response {
     Count(ChildCount),
     Child(Option<AnyActor>),
     /// This supervisor's node, with its child supervisors' nodes still to be asked for.
-    Health(HealthReport, Vec<(usize, SupervisorRef)>),
+    Health(HealthReport, Vec<(usize, AnySupervisor)>),
     Events(SupervisorEvents),
     Failed(SupervisorError),
 }
 
-impl Supervisor {
+impl<S: SupervisorState> Supervisor<S> {
     /// Answers one administration call.
     pub(super) async fn answer(&mut self, ctx: &mut Context<Self>, request: Request) -> Response {
         let answer = match request {
-            Request::StartChild(spec) => self.start_child(ctx, spec).await,
-            Request::StartDynamic(args) => self.start_dynamic(ctx, args).await,
-            Request::Terminate(id) => self.terminate_child(ctx, id).await,
-            Request::Restart(id) => self.restart_child(ctx, id).await,
-            Request::Delete(id) => self.delete_child(id),
-            Request::Which => Ok(Response::Children(self.which_children())),
-            Request::Count => Ok(Response::Count(self.count_children())),
+            Request::StartChild(spec) => self.add_child(ctx, spec).await.map(Response::Started),
+            Request::StartDynamic(args) => {
+                self.add_dynamic(ctx, args).await.map(Response::StartedDynamic)
+            }
+            Request::Terminate(id) => self.stop_child(ctx, id).await.map(|()| Response::Done),
+            Request::Restart(id) => self.restart_stopped(ctx, id).await.map(Response::Started),
+            Request::Delete(id) => self.remove_child(id).map(|()| Response::Done),
+            Request::Which => Ok(Response::Children(self.children_info())),
+            Request::Count => Ok(Response::Count(self.child_count())),
             Request::Child(id) => Ok(Response::Child(self.running_child(&id))),
-            Request::Health => Ok(self.health_node()),
+            Request::Health => Ok(self.health_node(ctx.system())),
             Request::Subscribe => Ok(Response::Events(self.events.subscribe())),
         };
         answer.unwrap_or_else(Response::Failed)
@@ -177,11 +180,11 @@ impl Supervisor {
         Ok(index)
     }
 
-    async fn start_child(
+    pub(super) async fn add_child(
         &mut self,
         ctx: &mut Context<Self>,
         spec: ChildSpec,
-    ) -> Result<Response, SupervisorError> {
+    ) -> Result<Option<ActorId>, SupervisorError> {
         if self.strategy == Strategy::SimpleOneForOne {
             return Err(SupervisorError::InvalidSpec(
                 "a simple_one_for_one supervisor starts children with start_dynamic",
@@ -201,14 +204,14 @@ impl Supervisor {
         self.children.push(Slot::new(spec));
         let index = self.children.len() - 1;
         match self.start_slot(ctx, index).await {
-            Ok(Some(actor)) => Ok(Response::Started(Some(actor))),
+            Ok(Some(actor)) => Ok(Some(actor)),
             Ok(None) => {
                 // Ignored: the specification stays, but a temporary one would never run, and
                 // goes (as in OTP's code).
                 if self.children[index].spec.restart == Restart::Temporary {
                     self.children.pop();
                 }
-                Ok(Response::Started(None))
+                Ok(None)
             }
             Err(reason) => {
                 self.children.pop();
@@ -217,11 +220,11 @@ impl Supervisor {
         }
     }
 
-    async fn start_dynamic(
+    pub(super) async fn add_dynamic(
         &mut self,
         ctx: &mut Context<Self>,
         args: Box<dyn Any + Send>,
-    ) -> Result<Response, SupervisorError> {
+    ) -> Result<ChildInfo, SupervisorError> {
         let Some(template) = &self.template else {
             return Err(SupervisorError::InvalidSpec(
                 "start_dynamic needs a simple_one_for_one supervisor with a template",
@@ -239,13 +242,13 @@ impl Supervisor {
         match self.start_slot(ctx, index).await {
             Ok(Some(actor)) => {
                 let status = ChildStatus::Running;
-                Ok(Response::StartedDynamic(ChildInfo { id, actor: Some(actor), status, kind }))
+                Ok(ChildInfo { id, actor: Some(actor), status, kind })
             }
             Ok(None) => {
                 // An ignored dynamic child keeps nothing: there is nothing to restart.
                 self.children.pop();
                 let status = ChildStatus::Stopped;
-                Ok(Response::StartedDynamic(ChildInfo { id, actor: None, status, kind }))
+                Ok(ChildInfo { id, actor: None, status, kind })
             }
             Err(reason) => {
                 self.children.pop();
@@ -254,11 +257,11 @@ impl Supervisor {
         }
     }
 
-    async fn terminate_child(
+    pub(super) async fn stop_child(
         &mut self,
         ctx: &mut Context<Self>,
         id: Arc<str>,
-    ) -> Result<Response, SupervisorError> {
+    ) -> Result<(), SupervisorError> {
         let Some(index) = self.position(&id) else {
             return Err(SupervisorError::NotFound(id));
         };
@@ -273,29 +276,29 @@ impl Supervisor {
         {
             self.children.remove(index);
         }
-        Ok(Response::Done)
+        Ok(())
     }
 
-    async fn restart_child(
+    pub(super) async fn restart_stopped(
         &mut self,
         ctx: &mut Context<Self>,
         id: Arc<str>,
-    ) -> Result<Response, SupervisorError> {
+    ) -> Result<Option<ActorId>, SupervisorError> {
         let index = self.stopped_child(Arc::clone(&id))?;
         match self.start_slot(ctx, index).await {
-            Ok(_) => Ok(Response::Started(self.children[index].actor())),
+            Ok(_) => Ok(self.children[index].actor()),
             Err(reason) => Err(SupervisorError::StartFailed { id, reason }),
         }
     }
 
-    fn delete_child(&mut self, id: Arc<str>) -> Result<Response, SupervisorError> {
+    pub(super) fn remove_child(&mut self, id: Arc<str>) -> Result<(), SupervisorError> {
         let index = self.stopped_child(id)?;
         let slot = self.children.remove(index);
         self.events.send(|| SupervisorEvent::Deleted { id: slot.spec.id });
-        Ok(Response::Done)
+        Ok(())
     }
 
-    fn which_children(&self) -> Vec<ChildInfo> {
+    pub(super) fn children_info(&self) -> Vec<ChildInfo> {
         let info = |slot: &Slot| ChildInfo {
             id: Arc::clone(&slot.spec.id),
             actor: slot.actor(),
@@ -309,7 +312,7 @@ impl Supervisor {
         self.children.iter().map(info).collect()
     }
 
-    fn count_children(&self) -> ChildCount {
+    pub(super) fn child_count(&self) -> ChildCount {
         let supervisors =
             self.children.iter().filter(|slot| slot.spec.kind == ChildKind::Supervisor).count();
         ChildCount {
@@ -320,7 +323,7 @@ impl Supervisor {
         }
     }
 
-    fn running_child(&self, id: &str) -> Option<AnyActor> {
+    pub(super) fn running_child(&self, id: &str) -> Option<AnyActor> {
         let index = self.position(id)?;
         self.children[index].running.as_ref().map(|child| child.actor().clone())
     }
@@ -357,13 +360,28 @@ impl Supervisor {
 /// assert!(supervisor.which_children().await?.is_empty());
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Debug)]
-pub struct SupervisorRef {
-    pub(super) actor: ActorRef<Supervisor>,
+///
+/// An open supervisor's handle is a `SupervisorRef<S>`, with the same calls; its own messages
+/// go through [`actor`](SupervisorRef::actor).
+pub struct SupervisorRef<S: SupervisorState = ()> {
+    pub(super) actor: ActorRef<Supervisor<S>>,
 }
 
-impl From<ActorRef<Supervisor>> for SupervisorRef {
-    fn from(actor: ActorRef<Supervisor>) -> Self {
+// By hand: a derive would ask `S: Clone` and `S: Debug` of the state, which a handle never holds.
+impl<S: SupervisorState> Clone for SupervisorRef<S> {
+    fn clone(&self) -> Self {
+        Self { actor: self.actor.clone() }
+    }
+}
+
+impl<S: SupervisorState> fmt::Debug for SupervisorRef<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SupervisorRef").field("actor", &self.actor).finish()
+    }
+}
+
+impl<S: SupervisorState> From<ActorRef<Supervisor<S>>> for SupervisorRef<S> {
+    fn from(actor: ActorRef<Supervisor<S>>) -> Self {
         Self { actor }
     }
 }
@@ -371,13 +389,13 @@ impl From<ActorRef<Supervisor>> for SupervisorRef {
 /// Long enough to never end a supervisor call, which waits as OTP's does: as long as it takes.
 const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 
-impl SupervisorRef {
+impl<S: SupervisorState> SupervisorRef<S> {
     /// The supervisor's actor handle.
     ///
     /// ```
     /// # fn id(s: &airssys_rt::supervisor::SupervisorRef) -> airssys_rt::ActorId { s.actor().id() }
     /// ```
-    pub fn actor(&self) -> &ActorRef<Supervisor> {
+    pub fn actor(&self) -> &ActorRef<Supervisor<S>> {
         &self.actor
     }
 

@@ -16,7 +16,7 @@ use super::server::{Mail, Note};
 use super::Child;
 use super::{
     AutoShutdown, ChildSpec, Restart, Shutdown, Strategy, Supervisor, SupervisorError,
-    SupervisorEvent,
+    SupervisorEvent, SupervisorState,
 };
 use crate::actor::{ActorId, Context, ExitReason};
 use crate::kernel::trace_guarded;
@@ -70,7 +70,7 @@ impl Slot {
     }
 }
 
-impl Supervisor {
+impl<S: SupervisorState> Supervisor<S> {
     /// Starts the children of the specification, in order; if one fails, stops those started
     /// and says which failed.
     pub(super) async fn start_all(

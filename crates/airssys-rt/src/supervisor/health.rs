@@ -2,6 +2,10 @@
 //! restarts one that fails too many checks in a row (H5), and answers for its part of a
 //! health report (H6, H7), which [`SupervisorRef::health`] puts together down the tree.
 
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use tokio::time::Instant;
@@ -10,10 +14,13 @@ use super::admin::{Request, Response};
 use super::placement;
 use super::server::{Mail, Note};
 use super::Child;
-use super::{ChildKind, Supervisor, SupervisorMsg, SupervisorRef, SupervisorReply};
-use crate::actor::{ActorId, Context, ExitReason};
-use crate::kernel::{trace_guarded, WeakAnyActor};
+use super::{
+    ChildKind, Supervisor, SupervisorMsg, SupervisorRef, SupervisorReply, SupervisorState,
+};
+use crate::actor::{ActorId, ActorRef, Context, ExitReason};
+use crate::kernel::{trace_guarded, AnyActor, WeakAnyActor};
 use crate::message::AskError;
+use crate::system::ActorSystem;
 use crate::vocabulary::{
     Health, HealthCheck, HealthCheckFailed, HealthIssue, HealthReport, HealthStatus,
 };
@@ -24,7 +31,11 @@ pub(super) struct Prober(tokio::task::AbortHandle);
 impl Prober {
     /// Starts the task probing a child as `check` says; it reports each outcome to the
     /// supervisor, and ends with the child, or with the supervisor.
-    pub(super) fn start(ctx: &Context<Supervisor>, child: &Child, check: HealthCheck) -> Self {
+    pub(super) fn start<S: SupervisorState>(
+        ctx: &Context<Supervisor<S>>,
+        child: &Child,
+        check: HealthCheck,
+    ) -> Self {
         let supervisor = ctx.weak_ref();
         let actor = child.id();
         let task = tokio::spawn(probe_loop(child.actor().downgrade(), check, move |outcome| {
@@ -70,7 +81,7 @@ impl Drop for Prober {
     }
 }
 
-impl Supervisor {
+impl<S: SupervisorState> Supervisor<S> {
     /// Records a health check of a child; restarts the child, as after a crash, once it has
     /// failed too many in a row (H5).
     pub(super) async fn checked(
@@ -106,7 +117,7 @@ impl Supervisor {
 
     /// This supervisor's own node of a health report (H6, H7), and its running child
     /// supervisors, whose nodes the caller asks them for.
-    pub(super) fn health_node(&self) -> Response {
+    pub(super) fn health_node(&self, system: &ActorSystem) -> Response {
         let mut node = HealthReport::new(Arc::from(""), None, ChildKind::Supervisor);
         let now = Instant::now();
         let recent =
@@ -125,8 +136,8 @@ impl Supervisor {
                 slot.checks.report(check, &mut child);
             }
             if let (ChildKind::Supervisor, Some(running)) = (slot.spec.kind, &slot.running) {
-                if let Some(actor) = running.handle::<Supervisor>() {
-                    subtrees.push((index, SupervisorRef { actor }));
+                if let Some(subtree) = AnySupervisor::of(system, running.actor()) {
+                    subtrees.push((index, subtree));
                 }
             }
             node.children.push(child);
@@ -135,7 +146,7 @@ impl Supervisor {
     }
 }
 
-impl SupervisorRef {
+impl<S: SupervisorState> SupervisorRef<S> {
     /// A health report of the tree below this supervisor: each node healthy, degraded or
     /// failed, with its issues, rolled up as chapter H of the semantics says (see
     /// [`crate::telemetry::health`]). Child supervisors are asked in turn, one after the other.
@@ -160,6 +171,73 @@ impl SupervisorRef {
     /// # Ok(()) }
     /// ```
     pub async fn health(&self) -> HealthReport {
+        AnySupervisor(Box::new(self.actor.clone())).health().await
+    }
+}
+
+/// A supervisor of any state type ([`SupervisorState`]): what a health report asks down a
+/// tree whose supervisors may be built-in or open.
+pub(crate) struct AnySupervisor(Box<dyn HealthLine>);
+
+/// The one call a health report makes of a supervisor whose type it does not know.
+trait HealthLine: Send + Sync {
+    fn id(&self) -> ActorId;
+    fn name(&self) -> Option<Arc<str>>;
+    fn ask_health(
+        &self,
+    ) -> Pin<Box<dyn Future<Output = Result<Response, HealthIssue>> + Send + '_>>;
+}
+
+impl<S: SupervisorState> HealthLine for ActorRef<Supervisor<S>> {
+    fn id(&self) -> ActorId {
+        ActorRef::id(self)
+    }
+
+    fn name(&self) -> Option<Arc<str>> {
+        ActorRef::name(self)
+    }
+
+    fn ask_health(
+        &self,
+    ) -> Pin<Box<dyn Future<Output = Result<Response, HealthIssue>> + Send + '_>> {
+        Box::pin(async move {
+            // Bounded by the system's ask timeout, not waited for as long as it takes: a stuck
+            // supervisor is what a health report is for, and must not hang it.
+            match self.ask(Mail::from(SupervisorMsg(Request::Health))).await {
+                Ok(SupervisorReply(response)) => Ok(response),
+                Err(AskError::Timeout(_)) => Err(HealthIssue::NotAnswering),
+                Err(_) => Err(HealthIssue::NotRunning),
+            }
+        })
+    }
+}
+
+impl fmt::Debug for AnySupervisor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("AnySupervisor").field(&self.0.id()).finish()
+    }
+}
+
+impl AnySupervisor {
+    /// This actor as a supervisor, if it is one: built-in, or open of a type that has started.
+    pub(crate) fn of(system: &ActorSystem, actor: &AnyActor) -> Option<Self> {
+        if actor.actor_type() == std::any::type_name::<Supervisor>() {
+            return actor.downcast::<Supervisor>().map(|actor| AnySupervisor(Box::new(actor)));
+        }
+        let erase = system.extension::<SupervisorTypes>().eraser(actor.actor_type())?;
+        erase(actor)
+    }
+
+    pub(crate) fn id(&self) -> ActorId {
+        self.0.id()
+    }
+
+    pub(crate) fn name(&self) -> Option<Arc<str>> {
+        self.0.name()
+    }
+
+    /// See [`SupervisorRef::health`].
+    pub(crate) async fn health(&self) -> HealthReport {
         // Depth first, with the way down kept here rather than on the stack: a tree may be
         // any depth (T19). Each frame is a supervisor whose child supervisors are still to be
         // asked; a finished frame's report replaces its node in its parent's.
@@ -188,29 +266,23 @@ impl SupervisorRef {
 struct HealthFrame {
     node: HealthReport,
     children: Vec<HealthReport>,
-    subtrees: std::vec::IntoIter<(usize, SupervisorRef)>,
+    subtrees: std::vec::IntoIter<(usize, AnySupervisor)>,
     /// Its place among its parent's children; `None` for the supervisor asked first.
     index: Option<usize>,
 }
 
 impl HealthFrame {
-    async fn asked(supervisor: &SupervisorRef, index: Option<usize>) -> Self {
-        // Bounded by the system's ask timeout, not waited for as long as it takes: a stuck
-        // supervisor is what a health report is for, and must not hang it.
-        let asked = supervisor.actor.ask(Mail::from(SupervisorMsg(Request::Health))).await;
-        let (mut node, subtrees) = match asked {
-            Ok(SupervisorReply(Response::Health(node, subtrees))) => (node, subtrees),
+    async fn asked(supervisor: &AnySupervisor, index: Option<usize>) -> Self {
+        let (mut node, subtrees) = match supervisor.0.ask_health().await {
+            Ok(Response::Health(node, subtrees)) => (node, subtrees),
             asked => {
                 let mut node = HealthReport::new(Arc::from(""), None, ChildKind::Supervisor);
-                let issue = match asked {
-                    Err(AskError::Timeout(_)) => HealthIssue::NotAnswering,
-                    _ => HealthIssue::NotRunning,
-                };
+                let issue = asked.err().unwrap_or(HealthIssue::NotRunning);
                 node.flag(HealthStatus::Failed, issue);
                 (node, Vec::new())
             }
         };
-        node.actor = Some(supervisor.actor.id());
+        node.actor = Some(supervisor.id());
         let children = std::mem::take(&mut node.children);
         HealthFrame { node, children, subtrees: subtrees.into_iter(), index }
     }
@@ -301,6 +373,28 @@ impl CheckRecord {
 pub(super) enum CheckOutcome {
     Answered(Health),
     TimedOut,
+}
+
+/// Turns an actor into an [`AnySupervisor`] if it is an open supervisor of one type.
+type Eraser = fn(&AnyActor) -> Option<AnySupervisor>;
+
+/// The open supervisor types started in a system, by actor type name: how a health report
+/// recognises an open supervisor among the system's actors (the built-in one it knows).
+#[derive(Default)]
+pub(crate) struct SupervisorTypes(parking_lot::Mutex<HashMap<&'static str, Eraser>>);
+
+impl SupervisorTypes {
+    /// Notes that supervisors of state `S` run in this system.
+    pub(super) fn note<S: SupervisorState>(&self) {
+        fn erase<S: SupervisorState>(actor: &AnyActor) -> Option<AnySupervisor> {
+            actor.downcast::<Supervisor<S>>().map(|actor| AnySupervisor(Box::new(actor)))
+        }
+        self.0.lock().entry(std::any::type_name::<Supervisor<S>>()).or_insert(erase::<S>);
+    }
+
+    fn eraser(&self, actor_type: &str) -> Option<Eraser> {
+        self.0.lock().get(actor_type).copied()
+    }
 }
 
 /// The latest root supervisors that gave up, kept for `ActorSystem::health`; written here,

@@ -43,6 +43,14 @@
 //! * [events](SupervisorRef::events): a stream of its children's starts, restarts and ends and
 //!   of its giving up ([`SupervisorEvent`]), to wait on rather than poll.
 //!
+//! A supervisor of your own, as OTP's supervisor callback module, is an *open* supervisor: a
+//! type implementing [`Supervise`], whose [`init`](Supervise::init) decides the specification
+//! at start ([`Init::Start`]) or that there is none ([`Init::Ignore`]), run as a
+//! [`Supervisor<S>`](Supervisor) that keeps the type as its state and handles messages of its
+//! own (`impl Handler<M> for Supervisor<S>`) between the administration calls, administering
+//! its children from its handlers. The built-in supervisor is `Supervisor<()>`, which
+//! `Supervisor` names.
+//!
 //! Every restart, give-up and escalation is logged through `tracing` with the supervisor, the
 //! child id, the reason and the restart count. A child's abnormal end, a failed start included,
 //! also leaves a [crash report](crate::telemetry::crash) with the child's path in the tree
@@ -96,6 +104,7 @@ mod engine;
 mod error;
 mod events;
 mod health;
+mod open;
 mod placement;
 mod server;
 mod spec;
@@ -105,10 +114,11 @@ pub use admin::{
 };
 pub use error::SupervisorError;
 pub use events::{GiveUpReason, SupervisorEvent, SupervisorEvents};
+pub use open::{Init, OpenMail, Opened, Supervise};
 pub use placement::{Child, StartResult};
-pub use server::Supervisor;
+pub use server::{Supervisor, SupervisorState};
 // Read by the system's health report, a view above supervision.
-pub(crate) use health::FallenRoots;
+pub(crate) use health::{AnySupervisor, FallenRoots};
 pub use spec::{
     AutoShutdown, Backoff, ChildKind, ChildSpec, ChildTemplate, Restart, Shutdown, Strategy,
     SupervisorSpec,

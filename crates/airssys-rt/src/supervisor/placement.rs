@@ -16,7 +16,7 @@ use std::task::{Context as TaskContext, Poll};
 use futures::FutureExt;
 use tracing::Instrument;
 
-use super::{ChildKind, ChildSpec, Shutdown, Supervisor};
+use super::{ChildKind, ChildSpec, Shutdown, Supervisor, SupervisorState};
 use crate::actor::{Actor, ActorId, ActorRef, Context, ExitReason};
 use crate::kernel::{on_behalf, start_in_tree, trace_guarded, AnyActor, KeepAlive, TreePlace};
 use crate::system::SpawnError;
@@ -64,11 +64,6 @@ impl Child {
         self.actor().id()
     }
 
-    /// A handle of type `A` on the child, if it is an `A`.
-    pub(super) fn handle<A: Actor>(&self) -> Option<ActorRef<A>> {
-        self.actor().downcast()
-    }
-
     /// Resolves once the child has ended.
     pub(super) async fn ended(&self) -> ExitReason {
         self.actor().wait_for_exit().await
@@ -76,15 +71,15 @@ impl Child {
 }
 
 /// The supervisor above this one, if it has one.
-pub(super) fn parent(ctx: &Context<Supervisor>) -> Option<ActorId> {
+pub(super) fn parent<S: SupervisorState>(ctx: &Context<Supervisor<S>>) -> Option<ActorId> {
     ctx.parent()
 }
 
 /// Runs a child's start function in the child's place in the tree: its crash reports, a
 /// failed start's included, carry its path (`root/pool/worker-3`) and `restarts`. A panic of
 /// the start function, which is user code, is a failed start, not the supervisor's.
-pub(super) async fn start(
-    ctx: &Context<Supervisor>,
+pub(super) async fn start<S: SupervisorState>(
+    ctx: &Context<Supervisor<S>>,
     spec: &ChildSpec,
     restarts: u32,
 ) -> StartResult {
@@ -109,7 +104,7 @@ pub(super) async fn start(
 }
 
 /// Makes the supervisor the parent of a child it started, and links to it.
-pub(super) fn adopt(ctx: &Context<Supervisor>, child: &Child) {
+pub(super) fn adopt<S: SupervisorState>(ctx: &Context<Supervisor<S>>, child: &Child) {
     // Refused only for an actor another supervisor holds already (a start function returning
     // someone else's child): that one stays in its own tree, and this slot merely watches it.
     let _ = ctx.adopt(child.actor());
@@ -117,15 +112,15 @@ pub(super) fn adopt(ctx: &Context<Supervisor>, child: &Child) {
 
 /// Kills a child for the supervisor's shutdown, without waiting for its end: an ordered stop,
 /// not a crash.
-pub(super) fn kill_for_shutdown(ctx: &Context<Supervisor>, child: &Child) {
+pub(super) fn kill_for_shutdown<S: SupervisorState>(ctx: &Context<Supervisor<S>>, child: &Child) {
     if !ctx.kill_child(child.actor(), true) {
         child.actor().kill();
     }
 }
 
 /// Stops one child as its shutdown says, and waits until it has ended; how it ended.
-pub(super) async fn terminate(
-    ctx: &Context<Supervisor>,
+pub(super) async fn terminate<S: SupervisorState>(
+    ctx: &Context<Supervisor<S>>,
     child: &Child,
     shutdown: Shutdown,
 ) -> ExitReason {
@@ -133,8 +128,8 @@ pub(super) async fn terminate(
 }
 
 /// [`terminate`], asking the child to stop with `reason` rather than `Shutdown`.
-pub(super) async fn terminate_with(
-    ctx: &Context<Supervisor>,
+pub(super) async fn terminate_with<S: SupervisorState>(
+    ctx: &Context<Supervisor<S>>,
     child: &Child,
     shutdown: Shutdown,
     reason: ExitReason,

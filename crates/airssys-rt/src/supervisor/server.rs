@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use super::admin::{Request, Response};
 use super::engine::Slot;
 use super::events::{EventHub, GiveUpReason};
-use super::health::CheckOutcome;
+use super::health::{CheckOutcome, SupervisorTypes};
 use super::placement;
 use super::{
     AutoShutdown, ChildTemplate, Strategy, SupervisorError, SupervisorEvent, SupervisorMsg,
@@ -33,11 +33,15 @@ use crate::timer::TimerRef;
 /// [`ChildSpec::supervisor`](super::ChildSpec::supervisor); talk to it through a
 /// [`SupervisorRef`].
 ///
+/// `Supervisor` is the built-in supervisor, `Supervisor<()>`; `Supervisor<S>` for a type `S`
+/// implementing [`Supervise`](super::Supervise) is an open supervisor, whose state is an `S`
+/// (see [`Supervise`](super::Supervise)).
+///
 /// Its message type ([`Classic::Msg`]) is its own: only a [`SupervisorMsg`], which a
 /// [`SupervisorRef`] makes, converts into it, and the notes the supervisor sends itself stay
 /// out of anyone else's reach. An `ActorRef<Supervisor>` serves for its id, its state and its
 /// end.
-pub struct Supervisor {
+pub struct Supervisor<S: SupervisorState = ()> {
     pub(super) strategy: Strategy,
     pub(super) max_restarts: u32,
     pub(super) period: Duration,
@@ -57,6 +61,8 @@ pub struct Supervisor {
     /// Why it ends by itself, once a significant child decided it: announced after its
     /// children have stopped.
     pub(super) giving_up: Option<(Arc<str>, GiveUpReason)>,
+    /// An open supervisor's own state (`()` for the built-in one).
+    pub(super) state: S,
 }
 
 impl Supervisor {
@@ -113,6 +119,94 @@ impl Supervisor {
     }
 }
 
+/// What a [`Supervisor`] is generic over: the state it keeps beside its children. Implemented
+/// for `()`, the built-in supervisor, and for every [`Supervise`](super::Supervise) type, an open supervisor;
+/// sealed: implement [`Supervise`](super::Supervise) for a supervisor of your own.
+///
+/// ```
+/// use airssys_rt::supervisor::{Supervisor, SupervisorState};
+/// fn built_in<S: SupervisorState>() -> bool {
+///     std::any::type_name::<Supervisor<S>>() == std::any::type_name::<Supervisor>()
+/// }
+/// assert!(built_in::<()>());
+/// ```
+pub trait SupervisorState: Sealed + Sized + Send + 'static {
+    /// What the supervisor actor is spawned from.
+    #[doc(hidden)]
+    type SpawnArgs: Send + 'static;
+    /// The supervisor actor's mail.
+    #[doc(hidden)]
+    type Mail: Send + 'static;
+    /// Whether this is the built-in supervisor.
+    #[doc(hidden)]
+    const BUILT_IN: bool;
+
+    /// The specification and the state to start from.
+    #[doc(hidden)]
+    fn plan(args: Self::SpawnArgs) -> (SupervisorSpec, Self);
+
+    /// Mail holding an administration call or a note.
+    #[doc(hidden)]
+    fn admin_mail(mail: Mail, reply: ReplyTo<SupervisorReply>) -> Self::Mail;
+
+    /// The administration call or note back out of mail made by `admin_mail`.
+    #[doc(hidden)]
+    fn admin_unmail(mail: Self::Mail) -> Mail;
+
+    /// Handles one piece of mail.
+    #[doc(hidden)]
+    fn dispatch(
+        supervisor: &mut Supervisor<Self>,
+        mail: Self::Mail,
+        ctx: &mut Context<Supervisor<Self>>,
+    ) -> impl Future<Output = Result<(), ExitReason>> + Send;
+
+    /// The name of the message type in `mail`.
+    #[doc(hidden)]
+    fn message_type(mail: &Self::Mail) -> &'static str;
+}
+
+/// Keeps [`SupervisorState`] to `()` and the [`Supervise`](super::Supervise) types: the
+/// supervisor relies on what their implementations say.
+mod sealed {
+    pub trait Sealed {}
+}
+
+pub(super) use sealed::Sealed;
+
+impl Sealed for () {}
+
+impl SupervisorState for () {
+    type SpawnArgs = SupervisorSpec;
+    type Mail = ClassicMail<Supervisor>;
+    const BUILT_IN: bool = true;
+
+    fn plan(spec: SupervisorSpec) -> (SupervisorSpec, Self) {
+        (spec, ())
+    }
+
+    fn admin_mail(mail: Mail, reply: ReplyTo<SupervisorReply>) -> ClassicMail<Supervisor> {
+        ClassicMail::new(mail, reply)
+    }
+
+    fn admin_unmail(mail: ClassicMail<Supervisor>) -> Mail {
+        mail.into_message()
+    }
+
+    fn dispatch(
+        supervisor: &mut Supervisor,
+        mail: ClassicMail<Supervisor>,
+        ctx: &mut Context<Supervisor>,
+    ) -> impl Future<Output = Result<(), ExitReason>> + Send {
+        // A plain call, not an `async` block: the reply handle stays in the returned future.
+        ClassicMail::dispatch(supervisor, mail, ctx)
+    }
+
+    fn message_type(_: &ClassicMail<Supervisor>) -> &'static str {
+        std::any::type_name::<Mail>()
+    }
+}
+
 /// What a supervisor's mailbox holds: an administration call (made from a [`SupervisorMsg`],
 /// the only mail anyone but the supervisor can make), or a note the supervisor sent itself.
 pub struct Mail(Letter);
@@ -156,19 +250,21 @@ impl fmt::Debug for Mail {
     }
 }
 
-impl Actor for Supervisor {
-    type Mail = ClassicMail<Self>;
-    type Args = SupervisorSpec;
+impl<S: SupervisorState> Actor for Supervisor<S> {
+    type Mail = S::Mail;
+    type Args = S::SpawnArgs;
     type Error = SupervisorError;
 
-    async fn pre_start(
-        mut spec: SupervisorSpec,
-        ctx: &mut Context<Self>,
-    ) -> Result<Self, Self::Error> {
+    async fn pre_start(args: S::SpawnArgs, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        let (mut spec, state) = S::plan(args);
         if let Some(refusal) = spec.refusal() {
             return Err(refusal);
         }
         ctx.trap_exit(true);
+        if !S::BUILT_IN {
+            // Health reports find a root supervisor by its type: an open one's is the user's.
+            ctx.system().extension::<SupervisorTypes>().note::<S>();
+        }
         let mut supervisor = Supervisor {
             strategy: spec.strategy,
             max_restarts: spec.max_restarts,
@@ -182,21 +278,22 @@ impl Actor for Supervisor {
             timers: HashMap::new(),
             events: EventHub::default(),
             giving_up: None,
+            state,
         };
         supervisor.start_all(ctx).await?;
         Ok(supervisor)
     }
 
-    fn dispatch<'s, 'c>(
-        &'s mut self,
-        mail: ClassicMail<Self>,
-        ctx: &'c mut Context<Self>,
-    ) -> impl Future<Output = Result<(), ExitReason>> + Send + use<'s, 'c> {
-        ClassicMail::dispatch(self, mail, ctx)
+    fn dispatch(
+        &mut self,
+        mail: S::Mail,
+        ctx: &mut Context<Self>,
+    ) -> impl Future<Output = Result<(), ExitReason>> + Send {
+        S::dispatch(self, mail, ctx)
     }
 
-    fn message_type(_: &ClassicMail<Self>) -> &'static str {
-        std::any::type_name::<Mail>()
+    fn message_type(mail: &S::Mail) -> &'static str {
+        S::message_type(mail)
     }
 
     async fn on_exit(
@@ -245,9 +342,20 @@ impl Classic for Supervisor {
 
     async fn handle(
         &mut self,
-        Mail(letter): Mail,
+        mail: Mail,
         ctx: &mut Context<Self>,
     ) -> Result<SupervisorReply, Self::Error> {
+        Ok(self.take(ctx, mail).await)
+    }
+}
+
+impl<S: SupervisorState> Supervisor<S> {
+    /// Answers an administration call, or acts on a note to itself.
+    pub(super) async fn take(
+        &mut self,
+        ctx: &mut Context<Self>,
+        Mail(letter): Mail,
+    ) -> SupervisorReply {
         let response = match letter {
             Letter::Call(request) => self.answer(ctx, request).await,
             Letter::Note(Note::Retry(generation)) => {
@@ -259,23 +367,23 @@ impl Classic for Supervisor {
                 Response::Done
             }
         };
-        Ok(SupervisorReply(response))
+        SupervisorReply(response)
     }
 }
 
-impl Accepts<Mail> for Supervisor {
+impl<S: SupervisorState> Accepts<Mail> for Supervisor<S> {
     type Reply = SupervisorReply;
 
-    fn mail(msg: Mail, reply: ReplyTo<SupervisorReply>) -> ClassicMail<Self> {
-        ClassicMail::new(msg, reply)
+    fn mail(msg: Mail, reply: ReplyTo<SupervisorReply>) -> S::Mail {
+        S::admin_mail(msg, reply)
     }
 
-    fn unmail(mail: ClassicMail<Self>) -> Mail {
-        mail.into_message()
+    fn unmail(mail: S::Mail) -> Mail {
+        S::admin_unmail(mail)
     }
 }
 
-impl fmt::Debug for Supervisor {
+impl<S: SupervisorState> fmt::Debug for Supervisor<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Supervisor")
             .field("strategy", &self.strategy)

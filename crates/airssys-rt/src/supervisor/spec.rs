@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Child, StartResult, Supervisor, SupervisorError};
+use super::{Child, Opened, StartResult, Supervise, Supervisor, SupervisorError};
 use crate::actor::Actor;
 use crate::registry::check_name;
 use crate::system::{ActorSystem, SpawnOptions};
@@ -395,6 +395,54 @@ impl ChildSpec {
             }
         });
         child.subtree = Some(subtree);
+        child.kind = ChildKind::Supervisor;
+        child.shutdown = Shutdown::Infinity;
+        child
+    }
+
+    /// A child open supervisor of type `S` ([`Supervise`]), started with a clone of `args`
+    /// every time: its [`init`](Supervise::init) runs at each start, and an
+    /// [`Init::Ignore`](super::Init::Ignore) is recorded as a start function's `None` (the
+    /// specification stays without a running child; a temporary one's goes). Its shutdown is
+    /// [`Shutdown::Infinity`] unless set otherwise.
+    ///
+    /// ```
+    /// use airssys_rt::prelude::*;
+    /// use airssys_rt::supervisor::{ChildSpec, Init, Strategy, Supervise, Supervisor, SupervisorSpec};
+    /// struct Accounts;
+    ///
+    /// impl Supervise for Accounts {
+    ///     type Args = ();
+    ///     type Error = std::convert::Infallible;
+    ///     async fn init(_: (), _: &ActorSystem) -> Result<Init<Self>, Self::Error> {
+    ///         Ok(Init::Start(SupervisorSpec::new(Strategy::OneForOne), Accounts))
+    ///     }
+    /// }
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let system = ActorSystem::new();
+    /// let spec = SupervisorSpec::new(Strategy::OneForOne)
+    ///     .child(ChildSpec::open_supervisor::<Accounts>("accounts", ()));
+    /// let root = Supervisor::start(&system, spec).await?;
+    /// let accounts = root.child::<Supervisor<Accounts>>("accounts").await?;
+    /// assert!(accounts.is_some());
+    /// # Ok(()) }
+    /// ```
+    pub fn open_supervisor<S>(id: impl Into<Arc<str>>, args: S::Args) -> Self
+    where
+        S: Supervise,
+        S::Args: Clone + Sync,
+    {
+        let mut child = Self::new(id, move |system: ActorSystem| {
+            let args = args.clone();
+            async move {
+                match Supervisor::<S>::start_open(&system, args).await? {
+                    Opened::Started(supervisor) => {
+                        Ok(Some(Child::from(supervisor.actor().clone())))
+                    }
+                    Opened::Ignored => Ok(None),
+                }
+            }
+        });
         child.kind = ChildKind::Supervisor;
         child.shutdown = Shutdown::Infinity;
         child

@@ -94,8 +94,8 @@
 use std::sync::Arc;
 
 use crate::kernel::system::ActorSystem;
+use crate::supervisor::AnySupervisor;
 use crate::supervisor::FallenRoots;
-use crate::supervisor::{Supervisor, SupervisorRef};
 use crate::vocabulary::{ActorId, ChildKind};
 pub use crate::vocabulary::{
     Health, HealthCheck, HealthCheckFailed, HealthIssue, HealthReport, HealthStatus,
@@ -140,7 +140,7 @@ async fn system_health(system: &ActorSystem) -> HealthReport {
     }
     let mut running = Vec::new();
     for root in root_supervisors(system) {
-        let label = root.actor().name().unwrap_or_else(|| Arc::from(root.actor().id().to_string()));
+        let label = root.name().unwrap_or_else(|| Arc::from(root.id().to_string()));
         let mut node = root.health().await;
         node.id = label;
         running.push(node);
@@ -163,22 +163,16 @@ async fn system_health(system: &ActorSystem) -> HealthReport {
     report
 }
 
-/// The running supervisors that no supervisor started.
-fn root_supervisors(system: &ActorSystem) -> Vec<SupervisorRef> {
-    let supervisor_type = std::any::type_name::<Supervisor>();
-    let mut roots: Vec<SupervisorRef> = system
+/// The running supervisors, built-in or open, that no supervisor started.
+fn root_supervisors(system: &ActorSystem) -> Vec<AnySupervisor> {
+    let mut roots: Vec<AnySupervisor> = system
         .actors()
         .into_iter()
         // A child supervisor has its place in the tree before its `pre_start`, its parent
         // only after: either makes it no root.
-        .filter(|actor| {
-            actor.actor_type() == supervisor_type
-                && actor.parent().is_none()
-                && actor.tree_place().is_none()
-        })
-        .filter_map(|actor| actor.downcast::<Supervisor>())
-        .map(SupervisorRef::from)
+        .filter(|actor| actor.parent().is_none() && actor.tree_place().is_none())
+        .filter_map(|actor| AnySupervisor::of(system, &actor))
         .collect();
-    roots.sort_by_key(|root| root.actor().id());
+    roots.sort_by_key(AnySupervisor::id);
     roots
 }

@@ -219,7 +219,7 @@ impl ActorNode {
     }
 
     fn render_line(&self, out: &mut String, first: &str) {
-        let short_type = self.actor_type.rsplit("::").next().unwrap_or(self.actor_type);
+        let short_type = short_type_name(self.actor_type);
         let label = self.label();
         let state = match self.state {
             ActorState::Starting => "starting",
@@ -457,4 +457,24 @@ fn assemble(
         built.insert(node.id, node);
     }
     built.remove(&id)
+}
+
+/// A type's name without its module paths, its type arguments' included:
+/// `Supervisor<Bank>` for `airssys_rt::supervisor::server::Supervisor<ledger::Bank>`.
+fn short_type_name(full: &str) -> String {
+    let mut short = String::with_capacity(full.len());
+    let mut segment_start = 0;
+    for (at, c) in full.char_indices() {
+        if matches!(c, '<' | '>' | ',' | ' ' | '(' | ')' | '[' | ']' | ';' | '&') {
+            short.push_str(last_segment(&full[segment_start..at]));
+            short.push(c);
+            segment_start = at + c.len_utf8();
+        }
+    }
+    short.push_str(last_segment(&full[segment_start..]));
+    short
+}
+
+fn last_segment(path: &str) -> &str {
+    path.rsplit("::").next().unwrap_or(path)
 }
