@@ -98,6 +98,7 @@
 //! ```
 
 mod admin;
+mod child_ref;
 mod engine;
 mod error;
 mod events;
@@ -109,6 +110,7 @@ mod spec;
 pub use admin::{
     ChildCount, ChildInfo, ChildStatus, SupervisorMsg, SupervisorRef, SupervisorReply,
 };
+pub use child_ref::{ChildAsk, ChildRef, ChildTell, ChildTellFuture};
 pub use error::SupervisorError;
 pub use events::{GiveUpReason, SupervisorEvent, SupervisorEvents};
 pub use placement::{Child, StartResult};
