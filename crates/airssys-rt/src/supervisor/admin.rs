@@ -325,7 +325,8 @@ impl Supervisor {
         let index = self.children.len() - 1;
         match self.start_slot(ctx, index).await {
             Ok(Some(_)) => {
-                let actor = self.children[index].running.as_ref().map(|child| child.actor().clone());
+                let actor =
+                    self.children[index].running.as_ref().map(|child| child.actor().clone());
                 Ok(Response::StartedDynamic { id, actor, ask_timeout })
             }
             Ok(None) => {

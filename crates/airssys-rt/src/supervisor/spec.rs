@@ -634,7 +634,11 @@ fn actor_type<A: Actor>() -> (TypeId, &'static str) {
 /// Makes one dynamic child's specification from its id, its registered name if it has one,
 /// and its arguments; hands the arguments back if they are of another type.
 type Instantiate = Arc<
-    dyn Fn(Arc<str>, Option<Arc<str>>, Box<dyn Any + Send>) -> Result<ChildSpec, Box<dyn Any + Send>>
+    dyn Fn(
+            Arc<str>,
+            Option<Arc<str>>,
+            Box<dyn Any + Send>,
+        ) -> Result<ChildSpec, Box<dyn Any + Send>>
         + Send
         + Sync,
 >;
@@ -691,7 +695,8 @@ impl ChildTemplate {
     {
         Self {
             instantiate: Arc::new(|id, name, args| {
-                let args = args.downcast::<A::Args>().map_err(|args| args as Box<dyn Any + Send>)?;
+                let args =
+                    args.downcast::<A::Args>().map_err(|args| args as Box<dyn Any + Send>)?;
                 let options = match name {
                     Some(name) => SpawnOptions::new().name(name),
                     None => SpawnOptions::new(),
