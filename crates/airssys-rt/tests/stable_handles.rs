@@ -257,6 +257,30 @@ async fn t26_a_send_during_a_restart_waits_for_the_next_incarnation() {
     assert_eq!(child.current().map(|actor| actor.id()), Some(second));
 }
 
+/// T26: a send made right after the crash's answer, with no wait for the restart, reaches
+/// the next incarnation: the crashed one closed its mailbox before it answered. On two
+/// threads, so that the caller runs while the crashed incarnation ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t26_a_send_right_after_a_crash_reaches_the_next_incarnation() {
+    let system = ActorSystem::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(1000, Duration::from_secs(1))
+        .child(ChildSpec::worker::<Account>("acct", account("acct")));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let child = supervisor.child_ref::<Account>("acct").await.unwrap();
+    for round in 0..100 {
+        let crashed = child.ask(Poison).await;
+        assert!(matches!(crashed, Err(StableAskError::Stopped(_))), "round {round}");
+        if round % 2 == 0 {
+            assert_eq!(child.ask(Deposit(1)).await.unwrap(), 1, "round {round}");
+        } else {
+            child.tell(Deposit(2)).await.unwrap();
+            assert_eq!(child.ask(Balance).await.unwrap(), 2, "round {round}: the tell was lost");
+        }
+    }
+    system.shutdown().await;
+}
+
 #[tokio::test(start_paused = true)]
 async fn t26_a_waiting_send_gives_up_at_its_timeout_and_hands_the_message_back() {
     let system = ActorSystem::builder().ask_timeout(Duration::from_secs(2)).build().unwrap();
@@ -314,7 +338,7 @@ async fn t26_a_failing_handle_fails_at_once_during_a_restart() {
 /// them poisons the child. Each request is answered by one incarnation, or failed with
 /// `Stopped` because the poisoned one took it before it ended; none is lost or sent twice,
 /// and every sender's later requests reach the restarted child.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn t26_senders_go_on_through_a_child_ref_while_a_poisoned_request_crashes_the_child() {
     let system = ActorSystem::new();
     let supervisor = bank(&system, None).await;

@@ -220,7 +220,8 @@ impl<A: Actor> ChildRef<A> {
     /// # use std::time::Duration;
     /// # async fn send(child: &airssys_rt::supervisor::ChildRef<impl Accepts<String>>) {
     /// if let Err(error) = child.tell("hello".to_string()).timeout(Duration::from_secs(1)).await {
-    ///     eprintln!("not delivered ({error}): {}", error.into_inner());
+    ///     eprintln!("not delivered: {error}");
+    ///     let kept: String = error.into_inner();
     /// }
     /// # }
     /// ```
@@ -571,7 +572,7 @@ impl<'a, A: Accepts<M>, M: Send + 'static> Future for ChildTellFuture<'a, A, M> 
                 },
                 None => (None, None, msg),
             };
-            this.slowly = Some(Box::pin(child.tell_slowly(waiting_on, stale, msg, this.timeout)));
+            this.go_slowly(waiting_on, stale, msg);
         }
         let Some(slowly) = this.slowly.as_mut() else {
             panic!("a `ChildTellFuture` polled after it completed");
@@ -579,6 +580,15 @@ impl<'a, A: Accepts<M>, M: Send + 'static> Future for ChildTellFuture<'a, A, M> 
         let sent = ready!(slowly.as_mut().poll(cx));
         this.slowly = None;
         Poll::Ready(sent)
+    }
+}
+
+impl<A: Accepts<M>, M: Send + 'static> ChildTellFuture<'_, A, M> {
+    /// Boxes the rest of the tell: out of line, so that the fast path inlines into the sender.
+    #[inline(never)]
+    fn go_slowly(&mut self, waiting_on: Option<Arc<ActorRef<A>>>, stale: Option<ActorId>, msg: M) {
+        let slowly = self.child.tell_slowly(waiting_on, stale, msg, self.timeout);
+        self.slowly = Some(Box::pin(slowly));
     }
 }
 

@@ -42,6 +42,12 @@
 //!   [`count_children`](SupervisorRef::count_children);
 //! * [events](SupervisorRef::events): a stream of its children's starts, restarts and ends and
 //!   of its giving up ([`SupervisorEvent`]), to wait on rather than poll.
+//! * [stable handles](ChildRef): [`child_ref`](SupervisorRef::child_ref) names a child by its
+//!   id and reaches whichever actor the supervisor runs for it now, waiting out a restart or
+//!   failing at once as the caller chooses; dynamic children named from their arguments
+//!   ([`ChildTemplate::named`]), and started on demand with
+//!   [`ensure_dynamic`](SupervisorRef::ensure_dynamic). A registered name has its own:
+//!   [`NamedRef`](crate::registry::NamedRef).
 //!
 //! Every restart, give-up and escalation is logged through `tracing` with the supervisor, the
 //! child id, the reason and the restart count. A child's abnormal end, a failed start included,

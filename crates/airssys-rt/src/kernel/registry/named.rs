@@ -506,7 +506,7 @@ impl<'a, A: Accepts<M>, M: Send + 'static> Future for NamedTellFuture<'a, A, M> 
                 },
                 None => (None, None, msg),
             };
-            this.slowly = Some(Box::pin(named.tell_slowly(waiting_on, stale, msg, this.timeout)));
+            this.go_slowly(waiting_on, stale, msg);
         }
         let Some(slowly) = this.slowly.as_mut() else {
             panic!("a `NamedTellFuture` polled after it completed");
@@ -514,6 +514,15 @@ impl<'a, A: Accepts<M>, M: Send + 'static> Future for NamedTellFuture<'a, A, M> 
         let sent = ready!(slowly.as_mut().poll(cx));
         this.slowly = None;
         Poll::Ready(sent)
+    }
+}
+
+impl<A: Accepts<M>, M: Send + 'static> NamedTellFuture<'_, A, M> {
+    /// Boxes the rest of the tell: out of line, so that the fast path inlines into the sender.
+    #[inline(never)]
+    fn go_slowly(&mut self, waiting_on: Option<Arc<ActorRef<A>>>, stale: Option<ActorId>, msg: M) {
+        let slowly = self.named.tell_slowly(waiting_on, stale, msg, self.timeout);
+        self.slowly = Some(Box::pin(slowly));
     }
 }
 
