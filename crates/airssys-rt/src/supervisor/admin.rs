@@ -699,7 +699,8 @@ impl SupervisorRef {
     }
 
     /// The running actor of a child, as a handle of its type: `None` if it is not running or
-    /// is of another type.
+    /// is of another type. The handle names that actor only; [`child_ref`](Self::child_ref)
+    /// gives one that follows the child's restarts.
     ///
     /// ```
     /// # use airssys_rt::prelude::*;

@@ -30,7 +30,9 @@ use crate::message::{AskError, SendError, StableAskError, StableSendError};
 /// [`start_dynamic`](SupervisorRef::start_dynamic) and
 /// [`ensure_dynamic`](SupervisorRef::ensure_dynamic)). Cloning is cheap; clones share what
 /// they learn of new incarnations. It does not keep the supervisor alive: once the supervisor
-/// has ended, sends fail with `SupervisorEnded`.
+/// has ended, sends fail with `SupervisorEnded`. It follows the child's restarts, not its
+/// supervisor's: a child supervisor restarted by its own parent is a new supervisor, to take
+/// new handles from.
 ///
 /// **Between incarnations** (the child ended and is being restarted, or waits out its
 /// backoff), a send waits for the next incarnation, for at most the ask's timeout, the tell's
