@@ -311,6 +311,7 @@ impl Supervisor {
             Some(name) => Arc::clone(name),
             None => self.generated_id(),
         };
+        // Present, as checked above; borrowed again once `generated_id` has had `self`.
         let Some(template) = &self.template else {
             return Err(SupervisorError::NotRunning);
         };
