@@ -615,10 +615,10 @@ async fn c6_dynamic_children_and_custom_start_functions_get_the_childs_path() {
     let dynamic =
         Supervisor::start_with(&system, SpawnOptions::new().name("conns"), spec).await.unwrap();
     let child = dynamic.start_dynamic::<Faulty>(Faults::new()).await.unwrap();
-    let worker = next_child(&dynamic, &child.id, None).await;
+    let worker = next_child(&dynamic, child.id(), None).await;
     worker.tell(Job::Panic).await.unwrap();
     worker.wait_for_exit().await;
-    assert_eq!(*report_of(&system, worker.id()).path, format!("conns/{}", child.id));
+    assert_eq!(*report_of(&system, worker.id()).path, format!("conns/{}", child.id()));
 
     // A start function that spawns a helper before its child: the child gets the path, the
     // helper keeps none.

@@ -9,8 +9,8 @@ use std::time::Duration;
 use airssys_rt::monitoring::health::HealthStatus;
 use airssys_rt::prelude::*;
 use airssys_rt::supervisor::{
-    ChildInfo, ChildKind, ChildSpec, ChildStatus, ChildTemplate, Init, OpenMail, Opened, Restart,
-    Strategy, Supervise, Supervisor, SupervisorError, SupervisorEvent, SupervisorEvents,
+    ChildInfo, ChildKind, ChildRef, ChildSpec, ChildStatus, ChildTemplate, Init, OpenMail, Opened,
+    Restart, Strategy, Supervise, Supervisor, SupervisorError, SupervisorEvent, SupervisorEvents,
     SupervisorRef, SupervisorSpec,
 };
 use airssys_rt::system::SpawnError;
@@ -160,12 +160,13 @@ impl Handler<Close> for Supervisor<Bank> {
 }
 
 impl Handler<Hire> for Supervisor<Bank> {
-    type Reply = Result<(ChildInfo, u64), SupervisorError>;
+    type Reply = Result<(ChildRef<Account>, u64), SupervisorError>;
 
     async fn handle(&mut self, Hire(balance): Hire, ctx: &mut Context<Self>) -> Self::Reply {
         let hired = self.start_dynamic::<Account>(ctx, Account { balance }).await?;
-        let account =
-            self.child::<Account>(&hired.id).ok_or(SupervisorError::NotFound(hired.id.clone()))?;
+        let account = self
+            .child::<Account>(hired.id())
+            .ok_or_else(|| SupervisorError::NotFound(hired.id().into()))?;
         // The child runs: it answers, from the supervisor's own handler.
         let balance = account.ask(Deposit(0)).await.map_err(|_| SupervisorError::NotRunning)?;
         Ok((hired, balance))
@@ -356,7 +357,7 @@ async fn o5_handlers_start_dynamic_children() {
     let bank = open_bank(&system, BankArgs::new(Plan::Dynamic)).await;
     let (hired, balance) = bank.actor().ask(Hire(40)).await.unwrap().unwrap();
     assert_eq!(balance, 40);
-    assert_eq!(hired.status, ChildStatus::Running);
+    assert!(hired.current().is_some_and(|account| account.is_alive()));
     assert_eq!(bank.count_children().await.unwrap().active, 1);
     // The template's children come only from start_dynamic.
     let opened = bank.actor().ask(Open("alice".into())).await.unwrap();

@@ -436,7 +436,7 @@ async fn t16_simple_one_for_one_starts_dynamic_children_from_its_template() {
     let mut started = Vec::new();
     for name in ["x", "y", "z"] {
         let child = supervisor.start_dynamic::<Member>(tree.args(name)).await.unwrap();
-        assert_eq!(child.status, ChildStatus::Running);
+        assert!(child.current().is_some_and(|actor| actor.is_alive()));
         started.push(child);
     }
     assert_eq!(tree.log.lines(), lines(&["start:x", "start:y", "start:z"]));
@@ -444,17 +444,17 @@ async fn t16_simple_one_for_one_starts_dynamic_children_from_its_template() {
 
     // A crash restarts that child with its own arguments; a normal end of a transient one
     // does not.
-    crash(&supervisor, &started[1].id).await;
+    crash(&supervisor, started[1].id()).await;
     tree.log.wait_for("start:y", 2).await;
-    let z = member(&supervisor, &started[2].id).await;
+    let z = member(&supervisor, started[2].id()).await;
     z.tell(Cmd::Exit(ExitReason::Normal)).await.unwrap();
     z.wait_for_exit().await;
-    supervisor.terminate_child(&started[0].id).await.unwrap();
+    supervisor.terminate_child(started[0].id()).await.unwrap();
     // Dynamic children that end for good, or are terminated, leave nothing behind.
     let children = supervisor.which_children().await.unwrap();
     let left: Vec<(String, ChildStatus)> =
         children.iter().map(|c| (c.id.to_string(), c.status)).collect();
-    assert_eq!(left, vec![(started[1].id.to_string(), ChildStatus::Running)]);
+    assert_eq!(left, vec![(started[1].id().to_string(), ChildStatus::Running)]);
 
     assert!(matches!(
         // Another actor type, whose arguments are not the template's.
@@ -738,7 +738,7 @@ async fn t18_dynamic_children_take_the_templates_backoff() {
         .template(ChildTemplate::worker::<Member>().backoff(backoff));
     let supervisor = Supervisor::start(&system, spec).await.unwrap();
     let child = supervisor.start_dynamic::<Member>(tree.args("d")).await.unwrap();
-    crash(&supervisor, &child.id).await;
+    crash(&supervisor, child.id()).await;
     let crashed = tokio::time::Instant::now();
     tree.log.wait_for("start:d", 2).await;
     assert_eq!(crashed.elapsed(), Duration::from_millis(300));
@@ -1464,12 +1464,12 @@ async fn t16_dynamic_children_that_end_for_good_are_removed() {
     let supervisor = Supervisor::start(&system, spec).await.unwrap();
     for _ in 0..100 {
         let child = supervisor.start_dynamic::<Member>(tree.args("conn")).await.unwrap();
-        let conn = member(&supervisor, &child.id).await;
+        let conn = member(&supervisor, child.id()).await;
         conn.tell(Cmd::Exit(ExitReason::Normal)).await.unwrap();
         conn.wait_for_exit().await;
     }
     let last = supervisor.start_dynamic::<Member>(tree.args("conn")).await.unwrap();
-    supervisor.terminate_child(&last.id).await.unwrap();
+    supervisor.terminate_child(last.id()).await.unwrap();
     assert_eq!(supervisor.count_children().await.unwrap().specs, 0);
 }
 

@@ -2,7 +2,7 @@
 //! protocol it asks in ([`SupervisorMsg`], [`SupervisorReply`]), and how the supervisor
 //! answers each call.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,8 +11,8 @@ use super::engine::Slot;
 use super::health::AnySupervisor;
 use super::server::Mail;
 use super::{
-    ChildKind, ChildSpec, Restart, Strategy, Supervisor, SupervisorError, SupervisorEvent,
-    SupervisorEvents, SupervisorState,
+    ChildKind, ChildRef, ChildSpec, Restart, Strategy, Supervisor, SupervisorError,
+    SupervisorEvent, SupervisorEvents, SupervisorState,
 };
 use crate::actor::{Actor, ActorId, ActorRef, Context};
 use crate::kernel::AnyActor;
@@ -94,9 +94,50 @@ pub(super) enum Request {
     Which,
     Count,
     Child(Arc<str>),
-    StartDynamic(Box<dyn Any + Send>),
+    StartDynamic(DynamicStart),
     Health,
     Subscribe,
+    /// What runs for a child id now, and, if `subscribe`, a subscription taken in the same
+    /// step: what a [`ChildRef`] asks when it has lost its incarnation.
+    Look {
+        id: Arc<str>,
+        subscribe: bool,
+    },
+}
+
+/// A `start_dynamic` or `ensure_dynamic` call.
+pub(super) struct DynamicStart {
+    pub(super) args: Box<dyn Any + Send>,
+    /// The actor type the caller wants a handle of.
+    pub(super) actor_type: (TypeId, &'static str),
+    /// The name given by `ensure_dynamic`, instead of the template's.
+    pub(super) name: Option<Arc<str>>,
+    /// Whether a child already present under that name is the answer, not a refusal.
+    pub(super) ensure: bool,
+}
+
+/// What a supervisor runs for a child id, as a [`ChildRef`] looks at it.
+#[derive(Debug)]
+pub(super) enum Look {
+    /// This actor (which may have ended, its end not yet handled).
+    Running(AnyActor),
+    /// None, and a restart is on its way.
+    Restarting,
+    /// None, and none will come unless asked (`restart_child`).
+    Stopped,
+    /// No child has the id.
+    Missing,
+}
+
+/// The answer to a [`Request::Look`].
+#[derive(Debug)]
+pub(super) struct Looked {
+    pub(super) look: Look,
+    pub(super) events: Option<SupervisorEvents>,
+    /// The child's actor type, if its specification says.
+    pub(super) actor_type: Option<(TypeId, &'static str)>,
+    /// The system's ask timeout, a `ChildRef`'s default.
+    pub(super) ask_timeout: Duration,
 }
 
 impl fmt::Debug for Request {
@@ -110,9 +151,16 @@ impl fmt::Debug for Request {
             Request::Count => f.write_str("Count"),
             Request::Child(id) => f.debug_tuple("Child").field(id).finish(),
             // The arguments are of the template's type, unknown here.
-            Request::StartDynamic(_) => f.debug_tuple("StartDynamic").finish_non_exhaustive(),
+            Request::StartDynamic(start) => f
+                .debug_struct("StartDynamic")
+                .field("name", &start.name)
+                .field("ensure", &start.ensure)
+                .finish_non_exhaustive(),
             Request::Health => f.write_str("Health"),
             Request::Subscribe => f.write_str("Subscribe"),
+            Request::Look { id, subscribe } => {
+                f.debug_struct("Look").field("id", id).field("subscribe", subscribe).finish()
+            }
         }
     }
 }
@@ -129,7 +177,12 @@ impl fmt::Debug for SupervisorReply {
 #[derive(Debug)]
 pub(super) enum Response {
     Started(Option<ActorId>),
-    StartedDynamic(ChildInfo),
+    StartedDynamic {
+        id: Arc<str>,
+        actor: Option<AnyActor>,
+        ask_timeout: Duration,
+    },
+    Looked(Looked),
     Done,
     Children(Vec<ChildInfo>),
     Count(ChildCount),
@@ -145,9 +198,7 @@ impl<S: SupervisorState> Supervisor<S> {
     pub(super) async fn answer(&mut self, ctx: &mut Context<Self>, request: Request) -> Response {
         let answer = match request {
             Request::StartChild(spec) => self.add_child(ctx, spec).await.map(Response::Started),
-            Request::StartDynamic(args) => {
-                self.add_dynamic(ctx, args).await.map(Response::StartedDynamic)
-            }
+            Request::StartDynamic(start) => self.add_dynamic(ctx, start).await,
             Request::Terminate(id) => self.stop_child(ctx, id).await.map(|()| Response::Done),
             Request::Restart(id) => self.restart_stopped(ctx, id).await.map(Response::Started),
             Request::Delete(id) => self.remove_child(id).map(|()| Response::Done),
@@ -156,6 +207,7 @@ impl<S: SupervisorState> Supervisor<S> {
             Request::Child(id) => Ok(Response::Child(self.running_child(&id))),
             Request::Health => Ok(self.health_node(ctx.system())),
             Request::Subscribe => Ok(Response::Events(self.events.subscribe())),
+            Request::Look { id, subscribe } => Ok(self.look(ctx, &id, subscribe)),
         };
         answer.unwrap_or_else(Response::Failed)
     }
@@ -223,38 +275,102 @@ impl<S: SupervisorState> Supervisor<S> {
     pub(super) async fn add_dynamic(
         &mut self,
         ctx: &mut Context<Self>,
-        args: Box<dyn Any + Send>,
-    ) -> Result<ChildInfo, SupervisorError> {
+        request: DynamicStart,
+    ) -> Result<Response, SupervisorError> {
         let Some(template) = &self.template else {
             return Err(SupervisorError::InvalidSpec(
                 "start_dynamic needs a simple_one_for_one supervisor with a template",
             ));
         };
-        self.dynamic_started += 1;
-        let id: Arc<str> = Arc::from(format!("dynamic-{}", self.dynamic_started));
+        // Arguments of another type say more than the actor type they imply.
+        if Any::type_id(&*request.args) != template.args_type_id {
+            return Err(SupervisorError::WrongArgs { expected: template.args_type });
+        }
+        let (expected, actual) = (request.actor_type, template.actor_type);
+        if expected.0 != actual.0 {
+            return Err(SupervisorError::WrongActorType { expected: expected.1, actual: actual.1 });
+        }
+        let name = match request.name {
+            Some(name) => Some(name),
+            None => template.name_of(&*request.args)?,
+        };
+        let ask_timeout = ctx.system().config().ask_timeout();
+        if let Some(index) = name.as_deref().and_then(|name| self.position(name)) {
+            let slot = &self.children[index];
+            let id = Arc::clone(&slot.spec.id);
+            // In one step of the supervisor: two callers ensuring one name start one child.
+            if request.ensure {
+                let actor = slot.running.as_ref().map(|child| child.actor().clone());
+                return Ok(Response::StartedDynamic { id, actor, ask_timeout });
+            }
+            return Err(match slot.actor() {
+                Some(actor) => SupervisorError::AlreadyStarted { id, actor },
+                None => SupervisorError::AlreadyPresent(id),
+            });
+        }
+        let id = match &name {
+            Some(name) => Arc::clone(name),
+            None => self.generated_id(),
+        };
+        // Present, as checked above; borrowed again once `generated_id` has had `self`.
+        let Some(template) = &self.template else {
+            return Err(SupervisorError::NotRunning);
+        };
         let expected = template.args_type;
-        let Ok(spec) = template.child(Arc::clone(&id), args) else {
+        let Ok(spec) = template.child(Arc::clone(&id), name, request.args) else {
             return Err(SupervisorError::WrongArgs { expected });
         };
-        let kind = spec.kind;
+        if let Some(refusal) = spec.refusal() {
+            return Err(refusal);
+        }
         self.children.push(Slot::new(spec));
         let index = self.children.len() - 1;
         match self.start_slot(ctx, index).await {
-            Ok(Some(actor)) => {
-                let status = ChildStatus::Running;
-                Ok(ChildInfo { id, actor: Some(actor), status, kind })
+            Ok(Some(_)) => {
+                let actor =
+                    self.children[index].running.as_ref().map(|child| child.actor().clone());
+                Ok(Response::StartedDynamic { id, actor, ask_timeout })
             }
             Ok(None) => {
                 // An ignored dynamic child keeps nothing: there is nothing to restart.
                 self.children.pop();
-                let status = ChildStatus::Stopped;
-                Ok(ChildInfo { id, actor: None, status, kind })
+                Ok(Response::StartedDynamic { id, actor: None, ask_timeout })
             }
             Err(reason) => {
                 self.children.pop();
                 Err(SupervisorError::StartFailed { id, reason })
             }
         }
+    }
+
+    /// The next generated id of a dynamic child that no child has (a named one may have
+    /// taken it).
+    fn generated_id(&mut self) -> Arc<str> {
+        loop {
+            self.dynamic_started += 1;
+            let id: Arc<str> = Arc::from(format!("dynamic-{}", self.dynamic_started));
+            if self.position(&id).is_none() {
+                return id;
+            }
+        }
+    }
+
+    fn look(&mut self, ctx: &mut Context<Self>, id: &str, subscribe: bool) -> Response {
+        let events = subscribe.then(|| self.events.subscribe());
+        let (look, actor_type) = match self.position(id) {
+            None => (Look::Missing, None),
+            Some(index) => {
+                let slot = &self.children[index];
+                let look = match (&slot.running, slot.restarting) {
+                    (Some(child), _) => Look::Running(child.actor().clone()),
+                    (None, Some(_)) => Look::Restarting,
+                    (None, None) => Look::Stopped,
+                };
+                (look, slot.spec.actor_type)
+            }
+        };
+        let ask_timeout = ctx.system().config().ask_timeout();
+        Response::Looked(Looked { look, events, actor_type, ask_timeout })
     }
 
     pub(super) async fn stop_child(
@@ -429,23 +545,118 @@ impl<S: SupervisorState> SupervisorRef<S> {
     }
 
     /// Starts one more dynamic child of a [`Strategy::SimpleOneForOne`] supervisor from its
-    /// template, with these arguments (kept to restart it). Returns the child, with the id
-    /// to terminate it by.
+    /// template, with these arguments (kept to restart it), and returns its stable handle
+    /// (T16, T29): a [`ChildRef`] rather than an `ActorRef`, as the supervisor restarts the
+    /// child as a new actor; its [`id`](ChildRef::id) is the one to terminate it by, and
+    /// [`current`](ChildRef::current) its actor. The id is the name the template's
+    /// [`named`](super::ChildTemplate::named) gives it (refused with `AlreadyStarted` or
+    /// `AlreadyPresent` if a child has it), else a generated one. A child whose start said
+    /// "ignore" leaves nothing behind: its handle has no actor, and sends through it fail with
+    /// `Gone`.
+    ///
+    /// Fails with [`WrongActorType`](SupervisorError::WrongActorType) if the template's
+    /// children are not of type `A`, before anything starts.
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
     /// # use airssys_rt::supervisor::{SupervisorRef, SupervisorError};
     /// # async fn add<A: Actor<Args = u16>>(s: &SupervisorRef) -> Result<(), SupervisorError> {
     /// let child = s.start_dynamic::<A>(8080).await?;
-    /// s.terminate_child(&child.id).await?;
+    /// s.terminate_child(child.id()).await?;
     /// # Ok(()) }
     /// ```
     pub async fn start_dynamic<A: Actor>(
         &self,
         args: A::Args,
-    ) -> Result<ChildInfo, SupervisorError> {
-        match self.call(Request::StartDynamic(Box::new(args))).await? {
-            Response::StartedDynamic(child) => Ok(child),
+    ) -> Result<ChildRef<A>, SupervisorError> {
+        self.dynamic(args, None).await
+    }
+
+    /// The dynamic child with this id, which is also its registered name: the running one if
+    /// the supervisor has it (or its handle, if it is waiting for a restart), else one started
+    /// from the template with these arguments, named `name` whatever the template's
+    /// [`named`](super::ChildTemplate::named) says (T30). Race-free: the supervisor answers one
+    /// call at a time, so two calls with one name start one child. For "one actor per key,
+    /// started on demand".
+    ///
+    /// Fails as [`start_dynamic`](Self::start_dynamic) does; and with
+    /// [`StartFailed`](SupervisorError::StartFailed) if another actor holds the name.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::supervisor::{SupervisorRef, SupervisorError};
+    /// # async fn account<A: Actor<Args = String>>(bank: &SupervisorRef) -> Result<(), SupervisorError> {
+    /// let alice = bank.ensure_dynamic::<A>("alice", "alice".to_string()).await?;
+    /// let again = bank.ensure_dynamic::<A>("alice", "alice".to_string()).await?;
+    /// assert_eq!(alice.current(), again.current());
+    /// # Ok(()) }
+    /// ```
+    pub async fn ensure_dynamic<A: Actor>(
+        &self,
+        name: impl Into<Arc<str>>,
+        args: A::Args,
+    ) -> Result<ChildRef<A>, SupervisorError> {
+        self.dynamic(args, Some(name.into())).await
+    }
+
+    async fn dynamic<A: Actor>(
+        &self,
+        args: A::Args,
+        name: Option<Arc<str>>,
+    ) -> Result<ChildRef<A>, SupervisorError> {
+        let ensure = name.is_some();
+        let actor_type = (TypeId::of::<A>(), std::any::type_name::<A>());
+        let request = DynamicStart { args: Box::new(args), actor_type, name, ensure };
+        match self.call(Request::StartDynamic(request)).await? {
+            Response::StartedDynamic { id, actor, ask_timeout } => {
+                let actor = actor.and_then(|actor| actor.downcast::<A>());
+                Ok(ChildRef::new(id, self.actor.downgrade(), actor, ask_timeout))
+            }
+            _ => Err(SupervisorError::NotRunning),
+        }
+    }
+
+    /// A stable handle to a child, by its id: it reaches the child's current incarnation
+    /// whatever restarts come (T25). Fails with [`NotFound`](SupervisorError::NotFound) if no
+    /// child has the id, [`WrongActorType`](SupervisorError::WrongActorType) if its actor is
+    /// of another type, and as any call does.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # async fn talk<A: Accepts<()>>(s: &airssys_rt::supervisor::SupervisorRef) -> Result<(), Box<dyn std::error::Error>> {
+    /// let worker = s.child_ref::<A>("w").await?;
+    /// worker.tell(()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn child_ref<A: Actor>(&self, id: &str) -> Result<ChildRef<A>, SupervisorError> {
+        let looked = self.look(id, false).await?;
+        let expected = std::any::type_name::<A>();
+        if let Some((type_id, actual)) = looked.actor_type {
+            if type_id != TypeId::of::<A>() {
+                return Err(SupervisorError::WrongActorType { expected, actual });
+            }
+        }
+        let current = match looked.look {
+            Look::Missing => return Err(SupervisorError::NotFound(id.into())),
+            Look::Running(actor) => match actor.downcast::<A>() {
+                Some(actor) => Some(actor),
+                None if actor.is_alive() => {
+                    let actual = actor.actor_type();
+                    return Err(SupervisorError::WrongActorType { expected, actual });
+                }
+                None => None,
+            },
+            Look::Restarting | Look::Stopped => None,
+        };
+        let ask_timeout = looked.ask_timeout;
+        Ok(ChildRef::new(id.into(), self.actor.downgrade(), current, ask_timeout))
+    }
+
+    /// What runs for a child id, with a subscription to the events taken in the same step if
+    /// `subscribe`.
+    pub(super) async fn look(&self, id: &str, subscribe: bool) -> Result<Looked, SupervisorError> {
+        match self.call(Request::Look { id: id.into(), subscribe }).await? {
+            Response::Looked(looked) => Ok(looked),
             _ => Err(SupervisorError::NotRunning),
         }
     }
@@ -505,7 +716,8 @@ impl<S: SupervisorState> SupervisorRef<S> {
     }
 
     /// The running actor of a child, as a handle of its type: `None` if it is not running or
-    /// is of another type.
+    /// is of another type. The handle names that actor only; [`child_ref`](Self::child_ref)
+    /// gives one that follows the child's restarts.
     ///
     /// ```
     /// # use airssys_rt::prelude::*;

@@ -69,6 +69,15 @@ pub enum SupervisorError {
         /// The argument type the template takes.
         expected: &'static str,
     },
+    /// `child_ref`, `start_dynamic` or `ensure_dynamic` asked for a handle of another actor
+    /// type than the child's.
+    #[error("the child's actor is of type {actual}, not {expected}")]
+    WrongActorType {
+        /// The actor type asked for.
+        expected: &'static str,
+        /// The child's actor type.
+        actual: &'static str,
+    },
     /// The supervisor was called from its own task (a child's start function): it cannot
     /// answer while it runs that function, so the call is refused at once.
     #[error("a supervisor cannot be called from its own task")]

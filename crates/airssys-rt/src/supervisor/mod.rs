@@ -42,6 +42,12 @@
 //!   [`count_children`](SupervisorRef::count_children);
 //! * [events](SupervisorRef::events): a stream of its children's starts, restarts and ends and
 //!   of its giving up ([`SupervisorEvent`]), to wait on rather than poll.
+//! * [stable handles](ChildRef): [`child_ref`](SupervisorRef::child_ref) names a child by its
+//!   id and reaches whichever actor the supervisor runs for it now, waiting out a restart or
+//!   failing at once as the caller chooses; dynamic children named from their arguments
+//!   ([`ChildTemplate::named`]), and started on demand with
+//!   [`ensure_dynamic`](SupervisorRef::ensure_dynamic). A registered name has its own:
+//!   [`NamedRef`](crate::registry::NamedRef).
 //!
 //! A supervisor of your own, as OTP's supervisor callback module, is an *open* supervisor: a
 //! type implementing [`Supervise`], whose [`init`](Supervise::init) decides the specification
@@ -100,6 +106,7 @@
 //! ```
 
 mod admin;
+mod child_ref;
 mod engine;
 mod error;
 mod events;
@@ -112,6 +119,7 @@ mod spec;
 pub use admin::{
     ChildCount, ChildInfo, ChildStatus, SupervisorMsg, SupervisorRef, SupervisorReply,
 };
+pub use child_ref::{ChildAsk, ChildRef, ChildTell, ChildTellFuture};
 pub use error::SupervisorError;
 pub use events::{GiveUpReason, SupervisorEvent, SupervisorEvents};
 pub use open::{Init, OpenMail, Opened, Supervise};

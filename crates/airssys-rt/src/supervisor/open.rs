@@ -3,7 +3,7 @@
 //! [`Init::Ignore`]); it keeps a state of its own, and handles messages of its own with
 //! [`Handler`], between the administration calls, with its children at hand.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -14,10 +14,11 @@ use std::sync::Arc;
 
 use futures::FutureExt;
 
+use super::admin::{DynamicStart, Response};
 use super::server::{Mail, Sealed};
 use super::{
-    ChildCount, ChildInfo, ChildSpec, Supervisor, SupervisorError, SupervisorRef, SupervisorReply,
-    SupervisorSpec, SupervisorState,
+    ChildCount, ChildInfo, ChildRef, ChildSpec, Supervisor, SupervisorError, SupervisorRef,
+    SupervisorReply, SupervisorSpec, SupervisorState,
 };
 use crate::actor::{
     Accepts, Actor, ActorId, ActorRef, BoxError, Context, DeferredHandler, ExitReason, Handler,
@@ -323,11 +324,11 @@ impl<S: Supervise> Supervisor<S> {
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
-    /// # use airssys_rt::supervisor::{ChildInfo, Supervise, Supervisor, SupervisorError};
+    /// # use airssys_rt::supervisor::{ChildRef, Supervise, Supervisor, SupervisorError};
     /// async fn add<S: Supervise, A: Actor<Args = u16>>(
     ///     supervisor: &mut Supervisor<S>,
     ///     ctx: &mut Context<Supervisor<S>>,
-    /// ) -> Result<ChildInfo, SupervisorError> {
+    /// ) -> Result<ChildRef<A>, SupervisorError> {
     ///     supervisor.start_dynamic::<A>(ctx, 8080).await
     /// }
     /// ```
@@ -335,8 +336,16 @@ impl<S: Supervise> Supervisor<S> {
         &mut self,
         ctx: &mut Context<Self>,
         args: A::Args,
-    ) -> Result<ChildInfo, SupervisorError> {
-        self.add_dynamic(ctx, Box::new(args)).await
+    ) -> Result<ChildRef<A>, SupervisorError> {
+        let actor_type = (TypeId::of::<A>(), std::any::type_name::<A>());
+        let request = DynamicStart { args: Box::new(args), actor_type, name: None, ensure: false };
+        match self.add_dynamic(ctx, request).await? {
+            Response::StartedDynamic { id, actor, ask_timeout } => {
+                let actor = actor.and_then(|actor| actor.downcast::<A>());
+                Ok(ChildRef::new(id, ctx.weak_ref(), actor, ask_timeout))
+            }
+            _ => Err(SupervisorError::NotRunning),
+        }
     }
 
     /// Stops a child, as [`SupervisorRef::terminate_child`] does.

@@ -1,6 +1,7 @@
 //! Specifications: a supervisor's (strategy, intensity, children) and each child's (what the
 //! supervisor starts, and how it treats it).
 
+use std::any::{Any, TypeId};
 use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
@@ -184,6 +185,9 @@ impl SupervisorSpec {
         if !dynamic && self.template.is_some() {
             return Some(SupervisorError::InvalidSpec("only simple_one_for_one takes a template"));
         }
+        if let Some(refusal) = self.template.as_ref().and_then(ChildTemplate::refusal) {
+            return Some(refusal);
+        }
         if let Some(refusal) = self.children.iter().find_map(ChildSpec::refusal) {
             return Some(refusal);
         }
@@ -297,6 +301,9 @@ pub struct ChildSpec {
     /// A child supervisor's specification, which its start function holds too; kept here
     /// so that a deep tree of specifications can be let go without recursion (T19).
     pub(crate) subtree: Option<Arc<SupervisorSpec>>,
+    /// The actor type it starts, when known (not for a start function of your own): checked
+    /// by `child_ref` while the child is not running.
+    pub(crate) actor_type: Option<(TypeId, &'static str)>,
 }
 
 impl ChildSpec {
@@ -333,6 +340,7 @@ impl ChildSpec {
             backoff: None,
             health: None,
             subtree: None,
+            actor_type: None,
         }
     }
 
@@ -367,14 +375,16 @@ impl ChildSpec {
         A: Actor,
         A::Args: Clone + Sync,
     {
-        Self::new(id, move |system: ActorSystem| {
+        let mut child = Self::new(id, move |system: ActorSystem| {
             let options = options.clone();
             let args = args.clone();
             async move {
                 let actor = system.spawn_with::<A>(options, args).await?;
                 Ok(Some(Child::from(actor)))
             }
-        })
+        });
+        child.actor_type = Some(actor_type::<A>());
+        child
     }
 
     /// A child supervisor with its own specification: a subtree. Its shutdown is
@@ -395,6 +405,7 @@ impl ChildSpec {
             }
         });
         child.subtree = Some(subtree);
+        child.actor_type = Some(actor_type::<Supervisor>());
         child.kind = ChildKind::Supervisor;
         child.shutdown = Shutdown::Infinity;
         child
@@ -664,14 +675,24 @@ impl Backoff {
     }
 }
 
+fn actor_type<A: Actor>() -> (TypeId, &'static str) {
+    (TypeId::of::<A>(), std::any::type_name::<A>())
+}
+
+/// Makes one dynamic child's specification from its id, its registered name if it has one,
+/// and its arguments; hands the arguments back if they are of another type.
 type Instantiate = Arc<
     dyn Fn(
             Arc<str>,
-            Box<dyn std::any::Any + Send>,
-        ) -> Result<ChildSpec, Box<dyn std::any::Any + Send>>
+            Option<Arc<str>>,
+            Box<dyn Any + Send>,
+        ) -> Result<ChildSpec, Box<dyn Any + Send>>
         + Send
         + Sync,
 >;
+
+/// A dynamic child's name from its arguments: `None` if they are of another type.
+type Namer = Arc<dyn Fn(&(dyn Any + Send)) -> Option<String> + Send + Sync>;
 
 /// The template a [`Strategy::SimpleOneForOne`](super::Strategy::SimpleOneForOne) supervisor
 /// makes its dynamic children from: each
@@ -693,6 +714,11 @@ type Instantiate = Arc<
 pub struct ChildTemplate {
     pub(crate) instantiate: Instantiate,
     pub(crate) args_type: &'static str,
+    pub(crate) args_type_id: TypeId,
+    /// The actor type its children are of.
+    pub(crate) actor_type: (TypeId, &'static str),
+    /// Names each child from its arguments, with the argument type it takes.
+    namer: Option<(Namer, TypeId)>,
     restart: Restart,
     shutdown: Shutdown,
     backoff: Option<Backoff>,
@@ -716,18 +742,55 @@ impl ChildTemplate {
         A::Args: Clone + Sync,
     {
         Self {
-            instantiate: Arc::new(|id, args| {
-                let args = args
-                    .downcast::<A::Args>()
-                    .map_err(|args| args as Box<dyn std::any::Any + Send>)?;
-                Ok(ChildSpec::worker::<A>(id, *args))
+            instantiate: Arc::new(|id, name, args| {
+                let args =
+                    args.downcast::<A::Args>().map_err(|args| args as Box<dyn Any + Send>)?;
+                let options = match name {
+                    Some(name) => SpawnOptions::new().name(name),
+                    None => SpawnOptions::new(),
+                };
+                Ok(ChildSpec::worker_with::<A>(id, options, *args))
             }),
             args_type: std::any::type_name::<A::Args>(),
+            args_type_id: TypeId::of::<A::Args>(),
+            actor_type: actor_type::<A>(),
+            namer: None,
             restart: Restart::default(),
             shutdown: Shutdown::default(),
             backoff: None,
             health: None,
         }
+    }
+
+    /// Names each dynamic child from its start arguments: the name is its child id, and the
+    /// name it is registered under ([`registry`](crate::registry)), so that it can be found by
+    /// [`child_ref`](super::SupervisorRef::child_ref),
+    /// [`ensure_dynamic`](super::SupervisorRef::ensure_dynamic),
+    /// [`lookup`](crate::ActorSystem::lookup) or [`named`](crate::ActorSystem::named) (T29).
+    /// Without it, dynamic children get generated ids (`dynamic-1`, ...) and no name.
+    ///
+    /// The function takes the template's argument type; a supervisor given a template whose
+    /// function takes another refuses to start with
+    /// [`InvalidSpec`](super::SupervisorError::InvalidSpec).
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::supervisor::ChildTemplate;
+    /// # fn template<A: Actor<Args = String>>() -> ChildTemplate {
+    /// ChildTemplate::worker::<A>().named(|account: &String| format!("account-{account}"))
+    /// # }
+    /// ```
+    pub fn named<T, F>(mut self, name: F) -> Self
+    where
+        T: 'static,
+        F: Fn(&T) -> String + Send + Sync + 'static,
+    {
+        let namer: Namer = Arc::new(move |args: &(dyn Any + Send)| {
+            let args: &dyn Any = args;
+            args.downcast_ref::<T>().map(&name)
+        });
+        self.namer = Some((namer, TypeId::of::<T>()));
+        self
     }
 
     /// Sets when the dynamic children are restarted.
@@ -790,14 +853,37 @@ impl ChildTemplate {
         self
     }
 
-    /// The child specification of one dynamic child, or the arguments back if they are not
-    /// of the template's type.
+    /// The name its naming function gives a child started with `args`: `Ok(None)` without
+    /// one, `WrongArgs` if the arguments are not of the template's type.
+    pub(crate) fn name_of(
+        &self,
+        args: &(dyn Any + Send),
+    ) -> Result<Option<Arc<str>>, SupervisorError> {
+        let Some((namer, _)) = &self.namer else {
+            return Ok(None);
+        };
+        let wrong = || SupervisorError::WrongArgs { expected: self.args_type };
+        namer(args).map(|name| Some(Arc::from(name))).ok_or_else(wrong)
+    }
+
+    /// Why a supervisor cannot take this template, if it cannot.
+    fn refusal(&self) -> Option<SupervisorError> {
+        let (_, takes) = self.namer.as_ref()?;
+        (*takes != self.args_type_id).then_some(SupervisorError::InvalidSpec(
+            "the template's naming function takes another type than its arguments",
+        ))
+    }
+
+    /// The child specification of one dynamic child, registered under `name` if it has one,
+    /// or the arguments back if they are not of the template's type.
     pub(crate) fn child(
         &self,
         id: Arc<str>,
-        args: Box<dyn std::any::Any + Send>,
-    ) -> Result<ChildSpec, Box<dyn std::any::Any + Send>> {
-        let mut spec = (self.instantiate)(id, args)?.restart(self.restart).shutdown(self.shutdown);
+        name: Option<Arc<str>>,
+        args: Box<dyn Any + Send>,
+    ) -> Result<ChildSpec, Box<dyn Any + Send>> {
+        let spec = (self.instantiate)(id, name, args)?;
+        let mut spec = spec.restart(self.restart).shutdown(self.shutdown);
         spec.backoff = self.backoff;
         spec.health = self.health;
         Ok(spec)
@@ -807,7 +893,9 @@ impl ChildTemplate {
 impl fmt::Debug for ChildTemplate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ChildTemplate")
+            .field("actor", &self.actor_type.1)
             .field("args", &self.args_type)
+            .field("named", &self.namer.is_some())
             .field("restart", &self.restart)
             .field("shutdown", &self.shutdown)
             .field("backoff", &self.backoff)

@@ -15,6 +15,7 @@ mod message_errors;
 mod names;
 mod signals;
 mod spawn_errors;
+mod stable_errors;
 pub(crate) mod tree;
 
 pub use child::ChildKind;
@@ -31,3 +32,4 @@ pub use message_errors::{AskError, SendError};
 pub use names::{check_name, LookupError, NameProblem, RegistryError, MAX_NAME_BYTES};
 pub use signals::{DownNotice, ExitSignal, MonitorRef};
 pub use spawn_errors::{ConfigError, SpawnError};
+pub use stable_errors::{StableAskError, StableSendError};

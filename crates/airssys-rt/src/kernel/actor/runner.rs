@@ -111,6 +111,8 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
                             if let Some(stats) = &stats {
                                 stats.on_done();
                             }
+                            // Closed first, as below in `Guarded`.
+                            fail_waiting(&life.cell, &failure);
                             answer_unwound(&Undelivered::Stopped(failure.clone()));
                             break 'serve (failure, Doing::Handling(handled_type));
                         }
@@ -423,8 +425,13 @@ impl<A: Actor, F: Future> Future for Guarded<'_, A, F> {
                 Poll::Ready(Ok(output))
             }
             Err(panic) => {
-                // A reply handle the handler held answers its asker with the panic.
+                // A reply handle the handler held answers its asker with the panic. The actor
+                // ends: its mailbox is closed first, so that a caller who learns of the panic
+                // from that answer and sends again (to a restarted child, through a `ChildRef`)
+                // finds it closed and has the message back, rather than queued for an actor
+                // that will never take it.
                 let reason = ExitReason::from_panic(panic);
+                fail_waiting(cell, &reason);
                 let why = Undelivered::Stopped(reason.clone());
                 answer_unwound(&why);
                 refusing(why, || drop_guarded(self));

@@ -21,7 +21,7 @@
 mod envelope;
 mod reply;
 
-pub use crate::vocabulary::{AskError, SendError};
+pub use crate::vocabulary::{AskError, SendError, StableAskError, StableSendError};
 pub(crate) use envelope::{Envelope, ReplyReceiver, ReplySender, Undelivered};
 pub use reply::ReplyTo;
 pub(crate) use reply::{answer_caught, answer_unwound, refusing, HeldAcrossCall};

@@ -48,7 +48,9 @@
 //! # Ok(()) }
 //! ```
 
+mod named;
 mod table;
 
 pub use crate::vocabulary::{check_name, LookupError, NameProblem, RegistryError, MAX_NAME_BYTES};
+pub use named::{NamedAsk, NamedRef, NamedTell, NamedTellFuture};
 pub use table::Registry;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
+use tokio::sync::Notify;
 
 use super::{check_name, LookupError, RegistryError};
 use crate::kernel::actor::{Actor, ActorId, ActorRef, ErasedCell};
@@ -22,6 +23,10 @@ pub struct Registry {
     // Read on every lookup, written on register and exit. Sharded: a registration locks one
     // shard, and lookups of names in the others go on (see benches/registry.rs).
     names: DashMap<Arc<str>, Arc<dyn ErasedCell>>,
+    /// Woken at every registration, for the `NamedRef`s waiting for a name's next actor
+    /// (T28). Registration is no hot path: with nobody waiting, a wake costs one uncontended
+    /// lock.
+    registered: Notify,
 }
 
 impl Registry {
@@ -68,6 +73,7 @@ impl Registry {
         }
         cell.hold_sender();
         vacant.insert(cell);
+        self.registered.notify_waiters();
         Ok(())
     }
 
@@ -150,9 +156,15 @@ impl Registry {
             Entry::Vacant(vacant) => {
                 cell.hold_sender();
                 vacant.insert(Arc::clone(cell));
+                self.registered.notify_waiters();
                 Ok(())
             }
         }
+    }
+
+    /// What wakes at the next registration of any name.
+    pub(crate) fn registrations(&self) -> &Notify {
+        &self.registered
     }
 
     /// Releases the name of an ending actor, if it still holds it.
