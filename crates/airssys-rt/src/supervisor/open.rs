@@ -141,6 +141,9 @@ pub trait Supervise: Sized + Send + 'static {
 /// assert!(matches!(ignore, Init::Ignore));
 /// # drop(start);
 /// ```
+// Made once per start and matched at once: boxing the spec would only cost every `init` a
+// `Box::new` to write.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Init<S> {
     /// Start with this specification (strategy, intensity, children, template) and state.
