@@ -1,7 +1,7 @@
-//! A small ledger service: one actor per account, found by name and opened on demand under a
-//! supervisor; a bank that coordinates transfers with asks and timeouts, and takes new ones
-//! while a transfer waits; an audit trail fed by the broker, from which a crashed account is
-//! rebuilt when its supervisor restarts it; monthly interest on a timer; a graceful shutdown.
+//! A small ledger service: a bank (a supervisor of its own) that opens one account actor per
+//! name on demand; a teller that coordinates transfers with asks and timeouts, and takes new
+//! ones while a transfer waits; an audit trail fed by the broker, from which a crashed account
+//! is rebuilt when the bank restarts it; monthly interest on a timer; a graceful shutdown.
 //!
 //! Run it with `cargo run -p airssys-rt --example ledger`.
 
@@ -9,10 +9,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use airssys_rt::message::AskError;
+use airssys_rt::actor::ReplyRecipient;
+use airssys_rt::message::{AskError, StableAskError};
 use airssys_rt::prelude::*;
-use airssys_rt::registry::LookupError;
-use airssys_rt::supervisor::{SupervisorError, SupervisorEvent};
+use airssys_rt::supervisor::{
+    ChildRef, ChildTemplate, Init, Supervise, SupervisorError, SupervisorEvent,
+};
 use tokio::task::JoinSet;
 
 const MONTH: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -58,9 +60,12 @@ struct Account {
     ledger: Broker<Tx>,
 }
 
+/// What an account starts from: its name, and where to read its history back from.
+type Opening = (String, ReplyRecipient<Replay, Vec<Tx>>);
+
 #[actor(messages(Deposit, Withdraw, History, PayInterest))]
 impl Actor for Account {
-    type Args = (String, ActorRef<Audit>);
+    type Args = Opening;
     type Error = anyhow::Error;
 
     async fn pre_start((name, audit): Self::Args, ctx: &mut Context<Self>) -> anyhow::Result<Self> {
@@ -148,69 +153,84 @@ impl Handler<Replay> for Audit {
 }
 
 #[derive(Debug, thiserror::Error)]
-enum BankError {
+enum TransferError {
     #[error(transparent)]
     Refused(#[from] InsufficientFunds),
+    #[error("the bank did not answer: {0}")]
+    Bank(#[from] AskError<Open>),
     #[error("the account could not be opened: {0}")]
     Open(#[from] SupervisorError),
-    #[error("the account is not running: {0}")]
-    Lookup(#[from] LookupError),
     #[error("the withdrawal failed: {0}")]
-    Withdraw(#[from] AskError<Withdraw>),
+    Withdraw(#[from] StableAskError<Withdraw>),
     #[error("the deposit failed: {0}")]
-    Deposit(#[from] AskError<Deposit>),
+    Deposit(#[from] StableAskError<Deposit>),
 }
 
-/// Opens accounts (it alone starts them, so two opens of one name cannot race) and
-/// coordinates transfers between them.
+/// The bank: a supervisor of its own, with one account child per name, started on demand.
 struct Bank {
-    accounts: SupervisorRef,
-    audit: ActorRef<Audit>,
+    audit: ReplyRecipient<Replay, Vec<Tx>>,
 }
 
+impl Supervise for Bank {
+    type Args = ReplyRecipient<Replay, Vec<Tx>>;
+    type Error = std::convert::Infallible;
+
+    async fn init(audit: Self::Args, _: &ActorSystem) -> Result<Init<Self>, Self::Error> {
+        let accounts = ChildTemplate::worker::<Account>().named(|(name, _): &Opening| name.clone());
+        let spec = SupervisorSpec::new(Strategy::SimpleOneForOne).template(accounts);
+        Ok(Init::Start(spec, Bank { audit }))
+    }
+}
+
+/// Opens an account: the running one of that name, or a new one.
 struct Open(String);
+
+impl Handler<Open> for Supervisor<Bank> {
+    type Reply = Result<ChildRef<Account>, SupervisorError>;
+    async fn handle(&mut self, Open(name): Open, ctx: &mut Context<Self>) -> Self::Reply {
+        // One step of the supervisor: two opens of one name start one account.
+        let opening = (name.clone(), self.audit.clone());
+        self.ensure_dynamic::<Account>(ctx, name, opening).await
+    }
+}
+
+/// Coordinates transfers between accounts, and takes the next while one waits.
+struct Teller {
+    bank: SupervisorRef<Bank>,
+}
+
 struct Transfer {
     from: &'static str,
     to: &'static str,
     amount: u64,
 }
 
-#[actor(messages(Open, deferred(Transfer)))]
-impl Actor for Bank {}
+#[actor(messages(deferred(Transfer)))]
+impl Actor for Teller {}
 
-impl Bank {
-    async fn open(&self, name: &str, system: &ActorSystem) -> Result<ActorRef<Account>, BankError> {
-        if let Ok(account) = system.lookup(name) {
-            return Ok(account);
-        }
-        let args = (name.to_owned(), self.audit.clone());
-        let spec = ChildSpec::worker_with::<Account>(name, SpawnOptions::new().name(name), args);
-        self.accounts.start_child(spec).await?;
-        Ok(system.lookup(name)?)
-    }
-}
-
-impl Handler<Open> for Bank {
-    type Reply = Result<ActorRef<Account>, BankError>;
-    async fn handle(&mut self, Open(name): Open, ctx: &mut Context<Self>) -> Self::Reply {
-        self.open(&name, ctx.system()).await
-    }
-}
-
-impl DeferredHandler<Transfer> for Bank {
+impl DeferredHandler<Transfer> for Teller {
     /// The payer's balance after the transfer.
-    type Reply = Result<u64, BankError>;
-    async fn handle(&mut self, t: Transfer, reply: ReplyTo<Self::Reply>, ctx: &mut Context<Self>) {
-        let accounts = (self.open(t.from, ctx.system()).await, self.open(t.to, ctx.system()).await);
-        // The money moves in a task of its own: the bank takes its next request at once.
-        tokio::spawn(async move { reply.send(settle(accounts, t.amount).await) });
+    type Reply = Result<u64, TransferError>;
+    async fn handle(&mut self, t: Transfer, reply: ReplyTo<Self::Reply>, _: &mut Context<Self>) {
+        let bank = self.bank.actor().clone();
+        // The money moves in a task of its own: the teller takes its next request at once.
+        tokio::spawn(async move {
+            let open = |name: &str| bank.ask(Open(name.to_owned()));
+            let accounts =
+                async { Ok::<_, TransferError>((open(t.from).await??, open(t.to).await??)) };
+            reply.send(match accounts.await {
+                Ok((payer, payee)) => settle(payer, payee, t.amount).await,
+                Err(error) => Err(error),
+            });
+        });
     }
 }
 
-type Opened = Result<ActorRef<Account>, BankError>;
-
-async fn settle((payer, payee): (Opened, Opened), amount: u64) -> Result<u64, BankError> {
-    let (payer, payee) = (payer?, payee?);
+async fn settle(
+    payer: ChildRef<Account>,
+    payee: ChildRef<Account>,
+    amount: u64,
+) -> Result<u64, TransferError> {
     if amount >= LARGE {
         tokio::time::sleep(FRAUD_CHECK).await;
     }
@@ -230,11 +250,13 @@ async fn main() -> anyhow::Result<()> {
     let system = ActorSystem::new();
     let audit = system.spawn::<Audit>(Audit::default()).await?;
     system.broker::<Tx>().subscribe("ledger.#", &audit)?;
-    let accounts = Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await?;
-    let bank = system.spawn::<Bank>(Bank { accounts: accounts.clone(), audit }).await?;
+    let opened = Supervisor::<Bank>::start_open(&system, audit.reply_recipient()).await?;
+    let bank = opened.started().expect("the bank's init never ignores");
+    let teller = system.spawn::<Teller>(Teller { bank: bank.clone() }).await?;
+    let open = |name: &str| bank.actor().ask(Open(name.into()));
 
-    let alice = bank.ask(Open("alice".into())).await??;
-    let bob = bank.ask(Open("bob".into())).await??;
+    let alice = open("alice").await??;
+    let bob = open("bob").await??;
     println!("alice deposits 2000: balance {}", alice.ask(Deposit(2_000)).await?);
     println!("bob deposits 50: balance {}", bob.ask(Deposit(50)).await?);
     println!("bob withdraws 80: {:?}", bob.ask(Withdraw(80)).await?);
@@ -243,9 +265,9 @@ async fn main() -> anyhow::Result<()> {
     // carol's account is opened on demand by the transfer that names her.
     let mut transfers = JoinSet::new();
     for (from, to, amount) in [("alice", "bob", 1500), ("bob", "alice", 30), ("carol", "bob", 10)] {
-        let bank = bank.clone();
+        let teller = teller.clone();
         let transfer = Transfer { from, to, amount };
-        transfers.spawn(async move { (from, to, amount, bank.ask(transfer).await) });
+        transfers.spawn(async move { (from, to, amount, teller.ask(transfer).await) });
     }
     while let Some(settled) = transfers.join_next().await {
         let (from, to, amount, outcome) = settled?;
@@ -255,21 +277,21 @@ async fn main() -> anyhow::Result<()> {
         }
     }
 
-    let carol = bank.ask(Open("carol".into())).await??;
+    let carol = open("carol").await??;
     carol.ask(Deposit(100)).await?;
-    let mut events = accounts.events().await?;
+    let mut events = bank.events().await?;
     println!("carol is sent a poisoned deposit...");
     if let Err(crashed) = carol.ask(Deposit(u64::MAX)).await {
         println!("the deposit failed at once: {crashed}");
     }
-    // The supervisor says when it has started carol again: nothing to poll.
+    // The bank says when it has started carol again: nothing to poll.
     while let Some(event) = events.next().await {
         if let SupervisorEvent::Restarted { id, restarts, .. } = event {
-            println!("the supervisor restarted {id} (restart {restarts})");
+            println!("the bank restarted {id} (restart {restarts})");
             break;
         }
     }
-    let carol = bank.ask(Open("carol".into())).await??;
+    // The same handle reaches the new carol.
     let rebuilt = carol.ask(History).await?;
     println!("carol, rebuilt from the audit trail: {rebuilt:?}");
     assert_eq!(rebuilt, [Tx::Deposit(100)]);

@@ -173,6 +173,17 @@ impl Handler<Hire> for Supervisor<Bank> {
     }
 }
 
+/// Opens the dynamic account of a name, once however many ask.
+struct Ensure(String);
+
+impl Handler<Ensure> for Supervisor<Bank> {
+    type Reply = Result<ChildRef<Account>, SupervisorError>;
+
+    async fn handle(&mut self, Ensure(name): Ensure, ctx: &mut Context<Self>) -> Self::Reply {
+        self.ensure_dynamic::<Account>(ctx, name, Account::default()).await
+    }
+}
+
 impl Handler<CallSelf> for Supervisor<Bank> {
     type Reply = Result<usize, SupervisorError>;
 
@@ -362,6 +373,23 @@ async fn o5_handlers_start_dynamic_children() {
     // The template's children come only from start_dynamic.
     let opened = bank.actor().ask(Open("alice".into())).await.unwrap();
     assert!(matches!(opened, Err(SupervisorError::InvalidSpec(_))));
+    system.shutdown().await;
+}
+
+#[tokio::test]
+async fn o5_handlers_ensure_one_dynamic_child_per_name() {
+    let system = ActorSystem::new();
+    let bank = open_bank(&system, BankArgs::new(Plan::Dynamic)).await;
+    let (first, second) = tokio::join!(
+        bank.actor().ask(Ensure("alice".into())),
+        bank.actor().ask(Ensure("alice".into()))
+    );
+    let (first, second) = (first.unwrap().unwrap(), second.unwrap().unwrap());
+    assert_eq!(first.id(), "alice");
+    assert_eq!(first.current().map(|a| a.id()), second.current().map(|a| a.id()));
+    let other = bank.actor().ask(Ensure("bob".into())).await.unwrap().unwrap();
+    assert_ne!(other.current().map(|a| a.id()), first.current().map(|a| a.id()));
+    assert_eq!(bank.count_children().await.unwrap().active, 2);
     system.shutdown().await;
 }
 

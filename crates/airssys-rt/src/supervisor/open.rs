@@ -340,8 +340,41 @@ impl<S: Supervise> Supervisor<S> {
         ctx: &mut Context<Self>,
         args: A::Args,
     ) -> Result<ChildRef<A>, SupervisorError> {
+        self.dynamic(ctx, args, None).await
+    }
+
+    /// The dynamic child registered as `name`, started from the template with `args` if there
+    /// is none, as [`SupervisorRef::ensure_dynamic`] does, from the supervisor's own handler:
+    /// the supervisor's way to start a child on demand, once however many ask for it.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # use airssys_rt::supervisor::{ChildRef, Supervise, Supervisor, SupervisorError};
+    /// async fn open<S: Supervise, A: Actor<Args = String>>(
+    ///     supervisor: &mut Supervisor<S>,
+    ///     ctx: &mut Context<Supervisor<S>>,
+    /// ) -> Result<ChildRef<A>, SupervisorError> {
+    ///     supervisor.ensure_dynamic::<A>(ctx, "alice", "alice".to_owned()).await
+    /// }
+    /// ```
+    pub async fn ensure_dynamic<A: Actor>(
+        &mut self,
+        ctx: &mut Context<Self>,
+        name: impl Into<Arc<str>>,
+        args: A::Args,
+    ) -> Result<ChildRef<A>, SupervisorError> {
+        self.dynamic(ctx, args, Some(name.into())).await
+    }
+
+    async fn dynamic<A: Actor>(
+        &mut self,
+        ctx: &mut Context<Self>,
+        args: A::Args,
+        name: Option<Arc<str>>,
+    ) -> Result<ChildRef<A>, SupervisorError> {
         let actor_type = (TypeId::of::<A>(), std::any::type_name::<A>());
-        let request = DynamicStart { args: Box::new(args), actor_type, name: None, ensure: false };
+        let ensure = name.is_some();
+        let request = DynamicStart { args: Box::new(args), actor_type, name, ensure };
         match self.add_dynamic(ctx, request).await? {
             Response::StartedDynamic { id, actor, ask_timeout } => {
                 let actor = actor.and_then(|actor| actor.downcast::<A>());
