@@ -521,3 +521,60 @@ async fn o4_a_deferred_handler_answers_later() {
     assert_eq!(bank.actor().ask(Later(21)).await.unwrap(), 42);
     system.shutdown().await;
 }
+
+/// A worker that notes, as it starts, its path in the tree.
+#[derive(Clone, Default)]
+struct Paths(Arc<std::sync::Mutex<Vec<String>>>);
+
+#[actor]
+impl Actor for Paths {
+    type Msg = ();
+    type Reply = ();
+    type Args = Paths;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(paths: Paths, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        paths.0.lock().expect("not poisoned").push(ctx.tree_path().to_string());
+        Ok(paths)
+    }
+
+    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// Spawns a helper of its own in `init`, before the supervisor exists.
+struct Registrar;
+
+impl Supervise for Registrar {
+    type Args = Paths;
+    type Error = SpawnError;
+
+    async fn init(paths: Paths, system: &ActorSystem) -> Result<Init<Self>, SpawnError> {
+        system.spawn::<Paths>(paths.clone()).await?;
+        let spec = SupervisorSpec::new(Strategy::OneForOne)
+            .child(ChildSpec::worker::<Paths>("leaf", paths));
+        Ok(Init::Start(spec, Registrar))
+    }
+}
+
+#[tokio::test]
+async fn o1_an_actor_init_spawns_takes_no_place_in_the_tree() {
+    let system = ActorSystem::new();
+    let paths = Paths::default();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(ChildSpec::open_supervisor::<Registrar>("registrar", paths.clone()));
+    let root =
+        Supervisor::start_with(&system, SpawnOptions::new().name("root"), spec).await.unwrap();
+    // The helper is no child: its path is its own id. The supervisor holds its place, and
+    // its child is placed under it.
+    let helper = paths.0.lock().unwrap()[0].clone();
+    assert!(helper.starts_with('<'), "the helper took the path {helper}");
+    assert_eq!(paths.0.lock().unwrap()[1], "root/registrar/leaf");
+    let registrar = root.child::<Supervisor<Registrar>>("registrar").await.unwrap().unwrap();
+    assert_eq!(
+        registrar.erase().tree_place().map(|place| place.path().to_string()).as_deref(),
+        Some("root/registrar")
+    );
+    system.shutdown().await;
+}

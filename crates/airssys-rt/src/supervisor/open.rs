@@ -24,6 +24,7 @@ use crate::actor::{
     Accepts, Actor, ActorId, ActorRef, BoxError, Context, DeferredHandler, ExitReason, Handler,
     ReplyTo,
 };
+use crate::kernel::outside_tree;
 use crate::mailbox::MailboxConfig;
 use crate::system::{ActorSystem, SpawnError, SpawnOptions};
 
@@ -123,7 +124,8 @@ pub trait Supervise: Sized + Send + 'static {
     /// ([`Init::Start`]), or that it does not start at all ([`Init::Ignore`]). Runs in the
     /// starter's task before the supervisor exists, so that an ignored supervisor leaves
     /// nothing behind; again at each restart by its own supervisor. A panic is a failed
-    /// start.
+    /// start. An actor it spawns takes no place in the supervision tree: it is not the
+    /// supervisor, nor one of its children.
     ///
     /// See [`Supervise`] for an example.
     fn init(
@@ -260,8 +262,11 @@ impl<S: Supervise> Supervisor<S> {
         options: SpawnOptions,
         args: S::Args,
     ) -> Result<Opened<S>, SpawnError> {
-        // `init` is user code: its panic is a failed start, not the starter's.
-        let decided = match AssertUnwindSafe(S::init(args, system)).catch_unwind().await {
+        // `init` is user code: its panic is a failed start, not the starter's. Outside the
+        // place a parent offers its child: an actor `init` spawns is not the supervisor, and
+        // taking that place would leave the supervisor, and every path below it, without it.
+        let init = outside_tree(S::init(args, system));
+        let decided = match AssertUnwindSafe(init).catch_unwind().await {
             Ok(Ok(decided)) => decided,
             Ok(Err(error)) => return Err(SpawnError::StartFailed(ExitReason::failed(error))),
             Err(panic) => return Err(SpawnError::StartFailed(ExitReason::from_panic(panic))),
