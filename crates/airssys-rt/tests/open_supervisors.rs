@@ -6,12 +6,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use airssys_rt::message::StableAskError;
 use airssys_rt::monitoring::health::HealthStatus;
 use airssys_rt::prelude::*;
 use airssys_rt::supervisor::{
-    ChildInfo, ChildKind, ChildRef, ChildSpec, ChildStatus, ChildTemplate, Init, OpenMail, Opened,
-    Restart, Strategy, Supervise, Supervisor, SupervisorError, SupervisorEvent, SupervisorEvents,
-    SupervisorRef, SupervisorSpec,
+    Backoff, ChildInfo, ChildKind, ChildRef, ChildSpec, ChildStatus, ChildTemplate, Init, OpenMail,
+    Opened, Restart, Strategy, Supervise, Supervisor, SupervisorError, SupervisorEvent,
+    SupervisorEvents, SupervisorRef, SupervisorSpec,
 };
 use airssys_rt::system::SpawnError;
 use tokio::sync::oneshot;
@@ -576,5 +577,65 @@ async fn o1_an_actor_init_spawns_takes_no_place_in_the_tree() {
         registrar.erase().tree_place().map(|place| place.path().to_string()).as_deref(),
         Some("root/registrar")
     );
+    system.shutdown().await;
+}
+
+/// Starts with one crashing child and no restarts to spare the first time, then says ignore.
+struct Once;
+
+impl Supervise for Once {
+    type Args = Arc<AtomicUsize>;
+    type Error = std::convert::Infallible;
+
+    async fn init(inits: Arc<AtomicUsize>, _: &ActorSystem) -> Result<Init<Self>, Self::Error> {
+        if inits.fetch_add(1, Ordering::SeqCst) > 0 {
+            return Ok(Init::Ignore);
+        }
+        let spec = SupervisorSpec::new(Strategy::OneForOne)
+            .intensity(0, Duration::from_secs(5))
+            .child(ChildSpec::worker::<Account>("a", Account::default()));
+        Ok(Init::Start(spec, Once))
+    }
+}
+
+/// Its own message, to reach it through a `ChildRef`.
+struct Ping;
+
+impl Handler<Ping> for Supervisor<Once> {
+    type Reply = ();
+    async fn handle(&mut self, _: Ping, _: &mut Context<Self>) {}
+}
+
+#[tokio::test(start_paused = true)]
+async fn o2_a_restart_that_init_ignores_cancels_the_announced_restart() {
+    let system = ActorSystem::new();
+    let inits = Arc::new(AtomicUsize::new(0));
+    let backoff = Backoff::exponential(Duration::from_secs(1), Duration::from_secs(60)).jitter(0.0);
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(ChildSpec::open_supervisor::<Once>("once", Arc::clone(&inits)).backoff(backoff));
+    let root = Supervisor::start(&system, spec).await.unwrap();
+    let mut events = root.events().await.unwrap();
+    let once: ChildRef<Supervisor<Once>> = root.child_ref("once").await.unwrap();
+    let first = SupervisorRef::from(root.child::<Supervisor<Once>>("once").await.unwrap().unwrap());
+    let a = first.child::<Account>("a").await.unwrap().expect("a runs");
+    let _ = a.tell(Crash).await;
+    // It gives up; its restart waits out its backoff, and a send waits for it.
+    assert!(matches!(
+        next_event(&mut events).await,
+        SupervisorEvent::Ended { id, restart: true, .. } if &*id == "once"
+    ));
+    let started = tokio::time::Instant::now();
+    let asked = once.ask(Ping).await;
+    // The restart's init said ignore: no restart comes, and the waiting send hears so then,
+    // not once its timeout (the system's ask timeout, 5 s) has passed.
+    assert_eq!(inits.load(Ordering::SeqCst), 2);
+    assert!(matches!(asked, Err(StableAskError::Gone(_))), "{asked:?}");
+    assert_eq!(started.elapsed(), Duration::from_secs(1));
+    assert!(matches!(
+        next_event(&mut events).await,
+        SupervisorEvent::RestartCancelled { id } if &*id == "once"
+    ));
+    let children = root.which_children().await.unwrap();
+    assert_eq!((children[0].actor, children[0].status), (None, ChildStatus::Stopped));
     system.shutdown().await;
 }
