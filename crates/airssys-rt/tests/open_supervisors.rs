@@ -639,3 +639,43 @@ async fn o2_a_restart_that_init_ignores_cancels_the_announced_restart() {
     assert_eq!((children[0].actor, children[0].status), (None, ChildStatus::Stopped));
     system.shutdown().await;
 }
+
+/// The vault child's actor now, as the supervisor sees it.
+struct WhichVault;
+
+impl Handler<WhichVault> for Supervisor<Bank> {
+    type Reply = Option<ActorId>;
+
+    async fn handle(&mut self, _: WhichVault, _: &mut Context<Self>) -> Option<ActorId> {
+        self.child::<Account>("vault").map(|vault| vault.id())
+    }
+}
+
+#[tokio::test]
+async fn o4_a_childs_end_is_taken_before_the_messages_waiting() {
+    let system = ActorSystem::new();
+    let bank = open_bank(&system, BankArgs::new(Plan::Vault)).await;
+    let mut events = bank.events().await.unwrap();
+    let vault = bank.child::<Account>("vault").await.unwrap().expect("vault runs");
+    let (begun, has_begun) = oneshot::channel();
+    let (release, released) = oneshot::channel();
+    bank.actor().tell(Hold(begun, released)).await.unwrap();
+    has_begun.await.unwrap();
+    // Queued while the supervisor is busy: first a message, then the child's end.
+    let asker = bank.actor().clone();
+    let which = tokio::spawn(async move { asker.ask(WhichVault).await });
+    while bank.actor().mailbox_len() == 0 {
+        tokio::task::yield_now().await;
+    }
+    let _ = vault.tell(Crash).await;
+    vault.wait_for_exit().await;
+    release.send(()).unwrap();
+    // The end came on the signal lane (L10): handled, and the child restarted, first.
+    let restarted = loop {
+        if let SupervisorEvent::Restarted { actor, .. } = next_event(&mut events).await {
+            break actor;
+        }
+    };
+    assert_eq!(which.await.unwrap().unwrap(), Some(restarted));
+    system.shutdown().await;
+}
