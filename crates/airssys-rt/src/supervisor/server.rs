@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use super::admin::{Request, Response};
 use super::engine::Slot;
 use super::events::{EventHub, GiveUpReason};
-use super::health::{CheckOutcome, SupervisorTypes};
+use super::health::{CheckOutcome, FallenRoots, SupervisorTypes};
 use super::placement;
 use super::{
     AutoShutdown, ChildTemplate, Strategy, SupervisorError, SupervisorEvent, SupervisorMsg,
@@ -319,8 +319,14 @@ impl<S: SupervisorState> Actor for Supervisor<S> {
     async fn post_stop(
         &mut self,
         ctx: &mut Context<Self>,
-        _: &ExitReason,
+        reason: &ExitReason,
     ) -> Result<(), Self::Error> {
+        if !reason.is_normal() && placement::parent(ctx).is_none() {
+            // A root ending by a failure of its own (an open supervisor's handler panicked or
+            // failed) has no supervisor above to restart it: it fails the system's health
+            // report as a root that gave up does (H8).
+            ctx.system().extension::<FallenRoots>().note(ctx.id(), ctx.name());
+        }
         // Before the children stop, which may take their shutdown time: a restart falling due
         // meanwhile would only be a dead letter.
         for (_, timer) in self.timers.drain() {
