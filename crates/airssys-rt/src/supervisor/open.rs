@@ -469,8 +469,9 @@ pub struct OpenMail<S: Supervise>(OpenLetter<S>);
 
 enum OpenLetter<S: Supervise> {
     Admin(Mail, ReplyTo<SupervisorReply>),
-    /// Boxed, the one allocation of a message to an open supervisor: its handler's type is
-    /// the user's, unknown to the supervisor, whose mailbox is no hot path.
+    /// Boxed, as its handler's future is when it runs ([`Delivery`]): two allocations per
+    /// message to an open supervisor, whose handlers' types are the user's, unknown to it, and
+    /// whose mailbox is no hot path.
     Own(Box<dyn OwnLetter<S>>),
 }
 
