@@ -555,6 +555,9 @@ type Delivery<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 trait OwnLetter<S: Supervise>: Send {
     fn message_type(&self) -> &'static str;
 
+    /// Whether its own reply handle belongs to an ask.
+    fn is_ask(&self) -> bool;
+
     fn deliver<'a>(
         self: Box<Self>,
         supervisor: &'a mut Supervisor<S>,
@@ -580,6 +583,10 @@ where
 {
     fn message_type(&self) -> &'static str {
         std::any::type_name::<M>()
+    }
+
+    fn is_ask(&self) -> bool {
+        self.reply.is_ask()
     }
 
     fn deliver<'a>(
@@ -614,6 +621,10 @@ where
 {
     fn message_type(&self) -> &'static str {
         std::any::type_name::<M>()
+    }
+
+    fn is_ask(&self) -> bool {
+        self.reply.is_ask()
     }
 
     fn deliver<'a>(
@@ -692,5 +703,12 @@ impl<S: Supervise> SupervisorState for S {
             OpenLetter::Admin(..) => std::any::type_name::<Mail>(),
             OpenLetter::Own(letter) => letter.message_type(),
         }
+    }
+
+    fn is_ask(mail: &OpenMail<S>) -> Option<bool> {
+        Some(match &mail.0 {
+            OpenLetter::Admin(_, reply) => reply.is_ask(),
+            OpenLetter::Own(letter) => letter.is_ask(),
+        })
     }
 }

@@ -164,6 +164,10 @@ pub trait SupervisorState: Sealed + Sized + Send + 'static {
     /// The name of the message type in `mail`.
     #[doc(hidden)]
     fn message_type(mail: &Self::Mail) -> &'static str;
+
+    /// Whether `mail`'s own reply handle belongs to an ask (see [`Actor::is_ask`]).
+    #[doc(hidden)]
+    fn is_ask(mail: &Self::Mail) -> Option<bool>;
 }
 
 /// Keeps [`SupervisorState`] to `()` and the [`Supervise`](super::Supervise) types: the
@@ -204,6 +208,10 @@ impl SupervisorState for () {
 
     fn message_type(_: &ClassicMail<Supervisor>) -> &'static str {
         std::any::type_name::<Mail>()
+    }
+
+    fn is_ask(mail: &ClassicMail<Supervisor>) -> Option<bool> {
+        Some(mail.is_ask())
     }
 }
 
@@ -294,6 +302,11 @@ impl<S: SupervisorState> Actor for Supervisor<S> {
 
     fn message_type(mail: &S::Mail) -> &'static str {
         S::message_type(mail)
+    }
+
+    // As `#[actor]` writes it: a dead tell carrying someone else's reply handle is no ask (Q6).
+    fn is_ask(mail: &S::Mail) -> Option<bool> {
+        S::is_ask(mail)
     }
 
     async fn on_exit(
