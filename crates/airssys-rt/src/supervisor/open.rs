@@ -42,6 +42,12 @@ use crate::system::{ActorSystem, SpawnError, SpawnOptions};
 /// ([`start_child`](Supervisor::start_child), [`child`](Supervisor::child), ...): no call to
 /// itself, which could not be answered.
 ///
+/// `Supervisor` being this crate's, Rust's orphan rule lets your crate write
+/// `impl Handler<M> for Supervisor<Self>` only for a message type `M` of its own: not for a
+/// `String`, a `u64`, nor the broker's [`Publication<T>`](crate::broker::Publication). Wrap
+/// such a value in a type of yours; publications reach it through a child that subscribes and
+/// tells the supervisor.
+///
 /// ```
 /// use airssys_rt::prelude::*;
 /// use airssys_rt::supervisor::{ChildSpec, Init, Strategy, Supervise, Supervisor, SupervisorError, SupervisorSpec};
