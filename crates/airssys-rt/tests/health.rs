@@ -12,7 +12,8 @@ use airssys_rt::monitoring::health::{
 };
 use airssys_rt::prelude::*;
 use airssys_rt::supervisor::{
-    Backoff, ChildSpec, Shutdown, Strategy, Supervisor, SupervisorRef, SupervisorSpec,
+    Backoff, ChildSpec, Init, Shutdown, Strategy, Supervise, Supervisor, SupervisorRef,
+    SupervisorSpec,
 };
 use parking_lot::Mutex;
 use tokio::sync::Notify;
@@ -554,6 +555,43 @@ async fn h8_the_system_report_rolls_up_its_root_supervisors() {
     assert_eq!(report.issues, [HealthIssue::Child("fragile".into())]);
     assert_eq!(node(&report, "steady").status, HealthStatus::Healthy);
     steady.actor().stop();
+    system.shutdown().await;
+}
+
+/// An open supervisor whose own message makes its handler panic.
+struct Brittle;
+struct Shatter;
+
+impl Supervise for Brittle {
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn init(_: (), _: &ActorSystem) -> Result<Init<Self>, Self::Error> {
+        Ok(Init::Start(SupervisorSpec::new(Strategy::OneForOne), Brittle))
+    }
+}
+
+impl Handler<Shatter> for Supervisor<Brittle> {
+    type Reply = ();
+
+    async fn handle(&mut self, _: Shatter, _: &mut Context<Self>) {
+        panic!("shattered");
+    }
+}
+
+#[tokio::test]
+async fn h8_a_root_open_supervisor_that_crashed_fails_the_system() {
+    let system = ActorSystem::new();
+    let options = airssys_rt::system::SpawnOptions::new().name("brittle");
+    let opened = Supervisor::<Brittle>::start_open_with(&system, options, ()).await.unwrap();
+    let brittle = opened.started().expect("started");
+    assert_eq!(system.health().await.status, HealthStatus::Healthy);
+    assert!(brittle.actor().ask(Shatter).await.is_err());
+    assert!(brittle.actor().wait_for_exit().await.is_panic());
+    // Nothing above it restarts it: as a root that gave up, it is listed, failed.
+    let report = system.health().await;
+    assert_eq!(report.status, HealthStatus::Failed);
+    assert_eq!(node(&report, "brittle").issues, [HealthIssue::NotRunning]);
     system.shutdown().await;
 }
 

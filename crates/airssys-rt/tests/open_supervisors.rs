@@ -6,12 +6,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use airssys_rt::message::StableAskError;
 use airssys_rt::monitoring::health::HealthStatus;
 use airssys_rt::prelude::*;
 use airssys_rt::supervisor::{
-    ChildInfo, ChildKind, ChildRef, ChildSpec, ChildStatus, ChildTemplate, Init, OpenMail, Opened,
-    Restart, Strategy, Supervise, Supervisor, SupervisorError, SupervisorEvent, SupervisorEvents,
-    SupervisorRef, SupervisorSpec,
+    Backoff, ChildInfo, ChildKind, ChildRef, ChildSpec, ChildStatus, ChildTemplate, Init, OpenMail,
+    Opened, Restart, Strategy, Supervise, Supervisor, SupervisorError, SupervisorEvent,
+    SupervisorEvents, SupervisorRef, SupervisorSpec,
 };
 use airssys_rt::system::SpawnError;
 use tokio::sync::oneshot;
@@ -547,5 +548,162 @@ async fn o4_a_deferred_handler_answers_later() {
     let system = ActorSystem::new();
     let bank = open_bank(&system, BankArgs::new(Plan::Vault)).await;
     assert_eq!(bank.actor().ask(Later(21)).await.unwrap(), 42);
+    system.shutdown().await;
+}
+
+/// A worker that notes, as it starts, its path in the tree.
+#[derive(Clone, Default)]
+struct Paths(Arc<std::sync::Mutex<Vec<String>>>);
+
+#[actor]
+impl Actor for Paths {
+    type Msg = ();
+    type Reply = ();
+    type Args = Paths;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(paths: Paths, ctx: &mut Context<Self>) -> Result<Self, Self::Error> {
+        paths.0.lock().expect("not poisoned").push(ctx.tree_path().to_string());
+        Ok(paths)
+    }
+
+    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// Spawns a helper of its own in `init`, before the supervisor exists.
+struct Registrar;
+
+impl Supervise for Registrar {
+    type Args = Paths;
+    type Error = SpawnError;
+
+    async fn init(paths: Paths, system: &ActorSystem) -> Result<Init<Self>, SpawnError> {
+        system.spawn::<Paths>(paths.clone()).await?;
+        let spec = SupervisorSpec::new(Strategy::OneForOne)
+            .child(ChildSpec::worker::<Paths>("leaf", paths));
+        Ok(Init::Start(spec, Registrar))
+    }
+}
+
+#[tokio::test]
+async fn o1_an_actor_init_spawns_takes_no_place_in_the_tree() {
+    let system = ActorSystem::new();
+    let paths = Paths::default();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(ChildSpec::open_supervisor::<Registrar>("registrar", paths.clone()));
+    let root =
+        Supervisor::start_with(&system, SpawnOptions::new().name("root"), spec).await.unwrap();
+    // The helper is no child: its path is its own id. The supervisor holds its place, and
+    // its child is placed under it.
+    let helper = paths.0.lock().unwrap()[0].clone();
+    assert!(helper.starts_with('<'), "the helper took the path {helper}");
+    assert_eq!(paths.0.lock().unwrap()[1], "root/registrar/leaf");
+    let registrar = root.child::<Supervisor<Registrar>>("registrar").await.unwrap().unwrap();
+    assert_eq!(
+        registrar.erase().tree_place().map(|place| place.path().to_string()).as_deref(),
+        Some("root/registrar")
+    );
+    system.shutdown().await;
+}
+
+/// Starts with one crashing child and no restarts to spare the first time, then says ignore.
+struct Once;
+
+impl Supervise for Once {
+    type Args = Arc<AtomicUsize>;
+    type Error = std::convert::Infallible;
+
+    async fn init(inits: Arc<AtomicUsize>, _: &ActorSystem) -> Result<Init<Self>, Self::Error> {
+        if inits.fetch_add(1, Ordering::SeqCst) > 0 {
+            return Ok(Init::Ignore);
+        }
+        let spec = SupervisorSpec::new(Strategy::OneForOne)
+            .intensity(0, Duration::from_secs(5))
+            .child(ChildSpec::worker::<Account>("a", Account::default()));
+        Ok(Init::Start(spec, Once))
+    }
+}
+
+/// Its own message, to reach it through a `ChildRef`.
+struct Ping;
+
+impl Handler<Ping> for Supervisor<Once> {
+    type Reply = ();
+    async fn handle(&mut self, _: Ping, _: &mut Context<Self>) {}
+}
+
+#[tokio::test(start_paused = true)]
+async fn o2_a_restart_that_init_ignores_cancels_the_announced_restart() {
+    let system = ActorSystem::new();
+    let inits = Arc::new(AtomicUsize::new(0));
+    let backoff = Backoff::exponential(Duration::from_secs(1), Duration::from_secs(60)).jitter(0.0);
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(ChildSpec::open_supervisor::<Once>("once", Arc::clone(&inits)).backoff(backoff));
+    let root = Supervisor::start(&system, spec).await.unwrap();
+    let mut events = root.events().await.unwrap();
+    let once: ChildRef<Supervisor<Once>> = root.child_ref("once").await.unwrap();
+    let first = SupervisorRef::from(root.child::<Supervisor<Once>>("once").await.unwrap().unwrap());
+    let a = first.child::<Account>("a").await.unwrap().expect("a runs");
+    let _ = a.tell(Crash).await;
+    // It gives up; its restart waits out its backoff, and a send waits for it.
+    assert!(matches!(
+        next_event(&mut events).await,
+        SupervisorEvent::Ended { id, restart: true, .. } if &*id == "once"
+    ));
+    let started = tokio::time::Instant::now();
+    let asked = once.ask(Ping).await;
+    // The restart's init said ignore: no restart comes, and the waiting send hears so then,
+    // not once its timeout (the system's ask timeout, 5 s) has passed.
+    assert_eq!(inits.load(Ordering::SeqCst), 2);
+    assert!(matches!(asked, Err(StableAskError::Gone(_))), "{asked:?}");
+    assert_eq!(started.elapsed(), Duration::from_secs(1));
+    assert!(matches!(
+        next_event(&mut events).await,
+        SupervisorEvent::RestartCancelled { id } if &*id == "once"
+    ));
+    let children = root.which_children().await.unwrap();
+    assert_eq!((children[0].actor, children[0].status), (None, ChildStatus::Stopped));
+    system.shutdown().await;
+}
+
+/// The vault child's actor now, as the supervisor sees it.
+struct WhichVault;
+
+impl Handler<WhichVault> for Supervisor<Bank> {
+    type Reply = Option<ActorId>;
+
+    async fn handle(&mut self, _: WhichVault, _: &mut Context<Self>) -> Option<ActorId> {
+        self.child::<Account>("vault").map(|vault| vault.id())
+    }
+}
+
+#[tokio::test]
+async fn o4_a_childs_end_is_taken_before_the_messages_waiting() {
+    let system = ActorSystem::new();
+    let bank = open_bank(&system, BankArgs::new(Plan::Vault)).await;
+    let mut events = bank.events().await.unwrap();
+    let vault = bank.child::<Account>("vault").await.unwrap().expect("vault runs");
+    let (begun, has_begun) = oneshot::channel();
+    let (release, released) = oneshot::channel();
+    bank.actor().tell(Hold(begun, released)).await.unwrap();
+    has_begun.await.unwrap();
+    // Queued while the supervisor is busy: first a message, then the child's end.
+    let asker = bank.actor().clone();
+    let which = tokio::spawn(async move { asker.ask(WhichVault).await });
+    while bank.actor().mailbox_len() == 0 {
+        tokio::task::yield_now().await;
+    }
+    let _ = vault.tell(Crash).await;
+    vault.wait_for_exit().await;
+    release.send(()).unwrap();
+    // The end came on the signal lane (L10): handled, and the child restarted, first.
+    let restarted = loop {
+        if let SupervisorEvent::Restarted { actor, .. } = next_event(&mut events).await {
+            break actor;
+        }
+    };
+    assert_eq!(which.await.unwrap().unwrap(), Some(restarted));
     system.shutdown().await;
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use airssys_rt::dead_letter::DeadLetterReason;
 use airssys_rt::prelude::*;
+use airssys_rt::supervisor::{Init, Strategy, Supervise, Supervisor, SupervisorSpec};
 use tokio::sync::{mpsc, oneshot, Notify};
 
 // ---------------------------------------------------------------- an account with three messages
@@ -678,6 +679,61 @@ async fn q6_a_dead_tell_that_carries_a_reply_handle_is_no_ask_and_answers_that_h
     sink.kill();
     assert!(matches!(holding.await.expect("join"), Err(AskError::Stopped(ExitReason::Killed))));
     // The forwarded handle went down with the tell that carried it.
+    assert!(matches!(asking.await.expect("join"), Err(AskError::Stopped(ExitReason::Killed))));
+    let letters = system.dead_letters().recent();
+    let letter = letters.last().expect("the forwarded tell is a dead letter");
+    assert_eq!(letter.message_type, std::any::type_name::<Forward>());
+    assert!(!letter.was_ask, "a tell is no ask, whatever reply handle it carries");
+}
+
+/// An open supervisor that takes forwarded reply handles too.
+struct Relay;
+
+/// Holds the supervisor busy for good.
+struct Stall(Arc<Notify>);
+
+impl Supervise for Relay {
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn init(_: (), _: &ActorSystem) -> Result<Init<Self>, Self::Error> {
+        Ok(Init::Start(SupervisorSpec::new(Strategy::OneForOne), Relay))
+    }
+}
+
+impl Handler<Forward> for Supervisor<Relay> {
+    type Reply = ();
+    async fn handle(&mut self, Forward(reply): Forward, _: &mut Context<Self>) {
+        reply.send("forwarded");
+    }
+}
+
+impl Handler<Stall> for Supervisor<Relay> {
+    type Reply = ();
+    async fn handle(&mut self, Stall(entered): Stall, _: &mut Context<Self>) {
+        entered.notify_one();
+        std::future::pending::<()>().await;
+    }
+}
+
+#[tokio::test]
+async fn q6_a_dead_tell_to_an_open_supervisor_that_carries_a_reply_handle_is_no_ask() {
+    let system = ActorSystem::new();
+    let gate_system = ActorSystem::new();
+    let gate = gate_system.spawn::<Gate>(Gate::default()).await.expect("spawn");
+    let opened = Supervisor::<Relay>::start_open(&system, ()).await.expect("started");
+    let relay = opened.started().expect("not ignored");
+    let entered = Arc::new(Notify::new());
+    relay.actor().tell(Stall(entered.clone())).await.expect("queued");
+    entered.notified().await;
+    let (out, handed) = oneshot::channel();
+    let asking = tokio::spawn({
+        let gate = gate.clone();
+        async move { gate.ask(Later(out)).await }
+    });
+    let forwarded = handed.await.expect("handed over");
+    relay.actor().tell(Forward(forwarded)).await.expect("queued");
+    relay.actor().kill();
     assert!(matches!(asking.await.expect("join"), Err(AskError::Stopped(ExitReason::Killed))));
     let letters = system.dead_letters().recent();
     let letter = letters.last().expect("the forwarded tell is a dead letter");

@@ -8,8 +8,8 @@ use std::time::Duration;
 use airssys_rt::message::{StableAskError, StableSendError};
 use airssys_rt::prelude::*;
 use airssys_rt::supervisor::{
-    Backoff, ChildRef, ChildSpec, ChildTemplate, Restart, Strategy, Supervisor, SupervisorError,
-    SupervisorEvent, SupervisorEvents, SupervisorRef, SupervisorSpec,
+    Backoff, ChildRef, ChildSpec, ChildTemplate, Init, Restart, Strategy, Supervise, Supervisor,
+    SupervisorError, SupervisorEvent, SupervisorEvents, SupervisorRef, SupervisorSpec,
 };
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -203,6 +203,35 @@ async fn t25_a_send_to_a_running_child_does_not_ask_the_supervisor() {
     assert_eq!(child.ask(Balance).await.unwrap(), 5);
     release.send(()).unwrap();
     busy.await.unwrap().unwrap();
+}
+
+/// An open supervisor with no children.
+struct Desk;
+
+impl Supervise for Desk {
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn init(_: (), _: &ActorSystem) -> Result<Init<Self>, Self::Error> {
+        Ok(Init::Start(SupervisorSpec::new(Strategy::OneForOne), Desk))
+    }
+}
+
+#[tokio::test]
+async fn t25_an_open_supervisor_child_is_known_by_its_type_while_it_does_not_run() {
+    let system = ActorSystem::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(ChildSpec::open_supervisor::<Desk>("desk", ()));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    supervisor.terminate_child("desk").await.unwrap();
+    // Its specification says the type, as a built-in child supervisor's does.
+    assert!(matches!(
+        supervisor.child_ref::<Account>("desk").await,
+        Err(SupervisorError::WrongActorType { actual, .. }) if actual.ends_with("Supervisor<stable_handles::Desk>")
+    ));
+    let desk: ChildRef<Supervisor<Desk>> = supervisor.child_ref("desk").await.unwrap();
+    assert!(desk.current().is_none());
+    system.shutdown().await;
 }
 
 #[tokio::test]

@@ -528,6 +528,12 @@ where
     started
 }
 
+/// Runs `future` with no place offered: an actor it spawns takes none, even inside a start
+/// function of a supervisor (see [`start_in_tree_with`]).
+pub(crate) async fn outside_tree_with<F: Future>(future: F) -> F::Output {
+    OFFER.scope(RefCell::new(Offer { supervision: None, taker: None }), future).await
+}
+
 /// Takes the supervisor's offer, if a start function of a supervisor is spawning this actor
 /// and no other actor took it first.
 pub(crate) fn accept_supervision<A: Actor>(cell: &Arc<ActorCell<A>>) {

@@ -137,4 +137,4 @@ mod placement;
 pub use crate::vocabulary::trace_guarded;
 pub use any::{AnyActor, EndHook, EndHookError, EndWork, KeepAlive, RefusedHook, WeakAnyActor};
 pub use offer::{Offer, Origin, Room, SentAs};
-pub use placement::{on_behalf, start_in_tree, HealthProbe, OnBehalf, TreePlace};
+pub use placement::{on_behalf, outside_tree, start_in_tree, HealthProbe, OnBehalf, TreePlace};

@@ -113,6 +113,39 @@ where
     .await
 }
 
+/// Runs `future` outside the place a start function of a supervisor offers ([`start_in_tree`]):
+/// an actor it spawns takes no place in the tree. For work a start does before it spawns
+/// the child, such as an open supervisor's `init`, whose helpers are not the child.
+///
+/// ```
+/// # use airssys_rt::prelude::*;
+/// use airssys_rt::kernel::{outside_tree, start_in_tree, TreePlace};
+/// # struct Worker;
+/// # #[actor]
+/// # impl Actor for Worker {
+/// #     type Msg = (); type Reply = (); type Args = (); type Error = std::convert::Infallible;
+/// #     async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> { Ok(Worker) }
+/// #     async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> { Ok(()) }
+/// # }
+/// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let system = ActorSystem::new();
+/// let place = TreePlace::new("root/worker", 0);
+/// let starting = async {
+///     let helper = outside_tree(system.spawn::<Worker>(())).await?;
+///     assert_eq!(helper.erase().tree_place(), None);
+///     system.spawn::<Worker>(()).await
+/// };
+/// let worker = start_in_tree(place.clone(), starting, |spawned| {
+///     spawned.as_ref().ok().map(ActorRef::erase)
+/// })
+/// .await?;
+/// assert_eq!(worker.erase().tree_place(), Some(place));
+/// # Ok(()) }
+/// ```
+pub async fn outside_tree<F: Future>(future: F) -> F::Output {
+    crash::outside_tree_with(future).await
+}
+
 impl AnyActor {
     /// The supervisor that started the actor, if it is supervised.
     ///

@@ -116,6 +116,12 @@ impl<S: SupervisorState> Supervisor<S> {
         slot.checks = CheckRecord::default();
         slot.prober = None;
         let Some(child) = started else {
+            // Its start said "ignore": a restart that `Ended` announced will not come, and
+            // whoever waits for it (a subscriber, a `ChildRef`) must hear so, not wait on.
+            if restarted {
+                let id = &slot.spec.id;
+                self.events.send(|| SupervisorEvent::RestartCancelled { id: Arc::clone(id) });
+            }
             return Ok(None);
         };
         placement::adopt(ctx, &child);

@@ -80,8 +80,9 @@ pub enum SupervisorEvent {
         /// Whether the supervisor will start it again.
         restart: bool,
     },
-    /// A restart that [`Ended`](Self::Ended) announced (`restart: true`) and that waited for its
-    /// backoff (T18) will not happen: `terminate_child` stopped the child meanwhile.
+    /// A restart that [`Ended`](Self::Ended) announced (`restart: true`) will not happen:
+    /// `terminate_child` stopped the child while it waited for its backoff (T18), or the
+    /// restart's start said "ignore" (an open supervisor's `init` returned `Init::Ignore`).
     RestartCancelled {
         /// The child's id.
         id: Arc<str>,

@@ -24,6 +24,7 @@ use crate::actor::{
     Accepts, Actor, ActorId, ActorRef, BoxError, Context, DeferredHandler, ExitReason, Handler,
     ReplyTo,
 };
+use crate::kernel::outside_tree;
 use crate::mailbox::MailboxConfig;
 use crate::system::{ActorSystem, SpawnError, SpawnOptions};
 
@@ -40,6 +41,12 @@ use crate::system::{ActorSystem, SpawnError, SpawnOptions};
 /// to `Self`) and administers the children directly, with the supervisor's own methods
 /// ([`start_child`](Supervisor::start_child), [`child`](Supervisor::child), ...): no call to
 /// itself, which could not be answered.
+///
+/// `Supervisor` being this crate's, Rust's orphan rule lets your crate write
+/// `impl Handler<M> for Supervisor<Self>` only for a message type `M` of its own: not for a
+/// `String`, a `u64`, nor the broker's [`Publication<T>`](crate::broker::Publication). Wrap
+/// such a value in a type of yours; publications reach it through a child that subscribes and
+/// tells the supervisor.
 ///
 /// ```
 /// use airssys_rt::prelude::*;
@@ -123,7 +130,8 @@ pub trait Supervise: Sized + Send + 'static {
     /// ([`Init::Start`]), or that it does not start at all ([`Init::Ignore`]). Runs in the
     /// starter's task before the supervisor exists, so that an ignored supervisor leaves
     /// nothing behind; again at each restart by its own supervisor. A panic is a failed
-    /// start.
+    /// start. An actor it spawns takes no place in the supervision tree: it is not the
+    /// supervisor, nor one of its children.
     ///
     /// See [`Supervise`] for an example.
     fn init(
@@ -260,8 +268,11 @@ impl<S: Supervise> Supervisor<S> {
         options: SpawnOptions,
         args: S::Args,
     ) -> Result<Opened<S>, SpawnError> {
-        // `init` is user code: its panic is a failed start, not the starter's.
-        let decided = match AssertUnwindSafe(S::init(args, system)).catch_unwind().await {
+        // `init` is user code: its panic is a failed start, not the starter's. Outside the
+        // place a parent offers its child: an actor `init` spawns is not the supervisor, and
+        // taking that place would leave the supervisor, and every path below it, without it.
+        let init = outside_tree(S::init(args, system));
+        let decided = match AssertUnwindSafe(init).catch_unwind().await {
             Ok(Ok(decided)) => decided,
             Ok(Err(error)) => return Err(SpawnError::StartFailed(ExitReason::failed(error))),
             Err(panic) => return Err(SpawnError::StartFailed(ExitReason::from_panic(panic))),
@@ -497,8 +508,9 @@ pub struct OpenMail<S: Supervise>(OpenLetter<S>);
 
 enum OpenLetter<S: Supervise> {
     Admin(Mail, ReplyTo<SupervisorReply>),
-    /// Boxed, the one allocation of a message to an open supervisor: its handler's type is
-    /// the user's, unknown to the supervisor, whose mailbox is no hot path.
+    /// Boxed, as its handler's future is when it runs ([`Delivery`]): two allocations per
+    /// message to an open supervisor, whose handlers' types are the user's, unknown to it, and
+    /// whose mailbox is no hot path.
     Own(Box<dyn OwnLetter<S>>),
 }
 
@@ -582,6 +594,9 @@ type Delivery<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 trait OwnLetter<S: Supervise>: Send {
     fn message_type(&self) -> &'static str;
 
+    /// Whether its own reply handle belongs to an ask.
+    fn is_ask(&self) -> bool;
+
     fn deliver<'a>(
         self: Box<Self>,
         supervisor: &'a mut Supervisor<S>,
@@ -607,6 +622,10 @@ where
 {
     fn message_type(&self) -> &'static str {
         std::any::type_name::<M>()
+    }
+
+    fn is_ask(&self) -> bool {
+        self.reply.is_ask()
     }
 
     fn deliver<'a>(
@@ -641,6 +660,10 @@ where
 {
     fn message_type(&self) -> &'static str {
         std::any::type_name::<M>()
+    }
+
+    fn is_ask(&self) -> bool {
+        self.reply.is_ask()
     }
 
     fn deliver<'a>(
@@ -719,5 +742,12 @@ impl<S: Supervise> SupervisorState for S {
             OpenLetter::Admin(..) => std::any::type_name::<Mail>(),
             OpenLetter::Own(letter) => letter.message_type(),
         }
+    }
+
+    fn is_ask(mail: &OpenMail<S>) -> Option<bool> {
+        Some(match &mail.0 {
+            OpenLetter::Admin(_, reply) => reply.is_ask(),
+            OpenLetter::Own(letter) => letter.is_ask(),
+        })
     }
 }

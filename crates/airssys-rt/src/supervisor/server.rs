@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use super::admin::{Request, Response};
 use super::engine::Slot;
 use super::events::{EventHub, GiveUpReason};
-use super::health::{CheckOutcome, SupervisorTypes};
+use super::health::{CheckOutcome, FallenRoots, SupervisorTypes};
 use super::placement;
 use super::{
     AutoShutdown, ChildTemplate, Strategy, SupervisorError, SupervisorEvent, SupervisorMsg,
@@ -164,6 +164,10 @@ pub trait SupervisorState: Sealed + Sized + Send + 'static {
     /// The name of the message type in `mail`.
     #[doc(hidden)]
     fn message_type(mail: &Self::Mail) -> &'static str;
+
+    /// Whether `mail`'s own reply handle belongs to an ask (see [`Actor::is_ask`]).
+    #[doc(hidden)]
+    fn is_ask(mail: &Self::Mail) -> Option<bool>;
 }
 
 /// Keeps [`SupervisorState`] to `()` and the [`Supervise`](super::Supervise) types: the
@@ -204,6 +208,10 @@ impl SupervisorState for () {
 
     fn message_type(_: &ClassicMail<Supervisor>) -> &'static str {
         std::any::type_name::<Mail>()
+    }
+
+    fn is_ask(mail: &ClassicMail<Supervisor>) -> Option<bool> {
+        Some(mail.is_ask())
     }
 }
 
@@ -296,6 +304,11 @@ impl<S: SupervisorState> Actor for Supervisor<S> {
         S::message_type(mail)
     }
 
+    // As `#[actor]` writes it: a dead tell carrying someone else's reply handle is no ask (Q6).
+    fn is_ask(mail: &S::Mail) -> Option<bool> {
+        S::is_ask(mail)
+    }
+
     async fn on_exit(
         &mut self,
         ctx: &mut Context<Self>,
@@ -319,8 +332,14 @@ impl<S: SupervisorState> Actor for Supervisor<S> {
     async fn post_stop(
         &mut self,
         ctx: &mut Context<Self>,
-        _: &ExitReason,
+        reason: &ExitReason,
     ) -> Result<(), Self::Error> {
+        if !reason.is_normal() && placement::parent(ctx).is_none() {
+            // A root ending by a failure of its own (an open supervisor's handler panicked or
+            // failed) has no supervisor above to restart it: it fails the system's health
+            // report as a root that gave up does (H8).
+            ctx.system().extension::<FallenRoots>().note(ctx.id(), ctx.name());
+        }
         // Before the children stop, which may take their shutdown time: a restart falling due
         // meanwhile would only be a dead letter.
         for (_, timer) in self.timers.drain() {

@@ -454,6 +454,8 @@ impl ChildSpec {
                 }
             }
         });
+        // Its type is known while it does not run, as a built-in child supervisor's (T25).
+        child.actor_type = Some(actor_type::<Supervisor<S>>());
         child.kind = ChildKind::Supervisor;
         child.shutdown = Shutdown::Infinity;
         child
