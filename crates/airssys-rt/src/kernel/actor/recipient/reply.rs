@@ -13,7 +13,7 @@ use tokio::sync::futures::Notified;
 use tokio::sync::oneshot;
 
 use super::deliver::DeliverAsk;
-use super::strong::Recipient;
+use super::strong::{try_told, Recipient};
 use super::tell::RecipientTell;
 use crate::dead_letter::DeadLetterReason;
 use crate::kernel::actor::actor_ref::AskDeadline;
@@ -121,7 +121,9 @@ impl<M: Send + 'static, R: Send + 'static> ReplyRecipient<M, R> {
     /// # }
     /// ```
     pub fn try_tell(&self, msg: M) -> Result<(), SendError<M>> {
-        self.to_recipient().try_tell(msg)
+        // Straight to the cell: through `to_recipient` it would take a sender and give it back,
+        // two read-modify-writes on the count every other sender of the actor shares.
+        try_told(self.cell.offer(msg))
     }
 
     /// Sends a request and waits for the reply, as [`ActorRef::ask`] does: the system's ask

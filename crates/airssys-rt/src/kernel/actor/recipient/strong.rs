@@ -148,11 +148,7 @@ impl<M: Send + 'static> Recipient<M> {
     /// # }
     /// ```
     pub fn try_tell(&self, msg: M) -> Result<(), SendError<M>> {
-        match self.cell.offer(msg) {
-            Offer::Delivered | Offer::Dropped => Ok(()),
-            Offer::Full(msg) => Err(SendError::Full(msg)),
-            Offer::Gone(msg) => Err(SendError::Closed(msg)),
-        }
+        try_told(self.cell.offer(msg))
     }
 
     /// Offers a message without waiting, and says what became of it, as [`ActorRef::offer`].
@@ -206,6 +202,17 @@ impl<M: Send + 'static> Recipient<M> {
     /// The erased handle of the same actor, for its end hooks and keep-alives.
     pub(crate) fn erase(&self) -> AnyActor {
         AnyActor::from_cell(Arc::clone(&self.cell).erase())
+    }
+}
+
+/// What a `try_tell` returns for an offer: a message the policy dropped was accepted, as
+/// `ActorRef::try_tell` says.
+#[inline]
+pub(super) fn try_told<M>(offer: Offer<M>) -> Result<(), SendError<M>> {
+    match offer {
+        Offer::Delivered | Offer::Dropped => Ok(()),
+        Offer::Full(msg) => Err(SendError::Full(msg)),
+        Offer::Gone(msg) => Err(SendError::Closed(msg)),
     }
 }
 
