@@ -82,11 +82,18 @@ pub(crate) trait Deliver<M>: Send + Sync {
     fn release_sender(&self);
 }
 
+/// A request refused before it was queued: its message, and its reply slot if the actor's
+/// `Accepts` hands it back.
+pub(crate) type Refused<M, R> = PushError<(M, Option<ReplySender<R>>)>;
+
 /// An actor that answers asks of `M` with an `R`.
 pub(crate) trait DeliverAsk<M, R>: Deliver<M> {
-    /// Queues a request with its reply slot. A refused request is handed back; its slot is
-    /// spent then (answered `Unanswered`), and a retry needs a new one.
-    fn push_asked(&self, msg: M, slot: ReplySender<R>) -> Result<(), PushError<M>>;
+    /// Queues a request with its reply slot. A refused request is handed back with its slot,
+    /// unanswered, for the retry of an ask that waits for room: many asks woken by the same
+    /// room all try, and all but one are refused again. `None` if the actor's `Accepts` cannot
+    /// hand the slot back (a hand-written one that keeps the default `unmail_request`): it was
+    /// answered `Unanswered`, and a retry needs a new one.
+    fn push_asked(&self, msg: M, slot: ReplySender<R>) -> Result<(), Refused<M, R>>;
 }
 
 impl<A: Accepts<M>, M: Send + 'static> Deliver<M> for ActorCell<A> {
@@ -178,8 +185,16 @@ where
     M: Send + 'static,
     R: Send + 'static,
 {
-    fn push_asked(&self, msg: M, slot: ReplySender<R>) -> Result<(), PushError<M>> {
-        self.push(Envelope::new(A::mail(msg, ReplyTo::asked(slot)))).map_err(unmail_refused)
+    fn push_asked(&self, msg: M, slot: ReplySender<R>) -> Result<(), Refused<M, R>> {
+        let refused = |envelope: Envelope<A>| {
+            let (msg, reply) = A::unmail_request(envelope.message);
+            (msg, reply.into_slot())
+        };
+        match self.push(Envelope::new(A::mail(msg, ReplyTo::asked(slot)))) {
+            Ok(()) => Ok(()),
+            Err(PushError::Full(envelope)) => Err(PushError::Full(refused(envelope))),
+            Err(PushError::Closed(envelope)) => Err(PushError::Closed(refused(envelope))),
+        }
     }
 }
 
