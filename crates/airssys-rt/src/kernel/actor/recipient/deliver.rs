@@ -30,8 +30,9 @@ pub(crate) enum TellAttempt<M> {
 /// An actor that takes messages of type `M`, whatever its type: a recipient is the actor's
 /// cell seen through this trait, the same `Arc`, so that making one allocates nothing.
 ///
-/// What is not typed by the message (the sender count, the name, the state, the end hooks) is
-/// reached through [`erased`](Deliver::erased) rather than a supertrait: `ErasedCell` is
+/// What is not typed by the message (the name, the state, the end hooks; the sender count
+/// but for a clone's and a drop's) is reached through [`erased`](Deliver::erased) rather than
+/// a supertrait: `ErasedCell` is
 /// `'static`, and a supertrait would make every recipient's `Drop` demand `M: 'static`, and
 /// the broker's structs with it. Each method is one virtual call, made where `ActorRef` makes
 /// a static one.
@@ -76,6 +77,10 @@ pub(crate) trait Deliver<M>: Send + Sync {
 
     /// Why the actor ended, once it has.
     fn exit_reason(&self) -> Option<ExitReason>;
+
+    /// Takes a sender for a new strong recipient (a clone). Here rather than through
+    /// `erased()`, so that a clone costs one virtual call, as the drop does.
+    fn hold_sender(&self);
 
     /// Gives up the sender a strong recipient held. Here rather than through `ErasedCell`,
     /// so that a recipient's `Drop` needs no `'static` bound on the message type.
@@ -160,6 +165,10 @@ impl<A: Accepts<M>, M: Send + 'static> Deliver<M> for ActorCell<A> {
 
     fn exit_reason(&self) -> Option<ExitReason> {
         ActorCell::exit_reason(self)
+    }
+
+    fn hold_sender(&self) {
+        self.mailbox.add_sender();
     }
 
     fn release_sender(&self) {

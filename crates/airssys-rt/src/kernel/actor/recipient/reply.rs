@@ -157,7 +157,7 @@ impl<M: Send + 'static, R: Send + 'static> ReplyRecipient<M, R> {
     /// # fn tell_only(recipient: &ReplyRecipient<u8, u8>) -> Recipient<u8> { recipient.to_recipient() }
     /// ```
     pub fn to_recipient(&self) -> Recipient<M> {
-        self.cell.erased().hold_sender();
+        self.cell.hold_sender();
         Recipient::from_counted(self.cell.clone())
     }
 
@@ -192,7 +192,7 @@ impl<M: Send + 'static, R: Send + 'static> From<ReplyRecipient<M, R>> for Recipi
 
 impl<M: Send + 'static, R: Send + 'static> Clone for ReplyRecipient<M, R> {
     fn clone(&self) -> Self {
-        self.cell.erased().hold_sender();
+        self.cell.hold_sender();
         Self { cell: Arc::clone(&self.cell) }
     }
 }

@@ -226,7 +226,7 @@ impl<A: Accepts<M>, M: Send + 'static> From<ActorRef<A>> for Recipient<M> {
 
 impl<M: Send + 'static> Clone for Recipient<M> {
     fn clone(&self) -> Self {
-        self.cell.erased().hold_sender();
+        self.cell.hold_sender();
         Self { cell: Arc::clone(&self.cell) }
     }
 }
