@@ -102,6 +102,13 @@ pub(crate) fn expand(actor: Actor<'_>, items: ClassicItems, errors: &mut Errors)
             fn unmail(mail: <Self as #krate::Actor>::Mail) -> #msg_ty {
                 mail.into_message()
             }
+
+            #[inline]
+            fn unmail_request(
+                mail: <Self as #krate::Actor>::Mail,
+            ) -> (#msg_ty, #krate::actor::ReplyTo<<Self as #krate::actor::Classic>::Reply>) {
+                mail.into_request()
+            }
         }
     }
 }

@@ -30,7 +30,7 @@
 //!         Ok(())
 //!     }
 //! }
-//! impl Accepts<Deposit> for Account { type Reply = <Self as Handler<Deposit>>::Reply; /* mail, unmail */ }
+//! impl Accepts<Deposit> for Account { type Reply = <Self as Handler<Deposit>>::Reply; /* mail, unmail, unmail_request */ }
 //! // ... one per message
 //! ```
 //!

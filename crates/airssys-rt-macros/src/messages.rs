@@ -259,6 +259,16 @@ fn accepts(
                     #others
                 }
             }
+
+            #[inline]
+            fn unmail_request(
+                mail: #mail_ty,
+            ) -> (#ty, #krate::actor::ReplyTo<<Self as #krate::actor::Accepts<#ty>>::Reply>) {
+                match mail {
+                    #enum_name::#name(msg, reply) => (msg, reply),
+                    #others
+                }
+            }
         }
     }
 }

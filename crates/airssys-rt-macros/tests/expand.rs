@@ -247,6 +247,19 @@ fn messages_form_unmail_gives_back_the_message_of_each_type() {
     let Audit = <Account as Accepts<Audit>>::unmail(audit);
 }
 
+/// A request refused by a full mailbox keeps its reply slot for the retry of its ask.
+#[test]
+fn unmail_request_gives_back_the_message_and_its_reply_slot() {
+    let (reply, _) = ReplyTo::channel();
+    let withdraw = <Account as Accepts<Withdraw>>::mail(Withdraw(3), reply);
+    let (Withdraw(n), reply) = <Account as Accepts<Withdraw>>::unmail_request(withdraw);
+    assert_eq!((n, reply.is_ask()), (3, true));
+    let (reply, _) = ReplyTo::channel();
+    let mail = <Doubler as Accepts<u32>>::mail(4, reply);
+    let (n, reply) = <Doubler as Accepts<u32>>::unmail_request(mail);
+    assert_eq!((n, reply.is_ask()), (4, true));
+}
+
 #[test]
 fn messages_form_generates_a_named_enum_debug_and_the_defaults() {
     fn defaults<A: Actor<Args = A, Error = Infallible, Mail = AccountMail>>() {}

@@ -642,6 +642,72 @@ async fn m14_m15_timeouts_and_cancellations_racing_room_lose_nothing() {
     }
 }
 
+/// Q12, Q14: the same race through recipients. Asks woken by the same room all retry, and
+/// each refused one keeps its reply channel for the next try: every reply reaches the asker
+/// that sent its request, and every message is handled, handed back or a dead letter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn q14_asks_through_a_reply_recipient_racing_room_each_get_their_own_reply() {
+    use std::time::Duration;
+
+    use airssys_rt::actor::{Recipient, ReplyRecipient};
+
+    for round in 0..5u64 {
+        let system = ActorSystem::new();
+        let handled = Arc::new(AtomicU64::new(0));
+        let options = SpawnOptions::new().mailbox(MailboxConfig::bounded(1));
+        let actor = system.spawn_with::<Slow>(options, handled.clone()).await.unwrap();
+        let mut senders = Vec::new();
+        for sender in 0..4u64 {
+            let tells: Recipient<u64> = actor.recipient();
+            let asks: ReplyRecipient<u64, u64> = actor.reply_recipient();
+            senders.push(tokio::spawn(async move {
+                let mut rng = fastrand::Rng::with_seed(round * 10 + sender);
+                let mut returned = 0u64;
+                for i in 0..500u64 {
+                    let n = sender * 1_000_000 + i;
+                    let wait = Duration::from_micros(rng.u64(0..2_000));
+                    match rng.u8(0..4) {
+                        0 => {
+                            if tells.tell(n).timeout(wait).await.is_err() {
+                                returned += 1;
+                            }
+                        }
+                        1 => match tokio::time::timeout(wait, tells.tell(n)).await {
+                            Ok(Ok(())) | Err(_) => {}
+                            Ok(Err(_)) => returned += 1,
+                        },
+                        2 => match asks.ask(n).await {
+                            Ok(reply) => assert_eq!(reply, n, "another request's reply"),
+                            Err(AskError::Full(_) | AskError::Closed(_)) => returned += 1,
+                            Err(other) => panic!("{other}"),
+                        },
+                        _ => match tokio::time::timeout(wait, asks.ask(n)).await {
+                            Ok(Ok(reply)) => assert_eq!(reply, n, "another request's reply"),
+                            Ok(Err(AskError::Timeout(_) | AskError::Stopped(_))) | Err(_) => {}
+                            Ok(Err(AskError::Full(_) | AskError::Closed(_))) => returned += 1,
+                            Ok(Err(other)) => panic!("{other}"),
+                        },
+                    }
+                }
+                returned
+            }));
+        }
+        let mut returned = 0;
+        for sender in senders {
+            returned += sender.await.unwrap();
+        }
+        actor.stop();
+        actor.wait_for_exit().await;
+        let handled = handled.load(Ordering::Relaxed);
+        let dead = system.dead_letters().count();
+        assert_eq!(
+            handled + returned + dead,
+            2_000,
+            "round {round}: {handled} + {returned} + {dead}"
+        );
+    }
+}
+
 /// Blocks in its handler until released, taking nothing else meanwhile.
 struct Stuck;
 

@@ -115,6 +115,11 @@ pub mod actor {
             self.msg
         }
 
+        /// The message and its reply slot back, for a refused request.
+        pub fn into_request(self) -> (A::Msg, ReplyTo<A::Reply>) {
+            (self.msg, self.reply)
+        }
+
         /// Calls `handle` and sends the reply; an `Err` ends the actor. Both borrows are
         /// named, as in the real kernel (whose future is a named type), so that the future
         /// captures both.
@@ -149,6 +154,10 @@ pub mod actor {
         fn mail(msg: M, reply: ReplyTo<Self::Reply>) -> Self::Mail;
         /// The message back out of mail made from an `M`.
         fn unmail(mail: Self::Mail) -> M;
+        /// The message and its reply slot back out of mail made from an `M`.
+        fn unmail_request(mail: Self::Mail) -> (M, ReplyTo<Self::Reply>) {
+            (Self::unmail(mail), ReplyTo::none())
+        }
     }
 
     /// Handles `M` and returns its reply.

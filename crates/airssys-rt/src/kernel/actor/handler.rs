@@ -115,6 +115,27 @@ pub trait Accepts<M: Send + 'static>: Actor {
     /// Takes the message back out of mail that [`mail`](Accepts::mail) made from an `M`, to
     /// hand a refused message back to its sender.
     fn unmail(mail: Self::Mail) -> M;
+
+    /// Takes the message and its reply handle back out of mail that [`mail`](Accepts::mail)
+    /// made from an `M`: a request refused by a full mailbox keeps its reply handle, and the
+    /// retry of an ask that waits for room needs no new reply channel. Written by
+    /// [`#[actor]`](macro@crate::actor); the default hands back the message only (the handle is
+    /// dropped, and such a retry takes a new channel).
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// # #[derive(Default)] struct Echo;
+    /// # #[actor] impl Actor for Echo {
+    /// #     type Msg = u8; type Reply = u8;
+    /// #     async fn handle(&mut self, n: u8, _: &mut Context<Self>) -> Result<u8, Self::Error> { Ok(n) }
+    /// # }
+    /// fn refused(mail: <Echo as Actor>::Mail) -> (u8, ReplyTo<u8>) {
+    ///     <Echo as Accepts<u8>>::unmail_request(mail)
+    /// }
+    /// ```
+    fn unmail_request(mail: Self::Mail) -> (M, ReplyTo<Self::Reply>) {
+        (Self::unmail(mail), ReplyTo::told())
+    }
 }
 
 /// The "one enum" style: an actor with one message type (usually an enum) and one reply type,
@@ -235,6 +256,25 @@ impl<A: Classic> ClassicMail<A> {
     #[inline]
     pub fn is_ask(&self) -> bool {
         self.reply.is_ask()
+    }
+
+    /// The message and its reply handle, as [`Accepts::unmail_request`] hands them back.
+    ///
+    /// ```
+    /// # use airssys_rt::prelude::*;
+    /// use airssys_rt::actor::ClassicMail;
+    /// # #[derive(Default)] struct Echo;
+    /// # #[actor] impl Actor for Echo {
+    /// #     type Msg = u8; type Reply = u8;
+    /// #     async fn handle(&mut self, n: u8, _: &mut Context<Self>) -> Result<u8, Self::Error> { Ok(n) }
+    /// # }
+    /// fn parts(mail: ClassicMail<Echo>) -> (u8, ReplyTo<u8>) {
+    ///     mail.into_request()
+    /// }
+    /// ```
+    #[inline]
+    pub fn into_request(self) -> (A::Msg, ReplyTo<A::Reply>) {
+        (self.msg, self.reply)
     }
 
     /// The message, without its reply handle (dropped: see [`ReplyTo`]).

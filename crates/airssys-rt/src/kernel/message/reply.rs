@@ -73,6 +73,12 @@ impl<R: Send + 'static> ReplyTo<R> {
         Self { slot: None }
     }
 
+    /// The asker's channel, taken back unanswered: the request was refused before it was
+    /// queued, and its retry sends the same channel again.
+    pub(crate) fn into_slot(mut self) -> Option<ReplySender<R>> {
+        self.slot.take()
+    }
+
     /// Answers the request. The reply is dropped if nobody waits for it any more (it was a
     /// `tell`, or the asker gave up).
     ///

@@ -30,8 +30,9 @@ pub(crate) enum TellAttempt<M> {
 /// An actor that takes messages of type `M`, whatever its type: a recipient is the actor's
 /// cell seen through this trait, the same `Arc`, so that making one allocates nothing.
 ///
-/// What is not typed by the message (the sender count, the name, the state, the end hooks) is
-/// reached through [`erased`](Deliver::erased) rather than a supertrait: `ErasedCell` is
+/// What is not typed by the message (the name, the state, the end hooks; the sender count
+/// but for a clone's and a drop's) is reached through [`erased`](Deliver::erased) rather than
+/// a supertrait: `ErasedCell` is
 /// `'static`, and a supertrait would make every recipient's `Drop` demand `M: 'static`, and
 /// the broker's structs with it. Each method is one virtual call, made where `ActorRef` makes
 /// a static one.
@@ -77,16 +78,27 @@ pub(crate) trait Deliver<M>: Send + Sync {
     /// Why the actor ended, once it has.
     fn exit_reason(&self) -> Option<ExitReason>;
 
+    /// Takes a sender for a new strong recipient (a clone). Here rather than through
+    /// `erased()`, so that a clone costs one virtual call, as the drop does.
+    fn hold_sender(&self);
+
     /// Gives up the sender a strong recipient held. Here rather than through `ErasedCell`,
     /// so that a recipient's `Drop` needs no `'static` bound on the message type.
     fn release_sender(&self);
 }
 
+/// A request refused before it was queued: its message, and its reply slot if the actor's
+/// `Accepts` hands it back.
+pub(crate) type Refused<M, R> = PushError<(M, Option<ReplySender<R>>)>;
+
 /// An actor that answers asks of `M` with an `R`.
 pub(crate) trait DeliverAsk<M, R>: Deliver<M> {
-    /// Queues a request with its reply slot. A refused request is handed back; its slot is
-    /// spent then (answered `Unanswered`), and a retry needs a new one.
-    fn push_asked(&self, msg: M, slot: ReplySender<R>) -> Result<(), PushError<M>>;
+    /// Queues a request with its reply slot. A refused request is handed back with its slot,
+    /// unanswered, for the retry of an ask that waits for room: many asks woken by the same
+    /// room all try, and all but one are refused again. `None` if the actor's `Accepts` cannot
+    /// hand the slot back (a hand-written one that keeps the default `unmail_request`): it was
+    /// answered `Unanswered`, and a retry needs a new one.
+    fn push_asked(&self, msg: M, slot: ReplySender<R>) -> Result<(), Refused<M, R>>;
 }
 
 impl<A: Accepts<M>, M: Send + 'static> Deliver<M> for ActorCell<A> {
@@ -155,6 +167,10 @@ impl<A: Accepts<M>, M: Send + 'static> Deliver<M> for ActorCell<A> {
         ActorCell::exit_reason(self)
     }
 
+    fn hold_sender(&self) {
+        self.mailbox.add_sender();
+    }
+
     fn release_sender(&self) {
         self.mailbox.remove_sender();
     }
@@ -178,8 +194,16 @@ where
     M: Send + 'static,
     R: Send + 'static,
 {
-    fn push_asked(&self, msg: M, slot: ReplySender<R>) -> Result<(), PushError<M>> {
-        self.push(Envelope::new(A::mail(msg, ReplyTo::asked(slot)))).map_err(unmail_refused)
+    fn push_asked(&self, msg: M, slot: ReplySender<R>) -> Result<(), Refused<M, R>> {
+        let refused = |envelope: Envelope<A>| {
+            let (msg, reply) = A::unmail_request(envelope.message);
+            (msg, reply.into_slot())
+        };
+        match self.push(Envelope::new(A::mail(msg, ReplyTo::asked(slot)))) {
+            Ok(()) => Ok(()),
+            Err(PushError::Full(envelope)) => Err(PushError::Full(refused(envelope))),
+            Err(PushError::Closed(envelope)) => Err(PushError::Closed(refused(envelope))),
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use tokio::sync::futures::Notified;
 use tokio::sync::oneshot;
 
 use super::deliver::DeliverAsk;
-use super::strong::Recipient;
+use super::strong::{try_told, Recipient};
 use super::tell::RecipientTell;
 use crate::dead_letter::DeadLetterReason;
 use crate::kernel::actor::actor_ref::AskDeadline;
@@ -121,7 +121,9 @@ impl<M: Send + 'static, R: Send + 'static> ReplyRecipient<M, R> {
     /// # }
     /// ```
     pub fn try_tell(&self, msg: M) -> Result<(), SendError<M>> {
-        self.to_recipient().try_tell(msg)
+        // Straight to the cell: through `to_recipient` it would take a sender and give it back,
+        // two read-modify-writes on the count every other sender of the actor shares.
+        try_told(self.cell.offer(msg))
     }
 
     /// Sends a request and waits for the reply, as [`ActorRef::ask`] does: the system's ask
@@ -129,9 +131,8 @@ impl<M: Send + 'static, R: Send + 'static> ReplyRecipient<M, R> {
     /// well as for the reply; [`AskError::CallingSelf`] from the actor's own handler;
     /// [`AskError::Stopped`] if the actor ends first.
     ///
-    /// Costs what an `ActorRef::ask` costs (one allocation, the reply's channel) unless the
-    /// mailbox is full and makes it wait: each try after such a wait takes a new channel,
-    /// since the refused request took its own with it.
+    /// Costs what an `ActorRef::ask` costs: one allocation, the reply's channel, which a
+    /// request refused by a full mailbox keeps for its next try.
     ///
     /// # Panics
     ///
@@ -156,7 +157,7 @@ impl<M: Send + 'static, R: Send + 'static> ReplyRecipient<M, R> {
     /// # fn tell_only(recipient: &ReplyRecipient<u8, u8>) -> Recipient<u8> { recipient.to_recipient() }
     /// ```
     pub fn to_recipient(&self) -> Recipient<M> {
-        self.cell.erased().hold_sender();
+        self.cell.hold_sender();
         Recipient::from_counted(self.cell.clone())
     }
 
@@ -191,7 +192,7 @@ impl<M: Send + 'static, R: Send + 'static> From<ReplyRecipient<M, R>> for Recipi
 
 impl<M: Send + 'static, R: Send + 'static> Clone for ReplyRecipient<M, R> {
     fn clone(&self) -> Self {
-        self.cell.erased().hold_sender();
+        self.cell.hold_sender();
         Self { cell: Arc::clone(&self.cell) }
     }
 }
@@ -339,7 +340,7 @@ pin_project! {
     {
         cell: &'a dyn DeliverAsk<M, R>,
         unsent: Option<M>,
-        // The reply slot for the next push; a refused push spends it.
+        // The reply slot for the next push, handed back with a refused request.
         slot: Option<ReplySender<R>>,
         reply: ReplyReceiver<R>,
         deadline: AskDeadline<'a>,
@@ -399,7 +400,8 @@ impl<M: Send + 'static, R: Send + 'static> Future for RecipientAskFuture<'_, M, 
             };
             match cell.push_asked(msg, slot) {
                 Ok(()) => {}
-                Err(PushError::Full(msg)) if cell.waits_when_full() => {
+                Err(PushError::Full((msg, slot))) if cell.waits_when_full() => {
+                    *this.slot = slot;
                     let waiting = this.room.as_mut().as_pin_mut().map(|room| room.poll(cx));
                     match waiting {
                         // Register for room, then try once more before sleeping on it.
@@ -429,8 +431,10 @@ impl<M: Send + 'static, R: Send + 'static> Future for RecipientAskFuture<'_, M, 
                         }
                     }
                 }
-                Err(PushError::Full(msg)) => return Poll::Ready(Err(AskError::Full(msg))),
-                Err(PushError::Closed(msg)) => return Poll::Ready(Err(AskError::Closed(msg))),
+                Err(PushError::Full((msg, _))) => return Poll::Ready(Err(AskError::Full(msg))),
+                Err(PushError::Closed((msg, _))) => {
+                    return Poll::Ready(Err(AskError::Closed(msg)));
+                }
             }
         }
         let outcome = match Pin::new(this.reply).poll(cx) {
@@ -450,5 +454,70 @@ impl<M: Send + 'static, R: Send + 'static> Future for RecipientAskFuture<'_, M, 
         };
         this.deadline.disarm();
         Poll::Ready(outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::pin;
+
+    use futures::FutureExt;
+    use tokio::sync::oneshot;
+
+    use super::*;
+    use crate::mailbox::{MailboxConfig, OverflowPolicy};
+    use crate::system::SpawnOptions;
+    use crate::{ActorSystem, Context};
+
+    enum Request {
+        Echo(u8),
+        Block(oneshot::Sender<()>, oneshot::Receiver<()>),
+    }
+
+    struct Gate;
+
+    #[crate::actor(crate = crate)]
+    impl Actor for Gate {
+        type Msg = Request;
+        type Reply = u8;
+        type Args = ();
+        type Error = std::convert::Infallible;
+
+        async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+            Ok(Gate)
+        }
+
+        async fn handle(&mut self, msg: Request, _: &mut Context<Self>) -> Result<u8, Self::Error> {
+            match msg {
+                Request::Echo(n) => Ok(n),
+                Request::Block(entered, release) => {
+                    let _ = entered.send(());
+                    let _ = release.await;
+                    Ok(0)
+                }
+            }
+        }
+    }
+
+    /// Q14: an ask that finds a full `Wait` mailbox keeps its reply channel for its next try
+    /// (the refused request hands it back), so that waiting for room, however many asks the
+    /// same room wakes, costs no allocation more than `ActorRef::ask`.
+    #[tokio::test]
+    async fn q14_an_ask_refused_by_a_full_wait_mailbox_keeps_its_reply_channel() {
+        let system = ActorSystem::new();
+        let one = MailboxConfig::bounded(1).overflow(OverflowPolicy::Wait);
+        let gate = system.spawn_with::<Gate>(SpawnOptions::new().mailbox(one), ()).await;
+        let gate = gate.expect("spawn");
+        let (entered, entered_rx) = oneshot::channel();
+        let (release, release_rx) = oneshot::channel();
+        gate.tell(Request::Block(entered, release_rx)).await.expect("block");
+        entered_rx.await.expect("entered");
+        gate.try_tell(Request::Echo(0)).expect("room for one");
+        let asks: ReplyRecipient<Request, u8> = gate.reply_recipient();
+        let mut asking = pin!(asks.ask(Request::Echo(1)).into_future());
+        assert!(asking.as_mut().now_or_never().is_none(), "waiting for room");
+        assert!(asking.as_ref().get_ref().slot.is_some(), "the refused request kept its channel");
+        release.send(()).expect("release");
+        assert_eq!(asking.await.ok(), Some(1));
     }
 }

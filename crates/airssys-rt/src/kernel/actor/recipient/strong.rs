@@ -148,11 +148,7 @@ impl<M: Send + 'static> Recipient<M> {
     /// # }
     /// ```
     pub fn try_tell(&self, msg: M) -> Result<(), SendError<M>> {
-        match self.cell.offer(msg) {
-            Offer::Delivered | Offer::Dropped => Ok(()),
-            Offer::Full(msg) => Err(SendError::Full(msg)),
-            Offer::Gone(msg) => Err(SendError::Closed(msg)),
-        }
+        try_told(self.cell.offer(msg))
     }
 
     /// Offers a message without waiting, and says what became of it, as [`ActorRef::offer`].
@@ -209,6 +205,17 @@ impl<M: Send + 'static> Recipient<M> {
     }
 }
 
+/// What a `try_tell` returns for an offer: a message the policy dropped was accepted, as
+/// `ActorRef::try_tell` says.
+#[inline]
+pub(super) fn try_told<M>(offer: Offer<M>) -> Result<(), SendError<M>> {
+    match offer {
+        Offer::Delivered | Offer::Dropped => Ok(()),
+        Offer::Full(msg) => Err(SendError::Full(msg)),
+        Offer::Gone(msg) => Err(SendError::Closed(msg)),
+    }
+}
+
 impl<A: Accepts<M>, M: Send + 'static> From<ActorRef<A>> for Recipient<M> {
     fn from(actor: ActorRef<A>) -> Self {
         // The handle's sender is taken over: counted once more before the handle goes, so that
@@ -219,7 +226,7 @@ impl<A: Accepts<M>, M: Send + 'static> From<ActorRef<A>> for Recipient<M> {
 
 impl<M: Send + 'static> Clone for Recipient<M> {
     fn clone(&self) -> Self {
-        self.cell.erased().hold_sender();
+        self.cell.hold_sender();
         Self { cell: Arc::clone(&self.cell) }
     }
 }
