@@ -2,7 +2,9 @@
 //! `NamedRef`), named dynamic children and `ensure_dynamic`. Every wait is on the supervisor's
 //! events or on replies; backoffs run on Tokio's paused clock.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use airssys_rt::message::{StableAskError, StableSendError};
@@ -557,6 +559,33 @@ async fn t28_while_nobody_holds_the_name_a_send_waits_or_fails() {
     assert!(matches!(wrong.tell(Cmd::Crash).await, Err(StableSendError::WrongType(Cmd::Crash))));
     system.shutdown().await;
     assert!(matches!(named.ask(Balance).await, Err(StableAskError::Gone(Balance))));
+}
+
+/// T28: a send waiting for the name's next actor when the system shuts down fails with
+/// `Gone` then, handing the message back, rather than waiting out its timeout: no actor will
+/// register the name again.
+#[tokio::test(start_paused = true)]
+async fn t28_a_send_waiting_for_a_name_fails_with_gone_when_the_system_shuts_down() {
+    let system = ActorSystem::new();
+    let named = system.named::<Account>("never");
+    let waiter = named.clone();
+    let (polled, is_polled) = oneshot::channel();
+    let waiting = tokio::spawn(async move {
+        let mut tell = std::pin::pin!(std::future::IntoFuture::into_future(
+            waiter.tell(Deposit(1)).timeout(LONG)
+        ));
+        // Polled once (so waiting for a registration) before the shutdown begins.
+        let first = std::future::poll_fn(|cx| Poll::Ready(tell.as_mut().poll(cx))).await;
+        assert!(first.is_pending());
+        polled.send(()).unwrap();
+        tell.await
+    });
+    is_polled.await.unwrap();
+    let at = Instant::now();
+    system.shutdown().await;
+    let told = waiting.await.unwrap();
+    assert!(matches!(told, Err(StableSendError::Gone(Deposit(1)))));
+    assert_eq!(at.elapsed(), Duration::ZERO, "told at the shutdown");
 }
 
 fn named_template() -> ChildTemplate {
