@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
+use airssys_rt::dead_letter::DeadLetterReason;
 use airssys_rt::message::{StableAskError, StableSendError};
 use airssys_rt::prelude::*;
 use airssys_rt::supervisor::{
@@ -334,6 +335,48 @@ async fn t26_a_failing_handle_fails_at_once_during_a_restart() {
     let patient = child.waiting_for_restart();
     assert!(!patient.fails_during_restart());
     assert_eq!(patient.ask(Balance).await.unwrap(), 5);
+}
+
+/// T26 and M15: a tell or an ask through a child ref, dropped while it waits for the next
+/// incarnation, makes its message a `SendCancelled` dead letter (of the incarnation the handle
+/// last reached), as one dropped while it waits for room does, and so does an ask dropped
+/// before its first poll; none is handled.
+#[tokio::test(start_paused = true)]
+async fn t26_a_send_cancelled_while_waiting_for_a_restart_becomes_a_dead_letter() {
+    let system = ActorSystem::new();
+    let supervisor = bank(&system, Some(Duration::from_secs(10))).await;
+    let child = supervisor.child_ref::<Account>("acct").await.unwrap();
+    let first = child.current().expect("running").id();
+    let mut events = supervisor.events().await.unwrap();
+    crash(&child, &mut events).await;
+    let before = system.dead_letters().count();
+
+    let told = tokio::time::timeout(Duration::from_secs(1), child.tell(Deposit(1))).await;
+    assert!(told.is_err(), "the tell should still have been waiting");
+    let asked = tokio::time::timeout(Duration::from_secs(1), child.ask(Deposit(2))).await;
+    assert!(asked.is_err(), "the ask should still have been waiting");
+    // An ask dropped before its first poll, as the losing branch of a `select!`.
+    tokio::select! {
+        biased;
+        () = std::future::ready(()) => {}
+        _ = child.ask(Deposit(3)) => panic!("the ask branch was not to run"),
+    }
+    assert_eq!(system.dead_letters().count(), before + 3);
+    let letters = system.dead_letters().recent();
+    let cancelled: Vec<_> = letters[letters.len() - 3..]
+        .iter()
+        .map(|letter| (letter.reason, letter.target, letter.was_ask))
+        .collect();
+    assert_eq!(
+        cancelled,
+        vec![
+            (DeadLetterReason::SendCancelled, first, false),
+            (DeadLetterReason::SendCancelled, first, true),
+            (DeadLetterReason::SendCancelled, first, true),
+        ]
+    );
+    restarted(&mut events, "acct").await;
+    assert_eq!(child.ask(Balance).await.unwrap(), 0, "a cancelled message is never handled");
 }
 
 /// T26 and fault injection: senders keep asking through clones of one child ref while one of
