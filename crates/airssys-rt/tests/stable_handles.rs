@@ -284,6 +284,63 @@ async fn t26_a_send_right_after_a_crash_reaches_the_next_incarnation() {
     system.shutdown().await;
 }
 
+/// A classic tally whose `handle` fails (`Err`) on `Tally::Fail`: its asker gets
+/// `Stopped(Failed)` (Q11).
+#[derive(Clone, Default)]
+struct Tally(u64);
+
+enum TallyMsg {
+    Add(u64),
+    Get,
+    Fail,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the tally failed")]
+struct TallyFailed;
+
+#[actor]
+impl Actor for Tally {
+    type Msg = TallyMsg;
+    type Reply = u64;
+    type Error = TallyFailed;
+    async fn handle(&mut self, msg: TallyMsg, _: &mut Context<Self>) -> Result<u64, TallyFailed> {
+        match msg {
+            TallyMsg::Add(n) => self.0 += n,
+            TallyMsg::Get => {}
+            TallyMsg::Fail => return Err(TallyFailed),
+        }
+        Ok(self.0)
+    }
+}
+
+/// T26 for a failure that is no panic: a classic `handle` returning `Err` answers its asker
+/// `Stopped(Failed)` (Q11); a send made right after that answer reaches the next
+/// incarnation, never the mailbox of the failed one. On two threads, so that the caller runs
+/// while the failed incarnation ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t26_a_send_right_after_a_failure_reaches_the_next_incarnation() {
+    let system = ActorSystem::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(10_000, Duration::from_secs(1))
+        .child(ChildSpec::worker::<Tally>("tally", Tally::default()));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let child = supervisor.child_ref::<Tally>("tally").await.unwrap();
+    for round in 0..500 {
+        let failed = child.ask(TallyMsg::Fail).await;
+        assert!(matches!(failed, Err(StableAskError::Stopped(_))), "round {round}");
+        if round % 2 == 0 {
+            let added = child.ask(TallyMsg::Add(1)).await;
+            assert!(matches!(added, Ok(1)), "round {round}: the ask went to the failed one");
+        } else {
+            assert!(child.tell(TallyMsg::Add(2)).await.is_ok(), "round {round}");
+            let got = child.ask(TallyMsg::Get).await;
+            assert!(matches!(got, Ok(2)), "round {round}: the tell was lost");
+        }
+    }
+    system.shutdown().await;
+}
+
 #[tokio::test(start_paused = true)]
 async fn t26_a_waiting_send_gives_up_at_its_timeout_and_hands_the_message_back() {
     let system = ActorSystem::builder().ask_timeout(Duration::from_secs(2)).build().unwrap();
