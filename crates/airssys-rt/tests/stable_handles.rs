@@ -2,9 +2,12 @@
 //! `NamedRef`), named dynamic children and `ensure_dynamic`. Every wait is on the supervisor's
 //! events or on replies; backoffs run on Tokio's paused clock.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
+use airssys_rt::dead_letter::DeadLetterReason;
 use airssys_rt::message::{StableAskError, StableSendError};
 use airssys_rt::prelude::*;
 use airssys_rt::supervisor::{
@@ -310,6 +313,63 @@ async fn t26_a_send_right_after_a_crash_reaches_the_next_incarnation() {
     system.shutdown().await;
 }
 
+/// A classic tally whose `handle` fails (`Err`) on `Tally::Fail`: its asker gets
+/// `Stopped(Failed)` (Q11).
+#[derive(Clone, Default)]
+struct Tally(u64);
+
+enum TallyMsg {
+    Add(u64),
+    Get,
+    Fail,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the tally failed")]
+struct TallyFailed;
+
+#[actor]
+impl Actor for Tally {
+    type Msg = TallyMsg;
+    type Reply = u64;
+    type Error = TallyFailed;
+    async fn handle(&mut self, msg: TallyMsg, _: &mut Context<Self>) -> Result<u64, TallyFailed> {
+        match msg {
+            TallyMsg::Add(n) => self.0 += n,
+            TallyMsg::Get => {}
+            TallyMsg::Fail => return Err(TallyFailed),
+        }
+        Ok(self.0)
+    }
+}
+
+/// T26 for a failure that is no panic: a classic `handle` returning `Err` answers its asker
+/// `Stopped(Failed)` (Q11); a send made right after that answer reaches the next
+/// incarnation, never the mailbox of the failed one. On two threads, so that the caller runs
+/// while the failed incarnation ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t26_a_send_right_after_a_failure_reaches_the_next_incarnation() {
+    let system = ActorSystem::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(10_000, Duration::from_secs(1))
+        .child(ChildSpec::worker::<Tally>("tally", Tally::default()));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let child = supervisor.child_ref::<Tally>("tally").await.unwrap();
+    for round in 0..500 {
+        let failed = child.ask(TallyMsg::Fail).await;
+        assert!(matches!(failed, Err(StableAskError::Stopped(_))), "round {round}");
+        if round % 2 == 0 {
+            let added = child.ask(TallyMsg::Add(1)).await;
+            assert!(matches!(added, Ok(1)), "round {round}: the ask went to the failed one");
+        } else {
+            assert!(child.tell(TallyMsg::Add(2)).await.is_ok(), "round {round}");
+            let got = child.ask(TallyMsg::Get).await;
+            assert!(matches!(got, Ok(2)), "round {round}: the tell was lost");
+        }
+    }
+    system.shutdown().await;
+}
+
 #[tokio::test(start_paused = true)]
 async fn t26_a_waiting_send_gives_up_at_its_timeout_and_hands_the_message_back() {
     let system = ActorSystem::builder().ask_timeout(Duration::from_secs(2)).build().unwrap();
@@ -361,6 +421,48 @@ async fn t26_a_failing_handle_fails_at_once_during_a_restart() {
     let patient = child.waiting_for_restart();
     assert!(!patient.fails_during_restart());
     assert_eq!(patient.ask(Balance).await.unwrap(), 5);
+}
+
+/// T26 and M15: a tell or an ask through a child ref, dropped while it waits for the next
+/// incarnation, makes its message a `SendCancelled` dead letter (of the incarnation the handle
+/// last reached), as one dropped while it waits for room does, and so does an ask dropped
+/// before its first poll; none is handled.
+#[tokio::test(start_paused = true)]
+async fn t26_a_send_cancelled_while_waiting_for_a_restart_becomes_a_dead_letter() {
+    let system = ActorSystem::new();
+    let supervisor = bank(&system, Some(Duration::from_secs(10))).await;
+    let child = supervisor.child_ref::<Account>("acct").await.unwrap();
+    let first = child.current().expect("running").id();
+    let mut events = supervisor.events().await.unwrap();
+    crash(&child, &mut events).await;
+    let before = system.dead_letters().count();
+
+    let told = tokio::time::timeout(Duration::from_secs(1), child.tell(Deposit(1))).await;
+    assert!(told.is_err(), "the tell should still have been waiting");
+    let asked = tokio::time::timeout(Duration::from_secs(1), child.ask(Deposit(2))).await;
+    assert!(asked.is_err(), "the ask should still have been waiting");
+    // An ask dropped before its first poll, as the losing branch of a `select!`.
+    tokio::select! {
+        biased;
+        () = std::future::ready(()) => {}
+        _ = child.ask(Deposit(3)) => panic!("the ask branch was not to run"),
+    }
+    assert_eq!(system.dead_letters().count(), before + 3);
+    let letters = system.dead_letters().recent();
+    let cancelled: Vec<_> = letters[letters.len() - 3..]
+        .iter()
+        .map(|letter| (letter.reason, letter.target, letter.was_ask))
+        .collect();
+    assert_eq!(
+        cancelled,
+        vec![
+            (DeadLetterReason::SendCancelled, first, false),
+            (DeadLetterReason::SendCancelled, first, true),
+            (DeadLetterReason::SendCancelled, first, true),
+        ]
+    );
+    restarted(&mut events, "acct").await;
+    assert_eq!(child.ask(Balance).await.unwrap(), 0, "a cancelled message is never handled");
 }
 
 /// T26 and fault injection: senders keep asking through clones of one child ref while one of
@@ -586,6 +688,33 @@ async fn t28_while_nobody_holds_the_name_a_send_waits_or_fails() {
     assert!(matches!(wrong.tell(Cmd::Crash).await, Err(StableSendError::WrongType(Cmd::Crash))));
     system.shutdown().await;
     assert!(matches!(named.ask(Balance).await, Err(StableAskError::Gone(Balance))));
+}
+
+/// T28: a send waiting for the name's next actor when the system shuts down fails with
+/// `Gone` then, handing the message back, rather than waiting out its timeout: no actor will
+/// register the name again.
+#[tokio::test(start_paused = true)]
+async fn t28_a_send_waiting_for_a_name_fails_with_gone_when_the_system_shuts_down() {
+    let system = ActorSystem::new();
+    let named = system.named::<Account>("never");
+    let waiter = named.clone();
+    let (polled, is_polled) = oneshot::channel();
+    let waiting = tokio::spawn(async move {
+        let mut tell = std::pin::pin!(std::future::IntoFuture::into_future(
+            waiter.tell(Deposit(1)).timeout(LONG)
+        ));
+        // Polled once (so waiting for a registration) before the shutdown begins.
+        let first = std::future::poll_fn(|cx| Poll::Ready(tell.as_mut().poll(cx))).await;
+        assert!(first.is_pending());
+        polled.send(()).unwrap();
+        tell.await
+    });
+    is_polled.await.unwrap();
+    let at = Instant::now();
+    system.shutdown().await;
+    let told = waiting.await.unwrap();
+    assert!(matches!(told, Err(StableSendError::Gone(Deposit(1)))));
+    assert_eq!(at.elapsed(), Duration::ZERO, "told at the shutdown");
 }
 
 fn named_template() -> ChildTemplate {

@@ -378,10 +378,15 @@ impl<A: Actor> ChildRef<A> {
         loop {
             let actor = match waiting_on.take() {
                 Some(actor) => actor,
-                None => match self.next_incarnation(stale, deadline).await {
-                    Ok(actor) => actor,
-                    Err(why) => return Err(why.send_error(msg)),
-                },
+                None => {
+                    let held = Held::new(msg, &self.shared.current, SentAs::Tell);
+                    let next = self.next_incarnation(stale, deadline).await;
+                    msg = held.into_message();
+                    match next {
+                        Ok(actor) => actor,
+                        Err(why) => return Err(why.send_error(msg)),
+                    }
+                }
             };
             let tell = actor.tell(msg);
             let sent = match timeout {
@@ -399,24 +404,32 @@ impl<A: Actor> ChildRef<A> {
         }
     }
 
+    /// An ask, from its first poll on; `held` accounts for the request should it be dropped
+    /// before that (M15).
     async fn ask_following<M: Send + 'static>(
         &self,
-        mut msg: M,
+        held: Held<'_, A, M>,
         timeout: Duration,
     ) -> Result<<A as Accepts<M>>::Reply, StableAskError<M>>
     where
         A: Accepts<M>,
     {
+        let mut msg = held.into_message();
         let deadline = Instant::now() + timeout;
         let mut stale = None;
         loop {
             let cached = self.shared.current.load_full();
             let actor = match cached.filter(|actor| Some(actor.id()) != stale) {
                 Some(actor) => actor,
-                None => match self.next_incarnation(stale, deadline).await {
-                    Ok(actor) => actor,
-                    Err(why) => return Err(why.send_error(msg).into()),
-                },
+                None => {
+                    let held = Held::new(msg, &self.shared.current, SentAs::Ask);
+                    let next = self.next_incarnation(stale, deadline).await;
+                    msg = held.into_message();
+                    match next {
+                        Ok(actor) => actor,
+                        Err(why) => return Err(why.send_error(msg).into()),
+                    }
+                }
             };
             let left = deadline.saturating_duration_since(Instant::now());
             return match actor.ask(msg).timeout(left).await {
@@ -686,6 +699,41 @@ impl<'a, A: Accepts<M>, M: Send + 'static> IntoFuture for ChildAsk<'a, A, M> {
 
     fn into_future(self) -> Self::IntoFuture {
         let ChildAsk { child, msg, timeout } = self;
-        Box::pin(child.ask_following(msg, timeout))
+        let held = Held::new(msg, &child.shared.current, SentAs::Ask);
+        Box::pin(child.ask_following(held, timeout))
+    }
+}
+
+/// A message this handle holds while it waits for the next incarnation. Dropped with the send
+/// (a timeout around it, a `select!`), it is a `SendCancelled` dead letter of the incarnation
+/// last reached (M15), as a message is when a `TellFuture` that waits for room is dropped;
+/// nothing records it if the handle never reached one (`NamedRef` has its own).
+struct Held<'a, A: Accepts<M>, M: Send + 'static> {
+    msg: Option<M>,
+    last: &'a ArcSwapOption<ActorRef<A>>,
+    sent: SentAs,
+}
+
+impl<'a, A: Accepts<M>, M: Send + 'static> Held<'a, A, M> {
+    fn new(msg: M, last: &'a ArcSwapOption<ActorRef<A>>, sent: SentAs) -> Self {
+        Self { msg: Some(msg), last, sent }
+    }
+
+    /// The message back, to send or hand back: the wait is over.
+    fn into_message(mut self) -> M {
+        match self.msg.take() {
+            Some(msg) => msg,
+            None => unreachable!("a held message is taken only here, once"),
+        }
+    }
+}
+
+impl<A: Accepts<M>, M: Send + 'static> Drop for Held<'_, A, M> {
+    fn drop(&mut self) {
+        if let Some(msg) = self.msg.take() {
+            if let Some(actor) = self.last.load().as_deref() {
+                actor.dead_letter(msg, DeadLetterReason::SendCancelled, self.sent);
+            }
+        }
     }
 }

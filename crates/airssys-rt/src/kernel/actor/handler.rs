@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{ready, Context as TaskContext, Poll};
 
 use super::{Actor, BoxError, Context, ExitReason};
-use crate::kernel::message::{refusing, HeldAcrossCall, ReplyTo, Undelivered};
+use crate::kernel::message::{refuse_failed, HeldAcrossCall, ReplyTo};
 
 /// Handles messages of type `M`, one at a time, and returns the reply an
 /// [`ask`](crate::ActorRef::ask) of `M` receives. A [`tell`](crate::ActorRef::tell) drops it.
@@ -357,7 +357,7 @@ where
             }
             Err(error) => {
                 let reason = ExitReason::failed(error);
-                refusing(Undelivered::Stopped(reason.clone()), move || drop(reply));
+                refuse_failed(reply, &reason);
                 Err(reason)
             }
         })

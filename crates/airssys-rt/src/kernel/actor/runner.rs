@@ -414,7 +414,9 @@ impl<A: Actor, F: Future> Future for Guarded<'_, A, F> {
         let polled = catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
         drop(entered);
         if polled.is_ok() {
-            answer_caught();
+            // A classic handler that failed has its request answered after the mailbox is
+            // closed, as a panic's below.
+            answer_caught(|failure| fail_waiting(cell, failure));
         }
         // Done, the future is dropped here too, not where the task drops `Guarded`: what it
         // still holds (its `handle` span, whose close goes to the subscriber, or a hand-written

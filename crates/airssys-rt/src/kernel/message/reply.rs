@@ -4,6 +4,7 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 
 use super::envelope::{ReplySender, Undelivered};
+use crate::kernel::actor::ExitReason;
 
 /// The way back to whoever asked: answer a request with [`send`](ReplyTo::send), now or later.
 ///
@@ -170,8 +171,13 @@ type Unwound = Box<dyn FnOnce(Undelivered) + Send>;
 thread_local! {
     static REFUSING: RefCell<Option<Refusing>> = const { RefCell::new(None) };
     static UNWOUND: RefCell<Vec<Unwound>> = const { RefCell::new(Vec::new()) };
-    /// Whether `UNWOUND` holds anything: a plain `Cell`, read after every poll of a hook or
-    /// handler (`answer_caught`), where the `Vec`, which has a destructor, would cost more.
+    /// The reply handles of requests whose classic handler failed in the poll under way, with
+    /// the failure: answered once the poll is over and the actor has closed its mailbox
+    /// (`answer_caught`).
+    static FAILED: RefCell<Vec<(ExitReason, Unwound)>> = const { RefCell::new(Vec::new()) };
+    /// Whether `UNWOUND` or `FAILED` holds anything: a plain `Cell`, read after every poll of
+    /// a hook or handler (`answer_caught`), where a `Vec`, which has a destructor, would cost
+    /// more.
     static STASHED: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -211,6 +217,42 @@ pub(crate) fn answer_unwound(why: &Undelivered) {
     for answer in unwound {
         answer(why.clone());
     }
+    // A request failed before the panic (its actor has closed its mailbox on the panic):
+    // answered with its own failure.
+    answer_failed(|_| {});
+}
+
+/// Answers `reply`, whose classic handler failed with `reason`, with `Stopped(reason)` (Q11).
+/// Inside an actor's poll, only once the poll is over and the actor has closed its mailbox
+/// (`answer_caught`): an asker who learns of the failure and sends again (through a
+/// `ChildRef`) then finds it closed and reaches the next incarnation, rather than queueing for
+/// an actor that will never take the message (T26), as after a panic. Elsewhere at once.
+pub(crate) fn refuse_failed<R: Send + 'static>(reply: Option<ReplyTo<R>>, reason: &ExitReason) {
+    let Some(mut reply) = reply else {
+        return;
+    };
+    if crate::kernel::actor::current::actor().is_none() {
+        refusing(Undelivered::Stopped(reason.clone()), move || drop(reply));
+        return;
+    }
+    if let Some(slot) = reply.slot.take() {
+        let answer: Unwound = Box::new(move |why| drop(slot.send(Err(why))));
+        FAILED.with(|failed| failed.borrow_mut().push((reason.clone(), answer)));
+        STASHED.with(|stashed| stashed.set(true));
+    }
+}
+
+/// Answers the requests whose classic handler failed, after `close` (given the first
+/// failure) has closed their actor's mailbox.
+#[cold]
+fn answer_failed(close: impl FnOnce(&ExitReason)) {
+    let failed = FAILED.with(|failed| std::mem::take(&mut *failed.borrow_mut()));
+    if let Some((reason, _)) = failed.first() {
+        close(reason);
+    }
+    for (reason, answer) in failed {
+        answer(Undelivered::Stopped(reason));
+    }
 }
 
 /// Called after a poll of a hook or handler that did not panic: a reply handle stashed during
@@ -218,9 +260,13 @@ pub(crate) fn answer_unwound(why: &Undelivered) {
 /// message's `Drop` caught by `Offer::discard`), and the actor went on. It was forgotten
 /// (`Unanswered`, Q5); kept, it would wait for the next panic caught on this thread, maybe
 /// another actor's, and answer with that one's reason.
+///
+/// A request whose classic handler failed in that poll is answered too, with its failure,
+/// once `close` has closed the actor's mailbox (`refuse_failed`).
 #[inline]
-pub(crate) fn answer_caught() {
+pub(crate) fn answer_caught(close: impl FnOnce(&ExitReason)) {
     if STASHED.with(Cell::get) {
+        answer_failed(close);
         answer_unwound(&Undelivered::Unanswered);
     }
 }

@@ -391,6 +391,9 @@ impl ActorSystem {
     /// ```
     pub async fn shutdown(&self) -> ShutdownReport {
         if !self.inner.shutting_down.swap(true, Ordering::AcqRel) {
+            // No name is registered again: a `NamedRef` send waiting for one fails now with
+            // `Gone` (T28), not at its timeout. Woken after the flag is set, which it reads.
+            self.registry().registrations().notify_waiters();
             self.begin_shutdown();
         }
         // Only an actor of this system waits on itself: one of another system (which may own
