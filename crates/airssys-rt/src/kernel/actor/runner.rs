@@ -81,8 +81,6 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
             Err(reason) => break 'serve (reason, Doing::PostStart),
         }
         life.cell.set_state(ActorState::Running);
-        // The type of the message being handled, for a crash report.
-        let mut handled_type: &'static str = "";
         loop {
             // One await for both kinds of work, so the task's state holds room for the larger
             // of the two, not for both. The first look at the mailbox after each piece of work
@@ -103,7 +101,8 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
                     if let Some(stats) = &stats {
                         stats.on_take(depth);
                     }
-                    handled_type = A::message_type(&message);
+                    // For a crash report; held with the handler only, not by an idle actor.
+                    let handled_type = A::message_type(&message);
                     let (state, context) = (&mut actor, &mut ctx);
                     let handling = match call(move || state.dispatch(message, context)) {
                         Ok(handling) => handling,
@@ -118,7 +117,8 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
                         }
                     };
                     let handling = trace::handle(sender, handled_type, handling);
-                    Work::Handle { future: guarded_handler(&life.cell, handling) }
+                    let future = guarded_handler(&life.cell, handling);
+                    Work::Handle { future, message_type: handled_type }
                 }
                 Next::Signal(Signal::Stop(reason)) => break 'serve (reason, Doing::Stopping),
                 // Boxed: exit signals, down notices and idle timeouts are rare, and this keeps
@@ -134,10 +134,10 @@ async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
                 stats.on_done();
             }
             match worked {
-                Worked::Signal(None) | Worked::Handle(Ok(Ok(()))) => continue,
+                Worked::Signal(None) | Worked::Handle(Ok(Ok(())), _) => continue,
                 Worked::Signal(Some(ended)) => break 'serve ended,
-                Worked::Handle(Ok(Err(failure)) | Err(failure)) => {
-                    break 'serve (failure, Doing::Handling(handled_type))
+                Worked::Handle(Ok(Err(failure)) | Err(failure), message_type) => {
+                    break 'serve (failure, Doing::Handling(message_type))
                 }
             }
         }
@@ -219,26 +219,28 @@ pin_project_lite::pin_project! {
     /// `post_stop`, polled inside a refusal with the reason the actor ends with: the actor is
     /// ending, not going on, so a reply handle that the hook drops from the state answers that
     /// reason (Q6), as one still in the state when it is dropped does, not `Unanswered`.
-    struct Ending<F> {
+    // The reason by reference: this future is in every actor's task, and the reason is
+    // cloned only on the rare poll of a `post_stop`.
+    struct Ending<'a, F> {
         #[pin]
         future: F,
-        why: Undelivered,
+        reason: &'a ExitReason,
     }
 }
 
-impl<F> Ending<F> {
-    fn new(reason: &ExitReason, future: F) -> Self {
-        Self { future, why: Undelivered::Stopped(reason.clone()) }
+impl<'a, F> Ending<'a, F> {
+    fn new(reason: &'a ExitReason, future: F) -> Self {
+        Self { future, reason }
     }
 }
 
-impl<F: Future> Future for Ending<F> {
+impl<F: Future> Future for Ending<'_, F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
         let this = self.project();
         let mut polled = Poll::Pending;
-        refusing(this.why.clone(), || polled = this.future.poll(cx));
+        refusing(Undelivered::Stopped(this.reason.clone()), || polled = this.future.poll(cx));
         polled
     }
 }
@@ -247,13 +249,13 @@ pin_project_lite::pin_project! {
     /// What the actor does with what it took from its mailbox: handle a message, or a signal.
     #[project = WorkProjection]
     enum Work<H, S> {
-        Handle { #[pin] future: H },
+        Handle { #[pin] future: H, message_type: &'static str },
         Signal { future: S },
     }
 }
 
 enum Worked<H, S> {
-    Handle(H),
+    Handle(H, &'static str),
     Signal(S),
 }
 
@@ -262,7 +264,10 @@ impl<H: Future, S: Future + Unpin> Future for Work<H, S> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         match self.project() {
-            WorkProjection::Handle { future } => future.poll(cx).map(Worked::Handle),
+            WorkProjection::Handle { future, message_type } => {
+                let message_type: &'static str = message_type;
+                future.poll(cx).map(|handled| Worked::Handle(handled, message_type))
+            }
             WorkProjection::Signal { future } => Pin::new(future).poll(cx).map(Worked::Signal),
         }
     }
