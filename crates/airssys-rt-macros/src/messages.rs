@@ -62,7 +62,14 @@ pub(crate) fn expand(
     ReplaceSelf(&self_ty).visit_generics_mut(&mut enum_generics);
     let (_, enum_ty_generics, _) = enum_generics.split_for_impl();
     block.items.push(syn::parse_quote! { type Mail = #enum_name #enum_ty_generics; });
-    block.items.push(dispatch(krate, &enum_name, &variants));
+    let captured: Vec<syn::GenericParam> = block
+        .generics
+        .params
+        .iter()
+        .filter(|param| !matches!(param, syn::GenericParam::Lifetime(_)))
+        .cloned()
+        .collect();
+    block.items.push(dispatch(krate, &enum_name, &variants, &captured));
     block.items.push(message_type(&enum_name, &variants));
     block.items.push(is_ask(&enum_name, &variants));
 
@@ -123,42 +130,62 @@ fn is_ask(enum_name: &Ident, variants: &[Variant]) -> syn::ImplItem {
     }
 }
 
-/// `async fn dispatch`: a `match` on the variant, calling its handler.
-fn dispatch(krate: &Path, enum_name: &Ident, variants: &[Variant]) -> syn::ImplItem {
-    // Each arm, each variant and each `Accepts` impl's `Reply` carry the listed message's span:
-    // a message without its handler impl is reported there, not all over the attribute.
-    let arms = variants.iter().map(|Variant { ty, name, handler, deferred }| {
-        let arm = if *deferred {
-            quote! {
-                #enum_name::#name(msg, reply) => {
-                    <Self as #handler<#ty>>::handle(self, msg, reply, ctx).await
-                }
-            }
-        } else {
-            quote! {
-                #enum_name::#name(msg, reply) => #krate::actor::ReplyTo::send(
-                    reply,
-                    <Self as #handler<#ty>>::handle(self, msg, ctx).await,
-                ),
-            }
-        };
-        respan(arm, ty.span())
+/// `fn dispatch`: a `match` on the variant that makes its handler's future, nested in
+/// `Branch`es (the first message's in the first, the others' in the rest), so that the
+/// handler's future is polled where it lies, with no `async` state machine around it. A
+/// reply handle is held by the future that answers it (`Answer`), so that the runtime answers
+/// it should the handler panic or the actor be killed.
+fn dispatch(
+    krate: &Path,
+    enum_name: &Ident,
+    variants: &[Variant],
+    captured: &[syn::GenericParam],
+) -> syn::ImplItem {
+    let last = variants.len().saturating_sub(1);
+    let captured = captured.iter().map(|param| match param {
+        syn::GenericParam::Type(ty) => ty.ident.to_token_stream(),
+        syn::GenericParam::Const(constant) => constant.ident.to_token_stream(),
+        syn::GenericParam::Lifetime(lifetime) => lifetime.lifetime.to_token_stream(),
     });
-    // `unit_arg`: a handler whose reply is `()` passes its (unit) result on like any other.
-    // `async`: a reply handle dropped as a handler's panic unwinds through it is answered with
-    // the panic by the runtime, which catches it.
+    // Each arm carries the listed message's span: a message without its handler impl is
+    // reported there, not all over the attribute.
+    let arms =
+        variants.iter().enumerate().map(|(index, Variant { ty, name, handler, deferred })| {
+            let mut future = if *deferred {
+                quote! {
+                    #krate::actor::dispatch::call_deferred(move || {
+                        <Self as #handler<#ty>>::handle(self, msg, reply, ctx)
+                    })
+                }
+            } else {
+                quote! {
+                    #krate::actor::dispatch::Answer::call(reply, move || {
+                        <Self as #handler<#ty>>::handle(self, msg, ctx)
+                    })
+                }
+            };
+            // The `index`-th of `n` futures: `index` times in the rest, then in the first (the
+            // last one alone stays in the rest).
+            if index < last {
+                future = quote!(#krate::actor::dispatch::Branch::first(#future));
+            }
+            for _ in 0..index {
+                future = quote!(#krate::actor::dispatch::Branch::rest(#future));
+            }
+            respan(quote!(#enum_name::#name(msg, reply) => #future,), ty.span())
+        });
     syn::parse_quote! {
         #[inline]
-        #[allow(clippy::unit_arg)]
-        async fn dispatch(
-            &mut self,
+        fn dispatch<'__actor, '__context>(
+            &'__actor mut self,
             mail: Self::Mail,
-            ctx: &mut #krate::Context<Self>,
-        ) -> ::core::result::Result<(), #krate::ExitReason> {
-            match mail {
+            ctx: &'__context mut #krate::Context<Self>,
+        ) -> impl ::core::future::Future<
+            Output = ::core::result::Result<(), #krate::ExitReason>,
+        > + ::core::marker::Send + use<'__actor, '__context, #(#captured),*> {
+            #krate::actor::dispatch::Dispatched::new(match mail {
                 #(#arms)*
-            }
-            ::core::result::Result::Ok(())
+            })
         }
     }
 }

@@ -740,3 +740,36 @@ async fn q6_a_dead_tell_to_an_open_supervisor_that_carries_a_reply_handle_is_no_
     assert_eq!(letter.message_type, std::any::type_name::<Forward>());
     assert!(!letter.was_ask, "a tell is no ask, whatever reply handle it carries");
 }
+
+/// A deferred handler written as a plain `fn` that panics before it makes its future.
+struct Eager;
+
+struct Boom;
+
+#[actor(messages(deferred(Boom)))]
+impl Actor for Eager {}
+
+impl DeferredHandler<Boom> for Eager {
+    type Reply = ();
+    #[allow(clippy::manual_async_fn)]
+    fn handle(
+        &mut self,
+        _: Boom,
+        reply: ReplyTo<()>,
+        _: &mut Context<Self>,
+    ) -> impl std::future::Future<Output = ()> + Send {
+        let _held = reply;
+        panic!("eager deferred panic");
+        #[allow(unreachable_code)]
+        async {}
+    }
+}
+
+#[tokio::test]
+async fn q6_a_reply_handle_given_to_a_deferred_handler_that_panics_at_once_answers_the_panic() {
+    let system = ActorSystem::new();
+    let eager = system.spawn::<Eager>(Eager).await.expect("spawn");
+    let asked = eager.ask(Boom).await;
+    let expected = ExitReason::panicked("eager deferred panic");
+    assert!(matches!(&asked, Err(AskError::Stopped(reason)) if *reason == expected), "{asked:?}");
+}

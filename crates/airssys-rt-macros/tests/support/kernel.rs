@@ -40,6 +40,100 @@ pub mod actor {
 
     use super::{Context, ExitReason};
 
+    /// The futures the generated `dispatch` is made of. The stand-in boxes the handlers'
+    /// futures to poll them without pin projection: it runs the generated code, it does not
+    /// measure it.
+    pub mod dispatch {
+        use std::future::Future;
+        use std::pin::Pin;
+        use std::task::{Context as TaskContext, Poll};
+
+        use super::{ExitReason, ReplyTo};
+
+        /// Calls a deferred handler.
+        pub fn call_deferred<F: Future<Output = ()>>(handle: impl FnOnce() -> F) -> F {
+            handle()
+        }
+
+        /// A handler's future and the reply it sends.
+        pub struct Answer<F, R> {
+            handling: Pin<Box<F>>,
+            reply: Option<ReplyTo<R>>,
+        }
+
+        impl<F: Future<Output = R>, R> Answer<F, R> {
+            /// Calls `handle`; its future's output answers `reply`.
+            pub fn call(reply: ReplyTo<R>, handle: impl FnOnce() -> F) -> Self {
+                Answer { handling: Box::pin(handle()), reply: Some(reply) }
+            }
+        }
+
+        impl<F: Future<Output = R>, R> Future for Answer<F, R> {
+            type Output = ();
+            fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+                let this = &mut *self;
+                match this.handling.as_mut().poll(cx) {
+                    Poll::Ready(value) => {
+                        if let Some(reply) = this.reply.take() {
+                            reply.send(value);
+                        }
+                        Poll::Ready(())
+                    }
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+
+        impl<F, R> Unpin for Answer<F, R> {}
+
+        /// One of two futures.
+        pub enum Branch<A, B> {
+            /// The first.
+            First(Pin<Box<A>>),
+            /// The rest.
+            Rest(Pin<Box<B>>),
+        }
+
+        impl<A, B> Branch<A, B> {
+            /// The first.
+            pub fn first(future: A) -> Self {
+                Branch::First(Box::pin(future))
+            }
+
+            /// The rest.
+            pub fn rest(future: B) -> Self {
+                Branch::Rest(Box::pin(future))
+            }
+        }
+
+        impl<A: Future<Output = ()>, B: Future<Output = ()>> Future for Branch<A, B> {
+            type Output = ();
+            fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+                match &mut *self {
+                    Branch::First(future) => future.as_mut().poll(cx),
+                    Branch::Rest(future) => future.as_mut().poll(cx),
+                }
+            }
+        }
+
+        /// The handling of one piece of mail.
+        pub struct Dispatched<F>(Pin<Box<F>>);
+
+        impl<F: Future<Output = ()>> Dispatched<F> {
+            /// Wraps it.
+            pub fn new(handling: F) -> Self {
+                Dispatched(Box::pin(handling))
+            }
+        }
+
+        impl<F: Future<Output = ()>> Future for Dispatched<F> {
+            type Output = Result<(), ExitReason>;
+            fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+                self.0.as_mut().poll(cx).map(Ok)
+            }
+        }
+    }
+
     /// The kernel's actor.
     pub trait Actor: Sized + Send + 'static {
         /// The one item the mailbox queues.

@@ -70,6 +70,7 @@ mod behaviour;
 mod cell;
 mod context;
 pub(crate) mod current;
+pub mod dispatch;
 mod handler;
 mod idle;
 mod placement;

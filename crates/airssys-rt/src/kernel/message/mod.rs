@@ -24,4 +24,6 @@ mod reply;
 pub use crate::vocabulary::{AskError, SendError, StableAskError, StableSendError};
 pub(crate) use envelope::{Envelope, ReplyReceiver, ReplySender, Undelivered};
 pub use reply::ReplyTo;
-pub(crate) use reply::{answer_caught, answer_unwound, refuse_failed, refusing, HeldAcrossCall};
+pub(crate) use reply::{
+    answer_caught, answer_unwound, calling, refuse_failed, refusing, HeldAcrossCall,
+};

@@ -185,8 +185,26 @@ thread_local! {
 /// scope open: its reason is not known until the runtime catches it.
 fn unwinding_in_an_actor() -> bool {
     std::thread::panicking()
-        && crate::kernel::actor::current::actor().is_some()
+        && (crate::kernel::actor::current::actor().is_some() || CALLING.with(Cell::get))
         && REFUSING.with(|refusing| refusing.borrow().is_none())
+}
+
+thread_local! {
+    /// Whether a handler is being called (not yet polled) with a reply handle moved into it.
+    static CALLING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Calls a handler that takes its reply handle: should the call panic before a future exists,
+/// the handle it dropped waits for the runtime, which catches that panic, to answer it.
+pub(crate) fn calling<T>(call: impl FnOnce() -> T) -> T {
+    struct Called(bool);
+    impl Drop for Called {
+        fn drop(&mut self) {
+            CALLING.with(|calling| calling.set(self.0));
+        }
+    }
+    let _restore = Called(CALLING.with(|calling| calling.replace(true)));
+    call()
 }
 
 fn stash<R: Send + 'static>(slot: ReplySender<R>) {
