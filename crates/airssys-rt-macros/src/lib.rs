@@ -21,14 +21,21 @@
 //! impl Actor for Account {
 //!     /* the block's items */
 //!     type Mail = AccountMail;
-//!     async fn dispatch(&mut self, mail: Self::Mail, ctx: &mut Context<Self>) -> Result<(), ExitReason> {
-//!         match mail {
-//!             AccountMail::M0(msg, reply) => reply.send(<Self as Handler<Deposit>>::handle(self, msg, ctx).await),
-//!             AccountMail::M2(msg, reply) => <Self as DeferredHandler<Audit>>::handle(self, msg, reply, ctx).await,
+//!     // No `async fn`: the handler's future is polled where it lies, in nested `Branch`es.
+//!     fn dispatch<'a, 'c>(&'a mut self, mail: Self::Mail, ctx: &'c mut Context<Self>)
+//!         -> impl Future<Output = Result<(), ExitReason>> + Send + use<'a, 'c> {
+//!         Dispatched::new(match mail {
+//!             AccountMail::M0(msg, reply) => Branch::first(Answer::call(reply, move || {
+//!                 <Self as Handler<Deposit>>::handle(self, msg, ctx)
+//!             })),
+//!             AccountMail::M2(msg, reply) => Branch::rest(Branch::rest(call_deferred(move || {
+//!                 <Self as DeferredHandler<Audit>>::handle(self, msg, reply, ctx)
+//!             }))),
 //!             /* ... */
-//!         }
-//!         Ok(())
+//!         })
 //!     }
+//!     fn message_type(mail: &Self::Mail) -> &'static str { /* the listed type's name */ }
+//!     fn is_ask(mail: &Self::Mail) -> Option<bool> { /* whether its reply handle is an ask's */ }
 //! }
 //! impl Accepts<Deposit> for Account { type Reply = <Self as Handler<Deposit>>::Reply; /* mail, unmail, unmail_request */ }
 //! // ... one per message
