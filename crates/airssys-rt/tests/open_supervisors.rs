@@ -707,3 +707,30 @@ async fn o4_a_childs_end_is_taken_before_the_messages_waiting() {
     assert_eq!(which.await.unwrap().unwrap(), Some(restarted));
     system.shutdown().await;
 }
+
+/// An own message whose handler, a plain `fn`, panics before it makes its future.
+struct Eager;
+
+impl Handler<Eager> for Supervisor<Bank> {
+    type Reply = ();
+
+    #[allow(clippy::manual_async_fn)]
+    fn handle(
+        &mut self,
+        _: Eager,
+        _: &mut Context<Self>,
+    ) -> impl std::future::Future<Output = ()> + Send {
+        panic!("eager own-message panic");
+        #[allow(unreachable_code)]
+        async {}
+    }
+}
+
+#[tokio::test]
+async fn o4_an_own_handler_that_panics_before_its_future_answers_its_asker_with_the_panic() {
+    let system = ActorSystem::new();
+    let bank = open_bank(&system, BankArgs::new(Plan::Vault)).await;
+    let asked = bank.actor().ask(Eager).await;
+    let expected = ExitReason::panicked("eager own-message panic");
+    assert!(matches!(&asked, Err(AskError::Stopped(reason)) if *reason == expected), "{asked:?}");
+}

@@ -20,6 +20,7 @@ use super::{
     ChildCount, ChildInfo, ChildRef, ChildSpec, Supervisor, SupervisorError, SupervisorRef,
     SupervisorReply, SupervisorSpec, SupervisorState,
 };
+use crate::actor::dispatch::{call_deferred, Answer};
 use crate::actor::{
     Accepts, Actor, ActorId, ActorRef, BoxError, Context, DeferredHandler, ExitReason, Handler,
     ReplyTo,
@@ -634,9 +635,10 @@ where
         ctx: &'a mut Context<Supervisor<S>>,
     ) -> Delivery<'a> {
         let Handled { msg, reply, .. } = *self;
-        // The reply handle lives in the future: dropped by a panic's unwinding, it answers
-        // the asker with the panic.
-        Box::pin(async move { reply.send(supervisor.handle(msg, ctx).await) })
+        // The kernel's answering future, as an actor's generated `dispatch` uses: the reply
+        // handle it holds is answered with the panic should the handler panic, before or
+        // after its future exists.
+        Box::pin(Answer::call(reply, move || supervisor.handle(msg, ctx)))
     }
 
     fn into_message(self: Box<Self>) -> Box<dyn Any + Send> {
@@ -672,7 +674,7 @@ where
         ctx: &'a mut Context<Supervisor<S>>,
     ) -> Delivery<'a> {
         let Deferred { msg, reply, .. } = *self;
-        Box::pin(supervisor.handle(msg, reply, ctx))
+        Box::pin(call_deferred(move || supervisor.handle(msg, reply, ctx)))
     }
 
     fn into_message(self: Box<Self>) -> Box<dyn Any + Send> {
