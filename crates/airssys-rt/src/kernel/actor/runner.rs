@@ -47,136 +47,157 @@ pub(crate) async fn start<A: Actor>(
                 return Err(SpawnError::StartFailed(reason));
             }
         };
-    tokio::spawn(span.run(Task { run: Some(run(actor, ctx, life)) }));
+    tokio::spawn(span.run(Task { run: Some(run(Parts { actor, ctx, life })) }));
     Ok(actor_ref)
 }
 
-/// The actor's task. One flat `async fn`, so the state machine that every idle actor keeps
+/// The actor's task. One flat `async` block, so the state machine that every idle actor keeps
 /// on the heap holds little more than the actor, its lifecycle and the handler being run.
+/// A block rather than an `async fn`: an `async fn` keeps its arguments twice in that state
+/// (rust-lang/rust#62958), once as they came and once as its locals; a block uses what it
+/// captured in place.
 ///
 /// Should the runtime drop this task, the actor's state must be gone before
-/// `Lifecycle::drop` announces the exit. A task dropped before its first poll drops the
-/// arguments in order (so `life` is the last one); a task dropped while suspended drops its
-/// locals in reverse order (so `actor` is rebound after `life`).
-async fn run<A: Actor>(actor: A, ctx: Context<A>, life: Lifecycle<A>) {
-    let life = life;
-    let mut ctx = ctx;
-    let mut actor = actor;
-    // A local, not an argument: arguments are kept twice in the task's state.
-    let stats: Option<Arc<ActorStats>> = stats::of_actor(&life.cell.system, life.cell.id);
-    // What it was doing goes with the reason, for its crash report.
-    let (reason, doing) = 'serve: {
-        // A stop asked for during `pre_start` ends the actor before `post_start`.
-        if let Some(reason) = life.cell.mailbox.take_stop() {
-            break 'serve (reason, Doing::Stopping);
-        }
-        let (state, context) = (&mut actor, &mut ctx);
-        let hook = match call(move || state.post_start(context)) {
-            Ok(hook) => hook,
-            Err(reason) => break 'serve (reason, Doing::PostStart),
-        };
-        match guarded(&life.cell, trace::hook("post_start", hook)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => break 'serve (ExitReason::failed(error), Doing::PostStart),
-            Err(reason) => break 'serve (reason, Doing::PostStart),
-        }
-        life.cell.set_state(ActorState::Running);
-        loop {
-            // One await for both kinds of work, so the task's state holds room for the larger
-            // of the two, not for both. The first look at the mailbox after each piece of work
-            // is the one that starts an idle period, should the mailbox be empty.
-            let cell = &life.cell;
-            let mut fresh = true;
-            let work = match poll_fn(move |cx| {
-                cell.mailbox.poll_next(
-                    cx,
-                    &mut fresh,
-                    || cell.parent().is_some(),
-                    cell.system.budget(),
-                )
-            })
-            .await
-            {
-                Next::Message(Envelope { message, sender }, depth) => {
-                    if let Some(stats) = &stats {
-                        stats.on_take(depth);
-                    }
-                    // For a crash report; held with the handler only, not by an idle actor.
-                    let handled_type = A::message_type(&message);
-                    let (state, context) = (&mut actor, &mut ctx);
-                    let handling = match call(move || state.dispatch(message, context)) {
-                        Ok(handling) => handling,
-                        Err(failure) => {
-                            if let Some(stats) = &stats {
-                                stats.on_done();
-                            }
-                            // Closed first, as below in `Guarded`.
-                            fail_waiting(&life.cell, &failure);
-                            answer_unwound(&Undelivered::Stopped(failure.clone()));
-                            break 'serve (failure, Doing::Handling(handled_type));
-                        }
-                    };
-                    let handling = trace::handle(sender, handled_type, handling);
-                    let future = guarded_handler(&life.cell, handling);
-                    Work::Handle { future, message_type: handled_type }
-                }
-                Next::Signal(Signal::Stop(reason)) => break 'serve (reason, Doing::Stopping),
-                // Boxed: exit signals, down notices and idle timeouts are rare, and this keeps
-                // their handling out of the state every idle actor carries.
-                Next::Signal(signal) => {
-                    Work::Signal { future: on_signal(&mut actor, &mut ctx, &life.cell, signal) }
-                }
-                Next::Killed => break 'serve (ExitReason::Killed, Doing::Waiting),
-                Next::NoSenders => break 'serve (ExitReason::Normal, Doing::Waiting),
+/// `Lifecycle::drop` announces the exit (A7, tested both before the first poll and while
+/// suspended).
+fn run<A: Actor>(mut parts: Parts<A>) -> impl Future<Output = ()> {
+    async move {
+        let stats: Option<Arc<ActorStats>> =
+            stats::of_actor(&parts.life.cell.system, parts.life.cell.id);
+        // What it was doing goes with the reason, for its crash report.
+        let (reason, doing) = 'serve: {
+            // A stop asked for during `pre_start` ends the actor before `post_start`.
+            if let Some(reason) = parts.life.cell.mailbox.take_stop() {
+                break 'serve (reason, Doing::Stopping);
+            }
+            let (state, context) = (&mut parts.actor, &mut parts.ctx);
+            let hook = match call(move || state.post_start(context)) {
+                Ok(hook) => hook,
+                Err(reason) => break 'serve (reason, Doing::PostStart),
             };
-            let worked = work.await;
-            if let Some(stats) = &stats {
-                stats.on_done();
+            match guarded(&parts.life.cell, trace::hook("post_start", hook)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => break 'serve (ExitReason::failed(error), Doing::PostStart),
+                Err(reason) => break 'serve (reason, Doing::PostStart),
             }
-            match worked {
-                Worked::Signal(None) | Worked::Handle(Ok(Ok(())), _) => continue,
-                Worked::Signal(Some(ended)) => break 'serve ended,
-                Worked::Handle(Ok(Err(failure)) | Err(failure), message_type) => {
-                    break 'serve (failure, Doing::Handling(message_type))
+            parts.life.cell.set_state(ActorState::Running);
+            loop {
+                // One await for both kinds of work, so the task's state holds room for the larger
+                // of the two, not for both. The first look at the mailbox after each piece of work
+                // is the one that starts an idle period, should the mailbox be empty.
+                let cell = &parts.life.cell;
+                let mut fresh = true;
+                let work = match poll_fn(move |cx| {
+                    cell.mailbox.poll_next(
+                        cx,
+                        &mut fresh,
+                        || cell.parent().is_some(),
+                        cell.system.budget(),
+                    )
+                })
+                .await
+                {
+                    Next::Message(Envelope { message, sender }, depth) => {
+                        if let Some(stats) = &stats {
+                            stats.on_take(depth);
+                        }
+                        // For a crash report; held with the handler only, not by an idle actor.
+                        let handled_type = A::message_type(&message);
+                        let (state, context) = (&mut parts.actor, &mut parts.ctx);
+                        let handling = match call(move || state.dispatch(message, context)) {
+                            Ok(handling) => handling,
+                            Err(failure) => {
+                                if let Some(stats) = &stats {
+                                    stats.on_done();
+                                }
+                                // Closed first, as below in `Guarded`.
+                                fail_waiting(&parts.life.cell, &failure);
+                                answer_unwound(&Undelivered::Stopped(failure.clone()));
+                                break 'serve (failure, Doing::Handling(handled_type));
+                            }
+                        };
+                        let handling = trace::handle(sender, handled_type, handling);
+                        let future = guarded_handler(&parts.life.cell, handling);
+                        Work::Handle { future, message_type: handled_type }
+                    }
+                    Next::Signal(Signal::Stop(reason)) => break 'serve (reason, Doing::Stopping),
+                    // Boxed: exit signals, down notices and idle timeouts are rare, and this keeps
+                    // their handling out of the state every idle actor carries.
+                    Next::Signal(signal) => Work::Signal {
+                        future: on_signal(
+                            &mut parts.actor,
+                            &mut parts.ctx,
+                            &parts.life.cell,
+                            signal,
+                        ),
+                    },
+                    Next::Killed => break 'serve (ExitReason::Killed, Doing::Waiting),
+                    Next::NoSenders => break 'serve (ExitReason::Normal, Doing::Waiting),
+                };
+                let worked = work.await;
+                if let Some(stats) = &stats {
+                    stats.on_done();
+                }
+                match worked {
+                    Worked::Signal(None) | Worked::Handle(Ok(Ok(())), _) => continue,
+                    Worked::Signal(Some(ended)) => break 'serve ended,
+                    Worked::Handle(Ok(Err(failure)) | Err(failure), message_type) => {
+                        break 'serve (failure, Doing::Handling(message_type))
+                    }
                 }
             }
-        }
-    };
+        };
 
-    fail_waiting(&life.cell, &reason);
-    let (reason, doing) = if life.cell.mailbox.is_killed() {
-        (ExitReason::Killed, doing)
-    } else {
-        let outcome = {
-            let (state, context, ending, cell) = (&mut actor, &mut ctx, &reason, &life.cell);
-            // Called under `catch_unwind`: a `post_stop` may panic before it returns its future.
-            match call(move || {
-                let post_stop = Ending::new(ending, state.post_stop(context, ending));
-                guarded(cell, trace::hook("post_stop", post_stop))
-            }) {
-                Ok(hook) => hook.await,
-                Err(panicked) => Err(panicked),
+        fail_waiting(&parts.life.cell, &reason);
+        let (reason, doing) = if parts.life.cell.mailbox.is_killed() {
+            (ExitReason::Killed, doing)
+        } else {
+            let outcome = {
+                let (state, context, ending, cell) =
+                    (&mut parts.actor, &mut parts.ctx, &reason, &parts.life.cell);
+                // Called under `catch_unwind`: a `post_stop` may panic before it returns its future.
+                // Taken out of the `Result` before the await, so the task's state does not keep
+                // room for both.
+                'hook: {
+                    let hook = match call(move || {
+                        let post_stop = Ending::new(ending, state.post_stop(context, ending));
+                        guarded(cell, trace::hook("post_stop", post_stop))
+                    }) {
+                        Ok(hook) => hook,
+                        Err(panicked) => break 'hook Err(panicked),
+                    };
+                    hook.await
+                }
+            };
+            match outcome {
+                Ok(Ok(())) => (reason, doing),
+                Ok(Err(error)) => (ExitReason::failed(error), Doing::PostStop),
+                Err(interrupted) => (interrupted, Doing::PostStop),
             }
         };
-        match outcome {
-            Ok(Ok(())) => (reason, doing),
-            Ok(Err(error)) => (ExitReason::failed(error), Doing::PostStop),
-            Err(interrupted) => (interrupted, Doing::PostStop),
-        }
-    };
-    // The state goes before anyone learns of the exit, so a restarted successor never meets
-    // the resources of its predecessor.
-    // Reply handles the state still holds answer their askers with the reason it ended.
-    let mut dropped = Ok(());
-    refusing(Undelivered::Stopped(reason.clone()), || {
-        dropped = catch_unwind(AssertUnwindSafe(move || drop(actor)));
-    });
-    let (reason, doing) = match dropped {
-        Ok(()) => (reason, doing),
-        Err(panic) => (ExitReason::from_panic(panic), Doing::DroppingState),
-    };
-    drop(ctx);
-    life.end(reason, doing);
+        // The state goes before anyone learns of the exit, so a restarted successor never meets
+        // the resources of its predecessor.
+        // Reply handles the state still holds answer their askers with the reason it ended.
+        let mut dropped = Ok(());
+        refusing(Undelivered::Stopped(reason.clone()), || {
+            dropped = catch_unwind(AssertUnwindSafe(move || drop(parts.actor)));
+        });
+        let (reason, doing) = match dropped {
+            Ok(()) => (reason, doing),
+            Err(panic) => (ExitReason::from_panic(panic), Doing::DroppingState),
+        };
+        drop(parts.ctx);
+        parts.life.end(reason, doing);
+    }
+}
+
+/// What the actor's task owns. One variable whose fields are all captured, so they drop in
+/// the order declared here should the runtime drop the task (as rustc drops a fully captured
+/// variable's fields, rust-lang/rust#89208): the state first, its lifecycle last.
+struct Parts<A: Actor> {
+    actor: A,
+    ctx: Context<A>,
+    life: Lifecycle<A>,
 }
 
 pin_project_lite::pin_project! {
@@ -541,3 +562,4 @@ impl<A: Actor> Drop for Lifecycle<A> {
         unfinished.abandon(ExitReason::Killed, Doing::TaskDropped);
     }
 }
+
