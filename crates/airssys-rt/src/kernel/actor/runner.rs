@@ -60,6 +60,8 @@ pub(crate) async fn start<A: Actor>(
 /// Should the runtime drop this task, the actor's state must be gone before
 /// `Lifecycle::drop` announces the exit (A7, tested both before the first poll and while
 /// suspended).
+// Not what clippy suggests: that `async fn` is the one that keeps its arguments twice.
+#[allow(clippy::manual_async_fn)]
 fn run<A: Actor>(mut parts: Parts<A>) -> impl Future<Output = ()> {
     async move {
         let stats: Option<Arc<ActorStats>> =
