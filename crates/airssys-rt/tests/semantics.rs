@@ -185,6 +185,68 @@ async fn a4_2_context_stop_ends_after_the_handler_returns() {
     assert!(journal.handled().is_empty());
 }
 
+/// Stops itself in its handler, says so, and goes on until released.
+struct SelfStopper;
+
+enum SelfStopperMsg {
+    Quit(oneshot::Sender<()>, oneshot::Receiver<()>),
+    Ping,
+}
+
+#[actor]
+impl Actor for SelfStopper {
+    type Msg = SelfStopperMsg;
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(SelfStopper)
+    }
+
+    async fn handle(
+        &mut self,
+        msg: SelfStopperMsg,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
+        if let SelfStopperMsg::Quit(stopped, release) = msg {
+            ctx.stop();
+            let _ = stopped.send(());
+            let _ = release.await;
+        }
+        Ok(())
+    }
+}
+
+/// A4.2: from the moment an actor asks to stop, it takes no new message: a send is refused at
+/// once, the message handed back (`Closed`), rather than queued to become a dead letter.
+#[tokio::test]
+async fn a4_2_an_actor_that_asked_to_stop_refuses_new_messages_at_once() {
+    let system = ActorSystem::new();
+    let actor = system.spawn::<SelfStopper>(()).await.unwrap();
+    let (stopped_tx, stopped) = oneshot::channel();
+    let (release, release_rx) = oneshot::channel();
+    actor.tell(SelfStopperMsg::Quit(stopped_tx, release_rx)).await.unwrap();
+    stopped.await.unwrap();
+    // Still in the handler that asked, and still alive: yet nothing new gets in.
+    assert!(actor.is_alive());
+    assert!(matches!(
+        actor.tell(SelfStopperMsg::Ping).await,
+        Err(SendError::Closed(SelfStopperMsg::Ping))
+    ));
+    assert!(matches!(
+        actor.try_tell(SelfStopperMsg::Ping),
+        Err(SendError::Closed(SelfStopperMsg::Ping))
+    ));
+    assert!(matches!(
+        actor.ask(SelfStopperMsg::Ping).await,
+        Err(AskError::Closed(SelfStopperMsg::Ping))
+    ));
+    release.send(()).unwrap();
+    assert_eq!(actor.wait_for_exit().await, ExitReason::Normal);
+    assert_eq!(system.dead_letters().count(), 0, "nothing was queued to be dropped");
+}
+
 /// Blocks in its handler until released, then stops itself with each reason in turn.
 struct OwnStopper;
 

@@ -31,8 +31,10 @@ struct Account {
 struct Deposit(u64);
 struct Balance;
 struct Poison;
+/// Answers with the balance, and ends the account (`Context::fail`).
+struct Retire;
 
-#[actor(messages(Deposit, Balance, Poison))]
+#[actor(messages(Deposit, Balance, Poison, Retire))]
 impl Actor for Account {}
 
 impl Handler<Deposit> for Account {
@@ -54,6 +56,14 @@ impl Handler<Poison> for Account {
     type Reply = ();
     async fn handle(&mut self, _: Poison, _: &mut Context<Self>) {
         panic!("poisoned request for {}", self.name);
+    }
+}
+
+impl Handler<Retire> for Account {
+    type Reply = u64;
+    async fn handle(&mut self, _: Retire, ctx: &mut Context<Self>) -> u64 {
+        ctx.fail("retired");
+        self.balance
     }
 }
 
@@ -310,6 +320,38 @@ async fn t26_a_send_right_after_a_crash_reaches_the_next_incarnation() {
             assert_eq!(child.ask(Balance).await.unwrap(), 2, "round {round}: the tell was lost");
         }
     }
+    system.shutdown().await;
+}
+
+/// T26 for a handler that ends its actor and still replies (`Context::fail`, A4.2): its
+/// mailbox refuses new messages from the moment it asks, so a send made right after the reply
+/// reaches the next incarnation, never the mailbox of the ending one. On two threads, so that
+/// the caller runs while the retired incarnation ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t26_a_send_right_after_the_reply_of_a_handler_that_ended_its_actor_reaches_the_next_incarnation(
+) {
+    let system = ActorSystem::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(10_000, Duration::from_secs(1))
+        .child(ChildSpec::worker::<Account>("acct", account("acct")));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let child = supervisor.child_ref::<Account>("acct").await.unwrap();
+    for round in 0..300 {
+        // What the last round left in this incarnation: each starts from 0.
+        let left = match round {
+            0 => 0,
+            odd if odd % 2 == 1 => 1,
+            _ => 2,
+        };
+        assert_eq!(child.ask(Retire).await.unwrap(), left, "round {round}");
+        if round % 2 == 0 {
+            assert_eq!(child.ask(Deposit(1)).await.unwrap(), 1, "round {round}");
+        } else {
+            child.tell(Deposit(2)).await.unwrap();
+            assert_eq!(child.ask(Balance).await.unwrap(), 2, "round {round}: the tell was lost");
+        }
+    }
+    assert_eq!(system.dead_letters().count(), 0);
     system.shutdown().await;
 }
 

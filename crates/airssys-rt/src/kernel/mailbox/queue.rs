@@ -105,6 +105,10 @@ struct State<T> {
     /// The first waiting signal is the actor's own stop (`stop_first`): no later stop, its
     /// own or anyone's, goes ahead of it.
     own_stop_first: bool,
+    /// The actor asked to stop (`stop_first`): it takes no message after the one it is
+    /// handling, so a new one is refused at once, handed back to its sender, rather than
+    /// queued to become a dead letter.
+    stop_asked: bool,
     /// Links, monitors and the rest few actors have; `ended` once the actor's end has been
     /// signalled to its links and monitors, after which a new link or monitor learns at once
     /// that the actor is gone.
@@ -144,6 +148,7 @@ impl<T> Mailbox<T> {
                 receiver: None,
                 closed: false,
                 own_stop_first: false,
+                stop_asked: false,
                 attachments: None,
                 ended: false,
                 name,
@@ -180,7 +185,7 @@ impl<T> Mailbox<T> {
     // cost each idle actor 8 bytes.
     pub(crate) fn push(&self, item: T, budget: &Budget) -> Result<Pushed<T>, PushError<T>> {
         let mut state = self.state.lock();
-        if state.closed {
+        if state.closed || state.stop_asked {
             return Err(PushError::Closed(item));
         }
         let pushed = if state.messages.len() < self.capacity {
@@ -280,6 +285,7 @@ impl<T> Mailbox<T> {
             other => state.signals.get_or_insert_with(Box::default).push_front(Signal::Stop(other)),
         }
         state.own_stop_first = true;
+        state.stop_asked = true;
     }
 
     /// Takes the first waiting signal if it is a stop, and returns its reason.
