@@ -2,7 +2,7 @@
 //! `NamedRef`), named dynamic children and `ensure_dynamic`. Every wait is on the supervisor's
 //! events or on replies; backoffs run on Tokio's paused clock.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
@@ -14,6 +14,7 @@ use airssys_rt::supervisor::{
     Backoff, ChildRef, ChildSpec, ChildTemplate, Init, Restart, Strategy, Supervise, Supervisor,
     SupervisorError, SupervisorEvent, SupervisorEvents, SupervisorRef, SupervisorSpec,
 };
+use futures::FutureExt;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
@@ -463,6 +464,84 @@ async fn t26_a_failing_handle_fails_at_once_during_a_restart() {
     let patient = child.waiting_for_restart();
     assert!(!patient.fails_during_restart());
     assert_eq!(patient.ask(Balance).await.unwrap(), 5);
+}
+
+/// Makes the supervisor busy: a child whose start function waits until `release` is sent.
+/// Returns once the supervisor is in that start, with the release and the pending call.
+async fn hold_busy(
+    supervisor: &SupervisorRef,
+    id: &'static str,
+) -> (oneshot::Sender<()>, tokio::task::JoinHandle<Result<Option<ActorId>, SupervisorError>>) {
+    let (entered, started) = oneshot::channel::<()>();
+    let (release, released) = oneshot::channel::<()>();
+    let gate = Arc::new(parking_lot::Mutex::new(Some((entered, released))));
+    let blocked = ChildSpec::new(id, move |_: ActorSystem| {
+        let gate = gate.lock().take();
+        async move {
+            if let Some((entered, released)) = gate {
+                let _ = entered.send(());
+                let _ = released.await;
+            }
+            Ok(None)
+        }
+    });
+    let busy = tokio::spawn({
+        let supervisor = supervisor.clone();
+        async move { supervisor.start_child(blocked).await }
+    });
+    started.await.unwrap();
+    (release, busy)
+}
+
+/// T26: a failing handle fails at once between incarnations even while its supervisor is busy
+/// (a child's start runs in the supervisor's task): it reads what the supervisor published of
+/// the child, and makes no call that would wait for that step to end. Each send completes in
+/// its first poll.
+#[tokio::test(start_paused = true)]
+async fn t26_a_failing_handle_fails_at_once_while_its_supervisor_is_busy() {
+    let system = ActorSystem::new();
+    let supervisor = bank(&system, Some(Duration::from_secs(1))).await;
+    let child = supervisor.child_ref::<Account>("acct").await.unwrap().failing_during_restart();
+    let mut events = supervisor.events().await.unwrap();
+    crash(&child, &mut events).await;
+    let (release, busy) = hold_busy(&supervisor, "first").await;
+
+    let told = child.tell(Deposit(1)).into_future().now_or_never();
+    assert!(matches!(told, Some(Err(StableSendError::Restarting(Deposit(1))))));
+    let asked = child.ask(Deposit(2)).into_future().now_or_never();
+    assert!(matches!(asked, Some(Err(StableAskError::Restarting(Deposit(2))))));
+    assert!(matches!(child.try_tell(Deposit(3)), Err(StableSendError::Restarting(Deposit(3)))));
+
+    // A terminated child is gone, and says so as soon as the supervisor has stopped it.
+    release.send(()).unwrap();
+    busy.await.unwrap().unwrap();
+    restarted(&mut events, "acct").await;
+    supervisor.terminate_child("acct").await.unwrap();
+    let (release, busy) = hold_busy(&supervisor, "second").await;
+    let told = child.tell(Deposit(4)).into_future().now_or_never();
+    assert!(matches!(told, Some(Err(StableSendError::Gone(Deposit(4))))));
+    release.send(()).unwrap();
+    busy.await.unwrap().unwrap();
+    system.shutdown().await;
+}
+
+/// T26: `try_tell` never calls the supervisor, yet reaches an incarnation started since the
+/// handle's last send: the supervisor published it as it started it.
+#[tokio::test(start_paused = true)]
+async fn t26_try_tell_reaches_an_incarnation_started_since_the_last_send() {
+    let system = ActorSystem::new();
+    let supervisor = bank(&system, Some(Duration::from_secs(1))).await;
+    let child = supervisor.child_ref::<Account>("acct").await.unwrap();
+    let mut events = supervisor.events().await.unwrap();
+    crash(&child, &mut events).await;
+    let second = restarted(&mut events, "acct").await;
+    let (release, busy) = hold_busy(&supervisor, "blocked").await;
+    child.try_tell(Deposit(5)).unwrap();
+    assert_eq!(child.current().map(|actor| actor.id()), Some(second));
+    release.send(()).unwrap();
+    busy.await.unwrap().unwrap();
+    assert_eq!(child.ask(Balance).await.unwrap(), 5);
+    system.shutdown().await;
 }
 
 /// T26 and M15: a tell or an ask through a child ref, dropped while it waits for the next

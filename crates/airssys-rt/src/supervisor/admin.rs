@@ -7,6 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::child_ref::Published;
 use super::engine::Slot;
 use super::health::AnySupervisor;
 use super::server::Mail;
@@ -117,7 +118,7 @@ pub(super) struct DynamicStart {
 }
 
 /// What a supervisor runs for a child id, as a [`ChildRef`] looks at it.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) enum Look {
     /// This actor (which may have ended, its end not yet handled).
     Running(AnyActor),
@@ -138,6 +139,8 @@ pub(super) struct Looked {
     pub(super) actor_type: Option<(TypeId, &'static str)>,
     /// The system's ask timeout, a `ChildRef`'s default.
     pub(super) ask_timeout: Duration,
+    /// What the supervisor publishes of the child for its handles ([`Published`]).
+    pub(super) published: Arc<Published>,
 }
 
 impl fmt::Debug for Request {
@@ -181,6 +184,7 @@ pub(super) enum Response {
         id: Arc<str>,
         actor: Option<AnyActor>,
         ask_timeout: Duration,
+        published: Arc<Published>,
     },
     Looked(Looked),
     Done,
@@ -301,7 +305,8 @@ impl<S: SupervisorState> Supervisor<S> {
             // In one step of the supervisor: two callers ensuring one name start one child.
             if request.ensure {
                 let actor = slot.running.as_ref().map(|child| child.actor().clone());
-                return Ok(Response::StartedDynamic { id, actor, ask_timeout });
+                let published = self.children[index].published();
+                return Ok(Response::StartedDynamic { id, actor, ask_timeout, published });
             }
             return Err(match slot.actor() {
                 Some(actor) => SupervisorError::AlreadyStarted { id, actor },
@@ -327,14 +332,16 @@ impl<S: SupervisorState> Supervisor<S> {
         let index = self.children.len() - 1;
         match self.start_slot(ctx, index).await {
             Ok(Some(_)) => {
-                let actor =
-                    self.children[index].running.as_ref().map(|child| child.actor().clone());
-                Ok(Response::StartedDynamic { id, actor, ask_timeout })
+                let slot = &mut self.children[index];
+                let actor = slot.running.as_ref().map(|child| child.actor().clone());
+                let published = slot.published();
+                Ok(Response::StartedDynamic { id, actor, ask_timeout, published })
             }
             Ok(None) => {
                 // An ignored dynamic child keeps nothing: there is nothing to restart.
                 self.children.pop();
-                Ok(Response::StartedDynamic { id, actor: None, ask_timeout })
+                let published = Published::new(Look::Missing);
+                Ok(Response::StartedDynamic { id, actor: None, ask_timeout, published })
             }
             Err(reason) => {
                 self.children.pop();
@@ -357,20 +364,15 @@ impl<S: SupervisorState> Supervisor<S> {
 
     fn look(&mut self, ctx: &mut Context<Self>, id: &str, subscribe: bool) -> Response {
         let events = subscribe.then(|| self.events.subscribe());
-        let (look, actor_type) = match self.position(id) {
-            None => (Look::Missing, None),
+        let (look, actor_type, published) = match self.position(id) {
+            None => (Look::Missing, None, Published::new(Look::Missing)),
             Some(index) => {
-                let slot = &self.children[index];
-                let look = match (&slot.running, slot.restarting) {
-                    (Some(child), _) => Look::Running(child.actor().clone()),
-                    (None, Some(_)) => Look::Restarting,
-                    (None, None) => Look::Stopped,
-                };
-                (look, slot.spec.actor_type)
+                let slot = &mut self.children[index];
+                (slot.look(), slot.spec.actor_type, slot.published())
             }
         };
         let ask_timeout = ctx.system().config().ask_timeout();
-        Response::Looked(Looked { look, events, actor_type, ask_timeout })
+        Response::Looked(Looked { look, events, actor_type, ask_timeout, published })
     }
 
     pub(super) async fn stop_child(
@@ -383,6 +385,7 @@ impl<S: SupervisorState> Supervisor<S> {
         };
         self.terminate_slot(ctx, index, false).await;
         if let Some(generation) = self.children[index].restarting.take() {
+            self.children[index].publish(Look::Stopped);
             self.release_generation(generation);
             // `Ended` promised this restart: say it is off, or a subscriber waits for ever.
             self.events.send(|| SupervisorEvent::RestartCancelled { id: Arc::clone(&id) });
@@ -410,7 +413,7 @@ impl<S: SupervisorState> Supervisor<S> {
     pub(super) fn remove_child(&mut self, id: Arc<str>) -> Result<(), SupervisorError> {
         let index = self.stopped_child(id)?;
         let slot = self.children.remove(index);
-        self.events.send(|| SupervisorEvent::Deleted { id: slot.spec.id });
+        self.events.send(|| SupervisorEvent::Deleted { id: Arc::clone(&slot.spec.id) });
         Ok(())
     }
 
@@ -608,9 +611,9 @@ impl<S: SupervisorState> SupervisorRef<S> {
         let actor_type = (TypeId::of::<A>(), std::any::type_name::<A>());
         let request = DynamicStart { args: Box::new(args), actor_type, name, ensure };
         match self.call(Request::StartDynamic(request)).await? {
-            Response::StartedDynamic { id, actor, ask_timeout } => {
+            Response::StartedDynamic { id, actor, ask_timeout, published } => {
                 let actor = actor.and_then(|actor| actor.downcast::<A>());
-                Ok(ChildRef::new(id, self.actor.downgrade(), actor, ask_timeout))
+                Ok(ChildRef::new(id, self.actor.downgrade(), actor, ask_timeout, published))
             }
             _ => Err(SupervisorError::NotRunning),
         }
@@ -648,8 +651,8 @@ impl<S: SupervisorState> SupervisorRef<S> {
             },
             Look::Restarting | Look::Stopped => None,
         };
-        let ask_timeout = looked.ask_timeout;
-        Ok(ChildRef::new(id.into(), self.actor.downgrade(), current, ask_timeout))
+        let (ask_timeout, published) = (looked.ask_timeout, looked.published);
+        Ok(ChildRef::new(id.into(), self.actor.downgrade(), current, ask_timeout, published))
     }
 
     /// What runs for a child id, with a subscription to the events taken in the same step if

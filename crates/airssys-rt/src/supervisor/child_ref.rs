@@ -1,10 +1,13 @@
 //! [`ChildRef`]: a handle to a supervised child by its child id, which reaches whichever
 //! actor the supervisor runs for that id now (T25-T27).
 //!
-//! The handle caches the incarnation it last reached and sends to it directly; only when
-//! that one has ended does it ask the supervisor for the next. The supervisor answers that
-//! look and takes a subscription to its events in one step, so that a restart finishing just
-//! after the look is still seen: a send waits on the events, never polls.
+//! The handle caches the incarnation it last reached and sends to it directly. When that one
+//! has ended, it reads what the supervisor published of the child (`Published`, updated in
+//! the supervisor's own steps as it starts, stops and forgets the child): the next
+//! incarnation if it runs, or why there is none, without a call. Only a handle that waits for
+//! a restart calls the supervisor, which answers its look and takes a subscription to its
+//! events in one step, so that a restart finishing just after the look is still seen: a send
+//! waits on the events, never polls.
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
@@ -14,6 +17,7 @@ use std::task::{ready, Context as TaskContext, Poll};
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
+use parking_lot::Mutex;
 use tokio::time::Instant;
 
 use super::admin::{Look, Looked};
@@ -41,7 +45,9 @@ use crate::message::{AskError, SendError, StableAskError, StableSendError};
 /// [`timeout`](ChildTell::timeout), or the system's ask timeout for a plain tell; then fails
 /// with `RestartTimeout`, handing the message back (T26). A handle made with
 /// [`failing_during_restart`](Self::failing_during_restart) fails at once with `Restarting`
-/// instead. The choice belongs to the handle, not to each call: a caller that must answer
+/// instead, without a call to the supervisor (it reads what the supervisor published of the
+/// child as it started or stopped it), so even while the supervisor is busy with a child's
+/// start. The choice belongs to the handle, not to each call: a caller that must answer
 /// fast (a front end) takes a failing handle once, and its sends read as any `ActorRef`'s. A
 /// child that will not come back fails every send with `Gone` (T27).
 ///
@@ -104,6 +110,8 @@ enum DuringRestart {
 struct Shared<A: Actor> {
     id: Arc<str>,
     supervisor: Box<dyn Follows>,
+    /// What the supervisor says of the child, read without a call.
+    published: Arc<Published>,
     /// The incarnation last reached: read on every send, written when a send finds it ended.
     current: ArcSwapOption<ActorRef<A>>,
     /// The system's ask timeout: an ask's default, and how long a plain tell waits for the
@@ -138,6 +146,33 @@ impl Unreachable {
             SupervisorError::CallingSelf => Self::Restarting,
             _ => Self::SupervisorEnded,
         }
+    }
+}
+
+/// What a supervisor publishes of one child for its handles to read without a call: the
+/// incarnation it started last, or why there is none. Kept up to date by the supervisor as it
+/// starts, stops and forgets the child, in the same step; read by a handle that fails during
+/// a restart, so that it fails at once even while the supervisor is busy (a child's start runs
+/// in the supervisor's task, and a call would wait for it).
+pub(super) struct Published(Mutex<Look>);
+
+impl Published {
+    pub(super) fn new(look: Look) -> Arc<Self> {
+        Arc::new(Self(Mutex::new(look)))
+    }
+
+    pub(super) fn set(&self, look: Look) {
+        *self.0.lock() = look;
+    }
+
+    fn get(&self) -> Look {
+        self.0.lock().clone()
+    }
+}
+
+impl fmt::Debug for Published {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Published").field(&*self.0.lock()).finish()
     }
 }
 
@@ -176,10 +211,11 @@ impl<A: Actor> ChildRef<A> {
         supervisor: WeakActorRef<Supervisor<S>>,
         current: Option<ActorRef<A>>,
         ask_timeout: Duration,
+        published: Arc<Published>,
     ) -> Self {
         let current = ArcSwapOption::new(current.map(Arc::new));
         let supervisor: Box<dyn Follows> = Box::new(supervisor);
-        let shared = Arc::new(Shared { id, supervisor, current, ask_timeout });
+        let shared = Arc::new(Shared { id, supervisor, published, current, ask_timeout });
         Self { shared, during_restart: DuringRestart::Wait }
     }
 
@@ -266,10 +302,10 @@ impl<A: Actor> ChildRef<A> {
         ChildTell { child: self, msg, timeout: None }
     }
 
-    /// Sends a message if the incarnation this handle last reached can queue it at once;
-    /// never waits, and never asks the supervisor: if that incarnation has ended, it fails
-    /// with `Restarting` (or `Gone`, `SupervisorEnded` once it knows), even if the next one
-    /// runs already. A `tell` or an `ask` brings the handle up to date.
+    /// Sends a message if the current incarnation can queue it at once; never waits, and
+    /// never calls the supervisor: if the incarnation this handle last reached has ended, it
+    /// sends to the one the supervisor has started since, if any, and otherwise fails with
+    /// `Restarting` (or `Gone`, `SupervisorEnded`), as a failing handle does (T26).
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
@@ -281,17 +317,47 @@ impl<A: Actor> ChildRef<A> {
     where
         A: Accepts<M>,
     {
-        let current = self.shared.current.load();
-        let Some(actor) = current.as_deref() else {
-            return Err(StableSendError::Restarting(msg));
-        };
-        match actor.try_tell(msg) {
-            Ok(()) => Ok(()),
-            Err(SendError::Full(back)) => Err(StableSendError::Full(back)),
-            Err(SendError::Closed(back)) if self.shared.supervisor.is_alive() => {
-                Err(StableSendError::Restarting(back))
+        let mut stale = None;
+        let mut msg = msg;
+        // Twice at most: the cached incarnation, then the one the supervisor published.
+        loop {
+            let current = self.shared.current.load_full();
+            let actor = match current.filter(|actor| Some(actor.id()) != stale) {
+                Some(actor) => actor,
+                None => match self.published_incarnation(stale) {
+                    Ok(actor) => actor,
+                    Err(why) => return Err(why.send_error(msg)),
+                },
+            };
+            match actor.try_tell(msg) {
+                Ok(()) => return Ok(()),
+                Err(SendError::Full(back)) => return Err(StableSendError::Full(back)),
+                Err(SendError::Closed(back)) => {
+                    stale = Some(actor.id());
+                    msg = back;
+                }
             }
-            Err(SendError::Closed(back)) => Err(StableSendError::SupervisorEnded(back)),
+        }
+    }
+
+    /// The incarnation the supervisor published, unless it is `stale` or has ended; read
+    /// without a call.
+    fn published_incarnation(
+        &self,
+        stale: Option<ActorId>,
+    ) -> Result<Arc<ActorRef<A>>, Unreachable> {
+        if !self.shared.supervisor.is_alive() {
+            return Err(Unreachable::SupervisorEnded);
+        }
+        match self.shared.published.get() {
+            Look::Running(actor) if actor.is_alive() && Some(actor.id()) != stale => {
+                let actor = Arc::new(actor.downcast::<A>().ok_or(Unreachable::WrongType)?);
+                self.shared.current.store(Some(Arc::clone(&actor)));
+                Ok(actor)
+            }
+            // Ended, its end not yet handled by the supervisor; or waiting for a restart.
+            Look::Running(_) | Look::Restarting => Err(Unreachable::Restarting),
+            Look::Stopped | Look::Missing => Err(Unreachable::Gone),
         }
     }
 
@@ -323,8 +389,11 @@ impl<A: Actor> ChildRef<A> {
         stale: Option<ActorId>,
         deadline: Instant,
     ) -> Result<Arc<ActorRef<A>>, Unreachable> {
-        if !self.shared.supervisor.is_alive() {
-            return Err(Unreachable::SupervisorEnded);
+        // What the supervisor published answers without a call, unless the child is between
+        // incarnations and the handle waits for the next.
+        match self.published_incarnation(stale) {
+            Err(Unreachable::Restarting) if self.during_restart == DuringRestart::Wait => {}
+            known => return known,
         }
         let supervisor = &*self.shared.supervisor;
         let found = tokio::time::timeout_at(deadline, self.follow(supervisor, stale)).await;
@@ -336,11 +405,10 @@ impl<A: Actor> ChildRef<A> {
         supervisor: &dyn Follows,
         stale: Option<ActorId>,
     ) -> Result<Arc<ActorRef<A>>, Unreachable> {
-        let wait = self.during_restart == DuringRestart::Wait;
         let id = &self.shared.id;
         // The look and the subscription are one step of the supervisor: no event between
         // them is missed.
-        let looked = supervisor.look(id, wait).await.map_err(Unreachable::from_call)?;
+        let looked = supervisor.look(id, true).await.map_err(Unreachable::from_call)?;
         let (mut look, mut events) = (looked.look, looked.events);
         loop {
             match look {

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::admin::Look;
+use super::child_ref::Published;
 use super::events::GiveUpReason;
 use super::health::FallenRoots;
 use super::health::{CheckRecord, Prober};
@@ -40,6 +42,15 @@ pub(super) struct Slot {
     pub(super) prober: Option<Prober>,
     /// How its last actor ended, for the event of its restart (T21).
     ended_with: Option<ExitReason>,
+    /// What its failing handles read without a call; made with the first handle to it.
+    published: Option<Arc<Published>>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        // Its specification is gone: no incarnation will come.
+        self.publish(Look::Missing);
+    }
 }
 
 impl Slot {
@@ -54,6 +65,29 @@ impl Slot {
             checks: CheckRecord::default(),
             prober: None,
             ended_with: None,
+            published: None,
+        }
+    }
+
+    /// What the supervisor runs for this child, as a look reports it.
+    pub(super) fn look(&self) -> Look {
+        match (&self.running, self.restarting) {
+            (Some(child), _) => Look::Running(child.actor().clone()),
+            (None, Some(_)) => Look::Restarting,
+            (None, None) => Look::Stopped,
+        }
+    }
+
+    /// What this child's handles read without a call, made now if no handle had it before.
+    pub(super) fn published(&mut self) -> Arc<Published> {
+        let look = self.look();
+        Arc::clone(self.published.get_or_insert_with(|| Published::new(look)))
+    }
+
+    /// Tells this child's handles, if it has any, what it runs now.
+    pub(super) fn publish(&self, look: Look) {
+        if let Some(published) = &self.published {
+            published.set(look);
         }
     }
 
@@ -122,6 +156,7 @@ impl<S: SupervisorState> Supervisor<S> {
                 let id = &slot.spec.id;
                 self.events.send(|| SupervisorEvent::RestartCancelled { id: Arc::clone(id) });
             }
+            slot.publish(Look::Stopped);
             return Ok(None);
         };
         placement::adopt(ctx, &child);
@@ -129,6 +164,7 @@ impl<S: SupervisorState> Supervisor<S> {
         if let Some(check) = slot.spec.health {
             slot.prober = Some(Prober::start(ctx, &child, check));
         }
+        slot.publish(Look::Running(child.actor().clone()));
         slot.running = Some(child);
         let id = &slot.spec.id;
         self.events.send(|| match restarted {
@@ -165,6 +201,7 @@ impl<S: SupervisorState> Supervisor<S> {
         };
         // A group restart does not start a temporary child again (T5).
         let restart = restart && slot.spec.restart != Restart::Temporary;
+        slot.publish(if restart { Look::Restarting } else { Look::Stopped });
         let id = &slot.spec.id;
         self.events.send(|| SupervisorEvent::Ended {
             id: Arc::clone(id),
@@ -237,6 +274,7 @@ impl<S: SupervisorState> Supervisor<S> {
             // Kept: a group restart or `restart_child` may start it again, and its event says
             // how it had ended (T21). The restart path records it below, without this clone.
             slot.ended_with = Some(reason.clone());
+            slot.publish(Look::Stopped);
         }
         let ended = |restart: bool| SupervisorEvent::Ended {
             id: Arc::clone(&spec.id),
@@ -300,6 +338,7 @@ impl<S: SupervisorState> Supervisor<S> {
         for slot in self.children.get_mut(first..end).into_iter().flatten() {
             if slot.running.is_none() {
                 superseded.extend(slot.restarting.replace(generation));
+                slot.publish(Look::Restarting);
             }
         }
         for old in superseded {

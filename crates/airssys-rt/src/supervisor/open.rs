@@ -388,9 +388,9 @@ impl<S: Supervise> Supervisor<S> {
         let ensure = name.is_some();
         let request = DynamicStart { args: Box::new(args), actor_type, name, ensure };
         match self.add_dynamic(ctx, request).await? {
-            Response::StartedDynamic { id, actor, ask_timeout } => {
+            Response::StartedDynamic { id, actor, ask_timeout, published } => {
                 let actor = actor.and_then(|actor| actor.downcast::<A>());
-                Ok(ChildRef::new(id, ctx.weak_ref(), actor, ask_timeout))
+                Ok(ChildRef::new(id, ctx.weak_ref(), actor, ask_timeout, published))
             }
             _ => Err(SupervisorError::NotRunning),
         }
