@@ -694,6 +694,42 @@ async fn t27_a_sender_waiting_for_a_cancelled_restart_fails_with_gone() {
 /// T27 and fault injection: a restart storm. Every restart of the child fails to start, so
 /// its supervisor gives up (T6, T8) while senders wait for the restart: each fails with
 /// `SupervisorEnded`, its message handed back; so does every later send.
+/// T27: from the moment a supervisor starts to give up, a new send through a handle of a
+/// child it has stopped fails with `SupervisorEnded`, not `Gone`, while its other children are
+/// still being stopped; waiting or failing handle alike, at once.
+#[tokio::test(start_paused = true)]
+async fn t27_a_send_while_the_supervisor_gives_up_fails_with_supervisor_ended() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let mut slow = tree.args("slow");
+    slow.slow_stop = Some(Duration::from_secs(10));
+    // `slow` is stopped last (the children stop in reverse start order) and takes 10 s.
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(0, LONG)
+        .child(ChildSpec::worker::<Member>("slow", slow))
+        .child(tree.member("m"));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let child = supervisor.child_ref::<Member>("m").await.unwrap();
+    let failing = child.failing_during_restart();
+    let mut events = supervisor.events().await.unwrap();
+    child.current().unwrap().tell(Cmd::Crash).await.unwrap();
+    next_of(&mut events, |event| match event {
+        SupervisorEvent::Ended { id, restart: false, .. } if &**id == "m" => Some(()),
+        _ => None,
+    })
+    .await;
+    assert!(supervisor.actor().is_alive(), "still stopping `slow`");
+    let told = child.tell(Cmd::Exit(ExitReason::Normal)).into_future().now_or_never();
+    assert!(matches!(told, Some(Err(StableSendError::SupervisorEnded(_)))), "{told:?}");
+    let told = failing.tell(Cmd::Exit(ExitReason::Normal)).into_future().now_or_never();
+    assert!(matches!(told, Some(Err(StableSendError::SupervisorEnded(_)))), "{told:?}");
+    assert!(matches!(
+        failing.try_tell(Cmd::Exit(ExitReason::Normal)),
+        Err(StableSendError::SupervisorEnded(_))
+    ));
+    assert_eq!(supervisor.actor().wait_for_exit().await, ExitReason::Shutdown);
+}
+
 #[tokio::test(start_paused = true)]
 async fn t27_senders_waiting_while_the_supervisor_gives_up_fail_with_supervisor_ended() {
     let system = ActorSystem::new();

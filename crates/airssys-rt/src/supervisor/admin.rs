@@ -128,6 +128,9 @@ pub(super) enum Look {
     Stopped,
     /// No child has the id.
     Missing,
+    /// The supervisor is ending (it gave up, or was stopped): it stops its children and
+    /// restarts none. Only published, never the answer to a look.
+    SupervisorEnding,
 }
 
 /// The answer to a [`Request::Look`].
@@ -649,7 +652,7 @@ impl<S: SupervisorState> SupervisorRef<S> {
                 }
                 None => None,
             },
-            Look::Restarting | Look::Stopped => None,
+            Look::Restarting | Look::Stopped | Look::SupervisorEnding => None,
         };
         let (ask_timeout, published) = (looked.ask_timeout, looked.published);
         Ok(ChildRef::new(id.into(), self.actor.downgrade(), current, ask_timeout, published))

@@ -161,8 +161,13 @@ impl Published {
         Arc::new(Self(Mutex::new(look)))
     }
 
+    /// Records what the supervisor runs for the child now; once the supervisor is ending, that
+    /// stays the answer, whatever its children's stops publish after it.
     pub(super) fn set(&self, look: Look) {
-        *self.0.lock() = look;
+        let mut published = self.0.lock();
+        if !matches!(*published, Look::SupervisorEnding) {
+            *published = look;
+        }
     }
 
     fn get(&self) -> Look {
@@ -358,6 +363,7 @@ impl<A: Actor> ChildRef<A> {
             // Ended, its end not yet handled by the supervisor; or waiting for a restart.
             Look::Running(_) | Look::Restarting => Err(Unreachable::Restarting),
             Look::Stopped | Look::Missing => Err(Unreachable::Gone),
+            Look::SupervisorEnding => Err(Unreachable::SupervisorEnded),
         }
     }
 
@@ -420,6 +426,7 @@ impl<A: Actor> ChildRef<A> {
                 // Ended, its end not yet handled by the supervisor; or waiting for a restart.
                 Look::Running(_) | Look::Restarting => {}
                 Look::Stopped | Look::Missing => return Err(Unreachable::Gone),
+                Look::SupervisorEnding => return Err(Unreachable::SupervisorEnded),
             }
             let Some(events) = events.as_mut() else {
                 return Err(Unreachable::Restarting);

@@ -212,6 +212,14 @@ impl<S: SupervisorState> Supervisor<S> {
         slot.ended_with = Some(reason);
     }
 
+    /// Tells every child's handles that the supervisor is ending: a send through them fails
+    /// with `SupervisorEnded` from now on, not `Gone` as its children stop one by one (T27).
+    pub(super) fn publish_ending(&self) {
+        for slot in &self.children {
+            slot.publish(Look::SupervisorEnding);
+        }
+    }
+
     /// Stops every running child, the last started first.
     pub(super) async fn terminate_all(&mut self, ctx: &mut Context<Self>) {
         self.terminate_from(ctx, 0, false).await;
@@ -468,6 +476,7 @@ impl<S: SupervisorState> Supervisor<S> {
             )
         });
         ctx.system().count_escalation();
+        self.publish_ending();
         if placement::parent(ctx).is_none() {
             // No supervisor above to escalate to: the system's health report remembers it.
             ctx.system().extension::<FallenRoots>().note(ctx.id(), ctx.name());

@@ -345,6 +345,7 @@ impl<S: SupervisorState> Actor for Supervisor<S> {
         for (_, timer) in self.timers.drain() {
             timer.cancel();
         }
+        self.publish_ending();
         self.terminate_all(ctx).await;
         if let Some((id, reason)) = self.giving_up.take() {
             self.events.send(|| SupervisorEvent::GaveUp { id, reason });
