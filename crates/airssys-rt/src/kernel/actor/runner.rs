@@ -564,4 +564,3 @@ impl<A: Actor> Drop for Lifecycle<A> {
         unfinished.abandon(ExitReason::Killed, Doing::TaskDropped);
     }
 }
-

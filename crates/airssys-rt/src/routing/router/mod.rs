@@ -88,8 +88,12 @@
 //! [`OverflowPolicy::Wait`]: crate::mailbox::OverflowPolicy::Wait
 
 mod dispatch;
+mod group;
 mod pool;
+mod routee;
+mod send;
 mod table;
 
 pub use dispatch::{Router, RouterAsk, RouterTell, RouterTellFuture, Routing};
+pub use group::{Group, GroupAsk, GroupTell, GroupTellFuture};
 pub use pool::{Pool, PoolError, PoolSpec};
