@@ -14,11 +14,12 @@ use crate::kernel::actor::{Accepts, Actor, ActorRef, Classic};
 use crate::kernel::message::{AskError, SendError};
 use crate::supervisor::SupervisorRef;
 
-/// How a [`Router`] picks the worker for a message.
+/// How a [`Router`] (or a [`Group`](crate::router::Group)) picks the worker for a message.
 ///
 /// [`ConsistentHash`](Routing::ConsistentHash) and [`Broadcast`](Routing::Broadcast) need more
 /// than a name (a key, a way to copy messages): set them with [`crate::router::PoolSpec::consistent_hash`] and
-/// [`crate::router::PoolSpec::broadcast`].
+/// [`crate::router::PoolSpec::broadcast`] (for a group,
+/// [`crate::router::Group::with_consistent_hash`] and [`crate::router::Group::with_broadcast`]).
 ///
 /// ```
 /// use airssys_rt::router::Routing;
