@@ -1105,6 +1105,8 @@ async fn r14_a_group_routes_round_robin_over_members_of_different_types() {
     // A member listed twice is kept once; a routing that needs a key is round robin here.
     let listed = members.iter().cloned().chain([members[1].clone()]);
     let group = Members::new(Routing::ConsistentHash, listed);
+    fn shared_across_tasks<T: Send + Sync>(_: &T) {}
+    shared_across_tasks(&group);
     assert_eq!(group.routing(), Routing::RoundRobin);
     assert_eq!(member_ids(&group), ids);
     assert_eq!(group.size(), 3);
