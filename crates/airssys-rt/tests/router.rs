@@ -10,7 +10,7 @@ use std::time::Duration;
 use airssys_rt::dead_letter::DeadLetterReason;
 use airssys_rt::mailbox::{MailboxConfig, OverflowPolicy};
 use airssys_rt::prelude::*;
-use airssys_rt::router::{Pool, PoolError, PoolSpec, Router, Routing};
+use airssys_rt::router::{Group, Pool, PoolError, PoolSpec, Router, Routing};
 use airssys_rt::supervisor::{ChildStatus, Shutdown};
 use tokio::sync::Semaphore;
 
@@ -1020,4 +1020,372 @@ async fn r12_a_pool_whose_supervisor_gave_up_routes_to_no_ended_worker() {
     // As after `Pool::stop`: the ended workers are let go of, not kept by every router.
     assert_eq!((router.size(), pool.size()), (0, 0));
     assert!(matches!(router.tell(Job::Work(1)).await, Err(SendError::Closed(Job::Work(1)))));
+}
+
+// ------------------------------------------------------------------------------ groups (R14-R17)
+
+/// A group's second kind of member: an actor with a reply type per message, beside the classic
+/// `Worker`, answering `Job` the same way.
+struct Other {
+    log: Log,
+    /// Pushed when the actor's state is dropped, that is once it has ended.
+    ended: Record<()>,
+}
+
+#[actor(messages(Job))]
+impl Actor for Other {}
+
+impl Handler<Job> for Other {
+    type Reply = (ActorId, u64);
+    async fn handle(&mut self, job: Job, ctx: &mut Context<Self>) -> (ActorId, u64) {
+        match job {
+            Job::Work(n) => {
+                self.log.push(Event::Handled(ctx.id(), n));
+                (ctx.id(), n)
+            }
+            Job::Crash => panic!("member crashed on purpose"),
+            Job::Hold(gate) => {
+                gate.entered.push(ctx.id());
+                let _ = gate.release.acquire().await;
+                (ctx.id(), 0)
+            }
+        }
+    }
+}
+
+impl Drop for Other {
+    fn drop(&mut self) {
+        self.ended.push(());
+    }
+}
+
+type Members = Group<Job, (ActorId, u64)>;
+type Member = ReplyRecipient<Job, (ActorId, u64)>;
+
+async fn other(system: &ActorSystem, log: &Log) -> ActorRef<Other> {
+    let other = Other { log: log.clone(), ended: Record::default() };
+    system.spawn::<Other>(other).await.expect("spawns")
+}
+
+async fn other_with(system: &ActorSystem, log: &Log, mailbox: MailboxConfig) -> ActorRef<Other> {
+    let other = Other { log: log.clone(), ended: Record::default() };
+    let options = SpawnOptions::new().mailbox(mailbox);
+    system.spawn_with::<Other>(options, other).await.expect("spawns")
+}
+
+async fn worker(system: &ActorSystem, log: &Log) -> ActorRef<Worker> {
+    system.spawn::<Worker>(log.clone()).await.expect("spawns")
+}
+
+/// A classic worker, then two per-message members: three members of two actor types.
+async fn three_members(system: &ActorSystem, log: &Log) -> Vec<Member> {
+    vec![
+        worker(system, log).await.reply_recipient(),
+        other(system, log).await.reply_recipient(),
+        other(system, log).await.reply_recipient(),
+    ]
+}
+
+fn member_ids(group: &Members) -> Vec<ActorId> {
+    group.members().iter().map(|member| member.id()).collect()
+}
+
+async fn hold_member(member: &Member, gate: &Arc<Gate>) {
+    let before = gate.entered.count(&member.id());
+    member.tell(Job::Hold(Arc::clone(gate))).await.expect("hold");
+    gate.entered.wait_for_count(&member.id(), before + 1).await;
+}
+
+#[tokio::test]
+async fn r14_a_group_routes_round_robin_over_members_of_different_types() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let members = three_members(&system, &log).await;
+    let ids: Vec<ActorId> = members.iter().map(|member| member.id()).collect();
+    // A member listed twice is kept once; a routing that needs a key is round robin here.
+    let listed = members.iter().cloned().chain([members[1].clone()]);
+    let group = Members::new(Routing::ConsistentHash, listed);
+    fn shared_across_tasks<T: Send + Sync>(_: &T) {}
+    shared_across_tasks(&group);
+    assert_eq!(group.routing(), Routing::RoundRobin);
+    assert_eq!(member_ids(&group), ids);
+    assert_eq!(group.size(), 3);
+    for k in 0..6 {
+        group.tell(Job::Work(k)).await.unwrap();
+    }
+    let mut handled = wait_handled(&log, 6).await;
+    handled.sort_by_key(|&(_, k)| k);
+    let expected: Vec<(ActorId, u64)> = (0..6).map(|k| (ids[k as usize % 3], k)).collect();
+    assert_eq!(handled, expected);
+    // An ask is answered by the member it was routed to, whatever its type (R7).
+    assert_eq!(group.ask(Job::Work(6)).await.unwrap(), (ids[0], 6));
+    assert_eq!(group.clone().ask(Job::Work(7)).await.unwrap(), (ids[1], 7));
+}
+
+#[tokio::test]
+async fn r14_random_routing_reaches_every_member_of_a_group() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let group = Members::new(Routing::Random, three_members(&system, &log).await);
+    assert_eq!(group.routing(), Routing::Random);
+    for k in 0..96 {
+        group.tell(Job::Work(k)).await.unwrap();
+    }
+    let reached: HashSet<ActorId> =
+        wait_handled(&log, 96).await.into_iter().map(|(id, _)| id).collect();
+    assert_eq!(reached, member_ids(&group).into_iter().collect());
+}
+
+#[tokio::test]
+async fn r14_least_loaded_routing_picks_the_member_with_the_shortest_mailbox() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let members = vec![
+        other(&system, &log).await.reply_recipient(),
+        worker(&system, &log).await.reply_recipient(),
+    ];
+    let group = Members::new(Routing::LeastLoaded, members.clone());
+    let gate = Arc::new(Gate::default());
+    hold_member(&members[0], &gate).await;
+    hold_member(&members[1], &gate).await;
+    members[0].tell(Job::Work(0)).await.unwrap();
+    members[0].tell(Job::Work(1)).await.unwrap();
+    // Member 0 has two waiting, member 1 none: the next two go to member 1 (0, then 1 < 2).
+    group.tell(Job::Work(2)).await.unwrap();
+    group.tell(Job::Work(3)).await.unwrap();
+    assert_eq!(members[0].mailbox_len(), 2);
+    assert_eq!(members[1].mailbox_len(), 2);
+    gate.open();
+    let handled: HashSet<(ActorId, u64)> = wait_handled(&log, 4).await.into_iter().collect();
+    let (first, second) = (members[0].id(), members[1].id());
+    assert_eq!(handled, HashSet::from([(first, 0), (first, 1), (second, 2), (second, 3)]));
+}
+
+#[tokio::test]
+async fn r14_consistent_hash_keeps_a_key_on_its_member_and_a_join_moves_only_keys_to_it() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let key = |job: &Job| if let Job::Work(n) = job { n % 16 } else { 0 };
+    let group = Members::new(Routing::RoundRobin, three_members(&system, &log).await)
+        .with_consistent_hash(key);
+    assert_eq!(group.routing(), Routing::ConsistentHash);
+    let mut owner = HashMap::new();
+    for n in 0..64u64 {
+        let (id, _) = group.ask(Job::Work(n)).await.unwrap();
+        assert_eq!(*owner.entry(n % 16).or_insert(id), id, "key {} moved", n % 16);
+    }
+    assert!(owner.values().collect::<HashSet<_>>().len() > 1, "keys spread over members");
+    let newcomer = other(&system, &log).await;
+    assert!(group.join(newcomer.clone()));
+    let mut moved = 0;
+    for n in 0..16u64 {
+        let (id, _) = group.ask(Job::Work(n)).await.unwrap();
+        if id != owner[&n] {
+            assert_eq!(id, newcomer.id(), "key {n} moved to an old member");
+            moved += 1;
+        }
+    }
+    assert!(moved < 16, "not every key moves");
+}
+
+#[tokio::test]
+async fn r14_broadcast_sends_a_copy_to_every_member_and_ask_takes_the_first_reply() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let members = three_members(&system, &log).await;
+    let ids: HashSet<ActorId> = members.iter().map(|member| member.id()).collect();
+    let group = Members::new(Routing::RoundRobin, members.clone()).with_broadcast();
+    assert_eq!(group.routing(), Routing::Broadcast);
+    group.tell(Job::Work(1)).await.unwrap();
+    let reached: HashSet<ActorId> =
+        wait_handled(&log, 3).await.into_iter().map(|(id, _)| id).collect();
+    assert_eq!(reached, ids);
+    let (answered, n) = group.ask(Job::Work(2)).await.unwrap();
+    assert!(ids.contains(&answered) && n == 2);
+    wait_handled(&log, 6).await;
+    // `broadcast` reaches every member whatever the routing, and counts them.
+    let round_robin = Members::new(Routing::RoundRobin, members);
+    assert_eq!(round_robin.broadcast(Job::Work(3)).await.unwrap(), 3);
+    assert_eq!(wait_handled(&log, 9).await.iter().filter(|(_, n)| *n == 3).count(), 3);
+}
+
+#[tokio::test]
+async fn r15_an_ended_member_is_skipped_until_it_leaves_and_with_none_alive_messages_come_back() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let first = worker(&system, &log).await;
+    let second = other(&system, &log).await;
+    let group =
+        Members::new(Routing::RoundRobin, [first.reply_recipient(), second.reply_recipient()]);
+    first.tell(Job::Crash).await.unwrap();
+    first.wait_for_exit().await;
+    // It stays a member, skipped: every message goes to the live one.
+    assert_eq!(group.size(), 2);
+    for k in 0..4 {
+        group.tell(Job::Work(k)).await.unwrap();
+    }
+    assert!(wait_handled(&log, 4).await.iter().all(|&(id, _)| id == second.id()));
+    assert_eq!(group.ask(Job::Work(4)).await.unwrap(), (second.id(), 4));
+    assert_eq!(group.clone().with_broadcast().broadcast(Job::Work(5)).await.unwrap(), 1);
+    // With every member ended, each send hands its message back.
+    second.tell(Job::Crash).await.unwrap();
+    second.wait_for_exit().await;
+    assert!(matches!(group.tell(Job::Work(6)).await, Err(SendError::Closed(Job::Work(6)))));
+    assert!(matches!(group.try_tell(Job::Work(7)), Err(SendError::Closed(Job::Work(7)))));
+    assert!(matches!(group.ask(Job::Work(8)).await, Err(AskError::Closed(Job::Work(8)))));
+    assert!(matches!(group.broadcast(Job::Work(9)).await, Err(SendError::Closed(Job::Work(9)))));
+    // So does an empty group.
+    assert!(group.leave(first.id()) && group.leave(second.id()));
+    assert_eq!(group.size(), 0);
+    assert!(matches!(group.tell(Job::Work(10)).await, Err(SendError::Closed(Job::Work(10)))));
+    assert!(matches!(group.ask(Job::Work(11)).await, Err(AskError::Closed(Job::Work(11)))));
+    assert_eq!(system.dead_letters().count(), 0, "nothing handed back is a dead letter");
+}
+
+#[tokio::test(start_paused = true)]
+async fn r15_a_full_member_is_not_skipped_a_waiting_tell_waits_and_a_dropped_one_is_a_dead_letter()
+{
+    use futures::FutureExt;
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let reject = MailboxConfig::bounded(1).overflow(OverflowPolicy::Reject);
+    let wait = MailboxConfig::bounded(1).overflow(OverflowPolicy::Wait);
+    let rejecting = other_with(&system, &log, reject).await.reply_recipient();
+    let waiting = other_with(&system, &log, wait).await.reply_recipient();
+    let group = Members::new(Routing::RoundRobin, [rejecting.clone(), waiting.clone()]);
+    let gate = Arc::new(Gate::default());
+    for member in [&rejecting, &waiting] {
+        hold_member(member, &gate).await;
+        member.try_tell(Job::Work(0)).unwrap();
+    }
+    // Member 0 refuses at once under `Reject`: the message comes back, not sent to member 1.
+    assert!(matches!(group.tell(Job::Work(1)).await, Err(SendError::Full(Job::Work(1)))));
+    // Member 1 makes the sender wait under `Wait`, as long as the timeout allows.
+    let sent = group.tell(Job::Work(2)).timeout(Duration::from_millis(1)).await;
+    assert!(matches!(sent, Err(SendError::Full(Job::Work(2)))));
+    // Turns go on: member 0 refuses again, so that the next tell is member 1's.
+    assert!(matches!(group.try_tell(Job::Work(3)), Err(SendError::Full(Job::Work(3)))));
+    // Dropped while it waits for room: a dead letter of the member it waited for.
+    assert!(group.tell(Job::Work(4)).into_future().now_or_never().is_none());
+    let letters = system.dead_letters().recent();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].target, waiting.id());
+    assert_eq!(letters[0].reason, DeadLetterReason::SendCancelled);
+    // Without a timeout, it waits until member 1 has room.
+    assert!(matches!(group.try_tell(Job::Work(5)), Err(SendError::Full(Job::Work(5)))));
+    let patient = tokio::spawn({
+        let group = group.clone();
+        async move { group.tell(Job::Work(6)).await.is_ok() }
+    });
+    tokio::task::yield_now().await;
+    assert!(!patient.is_finished());
+    gate.open();
+    assert!(patient.await.unwrap());
+    assert!(wait_handled(&log, 3).await.contains(&(waiting.id(), 6)));
+}
+
+#[tokio::test]
+async fn r16_join_and_leave_change_the_members_for_every_clone_at_once() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let first = worker(&system, &log).await;
+    let group = Members::new(Routing::RoundRobin, [first.reply_recipient()]);
+    let clone = group.clone();
+    let joined = other(&system, &log).await;
+    assert!(group.join(joined.clone()));
+    assert!(!clone.join(joined.reply_recipient()), "already a member");
+    assert_eq!(member_ids(&clone), [first.id(), joined.id()]);
+    assert_eq!(clone.ask(Job::Work(0)).await.unwrap().0, first.id());
+    assert_eq!(clone.ask(Job::Work(1)).await.unwrap().0, joined.id());
+    assert!(clone.leave(first.id()));
+    assert!(!group.leave(first.id()), "no longer a member");
+    assert_eq!(member_ids(&group), [joined.id()]);
+    for k in 2..6 {
+        assert_eq!(group.ask(Job::Work(k)).await.unwrap().0, joined.id());
+    }
+    // The one that left still runs: only the group let go of it.
+    assert_eq!(first.ask(Job::Work(6)).await.unwrap().0, first.id());
+}
+
+#[tokio::test]
+async fn r17_a_group_keeps_its_members_alive_until_they_leave_or_it_is_gone() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let ended = Record::<()>::default();
+    let spawn = |ended: &Record<()>| {
+        let member = Other { log: log.clone(), ended: ended.clone() };
+        let system = system.clone();
+        async move { system.spawn::<Other>(member).await.expect("spawns") }
+    };
+    let kept = spawn(&ended).await;
+    let watch_kept = kept.erase();
+    let group = Members::new(Routing::RoundRobin, [kept.reply_recipient()]);
+    drop(kept);
+    // The group's handle is the last: the member still runs and answers.
+    assert_eq!(group.ask(Job::Work(0)).await.unwrap().0, watch_kept.id());
+    assert!(watch_kept.is_alive());
+    // Leaving lets go of it: with no handle left, it ends (A4.6).
+    assert!(group.leave(watch_kept.id()));
+    assert_eq!(watch_kept.wait_for_exit().await, ExitReason::Normal);
+    ended.wait_for_count(&(), 1).await;
+
+    let joined = spawn(&ended).await;
+    let watch_joined = joined.erase();
+    assert!(group.join(joined));
+    let clone = group.clone();
+    drop(group);
+    assert_eq!(clone.ask(Job::Work(1)).await.unwrap().0, watch_joined.id(), "a clone holds it");
+    // The last clone gone, so is the group's hold.
+    drop(clone);
+    assert_eq!(watch_joined.wait_for_exit().await, ExitReason::Normal);
+    ended.wait_for_count(&(), 2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r15_sends_racing_members_ending_joining_and_leaving_lose_nothing() {
+    const SENT: u64 = 10_000;
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let group = Members::new(Routing::RoundRobin, three_members(&system, &log).await);
+    let handed_back = Arc::new(AtomicU64::new(0));
+    let sender = {
+        let group = group.clone();
+        let handed_back = Arc::clone(&handed_back);
+        tokio::spawn(async move {
+            for k in 0..SENT {
+                let back = if k % 10 == 0 {
+                    matches!(group.ask(Job::Work(k)).await, Err(AskError::Closed(_)))
+                } else {
+                    group.tell(Job::Work(k)).await.is_err()
+                };
+                if back {
+                    handed_back.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        })
+    };
+    let churn = {
+        let group = group.clone();
+        let system = system.clone();
+        let log = log.clone();
+        tokio::spawn(async move {
+            for _ in 0..20 {
+                let leaving = group.members()[0].clone();
+                leaving.tell(Job::Crash).await.ok();
+                leaving.wait_for_exit().await;
+                group.join(other(&system, &log).await);
+                assert!(group.leave(leaving.id()));
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    sender.await.unwrap();
+    churn.await.unwrap();
+    for member in group.members() {
+        member.ask(Job::Work(SENT)).await.unwrap();
+    }
+    let handled = handled(&log).iter().filter(|(_, n)| *n < SENT).count() as u64;
+    let dead = system.dead_letters().count();
+    let back = handed_back.load(Ordering::Relaxed);
+    assert_eq!(handled + dead + back, SENT, "handled {handled}, dead {dead}, back {back}");
 }

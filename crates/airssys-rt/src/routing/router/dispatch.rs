@@ -5,19 +5,21 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{ready, Context as TaskContext, Poll};
+use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
-use super::table::{Broadcast, Refused, Rule, Sent, Table};
+use super::send::{routed_ask, RoutedTell};
+use super::table::{Rule, Table};
 use crate::kernel::actor::{Accepts, Actor, ActorRef, Classic};
 use crate::kernel::message::{AskError, SendError};
 use crate::supervisor::SupervisorRef;
 
-/// How a [`Router`] picks the worker for a message.
+/// How a [`Router`] (or a [`Group`](crate::router::Group)) picks the worker for a message.
 ///
 /// [`ConsistentHash`](Routing::ConsistentHash) and [`Broadcast`](Routing::Broadcast) need more
 /// than a name (a key, a way to copy messages): set them with [`crate::router::PoolSpec::consistent_hash`] and
-/// [`crate::router::PoolSpec::broadcast`].
+/// [`crate::router::PoolSpec::broadcast`] (for a group,
+/// [`crate::router::Group::with_consistent_hash`] and [`crate::router::Group::with_broadcast`]).
 ///
 /// ```
 /// use airssys_rt::router::Routing;
@@ -69,18 +71,21 @@ where
 }
 
 struct Inner<A: Actor, M> {
-    table: Arc<Table<A, M>>,
+    table: Arc<Table<ActorRef<A>, M>>,
     /// Keeps the pool's supervisor running while a router to it exists; `None` for a pool in
     /// a user's tree, which its parent supervisor keeps.
     _supervisor: Option<SupervisorRef>,
 }
 
 impl<A: Accepts<M>, M: Send + 'static> Router<A, M> {
-    pub(super) fn new(table: Arc<Table<A, M>>, supervisor: Option<SupervisorRef>) -> Self {
+    pub(super) fn new(
+        table: Arc<Table<ActorRef<A>, M>>,
+        supervisor: Option<SupervisorRef>,
+    ) -> Self {
         Self { inner: Arc::new(Inner { table, _supervisor: supervisor }) }
     }
 
-    fn table(&self) -> &Table<A, M> {
+    fn table(&self) -> &Table<ActorRef<A>, M> {
         &self.inner.table
     }
 
@@ -287,12 +292,9 @@ impl<'a, A: Accepts<M>, M: Send + 'static> IntoFuture for RouterTell<'a, A, M> {
 
     fn into_future(self) -> Self::IntoFuture {
         let RouterTell { router, msg, timeout } = self;
-        RouterTellFuture { router, unrouted: Some(msg), timeout, gave_way: false, waiting: None }
+        RouterTellFuture { routed: RoutedTell::new(router.table(), msg, timeout) }
     }
 }
-
-/// The rest of a routed tell that has to wait for room.
-type Waiting<'a, M> = Pin<Box<dyn Future<Output = Result<(), SendError<M>>> + Send + 'a>>;
 
 /// The future of a [`RouterTell`]: resolves once the message is queued, or with the message
 /// handed back in a [`SendError`].
@@ -313,28 +315,20 @@ type Waiting<'a, M> = Pin<Box<dyn Future<Output = Result<(), SendError<M>>> + Se
 /// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct RouterTellFuture<'a, A: Accepts<M>, M: Send + 'static> {
-    router: &'a Router<A, M>,
-    unrouted: Option<M>,
-    timeout: Option<Duration>,
-    /// Whether it has taken its share of Tokio's cooperative budget (M13).
-    gave_way: bool,
-    /// Boxed, as it owns the worker whose mailbox it waits on; only a tell that finds its
-    /// worker full pays for it.
-    waiting: Option<Waiting<'a, M>>,
+    routed: RoutedTell<'a, ActorRef<A>, M>,
 }
-
-// Nothing in it is pinned: the part that waits is pinned in its box.
-impl<A: Accepts<M>, M: Send + 'static> Unpin for RouterTellFuture<'_, A, M> {}
 
 // Whether it still holds its message and waits on a full worker; not the message itself.
 impl<A: Accepts<M>, M: Send + 'static> fmt::Debug for RouterTellFuture<'_, A, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let table = self.routed.table();
         f.debug_struct("RouterTellFuture")
-            .field("router", self.router)
+            .field("routing", &table.routing())
+            .field("size", &table.workers().len())
             .field("message_type", &std::any::type_name::<M>())
-            .field("timeout", &self.timeout)
-            .field("unrouted", &self.unrouted.is_some())
-            .field("waiting", &self.waiting.is_some())
+            .field("timeout", &self.routed.timeout())
+            .field("unrouted", &self.routed.is_unrouted())
+            .field("waiting", &self.routed.is_waiting())
             .finish()
     }
 }
@@ -342,57 +336,9 @@ impl<A: Accepts<M>, M: Send + 'static> fmt::Debug for RouterTellFuture<'_, A, M>
 impl<A: Accepts<M>, M: Send + 'static> Future for RouterTellFuture<'_, A, M> {
     type Output = Result<(), SendError<M>>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        if this.waiting.is_none() {
-            let table = this.router.table();
-            if !this.gave_way {
-                // As `ActorRef::tell` does, so that a sending loop cannot starve the workers it
-                // fills; before routing, so that a tell cancelled here has queued nothing.
-                if !table.pushes_back() {
-                    ready!(tokio::task::coop::poll_proceed(cx)).made_progress();
-                }
-                this.gave_way = true;
-            }
-            let Some(msg) = this.unrouted.take() else {
-                panic!("a `RouterTellFuture` polled after it completed");
-            };
-            let waiting: Waiting<'_, M> = match table.rule() {
-                Rule::Broadcast(copy) => {
-                    let mut broadcast = Broadcast::new(table.workers(), *copy, msg);
-                    match broadcast.push_now(table.waits_when_full()) {
-                        None => return Poll::Ready(broadcast.finish().map(drop)),
-                        Some((slot, msg)) => {
-                            let rest = broadcast.finish_waiting(slot, msg, this.timeout);
-                            Box::pin(async move { rest.await.map(drop) })
-                        }
-                    }
-                }
-                _ => match table.offer(msg) {
-                    Ok(()) => return Poll::Ready(Ok(())),
-                    Err(Refused::Full(worker, back)) if table.waits_when_full() => {
-                        Box::pin(table.tell_waiting(worker, back, this.timeout))
-                    }
-                    Err(refused) => return Poll::Ready(Err(refused.into_send_error())),
-                },
-            };
-            this.waiting = Some(waiting);
-        }
-        let Some(waiting) = this.waiting.as_mut() else {
-            panic!("a `RouterTellFuture` polled after it completed");
-        };
-        let sent = ready!(waiting.as_mut().poll(cx));
-        this.waiting = None;
-        Poll::Ready(sent)
-    }
-}
-
-impl<A: Accepts<M>, M: Send + 'static> Drop for RouterTellFuture<'_, A, M> {
-    fn drop(&mut self) {
-        // A message still waiting for room is in `waiting`, whose tell accounts for it.
-        if let Some(msg) = self.unrouted.take() {
-            self.router.table().cancel_unrouted(msg, Sent::Tell);
-        }
+        Pin::new(&mut self.get_mut().routed).poll(cx)
     }
 }
 
@@ -450,28 +396,6 @@ impl<'a, A: Accepts<M>, M: Send + 'static> IntoFuture for RouterAsk<'a, A, M> {
 
     fn into_future(self) -> Self::IntoFuture {
         let RouterAsk { router, msg, timeout } = self;
-        // Held so that an ask dropped before its first poll, which routes it, leaves its dead
-        // letter as a direct one does (M15); once routed, the worker's ask accounts for it.
-        let mut unrouted = Unrouted { router, msg: Some(msg) };
-        Box::pin(async move {
-            match unrouted.msg.take() {
-                Some(msg) => router.table().ask(msg, timeout).await,
-                None => unreachable!("an ask's message is taken only here, once"),
-            }
-        })
-    }
-}
-
-/// The request of a routed ask not yet polled.
-struct Unrouted<'a, A: Accepts<M>, M: Send + 'static> {
-    router: &'a Router<A, M>,
-    msg: Option<M>,
-}
-
-impl<A: Accepts<M>, M: Send + 'static> Drop for Unrouted<'_, A, M> {
-    fn drop(&mut self) {
-        if let Some(msg) = self.msg.take() {
-            self.router.table().cancel_unrouted(msg, Sent::Ask);
-        }
+        routed_ask(router.table(), msg, timeout)
     }
 }

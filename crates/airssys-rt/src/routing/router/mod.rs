@@ -1,4 +1,4 @@
-//! Routers and pools: many workers of one kind behind one handle.
+//! Routers, pools and groups: many workers behind one handle.
 //!
 //! A [`Pool`] starts `N` workers of one actor type as the children of its own
 //! [`Supervisor`](crate::supervisor::Supervisor) (one for one, permanent workers), and hands out
@@ -62,6 +62,71 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Groups
+//!
+//! A [`Group<M, R>`](Group) routes to actors started elsewhere, of any types, as long as each
+//! answers `M` with an `R`: its **members** are [`ReplyRecipient<M, R>`]s, where a pool's
+//! workers are `ActorRef`s of one type (Akka's group router beside its pool router). It routes
+//! with the same code and the same [`Routing`]s; nobody restarts its members, so they change
+//! only when one [joins](Group::join) or [leaves](Group::leave). A member that has ended stays
+//! until it leaves and is skipped, as an ended worker is; a group holds its members alive
+//! until they leave or its last clone goes.
+//!
+//! ```
+//! use airssys_rt::prelude::*;
+//! use airssys_rt::router::{Group, Routing};
+//!
+//! /// Stores a reading; answers how many the store holds.
+//! #[derive(Clone)]
+//! struct Store(f64);
+//!
+//! /// Keeps readings in memory: a classic actor.
+//! #[derive(Default)]
+//! struct Memory {
+//!     kept: Vec<f64>,
+//! }
+//!
+//! #[actor]
+//! impl Actor for Memory {
+//!     type Msg = Store;
+//!     type Reply = usize;
+//!     async fn handle(&mut self, Store(x): Store, _: &mut Context<Self>) -> Result<usize, Self::Error> {
+//!         self.kept.push(x);
+//!         Ok(self.kept.len())
+//!     }
+//! }
+//!
+//! /// Only counts them: a reply type per message.
+//! #[derive(Default)]
+//! struct Counter {
+//!     seen: usize,
+//! }
+//!
+//! #[actor(messages(Store))]
+//! impl Actor for Counter {}
+//!
+//! impl Handler<Store> for Counter {
+//!     type Reply = usize;
+//!     async fn handle(&mut self, _: Store, _: &mut Context<Self>) -> usize {
+//!         self.seen += 1;
+//!         self.seen
+//!     }
+//! }
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let system = ActorSystem::new();
+//! let memory = system.spawn::<Memory>(Memory::default()).await?;
+//! let counter = system.spawn::<Counter>(Counter::default()).await?;
+//! // Two actor types, one message type: a group of both.
+//! let stores: Group<Store, usize> = Group::new(Routing::RoundRobin, [memory.reply_recipient()]);
+//! assert!(stores.join(counter.clone()));
+//! assert_eq!(stores.broadcast(Store(1.5)).await?, 2);
+//! assert_eq!(stores.ask(Store(2.5)).await?, 2); // the memory's second reading
+//! assert!(stores.leave(memory.id()));
+//! assert_eq!(stores.ask(Store(3.5)).await?, 2); // the counter's second
+//! # Ok(()) }
+//! ```
+//!
 //! ## Semantics
 //!
 //! * **Nothing is lost.** A message routed to a worker that has just ended (its mailbox is
@@ -83,13 +148,19 @@
 //!   as it has workers), or when the last [`Pool`] and
 //!   [`Router`] handle to it are gone. Sends then hand their messages back.
 //!
-//! The rules, with their tests, are chapter R of [`semantics`](crate::semantics).
+//! The rules, with their tests, are chapter R of [`semantics`](crate::semantics); those of
+//! groups are R14 to R17.
 //!
 //! [`OverflowPolicy::Wait`]: crate::mailbox::OverflowPolicy::Wait
+//! [`ReplyRecipient<M, R>`]: crate::actor::ReplyRecipient
 
 mod dispatch;
+mod group;
 mod pool;
+mod routee;
+mod send;
 mod table;
 
 pub use dispatch::{Router, RouterAsk, RouterTell, RouterTellFuture, Routing};
+pub use group::{Group, GroupAsk, GroupTell, GroupTellFuture};
 pub use pool::{Pool, PoolError, PoolSpec};

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::table::{KeyFn, Rule, Table};
 use super::{Router, Routing};
-use crate::actor::{Accepts, Actor, Classic, ExitReason};
+use crate::actor::{Accepts, Actor, ActorRef, Classic, ExitReason};
 use crate::mailbox::MailboxConfig;
 use crate::supervisor::{
     Child, ChildKind, ChildSpec, Shutdown, Strategy, Supervisor, SupervisorError, SupervisorRef,
@@ -260,7 +260,7 @@ struct Workers<A: Actor, M> {
     /// The workers' mailbox; the system's default if `None`.
     mailbox: Option<MailboxConfig>,
     shutdown: Shutdown,
-    table: Arc<Table<A, M>>,
+    table: Arc<Table<ActorRef<A>, M>>,
 }
 
 impl<A, M> Workers<A, M>

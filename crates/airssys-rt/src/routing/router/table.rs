@@ -1,7 +1,10 @@
-//! The routing table: the worker in each slot, read on every send, written when a worker
-//! starts and when the pool is resized.
+//! The routing table: the worker in each slot, read on every send, written when a pool's
+//! worker starts and when the pool is resized, or when a member joins or leaves a group.
+//!
+//! One implementation for both: generic over the [`Routee`] it holds, an `ActorRef<A>` for a
+//! pool, a `ReplyRecipient<M, R>` for a group.
 
-use std::future::{poll_fn, Future, IntoFuture};
+use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -12,12 +15,13 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use tokio::time::Instant;
 
+use super::routee::Routee;
 use super::Routing;
-use crate::actor::{Accepts, Actor, ActorRef, AskFuture, Tell};
 use crate::dead_letter::DeadLetterReason;
 use crate::kernel::SentAs;
 use crate::mailbox::{MailboxConfig, OverflowPolicy};
 use crate::message::{AskError, SendError};
+use crate::ActorId;
 
 /// Where a consistent-hashing key comes from.
 pub(super) type KeyFn<M> = Arc<dyn Fn(&M) -> u64 + Send + Sync>;
@@ -44,14 +48,14 @@ impl<M> Clone for Rule<M> {
 }
 
 /// A message no worker queued.
-pub(super) enum Refused<A: Actor, M> {
+pub(super) enum Refused<W, M> {
     /// Every worker tried had ended.
     Closed(M),
     /// The chosen worker's mailbox is full; the worker is kept for a sender that waits.
-    Full(ActorRef<A>, M),
+    Full(W, M),
 }
 
-impl<A: Actor, M> Refused<A, M> {
+impl<W, M> Refused<W, M> {
     pub(super) fn into_send_error(self) -> SendError<M> {
         match self {
             Self::Closed(msg) => SendError::Closed(msg),
@@ -60,11 +64,11 @@ impl<A: Actor, M> Refused<A, M> {
     }
 }
 
-pub(super) struct Table<A: Actor, M> {
+pub(super) struct Table<W, M> {
     /// Slot `i` holds the latest worker started for it; a crashed worker stays until its
     /// successor replaces it. Never shorter than the slots that have started, and never
     /// longer than `admitted`.
-    workers: ArcSwap<Vec<ActorRef<A>>>,
+    workers: ArcSwap<Vec<W>>,
     /// How many slots may be routed to: lowered before a shrink stops workers, raised before
     /// a grow starts them.
     admitted: AtomicUsize,
@@ -72,23 +76,26 @@ pub(super) struct Table<A: Actor, M> {
     next: AtomicUsize,
     rule: Rule<M>,
     /// Whether the workers' mailboxes push back (bounded, `Wait`): then a sender is made to
-    /// wait by a full mailbox and need not give way by itself. Set, with the two below, when
-    /// the pool starts: they come from its system.
+    /// wait by a full mailbox and need not give way by itself. Set, with the one below, when
+    /// the pool starts: they come from its system. A group's members may differ: it gives way.
     pushes_back: AtomicBool,
-    waits_when_full: AtomicBool,
     /// The system's ask timeout, in nanoseconds.
     ask_timeout: AtomicU64,
 }
 
-impl<A: Actor, M> Table<A, M> {
+impl<W: Clone, M> Table<W, M> {
     pub(super) fn new(rule: Rule<M>) -> Self {
+        Self::with_workers(rule, Vec::new())
+    }
+
+    /// A table routing to `workers` from the start: a group's.
+    pub(super) fn with_workers(rule: Rule<M>, workers: Vec<W>) -> Self {
         Self {
-            workers: ArcSwap::from_pointee(Vec::new()),
-            admitted: AtomicUsize::new(0),
+            admitted: AtomicUsize::new(workers.len()),
+            workers: ArcSwap::from_pointee(workers),
             next: AtomicUsize::new(0),
             rule,
             pushes_back: AtomicBool::new(false),
-            waits_when_full: AtomicBool::new(false),
             ask_timeout: AtomicU64::new(0),
         }
     }
@@ -97,7 +104,6 @@ impl<A: Actor, M> Table<A, M> {
     /// of the workers' mailbox and of the system.
     pub(super) fn reset(&self, size: usize, mailbox: &MailboxConfig, ask_timeout: Duration) {
         let waits = mailbox.overflow_policy() == OverflowPolicy::Wait;
-        self.waits_when_full.store(waits, Ordering::Relaxed);
         self.pushes_back.store(waits && mailbox.is_bounded(), Ordering::Relaxed);
         let nanos = u64::try_from(ask_timeout.as_nanos()).unwrap_or(u64::MAX);
         self.ask_timeout.store(nanos, Ordering::Relaxed);
@@ -123,15 +129,11 @@ impl<A: Actor, M> Table<A, M> {
         self.pushes_back.load(Ordering::Relaxed)
     }
 
-    pub(super) fn waits_when_full(&self) -> bool {
-        self.waits_when_full.load(Ordering::Relaxed)
-    }
-
     pub(super) fn ask_timeout(&self) -> Duration {
         Duration::from_nanos(self.ask_timeout.load(Ordering::Relaxed))
     }
 
-    pub(super) fn workers(&self) -> Arc<Vec<ActorRef<A>>> {
+    pub(super) fn workers(&self) -> Arc<Vec<W>> {
         self.workers.load_full()
     }
 
@@ -140,7 +142,7 @@ impl<A: Actor, M> Table<A, M> {
     }
 
     /// Puts a freshly started worker in its slot, unless a shrink has removed the slot.
-    pub(super) fn install(&self, slot: usize, worker: &ActorRef<A>) {
+    pub(super) fn install(&self, slot: usize, worker: &W) {
         self.workers.rcu(|current| {
             let mut next = Vec::clone(current);
             if slot < self.admitted.load(Ordering::SeqCst) {
@@ -165,9 +167,35 @@ impl<A: Actor, M> Table<A, M> {
 
 // Only sending needs the workers to handle `M`; the bookkeeping above is the same whatever
 // they handle.
-impl<A: Accepts<M>, M: Send + 'static> Table<A, M> {
+impl<W: Routee<M>, M: Send + 'static> Table<W, M> {
+    /// Adds a group's member at the end, unless an actor of the same id is in already.
+    pub(super) fn join(&self, member: W) -> bool {
+        let id = member.id();
+        let mut joined = false;
+        self.workers.rcu(|current| {
+            joined = !current.iter().any(|worker| worker.id() == id);
+            let mut next = Vec::clone(current);
+            if joined {
+                next.push(member.clone());
+            }
+            next
+        });
+        joined
+    }
+
+    /// Takes a group's member out of the routing; the others keep their order.
+    pub(super) fn leave(&self, id: ActorId) -> bool {
+        let mut left = false;
+        self.workers.rcu(|current| {
+            let next: Vec<W> = current.iter().filter(|worker| worker.id() != id).cloned().collect();
+            left = next.len() < current.len();
+            next
+        });
+        left
+    }
+
     /// The slot the routing picks for `msg` among `count > 0` workers.
-    fn choose(&self, workers: &[ActorRef<A>], msg: &M) -> usize {
+    fn choose(&self, workers: &[W], msg: &M) -> usize {
         let count = workers.len();
         match &self.rule {
             Rule::RoundRobin | Rule::Broadcast(_) => {
@@ -201,7 +229,7 @@ impl<A: Accepts<M>, M: Send + 'static> Table<A, M> {
 
     /// Queues `msg` on the chosen worker, or, if it has ended, on the next ones in slot order;
     /// then once more on a fresh table if it changed meanwhile.
-    pub(super) fn offer(&self, msg: M) -> Result<(), Refused<A, M>> {
+    pub(super) fn offer(&self, msg: M) -> Result<(), Refused<W, M>> {
         let workers = self.workers.load();
         let msg = match self.offer_to(&workers, msg) {
             Err(Refused::Closed(msg)) => msg,
@@ -214,7 +242,7 @@ impl<A: Accepts<M>, M: Send + 'static> Table<A, M> {
         self.offer_to(&fresh, msg)
     }
 
-    fn offer_to(&self, workers: &[ActorRef<A>], mut msg: M) -> Result<(), Refused<A, M>> {
+    fn offer_to(&self, workers: &[W], mut msg: M) -> Result<(), Refused<W, M>> {
         let count = workers.len();
         if count == 0 {
             return Err(Refused::Closed(msg));
@@ -236,17 +264,17 @@ impl<A: Accepts<M>, M: Send + 'static> Table<A, M> {
     /// back as `Full`, once `timeout` has passed since it began to wait.
     pub(super) async fn tell_waiting(
         &self,
-        mut worker: ActorRef<A>,
+        mut worker: W,
         mut msg: M,
         timeout: Option<Duration>,
     ) -> Result<(), SendError<M>> {
         let deadline = Deadline::after(timeout);
         loop {
-            match deadline.bound(worker.tell(msg)).await {
+            match worker.tell(msg, deadline.left()).await {
                 // It ended while we waited: route the message again.
                 Err(SendError::Closed(back)) => match self.offer(back) {
                     Ok(()) => return Ok(()),
-                    Err(Refused::Full(next, back)) if self.waits_when_full() => {
+                    Err(Refused::Full(next, back)) if next.waits_when_full() => {
                         worker = next;
                         msg = back;
                     }
@@ -285,17 +313,13 @@ impl<A: Accepts<M>, M: Send + 'static> Table<A, M> {
         }
     }
 
-    pub(super) async fn ask(
-        &self,
-        msg: M,
-        timeout: Duration,
-    ) -> Result<<A as Accepts<M>>::Reply, AskError<M>> {
+    pub(super) async fn ask(&self, msg: M, timeout: Duration) -> Result<W::Reply, AskError<M>> {
         if let Rule::Broadcast(copy) = &self.rule {
             return self.ask_all(*copy, msg, timeout).await;
         }
         let started = Instant::now();
         let mut msg = msg;
-        let mut tried: Option<Arc<Vec<ActorRef<A>>>> = None;
+        let mut tried: Option<Arc<Vec<W>>> = None;
         // A first pass over the table, and a second if a restart or resize changed it.
         for _ in 0..2 {
             let workers = self.workers.load_full();
@@ -310,7 +334,7 @@ impl<A: Accepts<M>, M: Send + 'static> Table<A, M> {
             for step in 0..count {
                 let worker = &workers[wrap(first + step, count)];
                 let left = timeout.saturating_sub(started.elapsed());
-                match worker.ask(msg).timeout(left).await {
+                match worker.ask(msg, left).await {
                     Err(AskError::Closed(back)) => msg = back,
                     done => return done,
                 }
@@ -326,17 +350,17 @@ impl<A: Accepts<M>, M: Send + 'static> Table<A, M> {
         copy: fn(&M) -> M,
         msg: M,
         timeout: Duration,
-    ) -> Result<<A as Accepts<M>>::Reply, AskError<M>> {
+    ) -> Result<W::Reply, AskError<M>> {
         let workers = self.workers.load_full();
-        let live: Vec<&ActorRef<A>> = workers.iter().filter(|worker| worker.is_alive()).collect();
+        let live: Vec<&W> = workers.iter().filter(|worker| worker.is_alive()).collect();
         let Some((last, others)) = live.split_last() else {
             return Err(AskError::Closed(msg));
         };
-        let mut asks: Vec<(&ActorRef<A>, PinnedAsk<'_, A, M>)> = Vec::with_capacity(live.len());
+        let mut asks: Vec<(&W, PinnedAsk<'_, W, M>)> = Vec::with_capacity(live.len());
         for worker in others {
-            asks.push((worker, Box::pin(worker.ask(copy(&msg)).timeout(timeout).into_future())));
+            asks.push((worker, Box::pin(worker.ask(copy(&msg), timeout))));
         }
-        asks.push((last, Box::pin(last.ask(msg).timeout(timeout).into_future())));
+        asks.push((last, Box::pin(last.ask(msg, timeout))));
         // Held by a guard: should the caller give up midway, the copies refused so far are
         // dead letters all the same (M15, R6).
         let mut refusals = Refusals { copies: Vec::new(), last: None };
@@ -378,12 +402,12 @@ impl<A: Accepts<M>, M: Send + 'static> Table<A, M> {
         let reply = first?;
         // The copies still waiting for room are sent before the asks are let go: every live
         // worker gets its copy, whose reply is then discarded.
-        asks.retain(|(_, ask)| !ask.is_posted());
+        asks.retain(|(_, ask)| !W::is_posted(ask));
         poll_fn(|cx| {
             let mut index = 0;
             while index < asks.len() {
                 match asks[index].1.as_mut().poll(cx) {
-                    Poll::Pending if asks[index].1.is_posted() => drop(asks.swap_remove(index)),
+                    Poll::Pending if W::is_posted(&asks[index].1) => drop(asks.swap_remove(index)),
                     Poll::Pending => index += 1,
                     Poll::Ready(done) => {
                         let (worker, _) = asks.swap_remove(index);
@@ -419,7 +443,7 @@ impl<A: Accepts<M>, M: Send + 'static> Table<A, M> {
             if !self.pushes_back() {
                 tokio::task::coop::consume_budget().await;
             }
-            match broadcast.push_now(self.waits_when_full()) {
+            match broadcast.push_now(true) {
                 None => broadcast.finish(),
                 Some((slot, msg)) => broadcast.finish_waiting(slot, msg, None).await,
             }
@@ -443,34 +467,31 @@ impl Deadline {
         Self(timeout.map(|timeout| (Instant::now(), timeout)))
     }
 
-    /// The tell, with what is left of the timeout.
-    fn bound<'a, A: Accepts<M>, M: Send + 'static>(&self, tell: Tell<'a, A, M>) -> Tell<'a, A, M> {
-        match self.0 {
-            Some((started, timeout)) => tell.timeout(timeout.saturating_sub(started.elapsed())),
-            None => tell,
-        }
+    /// What is left of the timeout, if there is one.
+    fn left(&self) -> Option<Duration> {
+        self.0.map(|(started, timeout)| timeout.saturating_sub(started.elapsed()))
     }
 }
 
 /// A broadcast under way: a copy for each live worker in slot order, and the message itself
 /// for the last slot. Dropped unfinished (its tell was cancelled), it makes what it had not
 /// sent yet a dead letter of each worker left.
-pub(super) struct Broadcast<A: Accepts<M>, M: Send + 'static> {
-    workers: Arc<Vec<ActorRef<A>>>,
+pub(super) struct Broadcast<W: Routee<M>, M: Send + 'static> {
+    workers: Arc<Vec<W>>,
     /// The next slot to send to.
     next: usize,
     /// Until the last slot takes it.
     msg: Option<M>,
     copy: fn(&M) -> M,
-    tally: Tally<A, M>,
+    tally: Tally<W, M>,
     /// What the last slot's send gave, once it is made.
     last: Option<Result<(), SendError<M>>>,
     /// As what the copies not sent are dead letters, if it is dropped unfinished.
     pub(super) sent: Sent,
 }
 
-impl<A: Accepts<M>, M: Send + 'static> Broadcast<A, M> {
-    pub(super) fn new(workers: Arc<Vec<ActorRef<A>>>, copy: fn(&M) -> M, msg: M) -> Self {
+impl<W: Routee<M>, M: Send + 'static> Broadcast<W, M> {
+    pub(super) fn new(workers: Arc<Vec<W>>, copy: fn(&M) -> M, msg: M) -> Self {
         Self {
             workers,
             next: 0,
@@ -508,12 +529,15 @@ impl<A: Accepts<M>, M: Send + 'static> Broadcast<A, M> {
         }
     }
 
-    /// Sends to each slot left that can queue at once. With `wait_when_full`, stops at the
-    /// first full mailbox and hands back its slot and what it is to get.
-    pub(super) fn push_now(&mut self, wait_when_full: bool) -> Option<(usize, M)> {
+    /// Sends to each slot left that can queue at once. With `may_wait`, stops at the first
+    /// full mailbox that makes senders wait, and hands back its slot and what it is to get.
+    pub(super) fn push_now(&mut self, may_wait: bool) -> Option<(usize, M)> {
         while let Some((slot, msg)) = self.take_next() {
-            match self.workers[slot].try_tell(msg) {
-                Err(SendError::Full(back)) if wait_when_full => return Some((slot, back)),
+            let worker = &self.workers[slot];
+            match worker.try_tell(msg) {
+                Err(SendError::Full(back)) if may_wait && worker.waits_when_full() => {
+                    return Some((slot, back));
+                }
                 sent => self.record(slot, sent),
             }
         }
@@ -531,7 +555,7 @@ impl<A: Accepts<M>, M: Send + 'static> Broadcast<A, M> {
         let deadline = Deadline::after(timeout);
         loop {
             let workers = Arc::clone(&self.workers);
-            let sent = deadline.bound(workers[slot].tell(msg)).await;
+            let sent = workers[slot].tell(msg, deadline.left()).await;
             self.record(slot, sent);
             match self.push_now(true) {
                 Some((next, next_msg)) => (slot, msg) = (next, next_msg),
@@ -558,7 +582,7 @@ impl<A: Accepts<M>, M: Send + 'static> Broadcast<A, M> {
     }
 }
 
-impl<A: Accepts<M>, M: Send + 'static> Drop for Broadcast<A, M> {
+impl<W: Routee<M>, M: Send + 'static> Drop for Broadcast<W, M> {
     fn drop(&mut self) {
         // The copy is the user's: it may panic here, even as the broadcast unwinds from its
         // panic, and a second panic while unwinding aborts the process. Caught, it ends the
@@ -591,7 +615,7 @@ pub(super) enum Sent {
 }
 
 /// Records a message whose tell or ask was dropped before it reached `worker`.
-fn cancelled<A: Accepts<M>, M: Send + 'static>(worker: &ActorRef<A>, msg: M, sent: Sent) {
+fn cancelled<W: Routee<M>, M: Send + 'static>(worker: &W, msg: M, sent: Sent) {
     let sent = match sent {
         Sent::Tell => SentAs::Tell,
         Sent::Ask => SentAs::Ask,
@@ -600,17 +624,17 @@ fn cancelled<A: Accepts<M>, M: Send + 'static>(worker: &ActorRef<A>, msg: M, sen
 }
 
 /// One copy of a broadcast `ask`.
-type PinnedAsk<'a, A, M> = Pin<Box<AskFuture<'a, A, M>>>;
+type PinnedAsk<'a, W, M> = Pin<Box<<W as Routee<M>>::Ask<'a>>>;
 
 /// The copies of a broadcast ask that full mailboxes refused: dead letters once dropped
 /// (`last` too, if it is a refusal), unless taken back first.
-struct Refusals<'a, A: Accepts<M>, M: Send + 'static> {
-    copies: Vec<(&'a ActorRef<A>, M)>,
+struct Refusals<'a, W: Routee<M>, M: Send + 'static> {
+    copies: Vec<(&'a W, M)>,
     /// The latest failure, kept to be returned should every ask fail.
-    last: Option<(&'a ActorRef<A>, AskError<M>)>,
+    last: Option<(&'a W, AskError<M>)>,
 }
 
-impl<A: Accepts<M>, M: Send + 'static> Drop for Refusals<'_, A, M> {
+impl<W: Routee<M>, M: Send + 'static> Drop for Refusals<'_, W, M> {
     fn drop(&mut self) {
         for (worker, copy) in self.copies.drain(..) {
             dead_letter_refused(worker, copy);
@@ -622,20 +646,20 @@ impl<A: Accepts<M>, M: Send + 'static> Drop for Refusals<'_, A, M> {
 }
 
 /// How many workers queued a broadcast, and the copies that full mailboxes refused.
-struct Tally<A: Actor, M> {
+struct Tally<W, M> {
     queued: usize,
-    refused: Vec<(ActorRef<A>, M)>,
+    refused: Vec<(W, M)>,
 }
 
-impl<A: Actor, M> Default for Tally<A, M> {
+impl<W, M> Default for Tally<W, M> {
     fn default() -> Self {
         Self { queued: 0, refused: Vec::new() }
     }
 }
 
-impl<A: Accepts<M>, M: Send + 'static> Tally<A, M> {
+impl<W: Routee<M>, M: Send + 'static> Tally<W, M> {
     /// A worker that has ended gets no copy; a full one refuses it.
-    fn count(&mut self, worker: &ActorRef<A>, sent: Result<(), SendError<M>>) {
+    fn count(&mut self, worker: &W, sent: Result<(), SendError<M>>) {
         match sent {
             Ok(()) => self.queued += 1,
             Err(SendError::Full(copy)) => self.refused.push((worker.clone(), copy)),
@@ -646,11 +670,7 @@ impl<A: Accepts<M>, M: Send + 'static> Tally<A, M> {
     /// Counts the last worker's send, which had the original message: handed back if no
     /// worker queued a copy. Otherwise the broadcast succeeds, and each copy a full mailbox
     /// refused, having no sender to go back to, is a dead letter.
-    fn finish(
-        mut self,
-        last: &ActorRef<A>,
-        sent: Result<(), SendError<M>>,
-    ) -> Result<usize, SendError<M>> {
+    fn finish(mut self, last: &W, sent: Result<(), SendError<M>>) -> Result<usize, SendError<M>> {
         match sent {
             Err(error) if self.queued == 0 => {
                 let full = error.is_full() || !self.refused.is_empty();
@@ -668,7 +688,7 @@ impl<A: Accepts<M>, M: Send + 'static> Tally<A, M> {
 
 /// Records a broadcast's copy that a full mailbox refused: a dead letter, as a full mailbox
 /// dropping it on arrival would make it.
-fn dead_letter_refused<A: Accepts<M>, M: Send + 'static>(worker: &ActorRef<A>, copy: M) {
+fn dead_letter_refused<W: Routee<M>, M: Send + 'static>(worker: &W, copy: M) {
     worker.dead_letter(copy, DeadLetterReason::DroppedNewest, SentAs::Tell);
 }
 

@@ -66,6 +66,10 @@ pub(crate) trait Deliver<M>: Send + Sync {
     /// Whether a full mailbox makes senders wait.
     fn waits_when_full(&self) -> bool;
 
+    /// How many messages wait in the mailbox. Here rather than through `erased()`, so that a
+    /// least-loaded router's scan costs one virtual call per member.
+    fn mailbox_len(&self) -> usize;
+
     /// Notified when room may have been made, or the mailbox closed.
     fn room(&self) -> &Notify;
 
@@ -149,6 +153,10 @@ impl<A: Accepts<M>, M: Send + 'static> Deliver<M> for ActorCell<A> {
 
     fn waits_when_full(&self) -> bool {
         self.mailbox.waits_when_full()
+    }
+
+    fn mailbox_len(&self) -> usize {
+        self.mailbox.len()
     }
 
     fn room(&self) -> &Notify {

@@ -98,6 +98,50 @@ impl<M: Send + 'static, R: Send + 'static> ReplyRecipient<M, R> {
         self.cell.erased().state().is_alive()
     }
 
+    /// How many messages wait in the actor's mailbox, as [`ActorRef::mailbox_len`].
+    ///
+    /// ```
+    /// # fn depth(recipient: &airssys_rt::actor::ReplyRecipient<u8, u8>) -> usize { recipient.mailbox_len() }
+    /// ```
+    pub fn mailbox_len(&self) -> usize {
+        self.cell.mailbox_len()
+    }
+
+    /// Whether the actor's full mailbox makes senders wait (bounded, under
+    /// `OverflowPolicy::Wait`), as [`ActorRef::waits_when_full`].
+    ///
+    /// ```
+    /// # fn patient(recipient: &airssys_rt::actor::ReplyRecipient<u8, u8>) -> bool { recipient.waits_when_full() }
+    /// ```
+    pub fn waits_when_full(&self) -> bool {
+        self.cell.waits_when_full()
+    }
+
+    /// How long an [`ask`](Self::ask) waits unless [`RecipientAsk::timeout`] says otherwise:
+    /// the ask timeout of the actor's system.
+    ///
+    /// ```
+    /// # fn patience(recipient: &airssys_rt::actor::ReplyRecipient<u8, u8>) -> std::time::Duration { recipient.ask_timeout() }
+    /// ```
+    pub fn ask_timeout(&self) -> Duration {
+        self.cell.ask_timeout()
+    }
+
+    /// Records `msg` as a dead letter of this actor, for `reason` (M12), as
+    /// [`ActorRef::dead_letter`] does: a service that gives up on a message it holds for the
+    /// actor accounts for it. The message is dropped.
+    ///
+    /// ```
+    /// # use airssys_rt::dead_letter::DeadLetterReason;
+    /// # use airssys_rt::kernel::SentAs;
+    /// # fn give_up(recipient: &airssys_rt::actor::ReplyRecipient<u8, u8>) {
+    /// recipient.dead_letter(1, DeadLetterReason::SendCancelled, SentAs::Tell);
+    /// # }
+    /// ```
+    pub fn dead_letter(&self, msg: M, reason: DeadLetterReason, sent: SentAs) {
+        self.cell.dead_letter(msg, reason, sent);
+    }
+
     /// Sends a message without waiting for it to be handled, as [`Recipient::tell`] does; the
     /// reply is dropped.
     ///
@@ -363,6 +407,25 @@ pin_project! {
                 this.cell.dead_letter(msg, DeadLetterReason::SendCancelled, SentAs::Ask);
             }
         }
+    }
+}
+
+impl<M: Send + 'static, R: Send + 'static> RecipientAskFuture<'_, M, R> {
+    /// Whether the request has left the caller: it is queued in the actor's mailbox, or was
+    /// refused (the ask then resolves at its next poll), as [`AskFuture::is_posted`] says.
+    /// Dropped afterwards, the ask makes no dead letter of its request (M15).
+    ///
+    /// [`AskFuture::is_posted`]: crate::actor::AskFuture::is_posted
+    ///
+    /// ```
+    /// use std::future::IntoFuture;
+    /// # fn start(recipient: &airssys_rt::actor::ReplyRecipient<u8, u64>) {
+    /// let pending = recipient.ask(1).into_future();
+    /// assert!(!pending.is_posted()); // nothing sent before its first poll
+    /// # drop(pending); }
+    /// ```
+    pub fn is_posted(&self) -> bool {
+        self.unsent.is_none()
     }
 }
 
