@@ -194,24 +194,7 @@ async fn t25_a_send_to_a_running_child_does_not_ask_the_supervisor() {
     let system = ActorSystem::new();
     let supervisor = bank(&system, None).await;
     let child = supervisor.child_ref::<Account>("acct").await.unwrap();
-    let (entered, started) = oneshot::channel::<()>();
-    let (release, released) = oneshot::channel::<()>();
-    let gate = Arc::new(parking_lot::Mutex::new(Some((entered, released))));
-    let blocked = ChildSpec::new("blocked", move |_: ActorSystem| {
-        let gate = gate.lock().take();
-        async move {
-            if let Some((entered, released)) = gate {
-                let _ = entered.send(());
-                let _ = released.await;
-            }
-            Ok(None)
-        }
-    });
-    let busy = tokio::spawn({
-        let supervisor = supervisor.clone();
-        async move { supervisor.start_child(blocked).await }
-    });
-    started.await.unwrap();
+    let (release, busy) = hold_busy(&supervisor, "blocked").await;
     assert_eq!(child.ask(Deposit(4)).await.unwrap(), 4);
     child.tell(Deposit(1)).await.unwrap();
     assert_eq!(child.ask(Balance).await.unwrap(), 5);
