@@ -1189,6 +1189,33 @@ async fn r14_consistent_hash_keeps_a_key_on_its_member_and_a_join_moves_only_key
 }
 
 #[tokio::test]
+async fn r14_consistent_hash_a_leave_moves_only_the_keys_of_the_member_that_left() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let key = |job: &Job| if let Job::Work(n) = job { *n } else { 0 };
+    let mut members = three_members(&system, &log).await;
+    members.push(other(&system, &log).await.reply_recipient());
+    let group = Members::new(Routing::RoundRobin, members).with_consistent_hash(key);
+    let mut owner = HashMap::new();
+    for n in 0..64u64 {
+        owner.insert(n, group.ask(Job::Work(n)).await.unwrap().0);
+    }
+    // Whichever member leaves, first or in the middle, the keys of the others stay put: the
+    // places of those after it shifting must not move their keys (Akka's consistent-hashing
+    // group, a hash ring, moves none of them).
+    for leaving in [member_ids(&group)[0], member_ids(&group)[1]] {
+        assert!(group.leave(leaving));
+        for n in 0..64u64 {
+            let (id, _) = group.ask(Job::Work(n)).await.unwrap();
+            if owner[&n] != leaving {
+                assert_eq!(id, owner[&n], "key {n} moved off a member that stayed");
+            }
+            owner.insert(n, id);
+        }
+    }
+}
+
+#[tokio::test]
 async fn r14_broadcast_sends_a_copy_to_every_member_and_ask_takes_the_first_reply() {
     let system = ActorSystem::new();
     let log = Log::default();

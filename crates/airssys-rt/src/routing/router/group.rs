@@ -119,9 +119,12 @@ impl<M: Send + 'static, R: Send + 'static> Group<M, R> {
     }
 
     /// The same members, routed by consistent hashing of a key taken from each message:
-    /// messages with equal keys go to the same member while the group's size stays the same,
-    /// as [`PoolSpec::consistent_hash`](crate::router::PoolSpec::consistent_hash) says for a
-    /// pool (R5). Made before the group is shared: a clone made earlier keeps its routing.
+    /// messages with equal keys go to the same member while it is in the group, as
+    /// [`PoolSpec::consistent_hash`](crate::router::PoolSpec::consistent_hash) says for a pool
+    /// (R5). Hashed against each member's id rather than its place (rendezvous hashing): a
+    /// member joining takes only keys to it, and one leaving gives up only its own, wherever
+    /// it was in the list. Made before the group is shared: a clone made earlier keeps its
+    /// routing.
     ///
     /// ```
     /// # use airssys_rt::actor::ReplyRecipient;
@@ -143,7 +146,7 @@ impl<M: Send + 'static, R: Send + 'static> Group<M, R> {
             key(msg).hash(&mut hasher);
             hasher.finish()
         });
-        Self::with_rule(Rule::ConsistentHash(hashed), self.members())
+        Self::with_rule(Rule::Rendezvous(hashed), self.members())
     }
 
     /// The same members, each sent every message: `tell` sends a copy to each, `ask` asks
