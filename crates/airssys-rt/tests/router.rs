@@ -1216,6 +1216,31 @@ async fn r14_consistent_hash_a_leave_moves_only_the_keys_of_the_member_that_left
 }
 
 #[tokio::test]
+async fn r15_consistent_hash_an_ended_members_keys_move_once_not_again_when_it_leaves() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let key = |job: &Job| if let Job::Work(n) = job { *n } else { 0 };
+    let mut members = three_members(&system, &log).await;
+    members.push(other(&system, &log).await.reply_recipient());
+    let group = Members::new(Routing::RoundRobin, members.clone()).with_consistent_hash(key);
+    let ending = &members[1];
+    ending.tell(Job::Crash).await.unwrap();
+    ending.wait_for_exit().await;
+    // Its keys have gone elsewhere while it stays a member; its leaving must not move them
+    // a second time, nor any other key.
+    let mut owner = HashMap::new();
+    for n in 0..64u64 {
+        let (id, _) = group.ask(Job::Work(n)).await.unwrap();
+        assert_ne!(id, ending.id());
+        owner.insert(n, id);
+    }
+    assert!(group.leave(ending.id()));
+    for n in 0..64u64 {
+        assert_eq!(group.ask(Job::Work(n)).await.unwrap().0, owner[&n], "key {n} moved again");
+    }
+}
+
+#[tokio::test]
 async fn r14_broadcast_sends_a_copy_to_every_member_and_ask_takes_the_first_reply() {
     let system = ActorSystem::new();
     let log = Log::default();

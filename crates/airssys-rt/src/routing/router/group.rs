@@ -123,7 +123,8 @@ impl<M: Send + 'static, R: Send + 'static> Group<M, R> {
     /// [`PoolSpec::consistent_hash`](crate::router::PoolSpec::consistent_hash) says for a pool
     /// (R5). Hashed against each member's id rather than its place (rendezvous hashing): a
     /// member joining takes only keys to it, and one leaving gives up only its own, wherever
-    /// it was in the list. Made before the group is shared: a clone made earlier keeps its
+    /// it was in the list. The keys of a member that has ended go, until it leaves, to the
+    /// live members that will keep them after (R15). Made before the group is shared: a clone made earlier keeps its
     /// routing.
     ///
     /// ```

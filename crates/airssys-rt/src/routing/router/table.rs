@@ -707,21 +707,21 @@ fn wrap(index: usize, count: usize) -> usize {
     }
 }
 
-/// Rendezvous (highest random weight) hashing: the slot of the worker whose id scores `key`
-/// highest. Unlike a slot number, a worker's id does not change when others join or leave, so
-/// a join moves only the keys the newcomer wins and a leave only the leaver's; one score per
-/// worker a send, fine for a group's members.
+/// Rendezvous (highest random weight) hashing: the slot of the live worker whose id scores
+/// `key` highest. Unlike a slot number, a worker's id does not change when others join or
+/// leave, so a join moves only the keys the newcomer wins and a leave only the leaver's; one
+/// score per worker a send, fine for a group's members. An ended worker is passed over here,
+/// not by the next slot in `offer_to`, so that its keys go where they will stay once it leaves;
+/// only a worker that would win is asked whether it is alive. With none alive, slot 0.
 fn rendezvous<W: Routee<M>, M: Send + 'static>(key: u64, workers: &[W]) -> usize {
-    let mut best = 0;
-    let mut best_score = 0;
+    let mut best: Option<(usize, u64)> = None;
     for (slot, worker) in workers.iter().enumerate() {
         let score = mix(key ^ mix(worker.id().as_u64()));
-        if slot == 0 || score > best_score {
-            best = slot;
-            best_score = score;
+        if best.is_none_or(|(_, top)| score > top) && worker.is_alive() {
+            best = Some((slot, score));
         }
     }
-    best
+    best.map_or(0, |(slot, _)| slot)
 }
 
 /// SplitMix64's finaliser: spreads every bit of `x` over the result.
