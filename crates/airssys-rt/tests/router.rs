@@ -1240,6 +1240,57 @@ async fn r15_consistent_hash_an_ended_members_keys_move_once_not_again_when_it_l
     }
 }
 
+/// A member that, asked `Relay`, asks its own group in turn: a peer asking its peers.
+struct Peer {
+    peers: Arc<std::sync::OnceLock<Group<Relay, Result<ActorId, String>>>>,
+}
+
+/// `relay` asks the group once more; `false` answers with the member's id.
+struct Relay {
+    relay: bool,
+}
+
+#[actor(messages(Relay))]
+impl Actor for Peer {}
+
+impl Handler<Relay> for Peer {
+    type Reply = Result<ActorId, String>;
+    async fn handle(&mut self, msg: Relay, ctx: &mut Context<Self>) -> Result<ActorId, String> {
+        if !msg.relay {
+            return Ok(ctx.id());
+        }
+        let Some(peers) = self.peers.get().cloned() else {
+            return Err("no group".to_string());
+        };
+        match peers.ask(Relay { relay: false }).await {
+            Ok(answer) => answer,
+            Err(AskError::CallingSelf(_)) => Err("calling self".to_string()),
+            Err(other) => Err(other.to_string()),
+        }
+    }
+}
+
+#[tokio::test]
+async fn r7_an_ask_routed_back_to_the_member_that_asks_goes_to_the_next_member() {
+    let system = ActorSystem::new();
+    let peers = Arc::new(std::sync::OnceLock::new());
+    let first = system.spawn::<Peer>(Peer { peers: Arc::clone(&peers) }).await.unwrap();
+    let second = system.spawn::<Peer>(Peer { peers: Arc::clone(&peers) }).await.unwrap();
+    let group = Group::new(Routing::RoundRobin, [first.reply_recipient()]);
+    assert!(peers.set(group.clone()).is_ok());
+    // Alone in the group, the member can only be told it called itself (M16).
+    assert_eq!(first.ask(Relay { relay: true }).await.unwrap(), Err("calling self".to_string()));
+    // With a peer, every turn that falls on the asker goes on to the peer, as a turn that
+    // falls on an ended member does: a request it could never answer is not an error while
+    // another member can.
+    assert!(group.join(second.clone()));
+    for _ in 0..4 {
+        assert_eq!(first.ask(Relay { relay: true }).await.unwrap(), Ok(second.id()));
+    }
+    // The members hold the group that holds them: broken here, so that they can end.
+    assert!(group.leave(first.id()) && group.leave(second.id()));
+}
+
 #[tokio::test]
 async fn r14_broadcast_sends_a_copy_to_every_member_and_ask_takes_the_first_reply() {
     let system = ActorSystem::new();

@@ -278,8 +278,9 @@ impl<M: Send + 'static, R: Send + 'static> Group<M, R> {
 
     /// Sends a request to the member the routing picks and waits for its reply, as
     /// [`Router::ask`](crate::router::Router::ask) does: a member that has ended is skipped,
-    /// the timeout covers the whole call, and under [`Routing::Broadcast`] the first
-    /// successful reply of every live member wins.
+    /// and so is the member asking from its own handler (`CallingSelf` only if no other takes
+    /// the request); the timeout covers the whole call, and under [`Routing::Broadcast`] the
+    /// first successful reply of every live member wins.
     ///
     /// Times out after the ask timeout of the system of the group's first member (the
     /// system's default, [`DEFAULT_ASK_TIMEOUT`], for an empty group) unless

@@ -326,6 +326,8 @@ impl<W: Routee<M>, M: Send + 'static> Table<W, M> {
         let started = Instant::now();
         let mut msg = msg;
         let mut tried: Option<Arc<Vec<W>>> = None;
+        // Whether the routing fell on the asker itself, which could never answer (M16).
+        let mut calling_self = false;
         // A first pass over the table, and a second if a restart or resize changed it.
         for _ in 0..2 {
             let workers = self.workers.load_full();
@@ -342,10 +344,19 @@ impl<W: Routee<M>, M: Send + 'static> Table<W, M> {
                 let left = timeout.saturating_sub(started.elapsed());
                 match worker.ask(msg, left).await {
                     Err(AskError::Closed(back)) => msg = back,
+                    // Passed over as an ended worker is: the next one may answer. Nothing was
+                    // queued, so nothing is sent twice.
+                    Err(AskError::CallingSelf(back)) => {
+                        calling_self = true;
+                        msg = back;
+                    }
                     done => return done,
                 }
             }
             tried = Some(workers);
+        }
+        if calling_self {
+            return Err(AskError::CallingSelf(msg));
         }
         Err(AskError::Closed(msg))
     }
