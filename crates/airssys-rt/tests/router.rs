@@ -1189,6 +1189,109 @@ async fn r14_consistent_hash_keeps_a_key_on_its_member_and_a_join_moves_only_key
 }
 
 #[tokio::test]
+async fn r14_consistent_hash_a_leave_moves_only_the_keys_of_the_member_that_left() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let key = |job: &Job| if let Job::Work(n) = job { *n } else { 0 };
+    let mut members = three_members(&system, &log).await;
+    members.push(other(&system, &log).await.reply_recipient());
+    let group = Members::new(Routing::RoundRobin, members).with_consistent_hash(key);
+    let mut owner = HashMap::new();
+    for n in 0..64u64 {
+        owner.insert(n, group.ask(Job::Work(n)).await.unwrap().0);
+    }
+    // Whichever member leaves, first or in the middle, the keys of the others stay put: the
+    // places of those after it shifting must not move their keys (Akka's consistent-hashing
+    // group, a hash ring, moves none of them).
+    for leaving in [member_ids(&group)[0], member_ids(&group)[1]] {
+        assert!(group.leave(leaving));
+        for n in 0..64u64 {
+            let (id, _) = group.ask(Job::Work(n)).await.unwrap();
+            if owner[&n] != leaving {
+                assert_eq!(id, owner[&n], "key {n} moved off a member that stayed");
+            }
+            owner.insert(n, id);
+        }
+    }
+}
+
+#[tokio::test]
+async fn r15_consistent_hash_an_ended_members_keys_move_once_not_again_when_it_leaves() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let key = |job: &Job| if let Job::Work(n) = job { *n } else { 0 };
+    let mut members = three_members(&system, &log).await;
+    members.push(other(&system, &log).await.reply_recipient());
+    let group = Members::new(Routing::RoundRobin, members.clone()).with_consistent_hash(key);
+    let ending = &members[1];
+    ending.tell(Job::Crash).await.unwrap();
+    ending.wait_for_exit().await;
+    // Its keys have gone elsewhere while it stays a member; its leaving must not move them
+    // a second time, nor any other key.
+    let mut owner = HashMap::new();
+    for n in 0..64u64 {
+        let (id, _) = group.ask(Job::Work(n)).await.unwrap();
+        assert_ne!(id, ending.id());
+        owner.insert(n, id);
+    }
+    assert!(group.leave(ending.id()));
+    for n in 0..64u64 {
+        assert_eq!(group.ask(Job::Work(n)).await.unwrap().0, owner[&n], "key {n} moved again");
+    }
+}
+
+/// A member that, asked `Relay`, asks its own group in turn: a peer asking its peers.
+struct Peer {
+    peers: Arc<std::sync::OnceLock<Group<Relay, Result<ActorId, String>>>>,
+}
+
+/// `relay` asks the group once more; `false` answers with the member's id.
+struct Relay {
+    relay: bool,
+}
+
+#[actor(messages(Relay))]
+impl Actor for Peer {}
+
+impl Handler<Relay> for Peer {
+    type Reply = Result<ActorId, String>;
+    async fn handle(&mut self, msg: Relay, ctx: &mut Context<Self>) -> Result<ActorId, String> {
+        if !msg.relay {
+            return Ok(ctx.id());
+        }
+        let Some(peers) = self.peers.get().cloned() else {
+            return Err("no group".to_string());
+        };
+        match peers.ask(Relay { relay: false }).await {
+            Ok(answer) => answer,
+            Err(AskError::CallingSelf(_)) => Err("calling self".to_string()),
+            Err(other) => Err(other.to_string()),
+        }
+    }
+}
+
+#[tokio::test]
+async fn r7_an_ask_routed_back_to_the_member_that_asks_goes_to_the_next_member() {
+    let system = ActorSystem::new();
+    let peers = Arc::new(std::sync::OnceLock::new());
+    let first = system.spawn::<Peer>(Peer { peers: Arc::clone(&peers) }).await.unwrap();
+    let second = system.spawn::<Peer>(Peer { peers: Arc::clone(&peers) }).await.unwrap();
+    let group = Group::new(Routing::RoundRobin, [first.reply_recipient()]);
+    assert!(peers.set(group.clone()).is_ok());
+    // Alone in the group, the member can only be told it called itself (M16).
+    assert_eq!(first.ask(Relay { relay: true }).await.unwrap(), Err("calling self".to_string()));
+    // With a peer, every turn that falls on the asker goes on to the peer, as a turn that
+    // falls on an ended member does: a request it could never answer is not an error while
+    // another member can.
+    assert!(group.join(second.clone()));
+    for _ in 0..4 {
+        assert_eq!(first.ask(Relay { relay: true }).await.unwrap(), Ok(second.id()));
+    }
+    // The members hold the group that holds them: broken here, so that they can end.
+    assert!(group.leave(first.id()) && group.leave(second.id()));
+}
+
+#[tokio::test]
 async fn r14_broadcast_sends_a_copy_to_every_member_and_ask_takes_the_first_reply() {
     let system = ActorSystem::new();
     let log = Log::default();

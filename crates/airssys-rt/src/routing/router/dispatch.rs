@@ -168,7 +168,9 @@ impl<A: Accepts<M>, M: Send + 'static> Router<A, M> {
         table.offer(msg).map_err(super::table::Refused::into_send_error)
     }
 
-    /// Sends a request to the worker the routing picks and waits for its reply.
+    /// Sends a request to the worker the routing picks and waits for its reply. A worker that
+    /// has ended is skipped, and so is the worker asking, from its own handler, which could
+    /// not answer (`CallingSelf` only if no other worker takes the request).
     ///
     /// Times out after the system's ask timeout unless [`RouterAsk::timeout`] says otherwise;
     /// the timeout covers the whole call, retries on other workers included. Under

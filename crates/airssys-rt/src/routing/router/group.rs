@@ -119,9 +119,13 @@ impl<M: Send + 'static, R: Send + 'static> Group<M, R> {
     }
 
     /// The same members, routed by consistent hashing of a key taken from each message:
-    /// messages with equal keys go to the same member while the group's size stays the same,
-    /// as [`PoolSpec::consistent_hash`](crate::router::PoolSpec::consistent_hash) says for a
-    /// pool (R5). Made before the group is shared: a clone made earlier keeps its routing.
+    /// messages with equal keys go to the same member while it is in the group, as
+    /// [`PoolSpec::consistent_hash`](crate::router::PoolSpec::consistent_hash) says for a pool
+    /// (R5). Hashed against each member's id rather than its place (rendezvous hashing): a
+    /// member joining takes only keys to it, and one leaving gives up only its own, wherever
+    /// it was in the list. The keys of a member that has ended go, until it leaves, to the
+    /// live members that will keep them after (R15). Made before the group is shared: a clone made earlier keeps its
+    /// routing.
     ///
     /// ```
     /// # use airssys_rt::actor::ReplyRecipient;
@@ -143,7 +147,7 @@ impl<M: Send + 'static, R: Send + 'static> Group<M, R> {
             key(msg).hash(&mut hasher);
             hasher.finish()
         });
-        Self::with_rule(Rule::ConsistentHash(hashed), self.members())
+        Self::with_rule(Rule::Rendezvous(hashed), self.members())
     }
 
     /// The same members, each sent every message: `tell` sends a copy to each, `ask` asks
@@ -274,8 +278,9 @@ impl<M: Send + 'static, R: Send + 'static> Group<M, R> {
 
     /// Sends a request to the member the routing picks and waits for its reply, as
     /// [`Router::ask`](crate::router::Router::ask) does: a member that has ended is skipped,
-    /// the timeout covers the whole call, and under [`Routing::Broadcast`] the first
-    /// successful reply of every live member wins.
+    /// and so is the member asking from its own handler (`CallingSelf` only if no other takes
+    /// the request); the timeout covers the whole call, and under [`Routing::Broadcast`] the
+    /// first successful reply of every live member wins.
     ///
     /// Times out after the ask timeout of the system of the group's first member (the
     /// system's default, [`DEFAULT_ASK_TIMEOUT`], for an empty group) unless

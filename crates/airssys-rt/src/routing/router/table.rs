@@ -31,7 +31,11 @@ pub(super) enum Rule<M> {
     RoundRobin,
     Random,
     LeastLoaded,
+    /// A pool's: the key's slot by jump hashing, as its slots stay put across a resize.
     ConsistentHash(KeyFn<M>),
+    /// A group's: the member that scores the key highest (rendezvous hashing), as a leave
+    /// shifts the places of the members after it; only the leaver's keys move.
+    Rendezvous(KeyFn<M>),
     Broadcast(fn(&M) -> M),
 }
 
@@ -42,6 +46,7 @@ impl<M> Clone for Rule<M> {
             Self::Random => Self::Random,
             Self::LeastLoaded => Self::LeastLoaded,
             Self::ConsistentHash(key) => Self::ConsistentHash(Arc::clone(key)),
+            Self::Rendezvous(key) => Self::Rendezvous(Arc::clone(key)),
             Self::Broadcast(copy) => Self::Broadcast(*copy),
         }
     }
@@ -120,7 +125,7 @@ impl<W: Clone, M> Table<W, M> {
             Rule::RoundRobin => Routing::RoundRobin,
             Rule::Random => Routing::Random,
             Rule::LeastLoaded => Routing::LeastLoaded,
-            Rule::ConsistentHash(_) => Routing::ConsistentHash,
+            Rule::ConsistentHash(_) | Rule::Rendezvous(_) => Routing::ConsistentHash,
             Rule::Broadcast(_) => Routing::Broadcast,
         }
     }
@@ -203,6 +208,7 @@ impl<W: Routee<M>, M: Send + 'static> Table<W, M> {
             }
             Rule::Random => fastrand::usize(..count),
             Rule::ConsistentHash(key) => jump_hash(key(msg), count),
+            Rule::Rendezvous(key) => rendezvous(key(msg), workers),
             Rule::LeastLoaded => {
                 let start = self.next.fetch_add(1, Ordering::Relaxed) % count;
                 let mut best = start;
@@ -320,6 +326,8 @@ impl<W: Routee<M>, M: Send + 'static> Table<W, M> {
         let started = Instant::now();
         let mut msg = msg;
         let mut tried: Option<Arc<Vec<W>>> = None;
+        // Whether the routing fell on the asker itself, which could never answer (M16).
+        let mut calling_self = false;
         // A first pass over the table, and a second if a restart or resize changed it.
         for _ in 0..2 {
             let workers = self.workers.load_full();
@@ -336,10 +344,19 @@ impl<W: Routee<M>, M: Send + 'static> Table<W, M> {
                 let left = timeout.saturating_sub(started.elapsed());
                 match worker.ask(msg, left).await {
                     Err(AskError::Closed(back)) => msg = back,
+                    // Passed over as an ended worker is: the next one may answer. Nothing was
+                    // queued, so nothing is sent twice.
+                    Err(AskError::CallingSelf(back)) => {
+                        calling_self = true;
+                        msg = back;
+                    }
                     done => return done,
                 }
             }
             tried = Some(workers);
+        }
+        if calling_self {
+            return Err(AskError::CallingSelf(msg));
         }
         Err(AskError::Closed(msg))
     }
@@ -699,6 +716,30 @@ fn wrap(index: usize, count: usize) -> usize {
     } else {
         index
     }
+}
+
+/// Rendezvous (highest random weight) hashing: the slot of the live worker whose id scores
+/// `key` highest. Unlike a slot number, a worker's id does not change when others join or
+/// leave, so a join moves only the keys the newcomer wins and a leave only the leaver's; one
+/// score per worker a send, fine for a group's members. An ended worker is passed over here,
+/// not by the next slot in `offer_to`, so that its keys go where they will stay once it leaves;
+/// only a worker that would win is asked whether it is alive. With none alive, slot 0.
+fn rendezvous<W: Routee<M>, M: Send + 'static>(key: u64, workers: &[W]) -> usize {
+    let mut best: Option<(usize, u64)> = None;
+    for (slot, worker) in workers.iter().enumerate() {
+        let score = mix(key ^ mix(worker.id().as_u64()));
+        if best.is_none_or(|(_, top)| score > top) && worker.is_alive() {
+            best = Some((slot, score));
+        }
+    }
+    best.map_or(0, |(slot, _)| slot)
+}
+
+/// SplitMix64's finaliser: spreads every bit of `x` over the result.
+fn mix(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
 }
 
 /// Jump consistent hashing (Lamping and Veach, 2014): the bucket in `0..buckets` for `key`.
