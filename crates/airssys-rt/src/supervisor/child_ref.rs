@@ -329,15 +329,23 @@ impl<A: Actor> ChildRef<A> {
     {
         let mut stale = None;
         let mut msg = msg;
-        // Twice at most: the cached incarnation, then the one the supervisor published.
+        // The cached incarnation first, through a guard: the way every send takes touches no
+        // reference count.
+        if let Some(actor) = self.shared.current.load().as_deref() {
+            match actor.try_tell(msg) {
+                Ok(()) => return Ok(()),
+                Err(SendError::Full(back)) => return Err(StableSendError::Full(back)),
+                Err(SendError::Closed(back)) => {
+                    stale = Some(actor.id());
+                    msg = back;
+                }
+            }
+        }
+        // Then the one the supervisor published, while it is another than the one found closed.
         loop {
-            let current = self.shared.current.load_full();
-            let actor = match current.filter(|actor| Some(actor.id()) != stale) {
-                Some(actor) => actor,
-                None => match self.published_incarnation(stale) {
-                    Ok(actor) => actor,
-                    Err(why) => return Err(why.send_error(msg)),
-                },
+            let actor = match self.published_incarnation(stale) {
+                Ok(actor) => actor,
+                Err(why) => return Err(why.send_error(msg)),
             };
             match actor.try_tell(msg) {
                 Ok(()) => return Ok(()),
