@@ -247,6 +247,86 @@ async fn a4_2_an_actor_that_asked_to_stop_refuses_new_messages_at_once() {
     assert_eq!(system.dead_letters().count(), 0, "nothing was queued to be dropped");
 }
 
+/// Says it is in its handler, waits to be told to stop, stops itself, says so, and goes on
+/// until released.
+struct StopsWhenTold;
+
+enum StopsWhenToldMsg {
+    Hold {
+        entered: oneshot::Sender<()>,
+        stop: oneshot::Receiver<()>,
+        stopped: oneshot::Sender<()>,
+        release: oneshot::Receiver<()>,
+    },
+    Ping,
+}
+
+#[actor]
+impl Actor for StopsWhenTold {
+    type Msg = StopsWhenToldMsg;
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(StopsWhenTold)
+    }
+
+    async fn handle(
+        &mut self,
+        msg: StopsWhenToldMsg,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
+        if let StopsWhenToldMsg::Hold { entered, stop, stopped, release } = msg {
+            let _ = entered.send(());
+            let _ = stop.await;
+            ctx.stop();
+            let _ = stopped.send(());
+            let _ = release.await;
+        }
+        Ok(())
+    }
+}
+
+/// A4.2: a sender waiting for room in a full `Wait` mailbox when the actor asks to stop is
+/// refused then, its message handed back, as a new send is: no room will come, and it must
+/// not wait for the rest of the handler (or its timeout).
+#[tokio::test]
+async fn a4_2_a_sender_waiting_for_room_is_refused_when_the_actor_asks_to_stop() {
+    let system = ActorSystem::new();
+    let options = bounded(1, OverflowPolicy::Wait);
+    let actor = system.spawn_with::<StopsWhenTold>(options, ()).await.unwrap();
+    let (entered_tx, entered) = oneshot::channel();
+    let (stop, stop_rx) = oneshot::channel();
+    let (stopped_tx, stopped) = oneshot::channel();
+    let (release, release_rx) = oneshot::channel();
+    let hold = StopsWhenToldMsg::Hold {
+        entered: entered_tx,
+        stop: stop_rx,
+        stopped: stopped_tx,
+        release: release_rx,
+    };
+    actor.tell(hold).await.unwrap();
+    entered.await.unwrap();
+    actor.tell(StopsWhenToldMsg::Ping).await.unwrap();
+    let mut waiting = std::pin::pin!(actor.tell(StopsWhenToldMsg::Ping).into_future());
+    assert!(
+        poll_fn(|cx| Poll::Ready(waiting.as_mut().poll(cx))).await.is_pending(),
+        "the mailbox is full"
+    );
+    stop.send(()).unwrap();
+    stopped.await.unwrap();
+    assert!(
+        matches!(
+            poll_fn(|cx| Poll::Ready(waiting.as_mut().poll(cx))).await,
+            Poll::Ready(Err(SendError::Closed(StopsWhenToldMsg::Ping)))
+        ),
+        "still waiting for room in an actor that asked to stop"
+    );
+    release.send(()).unwrap();
+    assert_eq!(actor.wait_for_exit().await, ExitReason::Normal);
+}
+
 /// Blocks in its handler until released, then stops itself with each reason in turn.
 struct OwnStopper;
 
