@@ -691,9 +691,6 @@ async fn t27_a_sender_waiting_for_a_cancelled_restart_fails_with_gone() {
     assert_eq!(&*cancelled.await, "acct");
 }
 
-/// T27 and fault injection: a restart storm. Every restart of the child fails to start, so
-/// its supervisor gives up (T6, T8) while senders wait for the restart: each fails with
-/// `SupervisorEnded`, its message handed back; so does every later send.
 /// T27: from the moment a supervisor starts to give up, a new send through a handle of a
 /// child it has stopped fails with `SupervisorEnded`, not `Gone`, while its other children are
 /// still being stopped; waiting or failing handle alike, at once.
@@ -730,6 +727,9 @@ async fn t27_a_send_while_the_supervisor_gives_up_fails_with_supervisor_ended() 
     assert_eq!(supervisor.actor().wait_for_exit().await, ExitReason::Shutdown);
 }
 
+/// T27 and fault injection: a restart storm. Every restart of the child fails to start, so
+/// its supervisor gives up (T6, T8) while senders wait for the restart: each fails with
+/// `SupervisorEnded`, its message handed back; so does every later send.
 #[tokio::test(start_paused = true)]
 async fn t27_senders_waiting_while_the_supervisor_gives_up_fail_with_supervisor_ended() {
     let system = ActorSystem::new();
