@@ -247,6 +247,86 @@ async fn a4_2_an_actor_that_asked_to_stop_refuses_new_messages_at_once() {
     assert_eq!(system.dead_letters().count(), 0, "nothing was queued to be dropped");
 }
 
+/// Says it is in its handler, waits to be told to stop, stops itself, says so, and goes on
+/// until released.
+struct StopsWhenTold;
+
+enum StopsWhenToldMsg {
+    Hold {
+        entered: oneshot::Sender<()>,
+        stop: oneshot::Receiver<()>,
+        stopped: oneshot::Sender<()>,
+        release: oneshot::Receiver<()>,
+    },
+    Ping,
+}
+
+#[actor]
+impl Actor for StopsWhenTold {
+    type Msg = StopsWhenToldMsg;
+    type Reply = ();
+    type Args = ();
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(StopsWhenTold)
+    }
+
+    async fn handle(
+        &mut self,
+        msg: StopsWhenToldMsg,
+        ctx: &mut Context<Self>,
+    ) -> Result<(), Self::Error> {
+        if let StopsWhenToldMsg::Hold { entered, stop, stopped, release } = msg {
+            let _ = entered.send(());
+            let _ = stop.await;
+            ctx.stop();
+            let _ = stopped.send(());
+            let _ = release.await;
+        }
+        Ok(())
+    }
+}
+
+/// A4.2: a sender waiting for room in a full `Wait` mailbox when the actor asks to stop is
+/// refused then, its message handed back, as a new send is: no room will come, and it must
+/// not wait for the rest of the handler (or its timeout).
+#[tokio::test]
+async fn a4_2_a_sender_waiting_for_room_is_refused_when_the_actor_asks_to_stop() {
+    let system = ActorSystem::new();
+    let options = bounded(1, OverflowPolicy::Wait);
+    let actor = system.spawn_with::<StopsWhenTold>(options, ()).await.unwrap();
+    let (entered_tx, entered) = oneshot::channel();
+    let (stop, stop_rx) = oneshot::channel();
+    let (stopped_tx, stopped) = oneshot::channel();
+    let (release, release_rx) = oneshot::channel();
+    let hold = StopsWhenToldMsg::Hold {
+        entered: entered_tx,
+        stop: stop_rx,
+        stopped: stopped_tx,
+        release: release_rx,
+    };
+    actor.tell(hold).await.unwrap();
+    entered.await.unwrap();
+    actor.tell(StopsWhenToldMsg::Ping).await.unwrap();
+    let mut waiting = std::pin::pin!(actor.tell(StopsWhenToldMsg::Ping).into_future());
+    assert!(
+        poll_fn(|cx| Poll::Ready(waiting.as_mut().poll(cx))).await.is_pending(),
+        "the mailbox is full"
+    );
+    stop.send(()).unwrap();
+    stopped.await.unwrap();
+    assert!(
+        matches!(
+            poll_fn(|cx| Poll::Ready(waiting.as_mut().poll(cx))).await,
+            Poll::Ready(Err(SendError::Closed(StopsWhenToldMsg::Ping)))
+        ),
+        "still waiting for room in an actor that asked to stop"
+    );
+    release.send(()).unwrap();
+    assert_eq!(actor.wait_for_exit().await, ExitReason::Normal);
+}
+
 /// Blocks in its handler until released, then stops itself with each reason in turn.
 struct OwnStopper;
 
@@ -2976,6 +3056,154 @@ fn a7_a_runtime_drop_before_the_first_poll_drops_the_state_before_the_exit_is_vi
     let actor = me.lock().take().unwrap();
     assert_eq!(actor.exit_reason(), Some(ExitReason::Killed));
     assert_eq!(*seen.lock(), Some(false), "the exit was visible before the state was dropped");
+}
+
+/// Where a `Parked` actor's task waits for ever, for the runtime to drop it there.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum ParkIn {
+    PostStart,
+    Handler,
+    OnExit,
+    OnIdle,
+    PostStop,
+}
+
+/// Records, when its state is dropped, whether its exit was already visible (as `Watched`);
+/// parks in `park_in`, saying so first.
+struct Parked {
+    me: Arc<Mutex<Option<ActorRef<Parked>>>>,
+    exit_visible_at_drop: Arc<Mutex<Option<bool>>>,
+    park_in: ParkIn,
+    parked: Arc<tokio::sync::Notify>,
+}
+
+impl Drop for Parked {
+    fn drop(&mut self) {
+        let visible = self.me.lock().as_ref().map(|me| me.exit_reason().is_some());
+        *self.exit_visible_at_drop.lock() = visible;
+    }
+}
+
+impl Parked {
+    async fn park(&self, here: ParkIn) {
+        if self.park_in == here {
+            self.parked.notify_one();
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+type ParkedArgs = (
+    (Arc<Mutex<Option<ActorRef<Parked>>>>, Arc<Mutex<Option<bool>>>),
+    ParkIn,
+    Arc<tokio::sync::Notify>,
+);
+
+#[actor]
+impl Actor for Parked {
+    type Msg = bool;
+    type Reply = ();
+    type Args = ParkedArgs;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(
+        ((me, seen), park_in, parked): ParkedArgs,
+        ctx: &mut Context<Self>,
+    ) -> Result<Self, Self::Error> {
+        ctx.trap_exit(true);
+        if park_in == ParkIn::OnIdle {
+            ctx.set_idle_timeout(Some(ms(1)));
+        }
+        Ok(Parked { me, exit_visible_at_drop: seen, park_in, parked })
+    }
+
+    async fn post_start(&mut self, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        self.park(ParkIn::PostStart).await;
+        Ok(())
+    }
+
+    /// `true`: stop, and park in `post_stop`; `false`: park here.
+    async fn handle(&mut self, stop: bool, ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+        if stop {
+            ctx.stop();
+        }
+        self.park(ParkIn::Handler).await;
+        Ok(())
+    }
+
+    async fn on_exit(&mut self, _: &mut Context<Self>, _: ExitSignal) -> Result<(), Self::Error> {
+        self.park(ParkIn::OnExit).await;
+        Ok(())
+    }
+
+    async fn on_idle(&mut self, _: &mut Context<Self>) -> Result<(), Self::Error> {
+        self.park(ParkIn::OnIdle).await;
+        Ok(())
+    }
+
+    async fn post_stop(
+        &mut self,
+        _: &mut Context<Self>,
+        _: &ExitReason,
+    ) -> Result<(), Self::Error> {
+        self.park(ParkIn::PostStop).await;
+        Ok(())
+    }
+}
+
+/// Links itself to the actor it is given, and ends when told: an exit signal for it.
+struct LinkedTo;
+
+#[actor]
+impl Actor for LinkedTo {
+    type Msg = ();
+    type Reply = ();
+    type Args = ActorRef<Parked>;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(
+        other: ActorRef<Parked>,
+        ctx: &mut Context<Self>,
+    ) -> Result<Self, Self::Error> {
+        ctx.link(&other);
+        Ok(LinkedTo)
+    }
+
+    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// A7 when the runtime drops the actor's task wherever it waits: in `post_start`, in a
+/// handler, in a signal's hook (`on_exit`, `on_idle`), in `post_stop`. The task drops what its
+/// hook or handler held, then the state, and only then announces the exit.
+#[test]
+fn a7_a_runtime_drop_in_any_hook_or_handler_drops_the_state_before_the_exit_is_visible() {
+    for park_in in
+        [ParkIn::PostStart, ParkIn::Handler, ParkIn::OnExit, ParkIn::OnIdle, ParkIn::PostStop]
+    {
+        let system = ActorSystem::new();
+        let me = Arc::new(Mutex::new(None));
+        let seen = Arc::new(Mutex::new(None));
+        let parked = Arc::new(tokio::sync::Notify::new());
+        let rt = current_thread();
+        rt.block_on(async {
+            let args = ((me.clone(), seen.clone()), park_in, parked.clone());
+            let actor = system.spawn::<Parked>(args).await.unwrap();
+            *me.lock() = Some(actor.clone());
+            match park_in {
+                ParkIn::Handler => actor.tell(false).await.unwrap(),
+                ParkIn::PostStop => actor.tell(true).await.unwrap(),
+                ParkIn::OnExit => system.spawn::<LinkedTo>(actor.clone()).await.unwrap().stop(),
+                ParkIn::PostStart | ParkIn::OnIdle => {}
+            }
+            parked.notified().await;
+        });
+        drop(rt);
+        let actor = me.lock().take().unwrap();
+        assert_eq!(actor.exit_reason(), Some(ExitReason::Killed), "{park_in:?}");
+        assert_eq!(*seen.lock(), Some(false), "{park_in:?}: the exit was visible first");
+    }
 }
 
 /// Waker that owns a pending ask of the same system, as a task of a hand-written executor

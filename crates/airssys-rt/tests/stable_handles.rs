@@ -674,9 +674,6 @@ async fn t27_a_sender_waiting_for_a_cancelled_restart_fails_with_gone() {
     assert_eq!(&*cancelled.await, "acct");
 }
 
-/// T27 and fault injection: a restart storm. Every restart of the child fails to start, so
-/// its supervisor gives up (T6, T8) while senders wait for the restart: each fails with
-/// `SupervisorEnded`, its message handed back; so does every later send.
 /// T27: from the moment a supervisor starts to give up, a new send through a handle of a
 /// child it has stopped fails with `SupervisorEnded`, not `Gone`, while its other children are
 /// still being stopped; waiting or failing handle alike, at once.
@@ -713,6 +710,9 @@ async fn t27_a_send_while_the_supervisor_gives_up_fails_with_supervisor_ended() 
     assert_eq!(supervisor.actor().wait_for_exit().await, ExitReason::Shutdown);
 }
 
+/// T27 and fault injection: a restart storm. Every restart of the child fails to start, so
+/// its supervisor gives up (T6, T8) while senders wait for the restart: each fails with
+/// `SupervisorEnded`, its message handed back; so does every later send.
 #[tokio::test(start_paused = true)]
 async fn t27_senders_waiting_while_the_supervisor_gives_up_fail_with_supervisor_ended() {
     let system = ActorSystem::new();
@@ -1000,4 +1000,43 @@ async fn t30_concurrent_ensures_of_one_name_start_one_child() {
         starts += usize::from(matches!(event, SupervisorEvent::Started { .. }));
     }
     assert_eq!(starts, 1);
+}
+
+/// T25: a handle is to the child by its id, and reaches whichever actor the supervisor runs
+/// for that id now: a child deleted and added again under the same id is reached by the
+/// handles made before, as by a new one.
+#[tokio::test]
+async fn t25_a_child_ref_reaches_a_child_added_again_under_its_id() {
+    let system = ActorSystem::new();
+    let supervisor = bank(&system, None).await;
+    let child = supervisor.child_ref::<Account>("acct").await.unwrap();
+    let failing = child.clone().failing_during_restart();
+    supervisor.terminate_child("acct").await.unwrap();
+    supervisor.delete_child("acct").await.unwrap();
+    assert!(matches!(child.tell(Deposit(1)).await, Err(StableSendError::Gone(Deposit(1)))));
+    supervisor.start_child(ChildSpec::worker::<Account>("acct", account("acct"))).await.unwrap();
+    let again = supervisor.child_ref::<Account>("acct").await.unwrap();
+    assert_eq!(again.ask(Deposit(2)).await.unwrap(), 2);
+    assert_eq!(child.ask(Deposit(3)).await.unwrap(), 5, "the old handle reaches the new child");
+    assert_eq!(failing.ask(Deposit(4)).await.unwrap(), 9);
+}
+
+/// T30: `ensure_dynamic(name)` is how a caller finds "the child of that name"; a handle it
+/// returned reaches the child that runs under the name now, also one started again under it
+/// after the first ended for good.
+#[tokio::test]
+async fn t30_a_handle_from_ensure_dynamic_reaches_the_child_started_again_under_its_name() {
+    let system = ActorSystem::new();
+    let template = named_template().restart(Restart::Temporary);
+    let spec = SupervisorSpec::new(Strategy::SimpleOneForOne).template(template);
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let mut events = supervisor.events().await.unwrap();
+    let alice = supervisor.ensure_dynamic::<Account>("alice", account("alice")).await.unwrap();
+    assert_eq!(alice.ask(Deposit(3)).await.unwrap(), 3);
+    let _ = alice.ask(Poison).await;
+    assert!(!ended(&mut events, "alice").await);
+    assert!(matches!(alice.tell(Deposit(1)).await, Err(StableSendError::Gone(Deposit(1)))));
+    let again = supervisor.ensure_dynamic::<Account>("alice", account("alice")).await.unwrap();
+    assert_eq!(again.ask(Deposit(2)).await.unwrap(), 2);
+    assert_eq!(alice.ask(Deposit(4)).await.unwrap(), 6, "the old handle reaches the new alice");
 }

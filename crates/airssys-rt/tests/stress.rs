@@ -267,6 +267,99 @@ async fn stop_and_kill_racing_with_sends_lose_nothing() {
     }
 }
 
+/// A tally that stops itself (`Context::stop`) in the handler of its `stop_at`-th message.
+struct SelfStoppingTally {
+    handled: Arc<AtomicU64>,
+    stop_at: u64,
+}
+
+#[actor]
+impl Actor for SelfStoppingTally {
+    type Msg = u64;
+    type Reply = u64;
+    type Args = (Arc<AtomicU64>, u64);
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(
+        (handled, stop_at): (Arc<AtomicU64>, u64),
+        _: &mut Context<Self>,
+    ) -> Result<Self, Self::Error> {
+        Ok(SelfStoppingTally { handled, stop_at })
+    }
+
+    async fn handle(&mut self, n: u64, ctx: &mut Context<Self>) -> Result<u64, Self::Error> {
+        if self.handled.fetch_add(1, Ordering::Relaxed) + 1 == self.stop_at {
+            ctx.stop();
+            // Senders go on while the handler that asked is still running (A4.2).
+            tokio::task::yield_now().await;
+        }
+        Ok(n)
+    }
+}
+
+/// A4.2 racing: an actor that stops itself amid concurrent senders refuses what comes after
+/// its ask and dead-letters what was queued before; every message is handled, handed back or
+/// a dead letter, none lost or counted twice, under every overflow policy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a4_2_an_own_stop_racing_with_sends_loses_nothing() {
+    for round in 0..200u64 {
+        for policy in [
+            OverflowPolicy::Wait,
+            OverflowPolicy::Reject,
+            OverflowPolicy::DropNewest,
+            OverflowPolicy::DropOldest,
+        ] {
+            let system = ActorSystem::new();
+            let handled = Arc::new(AtomicU64::new(0));
+            let options = SpawnOptions::new().mailbox(MailboxConfig::bounded(8).overflow(policy));
+            let args = (handled.clone(), 1 + round % 40);
+            let actor = system.spawn_with::<SelfStoppingTally>(options, args).await.unwrap();
+            let mut senders = Vec::new();
+            for sender in 0..4 {
+                let actor = actor.clone();
+                senders.push(tokio::spawn(async move {
+                    let mut outcome = (0u64, 0u64, 0u64);
+                    for i in 0..100u64 {
+                        let n = sender * 1_000_000 + i;
+                        outcome.0 += 1;
+                        let refused = match i % 3 {
+                            0 => match actor.ask(n).await {
+                                Ok(_) => false,
+                                Err(AskError::Full(_) | AskError::Closed(_)) => true,
+                                Err(AskError::Stopped(_) | AskError::Dropped) => {
+                                    outcome.2 += 1;
+                                    false
+                                }
+                                Err(other) => panic!("round {round}: {other}"),
+                            },
+                            1 => actor.try_tell(n).is_err(),
+                            _ => actor.tell(n).await.is_err(),
+                        };
+                        if refused {
+                            outcome.1 += 1;
+                        }
+                    }
+                    outcome
+                }));
+            }
+            assert_eq!(actor.wait_for_exit().await, ExitReason::Normal);
+            let (mut sent, mut returned) = (0, 0);
+            for sender in senders {
+                let (s, r, _) = sender.await.unwrap();
+                sent += s;
+                returned += r;
+            }
+            let handled = handled.load(Ordering::Relaxed);
+            let dead = system.dead_letters().count();
+            assert_eq!(
+                handled + returned + dead,
+                sent,
+                "round {round} {policy:?}: handled {handled} + returned {returned} + dead {dead}"
+            );
+        }
+    }
+}
+
 // ------------------------------------------------------------ shutdown racing with spawns
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

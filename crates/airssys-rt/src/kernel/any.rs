@@ -85,7 +85,9 @@ impl AnyActor {
         self.cell.state()
     }
 
-    /// Whether the actor still takes messages (it is starting or running).
+    /// Whether the actor has not begun to end (it is starting or running). One that asked to
+    /// stop (`Context::stop`, A4.2) is alive until its hook or handler returns, but already
+    /// refuses messages (`Closed`).
     ///
     /// ```
     /// # fn alive(actor: &airssys_rt::kernel::AnyActor) -> bool { actor.is_alive() }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::task::{ready, Context as TaskContext, Poll};
 use std::time::Duration;
 
-use arc_swap::ArcSwapOption;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use parking_lot::Mutex;
 use tokio::time::Instant;
 
@@ -49,7 +49,10 @@ use crate::message::{AskError, SendError, StableAskError, StableSendError};
 /// child as it started or stopped it), so even while the supervisor is busy with a child's
 /// start. The choice belongs to the handle, not to each call: a caller that must answer
 /// fast (a front end) takes a failing handle once, and its sends read as any `ActorRef`'s. A
-/// child that will not come back fails every send with `Gone` (T27).
+/// child that will not come back fails every send with `Gone` (T27); the handle is to the id,
+/// so once a child is added again under it (`start_child` after `delete_child`, or
+/// `ensure_dynamic` of a name that had ended for good), a `tell` or an `ask` looks it up
+/// (a call) and reaches it, and `try_tell` after that.
 ///
 /// A request that an incarnation took before it ended is not sent again to the next one: the
 /// ask fails with `Stopped`, as [`ActorRef::ask`] does.
@@ -110,8 +113,9 @@ enum DuringRestart {
 struct Shared<A: Actor> {
     id: Arc<str>,
     supervisor: Box<dyn Follows>,
-    /// What the supervisor says of the child, read without a call.
-    published: Arc<Published>,
+    /// What the supervisor says of the child, read without a call. Replaced by a look: once
+    /// the id's slot is gone (`Missing`), a child added again under the id has a new one.
+    published: ArcSwap<Published>,
     /// The incarnation last reached: read on every send, written when a send finds it ended.
     current: ArcSwapOption<ActorRef<A>>,
     /// The system's ask timeout: an ask's default, and how long a plain tell waits for the
@@ -220,6 +224,7 @@ impl<A: Actor> ChildRef<A> {
     ) -> Self {
         let current = ArcSwapOption::new(current.map(Arc::new));
         let supervisor: Box<dyn Follows> = Box::new(supervisor);
+        let published = ArcSwap::new(published);
         let shared = Arc::new(Shared { id, supervisor, published, current, ask_timeout });
         Self { shared, during_restart: DuringRestart::Wait }
     }
@@ -324,15 +329,23 @@ impl<A: Actor> ChildRef<A> {
     {
         let mut stale = None;
         let mut msg = msg;
-        // Twice at most: the cached incarnation, then the one the supervisor published.
+        // The cached incarnation first, through a guard: the way every send takes touches no
+        // reference count.
+        if let Some(actor) = self.shared.current.load().as_deref() {
+            match actor.try_tell(msg) {
+                Ok(()) => return Ok(()),
+                Err(SendError::Full(back)) => return Err(StableSendError::Full(back)),
+                Err(SendError::Closed(back)) => {
+                    stale = Some(actor.id());
+                    msg = back;
+                }
+            }
+        }
+        // Then the one the supervisor published, while it is another than the one found closed.
         loop {
-            let current = self.shared.current.load_full();
-            let actor = match current.filter(|actor| Some(actor.id()) != stale) {
-                Some(actor) => actor,
-                None => match self.published_incarnation(stale) {
-                    Ok(actor) => actor,
-                    Err(why) => return Err(why.send_error(msg)),
-                },
+            let actor = match self.published_incarnation(stale) {
+                Ok(actor) => actor,
+                Err(why) => return Err(why.send_error(msg)),
             };
             match actor.try_tell(msg) {
                 Ok(()) => return Ok(()),
@@ -354,7 +367,7 @@ impl<A: Actor> ChildRef<A> {
         if !self.shared.supervisor.is_alive() {
             return Err(Unreachable::SupervisorEnded);
         }
-        match self.shared.published.get() {
+        match self.shared.published.load().get() {
             Look::Running(actor) if actor.is_alive() && Some(actor.id()) != stale => {
                 let actor = Arc::new(actor.downcast::<A>().ok_or(Unreachable::WrongType)?);
                 self.shared.current.store(Some(Arc::clone(&actor)));
@@ -396,9 +409,13 @@ impl<A: Actor> ChildRef<A> {
         deadline: Instant,
     ) -> Result<Arc<ActorRef<A>>, Unreachable> {
         // What the supervisor published answers without a call, unless the child is between
-        // incarnations and the handle waits for the next.
+        // incarnations and the handle waits for the next, or no child had the id when it was
+        // published: the handle is to the id, and a child added under it since is in a slot
+        // that only a look finds.
         match self.published_incarnation(stale) {
             Err(Unreachable::Restarting) if self.during_restart == DuringRestart::Wait => {}
+            Err(Unreachable::Gone)
+                if matches!(self.shared.published.load().get(), Look::Missing) => {}
             known => return known,
         }
         let supervisor = &*self.shared.supervisor;
@@ -411,10 +428,12 @@ impl<A: Actor> ChildRef<A> {
         supervisor: &dyn Follows,
         stale: Option<ActorId>,
     ) -> Result<Arc<ActorRef<A>>, Unreachable> {
+        let wait = self.during_restart == DuringRestart::Wait;
         let id = &self.shared.id;
         // The look and the subscription are one step of the supervisor: no event between
         // them is missed.
-        let looked = supervisor.look(id, true).await.map_err(Unreachable::from_call)?;
+        let looked = supervisor.look(id, wait).await.map_err(Unreachable::from_call)?;
+        self.shared.published.store(looked.published);
         let (mut look, mut events) = (looked.look, looked.events);
         loop {
             match look {

@@ -74,7 +74,9 @@ pub enum ActorState {
 }
 
 impl ActorState {
-    /// Whether the actor takes messages (starting or running).
+    /// Whether the actor has not begun to end (it is starting or running). One that asked to
+    /// stop (`Context::stop`, A4.2) is alive until its hook or handler returns, but already
+    /// refuses messages (`Closed`).
     ///
     /// ```
     /// assert!(airssys_rt::ActorState::Starting.is_alive());

@@ -91,7 +91,9 @@ impl<A: Actor> ActorRef<A> {
         self.cell.state()
     }
 
-    /// Whether the actor still takes messages (it is starting or running).
+    /// Whether the actor has not begun to end (it is starting or running). One that asked to
+    /// stop (`Context::stop`, A4.2) is alive until its hook or handler returns, but already
+    /// refuses messages (`Closed`).
     ///
     /// ```
     /// # fn alive<A: airssys_rt::Actor>(actor: &airssys_rt::ActorRef<A>) -> bool { actor.is_alive() }
@@ -402,7 +404,8 @@ impl<A: Actor> WeakActorRef<A> {
         &self.cell
     }
 
-    /// Whether the actor still takes messages.
+    /// Whether the actor has not begun to end; one that asked to stop already refuses messages
+    /// (A4.2).
     ///
     /// ```
     /// # fn alive<A: airssys_rt::Actor>(weak: &airssys_rt::WeakActorRef<A>) -> bool { weak.is_alive() }

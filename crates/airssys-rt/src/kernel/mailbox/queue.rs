@@ -286,6 +286,14 @@ impl<T> Mailbox<T> {
         }
         state.own_stop_first = true;
         state.stop_asked = true;
+        // Senders waiting for room in a full mailbox would wait for the rest of the hook or
+        // handler: woken now, they find it refusing, as a new send does (A4.2).
+        let room_awaited =
+            self.overflow == OverflowPolicy::Wait && state.messages.len() >= self.capacity;
+        drop(state);
+        if room_awaited {
+            self.changed.notify_waiters();
+        }
     }
 
     /// Takes the first waiting signal if it is a stop, and returns its reason.

@@ -89,7 +89,9 @@ impl<M: Send + 'static, R: Send + 'static> ReplyRecipient<M, R> {
         self.cell.erased().name()
     }
 
-    /// Whether the actor still takes messages (it is starting or running).
+    /// Whether the actor has not begun to end (it is starting or running). One that asked to
+    /// stop (`Context::stop`, A4.2) is alive until its hook or handler returns, but already
+    /// refuses messages (`Closed`).
     ///
     /// ```
     /// # fn alive(recipient: &airssys_rt::actor::ReplyRecipient<u8, u8>) -> bool { recipient.is_alive() }

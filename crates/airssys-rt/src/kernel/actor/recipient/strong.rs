@@ -96,7 +96,9 @@ impl<M: Send + 'static> Recipient<M> {
         self.cell.erased().name()
     }
 
-    /// Whether the actor still takes messages (it is starting or running).
+    /// Whether the actor has not begun to end (it is starting or running). One that asked to
+    /// stop (`Context::stop`, A4.2) is alive until its hook or handler returns, but already
+    /// refuses messages (`Closed`).
     ///
     /// ```
     /// # fn alive(recipient: &airssys_rt::actor::Recipient<u8>) -> bool { recipient.is_alive() }
@@ -314,7 +316,8 @@ impl<M: Send + 'static> WeakRecipient<M> {
         Some(Recipient::from_counted(cell))
     }
 
-    /// Whether the actor still takes messages.
+    /// Whether the actor has not begun to end; one that asked to stop already refuses messages
+    /// (A4.2).
     ///
     /// ```
     /// # fn alive(weak: &airssys_rt::actor::WeakRecipient<u8>) -> bool { weak.is_alive() }
