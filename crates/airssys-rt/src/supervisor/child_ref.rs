@@ -169,9 +169,13 @@ impl Published {
     /// stays the answer, whatever its children's stops publish after it.
     pub(super) fn set(&self, look: Look) {
         let mut published = self.0.lock();
-        if !matches!(*published, Look::SupervisorEnding) {
-            *published = look;
+        if matches!(*published, Look::SupervisorEnding) {
+            return;
         }
+        let replaced = std::mem::replace(&mut *published, look);
+        drop(published);
+        // Dropped unlocked: it may hold the last handle to an ended child's cell.
+        drop(replaced);
     }
 
     fn get(&self) -> Look {

@@ -291,6 +291,13 @@ impl<S: SupervisorState> Supervisor<S> {
             restart,
         };
         if !restart || ctx.system().is_shutting_down() {
+            if restart {
+                // Kept, but not restarted while the system shuts down: its handles hear so now,
+                // not when the supervisor's own end comes.
+                if let Some(slot) = self.children.get(index) {
+                    slot.publish(Look::Stopped);
+                }
+            }
             self.events.send(|| ended(false));
             // Every event of a supervisor goes through `trace_guarded`: the subscriber is user
             // code, and its panic must not end the supervisor as it learns of an end (A11).
@@ -457,6 +464,7 @@ impl<S: SupervisorState> Supervisor<S> {
             trace_guarded(
                 || tracing::info!(supervisor = %ctx.id(), child, "significant child ended: auto-shutdown"),
             );
+            self.publish_ending();
             ctx.stop_with(ExitReason::Shutdown);
         }
     }

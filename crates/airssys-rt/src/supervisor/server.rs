@@ -319,6 +319,7 @@ impl<S: SupervisorState> Actor for Supervisor<S> {
         } else if placement::parent(ctx) == Some(exit.from) {
             // As OTP's supervisor does on its parent's exit: stop the children (in post_stop)
             // and end with the same reason.
+            self.publish_ending();
             ctx.stop_with(exit.reason);
         } else {
             // Another linked actor: OTP's supervisor ignores it too.
