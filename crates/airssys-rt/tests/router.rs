@@ -10,7 +10,9 @@ use std::time::Duration;
 use airssys_rt::dead_letter::DeadLetterReason;
 use airssys_rt::mailbox::{MailboxConfig, OverflowPolicy};
 use airssys_rt::prelude::*;
-use airssys_rt::router::{Group, GroupError, Pool, PoolError, PoolSpec, Router, Routing, WeakGroup};
+use airssys_rt::router::{
+    Group, GroupError, Pool, PoolError, PoolSpec, Router, Routing, WeakGroup,
+};
 use airssys_rt::supervisor::{ChildStatus, Shutdown};
 use tokio::sync::Semaphore;
 
@@ -1100,7 +1102,11 @@ struct Lingering {
 
 #[actor(messages(Job))]
 impl Actor for Lingering {
-    async fn post_stop(&mut self, _: &mut Context<Self>, _: &ExitReason) -> Result<(), Self::Error> {
+    async fn post_stop(
+        &mut self,
+        _: &mut Context<Self>,
+        _: &ExitReason,
+    ) -> Result<(), Self::Error> {
         self.stopping.push(());
         let _ = self.gate.release.acquire().await;
         Ok(())

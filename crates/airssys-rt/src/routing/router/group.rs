@@ -506,9 +506,8 @@ impl<M: Send + 'static, R: Send + 'static> Shared<M, R> {
     /// The ask timeout of the first member's system, read once per change rather than once
     /// per ask (R15). Called under the lock, after the table changed.
     fn refresh_ask_timeout(&self) {
-        let first = self.table.workers().first().map_or(DEFAULT_ASK_TIMEOUT, |member| {
-            member.ask_timeout()
-        });
+        let first =
+            self.table.workers().first().map_or(DEFAULT_ASK_TIMEOUT, |member| member.ask_timeout());
         self.table.set_ask_timeout(first);
     }
 }
