@@ -10,7 +10,9 @@ use std::time::Duration;
 use airssys_rt::dead_letter::DeadLetterReason;
 use airssys_rt::mailbox::{MailboxConfig, OverflowPolicy};
 use airssys_rt::prelude::*;
-use airssys_rt::router::{Group, Pool, PoolError, PoolSpec, Router, Routing};
+use airssys_rt::router::{
+    Group, GroupError, Pool, PoolError, PoolSpec, Router, Routing, WeakGroup,
+};
 use airssys_rt::supervisor::{ChildStatus, Shutdown};
 use tokio::sync::Semaphore;
 
@@ -1090,6 +1092,46 @@ fn member_ids(group: &Members) -> Vec<ActorId> {
     group.members().iter().map(|member| member.id()).collect()
 }
 
+/// A member whose `post_stop` waits at a gate: ended (it takes no more messages), its end not
+/// yet processed.
+struct Lingering {
+    log: Log,
+    stopping: Record<()>,
+    gate: Arc<Gate>,
+}
+
+#[actor(messages(Job))]
+impl Actor for Lingering {
+    async fn post_stop(
+        &mut self,
+        _: &mut Context<Self>,
+        _: &ExitReason,
+    ) -> Result<(), Self::Error> {
+        self.stopping.push(());
+        let _ = self.gate.release.acquire().await;
+        Ok(())
+    }
+}
+
+impl Handler<Job> for Lingering {
+    type Reply = (ActorId, u64);
+    async fn handle(&mut self, job: Job, ctx: &mut Context<Self>) -> (ActorId, u64) {
+        let n = if let Job::Work(n) = job { n } else { 0 };
+        self.log.push(Event::Handled(ctx.id(), n));
+        (ctx.id(), n)
+    }
+}
+
+async fn lingering(
+    system: &ActorSystem,
+    log: &Log,
+    gate: &Arc<Gate>,
+    stopping: &Record<()>,
+) -> ActorRef<Lingering> {
+    let member = Lingering { log: log.clone(), stopping: stopping.clone(), gate: Arc::clone(gate) };
+    system.spawn::<Lingering>(member).await.expect("spawns")
+}
+
 async fn hold_member(member: &Member, gate: &Arc<Gate>) {
     let before = gate.entered.count(&member.id());
     member.tell(Job::Hold(Arc::clone(gate))).await.expect("hold");
@@ -1102,9 +1144,9 @@ async fn r14_a_group_routes_round_robin_over_members_of_different_types() {
     let log = Log::default();
     let members = three_members(&system, &log).await;
     let ids: Vec<ActorId> = members.iter().map(|member| member.id()).collect();
-    // A member listed twice is kept once; a routing that needs a key is round robin here.
+    // A member listed twice is kept once.
     let listed = members.iter().cloned().chain([members[1].clone()]);
-    let group = Members::new(Routing::ConsistentHash, listed);
+    let group = Members::new(Routing::RoundRobin, listed).unwrap();
     fn shared_across_tasks<T: Send + Sync>(_: &T) {}
     shared_across_tasks(&group);
     assert_eq!(group.routing(), Routing::RoundRobin);
@@ -1126,7 +1168,7 @@ async fn r14_a_group_routes_round_robin_over_members_of_different_types() {
 async fn r14_random_routing_reaches_every_member_of_a_group() {
     let system = ActorSystem::new();
     let log = Log::default();
-    let group = Members::new(Routing::Random, three_members(&system, &log).await);
+    let group = Members::new(Routing::Random, three_members(&system, &log).await).unwrap();
     assert_eq!(group.routing(), Routing::Random);
     for k in 0..96 {
         group.tell(Job::Work(k)).await.unwrap();
@@ -1144,7 +1186,7 @@ async fn r14_least_loaded_routing_picks_the_member_with_the_shortest_mailbox() {
         other(&system, &log).await.reply_recipient(),
         worker(&system, &log).await.reply_recipient(),
     ];
-    let group = Members::new(Routing::LeastLoaded, members.clone());
+    let group = Members::new(Routing::LeastLoaded, members.clone()).unwrap();
     let gate = Arc::new(Gate::default());
     hold_member(&members[0], &gate).await;
     hold_member(&members[1], &gate).await;
@@ -1166,8 +1208,7 @@ async fn r14_consistent_hash_keeps_a_key_on_its_member_and_a_join_moves_only_key
     let system = ActorSystem::new();
     let log = Log::default();
     let key = |job: &Job| if let Job::Work(n) = job { n % 16 } else { 0 };
-    let group = Members::new(Routing::RoundRobin, three_members(&system, &log).await)
-        .with_consistent_hash(key);
+    let group = Members::consistent_hash(three_members(&system, &log).await, key);
     assert_eq!(group.routing(), Routing::ConsistentHash);
     let mut owner = HashMap::new();
     for n in 0..64u64 {
@@ -1195,7 +1236,7 @@ async fn r14_consistent_hash_a_leave_moves_only_the_keys_of_the_member_that_left
     let key = |job: &Job| if let Job::Work(n) = job { *n } else { 0 };
     let mut members = three_members(&system, &log).await;
     members.push(other(&system, &log).await.reply_recipient());
-    let group = Members::new(Routing::RoundRobin, members).with_consistent_hash(key);
+    let group = Members::consistent_hash(members, key);
     let mut owner = HashMap::new();
     for n in 0..64u64 {
         owner.insert(n, group.ask(Job::Work(n)).await.unwrap().0);
@@ -1222,10 +1263,15 @@ async fn r15_consistent_hash_an_ended_members_keys_move_once_not_again_when_it_l
     let key = |job: &Job| if let Job::Work(n) = job { *n } else { 0 };
     let mut members = three_members(&system, &log).await;
     members.push(other(&system, &log).await.reply_recipient());
-    let group = Members::new(Routing::RoundRobin, members.clone()).with_consistent_hash(key);
-    let ending = &members[1];
-    ending.tell(Job::Crash).await.unwrap();
-    ending.wait_for_exit().await;
+    let group = Members::consistent_hash(members.clone(), key);
+    // Ended, its end not yet processed: it is still a member, and is skipped.
+    let gate = Arc::new(Gate::default());
+    let stopping = Record::default();
+    let ending = lingering(&system, &log, &gate, &stopping).await;
+    assert!(group.join(ending.clone()));
+    ending.stop();
+    stopping.wait_for_count(&(), 1).await;
+    assert_eq!(group.size(), 5);
     // Its keys have gone elsewhere while it stays a member; its leaving must not move them
     // a second time, nor any other key.
     let mut owner = HashMap::new();
@@ -1234,7 +1280,9 @@ async fn r15_consistent_hash_an_ended_members_keys_move_once_not_again_when_it_l
         assert_ne!(id, ending.id());
         owner.insert(n, id);
     }
-    assert!(group.leave(ending.id()));
+    gate.open();
+    ending.wait_for_exit().await;
+    assert_eq!(group.size(), 4, "it left by itself");
     for n in 0..64u64 {
         assert_eq!(group.ask(Job::Work(n)).await.unwrap().0, owner[&n], "key {n} moved again");
     }
@@ -1276,7 +1324,7 @@ async fn r7_an_ask_routed_back_to_the_member_that_asks_goes_to_the_next_member()
     let peers = Arc::new(std::sync::OnceLock::new());
     let first = system.spawn::<Peer>(Peer { peers: Arc::clone(&peers) }).await.unwrap();
     let second = system.spawn::<Peer>(Peer { peers: Arc::clone(&peers) }).await.unwrap();
-    let group = Group::new(Routing::RoundRobin, [first.reply_recipient()]);
+    let group = Group::new(Routing::RoundRobin, [first.reply_recipient()]).unwrap();
     assert!(peers.set(group.clone()).is_ok());
     // Alone in the group, the member can only be told it called itself (M16).
     assert_eq!(first.ask(Relay { relay: true }).await.unwrap(), Err("calling self".to_string()));
@@ -1297,7 +1345,7 @@ async fn r14_broadcast_sends_a_copy_to_every_member_and_ask_takes_the_first_repl
     let log = Log::default();
     let members = three_members(&system, &log).await;
     let ids: HashSet<ActorId> = members.iter().map(|member| member.id()).collect();
-    let group = Members::new(Routing::RoundRobin, members.clone()).with_broadcast();
+    let group = Members::broadcasting(members.clone());
     assert_eq!(group.routing(), Routing::Broadcast);
     group.tell(Job::Work(1)).await.unwrap();
     let reached: HashSet<ActorId> =
@@ -1307,41 +1355,47 @@ async fn r14_broadcast_sends_a_copy_to_every_member_and_ask_takes_the_first_repl
     assert!(ids.contains(&answered) && n == 2);
     wait_handled(&log, 6).await;
     // `broadcast` reaches every member whatever the routing, and counts them.
-    let round_robin = Members::new(Routing::RoundRobin, members);
+    let round_robin = Members::new(Routing::RoundRobin, members).unwrap();
     assert_eq!(round_robin.broadcast(Job::Work(3)).await.unwrap(), 3);
     assert_eq!(wait_handled(&log, 9).await.iter().filter(|(_, n)| *n == 3).count(), 3);
 }
 
 #[tokio::test]
-async fn r15_an_ended_member_is_skipped_until_it_leaves_and_with_none_alive_messages_come_back() {
+async fn r15_an_ended_member_is_skipped_until_its_end_is_processed_then_gone() {
     let system = ActorSystem::new();
     let log = Log::default();
-    let first = worker(&system, &log).await;
+    let gate = Arc::new(Gate::default());
+    let stopping = Record::default();
+    let first = lingering(&system, &log, &gate, &stopping).await;
     let second = other(&system, &log).await;
     let group =
-        Members::new(Routing::RoundRobin, [first.reply_recipient(), second.reply_recipient()]);
-    first.tell(Job::Crash).await.unwrap();
-    first.wait_for_exit().await;
-    // It stays a member, skipped: every message goes to the live one.
+        Members::new(Routing::RoundRobin, [first.reply_recipient(), second.reply_recipient()])
+            .unwrap();
+    let clone = group.clone();
+    first.stop();
+    stopping.wait_for_count(&(), 1).await;
+    // Ended (it takes no message) but its end not yet processed: a member still, skipped.
+    assert!(!first.is_alive());
     assert_eq!(group.size(), 2);
     for k in 0..4 {
         group.tell(Job::Work(k)).await.unwrap();
     }
     assert!(wait_handled(&log, 4).await.iter().all(|&(id, _)| id == second.id()));
     assert_eq!(group.ask(Job::Work(4)).await.unwrap(), (second.id(), 4));
-    assert_eq!(group.clone().with_broadcast().broadcast(Job::Work(5)).await.unwrap(), 1);
-    // With every member ended, each send hands its message back.
+    assert_eq!(group.broadcast(Job::Work(5)).await.unwrap(), 1);
+    // Its end processed, it has left, for every clone, by itself.
+    gate.open();
+    first.wait_for_exit().await;
+    assert_eq!(member_ids(&clone), [second.id()]);
+    assert!(!group.leave(first.id()), "gone already");
+    // With every member gone, each send hands its message back.
     second.tell(Job::Crash).await.unwrap();
     second.wait_for_exit().await;
+    assert_eq!(group.size(), 0);
     assert!(matches!(group.tell(Job::Work(6)).await, Err(SendError::Closed(Job::Work(6)))));
     assert!(matches!(group.try_tell(Job::Work(7)), Err(SendError::Closed(Job::Work(7)))));
     assert!(matches!(group.ask(Job::Work(8)).await, Err(AskError::Closed(Job::Work(8)))));
     assert!(matches!(group.broadcast(Job::Work(9)).await, Err(SendError::Closed(Job::Work(9)))));
-    // So does an empty group.
-    assert!(group.leave(first.id()) && group.leave(second.id()));
-    assert_eq!(group.size(), 0);
-    assert!(matches!(group.tell(Job::Work(10)).await, Err(SendError::Closed(Job::Work(10)))));
-    assert!(matches!(group.ask(Job::Work(11)).await, Err(AskError::Closed(Job::Work(11)))));
     assert_eq!(system.dead_letters().count(), 0, "nothing handed back is a dead letter");
 }
 
@@ -1355,7 +1409,7 @@ async fn r15_a_full_member_is_not_skipped_a_waiting_tell_waits_and_a_dropped_one
     let wait = MailboxConfig::bounded(1).overflow(OverflowPolicy::Wait);
     let rejecting = other_with(&system, &log, reject).await.reply_recipient();
     let waiting = other_with(&system, &log, wait).await.reply_recipient();
-    let group = Members::new(Routing::RoundRobin, [rejecting.clone(), waiting.clone()]);
+    let group = Members::new(Routing::RoundRobin, [rejecting.clone(), waiting.clone()]).unwrap();
     let gate = Arc::new(Gate::default());
     for member in [&rejecting, &waiting] {
         hold_member(member, &gate).await;
@@ -1392,7 +1446,7 @@ async fn r16_join_and_leave_change_the_members_for_every_clone_at_once() {
     let system = ActorSystem::new();
     let log = Log::default();
     let first = worker(&system, &log).await;
-    let group = Members::new(Routing::RoundRobin, [first.reply_recipient()]);
+    let group = Members::new(Routing::RoundRobin, [first.reply_recipient()]).unwrap();
     let clone = group.clone();
     let joined = other(&system, &log).await;
     assert!(group.join(joined.clone()));
@@ -1422,7 +1476,7 @@ async fn r17_a_group_keeps_its_members_alive_until_they_leave_or_it_is_gone() {
     };
     let kept = spawn(&ended).await;
     let watch_kept = kept.erase();
-    let group = Members::new(Routing::RoundRobin, [kept.reply_recipient()]);
+    let group = Members::new(Routing::RoundRobin, [kept.reply_recipient()]).unwrap();
     drop(kept);
     // The group's handle is the last: the member still runs and answers.
     assert_eq!(group.ask(Job::Work(0)).await.unwrap().0, watch_kept.id());
@@ -1449,7 +1503,7 @@ async fn r15_sends_racing_members_ending_joining_and_leaving_lose_nothing() {
     const SENT: u64 = 10_000;
     let system = ActorSystem::new();
     let log = Log::default();
-    let group = Members::new(Routing::RoundRobin, three_members(&system, &log).await);
+    let group = Members::new(Routing::RoundRobin, three_members(&system, &log).await).unwrap();
     let handed_back = Arc::new(AtomicU64::new(0));
     let sender = {
         let group = group.clone();
@@ -1477,7 +1531,8 @@ async fn r15_sends_racing_members_ending_joining_and_leaving_lose_nothing() {
                 leaving.tell(Job::Crash).await.ok();
                 leaving.wait_for_exit().await;
                 group.join(other(&system, &log).await);
-                assert!(group.leave(leaving.id()));
+                // Its end has taken it out already.
+                assert!(!group.leave(leaving.id()));
                 tokio::task::yield_now().await;
             }
         })
@@ -1491,4 +1546,139 @@ async fn r15_sends_racing_members_ending_joining_and_leaving_lose_nothing() {
     let dead = system.dead_letters().count();
     let back = handed_back.load(Ordering::Relaxed);
     assert_eq!(handled + dead + back, SENT, "handled {handled}, dead {dead}, back {back}");
+}
+
+#[tokio::test]
+async fn r14_new_refuses_a_routing_that_needs_a_key_or_a_copy_and_names_its_constructor() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let members = three_members(&system, &log).await;
+    let keyed = Members::new(Routing::ConsistentHash, members.clone()).unwrap_err();
+    assert!(matches!(
+        keyed,
+        GroupError::NeedsConstructor { routing: Routing::ConsistentHash, constructor, .. }
+            if constructor == "consistent_hash"
+    ));
+    assert!(keyed.to_string().contains("Group::consistent_hash"), "{keyed}");
+    let copied = Members::new(Routing::Broadcast, members.clone()).unwrap_err();
+    assert!(matches!(
+        copied,
+        GroupError::NeedsConstructor { routing: Routing::Broadcast, constructor, .. }
+            if constructor == "broadcasting"
+    ));
+    assert!(copied.to_string().contains("Group::broadcasting"), "{copied}");
+    // The constructors that take what those routings need make them.
+    let key = |job: &Job| if let Job::Work(n) = job { *n } else { 0 };
+    assert_eq!(Members::consistent_hash(members.clone(), key).routing(), Routing::ConsistentHash);
+    assert_eq!(Members::broadcasting(members).routing(), Routing::Broadcast);
+}
+
+#[tokio::test]
+async fn r16_an_actor_that_has_ended_cannot_join_and_is_left_out_of_a_new_group() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let live = other(&system, &log).await;
+    let ended = other(&system, &log).await;
+    ended.stop();
+    ended.wait_for_exit().await;
+    let group =
+        Members::new(Routing::RoundRobin, [ended.reply_recipient(), live.reply_recipient()])
+            .unwrap();
+    assert_eq!(member_ids(&group), [live.id()]);
+    assert!(!group.join(ended.clone()), "an ended actor would never leave");
+    assert_eq!(member_ids(&group), [live.id()]);
+}
+
+#[tokio::test]
+async fn r16_a_member_that_ends_leaves_every_clone_and_its_hook_does_not_keep_the_group() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let members = three_members(&system, &log).await;
+    let group = Members::new(Routing::RoundRobin, members.clone()).unwrap();
+    let clone = group.clone();
+    members[1].tell(Job::Crash).await.unwrap();
+    members[1].wait_for_exit().await;
+    assert_eq!(member_ids(&group), [members[0].id(), members[2].id()]);
+    assert_eq!(member_ids(&clone), [members[0].id(), members[2].id()]);
+    // The end hooks of the members that remain hold the group weakly: its last clone gone,
+    // it is gone, and so is its hold on them.
+    let weak = group.downgrade();
+    drop((group, clone));
+    assert!(weak.upgrade().is_none());
+    let watched = members[0].erase();
+    drop(members);
+    assert_eq!(watched.wait_for_exit().await, ExitReason::Normal);
+}
+
+#[tokio::test]
+async fn r16_join_leave_and_end_churn_keeps_the_member_list_bounded() {
+    let system = ActorSystem::new();
+    let log = Log::default();
+    let stays = other(&system, &log).await;
+    let group = Members::new(Routing::RoundRobin, [stays.reply_recipient()]).unwrap();
+    for round in 0..200u64 {
+        let passing = other(&system, &log).await;
+        assert!(group.join(passing.clone()));
+        assert!(group.leave(stays.id()) && group.join(stays.clone()));
+        if round % 2 == 0 {
+            // Ends as a restarted actor's old incarnation does: it leaves by itself.
+            passing.tell(Job::Crash).await.unwrap();
+            passing.wait_for_exit().await;
+        } else {
+            assert!(group.leave(passing.id()));
+        }
+        assert_eq!(member_ids(&group), [stays.id()], "round {round}");
+    }
+    assert_eq!(group.ask(Job::Work(0)).await.unwrap().0, stays.id());
+}
+
+/// What a `Holder` keeps of the group it is a member of: held, never read, as what is tested
+/// is what holding it keeps alive.
+#[expect(dead_code, reason = "held only for what it keeps alive")]
+enum Held {
+    Strong(Group<Relay, ActorId>),
+    Weak(WeakGroup<Relay, ActorId>),
+}
+
+/// A member that holds its own group, as a peer that asks its peers would.
+struct Holder {
+    #[expect(dead_code, reason = "held only for what it keeps alive")]
+    group: Arc<std::sync::OnceLock<Held>>,
+}
+
+#[actor(messages(Relay))]
+impl Actor for Holder {}
+
+impl Handler<Relay> for Holder {
+    type Reply = ActorId;
+    async fn handle(&mut self, _: Relay, ctx: &mut Context<Self>) -> ActorId {
+        ctx.id()
+    }
+}
+
+#[tokio::test]
+async fn r17_a_member_holding_its_own_group_keeps_itself_alive_unless_it_leaves_or_holds_it_weakly()
+{
+    let system = ActorSystem::new();
+    for weakly in [false, true] {
+        let held = Arc::new(std::sync::OnceLock::new());
+        let member = system.spawn::<Holder>(Holder { group: Arc::clone(&held) }).await.unwrap();
+        let watched = member.erase();
+        let group = Group::new(Routing::RoundRobin, [member.reply_recipient()]).unwrap();
+        let weak = group.downgrade();
+        let kept = if weakly { Held::Weak(group.downgrade()) } else { Held::Strong(group.clone()) };
+        assert!(held.set(kept).is_ok());
+        drop((group, member, held));
+        if weakly {
+            // Nothing holds the group but its clones: it is gone, and the member ends (A4.6).
+            assert!(weak.upgrade().is_none());
+        } else {
+            // The member holds the group that holds it: both live on, with no outside handle.
+            let group = weak.upgrade().expect("the member keeps its group");
+            assert_eq!(group.ask(Relay { relay: false }).await.unwrap(), watched.id());
+            // Leaving breaks the cycle.
+            assert!(group.leave(watched.id()));
+        }
+        assert_eq!(watched.wait_for_exit().await, ExitReason::Normal);
+    }
 }

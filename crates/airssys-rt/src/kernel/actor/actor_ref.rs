@@ -779,9 +779,10 @@ pin_project! {
 
 impl<A: Accepts<M>, M: Send + 'static> AskFuture<'_, A, M> {
     /// Whether the request has left the caller: it is queued in the actor's mailbox, or was
-    /// refused (the ask then resolves at its next poll). Polled until then, an ask dropped
-    /// afterwards makes no dead letter of its request (M15): a caller that no longer wants the
-    /// reply, only the request delivered, polls it until this is `true`, then drops it.
+    /// refused (the ask then resolved in the same poll that tried it). Polled until then, an
+    /// ask dropped afterwards makes no dead letter of its request (M15): a caller that no
+    /// longer wants the reply, only the request delivered, polls it until this is `true`, then
+    /// drops it.
     ///
     /// ```
     /// # use airssys_rt::prelude::*;

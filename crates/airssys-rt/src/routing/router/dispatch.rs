@@ -19,7 +19,7 @@ use crate::supervisor::SupervisorRef;
 /// [`ConsistentHash`](Routing::ConsistentHash) and [`Broadcast`](Routing::Broadcast) need more
 /// than a name (a key, a way to copy messages): set them with [`crate::router::PoolSpec::consistent_hash`] and
 /// [`crate::router::PoolSpec::broadcast`] (for a group,
-/// [`crate::router::Group::with_consistent_hash`] and [`crate::router::Group::with_broadcast`]).
+/// [`crate::router::Group::consistent_hash`] and [`crate::router::Group::broadcasting`]).
 ///
 /// ```
 /// use airssys_rt::router::Routing;

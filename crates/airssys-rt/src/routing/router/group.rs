@@ -1,19 +1,23 @@
 //! The group router: routing over actors of any types that handle one message type, held as
 //! recipients. Akka's "group router" to the pool's "pool router": the group starts, supervises
-//! and restarts nobody; its members join and leave.
+//! and restarts nobody; its members join and leave, and leave by themselves when they end.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
+
+use parking_lot::Mutex;
 
 use super::send::{routed_ask, RoutedTell};
 use super::table::{KeyFn, Rule, Table};
 use super::Routing;
 use crate::actor::ReplyRecipient;
+use crate::kernel::{AnyActor, EndHook};
 use crate::message::{AskError, SendError};
 use crate::system::DEFAULT_ASK_TIMEOUT;
 use crate::ActorId;
@@ -21,17 +25,28 @@ use crate::ActorId;
 /// A router over **members**: actors of any types that answer messages of type `M` with an
 /// `R`, each held as a [`ReplyRecipient<M, R>`]. Where a [`Pool`](crate::router::Pool) starts
 /// and restarts workers of one actor type, a group routes to actors started elsewhere, and
-/// changes only when one [joins](Self::join) or [leaves](Self::leave).
+/// changes only when one [joins](Self::join), [leaves](Self::leave) or ends.
 ///
 /// It routes as a pool's [`Router`](crate::router::Router) does, with the same
 /// [`Routing`]s, the same code and the same guarantees, "worker" read as "member" and "slot" as
-/// its place in the group (R14-R17): a member that has ended stays until it leaves, and is
-/// skipped as the pool's router skips an ended worker (R9). The sender picks the member in its
-/// own task and pushes straight into that member's mailbox, one recipient's virtual call
-/// away.
+/// its place in the group (R14-R17). A member that ends leaves the group by itself, for every
+/// clone, as in OTP's `pg`: until its end is processed it is skipped as the pool's router skips
+/// an ended worker (R9). The sender picks the member in its own task and pushes straight into
+/// that member's mailbox, one recipient's virtual call away.
 ///
-/// `R` is the members' reply to `M`; `()` by default, for a group that only tells. Cloning is
-/// cheap, and every clone sees the same members.
+/// Made by [`new`](Self::new) for the routings that need nothing more,
+/// [`consistent_hash`](Self::consistent_hash) for one that needs a key and
+/// [`broadcasting`](Self::broadcasting) for one that copies messages. `R` is the members'
+/// reply to `M`; `()` by default, for a group that only tells. Cloning is cheap, and every
+/// clone sees the same members.
+///
+/// # Cycles
+///
+/// The group holds its members alive (R17). A member that holds a clone of its own group (to
+/// ask its peers, say) therefore holds itself: it never ends for lack of handles (A4.6), nor
+/// does the group. Break the cycle by having it [`leave`](Self::leave) (before the last
+/// outside handle goes), or give the members a [`WeakGroup`] ([`downgrade`](Self::downgrade)),
+/// which does not keep the group, and so them, alive.
 ///
 /// ```
 /// use airssys_rt::prelude::*;
@@ -71,73 +86,132 @@ use crate::ActorId;
 /// let system = ActorSystem::new();
 /// let cheap = system.spawn::<Cheap>(Cheap).await?;
 /// let dear = system.spawn::<Dear>(Dear).await?;
-/// let quotes = Group::new(Routing::RoundRobin, [cheap.reply_recipient(), dear.reply_recipient()]);
+/// let quotes = Group::new(Routing::RoundRobin, [cheap.reply_recipient(), dear.reply_recipient()])?;
 /// assert_eq!(quotes.ask(Quote).await?, 100);
 /// assert_eq!(quotes.ask(Quote).await?, 900);
 /// assert!(quotes.leave(cheap.id()));
 /// assert_eq!(quotes.ask(Quote).await?, 900);
+/// // A member that ends leaves by itself.
+/// dear.stop();
+/// dear.wait_for_exit().await; // its end processed, hooks included
+/// assert_eq!(quotes.size(), 0);
 /// # Ok(()) }
 /// ```
 pub struct Group<M, R = ()> {
-    table: Arc<Table<ReplyRecipient<M, R>, M>>,
+    shared: Arc<Shared<M, R>>,
+}
+
+/// What every clone of a group shares; the members' end hooks hold it weakly.
+struct Shared<M, R> {
+    table: Table<ReplyRecipient<M, R>, M>,
+    /// The end hook of each member, by id: exactly the members of `table`. Locked by `join`,
+    /// `leave` and a member's end, which change the table under it, never by a send; so a
+    /// member's end either refuses its hook in `join` or finds it here.
+    watches: Mutex<HashMap<ActorId, Watch>>,
+}
+
+/// A member's end hook, and the actor it is registered on, to withdraw it.
+struct Watch {
+    actor: AnyActor,
+    hook: EndHook,
+}
+
+/// Why a [`Group`] could not be made.
+///
+/// ```
+/// use airssys_rt::router::{Group, GroupError, Routing};
+/// # fn make(a: airssys_rt::actor::ReplyRecipient<u8, ()>) {
+/// let error = Group::new(Routing::Broadcast, [a]).unwrap_err();
+/// assert!(matches!(error, GroupError::NeedsConstructor { routing: Routing::Broadcast, .. }));
+/// assert_eq!(
+///     error.to_string(),
+///     "a group routed by Broadcast needs messages that can be copied: use Group::broadcasting",
+/// );
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GroupError {
+    /// The routing needs more than its name, which only another constructor takes: a key for
+    /// [`Routing::ConsistentHash`] ([`Group::consistent_hash`]), a way to copy messages for
+    /// [`Routing::Broadcast`] ([`Group::broadcasting`]).
+    #[error("a group routed by {routing:?} needs {needs}: use Group::{constructor}")]
+    NeedsConstructor {
+        /// The routing named.
+        routing: Routing,
+        /// What it needs that a name does not give.
+        needs: &'static str,
+        /// The constructor that takes it.
+        constructor: &'static str,
+    },
 }
 
 impl<M: Send + 'static, R: Send + 'static> Group<M, R> {
-    /// A group routing to `members`, in their order, as `routing` says. A member listed twice
-    /// (the same actor id) is kept once.
+    /// A group routing to `members`, in their order, as `routing` says: round robin, random
+    /// or least loaded. A member listed twice (the same actor id) is kept once; one that has
+    /// ended is left out, as [`join`](Self::join) refuses it.
     ///
-    /// [`Routing::ConsistentHash`] and [`Routing::Broadcast`] need more than a name (a key, a
-    /// way to copy messages): set them with [`with_consistent_hash`](Self::with_consistent_hash)
-    /// and [`with_broadcast`](Self::with_broadcast). Named here, they leave the group round
-    /// robin, as its [`routing`](Self::routing) then says.
+    /// Fails with [`GroupError::NeedsConstructor`] for [`Routing::ConsistentHash`] and
+    /// [`Routing::Broadcast`], which need more than a name: make those groups with
+    /// [`consistent_hash`](Self::consistent_hash) and [`broadcasting`](Self::broadcasting),
+    /// as a pool's with [`PoolSpec::consistent_hash`](crate::router::PoolSpec::consistent_hash)
+    /// and [`PoolSpec::broadcast`](crate::router::PoolSpec::broadcast).
     ///
     /// ```
     /// # use airssys_rt::actor::ReplyRecipient;
-    /// use airssys_rt::router::{Group, Routing};
-    /// # fn make(a: ReplyRecipient<u8, u64>, b: ReplyRecipient<u8, u64>) {
-    /// let group = Group::new(Routing::LeastLoaded, [a, b]);
-    /// assert_eq!(group.size(), 2);
-    /// # }
+    /// use airssys_rt::router::{Group, GroupError, Routing};
+    /// # fn make(a: ReplyRecipient<u8, u64>, b: ReplyRecipient<u8, u64>) -> Result<(), GroupError> {
+    /// let group = Group::new(Routing::LeastLoaded, [a, b])?;
+    /// assert_eq!(group.routing(), Routing::LeastLoaded);
+    /// # Ok(()) }
     /// ```
-    pub fn new(routing: Routing, members: impl IntoIterator<Item = ReplyRecipient<M, R>>) -> Self {
+    pub fn new(
+        routing: Routing,
+        members: impl IntoIterator<Item = ReplyRecipient<M, R>>,
+    ) -> Result<Self, GroupError> {
         let rule = match routing {
+            Routing::RoundRobin => Rule::RoundRobin,
             Routing::Random => Rule::Random,
             Routing::LeastLoaded => Rule::LeastLoaded,
-            Routing::RoundRobin | Routing::ConsistentHash | Routing::Broadcast => Rule::RoundRobin,
-        };
-        Self::with_rule(rule, members.into_iter().collect())
-    }
-
-    fn with_rule(rule: Rule<M>, members: Vec<ReplyRecipient<M, R>>) -> Self {
-        let mut unique: Vec<ReplyRecipient<M, R>> = Vec::with_capacity(members.len());
-        for member in members {
-            if !unique.iter().any(|kept| kept.id() == member.id()) {
-                unique.push(member);
+            Routing::ConsistentHash => {
+                return Err(GroupError::NeedsConstructor {
+                    routing,
+                    needs: "a key",
+                    constructor: "consistent_hash",
+                })
             }
-        }
-        Self { table: Arc::new(Table::with_workers(rule, unique)) }
+            Routing::Broadcast => {
+                return Err(GroupError::NeedsConstructor {
+                    routing,
+                    needs: "messages that can be copied",
+                    constructor: "broadcasting",
+                })
+            }
+        };
+        Ok(Self::with_rule(rule, members))
     }
 
-    /// The same members, routed by consistent hashing of a key taken from each message:
+    /// A group routing to `members` by consistent hashing of a key taken from each message:
     /// messages with equal keys go to the same member while it is in the group, as
     /// [`PoolSpec::consistent_hash`](crate::router::PoolSpec::consistent_hash) says for a pool
     /// (R5). Hashed against each member's id rather than its place (rendezvous hashing): a
     /// member joining takes only keys to it, and one leaving gives up only its own, wherever
-    /// it was in the list. The keys of a member that has ended go, until it leaves, to the
-    /// live members that will keep them after (R15). Made before the group is shared: a clone made earlier keeps its
-    /// routing.
+    /// it was in the list. The keys of a member that has ended go, until its end is processed,
+    /// to the live members that keep them after (R15). Members as for [`new`](Self::new).
     ///
     /// ```
     /// # use airssys_rt::actor::ReplyRecipient;
     /// use airssys_rt::router::{Group, Routing};
     /// struct Order { customer: u64 }
     /// # fn make(a: ReplyRecipient<Order, ()>, b: ReplyRecipient<Order, ()>) {
-    /// let group = Group::new(Routing::ConsistentHash, [a, b])
-    ///     .with_consistent_hash(|order: &Order| order.customer);
+    /// let group = Group::consistent_hash([a, b], |order: &Order| order.customer);
     /// assert_eq!(group.routing(), Routing::ConsistentHash);
     /// # }
     /// ```
-    pub fn with_consistent_hash<K, F>(self, key: F) -> Self
+    pub fn consistent_hash<K, F>(
+        members: impl IntoIterator<Item = ReplyRecipient<M, R>>,
+        key: F,
+    ) -> Self
     where
         K: Hash,
         F: Fn(&M) -> K + Send + Sync + 'static,
@@ -147,27 +221,59 @@ impl<M: Send + 'static, R: Send + 'static> Group<M, R> {
             key(msg).hash(&mut hasher);
             hasher.finish()
         });
-        Self::with_rule(Rule::Rendezvous(hashed), self.members())
+        Self::with_rule(Rule::Rendezvous(hashed), members)
     }
 
-    /// The same members, each sent every message: `tell` sends a copy to each, `ask` asks
-    /// each and returns the first reply, as
-    /// [`PoolSpec::broadcast`](crate::router::PoolSpec::broadcast) says for a pool (R6). Made
-    /// before the group is shared: a clone made earlier keeps its routing.
+    /// A group sending every message to each of `members`: `tell` sends a copy to each, `ask`
+    /// asks each and returns the first reply, as
+    /// [`PoolSpec::broadcast`](crate::router::PoolSpec::broadcast) says for a pool (R6).
+    /// Members as for [`new`](Self::new).
     ///
     /// ```
     /// # use airssys_rt::actor::ReplyRecipient;
     /// use airssys_rt::router::{Group, Routing};
     /// # fn make(a: ReplyRecipient<String, ()>, b: ReplyRecipient<String, ()>) {
-    /// let everyone = Group::new(Routing::Broadcast, [a, b]).with_broadcast();
+    /// let everyone = Group::broadcasting([a, b]);
     /// assert_eq!(everyone.routing(), Routing::Broadcast);
     /// # }
     /// ```
-    pub fn with_broadcast(self) -> Self
+    pub fn broadcasting(members: impl IntoIterator<Item = ReplyRecipient<M, R>>) -> Self
     where
         M: Clone,
     {
-        Self::with_rule(Rule::Broadcast(<M as Clone>::clone), self.members())
+        Self::with_rule(Rule::Broadcast(<M as Clone>::clone), members)
+    }
+
+    fn with_rule(rule: Rule<M>, members: impl IntoIterator<Item = ReplyRecipient<M, R>>) -> Self {
+        let shared =
+            Arc::new(Shared { table: Table::new(rule), watches: Mutex::new(HashMap::new()) });
+        let weak = Arc::downgrade(&shared);
+        let mut refused = Vec::new();
+        {
+            let mut watches = shared.watches.lock();
+            let mut kept = Vec::new();
+            let mut seen = HashSet::new();
+            for member in members {
+                if !seen.insert(member.id()) {
+                    refused.push(member);
+                    continue;
+                }
+                match watch_end(&weak, &member) {
+                    Some(watch) => {
+                        watches.insert(member.id(), watch);
+                        kept.push(member);
+                    }
+                    None => refused.push(member),
+                }
+            }
+            // Under the lock, in one store: a member ending meanwhile waits for it, then
+            // finds itself in the table it leaves.
+            shared.table.replace(kept);
+            shared.refresh_ask_timeout();
+        }
+        // Outside the lock: a refused handle may be an actor's last.
+        drop(refused);
+        Self { shared }
     }
 
     /// How the group picks members.
@@ -176,16 +282,17 @@ impl<M: Send + 'static, R: Send + 'static> Group<M, R> {
     /// # fn show(group: &airssys_rt::router::Group<u8>) -> airssys_rt::router::Routing { group.routing() }
     /// ```
     pub fn routing(&self) -> Routing {
-        self.table.routing()
+        self.shared.table.routing()
     }
 
-    /// How many members the group has, ended ones included until they leave.
+    /// How many members the group has, one that has ended included until its end is
+    /// processed.
     ///
     /// ```
     /// # fn size(group: &airssys_rt::router::Group<u8>) -> usize { group.size() }
     /// ```
     pub fn size(&self) -> usize {
-        self.table.workers().len()
+        self.shared.table.workers().len()
     }
 
     /// The members, in their order.
@@ -196,11 +303,12 @@ impl<M: Send + 'static, R: Send + 'static> Group<M, R> {
     /// # }
     /// ```
     pub fn members(&self) -> Vec<ReplyRecipient<M, R>> {
-        self.table.workers().to_vec()
+        self.shared.table.workers().to_vec()
     }
 
-    /// Adds a member at the end, routed to from the next send on; `false` (and nothing
-    /// changes) if an actor of the same id is a member already.
+    /// Adds a member at the end, routed to from the next send on, and leaving by itself when
+    /// it ends. Returns `false`, and changes nothing, if an actor of the same id is a member
+    /// already, or if the actor has ended or is ending: it would be skipped, then gone.
     ///
     /// Takes a [`ReplyRecipient`], or anything that becomes one, such as an
     /// [`ActorRef`](crate::ActorRef) of an actor whose reply to `M` is `R`.
@@ -214,11 +322,26 @@ impl<M: Send + 'static, R: Send + 'static> Group<M, R> {
     /// # }
     /// ```
     pub fn join(&self, member: impl Into<ReplyRecipient<M, R>>) -> bool {
-        self.table.join(member.into())
+        let member = member.into();
+        let id = member.id();
+        let mut watches = self.shared.watches.lock();
+        if watches.contains_key(&id) {
+            drop(watches);
+            return false;
+        }
+        let Some(watch) = watch_end(&Arc::downgrade(&self.shared), &member) else {
+            drop(watches);
+            return false;
+        };
+        watches.insert(id, watch);
+        self.shared.table.join(member);
+        self.shared.refresh_ask_timeout();
+        true
     }
 
-    /// Takes the member with this id out of the group, at once for every clone; `false` if it
-    /// was not a member. The group lets go of its handle to it (R17).
+    /// Takes the member with this id out of the group, at once for every clone, and withdraws
+    /// its end hook; `false` if it was not a member (or has ended and left by itself). The
+    /// group lets go of its handle to it (R17).
     ///
     /// ```
     /// # use airssys_rt::router::Group;
@@ -229,7 +352,28 @@ impl<M: Send + 'static, R: Send + 'static> Group<M, R> {
     /// # }
     /// ```
     pub fn leave(&self, id: ActorId) -> bool {
-        self.table.leave(id)
+        match self.shared.remove(id) {
+            Some((member, watch)) => {
+                // It may be running now, if the member is ending: it then finds no watch.
+                watch.actor.cancel_end_hook(watch.hook);
+                drop(member);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A handle to the same group that does not keep it, nor so its members, alive: for a
+    /// member to reach its own group without holding itself alive (see "Cycles" above).
+    ///
+    /// ```
+    /// # fn weak(group: &airssys_rt::router::Group<u8>) {
+    /// let weak = group.downgrade();
+    /// assert!(weak.upgrade().is_some());
+    /// # }
+    /// ```
+    pub fn downgrade(&self) -> WeakGroup<M, R> {
+        WeakGroup { shared: Arc::downgrade(&self.shared) }
     }
 
     /// Sends a message to the member the routing picks (to every member under
@@ -269,7 +413,7 @@ impl<M: Send + 'static, R: Send + 'static> Group<M, R> {
     /// # }
     /// ```
     pub fn try_tell(&self, msg: M) -> Result<(), SendError<M>> {
-        let table = &*self.table;
+        let table = &self.shared.table;
         if let Rule::Broadcast(copy) = table.rule() {
             return table.try_broadcast(*copy, msg).map(drop);
         }
@@ -300,9 +444,8 @@ impl<M: Send + 'static, R: Send + 'static> Group<M, R> {
     /// # Ok(()) }
     /// ```
     pub fn ask(&self, msg: M) -> GroupAsk<'_, M, R> {
-        let timeout =
-            self.table.workers().first().map_or(DEFAULT_ASK_TIMEOUT, ReplyRecipient::ask_timeout);
-        GroupAsk { group: self, msg, timeout }
+        // Kept up to date by every change of the members: a send reads it, not the list.
+        GroupAsk { group: self, msg, timeout: self.shared.table.ask_timeout() }
     }
 
     /// Sends a copy of the message to every live member, whatever the routing; returns how
@@ -319,13 +462,111 @@ impl<M: Send + 'static, R: Send + 'static> Group<M, R> {
     where
         M: Clone,
     {
-        self.table.broadcast(<M as Clone>::clone, msg)
+        self.shared.table.broadcast(<M as Clone>::clone, msg)
     }
 }
 
 impl<M, R> Clone for Group<M, R> {
     fn clone(&self) -> Self {
-        Self { table: Arc::clone(&self.table) }
+        Self { shared: Arc::clone(&self.shared) }
+    }
+}
+
+/// Registers the hook that takes `member` out of the group when it ends; `None` if the actor
+/// has ended or is ending, when the hook would never run.
+fn watch_end<M: Send + 'static, R: Send + 'static>(
+    shared: &Weak<Shared<M, R>>,
+    member: &ReplyRecipient<M, R>,
+) -> Option<Watch> {
+    let id = member.id();
+    let shared = Weak::clone(shared);
+    let actor = member.erase();
+    // Weakly: a member's hook must not keep its group, and through it the members, alive.
+    let leave_on_end = move || {
+        if let Some(shared) = shared.upgrade() {
+            drop(shared.remove(id));
+        }
+    };
+    let hook = actor.on_end(leave_on_end).ok()?;
+    Some(Watch { actor, hook })
+}
+
+impl<M: Send + 'static, R: Send + 'static> Shared<M, R> {
+    /// Takes a member out of the table, with its watch; the handle is handed back to be
+    /// dropped outside the lock, as it may be the actor's last (A4.6).
+    fn remove(&self, id: ActorId) -> Option<(ReplyRecipient<M, R>, Watch)> {
+        let mut watches = self.watches.lock();
+        let watch = watches.remove(&id)?;
+        let member = self.table.leave(id);
+        self.refresh_ask_timeout();
+        drop(watches);
+        member.map(|member| (member, watch))
+    }
+
+    /// The ask timeout of the first member's system, read once per change rather than once
+    /// per ask (R15). Called under the lock, after the table changed.
+    fn refresh_ask_timeout(&self) {
+        let first =
+            self.table.workers().first().map_or(DEFAULT_ASK_TIMEOUT, |member| member.ask_timeout());
+        self.table.set_ask_timeout(first);
+    }
+}
+
+impl<M, R> Drop for Shared<M, R> {
+    fn drop(&mut self) {
+        // Withdrawn rather than left to find the group gone: an actor that outlives many groups
+        // would carry a dead hook for each.
+        for (_, watch) in self.watches.get_mut().drain() {
+            watch.actor.cancel_end_hook(watch.hook);
+        }
+    }
+}
+
+/// A handle to a [`Group`] that keeps neither the group nor its members alive: what a member
+/// holds to reach its own group without holding itself alive (R17). Made by
+/// [`Group::downgrade`].
+///
+/// ```
+/// # use airssys_rt::actor::ReplyRecipient;
+/// use airssys_rt::router::{Group, Routing, WeakGroup};
+/// # fn make(a: ReplyRecipient<u8, ()>) -> Result<(), airssys_rt::router::GroupError> {
+/// let group = Group::new(Routing::RoundRobin, [a])?;
+/// let weak: WeakGroup<u8> = group.downgrade();
+/// drop(group);
+/// assert!(weak.upgrade().is_none(), "the last clone is gone, and the group with it");
+/// # Ok(()) }
+/// ```
+pub struct WeakGroup<M, R = ()> {
+    shared: Weak<Shared<M, R>>,
+}
+
+impl<M, R> WeakGroup<M, R> {
+    /// The group, if a [`Group`] clone still holds it.
+    ///
+    /// ```
+    /// # async fn relay(weak: &airssys_rt::router::WeakGroup<u8>) {
+    /// if let Some(group) = weak.upgrade() {
+    ///     let _ = group.tell(1).await;
+    /// }
+    /// # }
+    /// ```
+    pub fn upgrade(&self) -> Option<Group<M, R>> {
+        self.shared.upgrade().map(|shared| Group { shared })
+    }
+}
+
+impl<M, R> Clone for WeakGroup<M, R> {
+    fn clone(&self) -> Self {
+        Self { shared: Weak::clone(&self.shared) }
+    }
+}
+
+impl<M, R> fmt::Debug for WeakGroup<M, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakGroup")
+            .field("alive", &(self.shared.strong_count() > 0))
+            .field("message_type", &std::any::type_name::<M>())
+            .finish()
     }
 }
 
@@ -391,7 +632,7 @@ impl<'a, M: Send + 'static, R: Send + 'static> IntoFuture for GroupTell<'a, M, R
 
     fn into_future(self) -> Self::IntoFuture {
         let GroupTell { group, msg, timeout } = self;
-        GroupTellFuture { routed: RoutedTell::new(&group.table, msg, timeout) }
+        GroupTellFuture { routed: RoutedTell::new(&group.shared.table, msg, timeout) }
     }
 }
 
@@ -486,6 +727,71 @@ impl<'a, M: Send + 'static, R: Send + 'static> IntoFuture for GroupAsk<'a, M, R>
 
     fn into_future(self) -> Self::IntoFuture {
         let GroupAsk { group, msg, timeout } = self;
-        routed_ask(&group.table, msg, timeout)
+        routed_ask(&group.shared.table, msg, timeout)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actor::{Actor, Context};
+    use crate::ActorSystem;
+
+    struct Member;
+
+    #[crate::actor(crate = crate)]
+    impl Actor for Member {
+        type Msg = u8;
+        type Reply = ();
+        type Args = ();
+        type Error = std::convert::Infallible;
+
+        async fn pre_start(_: (), _: &mut Context<Self>) -> Result<Self, Self::Error> {
+            Ok(Member)
+        }
+
+        async fn handle(&mut self, _: u8, _: &mut Context<Self>) -> Result<(), Self::Error> {
+            Ok(())
+        }
+    }
+
+    /// An actor that joins and leaves groups all its life, and outlives them, does not gather
+    /// their end hooks (R16, R17).
+    #[tokio::test]
+    async fn leave_and_the_last_clone_going_withdraw_the_end_hook() {
+        let system = ActorSystem::new();
+        let member = system.spawn::<Member>(()).await.unwrap();
+        let actor = member.erase();
+        let group = Group::<u8>::new(Routing::RoundRobin, [member.reply_recipient()]).unwrap();
+        assert_eq!(actor.end_hooks_len(), 1);
+        for _ in 0..100 {
+            assert!(group.leave(member.id()));
+            assert_eq!(actor.end_hooks_len(), 0);
+            assert!(group.join(member.clone()));
+            assert_eq!(actor.end_hooks_len(), 1);
+        }
+        for _ in 0..100 {
+            drop(Group::<u8>::broadcasting([member.reply_recipient()]));
+        }
+        let clone = group.clone();
+        drop(group);
+        assert_eq!(actor.end_hooks_len(), 1, "a clone is left");
+        drop(clone);
+        assert_eq!(actor.end_hooks_len(), 0);
+    }
+
+    /// The ask timeout is the first member's system's, kept as members come and go.
+    #[tokio::test]
+    async fn the_ask_timeout_follows_the_first_member() {
+        let quick = ActorSystem::builder().ask_timeout(Duration::from_millis(7)).build().unwrap();
+        let slow = ActorSystem::new();
+        let first = quick.spawn::<Member>(()).await.unwrap();
+        let second = slow.spawn::<Member>(()).await.unwrap();
+        let group = Group::<u8>::new(Routing::RoundRobin, []).unwrap();
+        assert_eq!(group.ask(0).timeout, DEFAULT_ASK_TIMEOUT);
+        assert!(group.join(first.clone()) && group.join(second.clone()));
+        assert_eq!(group.ask(0).timeout, Duration::from_millis(7));
+        assert!(group.leave(first.id()));
+        assert_eq!(group.ask(0).timeout, slow.config().ask_timeout());
     }
 }

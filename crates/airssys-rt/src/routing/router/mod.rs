@@ -68,9 +68,13 @@
 //! answers `M` with an `R`: its **members** are [`ReplyRecipient<M, R>`]s, where a pool's
 //! workers are `ActorRef`s of one type (Akka's group router beside its pool router). It routes
 //! with the same code and the same [`Routing`]s; nobody restarts its members, so they change
-//! only when one [joins](Group::join) or [leaves](Group::leave). A member that has ended stays
-//! until it leaves and is skipped, as an ended worker is; a group holds its members alive
-//! until they leave or its last clone goes.
+//! only when one [joins](Group::join) or [leaves](Group::leave), or ends: as in OTP's `pg`, a
+//! member that ends leaves by itself (skipped, as an ended worker is, until its end is
+//! processed). [`Group::new`] takes the routings that need nothing more, and refuses the others
+//! with a [`GroupError`] naming their constructor: [`Group::consistent_hash`] (a key) and
+//! [`Group::broadcasting`] (messages that can be copied). A group holds its members alive until
+//! they leave or its last clone goes; a member holding its own group holds itself, unless it
+//! holds a [`WeakGroup`].
 //!
 //! ```
 //! use airssys_rt::prelude::*;
@@ -118,7 +122,7 @@
 //! let memory = system.spawn::<Memory>(Memory::default()).await?;
 //! let counter = system.spawn::<Counter>(Counter::default()).await?;
 //! // Two actor types, one message type: a group of both.
-//! let stores: Group<Store, usize> = Group::new(Routing::RoundRobin, [memory.reply_recipient()]);
+//! let stores: Group<Store, usize> = Group::new(Routing::RoundRobin, [memory.reply_recipient()])?;
 //! assert!(stores.join(counter.clone()));
 //! assert_eq!(stores.broadcast(Store(1.5)).await?, 2);
 //! assert_eq!(stores.ask(Store(2.5)).await?, 2); // the memory's second reading
@@ -162,5 +166,5 @@ mod send;
 mod table;
 
 pub use dispatch::{Router, RouterAsk, RouterTell, RouterTellFuture, Routing};
-pub use group::{Group, GroupAsk, GroupTell, GroupTellFuture};
+pub use group::{Group, GroupAsk, GroupError, GroupTell, GroupTellFuture, WeakGroup};
 pub use pool::{Pool, PoolError, PoolSpec};

@@ -90,14 +90,9 @@ pub(super) struct Table<W, M> {
 
 impl<W: Clone, M> Table<W, M> {
     pub(super) fn new(rule: Rule<M>) -> Self {
-        Self::with_workers(rule, Vec::new())
-    }
-
-    /// A table routing to `workers` from the start: a group's.
-    pub(super) fn with_workers(rule: Rule<M>, workers: Vec<W>) -> Self {
         Self {
-            admitted: AtomicUsize::new(workers.len()),
-            workers: ArcSwap::from_pointee(workers),
+            admitted: AtomicUsize::new(0),
+            workers: ArcSwap::from_pointee(Vec::new()),
             next: AtomicUsize::new(0),
             rule,
             pushes_back: AtomicBool::new(false),
@@ -105,13 +100,25 @@ impl<W: Clone, M> Table<W, M> {
         }
     }
 
+    /// Routes to `workers` from now on, in their order: a group's first members. A group
+    /// neither admits nor installs slots: `admitted` is the pool's alone.
+    pub(super) fn replace(&self, workers: Vec<W>) {
+        self.workers.store(Arc::new(workers));
+    }
+
+    /// Sets the timeout of an ask that names none: the system's, for a pool; its first
+    /// member's system's, for a group.
+    pub(super) fn set_ask_timeout(&self, ask_timeout: Duration) {
+        let nanos = u64::try_from(ask_timeout.as_nanos()).unwrap_or(u64::MAX);
+        self.ask_timeout.store(nanos, Ordering::Relaxed);
+    }
+
     /// Readies the table for a pool (re)starting with `size` slots: empty, with the settings
     /// of the workers' mailbox and of the system.
     pub(super) fn reset(&self, size: usize, mailbox: &MailboxConfig, ask_timeout: Duration) {
         let waits = mailbox.overflow_policy() == OverflowPolicy::Wait;
         self.pushes_back.store(waits && mailbox.is_bounded(), Ordering::Relaxed);
-        let nanos = u64::try_from(ask_timeout.as_nanos()).unwrap_or(u64::MAX);
-        self.ask_timeout.store(nanos, Ordering::Relaxed);
+        self.set_ask_timeout(ask_timeout);
         self.admit(0);
         self.admitted.store(size, Ordering::SeqCst);
     }
@@ -188,13 +195,14 @@ impl<W: Routee<M>, M: Send + 'static> Table<W, M> {
         joined
     }
 
-    /// Takes a group's member out of the routing; the others keep their order.
-    pub(super) fn leave(&self, id: ActorId) -> bool {
-        let mut left = false;
+    /// Takes a group's member out of the routing; the others keep their order. Returns the
+    /// member's handle, so that the caller lets go of it where it chooses: perhaps the last
+    /// one, whose drop may end the actor (A4.6).
+    pub(super) fn leave(&self, id: ActorId) -> Option<W> {
+        let mut left = None;
         self.workers.rcu(|current| {
-            let next: Vec<W> = current.iter().filter(|worker| worker.id() != id).cloned().collect();
-            left = next.len() < current.len();
-            next
+            left = current.iter().find(|worker| worker.id() == id).cloned();
+            current.iter().filter(|worker| worker.id() != id).cloned().collect::<Vec<W>>()
         });
         left
     }

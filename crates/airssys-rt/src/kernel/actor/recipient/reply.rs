@@ -20,7 +20,7 @@ use crate::kernel::actor::actor_ref::AskDeadline;
 use crate::kernel::actor::{current, Accepts, Actor, ActorId, ActorRef, ExitReason};
 use crate::kernel::mailbox::PushError;
 use crate::kernel::message::{AskError, ReplyReceiver, ReplySender, SendError, Undelivered};
-use crate::kernel::SentAs;
+use crate::kernel::{AnyActor, SentAs};
 
 /// A handle to any actor that answers messages of type `M` with replies of type `R`: a
 /// [`Recipient`] that can [`ask`](Self::ask) too.
@@ -205,6 +205,19 @@ impl<M: Send + 'static, R: Send + 'static> ReplyRecipient<M, R> {
     pub fn to_recipient(&self) -> Recipient<M> {
         self.cell.hold_sender();
         Recipient::from_counted(self.cell.clone())
+    }
+
+    /// The erased handle of the same actor, [`AnyActor`]: the kernel interface a service uses to
+    /// learn of the actor's end ([`AnyActor::on_end`]). It does not keep the actor alive.
+    ///
+    /// ```
+    /// # fn watch(recipient: &airssys_rt::actor::ReplyRecipient<u8, u8>) -> Result<(), airssys_rt::kernel::EndHookError> {
+    /// let id = recipient.id();
+    /// let _hook = recipient.erase().on_end(move || println!("{id} ended"))?;
+    /// # Ok(()) }
+    /// ```
+    pub fn erase(&self) -> AnyActor {
+        AnyActor::from_cell(Arc::clone(&self.cell).erase())
     }
 
     /// Waits until the actor has ended, and returns why.
@@ -414,7 +427,8 @@ pin_project! {
 
 impl<M: Send + 'static, R: Send + 'static> RecipientAskFuture<'_, M, R> {
     /// Whether the request has left the caller: it is queued in the actor's mailbox, or was
-    /// refused (the ask then resolves at its next poll), as [`AskFuture::is_posted`] says.
+    /// refused (the ask then resolved in the same poll that tried it), as
+    /// [`AskFuture::is_posted`] says.
     /// Dropped afterwards, the ask makes no dead letter of its request (M15).
     ///
     /// [`AskFuture::is_posted`]: crate::actor::AskFuture::is_posted
