@@ -1,5 +1,6 @@
 //! Router benchmarks: messages per second from one sender through a pool's router, for each
-//! routing, next to a direct `ActorRef::tell` to one actor and a plain Tokio baseline (a task
+//! routing, and through a group of recipients (`router::Group`) over the same kind of workers,
+//! next to a direct `ActorRef::tell` to one actor and a plain Tokio baseline (a task
 //! looping over a bounded `mpsc` channel), all in the same run; and the allocations per routed
 //! message (target 0).
 //!
@@ -14,7 +15,7 @@ use std::time::Instant;
 
 use airssys_rt::mailbox::MailboxConfig;
 use airssys_rt::prelude::*;
-use airssys_rt::router::Router;
+use airssys_rt::router::{Group, Router};
 use tokio::runtime::Runtime;
 use tokio::sync::{mpsc, oneshot};
 
@@ -78,6 +79,8 @@ enum Target {
     Tokio(Vec<mpsc::Sender<BaseMsg>>),
     Actor(ActorRef<Counter>),
     Pool(Pool<Counter>, Vec<ActorRef<Counter>>),
+    /// A group over the workers of a pool, held as recipients.
+    Group(Pool<Counter>, Group<CounterMsg, u64>, Vec<ActorRef<Counter>>),
 }
 
 fn tokio_tasks(tasks: usize) -> Target {
@@ -110,6 +113,17 @@ async fn pool(system: &ActorSystem, spec: PoolSpec<Counter>) -> Target {
     Target::Pool(pool, workers)
 }
 
+/// A group (`router::Group`) over the `WORKERS` workers of a pool: the same actors, reached
+/// through `ReplyRecipient`s.
+async fn group(system: &ActorSystem) -> Target {
+    let Target::Pool(pool, workers) = pool(system, PoolSpec::new(WORKERS, ())).await else {
+        unreachable!("`pool` makes a pool");
+    };
+    let members = workers.iter().map(|worker| worker.reply_recipient::<CounterMsg>());
+    let group = Group::new(Routing::RoundRobin, members).expect("round robin needs nothing more");
+    Target::Group(pool, group, workers)
+}
+
 /// Sends `count` messages from this task, then waits until every one has been handled (an
 /// ask, or a request on the channel, to each receiver: each handles its messages in order).
 async fn pass(target: &Target, count: u64) -> Pass {
@@ -138,6 +152,14 @@ async fn pass(target: &Target, count: u64) -> Pass {
             let router: &Router<Counter> = pool.router();
             for n in 0..count {
                 router.tell(CounterMsg::Add(n)).await.expect("routed tell");
+            }
+            for worker in workers {
+                worker.ask(CounterMsg::Get).await.expect("ask");
+            }
+        }
+        Target::Group(_, group, workers) => {
+            for n in 0..count {
+                group.tell(CounterMsg::Add(n)).await.expect("grouped tell");
             }
             for worker in workers {
                 worker.ask(CounterMsg::Get).await.expect("ask");
@@ -174,6 +196,7 @@ fn main() {
             ),
             ("tokio: 4 tasks in turn (baseline)", tokio_tasks(WORKERS)),
             ("router, round robin", pool(&system, spec().routing(Routing::RoundRobin)).await),
+            ("group of 4 recipients, round robin", group(&system).await),
             ("router, random", pool(&system, spec().routing(Routing::Random)).await),
             ("router, least loaded", pool(&system, spec().routing(Routing::LeastLoaded)).await),
             ("router, consistent hash", pool(&system, spec().consistent_hash(key)).await),
@@ -190,7 +213,7 @@ fn main() {
             }
         }
         for (_, target) in &targets {
-            if let Target::Pool(pool, _) = target {
+            if let Target::Pool(pool, _) | Target::Group(pool, _, _) = target {
                 pool.stop().await;
             }
         }
