@@ -919,3 +919,87 @@ async fn g4_end_hooks_racing_the_actors_end_run_once_or_come_back() {
         assert_eq!(ran.load(Ordering::SeqCst), expected, "each hook ran exactly once");
     }
 }
+
+// ------------------------------------------- group members ending while joined and left
+
+/// One round: an actor in two groups (one cloned many times), joined and left again and again
+/// on other threads, while it is stopped and a group's clones are dropped.
+async fn group_end_round(round: u64) {
+    use airssys_rt::router::{Group, Routing};
+    let system = ActorSystem::new();
+    let actor = system.spawn::<Idle>(()).await.expect("spawns");
+    let stays = system.spawn::<Idle>(()).await.expect("spawns");
+    let first: Group<()> =
+        Group::new(Routing::RoundRobin, [actor.reply_recipient(), stays.reply_recipient()])
+            .expect("round robin");
+    let second: Group<()> =
+        Group::new(Routing::RoundRobin, [actor.reply_recipient()]).expect("round robin");
+    let clones: Vec<Group<()>> = (0..16).map(|_| second.clone()).collect();
+    let weak = second.downgrade();
+    // Each churns until the actor has ended, and a little after; each tells once it has begun.
+    let churn = |group: Group<()>, actor: ActorRef<Idle>| {
+        let (begun, started) = oneshot::channel();
+        let task = tokio::spawn(async move {
+            let mut begun = Some(begun);
+            let mut after = 0;
+            while after < 8 {
+                group.leave(actor.id());
+                group.join(actor.clone());
+                if let Some(begun) = begun.take() {
+                    let _ = begun.send(());
+                }
+                if !actor.is_alive() {
+                    after += 1;
+                }
+                tokio::task::yield_now().await;
+            }
+        });
+        (task, started)
+    };
+    let (a, a_started) = churn(first.clone(), actor.clone());
+    let (b, b_started) = churn(second.clone(), actor.clone());
+    a_started.await.expect("begins");
+    b_started.await.expect("begins");
+    // In odd rounds the group's last clone goes too, racing the member's end hook.
+    let mut second = Some(second);
+    let last = if !round.is_multiple_of(2) { second.take() } else { None };
+    let dropper = tokio::spawn(async move {
+        for clone in clones {
+            drop(clone);
+            tokio::task::yield_now().await;
+        }
+        drop(last);
+    });
+    if round.is_multiple_of(2) {
+        tokio::task::yield_now().await;
+    }
+    actor.stop();
+    actor.wait_for_exit().await;
+    a.await.expect("churns");
+    b.await.expect("churns");
+    dropper.await.expect("drops");
+    // However the joins raced its end, it is in no group now, and cannot come back.
+    assert!(first.members().iter().all(|member| member.id() != actor.id()), "round {round}");
+    if let Some(second) = &second {
+        assert!(second.members().iter().all(|member| member.id() != actor.id()), "round {round}");
+        assert!(!second.join(actor.clone()));
+    }
+    assert!(!first.join(actor.clone()));
+    assert_eq!(first.members().iter().map(|member| member.id()).collect::<Vec<_>>(), [stays.id()]);
+    drop((first, second));
+    assert!(weak.upgrade().is_none(), "round {round}: a hook kept the group");
+    // The groups gone, nothing holds the member that stayed but its own handle.
+    let watched = stays.erase();
+    drop(stays);
+    assert_eq!(watched.wait_for_exit().await, ExitReason::Normal, "round {round}");
+}
+
+/// R15, R16: however joins and leaves on other threads race a member's end, and the group's
+/// last clone its end hook, the ended actor is in no group afterwards, none takes it back, and
+/// no hook keeps a group (nor so its members) alive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r16_joins_and_leaves_racing_a_members_end_never_keep_it() {
+    for round in 0..500 {
+        group_end_round(round).await;
+    }
+}
