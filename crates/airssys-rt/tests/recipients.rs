@@ -563,3 +563,10 @@ async fn q15_a_full_recipient_subscriber_is_waited_for_or_missed_as_its_delivery
     seen.wait_for_len(2).await;
     assert_eq!(seen.items(), vec![("best".into(), 1), ("sure".into(), 3)]);
 }
+
+/// Q13: a recipient reaches its actor for one message type only: it hands out no handle to
+/// the whole actor (`erase` is the runtime's own); the `.stderr` pins the error.
+#[test]
+fn q13_a_reply_recipient_hands_out_no_handle_to_the_whole_actor() {
+    trybuild::TestCases::new().compile_fail("tests/ui-recipient/*.rs");
+}

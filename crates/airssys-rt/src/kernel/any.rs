@@ -448,6 +448,13 @@ impl fmt::Debug for KeepAlive {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct EndHook(EndToken);
 
+impl EndHook {
+    /// The token the actor's cell knows the hook by.
+    pub(crate) fn token(self) -> EndToken {
+        self.0
+    }
+}
+
 /// Work to run once, when an actor ends: an end-of-life hook, boxed.
 pub type EndWork = Box<dyn FnOnce() + Send>;
 

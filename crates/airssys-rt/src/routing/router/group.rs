@@ -7,6 +7,7 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
@@ -17,7 +18,7 @@ use super::send::{routed_ask, RoutedTell};
 use super::table::{KeyFn, Rule, Table};
 use super::Routing;
 use crate::actor::ReplyRecipient;
-use crate::kernel::{AnyActor, EndHook};
+use crate::kernel::EndHook;
 use crate::message::{AskError, SendError};
 use crate::system::DEFAULT_ASK_TIMEOUT;
 use crate::ActorId;
@@ -104,15 +105,21 @@ pub struct Group<M, R = ()> {
 /// What every clone of a group shares; the members' end hooks hold it weakly.
 struct Shared<M, R> {
     table: Table<ReplyRecipient<M, R>, M>,
-    /// The end hook of each member, by id: exactly the members of `table`. Locked by `join`,
-    /// `leave` and a member's end, which change the table under it, never by a send; so a
-    /// member's end either refuses its hook in `join` or finds it here.
-    watches: Mutex<HashMap<ActorId, Watch>>,
+    /// The end hook of each live member, by id: the members of `table` but those that ended
+    /// since its last compaction. Locked by `join`, `leave`, a member's end and a compaction,
+    /// never by a send; so a member's end either refuses its hook in `join` or finds it here.
+    watches: Mutex<HashMap<ActorId, Watch<M, R>>>,
+    /// Members that ended and are still in `table` (sends skip them, R9). Changed under
+    /// `watches`' lock. The table is rebuilt only once they are an eighth of the live members
+    /// (or when `size`, `members`, `join` or `leave` needs it exact): a member's end is then
+    /// constant work, and many members ending at once cost in all what rebuilding the list a
+    /// few times does, not one rebuild each (which made ending N members cost N^2).
+    departed: AtomicUsize,
 }
 
 /// A member's end hook, and the actor it is registered on, to withdraw it.
-struct Watch {
-    actor: AnyActor,
+struct Watch<M, R> {
+    member: ReplyRecipient<M, R>,
     hook: EndHook,
 }
 
@@ -245,8 +252,11 @@ impl<M: Send + 'static, R: Send + 'static> Group<M, R> {
     }
 
     fn with_rule(rule: Rule<M>, members: impl IntoIterator<Item = ReplyRecipient<M, R>>) -> Self {
-        let shared =
-            Arc::new(Shared { table: Table::new(rule), watches: Mutex::new(HashMap::new()) });
+        let shared = Arc::new(Shared {
+            table: Table::new(rule),
+            watches: Mutex::new(HashMap::new()),
+            departed: AtomicUsize::new(0),
+        });
         let weak = Arc::downgrade(&shared);
         let mut refused = Vec::new();
         {
@@ -292,6 +302,7 @@ impl<M: Send + 'static, R: Send + 'static> Group<M, R> {
     /// # fn size(group: &airssys_rt::router::Group<u8>) -> usize { group.size() }
     /// ```
     pub fn size(&self) -> usize {
+        self.shared.compact();
         self.shared.table.workers().len()
     }
 
@@ -303,6 +314,7 @@ impl<M: Send + 'static, R: Send + 'static> Group<M, R> {
     /// # }
     /// ```
     pub fn members(&self) -> Vec<ReplyRecipient<M, R>> {
+        self.shared.compact();
         self.shared.table.workers().to_vec()
     }
 
@@ -355,7 +367,7 @@ impl<M: Send + 'static, R: Send + 'static> Group<M, R> {
         match self.shared.remove(id) {
             Some((member, watch)) => {
                 // It may be running now, if the member is ending: it then finds no watch.
-                watch.actor.cancel_end_hook(watch.hook);
+                watch.member.cancel_end_hook(watch.hook);
                 drop(member);
                 true
             }
@@ -477,30 +489,69 @@ impl<M, R> Clone for Group<M, R> {
 fn watch_end<M: Send + 'static, R: Send + 'static>(
     shared: &Weak<Shared<M, R>>,
     member: &ReplyRecipient<M, R>,
-) -> Option<Watch> {
+) -> Option<Watch<M, R>> {
     let id = member.id();
     let shared = Weak::clone(shared);
-    let actor = member.erase();
     // Weakly: a member's hook must not keep its group, and through it the members, alive.
     let leave_on_end = move || {
         if let Some(shared) = shared.upgrade() {
-            drop(shared.remove(id));
+            shared.depart(id);
         }
     };
-    let hook = actor.on_end(leave_on_end).ok()?;
-    Some(Watch { actor, hook })
+    let hook = member.on_end(leave_on_end).ok()?;
+    Some(Watch { member: member.clone(), hook })
 }
 
 impl<M: Send + 'static, R: Send + 'static> Shared<M, R> {
     /// Takes a member out of the table, with its watch; the handle is handed back to be
     /// dropped outside the lock, as it may be the actor's last (A4.6).
-    fn remove(&self, id: ActorId) -> Option<(ReplyRecipient<M, R>, Watch)> {
+    fn remove(&self, id: ActorId) -> Option<(ReplyRecipient<M, R>, Watch<M, R>)> {
         let mut watches = self.watches.lock();
         let watch = watches.remove(&id)?;
         let member = self.table.leave(id);
         self.refresh_ask_timeout();
         drop(watches);
         member.map(|member| (member, watch))
+    }
+
+    /// A member ended (its end hook): it leaves the live members at once, and the table once
+    /// enough have ended (see `departed`).
+    fn depart(&self, id: ActorId) {
+        let mut watches = self.watches.lock();
+        // Gone already if it left while its end was on its way.
+        let Some(watch) = watches.remove(&id) else {
+            return;
+        };
+        let departed = self.departed.fetch_add(1, Ordering::Relaxed) + 1;
+        let removed = if departed.saturating_mul(8) > watches.len() {
+            self.compact_locked(&watches)
+        } else {
+            Vec::new()
+        };
+        drop(watches);
+        // Outside the lock: a handle may be an actor's last.
+        drop((watch, removed));
+    }
+
+    /// Takes the members that ended out of the table, if any did since the last compaction.
+    fn compact(&self) {
+        if self.departed.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let watches = self.watches.lock();
+        let removed = self.compact_locked(&watches);
+        drop(watches);
+        drop(removed);
+    }
+
+    /// [`compact`](Self::compact) under `watches`' lock; hands back the handles taken out.
+    fn compact_locked(&self, watches: &HashMap<ActorId, Watch<M, R>>) -> Vec<ReplyRecipient<M, R>> {
+        if self.departed.swap(0, Ordering::Relaxed) == 0 {
+            return Vec::new();
+        }
+        let removed = self.table.retain(|member| watches.contains_key(&member.id()));
+        self.refresh_ask_timeout();
+        removed
     }
 
     /// The ask timeout of the first member's system, read once per change rather than once
@@ -517,7 +568,7 @@ impl<M, R> Drop for Shared<M, R> {
         // Withdrawn rather than left to find the group gone: an actor that outlives many groups
         // would carry a dead hook for each.
         for (_, watch) in self.watches.get_mut().drain() {
-            watch.actor.cancel_end_hook(watch.hook);
+            watch.member.cancel_end_hook(watch.hook);
         }
     }
 }
@@ -778,6 +829,39 @@ mod tests {
         assert_eq!(actor.end_hooks_len(), 1, "a clone is left");
         drop(clone);
         assert_eq!(actor.end_hooks_len(), 0);
+    }
+
+    /// R16: a member's end takes it out of the live members at once, but does not rebuild
+    /// the member list each time (which made N members ending at once cost N^2): the list
+    /// is compacted once an eighth of the members have ended, or when `size` or `members`
+    /// asks; sends skip the ended ones meanwhile (R9).
+    #[tokio::test]
+    async fn r16_a_members_end_does_not_rebuild_the_member_list_each_time() {
+        let system = ActorSystem::new();
+        let mut actors = Vec::new();
+        for _ in 0..64 {
+            actors.push(system.spawn::<Member>(()).await.unwrap());
+        }
+        let group =
+            Group::<u8>::new(Routing::RoundRobin, actors.iter().map(|a| a.reply_recipient()))
+                .unwrap();
+        for actor in &actors[..3] {
+            actor.stop();
+            actor.wait_for_exit().await;
+        }
+        assert_eq!(group.shared.table.workers().len(), 64, "not rebuilt for 3 ends of 64");
+        for _ in 0..61 {
+            group.try_tell(1).unwrap();
+        }
+        assert_eq!(group.size(), 61);
+        assert_eq!(group.shared.table.workers().len(), 61, "compacted for `size`");
+        for actor in &actors[3..] {
+            actor.stop();
+            actor.wait_for_exit().await;
+        }
+        assert!(group.shared.table.workers().len() <= 61 / 8 + 1, "compacted as they ended");
+        assert_eq!(group.size(), 0);
+        assert!(matches!(group.try_tell(1), Err(SendError::Closed(1))));
     }
 
     /// The ask timeout is the first member's system's, kept as members come and go.

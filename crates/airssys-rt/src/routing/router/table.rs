@@ -207,6 +207,18 @@ impl<W: Routee<M>, M: Send + 'static> Table<W, M> {
         left
     }
 
+    /// Keeps the group's members that `keep` says, in their order; hands back the others, to
+    /// be dropped where the caller chooses (see `leave`).
+    pub(super) fn retain(&self, keep: impl Fn(&W) -> bool) -> Vec<W> {
+        let mut removed = Vec::new();
+        self.workers.rcu(|current| {
+            let (kept, out): (Vec<W>, Vec<W>) = current.iter().cloned().partition(|w| keep(w));
+            removed = out;
+            kept
+        });
+        removed
+    }
+
     /// The slot the routing picks for `msg` among `count > 0` workers.
     fn choose(&self, workers: &[W], msg: &M) -> usize {
         let count = workers.len();

@@ -20,7 +20,7 @@ use crate::kernel::actor::actor_ref::AskDeadline;
 use crate::kernel::actor::{current, Accepts, Actor, ActorId, ActorRef, ExitReason};
 use crate::kernel::mailbox::PushError;
 use crate::kernel::message::{AskError, ReplyReceiver, ReplySender, SendError, Undelivered};
-use crate::kernel::{AnyActor, SentAs};
+use crate::kernel::{AnyActor, EndHook, EndHookError, SentAs};
 
 /// A handle to any actor that answers messages of type `M` with replies of type `R`: a
 /// [`Recipient`] that can [`ask`](Self::ask) too.
@@ -207,16 +207,30 @@ impl<M: Send + 'static, R: Send + 'static> ReplyRecipient<M, R> {
         Recipient::from_counted(self.cell.clone())
     }
 
-    /// The erased handle of the same actor, [`AnyActor`]: the kernel interface a service uses to
-    /// learn of the actor's end ([`AnyActor::on_end`]). It does not keep the actor alive.
+    /// Runs `hook` once when the actor ends, before its end is announced, as
+    /// [`AnyActor::on_end`] does (its rules hold: the hook must not wait, a panic in it is
+    /// caught). Returns the [`EndHook`] that withdraws it; fails, handing the hook back, if the
+    /// actor has ended or is ending. What a service holding members as recipients (a
+    /// [`Group`](crate::router::Group)) needs to learn of their ends, without a handle to the
+    /// whole actor.
     ///
     /// ```
     /// # fn watch(recipient: &airssys_rt::actor::ReplyRecipient<u8, u8>) -> Result<(), airssys_rt::kernel::EndHookError> {
     /// let id = recipient.id();
-    /// let _hook = recipient.erase().on_end(move || println!("{id} ended"))?;
+    /// let hook = recipient.on_end(move || println!("{id} ended"))?;
+    /// assert!(recipient.cancel_end_hook(hook));
     /// # Ok(()) }
     /// ```
-    pub fn erase(&self) -> AnyActor {
+    pub fn on_end<F>(&self, hook: F) -> Result<EndHook, EndHookError>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        self.erase().on_end(hook)
+    }
+
+    /// The erased handle of the same actor: not handed out, since it would let the holder of
+    /// a handle for one message type stop, kill or downcast the whole actor.
+    fn erase(&self) -> AnyActor {
         AnyActor::from_cell(Arc::clone(&self.cell).erase())
     }
 
@@ -253,6 +267,17 @@ impl<M: Send + 'static, R: Send + 'static> Clone for ReplyRecipient<M, R> {
     fn clone(&self) -> Self {
         self.cell.hold_sender();
         Self { cell: Arc::clone(&self.cell) }
+    }
+}
+
+// Without bounds, as `Drop`: a service withdraws its hooks as it is dropped.
+impl<M, R> ReplyRecipient<M, R> {
+    /// Withdraws a hook [`on_end`](Self::on_end) registered; `false` if it has run, is
+    /// running, or was withdrawn.
+    ///
+    /// See [`on_end`](Self::on_end) for an example.
+    pub fn cancel_end_hook(&self, hook: EndHook) -> bool {
+        self.cell.erased().cancel_on_end(hook.token())
     }
 }
 
