@@ -504,10 +504,65 @@ async fn auto_shutdown_after(auto: AutoShutdown, endings: &[&str]) -> bool {
 
 #[tokio::test]
 async fn t17_significant_children_end_the_supervisor_as_auto_shutdown_says() {
-    assert!(auto_shutdown_after(AutoShutdown::Never, &["s1", "s2"]).await);
     assert!(!auto_shutdown_after(AutoShutdown::AnySignificant, &["s1"]).await);
     assert!(auto_shutdown_after(AutoShutdown::AllSignificant, &["s1"]).await);
     assert!(!auto_shutdown_after(AutoShutdown::AllSignificant, &["s1", "s2"]).await);
+}
+
+/// The supervisor error a refused start failed with.
+fn start_refusal<T>(started: &Result<T, SpawnError>) -> Option<&SupervisorError> {
+    match started {
+        Err(SpawnError::StartFailed(reason)) => reason.error()?.downcast_ref::<SupervisorError>(),
+        _ => None,
+    }
+}
+
+/// T17: a significant child under `AutoShutdown::Never` is refused (OTP's `bad_combination`),
+/// at start and by `start_child`; nothing of the refused supervisor starts.
+#[tokio::test]
+async fn t17_a_significant_child_under_never_is_refused_at_start_and_by_start_child() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(tree.member("plain"))
+        .child(tree.member("s").restart(Restart::Transient).significant(true));
+    let refused = Supervisor::start(&system, spec).await;
+    assert!(
+        matches!(
+            start_refusal(&refused),
+            Some(SupervisorError::SignificantWithoutAutoShutdown(id)) if &**id == "s"
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(tree.log.count("start:plain"), 0, "refused before any child starts");
+    let supervisor =
+        Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
+    let significant = tree.member("s").restart(Restart::Temporary).significant(true);
+    assert!(matches!(
+        supervisor.start_child(significant).await,
+        Err(SupervisorError::SignificantWithoutAutoShutdown(id)) if &*id == "s"
+    ));
+    assert!(supervisor.which_children().await.unwrap().is_empty());
+}
+
+/// T17: a `simple_one_for_one` supervisor, whose template makes no significant child, cannot
+/// shut down automatically (OTP's `bad_combination`).
+#[tokio::test]
+async fn t17_a_simple_one_for_one_supervisor_cannot_shut_down_automatically() {
+    let system = ActorSystem::new();
+    for auto in [AutoShutdown::AnySignificant, AutoShutdown::AllSignificant] {
+        let spec = SupervisorSpec::new(Strategy::SimpleOneForOne)
+            .template(ChildTemplate::worker::<Member>())
+            .auto_shutdown(auto);
+        let refused = Supervisor::start(&system, spec).await;
+        assert!(
+            matches!(
+                start_refusal(&refused),
+                Some(SupervisorError::AutoShutdownOfSimpleOneForOne(refused_auto)) if *refused_auto == auto
+            ),
+            "{refused:?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -522,6 +577,19 @@ async fn t17_a_significant_child_cannot_be_permanent() {
         supervisor.start_child(tree.member("p").significant(true)).await,
         Err(SupervisorError::InvalidSpec(_))
     ));
+}
+
+/// T20: a restart intensity over a period of zero is refused (OTP's `invalid_period`).
+#[tokio::test]
+async fn t20_a_restart_period_of_zero_is_refused() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .intensity(3, Duration::ZERO)
+        .child(tree.member("m"));
+    let refused = Supervisor::start(&system, spec).await;
+    assert!(matches!(start_refusal(&refused), Some(SupervisorError::InvalidPeriod)), "{refused:?}");
+    assert_eq!(tree.log.count("start:m"), 0);
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ use super::child_ref::Published;
 use super::engine::Slot;
 use super::health::AnySupervisor;
 use super::server::Mail;
+use super::spec::significance_refusal;
 use super::{
     ChildKind, ChildRef, ChildSpec, Restart, Strategy, Supervisor, SupervisorError,
     SupervisorEvent, SupervisorEvents, SupervisorState,
@@ -250,6 +251,9 @@ impl<S: SupervisorState> Supervisor<S> {
             ));
         }
         if let Some(refusal) = spec.refusal() {
+            return Err(refusal);
+        }
+        if let Some(refusal) = significance_refusal(self.auto_shutdown, &spec) {
             return Err(refusal);
         }
         if let Some(index) = self.position(&spec.id) {

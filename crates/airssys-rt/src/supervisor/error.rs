@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::AutoShutdown;
 use crate::actor::{ActorId, ExitReason};
 use crate::registry::NameProblem;
 use crate::system::SpawnError;
@@ -63,6 +64,18 @@ pub enum SupervisorError {
     /// Two children of one specification have this id (OTP's `duplicate_child_name`).
     #[error("two children have the child id {0:?}")]
     DuplicateChildId(Arc<str>),
+    /// A restart intensity over a period of zero: no restart could ever be counted (OTP's
+    /// `invalid_period`).
+    #[error("the restart intensity's period must be longer than zero")]
+    InvalidPeriod,
+    /// A significant child under `AutoShutdown::Never`, where its significance would mean
+    /// nothing (OTP's `bad_combination`): at start, or refused by `start_child`.
+    #[error("child {0:?} is significant, but the supervisor's auto_shutdown is never")]
+    SignificantWithoutAutoShutdown(Arc<str>),
+    /// `AnySignificant` or `AllSignificant` on a `simple_one_for_one` supervisor, whose
+    /// template makes no significant child (OTP's `bad_combination`).
+    #[error("a simple_one_for_one supervisor cannot shut down automatically ({0:?})")]
+    AutoShutdownOfSimpleOneForOne(AutoShutdown),
     /// `start_dynamic` with arguments of another type than the template's.
     #[error("the template takes arguments of type {expected}")]
     WrongArgs {

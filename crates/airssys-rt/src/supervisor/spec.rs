@@ -47,7 +47,8 @@ pub enum Strategy {
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum AutoShutdown {
-    /// Never: significant children are ordinary children.
+    /// Never; a supervisor with this setting refuses significant children (OTP's
+    /// `bad_combination`).
     #[default]
     Never,
     /// When any significant child ends by itself without being restarted.
@@ -194,9 +195,28 @@ impl SupervisorSpec {
         // Two children with one id would share a crash-report path, and the calls that name
         // a child would reach only the first (OTP refuses `duplicate_child_name`).
         let mut ids = HashSet::with_capacity(self.children.len());
-        let twice = self.children.iter().find(|child| !ids.insert(&*child.id))?;
-        Some(SupervisorError::DuplicateChildId(Arc::clone(&twice.id)))
+        if let Some(twice) = self.children.iter().find(|child| !ids.insert(&*child.id)) {
+            return Some(SupervisorError::DuplicateChildId(Arc::clone(&twice.id)));
+        }
+        if self.period.is_zero() {
+            return Some(SupervisorError::InvalidPeriod);
+        }
+        if dynamic && self.auto_shutdown != AutoShutdown::Never {
+            return Some(SupervisorError::AutoShutdownOfSimpleOneForOne(self.auto_shutdown));
+        }
+        self.children.iter().find_map(|child| significance_refusal(self.auto_shutdown, child))
     }
+}
+
+/// Why a supervisor with this `auto_shutdown` cannot take `child`, if it cannot: a significant
+/// child means something only when the supervisor may shut down for it (OTP's
+/// `bad_combination`). At start and in `start_child`.
+pub(super) fn significance_refusal(
+    auto_shutdown: AutoShutdown,
+    child: &ChildSpec,
+) -> Option<SupervisorError> {
+    (child.significant && auto_shutdown == AutoShutdown::Never)
+        .then(|| SupervisorError::SignificantWithoutAutoShutdown(Arc::clone(&child.id)))
 }
 
 impl Drop for SupervisorSpec {
@@ -502,7 +522,9 @@ impl ChildSpec {
 
     /// Marks the child significant for its supervisor's [`AutoShutdown`](super::AutoShutdown):
     /// its ending on its own (without a restart) may end the supervisor. Only a transient or
-    /// temporary child can be significant; a supervisor refuses a significant permanent one.
+    /// temporary child can be significant, under a supervisor whose `AutoShutdown` is not
+    /// `Never`: a supervisor refuses a significant permanent one, and any significant one when
+    /// it never shuts down by itself (T17).
     ///
     /// ```
     /// # use airssys_rt::supervisor::{ChildSpec, Restart, Strategy, SupervisorSpec};
