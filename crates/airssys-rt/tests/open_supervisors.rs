@@ -214,8 +214,10 @@ async fn next_event(events: &mut SupervisorEvents) -> SupervisorEvent {
     events.next().await.expect("the supervisor ended")
 }
 
+/// The children's ids in start order (`which_children` lists the most recently added first,
+/// T12).
 fn ids(children: &[ChildInfo]) -> Vec<String> {
-    children.iter().map(|child| child.id.to_string()).collect()
+    children.iter().rev().map(|child| child.id.to_string()).collect()
 }
 
 #[tokio::test]

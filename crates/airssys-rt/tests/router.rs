@@ -162,7 +162,9 @@ async fn r1_a_pool_starts_its_workers_in_slot_order_under_its_supervisor() {
     let pool = start(&system, PoolSpec::new(3, log.clone())).await;
     let router = pool.router();
     assert_eq!((router.size(), pool.size(), router.routing()), (3, 3, Routing::RoundRobin));
-    let children = pool.supervisor().which_children().await.unwrap();
+    // Slot order: `which_children` lists the most recently added first (T12).
+    let mut children = pool.supervisor().which_children().await.unwrap();
+    children.reverse();
     let names: Vec<&str> = children.iter().map(|c| &*c.id).collect();
     assert_eq!(names, ["worker-0", "worker-1", "worker-2"]);
     let actors: Vec<ActorId> = children.iter().map(|c| c.actor.unwrap()).collect();

@@ -42,7 +42,8 @@ async fn t1_children_start_in_order() {
     supervisor.start_child(tree.member("d")).await.unwrap();
     let ids: Vec<String> =
         supervisor.which_children().await.unwrap().iter().map(|c| c.id.to_string()).collect();
-    assert_eq!(ids, lines(&["a", "b", "c", "d"]));
+    // As OTP lists them: the most recently added first (T12).
+    assert_eq!(ids, lines(&["d", "c", "b", "a"]));
 }
 
 #[tokio::test]
@@ -338,11 +339,30 @@ async fn t11_ignore_leaves_the_spec_without_a_child() {
         .child(ChildSpec::new("ignored", |_system: ActorSystem| async { Ok(None) }))
         .child(tree.member("a"));
     let supervisor = Supervisor::start(&system, spec).await.unwrap();
-    let children = supervisor.which_children().await.unwrap();
-    assert_eq!(children[0].status, ChildStatus::Stopped);
-    assert_eq!(children[0].actor, None);
-    assert_eq!(children[1].status, ChildStatus::Running);
+    assert_eq!(
+        statuses(&supervisor).await,
+        status(&[("ignored", ChildStatus::Stopped), ("a", ChildStatus::Running)])
+    );
+    assert!(supervisor.child::<Member>("ignored").await.unwrap().is_none());
     assert_eq!(counts(supervisor.count_children().await.unwrap()), (2, 1, 0, 2));
+}
+
+/// T11: a static temporary child whose start says "ignore" keeps no specification (it would
+/// never run), as `start_child` keeps none: OTP's counts `[1, 1, 0, 1]` for it beside one
+/// running child.
+#[tokio::test]
+async fn t11_an_ignored_temporary_child_keeps_no_specification() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(
+            ChildSpec::new("ignored", |_system: ActorSystem| async { Ok(None) })
+                .restart(Restart::Temporary),
+        )
+        .child(tree.member("a"));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    assert_eq!(statuses(&supervisor).await, status(&[("a", ChildStatus::Running)]));
+    assert_eq!(counts(supervisor.count_children().await.unwrap()), (1, 1, 0, 1));
 }
 
 #[tokio::test]
@@ -1538,7 +1558,32 @@ async fn t16_dynamic_children_that_end_for_good_are_removed() {
     }
     let last = supervisor.start_dynamic::<Member>(tree.args("conn")).await.unwrap();
     supervisor.terminate_child(last.id()).await.unwrap();
-    assert_eq!(supervisor.count_children().await.unwrap().specs, 0);
+    assert!(supervisor.which_children().await.unwrap().is_empty());
+    // The template is the one specification (T16).
+    assert_eq!(counts(supervisor.count_children().await.unwrap()), (1, 0, 0, 0));
+}
+
+/// T16: a `simple_one_for_one` supervisor counts its template as its one specification
+/// (`[1, active, 0, children]`, as OTP's `count_children`), and refuses `restart_child` and
+/// `delete_child` with `SimpleOneForOne`: it keeps no child to restart or delete by id.
+#[tokio::test]
+async fn t16_a_simple_one_for_one_supervisor_counts_one_spec_and_refuses_restart_and_delete() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::SimpleOneForOne)
+        .template(ChildTemplate::worker::<Member>().restart(Restart::Transient));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    assert_eq!(counts(supervisor.count_children().await.unwrap()), (1, 0, 0, 0));
+    let mut children = Vec::new();
+    for _ in 0..3 {
+        children.push(supervisor.start_dynamic::<Member>(tree.args("d")).await.unwrap());
+    }
+    assert_eq!(counts(supervisor.count_children().await.unwrap()), (1, 3, 0, 3));
+    let id = children[0].id().to_owned();
+    assert!(matches!(supervisor.restart_child(&id).await, Err(SupervisorError::SimpleOneForOne)));
+    assert!(matches!(supervisor.delete_child(&id).await, Err(SupervisorError::SimpleOneForOne)));
+    supervisor.terminate_child(&id).await.unwrap();
+    assert_eq!(counts(supervisor.count_children().await.unwrap()), (1, 2, 0, 2));
 }
 
 // ---------------------------------------------------------------------------------------------

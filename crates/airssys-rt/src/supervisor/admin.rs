@@ -410,6 +410,9 @@ impl<S: SupervisorState> Supervisor<S> {
         ctx: &mut Context<Self>,
         id: Arc<str>,
     ) -> Result<Option<ActorId>, SupervisorError> {
+        if self.strategy == Strategy::SimpleOneForOne {
+            return Err(SupervisorError::SimpleOneForOne);
+        }
         let index = self.stopped_child(Arc::clone(&id))?;
         match self.start_slot(ctx, index).await {
             Ok(_) => Ok(self.children[index].actor()),
@@ -418,6 +421,9 @@ impl<S: SupervisorState> Supervisor<S> {
     }
 
     pub(super) fn remove_child(&mut self, id: Arc<str>) -> Result<(), SupervisorError> {
+        if self.strategy == Strategy::SimpleOneForOne {
+            return Err(SupervisorError::SimpleOneForOne);
+        }
         let index = self.stopped_child(id)?;
         let slot = self.children.remove(index);
         self.events.send(|| SupervisorEvent::Deleted { id: Arc::clone(&slot.spec.id) });
@@ -435,14 +441,21 @@ impl<S: SupervisorState> Supervisor<S> {
             },
             kind: slot.spec.kind,
         };
-        self.children.iter().map(info).collect()
+        // Most recently added first, as OTP's `which_children` lists them.
+        self.children.iter().rev().map(info).collect()
     }
 
     pub(super) fn child_count(&self) -> ChildCount {
         let supervisors =
             self.children.iter().filter(|slot| slot.spec.kind == ChildKind::Supervisor).count();
+        // A simple_one_for_one supervisor has one specification, its template, however many
+        // children it made from it (OTP's count).
+        let specs = match self.strategy {
+            Strategy::SimpleOneForOne => 1,
+            _ => self.children.len(),
+        };
         ChildCount {
-            specs: self.children.len(),
+            specs,
             active: self.children.iter().filter(|slot| slot.running.is_some()).count(),
             supervisors,
             workers: self.children.len() - supervisors,
@@ -701,7 +714,7 @@ impl<S: SupervisorState> SupervisorRef<S> {
         self.call(Request::Delete(id.into())).await.map(drop)
     }
 
-    /// Every child, in start order.
+    /// Every child, the most recently added first (OTP's order, T12).
     ///
     /// ```
     /// # async fn list(s: &airssys_rt::supervisor::SupervisorRef) { let _ = s.which_children().await; }

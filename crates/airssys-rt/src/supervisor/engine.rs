@@ -111,11 +111,20 @@ impl<S: SupervisorState> Supervisor<S> {
         &mut self,
         ctx: &mut Context<Self>,
     ) -> Result<(), SupervisorError> {
-        for index in 0..self.children.len() {
-            if let Err(reason) = self.start_slot(ctx, index).await {
-                let id = Arc::clone(&self.children[index].spec.id);
-                self.terminate_all(ctx).await;
-                return Err(SupervisorError::StartFailed { id, reason });
+        let mut index = 0;
+        while index < self.children.len() {
+            match self.start_slot(ctx, index).await {
+                // Ignored: a temporary child would never run, and its specification goes, as
+                // `start_child` does with one (OTP keeps no temporary child that is not running).
+                Ok(None) if self.children[index].spec.restart == Restart::Temporary => {
+                    self.children.remove(index);
+                }
+                Ok(_) => index += 1,
+                Err(reason) => {
+                    let id = Arc::clone(&self.children[index].spec.id);
+                    self.terminate_all(ctx).await;
+                    return Err(SupervisorError::StartFailed { id, reason });
+                }
             }
         }
         Ok(())

@@ -64,6 +64,10 @@ pub enum SupervisorError {
     /// Two children of one specification have this id (OTP's `duplicate_child_name`).
     #[error("two children have the child id {0:?}")]
     DuplicateChildId(Arc<str>),
+    /// `restart_child` or `delete_child` of a `simple_one_for_one` supervisor, whose children
+    /// are not kept to be restarted or deleted by id (OTP's `simple_one_for_one` error).
+    #[error("a simple_one_for_one supervisor does not restart or delete children by id")]
+    SimpleOneForOne,
     /// A restart intensity over a period of zero: no restart could ever be counted (OTP's
     /// `invalid_period`).
     #[error("the restart intensity's period must be longer than zero")]

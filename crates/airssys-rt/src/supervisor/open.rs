@@ -442,7 +442,8 @@ impl<S: Supervise> Supervisor<S> {
         self.remove_child(Arc::from(id))
     }
 
-    /// Every child, in start order, as [`SupervisorRef::which_children`] reports them.
+    /// Every child, the most recently added first, as [`SupervisorRef::which_children`]
+    /// reports them.
     ///
     /// ```
     /// # use airssys_rt::supervisor::{Supervise, Supervisor};

@@ -127,12 +127,15 @@ pub async fn crash(supervisor: &SupervisorRef, id: &str) {
 }
 
 /// Every child of the supervisor as (id, status), in start order.
+/// Each child's id and status, in start order (`which_children` lists the most recently
+/// added first, T12).
 pub async fn statuses(supervisor: &SupervisorRef) -> Vec<(String, ChildStatus)> {
     supervisor
         .which_children()
         .await
         .unwrap()
         .into_iter()
+        .rev()
         .map(|child| (child.id.to_string(), child.status))
         .collect()
 }
