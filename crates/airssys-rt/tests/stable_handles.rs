@@ -888,10 +888,11 @@ async fn t29_a_named_template_names_each_dynamic_child_from_its_arguments() {
         supervisor.start_dynamic::<Account>(account("a/b")).await,
         Err(SupervisorError::InvalidChildId { .. })
     ));
-    let _squatter = system.spawn_named::<Account>("bob", account("squatter")).await.unwrap();
+    // The name held outside the supervisor: `AlreadyStarted` naming the holder (T12).
+    let squatter = system.spawn_named::<Account>("bob", account("squatter")).await.unwrap();
     assert!(matches!(
         supervisor.start_dynamic::<Account>(account("bob")).await,
-        Err(SupervisorError::StartFailed { id, .. }) if &*id == "bob"
+        Err(SupervisorError::AlreadyStarted { id, actor }) if &*id == "bob" && actor == squatter.id()
     ));
     // Another actor type than the template's, with its argument type: refused before any
     // start.

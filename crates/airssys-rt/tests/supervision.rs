@@ -599,6 +599,37 @@ async fn t17_a_significant_child_cannot_be_permanent() {
     ));
 }
 
+/// T12: a child whose start finds the name it registers under held by an actor outside the
+/// supervisor fails with `AlreadyStarted` naming that actor (OTP's `{already_started, Pid}`),
+/// not a wrapped start failure: from `start_child`, and as the reason of a supervisor's start.
+#[tokio::test]
+async fn t12_a_child_whose_name_is_taken_fails_with_already_started_of_that_actor() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let outside = system
+        .spawn_with::<Member>(SpawnOptions::new().name("db"), tree.args("outside"))
+        .await
+        .unwrap();
+    let named = || {
+        ChildSpec::worker_with::<Member>("db-child", SpawnOptions::new().name("db"), tree.args("c"))
+    };
+    let supervisor =
+        Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
+    assert!(matches!(
+        supervisor.start_child(named()).await,
+        Err(SupervisorError::AlreadyStarted { id, actor }) if &*id == "db-child" && actor == outside.id()
+    ));
+    let refused =
+        Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne).child(named())).await;
+    assert!(
+        matches!(
+            start_refusal(&refused),
+            Some(SupervisorError::AlreadyStarted { id, actor }) if &**id == "db-child" && *actor == outside.id()
+        ),
+        "{refused:?}"
+    );
+}
+
 /// T20: a restart intensity over a period of zero is refused (OTP's `invalid_period`).
 #[tokio::test]
 async fn t20_a_restart_period_of_zero_is_refused() {

@@ -278,7 +278,7 @@ impl<S: SupervisorState> Supervisor<S> {
             }
             Err(reason) => {
                 self.children.pop();
-                Err(SupervisorError::StartFailed { id, reason })
+                Err(SupervisorError::child_start(id, reason))
             }
         }
     }
@@ -352,7 +352,7 @@ impl<S: SupervisorState> Supervisor<S> {
             }
             Err(reason) => {
                 self.children.pop();
-                Err(SupervisorError::StartFailed { id, reason })
+                Err(SupervisorError::child_start(id, reason))
             }
         }
     }
@@ -416,7 +416,7 @@ impl<S: SupervisorState> Supervisor<S> {
         let index = self.stopped_child(Arc::clone(&id))?;
         match self.start_slot(ctx, index).await {
             Ok(_) => Ok(self.children[index].actor()),
-            Err(reason) => Err(SupervisorError::StartFailed { id, reason }),
+            Err(reason) => Err(SupervisorError::child_start(id, reason)),
         }
     }
 

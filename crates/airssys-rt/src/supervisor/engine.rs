@@ -123,7 +123,7 @@ impl<S: SupervisorState> Supervisor<S> {
                 Err(reason) => {
                     let id = Arc::clone(&self.children[index].spec.id);
                     self.terminate_all(ctx).await;
-                    return Err(SupervisorError::StartFailed { id, reason });
+                    return Err(SupervisorError::child_start(id, reason));
                 }
             }
         }

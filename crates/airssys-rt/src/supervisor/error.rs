@@ -26,7 +26,8 @@ pub enum SupervisorError {
         /// What its start function returned.
         reason: SpawnError,
     },
-    /// `start_child` with the id of a running child.
+    /// `start_child` with the id of a running child; or a child whose start found the name it
+    /// registers under held by another actor, that actor (OTP's `{already_started, Pid}`).
     #[error("child {id:?} is already started as {actor}")]
     AlreadyStarted {
         /// The child's id.
@@ -99,6 +100,18 @@ pub enum SupervisorError {
     /// answer while it runs that function, so the call is refused at once.
     #[error("a supervisor cannot be called from its own task")]
     CallingSelf,
+}
+
+impl SupervisorError {
+    /// Why the child `id` failed to start: its name held by another actor is OTP's
+    /// `{already_started, Pid}`, said as itself (`AlreadyStarted`, that actor), not as a failed
+    /// start; any other reason is `StartFailed`.
+    pub(super) fn child_start(id: Arc<str>, reason: SpawnError) -> Self {
+        match reason {
+            SpawnError::NameTaken { owner, .. } => Self::AlreadyStarted { id, actor: owner },
+            reason => Self::StartFailed { id, reason },
+        }
+    }
 }
 
 /// Why a child failed to start, as `SpawnError`'s own text says, but with the failures of the
