@@ -1617,6 +1617,37 @@ async fn t16_a_simple_one_for_one_supervisor_counts_one_spec_and_refuses_restart
     assert_eq!(counts(supervisor.count_children().await.unwrap()), (1, 2, 0, 2));
 }
 
+/// T16: `terminate_child` of a dynamic child that has already ended returns `Ok`, as OTP's
+/// does for a dynamic child's dead pid: it left nothing behind, and it is stopped.
+#[tokio::test]
+async fn t16_terminating_a_dynamic_child_that_has_ended_is_ok() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let spec = SupervisorSpec::new(Strategy::SimpleOneForOne)
+        .template(ChildTemplate::worker::<Member>().restart(Restart::Transient));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let child = supervisor.start_dynamic::<Member>(tree.args("d")).await.unwrap();
+    let actor = member(&supervisor, child.id()).await;
+    let mut events = supervisor.events().await.unwrap();
+    actor.tell(Cmd::Exit(ExitReason::Normal)).await.unwrap();
+    // Its end handled: a transient child ending normally is not restarted, and goes.
+    loop {
+        match events.next().await {
+            Some(SupervisorEvent::Ended { id, restart: false, .. }) if *id == *child.id() => break,
+            Some(_) => {}
+            None => panic!("the supervisor ended"),
+        }
+    }
+    assert!(supervisor.which_children().await.unwrap().is_empty());
+    supervisor.terminate_child(child.id()).await.unwrap();
+    // A static child's supervisor still says `NotFound` for an id no child has.
+    let plain = Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
+    assert!(matches!(
+        plain.terminate_child("nobody").await,
+        Err(SupervisorError::NotFound(id)) if &*id == "nobody"
+    ));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Supervisors with a bounded mailbox.
 

@@ -388,6 +388,12 @@ impl<S: SupervisorState> Supervisor<S> {
         id: Arc<str>,
     ) -> Result<(), SupervisorError> {
         let Some(index) = self.position(&id) else {
+            // No child has it: one that has ended, since a dynamic child that ends for good
+            // leaves nothing behind (T16). OTP's `terminate_child` of a dynamic child's pid that
+            // is dead returns `ok`.
+            if self.strategy == Strategy::SimpleOneForOne {
+                return Ok(());
+            }
             return Err(SupervisorError::NotFound(id));
         };
         self.terminate_slot(ctx, index, false).await;
