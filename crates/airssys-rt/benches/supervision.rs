@@ -1,7 +1,12 @@
-//! Supervision benchmarks: how long a restart takes, and a restart storm, each against a plain
-//! Tokio baseline in the same run (a task that respawns its worker task when it panics).
+//! Supervision benchmarks: how long a restart takes, a restart storm, and children started and
+//! stopped one by one at growing counts (how a per-child operation scales, as OTP's
+//! `supervisor_SUITE` measures it), each against a plain Tokio baseline in the same run (a task
+//! that respawns its worker task when it panics; tasks kept in a map by id and aborted one by
+//! one).
 //!
-//! Run with `cargo bench -p airssys-rt --bench supervision`.
+//! Run with `cargo bench -p airssys-rt --bench supervision`. `AIRSSYS_BENCH_CHILDREN` sets the
+//! counts of the one-by-one scenario (comma-separated; default `1000,10000`: with per-child
+//! operations linear in the number of children, 100,000 takes minutes).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -228,6 +233,62 @@ fn restart_storm(rt: &Runtime) -> (String, String) {
     (show(airssys.expect("airssys task")), show(tokio.expect("tokio task")))
 }
 
+/// Starts `n` children one by one with `start_child`, then stops them one by one, the first
+/// started first, with `terminate_child`: (start, stop) times.
+fn airssys_one_by_one(rt: &Runtime, n: usize) -> (Duration, Duration) {
+    rt.block_on(async {
+        let system = ActorSystem::new();
+        let supervisor = Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne))
+            .await
+            .expect("sup");
+        let count = Arc::new((AtomicU64::new(0), AtomicU64::new(u64::MAX), Notify::new()));
+        let ids: Vec<String> = (0..n).map(|i| format!("c{i}")).collect();
+        let started = Instant::now();
+        for id in &ids {
+            let spec = ChildSpec::worker::<Counted>(id.as_str(), Arc::clone(&count));
+            supervisor.start_child(spec).await.expect("start_child");
+        }
+        let start = started.elapsed();
+        let stopping = Instant::now();
+        for id in &ids {
+            supervisor.terminate_child(id).await.expect("terminate_child");
+        }
+        let stop = stopping.elapsed();
+        system.shutdown().await;
+        (start, stop)
+    })
+}
+
+/// The baseline: `n` tasks spawned one by one into a map by id, then aborted one by one.
+fn tokio_one_by_one(rt: &Runtime, n: usize) -> (Duration, Duration) {
+    rt.block_on(async {
+        let mut tasks = std::collections::HashMap::with_capacity(n);
+        let ids: Vec<String> = (0..n).map(|i| format!("c{i}")).collect();
+        let started = Instant::now();
+        for id in &ids {
+            let (tx, mut rx) = mpsc::channel::<u64>(16);
+            let task = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+            tasks.insert(id.clone(), (tx, task));
+        }
+        let start = started.elapsed();
+        let stopping = Instant::now();
+        for id in &ids {
+            if let Some((_, task)) = tasks.remove(id) {
+                task.abort();
+                let _ = task.await;
+            }
+        }
+        (start, stopping.elapsed())
+    })
+}
+
+fn one_by_one_counts() -> Vec<usize> {
+    std::env::var("AIRSSYS_BENCH_CHILDREN")
+        .ok()
+        .map(|list| list.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1_000, 10_000])
+}
+
 fn main() {
     std::panic::set_hook(Box::new(|info| {
         if info.payload().downcast_ref::<&str>() != Some(&"bench crash") {
@@ -252,4 +313,28 @@ fn main() {
     );
     let (a, t) = restart_storm(&rt);
     println!("| restart storm: 10,000 children of one one_for_all supervisor | {a} | {t} | - |");
+    let mut first: Option<(usize, Duration)> = None;
+    for n in one_by_one_counts() {
+        let (a_start, a_stop) = airssys_one_by_one(&rt, n);
+        let (t_start, t_stop) = tokio_one_by_one(&rt, n);
+        let total = a_start + a_stop;
+        let ratio = match first {
+            Some((n0, t0)) => format!(
+                "{:.0}x the time of {n0} for {:.0}x the children",
+                total.as_secs_f64() / t0.as_secs_f64(),
+                n as f64 / n0 as f64
+            ),
+            None => {
+                first = Some((n, total));
+                "-".to_owned()
+            }
+        };
+        println!(
+            "| {n} children started then stopped one by one (start_child, terminate_child) | start {:.1} ms, stop {:.1} ms | start {:.1} ms, stop {:.1} ms | {ratio} |",
+            a_start.as_secs_f64() * 1e3,
+            a_stop.as_secs_f64() * 1e3,
+            t_start.as_secs_f64() * 1e3,
+            t_stop.as_secs_f64() * 1e3,
+        );
+    }
 }
