@@ -221,7 +221,7 @@ impl<S: SupervisorState> Supervisor<S> {
     }
 
     fn position(&self, id: &str) -> Option<usize> {
-        self.children.iter().position(|slot| &*slot.spec.id == id)
+        self.children.position(id)
     }
 
     /// The child with this id, if it neither runs nor waits for a restart (what

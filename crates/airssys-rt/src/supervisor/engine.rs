@@ -175,7 +175,9 @@ impl<S: SupervisorState> Supervisor<S> {
         }
         slot.publish(Look::Running(child.actor().clone()));
         slot.running = Some(child);
-        let id = &slot.spec.id;
+        let id = Arc::clone(&slot.spec.id);
+        self.children.record_actor(actor, Arc::clone(&id));
+        let id = &id;
         self.events.send(|| match restarted {
             true => SupervisorEvent::Restarted { id: Arc::clone(id), actor, after, restarts },
             false => SupervisorEvent::Started { id: Arc::clone(id), actor },
@@ -224,7 +226,7 @@ impl<S: SupervisorState> Supervisor<S> {
     /// Tells every child's handles that the supervisor is ending: a send through them fails
     /// with `SupervisorEnded` from now on, not `Gone` as its children stop one by one (T27).
     pub(super) fn publish_ending(&self) {
-        for slot in &self.children {
+        for slot in self.children.iter() {
             slot.publish(Look::SupervisorEnding);
         }
     }

@@ -91,7 +91,7 @@ impl<S: SupervisorState> Supervisor<S> {
         outcome: CheckOutcome,
     ) {
         // A late outcome for a child that has since ended or been replaced counts for nothing.
-        let Some(index) = self.children.iter().position(|slot| slot.actor() == Some(actor)) else {
+        let Some(index) = self.children.position_of_actor(actor) else {
             return;
         };
         let slot = &mut self.children[index];

@@ -107,6 +107,7 @@
 
 mod admin;
 mod child_ref;
+mod children;
 mod engine;
 mod error;
 mod events;

@@ -14,6 +14,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::admin::{Request, Response};
+use super::children::Children;
 use super::engine::Slot;
 use super::events::{EventHub, GiveUpReason};
 use super::health::{CheckOutcome, FallenRoots, SupervisorTypes};
@@ -45,7 +46,7 @@ pub struct Supervisor<S: SupervisorState = ()> {
     pub(super) strategy: Strategy,
     pub(super) max_restarts: u32,
     pub(super) period: Duration,
-    pub(super) children: Vec<Slot>,
+    pub(super) children: Children,
     /// When the restarts within the last period were decided, for the intensity.
     pub(super) restarts: VecDeque<Instant>,
     pub(super) auto_shutdown: AutoShutdown,
@@ -277,7 +278,7 @@ impl<S: SupervisorState> Actor for Supervisor<S> {
             strategy: spec.strategy,
             max_restarts: spec.max_restarts,
             period: spec.period,
-            children: std::mem::take(&mut spec.children).into_iter().map(Slot::new).collect(),
+            children: Children::new(std::mem::take(&mut spec.children).into_iter().map(Slot::new)),
             restarts: VecDeque::new(),
             auto_shutdown: spec.auto_shutdown,
             template: spec.template.take(),
@@ -314,7 +315,10 @@ impl<S: SupervisorState> Actor for Supervisor<S> {
         ctx: &mut Context<Self>,
         exit: ExitSignal,
     ) -> Result<(), Self::Error> {
-        if let Some(index) = self.children.iter().position(|slot| slot.actor() == Some(exit.from)) {
+        let child = self.children.position_of_actor(exit.from);
+        // Its exit handled here, whatever it was: nothing looks it up by this actor any more.
+        self.children.forget_actor(exit.from);
+        if let Some(index) = child {
             self.child_ended(ctx, index, exit.from, exit.reason).await;
         } else if placement::parent(ctx) == Some(exit.from) {
             // As OTP's supervisor does on its parent's exit: stop the children (in post_stop)
