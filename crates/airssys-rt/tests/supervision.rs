@@ -599,6 +599,55 @@ async fn t17_a_significant_child_cannot_be_permanent() {
     ));
 }
 
+/// Starts, and drops at once the start argument it is given.
+struct Forgets;
+
+#[actor]
+impl Actor for Forgets {
+    type Msg = ();
+    type Reply = ();
+    type Args = Arc<()>;
+    type Error = std::convert::Infallible;
+
+    async fn pre_start(_token: Arc<()>, _: &mut Context<Self>) -> Result<Self, Self::Error> {
+        Ok(Forgets)
+    }
+
+    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// T5: once a temporary child has started, its supervisor keeps no start argument of it
+/// (OTP-16804), static or dynamic; a permanent child's are kept, to restart it.
+#[tokio::test]
+async fn t5_a_started_temporary_child_keeps_no_start_arguments() {
+    let system = ActorSystem::new();
+    let (kept, dropped) = (Arc::new(()), Arc::new(()));
+    let spec = SupervisorSpec::new(Strategy::OneForOne)
+        .child(ChildSpec::worker::<Forgets>("kept", Arc::clone(&kept)))
+        .child(
+            ChildSpec::worker::<Forgets>("dropped", Arc::clone(&dropped))
+                .restart(Restart::Temporary),
+        );
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    assert_eq!(Arc::strong_count(&kept), 2, "a permanent child's argument is kept");
+    assert_eq!(Arc::strong_count(&dropped), 1, "a temporary child's argument is not");
+    let started_later = Arc::new(());
+    let later = ChildSpec::worker::<Forgets>("later", Arc::clone(&started_later))
+        .restart(Restart::Temporary);
+    supervisor.start_child(later).await.unwrap();
+    assert_eq!(Arc::strong_count(&started_later), 1);
+
+    let dynamic = SupervisorSpec::new(Strategy::SimpleOneForOne)
+        .template(ChildTemplate::worker::<Forgets>().restart(Restart::Temporary));
+    let dynamic = Supervisor::start(&system, dynamic).await.unwrap();
+    let argument = Arc::new(());
+    dynamic.start_dynamic::<Forgets>(Arc::clone(&argument)).await.unwrap();
+    assert_eq!(Arc::strong_count(&argument), 1, "nor a dynamic temporary child's");
+    assert_eq!(dynamic.count_children().await.unwrap().active, 1);
+}
+
 /// T12: a child whose start finds the name it registers under held by an actor outside the
 /// supervisor fails with `AlreadyStarted` naming that actor (OTP's `{already_started, Pid}`),
 /// not a wrapped start failure: from `start_child`, and as the reason of a supervisor's start.

@@ -169,6 +169,12 @@ impl<S: SupervisorState> Supervisor<S> {
             return Ok(None);
         };
         placement::adopt(ctx, &child);
+        if slot.spec.restart == Restart::Temporary {
+            // Never started again: its start function, and the arguments it holds, go now
+            // rather than with the child (OTP-16804); so does a child supervisor's subtree.
+            slot.spec.start = None;
+            slot.spec.subtree = None;
+        }
         let actor = child.id();
         if let Some(check) = slot.spec.health {
             slot.prober = Some(Prober::start(ctx, &child, check));

@@ -16,7 +16,7 @@ use std::task::{Context as TaskContext, Poll};
 use futures::FutureExt;
 use tracing::Instrument;
 
-use super::{ChildKind, ChildSpec, Shutdown, Supervisor, SupervisorState};
+use super::{ChildKind, ChildSpec, Shutdown, Supervisor, SupervisorError, SupervisorState};
 use crate::actor::{Actor, ActorId, ActorRef, Context, ExitReason};
 use crate::kernel::{on_behalf, start_in_tree, trace_guarded, AnyActor, KeepAlive, TreePlace};
 use crate::system::SpawnError;
@@ -85,7 +85,13 @@ pub(super) async fn start<S: SupervisorState>(
 ) -> StartResult {
     let place = TreePlace::new(format!("{}/{}", ctx.tree_path(), spec.id), restarts);
     let system = ctx.system().clone();
-    let starting = match catch_unwind(AssertUnwindSafe(|| (spec.start)(system))) {
+    let Some(start) = &spec.start else {
+        // A temporary child that has run once: nothing restarts it (T5, T16), and its start
+        // function was let go.
+        let spent = SupervisorError::InvalidSpec("a temporary child is not started again");
+        return Err(SpawnError::StartFailed(ExitReason::failed(spent)));
+    };
+    let starting = match catch_unwind(AssertUnwindSafe(|| start(system))) {
         Ok(starting) => starting,
         Err(panic) => return Err(SpawnError::StartFailed(ExitReason::from_panic(panic))),
     };

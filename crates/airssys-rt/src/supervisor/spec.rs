@@ -311,7 +311,9 @@ type StartFn =
 #[derive(Clone)]
 pub struct ChildSpec {
     pub(crate) id: Arc<str>,
-    pub(crate) start: StartFn,
+    /// `None` once a temporary child has started: it is never started again, and what its
+    /// start function holds (its arguments) goes with it (OTP-16804).
+    pub(crate) start: Option<StartFn>,
     pub(crate) restart: Restart,
     pub(crate) shutdown: Shutdown,
     pub(crate) kind: ChildKind,
@@ -352,7 +354,7 @@ impl ChildSpec {
     {
         Self {
             id: id.into(),
-            start: Arc::new(move |system| Box::pin(start(system))),
+            start: Some(Arc::new(move |system| Box::pin(start(system)))),
             restart: Restart::default(),
             shutdown: Shutdown::default(),
             kind: ChildKind::Worker,
