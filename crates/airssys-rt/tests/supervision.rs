@@ -366,6 +366,38 @@ async fn t11_an_ignored_temporary_child_keeps_no_specification() {
 }
 
 #[tokio::test]
+async fn t11_ignored_temporary_children_in_a_row_and_last_keep_the_order_for_restarts() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let ignored = |id: &'static str| {
+        ChildSpec::new(id, |_system: ActorSystem| async { Ok(None) }).restart(Restart::Temporary)
+    };
+    let spec = SupervisorSpec::new(Strategy::RestForOne)
+        .intensity(10, Duration::from_secs(5))
+        .child(tree.member("a"))
+        .child(ignored("i1"))
+        .child(ignored("i2"))
+        .child(tree.member("b"))
+        .child(tree.member("c"))
+        .child(ignored("i3"));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let running = ChildStatus::Running;
+    let all = status(&[("a", running), ("b", running), ("c", running)]);
+    assert_eq!(statuses(&supervisor).await, all);
+    assert_eq!(counts(supervisor.count_children().await.unwrap()), (3, 3, 0, 3));
+    // Rest for one after the ignored ones: b's crash restarts b and c, not a.
+    crash(&supervisor, "b").await;
+    tree.log.wait_for("start:c", 2).await;
+    assert_eq!(tree.log.count("start:a"), 1);
+    assert_eq!(tree.log.count("start:b"), 2);
+    assert_eq!(statuses(&supervisor).await, all);
+    // A start_child after them goes first in which_children.
+    supervisor.start_child(tree.member("d")).await.unwrap();
+    let first = supervisor.which_children().await.unwrap()[0].id.to_string();
+    assert_eq!(first, "d");
+}
+
+#[tokio::test]
 async fn t12_administration_calls() {
     let system = ActorSystem::new();
     let tree = Tree::new();
