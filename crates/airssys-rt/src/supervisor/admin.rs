@@ -609,7 +609,8 @@ impl<S: SupervisorState> SupervisorRef<S> {
     /// started on demand".
     ///
     /// Fails as [`start_dynamic`](Self::start_dynamic) does; and with
-    /// [`StartFailed`](SupervisorError::StartFailed) if another actor holds the name.
+    /// [`AlreadyStarted`](SupervisorError::AlreadyStarted), naming that actor, if an actor
+    /// outside the supervisor holds the name (T12).
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
