@@ -366,6 +366,38 @@ async fn t11_an_ignored_temporary_child_keeps_no_specification() {
 }
 
 #[tokio::test]
+async fn t11_ignored_temporary_children_in_a_row_and_last_keep_the_order_for_restarts() {
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let ignored = |id: &'static str| {
+        ChildSpec::new(id, |_system: ActorSystem| async { Ok(None) }).restart(Restart::Temporary)
+    };
+    let spec = SupervisorSpec::new(Strategy::RestForOne)
+        .intensity(10, Duration::from_secs(5))
+        .child(tree.member("a"))
+        .child(ignored("i1"))
+        .child(ignored("i2"))
+        .child(tree.member("b"))
+        .child(tree.member("c"))
+        .child(ignored("i3"));
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let running = ChildStatus::Running;
+    let all = status(&[("a", running), ("b", running), ("c", running)]);
+    assert_eq!(statuses(&supervisor).await, all);
+    assert_eq!(counts(supervisor.count_children().await.unwrap()), (3, 3, 0, 3));
+    // Rest for one after the ignored ones: b's crash restarts b and c, not a.
+    crash(&supervisor, "b").await;
+    tree.log.wait_for("start:c", 2).await;
+    assert_eq!(tree.log.count("start:a"), 1);
+    assert_eq!(tree.log.count("start:b"), 2);
+    assert_eq!(statuses(&supervisor).await, all);
+    // A start_child after them goes first in which_children.
+    supervisor.start_child(tree.member("d")).await.unwrap();
+    let first = supervisor.which_children().await.unwrap()[0].id.to_string();
+    assert_eq!(first, "d");
+}
+
+#[tokio::test]
 async fn t12_administration_calls() {
     let system = ActorSystem::new();
     let tree = Tree::new();
@@ -2675,4 +2707,27 @@ async fn t24_subscribing_from_the_supervisors_own_task_fails_at_once() {
     supervisor.start_child(child).await.unwrap();
     assert!(outcome.await.unwrap(), "not refused with CallingSelf");
     assert_eq!(tokio::time::Instant::now(), before, "refused at once, not after a wait");
+}
+
+/// T11: the ignored temporary children of a specification are discarded at once, not one by
+/// one (each removal moved every child after it: 50,000 took about 18 s, now well under one).
+#[tokio::test]
+async fn t11_many_ignored_temporary_children_are_discarded_in_linear_time() {
+    const IGNORED: usize = 50_000;
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let mut spec = SupervisorSpec::new(Strategy::OneForOne);
+    for i in 0..IGNORED {
+        spec = spec.child(
+            ChildSpec::new(format!("ignored-{i}"), |_system: ActorSystem| async { Ok(None) })
+                .restart(Restart::Temporary),
+        );
+    }
+    let spec = spec.child(tree.member("a"));
+    let started = std::time::Instant::now();
+    let supervisor = Supervisor::start(&system, spec).await.unwrap();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(3), "{IGNORED} ignored children took {took:?}");
+    assert_eq!(counts(supervisor.count_children().await.unwrap()), (1, 1, 0, 1));
+    assert_eq!(statuses(&supervisor).await, status(&[("a", ChildStatus::Running)]));
 }

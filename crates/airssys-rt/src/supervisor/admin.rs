@@ -609,7 +609,8 @@ impl<S: SupervisorState> SupervisorRef<S> {
     /// started on demand".
     ///
     /// Fails as [`start_dynamic`](Self::start_dynamic) does; and with
-    /// [`StartFailed`](SupervisorError::StartFailed) if another actor holds the name.
+    /// [`AlreadyStarted`](SupervisorError::AlreadyStarted), naming that actor, if an actor
+    /// outside the supervisor holds the name (T12).
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
@@ -690,7 +691,9 @@ impl<S: SupervisorState> SupervisorRef<S> {
         }
     }
 
-    /// Stops a child, keeping its specification (a temporary child's goes with it).
+    /// Stops a child, keeping its specification (a temporary child's goes with it). A dynamic
+    /// child of a [`Strategy::SimpleOneForOne`] supervisor goes with its stop, and an id no
+    /// child of one has (one that has ended) is `Ok`, as OTP's (T16).
     ///
     /// ```
     /// # async fn stop(s: &airssys_rt::supervisor::SupervisorRef) { let _ = s.terminate_child("w").await; }
@@ -699,7 +702,9 @@ impl<S: SupervisorState> SupervisorRef<S> {
         self.call(Request::Terminate(id.into())).await.map(drop)
     }
 
-    /// Starts a stopped child again from its specification.
+    /// Starts a stopped child again from its specification. Refused with
+    /// [`SimpleOneForOne`](SupervisorError::SimpleOneForOne) by a supervisor of that strategy
+    /// (T16).
     ///
     /// ```
     /// # async fn again(s: &airssys_rt::supervisor::SupervisorRef) { let _ = s.restart_child("w").await; }
@@ -711,7 +716,9 @@ impl<S: SupervisorState> SupervisorRef<S> {
         }
     }
 
-    /// Removes the specification of a child that is not running.
+    /// Removes the specification of a child that is not running. Refused with
+    /// [`SimpleOneForOne`](SupervisorError::SimpleOneForOne) by a supervisor of that strategy
+    /// (T16).
     ///
     /// ```
     /// # async fn forget(s: &airssys_rt::supervisor::SupervisorRef) { let _ = s.delete_child("w").await; }
@@ -732,7 +739,8 @@ impl<S: SupervisorState> SupervisorRef<S> {
         }
     }
 
-    /// How many children there are, and of which kind.
+    /// How many children there are, and of which kind. A [`Strategy::SimpleOneForOne`]
+    /// supervisor counts its template as its one specification (T16).
     ///
     /// ```
     /// # async fn count(s: &airssys_rt::supervisor::SupervisorRef) { let _ = s.count_children().await; }

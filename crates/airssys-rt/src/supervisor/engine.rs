@@ -111,21 +111,26 @@ impl<S: SupervisorState> Supervisor<S> {
         &mut self,
         ctx: &mut Context<Self>,
     ) -> Result<(), SupervisorError> {
-        let mut index = 0;
-        while index < self.children.len() {
+        let mut ignored = false;
+        for index in 0..self.children.len() {
             match self.start_slot(ctx, index).await {
-                // Ignored: a temporary child would never run, and its specification goes, as
-                // `start_child` does with one (OTP keeps no temporary child that is not running).
-                Ok(None) if self.children[index].spec.restart == Restart::Temporary => {
-                    self.children.remove(index);
-                }
-                Ok(_) => index += 1,
+                Ok(None) => ignored = true,
+                Ok(Some(_)) => {}
                 Err(reason) => {
                     let id = Arc::clone(&self.children[index].spec.id);
                     self.terminate_all(ctx).await;
                     return Err(SupervisorError::child_start(id, reason));
                 }
             }
+        }
+        // Ignored: a temporary child would never run, and its specification goes, as
+        // `start_child` does with one (OTP keeps no temporary child that is not running). At
+        // start every child not running was ignored. Removed in one pass once all have
+        // started, not one by one as they are ignored: each removal moves every slot after it
+        // (many ignored children cost n^2).
+        if ignored {
+            self.children
+                .retain(|slot| slot.running.is_some() || slot.spec.restart != Restart::Temporary);
         }
         Ok(())
     }

@@ -96,7 +96,8 @@ impl SupervisorSpec {
     }
 
     /// At most `max_restarts` restarts within any `period`; one more and the supervisor gives
-    /// up.
+    /// up. A `period` of zero is refused: the supervisor fails to start with
+    /// [`InvalidPeriod`](SupervisorError::InvalidPeriod) (T20).
     ///
     /// ```
     /// # use airssys_rt::supervisor::{Strategy, SupervisorSpec};
@@ -120,7 +121,10 @@ impl SupervisorSpec {
         self
     }
 
-    /// Sets when the supervisor ends because its significant children did.
+    /// Sets when the supervisor ends because its significant children did. A
+    /// [`Strategy::SimpleOneForOne`] supervisor refuses any other than `Never`
+    /// ([`AutoShutdownOfSimpleOneForOne`](SupervisorError::AutoShutdownOfSimpleOneForOne)), and
+    /// one under `Never` refuses significant children (T17).
     ///
     /// ```
     /// # use airssys_rt::supervisor::{AutoShutdown, Strategy, SupervisorSpec};

@@ -179,7 +179,8 @@ where
     }
 
     /// At most `max_restarts` worker restarts within any `period`; one more and the pool's
-    /// supervisor gives up, stopping every worker.
+    /// supervisor gives up, stopping every worker. A `period` of zero is refused, as by any
+    /// supervisor (T20): the pool's start fails with its supervisor's `InvalidPeriod`.
     ///
     /// ```
     /// # use airssys_rt::prelude::*;
