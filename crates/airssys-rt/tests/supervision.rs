@@ -700,12 +700,15 @@ async fn t12_a_child_whose_name_is_taken_fails_with_already_started_of_that_acto
         supervisor.start_child(named()).await,
         Err(SupervisorError::AlreadyStarted { id, actor }) if &*id == "db-child" && actor == outside.id()
     ));
+    // At the supervisor's start, a failed start of that child, the name's holder inside (as
+    // OTP's `{failed_to_start_child, Id, {already_started, Pid}}`).
     let refused =
         Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne).child(named())).await;
     assert!(
         matches!(
             start_refusal(&refused),
-            Some(SupervisorError::AlreadyStarted { id, actor }) if &**id == "db-child" && *actor == outside.id()
+            Some(SupervisorError::StartFailed { id, reason: SpawnError::NameTaken { owner, .. } })
+                if &**id == "db-child" && *owner == outside.id()
         ),
         "{refused:?}"
     );
@@ -1721,6 +1724,17 @@ async fn t16_terminating_a_dynamic_child_that_has_ended_is_ok() {
     }
     assert!(supervisor.which_children().await.unwrap().is_empty());
     supervisor.terminate_child(child.id()).await.unwrap();
+    // Not an id never given out, nor a name a live actor outside holds: `NotFound`, as OTP's
+    // for a live pid that is no child.
+    assert!(matches!(
+        supervisor.terminate_child("dynamic-999").await,
+        Err(SupervisorError::NotFound(_))
+    ));
+    let _holder = system
+        .spawn_with::<Member>(SpawnOptions::new().name("held"), tree.args("h"))
+        .await
+        .unwrap();
+    assert!(matches!(supervisor.terminate_child("held").await, Err(SupervisorError::NotFound(_))));
     // A static child's supervisor still says `NotFound` for an id no child has.
     let plain = Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
     assert!(matches!(

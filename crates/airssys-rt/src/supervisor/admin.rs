@@ -357,6 +357,15 @@ impl<S: SupervisorState> Supervisor<S> {
         }
     }
 
+    /// Whether `id`, which no child has, may be a dynamic child's that has ended: a generated
+    /// id already given out, or a name no live actor holds.
+    fn may_have_ended(&self, ctx: &Context<Self>, id: &str) -> bool {
+        match id.strip_prefix("dynamic-").and_then(|n| n.parse::<u64>().ok()) {
+            Some(n) => n >= 1 && n <= self.dynamic_started,
+            None => ctx.system().registry().whereis(id).is_none(),
+        }
+    }
+
     /// The next generated id of a dynamic child that no child has (a named one may have
     /// taken it).
     fn generated_id(&mut self) -> Arc<str> {
@@ -389,9 +398,10 @@ impl<S: SupervisorState> Supervisor<S> {
     ) -> Result<(), SupervisorError> {
         let Some(index) = self.position(&id) else {
             // No child has it: one that has ended, since a dynamic child that ends for good
-            // leaves nothing behind (T16). OTP's `terminate_child` of a dynamic child's pid that
-            // is dead returns `ok`.
-            if self.strategy == Strategy::SimpleOneForOne {
+            // leaves nothing behind (T16); OTP's `terminate_child` of a dynamic child's pid that
+            // is dead returns `ok`. Not an id never given out, nor a name a live actor holds
+            // (OTP's `not_found` for a live pid that is no child).
+            if self.strategy == Strategy::SimpleOneForOne && self.may_have_ended(ctx, &id) {
                 return Ok(());
             }
             return Err(SupervisorError::NotFound(id));

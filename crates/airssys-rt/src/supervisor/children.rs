@@ -79,6 +79,15 @@ impl Children {
         }
         slot
     }
+
+    /// Keeps the slots `keep` says, in their order, in one pass.
+    pub(super) fn retain(&mut self, keep: impl FnMut(&Slot) -> bool) {
+        self.slots.retain(keep);
+        self.by_id.clear();
+        for (place, slot) in self.slots.iter().enumerate() {
+            self.by_id.insert(Arc::clone(&slot.spec.id), place);
+        }
+    }
 }
 
 // Slots are read, and changed in place, as a slice; only the methods above add, remove or

@@ -119,7 +119,9 @@ impl<S: SupervisorState> Supervisor<S> {
                 Err(reason) => {
                     let id = Arc::clone(&self.children[index].spec.id);
                     self.terminate_all(ctx).await;
-                    return Err(SupervisorError::child_start(id, reason));
+                    // Even a name held by another actor: a failed start of this child, as
+                    // OTP's `{failed_to_start_child, Id, {already_started, Pid}}` (T12).
+                    return Err(SupervisorError::StartFailed { id, reason });
                 }
             }
         }
