@@ -19,7 +19,8 @@ pub(super) struct Children {
     /// The place of each slot by its child id.
     by_id: HashMap<Arc<str>, usize>,
     /// The child id each started actor runs for: recorded as it starts, forgotten as its exit
-    /// is handled. Checked against the slot, so a stale entry finds nothing.
+    /// is handled, or as the supervisor stops it (unlinked first, it sends no exit signal).
+    /// Checked against the slot, so a stale entry finds nothing.
     by_actor: HashMap<ActorId, Arc<str>>,
 }
 

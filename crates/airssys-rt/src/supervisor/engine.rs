@@ -220,6 +220,8 @@ impl<S: SupervisorState> Supervisor<S> {
 
     /// A child the supervisor stopped has ended: remembered for its restart, and announced.
     fn stopped(&mut self, index: usize, actor: ActorId, reason: ExitReason, restart: bool) {
+        // Unlinked before it was stopped: no exit signal comes for it to forget it on.
+        self.children.forget_actor(actor);
         let Some(slot) = self.children.get_mut(index) else {
             return;
         };
@@ -286,6 +288,8 @@ impl<S: SupervisorState> Supervisor<S> {
         actor: ActorId,
         reason: ExitReason,
     ) {
+        // Also for a child stopped for failed health checks, whose exit signal never comes.
+        self.children.forget_actor(actor);
         let Some(slot) = self.children.get_mut(index) else {
             return;
         };
