@@ -2769,3 +2769,28 @@ async fn t12_a_child_stopped_by_its_supervisor_leaves_nothing_of_it_behind() {
     supervisor.terminate_child("temporary").await.unwrap();
     assert_eq!(Arc::strong_count(&temporary), 1, "nor a terminated temporary child's");
 }
+
+/// T3, T5: a group restart discards the temporary children it stopped at once, not one by
+/// one (each removal moved, and indexed again, every child after it: quadratic in them).
+#[tokio::test]
+async fn t5_a_group_restart_discards_many_temporary_children_in_linear_time() {
+    const TEMPORARY: usize = 30_000;
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let mut spec = SupervisorSpec::new(Strategy::OneForAll);
+    for i in 0..TEMPORARY {
+        spec = spec.child(
+            ChildSpec::worker::<Forgets>(format!("temporary-{i}"), Arc::new(()))
+                .restart(Restart::Temporary),
+        );
+    }
+    let supervisor = Supervisor::start(&system, spec.child(tree.member("a"))).await.unwrap();
+    let started = std::time::Instant::now();
+    crash(&supervisor, "a").await;
+    // Queued after the exit signal: answered once the group restart is over.
+    let count = supervisor.count_children().await.unwrap();
+    let took = started.elapsed();
+    assert_eq!(counts(count), (1, 1, 0, 1));
+    assert!(took < Duration::from_secs(3), "{TEMPORARY} temporary children took {took:?}");
+    assert_eq!(statuses(&supervisor).await, status(&[("a", ChildStatus::Running)]));
+}
