@@ -4,7 +4,11 @@
 //! The order is what the strategies act on (rest_for_one restarts the slots after one, the
 //! children stop in reverse order); the indexes make every per-child call (`start_child`,
 //! `terminate_child`, a child's exit, a health check) independent of how many children there
-//! are. Removing a slot shifts the ones after it, as in the list OTP keeps of child ids.
+//! are, except a removal: removing a slot (a temporary or dynamic child's end or
+//! `terminate_child`, `delete_child`) shifts the ones after it and indexes them again, linear
+//! in the children after it. OTP's list of static child ids does the same; its dynamic
+//! children, in a map, do not (simple_one_for_one children ending first-started first are
+//! quadratic here).
 
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
