@@ -2745,3 +2745,52 @@ async fn t11_many_ignored_temporary_children_are_discarded_in_linear_time() {
     assert_eq!(counts(supervisor.count_children().await.unwrap()), (1, 1, 0, 1));
     assert_eq!(statuses(&supervisor).await, status(&[("a", ChildStatus::Running)]));
 }
+
+/// T12: a child the supervisor stops itself (`terminate_child`, then `delete_child`; a
+/// temporary child's `terminate_child`) leaves nothing of it behind: no exit signal comes for
+/// it (the supervisor unlinks it first), so the lookup by running actor must let go of it
+/// there, or every such stop keeps an entry (and its id) for the supervisor's lifetime.
+#[tokio::test]
+async fn t12_a_child_stopped_by_its_supervisor_leaves_nothing_of_it_behind() {
+    let system = ActorSystem::new();
+    let supervisor =
+        Supervisor::start(&system, SupervisorSpec::new(Strategy::OneForOne)).await.unwrap();
+    let permanent: Arc<str> = Arc::from("permanent");
+    let spec = ChildSpec::worker::<Forgets>(Arc::clone(&permanent), Arc::new(()));
+    supervisor.start_child(spec).await.unwrap();
+    supervisor.terminate_child("permanent").await.unwrap();
+    supervisor.delete_child("permanent").await.unwrap();
+    assert_eq!(Arc::strong_count(&permanent), 1, "a deleted child's id is not held on to");
+
+    let temporary: Arc<str> = Arc::from("temporary");
+    let spec = ChildSpec::worker::<Forgets>(Arc::clone(&temporary), Arc::new(()))
+        .restart(Restart::Temporary);
+    supervisor.start_child(spec).await.unwrap();
+    supervisor.terminate_child("temporary").await.unwrap();
+    assert_eq!(Arc::strong_count(&temporary), 1, "nor a terminated temporary child's");
+}
+
+/// T3, T5: a group restart discards the temporary children it stopped at once, not one by
+/// one (each removal moved, and indexed again, every child after it: quadratic in them).
+#[tokio::test]
+async fn t5_a_group_restart_discards_many_temporary_children_in_linear_time() {
+    const TEMPORARY: usize = 30_000;
+    let system = ActorSystem::new();
+    let tree = Tree::new();
+    let mut spec = SupervisorSpec::new(Strategy::OneForAll);
+    for i in 0..TEMPORARY {
+        spec = spec.child(
+            ChildSpec::worker::<Forgets>(format!("temporary-{i}"), Arc::new(()))
+                .restart(Restart::Temporary),
+        );
+    }
+    let supervisor = Supervisor::start(&system, spec.child(tree.member("a"))).await.unwrap();
+    let started = std::time::Instant::now();
+    crash(&supervisor, "a").await;
+    // Queued after the exit signal: answered once the group restart is over.
+    let count = supervisor.count_children().await.unwrap();
+    let took = started.elapsed();
+    assert_eq!(counts(count), (1, 1, 0, 1));
+    assert!(took < Duration::from_secs(3), "{TEMPORARY} temporary children took {took:?}");
+    assert_eq!(statuses(&supervisor).await, status(&[("a", ChildStatus::Running)]));
+}

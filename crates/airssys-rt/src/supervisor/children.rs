@@ -4,7 +4,11 @@
 //! The order is what the strategies act on (rest_for_one restarts the slots after one, the
 //! children stop in reverse order); the indexes make every per-child call (`start_child`,
 //! `terminate_child`, a child's exit, a health check) independent of how many children there
-//! are. Removing a slot shifts the ones after it, as in the list OTP keeps of child ids.
+//! are, except a removal: removing a slot (a temporary or dynamic child's end or
+//! `terminate_child`, `delete_child`) shifts the ones after it and indexes them again, linear
+//! in the children after it. OTP's list of static child ids does the same; its dynamic
+//! children, in a map, do not (simple_one_for_one children ending first-started first are
+//! quadratic here).
 
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
@@ -19,7 +23,8 @@ pub(super) struct Children {
     /// The place of each slot by its child id.
     by_id: HashMap<Arc<str>, usize>,
     /// The child id each started actor runs for: recorded as it starts, forgotten as its exit
-    /// is handled. Checked against the slot, so a stale entry finds nothing.
+    /// is handled, or as the supervisor stops it (unlinked first, it sends no exit signal).
+    /// Checked against the slot, so a stale entry finds nothing.
     by_actor: HashMap<ActorId, Arc<str>>,
 }
 
