@@ -564,7 +564,7 @@ impl<S: Supervise> OpenMail<S> {
     where
         Supervisor<S>: DeferredHandler<M>,
     {
-        OpenMail(OpenLetter::Own(Box::new(Deferred { msg, reply, of: PhantomData })))
+        OpenMail(OpenLetter::Own(Box::new(Letter::<S, M, _, Deferred>::new(msg, reply))))
     }
 
     /// The supervisor's own message in this mail, if it holds an `M` (its reply handle
@@ -608,58 +608,79 @@ trait OwnLetter<S: Supervise>: Send {
     fn into_message(self: Box<Self>) -> Box<dyn Any + Send>;
 }
 
-/// A message for a [`Handler`], answered with what it returns.
-struct Handled<S, M, R: Send + 'static> {
+/// One of the supervisor's own messages with its reply handle; `K` says which handler trait
+/// takes it ([`Handled`] or [`Deferred`]).
+struct Letter<S, M, R: Send + 'static, K> {
     msg: M,
     reply: ReplyTo<R>,
-    of: PhantomData<fn() -> S>,
+    of: PhantomData<fn() -> (S, K)>,
 }
 
-impl<S, M, R> OwnLetter<S> for Handled<S, M, R>
+impl<S, M, R: Send + 'static, K> Letter<S, M, R, K> {
+    fn new(msg: M, reply: ReplyTo<R>) -> Self {
+        Letter { msg, reply, of: PhantomData }
+    }
+}
+
+/// How a letter of `M` reaches the supervisor's handler.
+trait Delivers<S: Supervise, M, R: Send + 'static> {
+    fn deliver<'a>(
+        msg: M,
+        reply: ReplyTo<R>,
+        supervisor: &'a mut Supervisor<S>,
+        ctx: &'a mut Context<Supervisor<S>>,
+    ) -> Delivery<'a>;
+}
+
+/// A message for a [`Handler`], answered with what it returns.
+enum Handled {}
+
+impl<S, M, R> Delivers<S, M, R> for Handled
 where
     S: Supervise,
     M: Send + 'static,
     R: Send + 'static,
     Supervisor<S>: Handler<M, Reply = R>,
 {
-    fn message_type(&self) -> &'static str {
-        std::any::type_name::<M>()
-    }
-
-    fn is_ask(&self) -> bool {
-        self.reply.is_ask()
-    }
-
     fn deliver<'a>(
-        self: Box<Self>,
+        msg: M,
+        reply: ReplyTo<R>,
         supervisor: &'a mut Supervisor<S>,
         ctx: &'a mut Context<Supervisor<S>>,
     ) -> Delivery<'a> {
-        let Handled { msg, reply, .. } = *self;
         // The kernel's answering future, as an actor's generated `dispatch` uses: the reply
         // handle it holds is answered with the panic should the handler panic, before or
         // after its future exists.
         Box::pin(Answer::call(reply, move || supervisor.handle(msg, ctx)))
     }
-
-    fn into_message(self: Box<Self>) -> Box<dyn Any + Send> {
-        Box::new(self.msg)
-    }
 }
 
 /// A message for a [`DeferredHandler`], which takes the reply handle.
-struct Deferred<S, M, R: Send + 'static> {
-    msg: M,
-    reply: ReplyTo<R>,
-    of: PhantomData<fn() -> S>,
-}
+enum Deferred {}
 
-impl<S, M, R> OwnLetter<S> for Deferred<S, M, R>
+impl<S, M, R> Delivers<S, M, R> for Deferred
 where
     S: Supervise,
     M: Send + 'static,
     R: Send + 'static,
     Supervisor<S>: DeferredHandler<M, Reply = R>,
+{
+    fn deliver<'a>(
+        msg: M,
+        reply: ReplyTo<R>,
+        supervisor: &'a mut Supervisor<S>,
+        ctx: &'a mut Context<Supervisor<S>>,
+    ) -> Delivery<'a> {
+        Box::pin(call_deferred(move || supervisor.handle(msg, reply, ctx)))
+    }
+}
+
+impl<S, M, R, K> OwnLetter<S> for Letter<S, M, R, K>
+where
+    S: Supervise,
+    M: Send + 'static,
+    R: Send + 'static,
+    K: Delivers<S, M, R> + 'static,
 {
     fn message_type(&self) -> &'static str {
         std::any::type_name::<M>()
@@ -674,8 +695,8 @@ where
         supervisor: &'a mut Supervisor<S>,
         ctx: &'a mut Context<Supervisor<S>>,
     ) -> Delivery<'a> {
-        let Deferred { msg, reply, .. } = *self;
-        Box::pin(call_deferred(move || supervisor.handle(msg, reply, ctx)))
+        let Letter { msg, reply, .. } = *self;
+        K::deliver(msg, reply, supervisor, ctx)
     }
 
     fn into_message(self: Box<Self>) -> Box<dyn Any + Send> {
@@ -693,7 +714,7 @@ where
     type Reply = <Supervisor<S> as Handler<M>>::Reply;
 
     fn mail(msg: M, reply: ReplyTo<Self::Reply>) -> OpenMail<S> {
-        OpenMail(OpenLetter::Own(Box::new(Handled { msg, reply, of: PhantomData })))
+        OpenMail(OpenLetter::Own(Box::new(Letter::<S, M, _, Handled>::new(msg, reply))))
     }
 
     fn unmail(mail: OpenMail<S>) -> M {
